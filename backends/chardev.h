@@ -1,0 +1,51 @@
+/*
+ * Character back ends (-chardev): stdio, file, null, socket, pty.
+ * A front end (a UART, later virtio-console) attaches to one chardev and
+ * receives input through a callback on the event-loop thread; it says how
+ * many bytes it took, and calls chardev_accept_input() once it has room for
+ * more, so input is never dropped while the guest is slow to read it.
+ */
+#ifndef EMBER_CHARDEV_H
+#define EMBER_CHARDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "lib/keyval.h"
+
+struct loop;
+struct chardev;
+
+/* Returns how many of the @len bytes the front end accepted (may be 0). */
+typedef size_t (*chr_input_fn)(void *opaque, const uint8_t *buf, size_t len);
+
+/* Parses "-chardev TYPE,id=ID,..." and creates it. Errors: one message, <0. */
+int chardev_create(const char *opts, struct loop *loop);
+/* Creates a chardev from parsed options; type is kv->implied or "backend". */
+int chardev_create_kv(struct keyval *kv, struct loop *loop, struct chardev **out);
+/* For -serial stdio / -serial file:PATH: an anonymous chardev. */
+int chardev_create_simple(const char *type, const char *path, struct loop *loop,
+			  struct chardev **out);
+struct chardev *chardev_find(const char *id);
+const char *chardev_id(const struct chardev *c);
+/* `-chardev help`. */
+void chardev_help(FILE *f);
+
+/* -EBUSY if another front end is attached already. */
+int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque);
+void chardev_detach(struct chardev *c);
+/*
+ * Writes guest output; callable from any thread. Never blocks on a peer
+ * that is not there (socket without a client, pty nobody opened): such
+ * output is dropped, like a serial line with nothing plugged in.
+ */
+ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
+/* The front end has room again; thread-safe (wakes the event loop). */
+void chardev_accept_input(struct chardev *c);
+
+/* Restores terminals (stdio raw mode) and closes everything; at exit. */
+void chardev_cleanup_all(void);
+
+#endif

@@ -1,0 +1,182 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "backends/memory.h"
+#include "lib/log.h"
+#include "lib/props.h"
+#include "lib/util.h"
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
+
+#define RAM_ALIGN (2 * MiB)
+
+static struct mem_backend *backends;
+
+static const struct prop mem_props[] = {
+	{ "size", PROP_SIZE, offsetof(struct mem_backend, size), NULL,
+	  "size of the memory region (e.g. 512M)", .required = 1, .min = 1 },
+	{ "hugetlb", PROP_BOOL, offsetof(struct mem_backend, hugetlb), "off",
+	  "back with hugetlbfs pages" },
+	{ "hugetlbsize", PROP_SIZE, offsetof(struct mem_backend, hugetlbsize), "0",
+	  "huge page size (2M or 1G; default: the system's)" },
+	{ "share", PROP_BOOL, offsetof(struct mem_backend, share), "on",
+	  "shared mapping (needed by vhost-user)" },
+	{ NULL },
+};
+
+struct mem_backend *mem_backend_find(const char *id)
+{
+	for (struct mem_backend *b = backends; b; b = b->next)
+		if (b->id && !strcmp(b->id, id))
+			return b;
+	return NULL;
+}
+
+static struct mem_backend *mem_backend_new(void)
+{
+	struct mem_backend *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->fd = -1;
+	return b;
+}
+
+static void link_backend(struct mem_backend *b)
+{
+	struct mem_backend **p = &backends;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = b;
+}
+
+int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out)
+{
+	const char *id = keyval_get(kv, "id");
+	struct mem_backend *b;
+	int ret;
+
+	if (!id || !*id) {
+		err_msg("-object memory-backend-memfd: 'id' is required");
+		return -EINVAL;
+	}
+	if (mem_backend_find(id)) {
+		err_msg("-object memory-backend-memfd: duplicate id '%s'", id);
+		return -EINVAL;
+	}
+	b = mem_backend_new();
+	if (!b)
+		return -ENOMEM;
+	props_set_defaults(mem_props, b, "memory-backend-memfd");
+	ret = props_apply(mem_props, b, kv, "-object memory-backend-memfd");
+	if (!ret && b->hugetlbsize && b->hugetlbsize != 2 * MiB && b->hugetlbsize != GiB) {
+		err_msg("-object memory-backend-memfd: hugetlbsize must be 2M or 1G");
+		ret = -EINVAL;
+	}
+	if (!ret && b->hugetlb && !IS_ALIGNED(b->size, b->hugetlbsize ? b->hugetlbsize : RAM_ALIGN)) {
+		err_msg("-object memory-backend-memfd,id=%s: size must be a multiple of the huge page size", id);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	b->id = strdup(id);
+	link_backend(b);
+	*out = b;
+	return 0;
+}
+
+int mem_backend_create_default(uint64_t size, struct mem_backend **out)
+{
+	struct mem_backend *b = mem_backend_new();
+
+	if (!b)
+		return -ENOMEM;
+	b->size = size;
+	b->share = true;
+	link_backend(b);
+	*out = b;
+	return 0;
+}
+
+int mem_backend_map(struct mem_backend *b)
+{
+	const char *what = b->id ? b->id : "guest RAM";
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	uint64_t align = RAM_ALIGN;
+	uint8_t *base, *aligned;
+	int e;
+
+	if (b->hugetlb) {
+		flags = MFD_CLOEXEC | MFD_HUGETLB;
+		if (b->hugetlbsize) {
+			flags |= (unsigned)__builtin_ctzll(b->hugetlbsize) << MFD_HUGE_SHIFT;
+			align = MAX(align, b->hugetlbsize);
+		}
+	}
+	b->fd = memfd_create("ember-ram", flags);
+	if (b->fd < 0) {
+		e = errno;
+		err_msg("%s: memfd_create: %s", what, strerror(e));
+		return -e;
+	}
+	if (ftruncate(b->fd, b->size) < 0) {
+		e = errno;
+		err_msg("%s: cannot size memory to %llu MiB: %s", what,
+			(unsigned long long)(b->size >> 20), strerror(e));
+		goto fail;
+	}
+	/* Reserve with slack, then place the real mapping on an aligned address. */
+	b->map_size = b->size + align;
+	base = mmap(NULL, b->map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		e = errno;
+		err_msg("%s: cannot reserve %llu MiB of address space: %s", what,
+			(unsigned long long)(b->map_size >> 20), strerror(e));
+		goto fail;
+	}
+	aligned = (uint8_t *)ALIGN_UP((uintptr_t)base, align);
+	if (mmap(aligned, b->size, PROT_READ | PROT_WRITE,
+		 (b->share ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_NORESERVE,
+		 b->fd, 0) == MAP_FAILED) {
+		e = errno;
+		err_msg("%s: mmap: %s%s", what, strerror(e),
+			b->hugetlb ? " (are enough huge pages reserved? see /proc/sys/vm/nr_hugepages)" : "");
+		munmap(base, b->map_size);
+		goto fail;
+	}
+	b->map_base = base;
+	b->hva = aligned;
+	if (!b->hugetlb)
+		madvise(aligned, b->size, MADV_HUGEPAGE);
+	/* Guest RAM never belongs in a core dump of ember. */
+	madvise(aligned, b->size, MADV_DONTDUMP);
+	return 0;
+fail:
+	close(b->fd);
+	b->fd = -1;
+	return -e;
+}
+
+void mem_backend_free_all(void)
+{
+	while (backends) {
+		struct mem_backend *b = backends;
+
+		backends = b->next;
+		if (b->map_base)
+			munmap(b->map_base, b->map_size);
+		if (b->fd >= 0)
+			close(b->fd);
+		free(b->id);
+		free(b);
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * Guest RAM back ends (-object memory-backend-memfd). RAM is always a memfd
+ * so that vhost-user back ends and snapshots can share it, mapped at a 2 MiB
+ * aligned host address with MADV_HUGEPAGE: KVM can map 2 MiB pages only
+ * where guest-physical and host-virtual addresses agree modulo 2 MiB.
+ */
+#ifndef EMBER_MEMORY_H
+#define EMBER_MEMORY_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "lib/keyval.h"
+
+struct mem_backend {
+	char *id;
+	uint64_t size;
+	bool hugetlb;
+	uint64_t hugetlbsize;	/* 0: the system default */
+	bool share;
+	/* runtime */
+	int fd;
+	void *hva;
+	uint64_t map_size;	/* includes alignment slack */
+	void *map_base;
+	struct mem_backend *next;
+};
+
+/* Parses "-object memory-backend-memfd,id=..,size=..[,hugetlb=on]". */
+int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out);
+struct mem_backend *mem_backend_find(const char *id);
+/* A backend for plain "-m SIZE". */
+int mem_backend_create_default(uint64_t size, struct mem_backend **out);
+/* Allocates and maps; messages name the backend and the cause. */
+int mem_backend_map(struct mem_backend *b);
+void mem_backend_free_all(void);
+
+#endif

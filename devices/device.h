@@ -1,0 +1,72 @@
+/*
+ * Device types and instances. A type is a name, the bus it plugs into, a
+ * property table and a few ops; `-device help` and `-device NAME,help` print
+ * from the same tables that parse `-device NAME,key=value`.
+ *
+ * Guest-visible state of a device lives in its own state struct (size
+ * `state_size`, properties at the offsets in `props`) so that it can later be
+ * saved and restored as one block.
+ */
+#ifndef EMBER_DEVICE_H
+#define EMBER_DEVICE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lib/props.h"
+
+struct platform;
+struct aml;
+
+struct device;
+
+struct device_type {
+	const char *name;
+	const char *bus;	/* "isa", "system", later "pci", "virtio-mmio" */
+	const char *desc;
+	size_t state_size;
+	const struct prop *props;
+	/* Creates the device's back-end links and registers its ranges. */
+	int (*realize)(struct device *dev, struct platform *pf);
+	void (*unrealize)(struct device *dev, struct platform *pf);
+	/* Adds the device's objects to the DSDT (optional). */
+	void (*aml)(struct device *dev, struct aml *dsdt);
+	/* Devices created by the machine itself, not by -device (not listed). */
+	int internal;
+};
+
+struct device {
+	const struct device_type *type;
+	char *id;		/* user's id=, or NULL */
+	void *state;		/* state_size bytes, properties applied */
+	struct device *next;
+};
+
+void device_type_register(const struct device_type *t);
+#define DEVICE_TYPE(var)                                               \
+	static void __attribute__((constructor)) register_##var(void) \
+	{                                                              \
+		device_type_register(&var);                            \
+	}
+
+const struct device_type *device_type_find(const char *name);
+/* `-device help`: a header line, then one device per line grouped by bus. */
+void device_types_help(FILE *f);
+
+/*
+ * Parses a -device option string, creates and realizes the device, and links
+ * it into pf->devices. Errors: unknown type, unknown/bad property, duplicate
+ * or malformed id (one message, -EINVAL). "NAME,help" prints the properties
+ * and returns 1; "help" prints the list and returns 1.
+ */
+int device_create(struct platform *pf, const char *opts);
+/* Creates a device of a named type with already-parsed options. */
+int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
+		     struct device **out);
+struct device *device_find(struct platform *pf, const char *id);
+void device_destroy_all(struct platform *pf);
+
+/* Ids must start with a letter and hold only letters, digits, '-', '.', '_'. */
+int id_check(const char *id, const char *what);
+
+#endif

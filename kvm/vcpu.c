@@ -1,0 +1,249 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "devices/bus.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "lib/log.h"
+
+/* Interrupts KVM_RUN; the handler does nothing, the EINTR is the point. */
+#define SIG_VCPU_KICK (SIGRTMIN + 1)
+
+static void kick_handler(int sig) { (void)sig; }
+
+static void init_kick_signal(void)
+{
+	/* No SA_RESTART: KVM_RUN must return EINTR. */
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_VCPU_KICK, &sa, NULL);
+}
+
+int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, init_kick_signal);
+	memset(v, 0, sizeof(*v));
+	v->index = index;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (v->fd < 0) {
+		int e = errno;
+
+		err_msg("KVM_CREATE_VCPU %u: %s", index, strerror(e));
+		return -e;
+	}
+	v->run_size = vm->run_size;
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		int e = errno;
+
+		err_msg("mmap of vCPU %u run area: %s", index, strerror(e));
+		close(v->fd);
+		v->fd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run && v->run != MAP_FAILED)
+		munmap(v->run, v->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+	v->run = NULL;
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+
+	/* String I/O (rep outsb) arrives as count back-to-back elements. */
+	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
+		if (r->io.direction == KVM_EXIT_IO_OUT)
+			bus_write(v->pio, r->io.port, data, r->io.size);
+		else
+			bus_read(v->pio, r->io.port, data, r->io.size);
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	unsigned len = r->mmio.len;
+
+	if (len == 0 || len > sizeof(r->mmio.data))
+		return;
+	if (r->mmio.is_write)
+		bus_write(v->mmio, r->mmio.phys_addr, r->mmio.data, len);
+	else
+		bus_read(v->mmio, r->mmio.phys_addr, r->mmio.data, len);
+}
+
+static enum vcpu_exit fatal(struct vcpu *v, enum vcpu_exit why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum vcpu_exit fatal(struct vcpu *v, enum vcpu_exit why, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (v->on_exit)
+		v->on_exit(v->opaque, v, why, msg);
+	return why;
+}
+
+enum vcpu_exit vcpu_run_loop(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	for (;;) {
+		if (v->stop)
+			return VCPU_STOPPED;
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				r->immediate_exit = 0;
+				continue;
+			}
+			return fatal(v, VCPU_ERROR, "vCPU %u: KVM_RUN failed: %s",
+				     v->index, strerror(errno));
+		}
+		v->exits++;
+		switch (r->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(v);
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(v);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			/* Only without an in-kernel LAPIC: a halted test guest is done. */
+			return fatal(v, VCPU_POWEROFF, "vCPU %u halted", v->index);
+		case KVM_EXIT_SHUTDOWN:
+			return fatal(v, VCPU_SHUTDOWN,
+				     "vCPU %u: triple fault (guest shut down the CPU)", v->index);
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (r->system_event.type == KVM_SYSTEM_EVENT_RESET)
+				return fatal(v, VCPU_RESET, "guest reset (system event)");
+			return fatal(v, VCPU_POWEROFF, "guest powered off (system event %u)",
+				     r->system_event.type);
+		case KVM_EXIT_FAIL_ENTRY:
+			return fatal(v, VCPU_ERROR,
+				     "vCPU %u: entry failed, hardware reason 0x%llx",
+				     v->index, (unsigned long long)
+				     r->fail_entry.hardware_entry_failure_reason);
+		case KVM_EXIT_INTERNAL_ERROR:
+			return fatal(v, VCPU_ERROR,
+				     "vCPU %u: KVM internal error, suberror %u%s", v->index,
+				     r->internal.suberror,
+				     r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				     " (instruction emulation failed)" : "");
+		default:
+			return fatal(v, VCPU_ERROR, "vCPU %u: unexpected exit reason %u",
+				     v->index, r->exit_reason);
+		}
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", v->index);
+	pthread_setname_np(pthread_self(), name);
+	vcpu_run_loop(v);
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	sigset_t all, old;
+	int ret;
+
+	/* The thread starts with every signal blocked but the kick. */
+	sigfillset(&all);
+	sigdelset(&all, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		err_msg("cannot start vCPU %u thread: %s", v->index, strerror(ret));
+		return -ret;
+	}
+	v->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	v->stop = 1;
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->started)
+		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (v->started)
+		pthread_join(v->thread, NULL);
+	v->started = false;
+}
+
+static void dump_seg(FILE *f, const char *n, const struct kvm_segment *s)
+{
+	fprintf(f, "%-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u db=%u l=%u present=%u\n",
+		n, s->selector, (unsigned long long)s->base, s->limit, s->type,
+		s->dpl, s->db, s->l, s->present);
+}
+
+void vcpu_dump(struct vcpu *v, FILE *f)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(f, "vCPU %u: registers unavailable: %s\n", v->index, strerror(errno));
+		return;
+	}
+	fprintf(f, "vCPU %u registers:\n", v->index);
+	fprintf(f, "rip=%016llx rsp=%016llx rflags=%016llx\n",
+		r.rip, r.rsp, r.rflags);
+	fprintf(f, "rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
+		r.rax, r.rbx, r.rcx, r.rdx);
+	fprintf(f, "rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
+		r.rsi, r.rdi, r.rbp, r.r8);
+	fprintf(f, "r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n",
+		r.r9, r.r10, r.r11, r.r12);
+	fprintf(f, "r13=%016llx r14=%016llx r15=%016llx\n", r.r13, r.r14, r.r15);
+	fprintf(f, "cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n",
+		s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	dump_seg(f, "cs", &s.cs);
+	dump_seg(f, "ds", &s.ds);
+	dump_seg(f, "ss", &s.ss);
+	dump_seg(f, "tr", &s.tr);
+	fprintf(f, "gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
+		s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+	if (v->run && v->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		fprintf(f, "internal error data:");
+		for (unsigned i = 0; i < v->run->internal.ndata && i < 16; i++)
+			fprintf(f, " %llx", (unsigned long long)v->run->internal.data[i]);
+		fprintf(f, "\n");
+	}
+}

@@ -1,0 +1,63 @@
+/*
+ * vCPUs: one thread each, running KVM_RUN and dispatching port I/O and MMIO
+ * exits to the buses. A fatal exit (triple fault, emulation failure, failed
+ * entry) stops the machine with a register dump.
+ */
+#ifndef EMBER_VCPU_H
+#define EMBER_VCPU_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct kvm_vm;
+struct bus;
+
+enum vcpu_exit {
+	VCPU_STOPPED,		/* asked to stop (vcpu_kick) */
+	VCPU_SHUTDOWN,		/* triple fault */
+	VCPU_RESET,		/* KVM_SYSTEM_EVENT reset */
+	VCPU_POWEROFF,		/* KVM_SYSTEM_EVENT shutdown */
+	VCPU_ERROR,		/* internal error, failed entry, unknown exit */
+};
+
+struct vcpu;
+/* Called on the vCPU thread when it leaves its loop for any reason but STOPPED. */
+typedef void (*vcpu_exit_fn)(void *opaque, struct vcpu *v, enum vcpu_exit why,
+			     const char *msg);
+
+struct vcpu {
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool started;
+	volatile int stop;
+	struct bus *pio, *mmio;
+	vcpu_exit_fn on_exit;
+	void *opaque;
+	uint64_t exits;		/* statistics */
+};
+
+int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index);
+void vcpu_destroy(struct vcpu *v);
+/* Runs until stopped; returns why. Used directly by the tiny-guest tests. */
+enum vcpu_exit vcpu_run_loop(struct vcpu *v);
+int vcpu_start(struct vcpu *v);
+/* Asks the vCPU to leave KVM_RUN; safe from any thread. */
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+/* Writes registers and segment state to @f (fatal-exit reports). */
+void vcpu_dump(struct vcpu *v, FILE *f);
+
+/* cpuid.c: per-vCPU CPUID from the supported set, with topology. */
+struct cpu_template;
+int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
+		const struct cpu_template *t);
+/* msr.c: MSRs, FPU and LAPIC LINT pins as Linux expects at entry. */
+int vcpu_init_state(struct vcpu *v);
+
+#endif

@@ -1,0 +1,43 @@
+#include <stdarg.h>
+#include <string.h>
+#include <pthread.h>
+
+#include "lib/log.h"
+
+static enum log_level max_level = LOG_INFO;
+static int quiet;
+static FILE *out;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread char last[512];
+
+static const char *const prefix[] = {
+	[LOG_ERROR] = "error: ",
+	[LOG_WARN] = "warning: ",
+	[LOG_INFO] = "",
+	[LOG_DEBUG] = "debug: ",
+};
+
+void log_set_level(enum log_level max) { max_level = max; }
+void log_set_quiet(int q) { quiet = q; }
+void log_set_file(FILE *f) { out = f; }
+const char *log_last(void) { return last; }
+
+void ember_log(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last, sizeof(last), fmt, ap);
+	va_end(ap);
+	if (lvl > max_level || quiet)
+		return;
+	/*
+	 * One fprintf per message under a lock: vCPU threads and the event loop
+	 * log concurrently and the console may be in raw mode, hence \r\n-free
+	 * plain lines on stderr.
+	 */
+	pthread_mutex_lock(&out_lock);
+	fprintf(out ? out : stderr, "ember: %s%s\n", prefix[lvl], last);
+	fflush(out ? out : stderr);
+	pthread_mutex_unlock(&out_lock);
+}

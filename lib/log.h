@@ -1,0 +1,35 @@
+/*
+ * Messages for the user. Errors are reported once, where the user's input is
+ * known, and the failing function returns a negative errno. The last message
+ * is kept (per thread) so tests can check what the user would have read.
+ */
+#ifndef EMBER_LOG_H
+#define EMBER_LOG_H
+
+#include <stdio.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void ember_log(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_set_level(enum log_level max);
+/* Silence output (unit tests); messages are still kept for log_last(). */
+void log_set_quiet(int quiet);
+/* Redirect output (default stderr). */
+void log_set_file(FILE *f);
+const char *log_last(void);
+
+#define err_msg(...) ember_log(LOG_ERROR, __VA_ARGS__)
+#define warn_msg(...) ember_log(LOG_WARN, __VA_ARGS__)
+#define info_msg(...) ember_log(LOG_INFO, __VA_ARGS__)
+#define debug_msg(...) ember_log(LOG_DEBUG, __VA_ARGS__)
+
+/* For guest-triggered conditions: say it once, never flood the log. */
+#define warn_once(...)                                        \
+	do {                                                  \
+		static int warned_;                           \
+		if (!__atomic_exchange_n(&warned_, 1, __ATOMIC_RELAXED)) \
+			ember_log(LOG_WARN, __VA_ARGS__);     \
+	} while (0)
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * The KVM layer against the host's /dev/kvm with guests of a few
+ * instructions (real mode and long mode; nothing the PVM emulator lacks).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/bus.h"
+#include "kvm/cpuid.h"
+#include "kvm/gmem.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "kvm/x86_boot.h"
+#include "lib/log.h"
+#include "vmm/loader.h"
+
+#define RAM_SIZE (4u << 20)
+
+struct env {
+	struct kvm_vm vm;
+	struct gmem mem;
+	struct bus pio, mmio;
+	struct vcpu v;
+	uint8_t *ram;
+	enum vcpu_exit last;
+	int exits;
+	char msg[160];
+};
+
+static uint8_t port_log[64];
+static unsigned port_log_n;
+static uint64_t mmio_written, mmio_write_len;
+
+static void log_write(void *o, uint64_t off, const void *d, unsigned len)
+{
+	for (unsigned i = 0; i < len && port_log_n < sizeof(port_log); i++)
+		port_log[port_log_n++] = ((const uint8_t *)d)[i];
+}
+
+static void const_read(void *o, uint64_t off, void *d, unsigned len)
+{
+	uint64_t v = (uint64_t)(uintptr_t)o;
+
+	memcpy(d, &v, len);
+}
+
+static void mmio_write(void *o, uint64_t off, const void *d, unsigned len)
+{
+	mmio_written = 0;
+	memcpy(&mmio_written, d, len);
+	mmio_write_len = len;
+}
+
+static const struct bus_ops log_ops = { .read = const_read, .write = log_write };
+static const struct bus_ops mmio_ops = { .read = const_read, .write = mmio_write };
+
+static void on_exit_cb(void *opaque, struct vcpu *v, enum vcpu_exit why, const char *msg)
+{
+	struct env *e = opaque;
+
+	e->last = why;
+	e->exits++;
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	log_set_quiet(1);
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		free(e);
+		*state = NULL;
+		return 0;
+	}
+	assert_int_equal(kvm_vm_open(&e->vm), 0);
+	e->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(e->ram, MAP_FAILED);
+	assert_int_equal(gmem_add(&e->mem, 0, RAM_SIZE, e->ram, -1, 0), 0);
+	assert_int_equal(kvm_vm_add_memory(&e->vm, 0, RAM_SIZE, e->ram), 0);
+	bus_init(&e->pio, "pio");
+	bus_init(&e->mmio, "mmio");
+	assert_int_equal(vcpu_create(&e->vm, &e->v, 0), 0);
+	e->v.pio = &e->pio;
+	e->v.mmio = &e->mmio;
+	e->v.on_exit = on_exit_cb;
+	e->v.opaque = e;
+	port_log_n = 0;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	if (!e)
+		return 0;
+	vcpu_destroy(&e->v);
+	kvm_vm_close(&e->vm);
+	bus_destroy(&e->pio);
+	bus_destroy(&e->mmio);
+	munmap(e->ram, RAM_SIZE);
+	free(e);
+	return 0;
+}
+
+#define NEED_KVM(e) do { if (!(e)) { skip(); return; } } while (0)
+
+static void t_real_mode_port_io(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0xb0, 0x5a,		/* mov al, 0x5a */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xba, 0xf8, 0x03,	/* mov dx, 0x3f8 */
+		0xec,			/* in al, dx */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xf4,			/* hlt */
+	};
+	struct x86_entry entry = { .mode = X86_ENTRY_REAL, .rip = 0x1000 };
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x1000, code, sizeof(code));
+	assert_int_equal(bus_register(&e->pio, 0x10, 1, &log_ops, NULL, "log"), 0);
+	assert_int_equal(bus_register(&e->pio, 0x3f8, 8, &log_ops, (void *)0x33, "in"), 0);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(port_log_n, 2);
+	assert_int_equal(port_log[0], 0x5a);
+	assert_int_equal(port_log[1], 0x33);
+}
+
+static void t_real_mode_string_io(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0xbe, 0x00, 0x20,	/* mov si, 0x2000 */
+		0xb9, 0x05, 0x00,	/* mov cx, 5 */
+		0xba, 0x20, 0x00,	/* mov dx, 0x20 */
+		0xf3, 0x6e,		/* rep outsb */
+		0xf4,			/* hlt */
+	};
+	struct x86_entry entry = { .mode = X86_ENTRY_REAL, .rip = 0x1000 };
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x1000, code, sizeof(code));
+	memcpy(e->ram + 0x2000, "hello", 5);
+	assert_int_equal(bus_register(&e->pio, 0x20, 1, &log_ops, NULL, "log"), 0);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(port_log_n, 5);
+	assert_memory_equal(port_log, "hello", 5);
+}
+
+static void t_long_mode_mmio(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x06,			/* mov rax, [rsi] */
+		0x48, 0xbb, 0, 0, 0, 0xd0, 0, 0, 0, 0,	/* mov rbx, 0xd0000000 */
+		0x89, 0x03,				/* mov [rbx], eax */
+		0x48, 0x8b, 0x0b,			/* mov rcx, [rbx] */
+		0x48, 0xba, 0, 0, 0, 0xe0, 0, 0, 0, 0,	/* mov rdx, 0xe0000000 */
+		0x48, 0x8b, 0x12,			/* mov rdx, [rdx] */
+		0xf4,					/* hlt */
+	};
+	uint64_t magic = 0x1122334455667788ULL;
+	struct x86_entry entry = {
+		.mode = X86_ENTRY_LONG, .rip = 0x100000, .rsi = BOOT_PARAMS_GPA, .rsp = 0x8ff0,
+	};
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x100000, code, sizeof(code));
+	memcpy(e->ram + BOOT_PARAMS_GPA, &magic, 8);
+	assert_int_equal(bus_register(&e->mmio, 0xd0000000, 0x1000, &mmio_ops,
+				      (void *)0x0123456789abcdefULL, "dev"), 0);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(ioctl(e->v.fd, KVM_GET_SREGS, &s), 0);
+	assert_true(s.efer & (1 << 10));	/* LMA */
+	assert_int_equal(s.cs.l, 1);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(ioctl(e->v.fd, KVM_GET_REGS, &r), 0);
+	assert_int_equal(r.rax, magic);
+	assert_int_equal(mmio_write_len, 4);
+	assert_int_equal(mmio_written, 0x55667788);
+	assert_int_equal(r.rcx, 0x0123456789abcdefULL);
+	/* Nothing claims 0xe0000000: the floating bus reads as all-ones. */
+	assert_int_equal(r.rdx, ~0ULL);
+}
+
+static void t_prot32_entry(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x89, 0xd8,		/* mov eax, ebx */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xf4,			/* hlt */
+	};
+	struct x86_entry entry = { .mode = X86_ENTRY_PROT32, .rip = 0x100000, .rbx = 0x6042 };
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x100000, code, sizeof(code));
+	assert_int_equal(bus_register(&e->pio, 0x10, 1, &log_ops, NULL, "log"), 0);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(port_log_n, 1);
+	assert_int_equal(port_log[0], 0x42);
+}
+
+static void t_kick_stops_spinning_vcpu(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = { 0xeb, 0xfe };	/* jmp $ */
+	struct x86_entry entry = { .mode = X86_ENTRY_REAL, .rip = 0x1000 };
+	struct timespec t0, t1;
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x1000, code, sizeof(code));
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_start(&e->v), 0);
+	usleep(100 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vcpu_kick(&e->v);
+	vcpu_join(&e->v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(e->exits, 0);	/* a stop is not a fatal exit */
+}
+
+static void t_init_state(void **state)
+{
+	struct kvm_vm vm;
+	struct vcpu v;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry m[1];
+	} msrs = { .h.nmsrs = 1, .m[0].index = 0x2ff };
+	struct kvm_lapic_state l;
+	struct kvm_fpu fpu;
+	uint32_t lvt0, lvt1;
+
+	if (!*state) {
+		skip();
+		return;
+	}
+	/* The irqchip must exist before vCPUs: a VM of its own. */
+	assert_int_equal(kvm_vm_open(&vm), 0);
+	assert_int_equal(kvm_vm_create_irqchip(&vm), 0);
+	assert_int_equal(vcpu_create(&vm, &v, 0), 0);
+	assert_int_equal(cpuid_setup(&vm, &v, 1, NULL), 0);
+	assert_int_equal(vcpu_init_state(&v), 0);
+	assert_int_equal(ioctl(v.fd, KVM_GET_MSRS, &msrs), 1);
+	assert_int_equal(msrs.m[0].data, (1u << 11) | 6);	/* MTRRs on, WB */
+	assert_int_equal(ioctl(v.fd, KVM_GET_FPU, &fpu), 0);
+	assert_int_equal(fpu.fcw, 0x37f);
+	/* mxcsr is not checked: the host's PVM KVM does not report it back. */
+	assert_int_equal(ioctl(v.fd, KVM_GET_LAPIC, &l), 0);
+	memcpy(&lvt0, &l.regs[0x350], 4);
+	memcpy(&lvt1, &l.regs[0x360], 4);
+	assert_int_equal((lvt0 >> 8) & 7, 7);	/* ExtINT */
+	assert_int_equal((lvt1 >> 8) & 7, 4);	/* NMI */
+	assert_int_equal(kvm_irq_line(&vm, 4, 1), 0);
+	assert_int_equal(kvm_irq_line(&vm, 4, 0), 0);
+	vcpu_destroy(&v);
+	kvm_vm_close(&vm);
+}
+
+/* CPUID topology, from a synthetic "supported" table: no KVM needed. */
+static struct kvm_cpuid2 *fake_supported(void)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 8 * sizeof(c->entries[0]));
+
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0x1f };
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 1, .ebx = 0x00000800,
+		.edx = 1u << 28 };
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 0,
+		.eax = 7, .ebx = 7 };
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 0x40000000 };
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .ecx = 0xff };
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = 0xa, .eax = 0x07300402 };
+	return c;
+}
+
+static const struct kvm_cpuid_entry2 *find(const struct kvm_cpuid2 *c, uint32_t f, uint32_t i)
+{
+	for (unsigned k = 0; k < c->nent; k++)
+		if (c->entries[k].function == f && c->entries[k].index == i)
+			return &c->entries[k];
+	return NULL;
+}
+
+static void t_cpuid_topology(void **state)
+{
+	struct kvm_cpuid2 *sup = fake_supported();
+	struct kvm_cpuid2 *c = cpuid_build(sup, 2, 3, NULL);
+	const struct kvm_cpuid_entry2 *e;
+
+	(void)state;
+	assert_non_null(c);
+	e = find(c, 1, 0);
+	assert_int_equal(e->ebx >> 24, 2);		/* APIC id */
+	assert_int_equal((e->ebx >> 16) & 0xff, 4);	/* addressable ids: 2^ceil(log2 3) */
+	assert_int_equal(e->ebx & 0xffff, 0x0800);	/* CLFLUSH size kept */
+	assert_true(e->ecx & (1u << 31));		/* hypervisor bit */
+	assert_true(e->edx & (1u << 28));		/* HTT with >1 CPU */
+	e = find(c, 0xb, 0);
+	assert_int_equal(e->ebx, 1);
+	assert_int_equal(e->edx, 2);
+	assert_int_equal((e->ecx >> 8) & 0xff, 1);	/* SMT level */
+	e = find(c, 0xb, 1);
+	assert_int_equal(e->eax, 2);			/* core shift */
+	assert_int_equal(e->ebx, 3);
+	assert_int_equal((e->ecx >> 8) & 0xff, 2);	/* core level */
+	assert_non_null(find(c, 0x1f, 2));
+	e = find(c, 0x40000000, 0);
+	assert_memory_equal(&e->ebx, "KVMKVMKVM\0\0\0", 12);
+	e = find(c, 0x80000008, 0);
+	assert_int_equal(e->ecx & 0xff, 2);		/* NC = cores - 1 */
+	free(c);
+
+	c = cpuid_build(sup, 0, 1, NULL);
+	assert_false(find(c, 1, 0)->edx & (1u << 28));
+	free(c);
+
+	c = cpuid_build(sup, 0, 1, cpu_template_find("minimal"));
+	assert_int_equal(find(c, 0xa, 0)->eax, 0);	/* PMU masked */
+	free(c);
+	assert_null(cpu_template_find("nonsense"));
+	free(sup);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_real_mode_port_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_real_mode_string_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_long_mode_mmio, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_prot32_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_kick_stops_spinning_vcpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_init_state, setup, teardown),
+		cmocka_unit_test(t_cpuid_topology),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,340 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+
+#include "backends/chardev.h"
+#include "backends/memory.h"
+#include "devices/acpi.h"
+#include "devices/device.h"
+#include "devices/i8042.h"
+#include "devices/port80.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "kvm/cpuid.h"
+#include "kvm/x86_boot.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+#include "vmm/loader.h"
+#include "vmm/machine.h"
+
+#define BOOT_STACK	0x8ff0ULL
+
+static const struct machine_type machine_types[] = {
+	{ "microvm", "minimal x86 machine: ACPI, 16550A, CMOS RTC, virtio-mmio (default)", 1 },
+};
+
+static const struct { uint16_t iobase; unsigned irq; } com_ports[MAX_SERIALS] = {
+	{ 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
+const struct machine_type *machine_type_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++)
+		if (!strcmp(machine_types[i].name, name))
+			return &machine_types[i];
+	return NULL;
+}
+
+void machine_types_help(FILE *f)
+{
+	fprintf(f, "Supported machines are:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++)
+		fprintf(f, "%-20s %s\n", machine_types[i].name, machine_types[i].desc);
+}
+
+static void irq_set(void *opaque, unsigned gsi, int level)
+{
+	struct machine *m = opaque;
+
+	kvm_irq_line(&m->vm, gsi, level);
+}
+
+static int status_of(enum stop_reason why)
+{
+	switch (why) {
+	case STOP_POWEROFF:
+	case STOP_RESET:
+	case STOP_SIGNAL:
+		return EXIT_OK;
+	case STOP_PANIC:
+		return EXIT_GUEST_PANIC;
+	default:
+		return EXIT_GUEST_CRASH;
+	}
+}
+
+static void request_stop_status(struct machine *m, int status, const char *msg)
+{
+	if (__atomic_exchange_n(&m->stopping, 1, __ATOMIC_SEQ_CST))
+		return;
+	m->exit_status = status;
+	snprintf(m->stop_msg, sizeof(m->stop_msg), "%s", msg);
+	loop_stop(m->pf.loop, status);
+}
+
+static void request_stop(void *opaque, enum stop_reason why, const char *msg)
+{
+	struct machine *m = opaque;
+
+	request_stop_status(m, status_of(why), msg);
+}
+
+static void on_vcpu_exit(void *opaque, struct vcpu *v, enum vcpu_exit why,
+			 const char *msg)
+{
+	struct machine *m = opaque;
+
+	switch (why) {
+	case VCPU_RESET:
+		request_stop(m, STOP_RESET, msg);
+		break;
+	case VCPU_POWEROFF:
+		request_stop(m, STOP_POWEROFF, msg);
+		break;
+	default:
+		if (!__atomic_load_n(&m->stopping, __ATOMIC_SEQ_CST)) {
+			err_msg("%s", msg);
+			vcpu_dump(v, stderr);
+		}
+		request_stop(m, STOP_ERROR, msg);
+		break;
+	}
+}
+
+static int map_ram(struct machine *m)
+{
+	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
+	uint8_t *hva;
+	int ret;
+
+	ret = mem_backend_map(m->ram);
+	if (ret)
+		return ret;
+	hva = m->ram->hva;
+	ret = gmem_add(&m->mem, 0, low, hva, m->ram->fd, 0);
+	if (!ret)
+		ret = kvm_vm_add_memory(&m->vm, 0, low, hva);
+	if (!ret && size > low) {
+		ret = gmem_add(&m->mem, 4 * GiB, size - low, hva + low, m->ram->fd, low);
+		if (!ret)
+			ret = kvm_vm_add_memory(&m->vm, 4 * GiB, size - low, hva + low);
+	}
+	return ret;
+}
+
+static int add_serials(struct machine *m)
+{
+	for (unsigned i = 0; i < m->cfg.nr_serial; i++) {
+		struct serial_cfg *s = &m->cfg.serial[i];
+		struct device *dev;
+		int ret;
+
+		if (s->kind == SERIAL_NONE)
+			continue;
+		ret = serial_create(&m->pf, s->chr, com_ports[i].iobase,
+				    com_ports[i].irq, &dev);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int machine_init(struct machine *m, struct loop *loop, const struct machine_config *cfg)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->vm.sys_fd = m->vm.vm_fd = -1;
+	ret = kvm_vm_open(&m->vm);
+	if (ret)
+		return ret;
+	m->ram = cfg->ram;
+	if (!m->ram) {
+		ret = mem_backend_create_default(cfg->ram_size, &m->ram);
+		if (ret)
+			return ret;
+	}
+	ret = map_ram(m);
+	if (ret)
+		return ret;
+	ret = kvm_vm_create_irqchip(&m->vm);
+	if (ret)
+		return ret;
+
+	bus_init(&m->pf.pio, "pio");
+	bus_init(&m->pf.mmio, "mmio");
+	m->pf.loop = loop;
+	m->pf.mem = &m->mem;
+	m->pf.ncpus = cfg->ncpus;
+	m->pf.irq_set = irq_set;
+	m->pf.irq_opaque = m;
+	m->pf.request_stop = request_stop;
+	m->pf.stop_opaque = m;
+
+	ret = add_serials(m);
+	if (!ret)
+		ret = rtc_create(&m->pf);
+	if (!ret)
+		ret = i8042_create(&m->pf);
+	if (!ret)
+		ret = port80_create(&m->pf);
+	if (!ret)
+		ret = acpi_pm_create(&m->pf);
+	if (!ret)
+		ret = pvpanic_create(&m->pf);
+	return ret;
+}
+
+static unsigned build_e820(const struct machine *m, struct e820_entry *e)
+{
+	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
+	unsigned n = 0;
+
+	e[n++] = (struct e820_entry){ 0, BOOT_EBDA_GPA, E820_RAM };
+	e[n++] = (struct e820_entry){ BOOT_EBDA_GPA, BOOT_KERNEL_GPA - BOOT_EBDA_GPA, E820_RESERVED };
+	e[n++] = (struct e820_entry){ BOOT_KERNEL_GPA, low - BOOT_KERNEL_GPA, E820_RAM };
+	if (size > low)
+		e[n++] = (struct e820_entry){ 4 * GiB, size - low, E820_RAM };
+	return n;
+}
+
+static int setup_vcpus(struct machine *m, const struct boot_info *bi)
+{
+	const struct cpu_template *t = NULL;
+	struct x86_entry entry = { .rsp = BOOT_STACK, .rip = bi->entry };
+	int ret;
+
+	if (m->cfg.cpu_template) {
+		t = cpu_template_find(m->cfg.cpu_template);
+		if (!t) {
+			err_msg("-cpu: unknown CPU template '%s' (host, minimal)", m->cfg.cpu_template);
+			return -EINVAL;
+		}
+	}
+	if (bi->mode == BOOT_PVH) {
+		entry.mode = X86_ENTRY_PROT32;
+		entry.rbx = bi->params_gpa;
+	} else {
+		entry.mode = X86_ENTRY_LONG;
+		entry.rsi = bi->params_gpa;
+	}
+	m->vcpus = calloc(m->cfg.ncpus, sizeof(*m->vcpus));
+	if (!m->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->cfg.ncpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+
+		ret = vcpu_create(&m->vm, v, i);
+		if (ret)
+			return ret;
+		m->nr_vcpus++;
+		v->pio = &m->pf.pio;
+		v->mmio = &m->pf.mmio;
+		v->on_exit = on_vcpu_exit;
+		v->opaque = m;
+		ret = cpuid_setup(&m->vm, v, m->cfg.ncpus, t);
+		if (!ret)
+			ret = vcpu_init_state(v);
+		/* Application processors wait for the guest's INIT/SIPI. */
+		if (!ret && i == 0)
+			ret = x86_boot_setup(v, &m->mem, &entry);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int machine_finish(struct machine *m)
+{
+	struct acpi_config acfg = { .ncpus = m->cfg.ncpus };
+	struct e820_entry e820[E820_MAX];
+	struct boot_config bc = { 0 };
+	struct boot_info bi;
+	void *acpi;
+	long n;
+	int ret;
+
+	acpi = gmem_ptr(&m->mem, BOOT_ACPI_GPA, BOOT_ACPI_SIZE);
+	if (!acpi)
+		return -EFAULT;
+	n = acpi_build(&m->pf, &acfg, acpi, BOOT_ACPI_SIZE, BOOT_ACPI_GPA);
+	if (n < 0) {
+		err_msg("cannot build the ACPI tables: %s", strerror((int)-n));
+		return (int)n;
+	}
+	bc.kernel_path = m->cfg.kernel;
+	bc.initrd_path = m->cfg.initrd;
+	bc.cmdline = m->cfg.append;
+	bc.rsdp_gpa = BOOT_ACPI_GPA;
+	bc.e820 = e820;
+	bc.e820_nr = build_e820(m, e820);
+	ret = loader_load(&m->mem, &bc, &bi);
+	if (ret)
+		return ret;
+	return setup_vcpus(m, &bi);
+}
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	struct signalfd_siginfo si;
+	char msg[64];
+
+	if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	snprintf(msg, sizeof(msg), "terminating on signal %u (%s)", si.ssi_signo,
+		 strsignal((int)si.ssi_signo));
+	request_stop(m, STOP_SIGNAL, msg);
+}
+
+int machine_run(struct machine *m)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sigfd < 0 || loop_add(m->pf.loop, m->sigfd, EPOLLIN, on_signal, m)) {
+		err_msg("cannot watch signals: %s", strerror(errno));
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < m->nr_vcpus; i++) {
+		ret = vcpu_start(&m->vcpus[i]);
+		if (ret) {
+			request_stop_status(m, EXIT_USAGE, "cannot start vCPU threads");
+			break;
+		}
+	}
+	loop_run(m->pf.loop);
+	/* Stop every vCPU before any device goes away under it. */
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_kick(&m->vcpus[i]);
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_join(&m->vcpus[i]);
+	info_msg("%s", m->stop_msg);
+	return m->exit_status;
+}
+
+void machine_destroy(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
+	m->vcpus = NULL;
+	m->nr_vcpus = 0;
+	if (m->pf.loop)
+		device_destroy_all(&m->pf);
+	if (m->sigfd > 0)
+		close(m->sigfd);
+	kvm_vm_close(&m->vm);
+}

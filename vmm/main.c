@@ -1,0 +1,6 @@
+#include "vmm/cli.h"
+
+int main(int argc, char **argv)
+{
+	return ember_main(argc, argv);
+}
