@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The DSDT node helpers for aml callbacks (acpi_dsdt_add_*()) live there. */
+#include "devices/aml.h"
+
 struct platform;
 
 /* Hardware-reduced power-management registers (port I/O). */
@@ -40,17 +43,5 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 
 /* Creates the power-management register device on @pf (internal device). */
 int acpi_pm_create(struct platform *pf);
-
-/*
- * DSDT nodes for device types' aml callbacks (added inside \_SB). @index
- * counts from 0: serial 0 is COM1 (_UID 1); virtio-mmio 0 is VR00 (_UID 0),
- * as on QEMU's microvm. Errors stick in the aml buffer (see aml.h).
- */
-struct aml;
-void acpi_dsdt_add_serial(struct aml *a, int index, uint16_t iobase,
-			  unsigned irq);
-void acpi_dsdt_add_rtc(struct aml *a);
-void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
-			       uint32_t size, unsigned gsi);
 
 #endif

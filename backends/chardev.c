@@ -1,0 +1,420 @@
+/*
+ * Chardev core: -chardev parsing, the list of chardevs, output from any
+ * thread and input with back-pressure on the loop thread; see chardev.h.
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "backends/chardev_internal.h"
+#include "devices/device.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+
+static const struct chardev_backend chr_null = {
+	.name = "null",
+	.desc = "discards output, never has input",
+};
+
+static const struct chardev_backend *const backends[] = {
+	&chr_stdio, &chr_file, &chr_null, &chr_socket, &chr_pty,
+};
+
+static struct chardev *chardevs;	/* creation order */
+
+static const struct chardev_backend *backend_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+/* ---- input ---- */
+
+static void on_input(void *opaque, uint32_t events);
+
+static void set_polling(struct chardev *c, bool on)
+{
+	int ret;
+
+	if (on == c->in_polled || !c->loop)
+		return;
+	/*
+	 * Add/remove rather than EPOLL_CTL_MOD to 0: EPOLLHUP is reported even
+	 * with an empty mask and would spin the loop while input is paused.
+	 */
+	if (!on) {
+		loop_del(c->loop, c->in_fd);
+		c->in_polled = false;
+		return;
+	}
+	ret = loop_add(c->loop, c->in_fd, EPOLLIN, on_input, c);
+	if (ret) {
+		/* stdin on /dev/null or a regular file: nothing to wait for. */
+		debug_msg("chardev '%s': input ignored: %s", c->id, strerror(-ret));
+		c->in_fd = -1;
+		return;
+	}
+	c->in_polled = true;
+}
+
+static void deliver(struct chardev *c)
+{
+	while (c->len && c->fn) {
+		size_t k = c->fn(c->opaque, c->buf + c->head, c->len);
+
+		if (!k)
+			break;
+		k = MIN(k, c->len);
+		c->head += k;
+		c->len -= k;
+	}
+}
+
+/* Hands buffered input over; reads more only once all of it is taken. */
+static void pump(struct chardev *c)
+{
+	deliver(c);
+	if (c->len) {
+		/*
+		 * Ask for a wakeup, then try once more: room the front end made
+		 * before it could see the request is not missed.
+		 */
+		__atomic_store_n(&c->waiting, 1, __ATOMIC_SEQ_CST);
+		deliver(c);
+	}
+	set_polling(c, c->in_fd >= 0 && !c->len && c->fn);
+}
+
+static void on_input(void *opaque, uint32_t events)
+{
+	struct chardev *c = opaque;
+	ssize_t n;
+
+	if (c->len) {
+		pump(c);
+		return;
+	}
+	n = read(c->in_fd, c->buf, sizeof(c->buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		if (c->be->eof)
+			c->be->eof(c);
+		else
+			chr_stop_input(c);
+		return;
+	}
+	c->head = 0;
+	c->len = n;
+	pump(c);
+}
+
+static void on_wake(void *opaque, uint32_t events)
+{
+	struct chardev *c = opaque;
+	uint64_t v;
+
+	if (read(c->wake_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: a spurious wakeup; pumping is harmless. */
+	}
+	pump(c);
+}
+
+void chr_set_input(struct chardev *c, int fd)
+{
+	chr_stop_input(c);
+	c->in_fd = fd;
+	pump(c);
+}
+
+void chr_stop_input(struct chardev *c)
+{
+	set_polling(c, false);
+	c->in_fd = -1;
+}
+
+int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
+{
+	/* The front end says which device could not have it. */
+	if (c->fn)
+		return -EBUSY;
+	c->fn = fn;
+	c->opaque = opaque;
+	/* Start reading on the loop thread. */
+	__atomic_store_n(&c->waiting, 1, __ATOMIC_SEQ_CST);
+	chardev_accept_input(c);
+	return 0;
+}
+
+void chardev_detach(struct chardev *c)
+{
+	c->fn = NULL;
+	c->opaque = NULL;
+}
+
+void chardev_accept_input(struct chardev *c)
+{
+	uint64_t v = 1;
+
+	/* Front ends call this on every guest read: no syscall unless asked. */
+	if (c->wake_fd < 0 || !__atomic_exchange_n(&c->waiting, 0, __ATOMIC_SEQ_CST))
+		return;
+	if (write(c->wake_fd, &v, sizeof(v)) < 0) {
+		/* Counter full: a wakeup is pending anyway. */
+	}
+}
+
+/* ---- output ---- */
+
+void chr_set_output(struct chardev *c, int fd, enum chr_out mode)
+{
+	pthread_mutex_lock(&c->lock);
+	c->out_fd = fd;
+	c->out_mode = mode;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static ssize_t write_all(int fd, const uint8_t *p, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n > 0)
+			off += n;
+		else if (n == 0)
+			return -EIO;
+		else if (errno == EAGAIN)	/* someone set O_NONBLOCK */
+			poll(&pfd, 1, -1);
+		else if (errno != EINTR)
+			return -errno;
+	}
+	return len;
+}
+
+/* Nobody listening (EAGAIN, EPIPE, EIO): drop, as on an unplugged line. */
+static void write_or_drop(int fd, const uint8_t *p, size_t len, bool sock)
+{
+	ssize_t n;
+
+	while (len) {
+		n = sock ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+			 : write(fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= n;
+		} else if (n == 0 || errno != EINTR) {
+			return;
+		}
+	}
+}
+
+ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
+{
+	ssize_t ret = len;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->out_fd >= 0 && c->out_mode == CHR_OUT_BLOCK)
+		ret = write_all(c->out_fd, buf, len);
+	else if (c->out_fd >= 0)
+		write_or_drop(c->out_fd, buf, len, c->out_mode == CHR_OUT_SOCKET);
+	if (ret < 0 && !c->write_warned) {
+		c->write_warned = true;
+		warn_msg("chardev '%s': write failed: %s", c->id, strerror(-ret));
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- creation ---- */
+
+static void chr_free(struct chardev *c)
+{
+	chr_stop_input(c);
+	if (c->wake_fd >= 0) {
+		if (c->loop)
+			loop_del(c->loop, c->wake_fd);
+		close(c->wake_fd);
+	}
+	props_free(c->be->props, c->state);
+	pthread_mutex_destroy(&c->lock);
+	free(c->state);
+	free(c->id);
+	free(c);
+}
+
+static int chr_new(const struct chardev_backend *be, const char *id,
+		   struct keyval *kv, struct loop *loop, const char *owner,
+		   struct chardev **out)
+{
+	struct chardev *c = calloc(1, sizeof(*c)), **tail;
+	int ret = -ENOMEM;
+
+	if (!c)
+		goto nomem;
+	c->be = be;
+	c->loop = loop;
+	c->in_fd = c->out_fd = c->wake_fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	c->state = calloc(1, be->state_size ? be->state_size : 1);
+	c->id = strdup(id);
+	if (!c->state || !c->id)
+		goto nomem;
+	ret = props_set_defaults(be->props, c->state, owner);
+	if (!ret)
+		ret = props_apply(be->props, c->state, kv, owner);
+	if (ret)
+		goto fail;
+	if (loop) {
+		c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		ret = c->wake_fd < 0 ? -errno : loop_add(loop, c->wake_fd, EPOLLIN, on_wake, c);
+		if (ret) {
+			err_msg("%s: %s", owner, strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = be->open ? be->open(c, owner) : 0;
+	if (ret)
+		goto fail;
+	for (tail = &chardevs; *tail; tail = &(*tail)->next)
+		;
+	*tail = c;
+	if (out)
+		*out = c;
+	return 0;
+nomem:
+	err_msg("%s: out of memory", owner);
+fail:
+	if (c)
+		chr_free(c);
+	return ret;
+}
+
+static int unknown_type(const char *what, const char *type)
+{
+	err_msg("%s %s: unknown back-end type (try -chardev help)", what, type);
+	return -EINVAL;
+}
+
+int chardev_create_kv(struct keyval *kv, struct loop *loop, struct chardev **out)
+{
+	const char *type = kv->implied ? kv->implied : keyval_get(kv, "backend");
+	const struct chardev_backend *be;
+	const char *id;
+	char owner[64];
+	int ret;
+
+	if (!type) {
+		err_msg("-chardev: no back-end type given (try -chardev help)");
+		return -EINVAL;
+	}
+	be = backend_find(type);
+	if (!be)
+		return unknown_type("-chardev", type);
+	snprintf(owner, sizeof(owner), "-chardev %s", type);
+	id = keyval_get(kv, "id");
+	if (!id) {
+		err_msg("%s: property 'id' is required", owner);
+		return -EINVAL;
+	}
+	ret = id_check(id, owner);
+	if (ret)
+		return ret;
+	if (chardev_find(id)) {
+		err_msg("%s: duplicate id '%s'", owner, id);
+		return -EINVAL;
+	}
+	return chr_new(be, id, kv, loop, owner, out);
+}
+
+static void backend_help(const struct chardev_backend *be, FILE *f)
+{
+	fprintf(f, "%s options:\n", be->name);
+	fprintf(f, "  id=<str> - name front ends refer to (required)\n");
+	props_help(be->props, f);
+}
+
+int chardev_create(const char *opts, struct loop *loop)
+{
+	const struct chardev_backend *be;
+	struct keyval kv;
+	int ret;
+
+	ret = keyval_parse(opts, "backend", "-chardev", &kv);
+	if (ret)
+		return ret;
+	if (kv.help && !kv.implied) {
+		chardev_help(stdout);
+		ret = 1;
+	} else if (kv.help) {
+		be = backend_find(kv.implied);
+		if (be)
+			backend_help(be, stdout);
+		ret = be ? 1 : unknown_type("-chardev", kv.implied);
+	} else {
+		ret = chardev_create_kv(&kv, loop, NULL);
+	}
+	keyval_free(&kv);
+	return ret;
+}
+
+int chardev_create_simple(const char *type, const char *path, struct loop *loop,
+			  struct chardev **out)
+{
+	struct kv_pair pair = { .key = (char *)"path", .val = (char *)path };
+	struct keyval kv = { .pairs = &pair, .n = path != NULL };
+	const struct chardev_backend *be = backend_find(type);
+	char owner[64], id[32];
+
+	if (!be)
+		return unknown_type("-serial", type);
+	snprintf(owner, sizeof(owner), "-serial %s", type);
+	/* Named like QEMU's, so that messages (pty) have a label. */
+	for (unsigned n = 0;; n++) {
+		snprintf(id, sizeof(id), "serial%u", n);
+		if (!chardev_find(id))
+			break;
+	}
+	return chr_new(be, id, &kv, loop, owner, out);
+}
+
+struct chardev *chardev_find(const char *id)
+{
+	for (struct chardev *c = chardevs; c; c = c->next)
+		if (!strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+const char *chardev_id(const struct chardev *c)
+{
+	return c->id;
+}
+
+void chardev_help(FILE *f)
+{
+	fprintf(f, "Available chardev back ends (-chardev TYPE,help for options):\n");
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		fprintf(f, "  %-6s - %s\n", backends[i]->name, backends[i]->desc);
+}
+
+void chardev_cleanup_all(void)
+{
+	struct chardev *c;
+
+	while ((c = chardevs)) {
+		chardevs = c->next;
+		chr_stop_input(c);
+		if (c->be->close)
+			c->be->close(c);
+		chr_free(c);
+	}
+}

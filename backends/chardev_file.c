@@ -1,0 +1,55 @@
+/* -chardev file: output to a file; there is no input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/chardev_internal.h"
+#include "lib/log.h"
+
+struct file_chr {
+	char *path;
+	bool append;
+	int fd;
+};
+
+static const struct prop file_props[] = {
+	{ "path", PROP_STR, offsetof(struct file_chr, path), NULL,
+	  "file to write to", .required = 1 },
+	{ "append", PROP_BOOL, offsetof(struct file_chr, append), "off",
+	  "append instead of truncating" },
+	{ NULL }
+};
+
+static int file_open(struct chardev *c, const char *owner)
+{
+	struct file_chr *f = c->state;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+
+	flags |= f->append ? O_APPEND : O_TRUNC;
+	f->fd = open(f->path, flags, 0666);
+	if (f->fd < 0) {
+		int ret = -errno;
+
+		err_msg("%s: cannot open '%s': %s", owner, f->path, strerror(-ret));
+		return ret;
+	}
+	chr_set_output(c, f->fd, CHR_OUT_BLOCK);
+	return 0;
+}
+
+static void file_close(struct chardev *c)
+{
+	struct file_chr *f = c->state;
+
+	close(f->fd);
+}
+
+const struct chardev_backend chr_file = {
+	.name = "file",
+	.desc = "writes output to a file",
+	.props = file_props,
+	.state_size = sizeof(struct file_chr),
+	.open = file_open,
+	.close = file_close,
+};

@@ -1,0 +1,59 @@
+/* Shared by the chardev core and its back ends; not for front ends. */
+#ifndef EMBER_CHARDEV_INTERNAL_H
+#define EMBER_CHARDEV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "backends/chardev.h"
+#include "lib/props.h"
+
+enum chr_out {
+	CHR_OUT_BLOCK,		/* stdio, file: wait for the reader */
+	CHR_OUT_DROP,		/* pty: non-blocking, drop what does not fit */
+	CHR_OUT_SOCKET,		/* as DROP, through send(MSG_NOSIGNAL) */
+};
+
+struct chardev_backend {
+	const char *name;
+	const char *desc;
+	const struct prop *props;
+	size_t state_size;	/* options at the props' offsets, then runtime state */
+	int (*open)(struct chardev *c, const char *owner);
+	/* Input hit EOF or an error (loop thread). Default: stop reading. */
+	void (*eof)(struct chardev *c);
+	void (*close)(struct chardev *c);
+};
+
+struct chardev {
+	char *id;
+	const struct chardev_backend *be;
+	void *state;		/* be->state_size bytes */
+	struct loop *loop;
+	struct chardev *next;
+
+	/* Output from any thread; out_fd changes only under the lock. */
+	pthread_mutex_t lock;
+	int out_fd;
+	enum chr_out out_mode;
+	bool write_warned;
+
+	/* Input, on the loop thread; `waiting` is shared with front ends. */
+	int in_fd;		/* owned by the back end; -1: no input */
+	bool in_polled;
+	int wake_fd;		/* eventfd: chardev_accept_input() */
+	int waiting;		/* front end should wake us when it has room */
+	chr_input_fn fn;
+	void *opaque;
+	size_t head, len;	/* bytes read but not yet accepted */
+	uint8_t buf[4096];
+};
+
+/* For back ends: where output goes, where input comes from (-1: nowhere). */
+void chr_set_output(struct chardev *c, int fd, enum chr_out mode);
+void chr_set_input(struct chardev *c, int fd);
+void chr_stop_input(struct chardev *c);
+
+extern const struct chardev_backend chr_stdio, chr_file, chr_socket, chr_pty;
+
+#endif

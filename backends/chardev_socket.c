@@ -1,0 +1,161 @@
+/*
+ * -chardev socket: a unix stream socket. A server serves one client at a
+ * time and takes the next after a disconnect; a client connects once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "backends/chardev_internal.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+
+struct socket_chr {
+	char *path;
+	bool server, wait;
+	int listen_fd, client_fd;
+	bool listening;		/* listen_fd is on the loop */
+};
+
+static const struct prop socket_props[] = {
+	{ "path", PROP_STR, offsetof(struct socket_chr, path), NULL,
+	  "unix socket path", .required = 1 },
+	{ "server", PROP_BOOL, offsetof(struct socket_chr, server), "off",
+	  "listen on path instead of connecting to it" },
+	{ "wait", PROP_BOOL, offsetof(struct socket_chr, wait), "on",
+	  "server: wait for a client before starting the guest" },
+	{ NULL }
+};
+
+static void sock_accept(void *opaque, uint32_t events);
+
+static void set_listening(struct chardev *c, bool on)
+{
+	struct socket_chr *s = c->state;
+
+	if (on == s->listening || !c->loop)
+		return;
+	if (on && loop_add(c->loop, s->listen_fd, EPOLLIN, sock_accept, c))
+		return;
+	if (!on)
+		loop_del(c->loop, s->listen_fd);
+	s->listening = on;
+}
+
+static void take_client(struct chardev *c, int fd)
+{
+	struct socket_chr *s = c->state;
+
+	s->client_fd = fd;
+	/* Others queue in the backlog until this one leaves. */
+	set_listening(c, false);
+	chr_set_output(c, fd, CHR_OUT_SOCKET);
+	chr_set_input(c, fd);
+}
+
+static void sock_accept(void *opaque, uint32_t events)
+{
+	struct chardev *c = opaque;
+	struct socket_chr *s = c->state;
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd >= 0)
+		take_client(c, fd);
+}
+
+static void sock_eof(struct chardev *c)
+{
+	struct socket_chr *s = c->state;
+
+	chr_stop_input(c);
+	/* Under the chardev lock: a vCPU may be writing to this fd. */
+	chr_set_output(c, -1, CHR_OUT_SOCKET);
+	close(s->client_fd);
+	s->client_fd = -1;
+	if (s->server)
+		set_listening(c, true);
+}
+
+static int sock_fail(const char *owner, const char *what, const char *path, int fd)
+{
+	int ret = -errno;
+
+	err_msg("%s: cannot %s '%s': %s", owner, what, path, strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int sock_open(struct chardev *c, const char *owner)
+{
+	struct socket_chr *s = c->state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	s->listen_fd = s->client_fd = -1;
+	if (strlen(s->path) >= sizeof(sa.sun_path)) {
+		err_msg("%s: path '%s' is too long (at most %zu bytes)", owner,
+			s->path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, s->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sock_fail(owner, "create a socket for", s->path, -1);
+	if (!s->server) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    fcntl(fd, F_SETFL, O_NONBLOCK))
+			return sock_fail(owner, "connect to", s->path, fd);
+		take_client(c, fd);
+		return 0;
+	}
+	/* A socket left by an earlier run; never remove anything else. */
+	if (!lstat(s->path, &st) && S_ISSOCK(st.st_mode))
+		unlink(s->path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1))
+		return sock_fail(owner, "listen on", s->path, fd);
+	s->listen_fd = fd;
+	if (!s->wait) {
+		set_listening(c, true);
+		return 0;
+	}
+	info_msg("waiting for a connection on %s", s->path);
+	do
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		ret = sock_fail(owner, "accept a connection on", s->path, s->listen_fd);
+		unlink(s->path);
+		return ret;
+	}
+	take_client(c, fd);
+	return 0;
+}
+
+static void sock_close(struct chardev *c)
+{
+	struct socket_chr *s = c->state;
+
+	if (s->client_fd >= 0)
+		close(s->client_fd);
+	if (s->listen_fd >= 0) {
+		set_listening(c, false);
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+}
+
+const struct chardev_backend chr_socket = {
+	.name = "socket",
+	.desc = "a unix stream socket, as server or client",
+	.props = socket_props,
+	.state_size = sizeof(struct socket_chr),
+	.open = sock_open,
+	.close = sock_close,
+	.eof = sock_eof,
+};

@@ -1,0 +1,90 @@
+/* -chardev stdio: the terminal ember runs in, raw while ember runs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "backends/chardev_internal.h"
+#include "lib/log.h"
+
+struct stdio_chr {
+	bool signal;
+};
+
+static const struct prop stdio_props[] = {
+	{ "signal", PROP_BOOL, offsetof(struct stdio_chr, signal), "on",
+	  "Ctrl-C stops ember (off: it goes to the guest)" },
+	{ NULL }
+};
+
+/* One terminal, so one stdio chardev and one saved state. */
+static struct termios saved;
+static bool raw, in_use;
+
+static void stdio_restore(void)
+{
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	raw = false;
+}
+
+/* As QEMU does: raw input, but keep output processing (\n -> \r\n). */
+static void stdio_make_raw(bool keep_signals)
+{
+	static bool registered;
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved))
+		return;
+	t = saved;
+	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	t.c_oflag |= OPOST;
+	t.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
+	if (!keep_signals)
+		t.c_lflag &= ~ISIG;
+	t.c_cflag &= ~(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		return;
+	raw = true;
+	/* Also on exit() paths that never reach chardev_cleanup_all(). */
+	if (!registered && !atexit(stdio_restore))
+		registered = true;
+}
+
+static int stdio_open(struct chardev *c, const char *owner)
+{
+	struct stdio_chr *s = c->state;
+
+	if (in_use) {
+		err_msg("%s: stdio is already used by another chardev", owner);
+		return -EBUSY;
+	}
+	in_use = true;
+	stdio_make_raw(s->signal);
+	chr_set_output(c, STDOUT_FILENO, CHR_OUT_BLOCK);
+	/*
+	 * stdin stays blocking: it may share its open file with stdout, and
+	 * O_NONBLOCK there would make output fail with EAGAIN. The loop only
+	 * reads after epoll said there is something to read.
+	 */
+	chr_set_input(c, STDIN_FILENO);
+	return 0;
+}
+
+static void stdio_close(struct chardev *c)
+{
+	stdio_restore();
+	in_use = false;
+}
+
+const struct chardev_backend chr_stdio = {
+	.name = "stdio",
+	.desc = "ember's standard input and output",
+	.props = stdio_props,
+	.state_size = sizeof(struct stdio_chr),
+	.open = stdio_open,
+	.close = stdio_close,
+};

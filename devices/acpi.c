@@ -1,0 +1,316 @@
+/*
+ * ACPI tables for a hardware-reduced x86 machine (ACPI 6.0, section 4.1):
+ * no PM1/GPE blocks, no SCI, no FACS. The guest powers off and resets
+ * through the FADT's sleep-control and reset registers (acpi_pm.c). The
+ * MADT is what gives the guest its CPUs: Debian's kernel ignores MP tables.
+ *
+ * Layout in the reserved area: RSDP, XSDT, FADT, MADT, DSDT, each at a
+ * 16-byte boundary. Fields are little-endian; ember runs on x86 hosts only.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "devices/acpi.h"
+#include "devices/aml.h"
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define OEM_TABLE_ID	"EMBERVM "
+#define CREATOR_ID	"EMBR"
+
+struct acpi_header {
+	char sig[4];
+	uint32_t len;
+	uint8_t rev, csum;
+	char oem_id[6], oem_table_id[8];
+	uint32_t oem_rev;
+	char creator_id[4];
+	uint32_t creator_rev;
+} __attribute__((packed));
+
+struct rsdp {
+	char sig[8];
+	uint8_t csum;		/* over the first 20 bytes (ACPI 1.0 part) */
+	char oem_id[6];
+	uint8_t rev;
+	uint32_t rsdt;
+	uint32_t len;
+	uint64_t xsdt;
+	uint8_t ext_csum;	/* over all of it */
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+/* Generic Address Structure */
+struct gas {
+	uint8_t space, bit_width, bit_offset, access_size;
+	uint64_t addr;
+} __attribute__((packed));
+
+struct fadt {
+	struct acpi_header h;
+	uint32_t facs, dsdt;
+	uint8_t reserved0, pm_profile;
+	uint16_t sci_int;
+	uint32_t smi_cmd;
+	uint8_t acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
+	uint32_t pm1a_evt, pm1b_evt, pm1a_cnt, pm1b_cnt, pm2_cnt, pm_tmr;
+	uint32_t gpe0, gpe1;
+	uint8_t pm1_evt_len, pm1_cnt_len, pm2_cnt_len, pm_tmr_len;
+	uint8_t gpe0_len, gpe1_len, gpe1_base, cst_cnt;
+	uint16_t p_lvl2_lat, p_lvl3_lat, flush_size, flush_stride;
+	uint8_t duty_offset, duty_width, day_alrm, mon_alrm, century;
+	uint16_t iapc_boot_arch;
+	uint8_t reserved1;
+	uint32_t flags;
+	struct gas reset_reg;
+	uint8_t reset_value;
+	uint16_t arm_boot_arch;
+	uint8_t minor_rev;
+	uint64_t x_facs, x_dsdt;
+	struct gas x_pm1a_evt, x_pm1b_evt, x_pm1a_cnt, x_pm1b_cnt, x_pm2_cnt;
+	struct gas x_pm_tmr, x_gpe0, x_gpe1;
+	struct gas sleep_ctl, sleep_sts;
+	char hypervisor_id[8];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct fadt) == 276, "FADT revision 6 is 276 bytes");
+
+/*
+ * WBINVD is required of every ACPI 2.0+ machine. With HW_REDUCED_ACPI the
+ * power and sleep buttons are not fixed-feature hardware (bits 4, 5 set).
+ */
+#define FADT_WBINVD		(1u << 0)
+#define FADT_PWR_BUTTON		(1u << 4)
+#define FADT_SLP_BUTTON		(1u << 5)
+#define FADT_RESET_REG_SUP	(1u << 10)
+#define FADT_HW_REDUCED_ACPI	(1u << 20)
+
+/*
+ * Not setting the 8042 bit keeps Linux from probing a keyboard controller;
+ * MSI stays allowed (virtio-pci needs it); the CMOS RTC is present.
+ */
+#define IAPC_VGA_NOT_PRESENT	(1u << 2)
+
+struct madt {
+	struct acpi_header h;
+	uint32_t lapic_addr;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_lapic {
+	uint8_t type, len, uid, apic_id;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_ioapic {
+	uint8_t type, len, id, reserved;
+	uint32_t addr, gsi_base;
+} __attribute__((packed));
+
+struct madt_lapic_nmi {
+	uint8_t type, len, uid;
+	uint16_t flags;
+	uint8_t lint;
+} __attribute__((packed));
+
+enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_LAPIC_NMI = 4 };
+
+/* The I/O APIC id is ncpus, and 0xff means "all processors". */
+#define MAX_CPUS	254
+
+static uint8_t checksum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	while (n--)
+		sum += *b++;
+	return -sum;
+}
+
+static void header(void *t, const char *sig, uint32_t len, uint8_t rev,
+		   const char *oem_id)
+{
+	struct acpi_header *h = t;
+
+	memcpy(h->sig, sig, 4);
+	h->len = len;
+	h->rev = rev;
+	memcpy(h->oem_id, oem_id, 6);
+	memcpy(h->oem_table_id, OEM_TABLE_ID, 8);
+	h->oem_rev = 1;
+	memcpy(h->creator_id, CREATOR_ID, 4);
+	h->creator_rev = 1;
+}
+
+/* Called last on each table: the checksum field is still 0 then. */
+static void seal(void *t)
+{
+	struct acpi_header *h = t;
+
+	h->csum = checksum(t, h->len);
+}
+
+static struct gas pio_reg(uint16_t port)
+{
+	return (struct gas){ .space = 1, .bit_width = 8, .access_size = 1,
+			     .addr = port };
+}
+
+static void build_fadt(struct fadt *f, uint64_t dsdt, const char *oem)
+{
+	header(f, "FACP", sizeof(*f), 6, oem);
+	/* The 32-bit pointer only where it reaches; X_DSDT always does. */
+	f->dsdt = dsdt < 4 * GiB ? dsdt : 0;
+	f->x_dsdt = dsdt;
+	f->iapc_boot_arch = IAPC_VGA_NOT_PRESENT;
+	f->flags = FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+		   FADT_RESET_REG_SUP | FADT_HW_REDUCED_ACPI;
+	f->reset_reg = pio_reg(ACPI_RESET_PORT);
+	f->reset_value = ACPI_RESET_VALUE;
+	f->sleep_ctl = pio_reg(ACPI_SLEEP_CTL_PORT);
+	f->sleep_sts = pio_reg(ACPI_SLEEP_STS_PORT);
+	memcpy(f->hypervisor_id, "EMBER", 5);
+	seal(f);
+}
+
+static size_t madt_len(unsigned ncpus)
+{
+	return sizeof(struct madt) + ncpus * sizeof(struct madt_lapic) +
+	       sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi);
+}
+
+/*
+ * No Interrupt Source Overrides: ISA IRQs reach the I/O APIC pins of the
+ * same number, edge and active high, which is the default. QEMU's PC adds
+ * IRQ 0 -> GSI 2 for the PIT, but a hardware-reduced guest runs no PIT
+ * timer (kvm-clock and the local APIC timer), and since SCI_INT is 0, Linux
+ * would take an override of IRQ 0 for the SCI's and make that line level
+ * triggered, active low. Flags 0: no dual 8259 (PCAT_COMPAT) either.
+ */
+static void build_madt(uint8_t *t, unsigned ncpus, const char *oem)
+{
+	struct madt *m = (struct madt *)t;
+	uint8_t *p = t + sizeof(*m);
+
+	header(m, "APIC", madt_len(ncpus), 4, oem);
+	m->lapic_addr = LAPIC_ADDR;
+	for (unsigned i = 0; i < ncpus; i++, p += sizeof(struct madt_lapic))
+		*(struct madt_lapic *)p = (struct madt_lapic){
+			.type = MADT_LAPIC, .len = sizeof(struct madt_lapic),
+			.uid = i, .apic_id = i, .flags = 1 /* enabled */ };
+	*(struct madt_ioapic *)p = (struct madt_ioapic){
+		.type = MADT_IOAPIC, .len = sizeof(struct madt_ioapic),
+		.id = ncpus, .addr = IOAPIC_ADDR, .gsi_base = 0 };
+	p += sizeof(struct madt_ioapic);
+	/* LINT1 of every CPU is NMI, with the bus's default polarity/trigger. */
+	*(struct madt_lapic_nmi *)p = (struct madt_lapic_nmi){
+		.type = MADT_LAPIC_NMI, .len = sizeof(struct madt_lapic_nmi),
+		.uid = 0xff, .flags = 0, .lint = 1 };
+	seal(m);
+}
+
+/* The AML that follows the DSDT header. */
+static int build_dsdt_aml(struct platform *pf, struct aml *a)
+{
+	size_t h;
+
+	/* SLP_TYP for the (PM1a, PM1b) control registers, two reserved. */
+	aml_name(a, "_S5");
+	h = aml_package(a, 4);
+	aml_int(a, ACPI_S5_TYPE);
+	aml_int(a, ACPI_S5_TYPE);
+	aml_int(a, 0);
+	aml_int(a, 0);
+	aml_end(a, h);
+
+	h = aml_scope(a, "\\_SB");
+	for (struct device *d = pf->devices; d; d = d->next)
+		if (d->type->aml)
+			d->type->aml(d, a);
+	aml_end(a, h);
+	return a->err;
+}
+
+long acpi_build(struct platform *pf, const struct acpi_config *cfg,
+		void *buf, size_t size, uint64_t gpa)
+{
+	char oem[7] = "EMBER ";
+	size_t xsdt, fadt, madt, dsdt, xsdt_len, dsdt_len, total;
+	uint8_t *b = buf;
+	struct rsdp *r = buf;
+	struct aml a;
+	int err;
+
+	if (cfg->ncpus < 1 || cfg->ncpus > MAX_CPUS) {
+		err_msg("ACPI: %u CPUs; the MADT can describe 1 to %u",
+			cfg->ncpus, MAX_CPUS);
+		return -EINVAL;
+	}
+	/* The RSDP must sit on a 16-byte boundary for a guest that scans. */
+	if (!IS_ALIGNED(gpa, 16) || range_wraps(gpa, size)) {
+		err_msg("ACPI: bad table area %#" PRIx64 " (+%#zx)", gpa, size);
+		return -EINVAL;
+	}
+	if (cfg->oem_id) {
+		if (strlen(cfg->oem_id) > 6) {
+			err_msg("ACPI: OEM id '%s' is longer than 6 characters",
+				cfg->oem_id);
+			return -EINVAL;
+		}
+		/* Pad with blanks, as the spec's examples do. */
+		memset(oem, ' ', 6);
+		memcpy(oem, cfg->oem_id, strlen(cfg->oem_id));
+	}
+
+	aml_init(&a);
+	err = build_dsdt_aml(pf, &a);
+	if (err) {
+		err_msg("ACPI: cannot build the DSDT: %s", strerror(-err));
+		aml_free(&a);
+		return err;
+	}
+
+	/* The XSDT lists the FADT and the MADT; the FADT points to the DSDT. */
+	xsdt = ALIGN_UP(sizeof(struct rsdp), 16);
+	xsdt_len = sizeof(struct acpi_header) + 2 * sizeof(uint64_t);
+	fadt = ALIGN_UP(xsdt + xsdt_len, 16);
+	madt = ALIGN_UP(fadt + sizeof(struct fadt), 16);
+	dsdt = ALIGN_UP(madt + madt_len(cfg->ncpus), 16);
+	dsdt_len = sizeof(struct acpi_header) + a.len;
+	total = dsdt + dsdt_len;
+	if (total > size || dsdt_len > UINT32_MAX) {
+		err_msg("ACPI: the tables need %zu bytes, %zu are reserved",
+			total, size);
+		aml_free(&a);
+		return -ENOSPC;
+	}
+	memset(b, 0, total);
+
+	header(b + dsdt, "DSDT", dsdt_len, 2, oem);	/* 2: 64-bit integers */
+	memcpy(b + dsdt + sizeof(struct acpi_header), a.buf, a.len);
+	seal(b + dsdt);
+	aml_free(&a);
+
+	build_madt(b + madt, cfg->ncpus, oem);
+	build_fadt((struct fadt *)(b + fadt), gpa + dsdt, oem);
+
+	header(b + xsdt, "XSDT", xsdt_len, 1, oem);
+	for (int i = 0; i < 2; i++) {
+		uint64_t addr = gpa + (i ? madt : fadt);
+
+		memcpy(b + xsdt + sizeof(struct acpi_header) + 8 * i, &addr, 8);
+	}
+	seal(b + xsdt);
+
+	memcpy(r->sig, "RSD PTR ", 8);
+	memcpy(r->oem_id, oem, 6);
+	r->rev = 2;
+	r->len = sizeof(*r);
+	r->xsdt = gpa + xsdt;
+	r->csum = checksum(r, 20);
+	r->ext_csum = checksum(r, sizeof(*r));
+	return total;
+}

@@ -1,0 +1,110 @@
+/*
+ * A small AML (ACPI Machine Language) emitter: just what ember's DSDT needs.
+ * Bytes go into one growable buffer. Objects that carry a PkgLength are
+ * opened (the call returns a handle), filled, then closed with aml_end(),
+ * which inserts the PkgLength now that the size is known.
+ *
+ * Errors stick: after an allocation failure or a bad argument (a malformed
+ * name, an out-of-range value) a->err holds a negative errno and every later
+ * call does nothing, so builders need not check each step; the caller
+ * checks a->err once at the end.
+ */
+#ifndef EMBER_AML_H
+#define EMBER_AML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct aml {
+	uint8_t *buf;
+	size_t len, cap;
+	int err;
+};
+
+void aml_init(struct aml *a);
+void aml_free(struct aml *a);
+/* Marks @a failed with @err unless it already failed. */
+void aml_fail(struct aml *a, int err);
+
+void aml_bytes(struct aml *a, const void *p, size_t n);
+void aml_byte(struct aml *a, uint8_t v);
+/* A raw PkgLength of @v bytes (which count the encoding itself): 1-4 bytes. */
+void aml_pkglen(struct aml *a, uint32_t v);
+
+/*
+ * NameString: "\\" for the root, a leading "\\" or "^"s, then segments of
+ * 1-4 characters ([A-Z_][A-Z0-9_]*) separated by dots; short segments are
+ * padded with '_' ("_SB" is "_SB_").
+ */
+void aml_namestring(struct aml *a, const char *path);
+/* The smallest encoding: Zero, One, Ones (all 64 bits), Byte..QWordPrefix. */
+void aml_int(struct aml *a, uint64_t v);
+void aml_string(struct aml *a, const char *s);
+/* Compressed EISA id ("PNP0501" -> 0x0105d041); -EINVAL if malformed. */
+int aml_eisaid_value(const char *id, uint32_t *out);
+void aml_eisaid(struct aml *a, const char *id);
+
+/* Name(@name, ...): the caller emits the value right after. */
+void aml_name(struct aml *a, const char *name);
+/* Return(...): the caller emits the value right after. */
+void aml_return(struct aml *a);
+
+/* Openers return a handle for aml_end(). */
+size_t aml_scope(struct aml *a, const char *path);
+size_t aml_device(struct aml *a, const char *name);
+size_t aml_method(struct aml *a, const char *name, unsigned nargs,
+		  bool serialized);
+size_t aml_package(struct aml *a, unsigned nelems);
+void aml_end(struct aml *a, size_t h);
+/* Buffer(){...}: the bytes in between; the size is filled in at the end. */
+size_t aml_buffer(struct aml *a);
+void aml_buffer_end(struct aml *a, size_t h);
+
+/*
+ * ResourceTemplate(){...} for _CRS: a Buffer of resource descriptors that
+ * aml_res_end() closes with an EndTag (checksum 0: "not checksummed").
+ */
+size_t aml_res_begin(struct aml *a);
+void aml_res_end(struct aml *a, size_t h);
+
+/* IO(Decode16, min, max, align, len) */
+void aml_res_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align,
+		uint8_t len);
+/* FixedIO(base, len): 10-bit decode. */
+void aml_res_fixed_io(struct aml *a, uint16_t base, uint8_t len);
+/* IRQNoFlags(){irq}: ISA, edge, active high; irq < 16. */
+void aml_res_irq(struct aml *a, unsigned irq);
+void aml_res_mem32_fixed(struct aml *a, bool rw, uint32_t base, uint32_t len);
+
+/* Flags of the extended Interrupt() descriptor, as it stores them. */
+#define AML_IRQ_CONSUMER	0x01	/* else ResourceProducer */
+#define AML_IRQ_EDGE		0x02	/* else Level */
+#define AML_IRQ_ACTIVE_LOW	0x04	/* else ActiveHigh */
+#define AML_IRQ_SHARED		0x08	/* else Exclusive */
+void aml_res_interrupt(struct aml *a, unsigned flags, uint32_t gsi);
+
+/*
+ * Address-space descriptors as a PCI host bridge's _CRS uses them:
+ * ResourceProducer, PosDecode, MinFixed, MaxFixed, length max - min + 1;
+ * memory is ReadWrite.
+ */
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_dword_mem(struct aml *a, bool cacheable, uint32_t min,
+		       uint32_t max);
+void aml_res_qword_mem(struct aml *a, bool cacheable, uint64_t min,
+		       uint64_t max);
+
+/*
+ * Nodes for the device types' aml callbacks, which acpi_build() calls inside
+ * Scope(\_SB). @index counts from 0: serial 0 is COM1 (_UID 1), virtio-mmio
+ * 0 is VR00 (_UID 0) as on QEMU's microvm. Bad arguments fail @a (-EINVAL).
+ */
+void acpi_dsdt_add_serial(struct aml *a, int index, uint16_t iobase,
+			  unsigned irq);
+void acpi_dsdt_add_rtc(struct aml *a);
+void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
+			       uint32_t size, unsigned gsi);
+void acpi_dsdt_add_pvpanic(struct aml *a, uint16_t port);
+
+#endif

@@ -1,0 +1,204 @@
+/* Device type registry and -device; see device.h. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+/* Filled by constructors before main(); read-only afterwards. */
+static const struct device_type *types[64];
+static unsigned ntypes;
+
+void device_type_register(const struct device_type *t)
+{
+	if (device_type_find(t->name)) {
+		err_msg("device type '%s' registered twice", t->name);
+		return;
+	}
+	if (ntypes == ARRAY_SIZE(types)) {
+		err_msg("too many device types, '%s' left out", t->name);
+		return;
+	}
+	types[ntypes++] = t;
+}
+
+const struct device_type *device_type_find(const char *name)
+{
+	for (unsigned i = 0; i < ntypes; i++)
+		if (!strcmp(types[i]->name, name))
+			return types[i];
+	return NULL;
+}
+
+static int by_bus_then_name(const void *a, const void *b)
+{
+	const struct device_type *x = *(const struct device_type *const *)a;
+	const struct device_type *y = *(const struct device_type *const *)b;
+	int c = strcmp(x->bus, y->bus);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+void device_types_help(FILE *f)
+{
+	const struct device_type *sorted[ARRAY_SIZE(types)];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ntypes; i++)
+		if (!types[i]->internal)
+			sorted[n++] = types[i];
+	qsort(sorted, n, sizeof(sorted[0]), by_bus_then_name);
+	fprintf(f, "Devices:\n");
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(f, "name \"%s\", bus %s", sorted[i]->name, sorted[i]->bus);
+		if (sorted[i]->desc)
+			fprintf(f, ", desc \"%s\"", sorted[i]->desc);
+		fputc('\n', f);
+	}
+}
+
+int id_check(const char *id, const char *what)
+{
+	const char *p = id;
+
+	if (isalpha((unsigned char)*p)) {
+		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_')
+			p++;
+		if (!*p)
+			return 0;
+	}
+	err_msg("%s: invalid id '%s' (use letters, digits, '-', '.', '_', starting with a letter)",
+		what, id);
+	return -EINVAL;
+}
+
+static int unknown_type(const char *name)
+{
+	err_msg("-device %s: unknown device type (try -device help)", name);
+	return -EINVAL;
+}
+
+struct device *device_find(struct platform *pf, const char *id)
+{
+	for (struct device *d = pf->devices; d; d = d->next)
+		if (d->id && !strcmp(d->id, id))
+			return d;
+	return NULL;
+}
+
+static void device_free(struct device *dev)
+{
+	props_free(dev->type->props, dev->state);
+	free(dev->state);
+	free(dev->id);
+	free(dev);
+}
+
+int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
+		     struct device **out)
+{
+	const struct device_type *t = device_type_find(type);
+	const char *id = keyval_get(kv, "id");
+	struct device *dev, **tail;
+	char owner[128];
+	int ret;
+
+	if (!t)
+		return unknown_type(type);
+	snprintf(owner, sizeof(owner), "-device %s", type);
+	if (id && (ret = id_check(id, owner)))
+		return ret;
+	if (id && device_find(pf, id)) {
+		err_msg("%s: duplicate id '%s'", owner, id);
+		return -EINVAL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (dev) {
+		dev->type = t;
+		dev->state = calloc(1, t->state_size ? t->state_size : 1);
+		dev->id = id ? strdup(id) : NULL;
+	}
+	if (!dev || !dev->state || (id && !dev->id)) {
+		err_msg("%s: out of memory", owner);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = props_set_defaults(t->props, dev->state, owner);
+	if (!ret)
+		ret = props_apply(t->props, dev->state, kv, owner);
+	if (!ret && t->realize)
+		ret = t->realize(dev, pf);
+	if (ret)
+		goto fail;
+	for (tail = &pf->devices; *tail; tail = &(*tail)->next)
+		;
+	*tail = dev;
+	if (out)
+		*out = dev;
+	return 0;
+fail:
+	if (dev)
+		device_free(dev);
+	return ret;
+}
+
+static void type_help(const struct device_type *t)
+{
+	printf("%s options:\n", t->name);
+	printf("  id=<str> - name to refer to this device\n");
+	props_help(t->props, stdout);
+}
+
+int device_create(struct platform *pf, const char *opts)
+{
+	const struct device_type *t;
+	struct keyval kv;
+	int ret;
+
+	ret = keyval_parse(opts, "driver", "-device", &kv);
+	if (ret)
+		return ret;
+	if (!kv.implied) {
+		if (kv.help)
+			device_types_help(stdout);
+		else
+			err_msg("-device: no device type given (try -device help)");
+		ret = kv.help ? 1 : -EINVAL;
+		goto out;
+	}
+	/* The machine's own devices cannot be added by hand. */
+	t = device_type_find(kv.implied);
+	if (!t || t->internal) {
+		ret = unknown_type(kv.implied);
+	} else if (kv.help) {
+		type_help(t);
+		ret = 1;
+	} else {
+		ret = device_create_kv(pf, t->name, &kv, NULL);
+	}
+out:
+	keyval_free(&kv);
+	return ret;
+}
+
+void device_destroy_all(struct platform *pf)
+{
+	struct device *rev = NULL, *d, *next;
+
+	/* Reverse the list in place: unrealize newest first. */
+	for (d = pf->devices; d; d = next) {
+		next = d->next;
+		d->next = rev;
+		rev = d;
+	}
+	pf->devices = NULL;
+	for (d = rev; d; d = next) {
+		next = d->next;
+		if (d->type->unrealize)
+			d->type->unrealize(d, pf);
+		device_free(d);
+	}
+}

@@ -1,0 +1,326 @@
+/* device: registry, -device parsing, creation and teardown. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "lib/log.h"
+
+struct fake_state {
+	uint32_t iobase;
+	char *name;
+	bool fail;
+};
+
+/* What realize/unrealize saw, in order. */
+static char trace[256];
+
+static void note(const char *what, struct device *dev)
+{
+	struct fake_state *s = dev->state;
+
+	snprintf(trace + strlen(trace), sizeof(trace) - strlen(trace), "%s:%s:%x ",
+		 what, dev->id ? dev->id : "-", s->iobase);
+}
+
+static int fake_realize(struct device *dev, struct platform *pf)
+{
+	struct fake_state *s = dev->state;
+
+	if (s->fail)
+		return -EIO;
+	note("R", dev);
+	return 0;
+}
+
+static void fake_unrealize(struct device *dev, struct platform *pf)
+{
+	note("U", dev);
+}
+
+static const struct prop fake_props[] = {
+	{ "iobase", PROP_U32, offsetof(struct fake_state, iobase), "0x3f8", "I/O base",
+	  .max = 0xffff },
+	{ "name", PROP_STR, offsetof(struct fake_state, name), "n", "a name" },
+	{ "fail", PROP_BOOL, offsetof(struct fake_state, fail), "off", "fail realize" },
+	{ NULL }
+};
+
+static const struct device_type fake_isa = {
+	.name = "fake-isa",
+	.bus = "isa",
+	.desc = "a fake ISA device",
+	.state_size = sizeof(struct fake_state),
+	.props = fake_props,
+	.realize = fake_realize,
+	.unrealize = fake_unrealize,
+};
+DEVICE_TYPE(fake_isa)
+
+static const struct device_type fake_sys = {
+	.name = "fake-sys",
+	.bus = "system",
+	.desc = "a fake system device",
+	.state_size = sizeof(struct fake_state),
+	.props = fake_props,
+	.realize = fake_realize,
+	.unrealize = fake_unrealize,
+};
+DEVICE_TYPE(fake_sys)
+
+/* No props, no ops, no state: must still work. */
+static const struct device_type fake_bare = {
+	.name = "a-bare",
+	.bus = "isa",
+};
+DEVICE_TYPE(fake_bare)
+
+static const struct device_type fake_internal = {
+	.name = "fake-internal",
+	.bus = "system",
+	.state_size = sizeof(struct fake_state),
+	.props = fake_props,
+	.realize = fake_realize,
+	.unrealize = fake_unrealize,
+	.internal = 1,
+};
+DEVICE_TYPE(fake_internal)
+
+static struct platform pf;
+
+static int setup(void **state)
+{
+	log_set_quiet(1);
+	return 0;
+}
+
+static int reset(void **state)
+{
+	device_destroy_all(&pf);
+	trace[0] = 0;
+	return 0;
+}
+
+static unsigned count(void)
+{
+	unsigned n = 0;
+
+	for (struct device *d = pf.devices; d; d = d->next)
+		n++;
+	return n;
+}
+
+static void t_find_type(void **state)
+{
+	assert_ptr_equal(device_type_find("fake-isa"), &fake_isa);
+	assert_ptr_equal(device_type_find("fake-internal"), &fake_internal);
+	assert_null(device_type_find("fake"));
+	/* registering twice is refused */
+	device_type_register(&fake_isa);
+	assert_string_equal(log_last(), "device type 'fake-isa' registered twice");
+}
+
+static void t_create(void **state)
+{
+	struct device *d;
+	struct fake_state *s;
+
+	assert_int_equal(device_create(&pf, "fake-isa,id=com1,iobase=0x2f8,name=x"), 0);
+	assert_int_equal(device_create(&pf, "fake-sys"), 0);
+	assert_int_equal(device_create(&pf, "driver=fake-isa,id=com2"), 0);
+	assert_int_equal(count(), 3);
+
+	d = device_find(&pf, "com1");
+	assert_non_null(d);
+	assert_ptr_equal(d, pf.devices);	/* creation order */
+	assert_ptr_equal(d->type, &fake_isa);
+	assert_string_equal(d->id, "com1");
+	s = d->state;
+	assert_int_equal(s->iobase, 0x2f8);
+	assert_string_equal(s->name, "x");
+	assert_null(d->next->id);
+	s = d->next->state;
+	assert_int_equal(s->iobase, 0x3f8);	/* default */
+	assert_string_equal(s->name, "n");
+	assert_ptr_equal(device_find(&pf, "com2"), d->next->next);
+	assert_null(device_find(&pf, "com3"));
+
+	device_destroy_all(&pf);
+	assert_null(pf.devices);
+	assert_string_equal(trace, "R:com1:2f8 R:-:3f8 R:com2:3f8 "
+			    "U:com2:3f8 U:-:3f8 U:com1:2f8 ");
+}
+
+static void t_create_kv(void **state)
+{
+	struct keyval kv;
+	struct device *d = NULL;
+
+	/* the machine's own devices: created from parsed options */
+	assert_int_equal(keyval_parse("id=rtc0,iobase=0x70", NULL, "-x", &kv), 0);
+	assert_int_equal(device_create_kv(&pf, "fake-internal", &kv, &d), 0);
+	keyval_free(&kv);
+	assert_non_null(d);
+	assert_ptr_equal(d, device_find(&pf, "rtc0"));
+	assert_int_equal(((struct fake_state *)d->state)->iobase, 0x70);
+
+	assert_int_equal(keyval_parse("id=z", NULL, "-x", &kv), 0);
+	assert_int_equal(device_create_kv(&pf, "nope", &kv, &d), -EINVAL);
+	assert_string_equal(log_last(), "-device nope: unknown device type (try -device help)");
+	keyval_free(&kv);
+
+	assert_int_equal(device_create(&pf, "a-bare,id=b"), 0);
+	assert_non_null(device_find(&pf, "b"));
+	assert_int_equal(device_create(&pf, "a-bare,x=1"), -EINVAL);
+	assert_string_equal(log_last(), "-device a-bare: unknown property 'x'");
+}
+
+static void t_errors(void **state)
+{
+	assert_int_equal(device_create(&pf, "fake-isa,id=a"), 0);
+
+	assert_int_equal(device_create(&pf, "fake-sys,id=a"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-sys: duplicate id 'a'");
+
+	assert_int_equal(device_create(&pf, "nosuch,id=b"), -EINVAL);
+	assert_string_equal(log_last(), "-device nosuch: unknown device type (try -device help)");
+
+	assert_int_equal(device_create(&pf, "fake-internal"), -EINVAL);
+	assert_string_equal(log_last(),
+			    "-device fake-internal: unknown device type (try -device help)");
+
+	assert_int_equal(device_create(&pf, "fake-isa,foo=1"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-isa: unknown property 'foo'");
+
+	assert_int_equal(device_create(&pf, "fake-isa,iobase=0x10000"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-isa: property 'iobase': "
+			    "'0x10000' is out of range (0x0..0xffff)");
+
+	assert_int_equal(device_create(&pf, "fake-isa,id=1x"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-isa: invalid id '1x' "
+			    "(use letters, digits, '-', '.', '_', starting with a letter)");
+	assert_int_equal(device_create(&pf, "fake-isa,id="), -EINVAL);
+	assert_int_equal(device_create(&pf, "fake-isa,id=a b"), -EINVAL);
+
+	assert_int_equal(device_create(&pf, "id=x"), -EINVAL);
+	assert_string_equal(log_last(), "-device: no device type given (try -device help)");
+
+	assert_int_equal(device_create(&pf, "fake-isa,"), -EINVAL);
+	assert_string_equal(log_last(), "-device: trailing ',' in 'fake-isa,'");
+
+	assert_int_equal(count(), 1);
+	assert_string_equal(trace, "R:a:3f8 ");
+}
+
+static void t_realize_failure(void **state)
+{
+	assert_int_equal(device_create(&pf, "fake-isa,id=a,name=leak,fail=on"), -EIO);
+	assert_null(pf.devices);
+	assert_string_equal(trace, "");
+	/* the id was not taken */
+	assert_int_equal(device_create(&pf, "fake-isa,id=a"), 0);
+	assert_int_equal(count(), 1);
+}
+
+static void t_id_check(void **state)
+{
+	assert_int_equal(id_check("a", "-x"), 0);
+	assert_int_equal(id_check("Serial_0.a-b", "-x"), 0);
+	assert_int_equal(id_check("", "-x"), -EINVAL);
+	assert_string_equal(log_last(), "-x: invalid id '' "
+			    "(use letters, digits, '-', '.', '_', starting with a letter)");
+	assert_int_equal(id_check("_a", "-x"), -EINVAL);
+	assert_int_equal(id_check("a/b", "-x"), -EINVAL);
+	assert_int_equal(id_check("a,b", "-x"), -EINVAL);
+}
+
+static void t_types_help(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	device_types_help(f);
+	fclose(f);
+	/* grouped by bus, then by name; internal types are not listed */
+	assert_string_equal(buf,
+		"Devices:\n"
+		"name \"a-bare\", bus isa\n"
+		"name \"fake-isa\", bus isa, desc \"a fake ISA device\"\n"
+		"name \"fake-sys\", bus system, desc \"a fake system device\"\n");
+	free(buf);
+}
+
+/* Help goes to stdout; capture it through a pipe. */
+static char *capture(const char *opts, int *ret)
+{
+	static char out[1024];
+	int p[2], saved = dup(1);
+	ssize_t n;
+
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	dup2(p[1], 1);
+	*ret = device_create(&pf, opts);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = 0;
+	return out;
+}
+
+static void t_help_option(void **state)
+{
+	int ret;
+	char *out;
+
+	out = capture("help", &ret);
+	assert_int_equal(ret, 1);
+	assert_non_null(strstr(out, "Devices:\n"));
+	assert_non_null(strstr(out, "name \"fake-sys\", bus system"));
+	assert_null(strstr(out, "fake-internal"));
+
+	out = capture("fake-isa,help", &ret);
+	assert_int_equal(ret, 1);
+	assert_string_equal(out,
+		"fake-isa options:\n"
+		"  id=<str> - name to refer to this device\n"
+		"  iobase=<uint32> - I/O base (default: 0x3f8)\n"
+		"  name=<str> - a name (default: n)\n"
+		"  fail=<bool> - fail realize (default: off)\n");
+	assert_null(pf.devices);
+
+	out = capture("?", &ret);
+	assert_int_equal(ret, 1);
+	out = capture("nosuch,help", &ret);
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(t_find_type, reset),
+		cmocka_unit_test_teardown(t_create, reset),
+		cmocka_unit_test_teardown(t_create_kv, reset),
+		cmocka_unit_test_teardown(t_errors, reset),
+		cmocka_unit_test_teardown(t_realize_failure, reset),
+		cmocka_unit_test_teardown(t_id_check, reset),
+		cmocka_unit_test_teardown(t_types_help, reset),
+		cmocka_unit_test_teardown(t_help_option, reset),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
