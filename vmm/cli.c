@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -306,7 +307,7 @@ static int precheck_devices(const struct cli *c)
 
 		if (ret)
 			return ret;
-		if (kv.implied && !strcmp(kv.implied, "help")) {
+		if (kv.help && !kv.implied) {
 			device_types_help(stdout);
 			keyval_free(&kv);
 			return 1;
@@ -388,6 +389,8 @@ int ember_main(int argc, char **argv)
 	int ret, status = EXIT_USAGE;
 	int machine_up = 0;
 
+	/* A console reader that went away must not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
 	ret = parse_args(argc, argv, &c);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
@@ -409,10 +412,8 @@ int ember_main(int argc, char **argv)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 
 	loop = loop_new();
-	if (!loop) {
-		err_msg("cannot create the event loop");
+	if (!loop)
 		return EXIT_USAGE;
-	}
 	for (unsigned i = 0; i < c.nr_chardev; i++)
 		if ((ret = chardev_create(c.chardev[i], loop)))
 			goto out;

@@ -264,10 +264,8 @@ int machine_finish(struct machine *m)
 	if (!acpi)
 		return -EFAULT;
 	n = acpi_build(&m->pf, &acfg, acpi, BOOT_ACPI_SIZE, BOOT_ACPI_GPA);
-	if (n < 0) {
-		err_msg("cannot build the ACPI tables: %s", strerror((int)-n));
+	if (n < 0)
 		return (int)n;
-	}
 	bc.kernel_path = m->cfg.kernel;
 	bc.initrd_path = m->cfg.initrd;
 	bc.cmdline = m->cfg.append;
