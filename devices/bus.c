@@ -160,9 +160,13 @@ static const struct bus_range *lookup(const struct bus *b, uint64_t addr,
 static void unclaimed(struct bus *b, uint64_t addr, unsigned len,
 		      const char *dir)
 {
-	/* A guest probing absent hardware would flood the log: say it once. */
+	/*
+	 * Every kernel probes absent legacy ports (COM2-4, PCI config): that is
+	 * normal, so it is a debug message, and said once so a guest cannot
+	 * flood the log.
+	 */
 	if (!__atomic_exchange_n(&b->warned_unclaimed, 1, __ATOMIC_RELAXED))
-		warn_msg("%s bus: unclaimed %u-byte %s at %#" PRIx64
+		debug_msg("%s bus: unclaimed %u-byte %s at %#" PRIx64
 			 " (further ones not reported)", b->name, len, dir,
 			 addr);
 }

@@ -11,9 +11,12 @@
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 /* Interrupts KVM_RUN; the handler does nothing, the EINTR is the point. */
 #define SIG_VCPU_KICK (SIGRTMIN + 1)
+
+int vcpu_trace_io;
 
 static void kick_handler(int sig) { (void)sig; }
 
@@ -68,6 +71,10 @@ static void handle_io(struct vcpu *v)
 	struct kvm_run *r = v->run;
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 
+	if (unlikely(vcpu_trace_io))
+		debug_msg("vCPU %u: %s port %#x size %u count %u first %#x", v->index,
+			  r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.port,
+			  r->io.size, r->io.count, data[0]);
 	/* String I/O (rep outsb) arrives as count back-to-back elements. */
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
 		if (r->io.direction == KVM_EXIT_IO_OUT)

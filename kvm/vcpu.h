@@ -42,6 +42,9 @@ struct vcpu {
 	uint64_t exits;		/* statistics */
 };
 
+/* Log every port access (EMBER_DEBUG=io); for debugging guests. */
+extern int vcpu_trace_io;
+
 int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index);
 void vcpu_destroy(struct vcpu *v);
 /* Runs until stopped; returns why. Used directly by the tiny-guest tests. */

@@ -12,6 +12,7 @@
 #include "lib/loop.h"
 #include "lib/props.h"
 #include "lib/util.h"
+#include "kvm/vcpu.h"
 #include "vmm/cli.h"
 #include "vmm/machine.h"
 
@@ -389,6 +390,11 @@ int ember_main(int argc, char **argv)
 	int ret, status = EXIT_USAGE;
 	int machine_up = 0;
 
+	/* EMBER_DEBUG=1: debug messages; EMBER_DEBUG=io: also every port access. */
+	if (getenv("EMBER_DEBUG")) {
+		log_set_level(LOG_DEBUG);
+		vcpu_trace_io = !strcmp(getenv("EMBER_DEBUG"), "io");
+	}
 	/* A console reader that went away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
 	ret = parse_args(argc, argv, &c);

@@ -20,7 +20,8 @@ struct gmem;
 #define BOOT_CMDLINE_MAX	0x10000ULL
 #define BOOT_EBDA_GPA		0x9fc00ULL	/* reserved from here to 1 MiB */
 #define BOOT_ACPI_GPA		0xe0000ULL	/* RSDP and tables, 128 KiB */
-#define BOOT_ACPI_SIZE		0x20000ULL
+#define BOOT_ACPI_SIZE		0x10000ULL
+#define BOOT_RESET_VECTOR_GPA	0xffff0ULL	/* real-mode f000:fff0 */
 #define BOOT_KERNEL_GPA		0x100000ULL	/* bzImage protected-mode code */
 
 #define E820_RAM	1

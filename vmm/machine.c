@@ -47,6 +47,22 @@ void machine_types_help(FILE *f)
 		fprintf(f, "%-20s %s\n", machine_types[i].name, machine_types[i].desc);
 }
 
+/*
+ * microvm has no PCI host bridge, but every kernel probes the 0xcf8/0xcfc
+ * configuration ports: answer as an empty bus would (all-ones) without
+ * the unclaimed-port warning on every boot.
+ */
+static void no_pci_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	memset(data, 0xff, len);
+}
+
+static void no_pci_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+}
+
+static const struct bus_ops no_pci_ops = { .read = no_pci_read, .write = no_pci_write };
+
 static void irq_set(void *opaque, unsigned gsi, int level)
 {
 	struct machine *m = opaque;
@@ -179,6 +195,8 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 
 	ret = add_serials(m);
 	if (!ret)
+		ret = bus_register(&m->pf.pio, 0xcf8, 8, &no_pci_ops, m, "no-pci");
+	if (!ret)
 		ret = rtc_create(&m->pf);
 	if (!ret)
 		ret = i8042_create(&m->pf);
@@ -250,6 +268,25 @@ static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 	return 0;
 }
 
+/*
+ * Linux on a hardware-reduced ACPI machine without EFI ends its reboot
+ * attempts with a jump to the BIOS reset vector (BOOT_EFI falls through
+ * to BOOT_BIOS). There is no BIOS: a few real-mode instructions there
+ * write the ACPI reset register instead, so `reboot` ends the VM cleanly.
+ */
+static int write_reset_vector(struct machine *m)
+{
+	const uint8_t stub[] = {
+		0xba, ACPI_RESET_PORT & 0xff, ACPI_RESET_PORT >> 8,	/* mov dx, port */
+		0xb0, ACPI_RESET_VALUE,					/* mov al, value */
+		0xee,							/* out dx, al */
+		0xf4,							/* hlt */
+		0xeb, 0xfd,						/* jmp hlt */
+	};
+
+	return gmem_write(&m->mem, BOOT_RESET_VECTOR_GPA, stub, sizeof(stub));
+}
+
 int machine_finish(struct machine *m)
 {
 	struct acpi_config acfg = { .ncpus = m->cfg.ncpus };
@@ -266,6 +303,9 @@ int machine_finish(struct machine *m)
 	n = acpi_build(&m->pf, &acfg, acpi, BOOT_ACPI_SIZE, BOOT_ACPI_GPA);
 	if (n < 0)
 		return (int)n;
+	ret = write_reset_vector(m);
+	if (ret)
+		return ret;
 	bc.kernel_path = m->cfg.kernel;
 	bc.initrd_path = m->cfg.initrd;
 	bc.cmdline = m->cfg.append;
