@@ -144,8 +144,14 @@ int mem_backend_map(struct mem_backend *b)
 		goto fail;
 	}
 	aligned = (uint8_t *)ALIGN_UP((uintptr_t)base, align);
+	/*
+	 * hugetlb pages are reserved at mmap time (no MAP_NORESERVE): a
+	 * shortage must fail here with a message, not later as a SIGBUS when
+	 * the guest touches a page.
+	 */
 	if (mmap(aligned, b->size, PROT_READ | PROT_WRITE,
-		 (b->share ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_NORESERVE,
+		 (b->share ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED |
+		 (b->hugetlb ? 0 : MAP_NORESERVE),
 		 b->fd, 0) == MAP_FAILED) {
 		e = errno;
 		err_msg("%s: mmap: %s%s", what, strerror(e),

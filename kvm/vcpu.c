@@ -247,6 +247,8 @@ void vcpu_dump(struct vcpu *v, FILE *f)
 	dump_seg(f, "tr", &s.tr);
 	fprintf(f, "gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
 		s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+	if (r.rip == 0xfff0 && s.cs.base == 0xffff0000)
+		fprintf(f, "(this is the reset state: on AMD, KVM reinitialises a vCPU after a triple fault)\n");
 	if (v->run && v->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
 		fprintf(f, "internal error data:");
 		for (unsigned i = 0; i < v->run->internal.ndata && i < 16; i++)

@@ -359,7 +359,9 @@ int machine_run(struct machine *m)
 		vcpu_kick(&m->vcpus[i]);
 	for (unsigned i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
-	info_msg("%s", m->stop_msg);
+	/* A crash was reported with its register dump already. */
+	if (m->exit_status != EXIT_GUEST_CRASH)
+		info_msg("%s", m->stop_msg);
 	return m->exit_status;
 }
 
