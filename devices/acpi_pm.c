@@ -95,7 +95,5 @@ DEVICE_TYPE(acpi_pm_type)
 
 int acpi_pm_create(struct platform *pf)
 {
-	struct keyval kv = { 0 };
-
-	return device_create_kv(pf, acpi_pm_type.name, &kv, NULL);
+	return device_create_internal(pf, acpi_pm_type.name);
 }

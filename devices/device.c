@@ -202,3 +202,10 @@ void device_destroy_all(struct platform *pf)
 		device_free(d);
 	}
 }
+
+int device_create_internal(struct platform *pf, const char *type)
+{
+	struct keyval kv = { 0 };
+
+	return device_create_kv(pf, type, &kv, NULL);
+}

@@ -63,6 +63,8 @@ int device_create(struct platform *pf, const char *opts);
 /* Creates a device of a named type with already-parsed options. */
 int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 		     struct device **out);
+/* Creates one of the machine's own devices (no options, no id). */
+int device_create_internal(struct platform *pf, const char *type);
 struct device *device_find(struct platform *pf, const char *id);
 void device_destroy_all(struct platform *pf);
 

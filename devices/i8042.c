@@ -222,7 +222,5 @@ DEVICE_TYPE(i8042_type)
 
 int i8042_create(struct platform *pf)
 {
-	struct keyval kv = { 0 };
-
-	return device_create_kv(pf, i8042_type.name, &kv, NULL);
+	return device_create_internal(pf, i8042_type.name);
 }

@@ -62,7 +62,5 @@ DEVICE_TYPE(port80_type)
 
 int port80_create(struct platform *pf)
 {
-	struct keyval kv = { 0 };
-
-	return device_create_kv(pf, port80_type.name, &kv, NULL);
+	return device_create_internal(pf, port80_type.name);
 }

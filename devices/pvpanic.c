@@ -74,7 +74,5 @@ DEVICE_TYPE(pvpanic_type)
 
 int pvpanic_create(struct platform *pf)
 {
-	struct keyval kv = { 0 };
-
-	return device_create_kv(pf, "pvpanic", &kv, NULL);
+	return device_create_internal(pf, "pvpanic");
 }

@@ -461,7 +461,5 @@ DEVICE_TYPE(rtc_type)
 
 int rtc_create(struct platform *pf)
 {
-	struct keyval kv = { 0 };
-
-	return device_create_kv(pf, rtc_type.name, &kv, NULL);
+	return device_create_internal(pf, rtc_type.name);
 }

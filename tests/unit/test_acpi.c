@@ -84,6 +84,11 @@ int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 	return -ENOENT;
 }
 
+int device_create_internal(struct platform *pf, const char *type)
+{
+	return device_create_kv(pf, type, NULL, NULL);
+}
+
 static void free_devices(struct platform *pf)
 {
 	while (pf->devices) {
