@@ -41,6 +41,7 @@ int kvm_vm_open(struct kvm_vm *vm)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = -1;
+	pthread_mutex_init(&vm->route_lock, NULL);
 	if (!dev)
 		dev = "/dev/kvm";
 	vm->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
@@ -101,6 +102,8 @@ void kvm_vm_close(struct kvm_vm *vm)
 		close(vm->sys_fd);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	free(vm->msi);
+	vm->msi = NULL;
 	vm->vm_fd = vm->sys_fd = -1;
 }
 
@@ -159,6 +162,160 @@ int kvm_irq_line(struct kvm_vm *vm, unsigned gsi, int level)
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return -errno;
+	return 0;
+}
+
+int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd,
+		  int pio, int use_datamatch, uint64_t datamatch, int deassign)
+{
+	struct kvm_ioeventfd e = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.datamatch = datamatch,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (use_datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0) {
+		int err = errno;
+
+		err_msg("KVM_IOEVENTFD %s at %#llx: %s", deassign ? "removal" : "registration",
+			(unsigned long long)addr, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int kvm_irqfd(struct kvm_vm *vm, unsigned gsi, int fd, int resample_fd, int deassign)
+{
+	struct kvm_irqfd f = {
+		.fd = fd,
+		.gsi = gsi,
+		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN :
+			 resample_fd >= 0 ? KVM_IRQFD_FLAG_RESAMPLE : 0,
+		.resamplefd = resample_fd >= 0 ? resample_fd : 0,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0) {
+		int err = errno;
+
+		err_msg("KVM_IRQFD for GSI %u: %s", gsi, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Rebuilds the whole table: IOAPIC pins, then every MSI route in use. */
+static int set_routing(struct kvm_vm *vm)
+{
+	/* Under route_lock; kept for the life of the process. */
+	static struct kvm_irq_routing *r;
+	unsigned n = 0;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r) + KVM_MAX_GSI_ROUTES * sizeof(r->entries[0]));
+		if (!r)
+			return -ENOMEM;
+	}
+	for (unsigned pin = 0; pin < KVM_IOAPIC_GSIS; pin++) {
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = pin,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = pin },
+		};
+	}
+	/* The PIC keeps ISA IRQs 0-15 (minus the cascade) for legacy guests. */
+	for (unsigned pin = 0; pin < 16; pin++) {
+		if (pin == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = pin,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = pin < 8 ? KVM_IRQCHIP_PIC_MASTER :
+				       KVM_IRQCHIP_PIC_SLAVE, .pin = pin % 8 },
+		};
+	}
+	for (unsigned gsi = KVM_IOAPIC_GSIS; vm->msi && gsi < KVM_MAX_GSI_ROUTES; gsi++) {
+		if (!vm->msi[gsi].used || n >= KVM_MAX_GSI_ROUTES)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = {
+				.address_lo = (uint32_t)vm->msi[gsi].addr,
+				.address_hi = (uint32_t)(vm->msi[gsi].addr >> 32),
+				.data = vm->msi[gsi].data,
+			},
+		};
+	}
+	r->nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0) {
+		int err = errno;
+
+		err_msg("KVM_SET_GSI_ROUTING: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int kvm_msi_route_alloc(struct kvm_vm *vm)
+{
+	int gsi = -ENOSPC;
+
+	pthread_mutex_lock(&vm->route_lock);
+	if (!vm->msi)
+		vm->msi = calloc(KVM_MAX_GSI_ROUTES, sizeof(*vm->msi));
+	for (unsigned g = KVM_IOAPIC_GSIS; vm->msi && g < KVM_MAX_GSI_ROUTES; g++) {
+		if (!vm->msi[g].used) {
+			vm->msi[g].used = 1;
+			vm->msi[g].addr = 0;
+			vm->msi[g].data = 0;
+			gsi = (int)g;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->route_lock);
+	if (gsi < 0)
+		err_msg("out of interrupt routes (%d)", KVM_MAX_GSI_ROUTES);
+	return gsi;
+}
+
+int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	int ret;
+
+	if (gsi < KVM_IOAPIC_GSIS || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->route_lock);
+	vm->msi[gsi].addr = addr;
+	vm->msi[gsi].data = data;
+	ret = set_routing(vm);
+	pthread_mutex_unlock(&vm->route_lock);
+	return ret;
+}
+
+void kvm_msi_route_free(struct kvm_vm *vm, unsigned gsi)
+{
+	if (gsi < KVM_IOAPIC_GSIS || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
+		return;
+	pthread_mutex_lock(&vm->route_lock);
+	vm->msi[gsi].used = 0;
+	set_routing(vm);
+	pthread_mutex_unlock(&vm->route_lock);
+}
+
+int kvm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi m = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0)
 		return -errno;
 	return 0;
 }

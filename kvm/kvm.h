@@ -2,6 +2,7 @@
 #ifndef EMBER_KVM_H
 #define EMBER_KVM_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
@@ -11,6 +12,13 @@ struct kvm_vm {
 	int run_size;		/* mmap size of struct kvm_run */
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, once */
 	unsigned nr_slots;
+	/* MSI routes: gsi -> (addr, data); entries [0, KVM_IOAPIC_GSIS) unused. */
+	struct kvm_msi_route {
+		uint64_t addr;
+		uint32_t data;
+		int used;
+	} *msi;
+	pthread_mutex_t route_lock;
 };
 
 /* Opens /dev/kvm (or $EMBER_KVM_DEV) and creates a VM; messages on failure. */
@@ -22,5 +30,32 @@ int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 /* In-kernel IOAPIC/PIC/LAPIC and PIT. */
 int kvm_vm_create_irqchip(struct kvm_vm *vm);
 int kvm_irq_line(struct kvm_vm *vm, unsigned gsi, int level);
+
+/*
+ * Queue notifications: KVM signals @fd when the guest writes to @addr
+ * (MMIO, or port I/O when @pio), optionally only for @datamatch, without
+ * an exit to ember's vCPU thread.
+ */
+int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd,
+		  int pio, int use_datamatch, uint64_t datamatch, int deassign);
+/*
+ * Interrupts: writing to @fd raises @gsi. With @resample_fd >= 0 the line is
+ * level-triggered: KVM lowers it when the guest EOIs and signals
+ * @resample_fd so the device can raise it again if still pending.
+ */
+int kvm_irqfd(struct kvm_vm *vm, unsigned gsi, int fd, int resample_fd, int deassign);
+
+/*
+ * GSI routing. The IOAPIC pins 0-23 are routed by default; MSI vectors get
+ * GSIs from 24 up. The table is rebuilt and set as a whole
+ * (KVM_SET_GSI_ROUTING replaces it); callers serialise.
+ */
+#define KVM_IOAPIC_GSIS		24
+#define KVM_MAX_GSI_ROUTES	1024
+int kvm_msi_route_alloc(struct kvm_vm *vm);	/* returns a GSI or -ENOSPC */
+int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
+void kvm_msi_route_free(struct kvm_vm *vm, unsigned gsi);
+/* Sends one MSI directly (KVM_SIGNAL_MSI). */
+int kvm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data);
 
 #endif

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -278,6 +280,69 @@ static void t_init_state(void **state)
 	kvm_vm_close(&vm);
 }
 
+/* A notify write lands in the eventfd, not in ember's bus handler. */
+static void t_ioeventfd(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0xb0, 0x07,		/* mov al, 7 */
+		0xe6, 0x40,		/* out 0x40, al  (ioeventfd, datamatch 7) */
+		0xb0, 0x08,		/* mov al, 8 */
+		0xe6, 0x40,		/* out 0x40, al  (no match: exits to the bus) */
+		0xf4,			/* hlt */
+	};
+	struct x86_entry entry = { .mode = X86_ENTRY_REAL, .rip = 0x1000 };
+	uint64_t count = 0;
+	int fd;
+
+	NEED_KVM(e);
+	fd = eventfd(0, EFD_NONBLOCK);
+	assert_true(fd >= 0);
+	memcpy(e->ram + 0x1000, code, sizeof(code));
+	assert_int_equal(bus_register(&e->pio, 0x40, 1, &log_ops, NULL, "log"), 0);
+	assert_int_equal(kvm_ioeventfd(&e->vm, 0x40, 1, fd, 1, 1, 7, 0), 0);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(read(fd, &count, 8), 8);
+	assert_int_equal(count, 1);
+	assert_int_equal(port_log_n, 1);
+	assert_int_equal(port_log[0], 8);
+	assert_int_equal(kvm_ioeventfd(&e->vm, 0x40, 1, fd, 1, 1, 7, 1), 0);
+	close(fd);
+}
+
+/* MSI routes: allocate, program, free; irqfd on an MSI route and a pin. */
+static void t_msi_routes(void **state)
+{
+	struct kvm_vm vm;
+	int gsi, gsi2, fd, rfd;
+
+	if (!*state) {
+		skip();
+		return;
+	}
+	assert_int_equal(kvm_vm_open(&vm), 0);
+	assert_int_equal(kvm_vm_create_irqchip(&vm), 0);
+	gsi = kvm_msi_route_alloc(&vm);
+	gsi2 = kvm_msi_route_alloc(&vm);
+	assert_int_equal(gsi, KVM_IOAPIC_GSIS);
+	assert_int_equal(gsi2, KVM_IOAPIC_GSIS + 1);
+	assert_int_equal(kvm_msi_route_set(&vm, gsi, 0xfee00000, 0x4031), 0);
+	fd = eventfd(0, 0);
+	rfd = eventfd(0, 0);
+	assert_int_equal(kvm_irqfd(&vm, gsi, fd, -1, 0), 0);
+	assert_int_equal(kvm_irqfd(&vm, gsi, fd, -1, 1), 0);
+	/* A level-triggered IOAPIC pin with a resample fd (virtio-mmio, INTx). */
+	assert_int_equal(kvm_irqfd(&vm, 5, fd, rfd, 0), 0);
+	assert_int_equal(kvm_irqfd(&vm, 5, fd, rfd, 1), 0);
+	kvm_msi_route_free(&vm, gsi);
+	assert_int_equal(kvm_msi_route_alloc(&vm), gsi);	/* reused */
+	assert_int_equal(kvm_msi_route_set(&vm, 3, 0, 0), -EINVAL);
+	close(fd);
+	close(rfd);
+	kvm_vm_close(&vm);
+}
+
 /* CPUID topology, from a synthetic "supported" table: no KVM needed. */
 static struct kvm_cpuid2 *fake_supported(void)
 {
@@ -351,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_prot32_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kick_stops_spinning_vcpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_init_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_ioeventfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_msi_routes, setup, teardown),
 		cmocka_unit_test(t_cpuid_topology),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
