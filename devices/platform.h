@@ -13,6 +13,7 @@
 struct loop;
 struct gmem;
 struct device;
+struct pci_host;
 
 /* Why the machine stops. */
 enum stop_reason {
@@ -38,7 +39,33 @@ struct platform {
 	void *stop_opaque;
 
 	struct device *devices;	/* creation order */
+
+	/*
+	 * KVM eventfd plumbing for virtio transports. NULL in unit tests: a
+	 * transport then handles notifies as ordinary bus writes and raises
+	 * interrupts through irq_set / msi_send.
+	 */
+	int (*ioeventfd)(void *opaque, uint64_t addr, unsigned len, int pio, int fd,
+			 int use_datamatch, uint64_t datamatch, int deassign);
+	int (*irqfd)(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign);
+	int (*msi_route_alloc)(void *opaque);
+	int (*msi_route_set)(void *opaque, unsigned gsi, uint64_t addr, uint32_t data);
+	void (*msi_route_free)(void *opaque, unsigned gsi);
+	int (*msi_send)(void *opaque, uint64_t addr, uint32_t data);
+	void *kvm_opaque;
+
+	/* virtio-mmio slots of the machine (base, size, GSI), handed out in order. */
+	uint64_t virtio_mmio_base;
+	uint32_t virtio_mmio_size;	/* bytes per slot */
+	unsigned virtio_mmio_gsi_base;
+	unsigned virtio_mmio_slots, virtio_mmio_used;
+
+	/* The PCI host bridge, when the machine type has one (devices/pci.h). */
+	struct pci_host *pci;
 };
+
+/* Next free virtio-mmio slot; -ENOSPC (one message) when all are taken. */
+int platform_virtio_mmio_slot(struct platform *pf, uint64_t *base, unsigned *gsi);
 
 /* An interrupt line a device raises; gsi is fixed when the device is placed. */
 struct irq_pin {

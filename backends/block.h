@@ -1,0 +1,62 @@
+/*
+ * Block back ends (-blockdev), QEMU's model: a `file` node opens an image
+ * (protocol layer), a `raw` node stacks over it (format layer); a front end
+ * names the top node with drive=. Requests go through io_uring; the ring's
+ * completion eventfd is watched by the event loop, and each completion calls
+ * the request's callback there. Nothing is allocated per request.
+ */
+#ifndef EMBER_BLOCK_H
+#define EMBER_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct loop;
+struct blk;
+
+enum blk_op {
+	BLK_READ,
+	BLK_WRITE,
+	BLK_FLUSH,		/* completes when earlier writes are durable */
+	BLK_DISCARD,
+	BLK_WRITE_ZEROES,
+};
+
+struct blk_req {
+	enum blk_op op;
+	uint64_t offset;		/* bytes */
+	uint64_t len;			/* bytes, for DISCARD / WRITE_ZEROES */
+	const struct iovec *iov;	/* READ / WRITE */
+	unsigned iovcnt;
+	bool unmap;			/* WRITE_ZEROES may deallocate */
+	/* Called on the loop thread: bytes transferred or -errno. */
+	void (*done)(struct blk_req *r, int result);
+	void *opaque;
+};
+
+/* Parses "-blockdev driver=file|raw,node-name=N,..."; one message on error. */
+int blockdev_create(const char *opts, struct loop *loop);
+/* The top node called @node_name, or NULL. */
+struct blk *blk_find(const char *node_name);
+/*
+ * A front end claims a node (only one may); @queues io_uring rings of
+ * @depth entries each are created for it.
+ */
+int blk_attach(struct blk *b, const char *owner, unsigned queues, unsigned depth);
+void blk_detach(struct blk *b);
+uint64_t blk_size(const struct blk *b);		/* bytes */
+bool blk_read_only(const struct blk *b);
+bool blk_discard_supported(const struct blk *b);
+const char *blk_node_name(const struct blk *b);
+/*
+ * Queues a request on ring @queue (submitted by blk_flush_queue, or when
+ * the ring is full). -EROFS for writes to a read-only node, -EINVAL past
+ * the end; otherwise 0 and @r->done is called later.
+ */
+int blk_submit(struct blk *b, unsigned queue, struct blk_req *r);
+/* Submits what blk_submit queued (one io_uring_enter per batch). */
+void blk_flush_queue(struct blk *b, unsigned queue);
+void blockdev_cleanup_all(void);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Putting a virtio device on a transport. A device type's realize picks one
+ * by its bus ("virtio-blk-device" -> MMIO, "virtio-blk-pci" -> PCI) and
+ * calls it after virtio_dev_init(); the device code is otherwise the same.
+ */
+#ifndef EMBER_VIRTIO_TRANSPORT_H
+#define EMBER_VIRTIO_TRANSPORT_H
+
+struct virtio_dev;
+struct platform;
+struct aml;
+struct keyval;
+
+/*
+ * virtio-mmio version 2: takes the next slot of the machine
+ * (platform_virtio_mmio_slot), registers its registers on pf->mmio, an
+ * ioeventfd on QueueNotify per queue (when pf->ioeventfd is set) and a
+ * level-triggered irqfd with resample on the slot's GSI.
+ */
+int virtio_mmio_attach(struct virtio_dev *vdev, struct platform *pf);
+void virtio_mmio_detach(struct virtio_dev *vdev);
+/* The slot's DSDT node (LNRO0005), from the device type's aml callback. */
+void virtio_mmio_aml(struct virtio_dev *vdev, struct aml *dsdt);
+
+/*
+ * virtio-pci modern: a PCI function on pf->pci at @bus/@addr (addr -1:
+ * first free slot) with the common, notify, ISR and device-config
+ * capabilities and an MSI-X table of num_queues + 1 vectors.
+ */
+struct virtio_pci_opts {
+	const char *bus;	/* "pci.0" or NULL */
+	int slot;		/* -1: first free; else 0..31 */
+	int function;		/* 0..7 */
+};
+int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
+		      const struct virtio_pci_opts *o);
+void virtio_pci_detach(struct virtio_dev *vdev);
+
+#endif

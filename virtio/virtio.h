@@ -1,0 +1,129 @@
+/*
+ * The virtio device model (virtio 1.2), independent of the transport.
+ * A device is a struct embedding `struct virtio_dev` plus an ops table
+ * (kvmtool's shape); the transport (virtio-mmio or virtio-pci) is chosen
+ * when the device is created and the device never knows which.
+ *
+ * Threads: the transport's register handlers run on vCPU threads; queue
+ * notifications (ioeventfd) and back-end completions run on the event
+ * loop. vdev->lock serialises status/feature/queue-setup changes against
+ * the loop; the data path takes only the per-queue state it owns.
+ */
+#ifndef EMBER_VIRTIO_H
+#define EMBER_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/virtq.h"
+
+struct platform;
+struct gmem;
+
+/* Device-independent feature bits. */
+#define VIRTIO_F_INDIRECT_DESC	28
+#define VIRTIO_F_EVENT_IDX	29
+#define VIRTIO_F_VERSION_1	32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED	34
+
+/* Device status bits. */
+#define VIRTIO_STATUS_ACKNOWLEDGE	1
+#define VIRTIO_STATUS_DRIVER		2
+#define VIRTIO_STATUS_DRIVER_OK		4
+#define VIRTIO_STATUS_FEATURES_OK	8
+#define VIRTIO_STATUS_NEEDS_RESET	64
+#define VIRTIO_STATUS_FAILED		128
+
+/* ISR bits (virtio-pci ISR capability, virtio-mmio InterruptStatus). */
+#define VIRTIO_ISR_QUEUE	1
+#define VIRTIO_ISR_CONFIG	2
+
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_ID_CONSOLE	3
+#define VIRTIO_ID_RNG		4
+#define VIRTIO_ID_BALLOON	5
+#define VIRTIO_ID_VSOCK		19
+
+#define VIRTIO_MAX_QUEUES	64
+#define VIRTIO_NO_VECTOR	0xffff
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	uint32_t device_id;
+	/* Device-specific features; the core adds VERSION_1, ring features. */
+	uint64_t (*get_features)(struct virtio_dev *vdev);
+	/* Size of the device-specific config structure. */
+	uint32_t config_size;
+	/* Offsets and lengths are checked against config_size by the core. */
+	void (*read_config)(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len);
+	void (*write_config)(struct virtio_dev *vdev, uint32_t off, const void *data, unsigned len);
+	/* DRIVER_OK: queues are set up; start serving. <0 sets NEEDS_RESET. */
+	int (*activate)(struct virtio_dev *vdev);
+	/* Driver wrote status 0 (or ember resets): stop I/O, forget in-flight. */
+	void (*reset)(struct virtio_dev *vdev);
+	/* Queue @q was kicked; on the event-loop thread. */
+	void (*queue_notify)(struct virtio_dev *vdev, unsigned q);
+};
+
+struct virtio_transport_ops {
+	/* Raise the used-buffer interrupt of queue @q (MSI-X vector, or ISR + line). */
+	void (*notify_queue)(struct virtio_dev *vdev, unsigned q);
+	/* Raise the configuration-change interrupt. */
+	void (*notify_config)(struct virtio_dev *vdev);
+};
+
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	const struct virtio_transport_ops *tops;
+	void *transport;		/* the transport's own state */
+	struct platform *pf;
+	struct gmem *mem;
+	char name[48];			/* for messages: "virtio-blk disk0" */
+	pthread_mutex_t lock;
+
+	/* Guest-visible state (saved and restored as one block later). */
+	uint64_t host_features;		/* offered */
+	uint64_t guest_features;	/* accepted by the driver */
+	uint8_t status;
+	uint8_t isr;
+	uint32_t config_generation;
+	uint16_t config_vector;		/* MSI-X vector for config changes */
+	unsigned num_queues;
+	uint16_t max_queue_size;
+	struct virtq vqs[VIRTIO_MAX_QUEUES];
+};
+
+int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
+		    struct platform *pf, unsigned num_queues, uint16_t max_queue_size,
+		    const char *name);
+
+/* --- for transports --- */
+uint32_t virtio_get_device_features(struct virtio_dev *vdev, unsigned word);
+void virtio_set_driver_features(struct virtio_dev *vdev, unsigned word, uint32_t val);
+/*
+ * Status writes: 0 resets the device; FEATURES_OK is kept only if the
+ * accepted features are a subset of the offered ones and include
+ * VERSION_1; DRIVER_OK sets up the queues (virtq_start) and calls activate.
+ */
+void virtio_set_status(struct virtio_dev *vdev, uint8_t status);
+/* Config space access, bounds-checked. */
+void virtio_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len);
+void virtio_write_config(struct virtio_dev *vdev, uint32_t off, const void *data, unsigned len);
+
+/* --- for devices --- */
+/* Sends the used-buffer notification of queue @q if the driver wants it. */
+void virtio_notify(struct virtio_dev *vdev, unsigned q);
+/* The device config changed (capacity, link): bump generation, interrupt. */
+void virtio_config_changed(struct virtio_dev *vdev);
+/*
+ * The driver broke the protocol (bad descriptor chain, impossible index):
+ * set DEVICE_NEEDS_RESET, raise the config interrupt, log @why once per
+ * device, and stop serving until the driver resets the device.
+ */
+void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+
+#endif
