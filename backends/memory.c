@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -107,6 +108,27 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out)
 	return 0;
 }
 
+/*
+ * memfd RAM gets 2 MiB pages only if shmem THP is allowed; with the kernel
+ * default ("never") every 4 KiB guest page is a separate nested fault and
+ * a stock kernel boots ~2x slower in the lab (docs/benchmarks.md).
+ */
+static void warn_if_no_shmem_thp(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (strstr(buf, "[never]") || strstr(buf, "[deny]"))
+		warn_msg("guest RAM gets no huge pages: shmem THP is off; "
+			 "echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled "
+			 "(or use hugetlb=on) for faster guests");
+}
+
 int mem_backend_map(struct mem_backend *b)
 {
 	const char *what = b->id ? b->id : "guest RAM";
@@ -161,8 +183,10 @@ int mem_backend_map(struct mem_backend *b)
 	}
 	b->map_base = base;
 	b->hva = aligned;
-	if (!b->hugetlb)
+	if (!b->hugetlb) {
 		madvise(aligned, b->size, MADV_HUGEPAGE);
+		warn_if_no_shmem_thp();
+	}
 	/* Guest RAM never belongs in a core dump of ember. */
 	madvise(aligned, b->size, MADV_DONTDUMP);
 	return 0;

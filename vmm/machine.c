@@ -63,6 +63,49 @@ static void no_pci_write(void *opaque, uint64_t off, const void *data, unsigned 
 
 static const struct bus_ops no_pci_ops = { .read = no_pci_read, .write = no_pci_write };
 
+static int pf_ioeventfd(void *opaque, uint64_t addr, unsigned len, int pio, int fd,
+			int use_datamatch, uint64_t datamatch, int deassign)
+{
+	struct machine *m = opaque;
+
+	return kvm_ioeventfd(&m->vm, addr, len, fd, pio, use_datamatch, datamatch, deassign);
+}
+
+static int pf_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign)
+{
+	struct machine *m = opaque;
+
+	return kvm_irqfd(&m->vm, gsi, fd, resample_fd, deassign);
+}
+
+static int pf_msi_route_alloc(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return kvm_msi_route_alloc(&m->vm);
+}
+
+static int pf_msi_route_set(void *opaque, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	struct machine *m = opaque;
+
+	return kvm_msi_route_set(&m->vm, gsi, addr, data);
+}
+
+static void pf_msi_route_free(void *opaque, unsigned gsi)
+{
+	struct machine *m = opaque;
+
+	kvm_msi_route_free(&m->vm, gsi);
+}
+
+static int pf_msi_send(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct machine *m = opaque;
+
+	return kvm_signal_msi(&m->vm, addr, data);
+}
+
 static void irq_set(void *opaque, unsigned gsi, int level)
 {
 	struct machine *m = opaque;
@@ -192,6 +235,18 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.irq_opaque = m;
 	m->pf.request_stop = request_stop;
 	m->pf.stop_opaque = m;
+	m->pf.ioeventfd = pf_ioeventfd;
+	m->pf.irqfd = pf_irqfd;
+	m->pf.msi_route_alloc = pf_msi_route_alloc;
+	m->pf.msi_route_set = pf_msi_route_set;
+	m->pf.msi_route_free = pf_msi_route_free;
+	m->pf.msi_send = pf_msi_send;
+	m->pf.kvm_opaque = m;
+	/* Like QEMU's microvm: 512-byte virtio-mmio slots with their own GSIs. */
+	m->pf.virtio_mmio_base = VIRTIO_MMIO_BASE;
+	m->pf.virtio_mmio_size = VIRTIO_MMIO_SLOT_SIZE;
+	m->pf.virtio_mmio_gsi_base = VIRTIO_MMIO_GSI_BASE;
+	m->pf.virtio_mmio_slots = VIRTIO_MMIO_SLOTS;
 
 	ret = add_serials(m);
 	if (!ret)

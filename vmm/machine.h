@@ -17,6 +17,11 @@ struct chardev;
 #define MAX_VCPUS	254	/* xAPIC ids; the IOAPIC takes id ncpus */
 #define MIN_RAM		(16ULL << 20)
 #define LOW_RAM_MAX	(3ULL << 30)	/* above: the MMIO hole up to 4 GiB */
+/* virtio-mmio slots (microvm): in the MMIO hole, GSIs after the ISA lines. */
+#define VIRTIO_MMIO_BASE	0xd0000000ULL
+#define VIRTIO_MMIO_SLOT_SIZE	0x200
+#define VIRTIO_MMIO_GSI_BASE	16
+#define VIRTIO_MMIO_SLOTS	8
 
 /* Exit statuses of the ember process. */
 enum {
