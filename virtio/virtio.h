@@ -65,7 +65,7 @@ struct virtio_dev_ops {
 	int (*activate)(struct virtio_dev *vdev);
 	/* Driver wrote status 0 (or ember resets): stop I/O, forget in-flight. */
 	void (*reset)(struct virtio_dev *vdev);
-	/* Queue @q was kicked; on the event-loop thread. */
+	/* Queue @q was kicked; on the event-loop thread, with vdev->lock held. */
 	void (*queue_notify)(struct virtio_dev *vdev, unsigned q);
 };
 
@@ -84,6 +84,7 @@ struct virtio_dev {
 	struct gmem *mem;
 	char name[48];			/* for messages: "virtio-blk disk0" */
 	pthread_mutex_t lock;
+	bool reset_logged;		/* virtio_needs_reset has told the user */
 
 	/* Guest-visible state (saved and restored as one block later). */
 	uint64_t host_features;		/* offered */
@@ -113,6 +114,15 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status);
 /* Config space access, bounds-checked. */
 void virtio_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len);
 void virtio_write_config(struct virtio_dev *vdev, uint32_t off, const void *data, unsigned len);
+/* The driver kicked queue @q (under vdev->lock): to queue_notify if the device runs. */
+void virtio_queue_kick(struct virtio_dev *vdev, unsigned q);
+/*
+ * Queue @q's kick eventfd, vq->kick_fd, watched on pf->loop, which passes
+ * kicks on as virtio_queue_kick does (taking vdev->lock). The transport
+ * binds it to its notify address with pf->ioeventfd.
+ */
+int virtio_kick_fd_open(struct virtio_dev *vdev, unsigned q);
+void virtio_kick_fd_close(struct virtio_dev *vdev, unsigned q);
 
 /* --- for devices --- */
 /* Sends the used-buffer notification of queue @q if the driver wants it. */

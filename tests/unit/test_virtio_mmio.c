@@ -1,0 +1,685 @@
+/*
+ * The virtio core through the virtio-mmio registers, as Linux's virtio_mmio
+ * driver drives them: a fake platform (an MMIO bus, a recorded interrupt
+ * line, no KVM) and a fake device with two queues and a small config space.
+ * The last tests add fake KVM eventfd plumbing and run the event loop.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <linux/virtio_mmio.h>
+
+#include "devices/aml.h"
+#include "devices/platform.h"
+#include "kvm/gmem.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+
+#define BASE		0xd0000000ull
+#define SLOT		0x200
+#define GSI		16
+#define RAM_SIZE	0x100000
+#define F(bit)		(1ull << (bit))
+#define DEV_FEATURES	(F(0) | F(40))
+
+static uint8_t *ram;
+static struct gmem mem;
+static struct platform pf;
+
+/* --- the interrupt line --- */
+static int level = -1, level_changes;
+
+static void irq_set(void *opaque, unsigned gsi, int l)
+{
+	assert_int_equal(gsi, GSI);
+	if (l != level)
+		level_changes++;
+	level = l;
+}
+
+/* --- the device --- */
+struct fake {
+	struct virtio_dev vdev;
+	uint8_t cfg[12];
+	int activates, activate_ret, resets, kicks[2];
+	struct loop *stop_on_kick;
+};
+
+static struct fake fk;
+
+static uint64_t fake_features(struct virtio_dev *vdev) { return DEV_FEATURES; }
+
+static void fake_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len)
+{
+	memcpy(data, fk.cfg + off, len);
+}
+
+static void fake_write_config(struct virtio_dev *vdev, uint32_t off, const void *data,
+			      unsigned len)
+{
+	memcpy(fk.cfg + off, data, len);
+}
+
+static int fake_activate(struct virtio_dev *vdev)
+{
+	fk.activates++;
+	return fk.activate_ret;
+}
+
+static void fake_reset(struct virtio_dev *vdev) { fk.resets++; }
+
+static void fake_queue_notify(struct virtio_dev *vdev, unsigned q)
+{
+	/* Called with the device lock held. */
+	assert_int_not_equal(pthread_mutex_trylock(&vdev->lock), 0);
+	fk.kicks[q]++;
+	if (fk.stop_on_kick)
+		loop_stop(fk.stop_on_kick, 0);
+}
+
+static const struct virtio_dev_ops fake_ops = {
+	.device_id = VIRTIO_ID_CONSOLE,
+	.get_features = fake_features,
+	.config_size = sizeof(fk.cfg),
+	.read_config = fake_read_config,
+	.write_config = fake_write_config,
+	.activate = fake_activate,
+	.reset = fake_reset,
+	.queue_notify = fake_queue_notify,
+};
+
+/* --- a driver --- */
+
+static uint32_t rd(uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
+	return v;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
+}
+
+static uint64_t features(void)
+{
+	uint64_t f;
+
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	f = (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return f | rd(VIRTIO_MMIO_DEVICE_FEATURES);
+}
+
+/* Reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK; returns the status read back. */
+static uint32_t negotiate(uint64_t f)
+{
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK);
+	return rd(VIRTIO_MMIO_STATUS);
+}
+
+/* Split ring areas of queue @q, in RAM. */
+static uint64_t desc_of(unsigned q) { return 0x10000 + q * 0x10000; }
+static uint64_t avail_of(unsigned q) { return desc_of(q) + 0x1000; }
+static uint64_t used_of(unsigned q) { return desc_of(q) + 0x2000; }
+
+static void setup_queue(unsigned q, uint32_t num, uint64_t desc)
+{
+	wr(VIRTIO_MMIO_QUEUE_SEL, q);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	wr(VIRTIO_MMIO_QUEUE_NUM, num);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, desc >> 32);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail_of(q));
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used_of(q));
+	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+}
+
+static void driver_ok(void)
+{
+	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+/* The whole bring-up, split rings without EVENT_IDX. */
+static void bring_up(void)
+{
+	int activates = fk.activates;
+
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1) | F(0)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 64, desc_of(0));
+	setup_queue(1, 64, desc_of(1));
+	driver_ok();
+	assert_int_equal(fk.activates, activates + 1);
+}
+
+/* --- fixtures --- */
+
+static int group_setup(void **state)
+{
+	ram = aligned_alloc(4096, RAM_SIZE);
+	return !ram || gmem_add(&mem, 0, RAM_SIZE, ram, -1, 0);
+}
+
+static int group_teardown(void **state)
+{
+	free(ram);
+	return 0;
+}
+
+static void platform_init(void)
+{
+	memset(&pf, 0, sizeof(pf));
+	bus_init(&pf.mmio, "mmio");
+	pf.mem = &mem;
+	pf.irq_set = irq_set;
+	pf.virtio_mmio_base = BASE;
+	pf.virtio_mmio_size = SLOT;
+	pf.virtio_mmio_gsi_base = GSI;
+	pf.virtio_mmio_slots = 2;
+}
+
+static int setup(void **state)
+{
+	memset(ram, 0, RAM_SIZE);
+	platform_init();
+	memset(&fk, 0, sizeof(fk));
+	level = -1;
+	level_changes = 0;
+	if (virtio_dev_init(&fk.vdev, &fake_ops, &pf, 2, 256, "fake0"))
+		return -1;
+	return virtio_mmio_attach(&fk.vdev, &pf);
+}
+
+static int teardown(void **state)
+{
+	virtio_mmio_detach(&fk.vdev);
+	bus_destroy(&pf.mmio);
+	return 0;
+}
+
+/* --- tests --- */
+
+static void t_ids(void **state)
+{
+	uint16_t v16 = 0xffff;
+	uint64_t v64 = ~0ull;
+
+	assert_int_equal(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(rd(VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
+	assert_int_equal(rd(VIRTIO_MMIO_VENDOR_ID), 0x52424d45);
+	/* Registers are 32-bit only; anything else reads 0. */
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_MAGIC_VALUE, &v16, 2));
+	assert_int_equal(v16, 0);
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_MAGIC_VALUE, &v64, 8));
+	assert_int_equal(v64, 0);
+	assert_int_equal(rd(VIRTIO_MMIO_MAGIC_VALUE + 2), 0);	/* unaligned */
+	assert_int_equal(rd(0x0f0), 0);				/* unused */
+	assert_int_equal(rd(VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);	/* no SHM */
+}
+
+static void t_features(void **state)
+{
+	uint64_t f = features();
+
+	assert_int_equal(f, DEV_FEATURES | F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_PACKED) |
+			 F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC));
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
+
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1) | F(40) | F(VIRTIO_F_EVENT_IDX)) &
+		    VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(fk.vdev.guest_features, F(VIRTIO_F_VERSION_1) | F(40) |
+			 F(VIRTIO_F_EVENT_IDX));
+	/* Fixed from FEATURES_OK on. */
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	assert_int_equal(fk.vdev.guest_features, F(VIRTIO_F_VERSION_1) | F(40) |
+			 F(VIRTIO_F_EVENT_IDX));
+}
+
+static void t_features_rejected(void **state)
+{
+	/* No VERSION_1 (a legacy driver): FEATURES_OK does not stick. */
+	assert_false(negotiate(F(0)) & VIRTIO_STATUS_FEATURES_OK);
+	/* A feature that was not offered. */
+	assert_false(negotiate(F(VIRTIO_F_VERSION_1) | F(1)) & VIRTIO_STATUS_FEATURES_OK);
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+static void t_queue_setup(void **state)
+{
+	wr(VIRTIO_MMIO_QUEUE_SEL, 2);		/* the device has two */
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_PACKED)) &
+		    VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 32, desc_of(0));
+	setup_queue(1, 5, desc_of(1));		/* packed: any size */
+	assert_int_equal(fk.vdev.vqs[1].size, 5);
+	assert_int_equal(fk.vdev.vqs[1].desc_gpa, desc_of(1));
+	assert_int_equal(fk.vdev.vqs[1].driver_gpa, avail_of(1));
+	assert_int_equal(fk.vdev.vqs[1].device_gpa, used_of(1));
+	assert_int_equal(fk.activates, 0);
+	driver_ok();
+	assert_int_equal(fk.activates, 1);
+	assert_true(fk.vdev.vqs[0].packed && fk.vdev.vqs[1].packed);
+	assert_ptr_equal(fk.vdev.vqs[0].mem, &mem);
+	assert_false(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	/* Only the first DRIVER_OK starts the device. */
+	driver_ok();
+	assert_int_equal(fk.activates, 1);
+}
+
+/* A queue the driver did not enable is not started. */
+static void t_queue_unused(void **state)
+{
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 64, desc_of(0));
+	driver_ok();
+	assert_int_equal(fk.activates, 1);
+	assert_non_null(fk.vdev.vqs[0].mem);
+	assert_null(fk.vdev.vqs[1].mem);
+}
+
+static void t_queue_regs_locked(void **state)
+{
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 64, desc_of(0));
+	/* Ready: size and addresses stay. */
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 1);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, 0x3000);
+	assert_int_equal(fk.vdev.vqs[0].size, 64);
+	assert_int_equal(fk.vdev.vqs[0].desc_gpa, desc_of(0));
+	assert_int_equal(fk.vdev.vqs[0].driver_gpa, avail_of(0));
+	assert_int_equal(fk.vdev.vqs[0].device_gpa, used_of(0));
+	/* After DRIVER_OK, not even for a queue that is not ready. */
+	driver_ok();
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(fk.vdev.vqs[1].size, 256);
+	assert_int_equal(fk.vdev.vqs[1].desc_gpa, 0);
+	assert_false(fk.vdev.vqs[1].enabled);
+	/* Writes to the selector of a queue that does not exist go nowhere. */
+	wr(VIRTIO_MMIO_QUEUE_SEL, 7);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
+static void t_notify(void **state)
+{
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);	/* before DRIVER_OK: dropped */
+	assert_int_equal(fk.kicks[1], 0);
+	bring_up();
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);	/* no such queue */
+	assert_int_equal(fk.kicks[0], 1);
+	assert_int_equal(fk.kicks[1], 2);
+}
+
+static void t_interrupt(void **state)
+{
+	bring_up();
+	assert_int_not_equal(level, 1);
+	virtio_notify(&fk.vdev, 0);
+	assert_int_equal(level, 1);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_QUEUE);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
+	assert_int_equal(level, 0);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+
+	/* The driver asked for no interrupts on queue 1. */
+	memset(ram + avail_of(1), 1, 1);	/* VRING_AVAIL_F_NO_INTERRUPT */
+	virtio_notify(&fk.vdev, 1);
+	assert_int_equal(level, 0);
+
+	/* Config change: generation and bit 1; the line stays up until both are acked. */
+	virtio_notify(&fk.vdev, 0);
+	virtio_config_changed(&fk.vdev);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
+	assert_int_equal(level, 1);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_CONFIG);
+	assert_int_equal(level, 0);
+}
+
+/* No config interrupt before the driver has a handler for it. */
+static void t_config_change_early(void **state)
+{
+	virtio_config_changed(&fk.vdev);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_not_equal(level, 1);
+}
+
+static void t_config(void **state)
+{
+	uint8_t v8 = 0xaa;
+	uint16_t v16 = 0xbbbb;
+	uint64_t v64 = 1;
+
+	for (unsigned i = 0; i < sizeof(fk.cfg); i++)
+		fk.cfg[i] = i + 1;
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG), 0x04030201);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG + 8), 0x0c0b0a09);
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG + 3, &v8, 1));
+	assert_int_equal(v8, 4);
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG + 10, &v16, 2));
+	assert_int_equal(v16, 0x0c0b);
+	/* Past the end, unaligned or 8 bytes wide: reads 0. */
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG + 12), 0);
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG + 11, &v16, 2));
+	assert_int_equal(v16, 0);
+	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG, &v64, 8));
+	assert_int_equal(v64, 0);
+	assert_int_equal(rd(SLOT - 4), 0);
+
+	wr(VIRTIO_MMIO_CONFIG + 4, 0x11223344);
+	assert_int_equal(fk.cfg[4], 0x44);
+	assert_int_equal(fk.cfg[7], 0x11);
+	v8 = 0x55;
+	assert_true(bus_write(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG + 11, &v8, 1));
+	assert_int_equal(fk.cfg[11], 0x55);
+	wr(VIRTIO_MMIO_CONFIG + 12, 0x66666666);	/* ignored */
+	wr(VIRTIO_MMIO_CONFIG + 10, 0x66666666);	/* unaligned: ignored */
+	assert_int_equal(fk.cfg[10], 11);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG_GENERATION), 0);
+}
+
+static void t_reset(void **state)
+{
+	bring_up();
+	virtio_notify(&fk.vdev, 0);
+	assert_int_equal(level, 1);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(fk.resets, 2);		/* one from negotiate() */
+	assert_int_equal(rd(VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(level, 0);
+	assert_int_equal(fk.vdev.guest_features, 0);
+	for (unsigned q = 0; q < 2; q++) {
+		wr(VIRTIO_MMIO_QUEUE_SEL, q);
+		assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+		assert_null(fk.vdev.vqs[q].mem);
+		assert_int_equal(fk.vdev.vqs[q].desc_gpa, 0);
+		assert_int_equal(fk.vdev.vqs[q].size, 256);
+	}
+	/* And it comes back up. */
+	bring_up();
+	assert_int_equal(fk.activates, 2);
+}
+
+static void t_needs_reset(void **state)
+{
+	bring_up();
+	virtio_needs_reset(&fk.vdev, "first reason");
+	assert_non_null(strstr(log_last(), "fake0: first reason"));
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_CONFIG);
+	assert_int_equal(level, 1);
+	assert_true(fk.vdev.vqs[0].broken && fk.vdev.vqs[1].broken);
+	/* Said once per device. */
+	virtio_needs_reset(&fk.vdev, "second reason");
+	assert_null(strstr(log_last(), "second reason"));
+	/* Kicks go nowhere; the driver cannot clear the bit but by a reset. */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(fk.kicks[0], 0);
+	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) & ~VIRTIO_STATUS_NEEDS_RESET);
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_CONFIG);
+	bring_up();
+	assert_false(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_false(fk.vdev.vqs[0].broken);
+}
+
+static void t_activate_fails(void **state)
+{
+	fk.activate_ret = -EIO;
+	bring_up();
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_CONFIG);
+	assert_int_equal(level, 1);
+}
+
+static void t_bad_ring(void **state)
+{
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 64, RAM_SIZE - 0x100);	/* descriptors past the end of RAM */
+	driver_ok();
+	assert_int_equal(fk.activates, 0);
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_non_null(strstr(log_last(), "queue 0"));
+
+	/* Larger than QueueNumMax, and not a power of 2 for a split ring. */
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 512, desc_of(0));
+	driver_ok();
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_true(negotiate(F(VIRTIO_F_VERSION_1)) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, 48, desc_of(0));
+	driver_ok();
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(fk.activates, 0);
+}
+
+static void t_driver_ok_without_features_ok(void **state)
+{
+	assert_false(negotiate(F(0)) & VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(fk.activates, 0);
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void t_slots(void **state)
+{
+	struct fake other = { 0 }, third = { 0 };
+	struct aml a;
+	uint32_t v = 0;
+
+	assert_int_equal(virtio_dev_init(&other.vdev, &fake_ops, &pf, 1, 16, "other"), 0);
+	assert_int_equal(virtio_mmio_attach(&other.vdev, &pf), 0);
+	assert_int_equal(virtio_dev_init(&third.vdev, &fake_ops, &pf, 1, 16, "third"), 0);
+	assert_int_equal(virtio_mmio_attach(&third.vdev, &pf), -ENOSPC);
+	assert_string_equal(log_last(), "no free virtio-mmio slot (the machine has 2)");
+	assert_null(third.vdev.transport);
+
+	/* The second slot: next base, its own registers. */
+	assert_true(bus_read(&pf.mmio, BASE + SLOT + VIRTIO_MMIO_QUEUE_NUM_MAX, &v, 4));
+	assert_int_equal(v, 16);
+	aml_init(&a);
+	virtio_mmio_aml(&other.vdev, &a);
+	assert_int_equal(a.err, 0);
+	assert_true(a.len > 0);
+	assert_non_null(memmem(a.buf, a.len, "VR01", 4));
+	aml_free(&a);
+	virtio_mmio_detach(&other.vdev);
+	assert_false(bus_read(&pf.mmio, BASE + SLOT, &v, 4));
+}
+
+static void t_init_checks(void **state)
+{
+	struct fake other = { 0 };
+
+	assert_int_equal(virtio_dev_init(&other.vdev, &fake_ops, &pf, 0, 16, "x"), -EINVAL);
+	assert_int_equal(virtio_dev_init(&other.vdev, &fake_ops, &pf, VIRTIO_MAX_QUEUES + 1,
+					 16, "x"), -EINVAL);
+	assert_int_equal(virtio_dev_init(&other.vdev, &fake_ops, &pf, 1, 0, "x"), -EINVAL);
+	assert_int_equal(virtio_dev_init(&other.vdev, &fake_ops, &pf, 1, VIRTQ_MAX_SIZE + 1,
+					 "x"), -EINVAL);
+}
+
+/* --- with KVM's eventfds, faked: ioeventfd and irqfd registrations --- */
+
+static struct {
+	int kick_fds[2], irq_fd, resample_fd;
+	uint64_t addr[2];
+	int nio, nirq;
+} kvm;
+
+static int fake_ioeventfd(void *opaque, uint64_t addr, unsigned len, int pio, int fd,
+			  int use_datamatch, uint64_t datamatch, int deassign)
+{
+	assert_int_equal(len, 4);
+	assert_false(pio);
+	assert_true(use_datamatch && datamatch < 2);
+	kvm.kick_fds[datamatch] = deassign ? -1 : fd;
+	kvm.addr[datamatch] = addr;
+	kvm.nio += deassign ? -1 : 1;
+	return 0;
+}
+
+static int fake_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign)
+{
+	assert_int_equal(gsi, GSI);
+	kvm.irq_fd = deassign ? -1 : fd;
+	kvm.resample_fd = deassign ? -1 : resample_fd;
+	kvm.nirq += deassign ? -1 : 1;
+	return 0;
+}
+
+static void signal_fd(int fd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(fd, &one, 8), 8);
+}
+
+/* How many times @fd was signalled since the last call (non-blocking). */
+static uint64_t take(int fd)
+{
+	uint64_t n = 0;
+
+	return read(fd, &n, 8) == 8 ? n : 0;
+}
+
+static void on_stopper(void *opaque, uint32_t events)
+{
+	take(*(int *)opaque);
+	loop_stop(pf.loop, 0);
+}
+
+static int kvm_setup(void **state)
+{
+	memset(ram, 0, RAM_SIZE);
+	platform_init();
+	memset(&kvm, 0, sizeof(kvm));
+	pf.loop = loop_new();
+	pf.ioeventfd = fake_ioeventfd;
+	pf.irqfd = fake_irqfd;
+	memset(&fk, 0, sizeof(fk));
+	level = -1;
+	if (!pf.loop || virtio_dev_init(&fk.vdev, &fake_ops, &pf, 2, 256, "fake0"))
+		return -1;
+	return virtio_mmio_attach(&fk.vdev, &pf);
+}
+
+static int kvm_teardown(void **state)
+{
+	virtio_mmio_detach(&fk.vdev);
+	/* Everything registered was taken back. */
+	assert_int_equal(kvm.nio, 0);
+	assert_int_equal(kvm.nirq, 0);
+	loop_free(pf.loop);
+	bus_destroy(&pf.mmio);
+	return 0;
+}
+
+static void t_kvm_kick(void **state)
+{
+	assert_int_equal(kvm.nio, 2);
+	assert_int_equal(kvm.addr[1], BASE + VIRTIO_MMIO_QUEUE_NOTIFY);
+	bring_up();
+	fk.stop_on_kick = pf.loop;
+	signal_fd(kvm.kick_fds[1]);
+	assert_int_equal(loop_run(pf.loop), 0);
+	assert_int_equal(fk.kicks[1], 1);
+	assert_int_equal(fk.kicks[0], 0);
+}
+
+static void t_kvm_irqfd(void **state)
+{
+	int stopper = eventfd(0, EFD_NONBLOCK);
+
+	assert_int_equal(kvm.nirq, 1);
+	assert_true(kvm.resample_fd >= 0);
+	bring_up();
+	virtio_notify(&fk.vdev, 0);
+	assert_int_equal(take(kvm.irq_fd), 1);
+	assert_int_equal(level, -1);		/* irq_set is not used */
+
+	/* EOI with the status still set: raised again. */
+	assert_int_equal(loop_add(pf.loop, stopper, EPOLLIN, on_stopper, &stopper), 0);
+	signal_fd(kvm.resample_fd);
+	signal_fd(stopper);
+	loop_run(pf.loop);
+	assert_int_equal(take(kvm.irq_fd), 1);
+
+	/* Acked first: not raised. */
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
+	assert_int_equal(take(kvm.irq_fd), 0);
+	signal_fd(kvm.resample_fd);
+	signal_fd(stopper);
+	loop_run(pf.loop);
+	assert_int_equal(take(kvm.irq_fd), 0);
+	loop_del(pf.loop, stopper);
+	close(stopper);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_features, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_features_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_queue_setup, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_queue_unused, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_queue_regs_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_config_change_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_activate_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_bad_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_driver_ok_without_features_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_init_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_kvm_kick, kvm_setup, kvm_teardown),
+		cmocka_unit_test_setup_teardown(t_kvm_irqfd, kvm_setup, kvm_teardown),
+	};
+
+	log_set_quiet(1);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
