@@ -3,9 +3,12 @@
  * no PM1/GPE blocks, no SCI, no FACS. The guest powers off and resets
  * through the FADT's sleep-control and reset registers (acpi_pm.c). The
  * MADT is what gives the guest its CPUs: Debian's kernel ignores MP tables.
+ * A machine with a PCI host bridge also gets an MCFG table (its ECAM) and
+ * \_SB.PCI0 in the DSDT.
  *
- * Layout in the reserved area: RSDP, XSDT, FADT, MADT, DSDT, each at a
- * 16-byte boundary. Fields are little-endian; ember runs on x86 hosts only.
+ * Layout in the reserved area: RSDP, XSDT, FADT, MADT, [MCFG,] DSDT, each
+ * at a 16-byte boundary. Fields are little-endian; ember runs on x86 hosts
+ * only.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "devices/acpi.h"
 #include "devices/aml.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -117,6 +121,16 @@ struct madt_lapic_nmi {
 
 enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_LAPIC_NMI = 4 };
 
+/* PCI Firmware 3.3, 4.1.2: one ECAM allocation per segment and bus range. */
+struct mcfg {
+	struct acpi_header h;
+	uint64_t reserved;
+	uint64_t base;
+	uint16_t segment;
+	uint8_t bus_first, bus_last;
+	uint32_t reserved2;
+} __attribute__((packed));
+
 /* The I/O APIC id is ncpus, and 0xff means "all processors". */
 #define MAX_CPUS	254
 
@@ -212,6 +226,15 @@ static void build_madt(uint8_t *t, unsigned ncpus, const char *oem)
 	seal(m);
 }
 
+static void build_mcfg(struct mcfg *m, const struct pci_layout *l, const char *oem)
+{
+	header(m, "MCFG", sizeof(*m), 1, oem);
+	m->base = l->ecam_base;
+	m->bus_first = l->bus_first;
+	m->bus_last = l->bus_last;
+	seal(m);
+}
+
 /* The AML that follows the DSDT header. */
 static int build_dsdt_aml(struct platform *pf, struct aml *a)
 {
@@ -230,6 +253,8 @@ static int build_dsdt_aml(struct platform *pf, struct aml *a)
 	for (struct device *d = pf->devices; d; d = d->next)
 		if (d->type->aml)
 			d->type->aml(d, a);
+	if (pf->pci)
+		acpi_dsdt_add_pci_host(a, pci_host_layout(pf->pci));
 	aml_end(a, h);
 	return a->err;
 }
@@ -238,7 +263,8 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 		void *buf, size_t size, uint64_t gpa)
 {
 	char oem[7] = "EMBER ";
-	size_t xsdt, fadt, madt, dsdt, xsdt_len, dsdt_len, total;
+	size_t xsdt, fadt, madt, mcfg, dsdt, xsdt_len, dsdt_len, total;
+	unsigned ntables = pf->pci ? 3 : 2;
 	uint8_t *b = buf;
 	struct rsdp *r = buf;
 	struct aml a;
@@ -273,12 +299,13 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 		return err;
 	}
 
-	/* The XSDT lists the FADT and the MADT; the FADT points to the DSDT. */
+	/* The XSDT lists the FADT, MADT (and MCFG); the FADT points to the DSDT. */
 	xsdt = ALIGN_UP(sizeof(struct rsdp), 16);
-	xsdt_len = sizeof(struct acpi_header) + 2 * sizeof(uint64_t);
+	xsdt_len = sizeof(struct acpi_header) + ntables * sizeof(uint64_t);
 	fadt = ALIGN_UP(xsdt + xsdt_len, 16);
 	madt = ALIGN_UP(fadt + sizeof(struct fadt), 16);
-	dsdt = ALIGN_UP(madt + madt_len(cfg->ncpus), 16);
+	mcfg = ALIGN_UP(madt + madt_len(cfg->ncpus), 16);
+	dsdt = pf->pci ? ALIGN_UP(mcfg + sizeof(struct mcfg), 16) : mcfg;
 	dsdt_len = sizeof(struct acpi_header) + a.len;
 	total = dsdt + dsdt_len;
 	if (total > size || dsdt_len > UINT32_MAX) {
@@ -296,10 +323,12 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 
 	build_madt(b + madt, cfg->ncpus, oem);
 	build_fadt((struct fadt *)(b + fadt), gpa + dsdt, oem);
+	if (pf->pci)
+		build_mcfg((struct mcfg *)(b + mcfg), pci_host_layout(pf->pci), oem);
 
 	header(b + xsdt, "XSDT", xsdt_len, 1, oem);
-	for (int i = 0; i < 2; i++) {
-		uint64_t addr = gpa + (i ? madt : fadt);
+	for (unsigned i = 0; i < ntables; i++) {
+		uint64_t addr = gpa + (i == 0 ? fadt : i == 1 ? madt : mcfg);
 
 		memcpy(b + xsdt + sizeof(struct acpi_header) + 8 * i, &addr, 8);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "devices/aml.h"
+#include "devices/pci.h"
 #include "lib/util.h"
 
 enum {
@@ -15,7 +16,8 @@ enum {
 	DWORD_PREFIX = 0x0c, STRING_PREFIX = 0x0d, QWORD_PREFIX = 0x0e,
 	SCOPE_OP = 0x10, BUFFER_OP = 0x11, PACKAGE_OP = 0x12, METHOD_OP = 0x14,
 	DUAL_NAME_PREFIX = 0x2e, MULTI_NAME_PREFIX = 0x2f,
-	RETURN_OP = 0xa4,
+	LOCAL0_OP = 0x60, ARG0_OP = 0x68,
+	IF_OP = 0xa0, ELSE_OP = 0xa1, RETURN_OP = 0xa4,
 	DEVICE_OP = 0x5b82,	/* ExtOpPrefix, then 0x82 */
 };
 
@@ -304,6 +306,69 @@ size_t aml_method(struct aml *a, const char *name, unsigned nargs,
 	return h;
 }
 
+size_t aml_if(struct aml *a)
+{
+	return open_obj(a, IF_OP, NULL);
+}
+
+size_t aml_else(struct aml *a)
+{
+	return open_obj(a, ELSE_OP, NULL);
+}
+
+void aml_op(struct aml *a, enum aml_opcode op)
+{
+	aml_byte(a, op);
+}
+
+void aml_arg(struct aml *a, unsigned n)
+{
+	if (n > 6)
+		aml_fail(a, -EINVAL);
+	aml_byte(a, ARG0_OP + (n & 7));
+}
+
+void aml_local(struct aml *a, unsigned n)
+{
+	if (n > 7)
+		aml_fail(a, -EINVAL);
+	aml_byte(a, LOCAL0_OP + (n & 7));
+}
+
+/*
+ * The first three groups are stored little-endian, the last two as
+ * written (ACPI 6.4, 19.6.142).
+ */
+void aml_uuid(struct aml *a, const char *uuid)
+{
+	static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6,
+					   8, 9, 10, 11, 12, 13, 14, 15 };
+	uint8_t raw[16], out[16];
+	unsigned n = 0;
+	size_t h;
+
+	for (const char *c = uuid; *c && n < 32; c++) {
+		int v = hexval(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
+
+		if (*c == '-' && (c - uuid == 8 || c - uuid == 13 || c - uuid == 18 ||
+				  c - uuid == 23))
+			continue;
+		if (v < 0)
+			break;
+		raw[n / 2] = n % 2 ? raw[n / 2] | v : v << 4;
+		n++;
+	}
+	if (n != 32 || strlen(uuid) != 36) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	for (unsigned i = 0; i < 16; i++)
+		out[i] = raw[order[i]];
+	h = aml_buffer(a);
+	aml_bytes(a, out, 16);
+	aml_buffer_end(a, h);
+}
+
 size_t aml_package(struct aml *a, unsigned nelems)
 {
 	size_t h = open_obj(a, PACKAGE_OP, NULL);
@@ -436,6 +501,12 @@ void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max)
 	addr_space(a, 0x88, 2, 2, 0, min, max);
 }
 
+/* I/O type flags: EntireRange (ISA and non-ISA ports), TypeStatic, dense. */
+void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max)
+{
+	addr_space(a, 0x88, 2, 1, 3, min, max);
+}
+
 void aml_res_dword_mem(struct aml *a, bool cacheable, uint32_t min,
 		       uint32_t max)
 {
@@ -532,5 +603,156 @@ void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
 	aml_res_mem32_fixed(a, true, base, size);
 	aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);	/* level, high, exclusive */
 	aml_res_end(a, crs);
+	aml_end(a, dev);
+}
+
+/* _OSC (PCI Firmware 3.3, 4.5.1): grant what the OS asks for among 0x1f. */
+#define PCI_OSC_UUID	"33DB4D5B-1FF7-401C-9657-7441C03DD766"
+#define PCI_OSC_GRANTED	0x1f	/* PCIe hot-plug, SHPC, PME, AER, PCIe capability */
+
+/* Or(CDW1, @bit, CDW1) */
+static void osc_flag(struct aml *a, unsigned bit)
+{
+	aml_op(a, AML_OR);
+	aml_namestring(a, "CDW1");
+	aml_int(a, bit);
+	aml_namestring(a, "CDW1");
+}
+
+static void osc_dword(struct aml *a, unsigned index, const char *name)
+{
+	aml_op(a, AML_CREATE_DWORD_FIELD);
+	aml_arg(a, 3);
+	aml_int(a, index);
+	aml_namestring(a, name);
+}
+
+static void pci_osc(struct aml *a)
+{
+	size_t m, i, j, e;
+
+	m = aml_method(a, "_OSC", 4, false);
+	osc_dword(a, 0, "CDW1");
+	i = aml_if(a);
+	aml_op(a, AML_LEQUAL);
+	aml_arg(a, 0);
+	aml_uuid(a, PCI_OSC_UUID);
+	osc_dword(a, 8, "CDW3");
+	aml_op(a, AML_STORE);		/* Local0 = CDW3 & granted */
+	aml_namestring(a, "CDW3");
+	aml_local(a, 0);
+	aml_op(a, AML_AND);
+	aml_local(a, 0);
+	aml_int(a, PCI_OSC_GRANTED);
+	aml_local(a, 0);
+	j = aml_if(a);			/* unknown revision */
+	aml_op(a, AML_LNOT);
+	aml_op(a, AML_LEQUAL);
+	aml_arg(a, 1);
+	aml_int(a, 1);
+	osc_flag(a, 0x08);
+	aml_end(a, j);
+	j = aml_if(a);			/* some controls were masked */
+	aml_op(a, AML_LNOT);
+	aml_op(a, AML_LEQUAL);
+	aml_namestring(a, "CDW3");
+	aml_local(a, 0);
+	osc_flag(a, 0x10);
+	aml_end(a, j);
+	aml_op(a, AML_STORE);
+	aml_local(a, 0);
+	aml_namestring(a, "CDW3");
+	aml_end(a, i);
+	e = aml_else(a);		/* unrecognized UUID */
+	osc_flag(a, 0x04);
+	aml_end(a, e);
+	aml_return(a);
+	aml_arg(a, 3);
+	aml_end(a, m);
+}
+
+/* Link GSI@i: its one GSI, level, active high; _SRS accepts only that. */
+static void pci_link(struct aml *a, unsigned i, unsigned gsi)
+{
+	char name[5];
+	size_t dev, m, crs;
+
+	snprintf(name, sizeof(name), "GSI%u", i);
+	dev = aml_device(a, name);
+	hid(a, "PNP0C0F");
+	aml_name(a, "_UID");
+	aml_int(a, i);
+	for (int n = 0; n < 2; n++) {
+		aml_name(a, n ? "_CRS" : "_PRS");
+		crs = aml_res_begin(a);
+		aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);
+		aml_res_end(a, crs);
+	}
+	m = aml_method(a, "_SRS", 1, false);
+	aml_end(a, m);
+	aml_end(a, dev);
+}
+
+void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l)
+{
+	size_t dev, prt, pkg, crs, res;
+
+	if (!l->mmio32_size || l->mmio32_base + l->mmio32_size > 4 * GiB ||
+	    l->ecam_base + l->ecam_size > 4 * GiB || l->bus_last < l->bus_first ||
+	    (uint32_t)l->io_base + l->io_size > 0x10000 ||
+	    (l->mmio64_size && range_wraps(l->mmio64_base, l->mmio64_size))) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	dev = aml_device(a, "PCI0");
+	hid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_int(a, 0);
+	aml_name(a, "_BBN");
+	aml_int(a, l->bus_first);
+	aml_name(a, "_UID");
+	aml_int(a, 0);
+
+	/* Slot s, pin p (INTA = 0) -> link (s + p) % 4, as QEMU swizzles. */
+	aml_name(a, "_PRT");
+	prt = aml_package(a, PCI_SLOTS * PCI_INTX_PINS);
+	for (unsigned s = 0; s < PCI_SLOTS; s++)
+		for (unsigned p = 0; p < PCI_INTX_PINS; p++) {
+			char link[5];
+
+			snprintf(link, sizeof(link), "GSI%u", (s + p) % PCI_INTX_PINS);
+			pkg = aml_package(a, 4);
+			aml_int(a, (uint64_t)s << 16 | 0xffff);
+			aml_int(a, p);
+			aml_namestring(a, link);
+			aml_int(a, 0);
+			aml_end(a, pkg);
+		}
+	aml_end(a, prt);
+	for (unsigned i = 0; i < PCI_INTX_PINS; i++)
+		pci_link(a, i, l->intx_gsi[i]);
+
+	aml_name(a, "_CRS");
+	crs = aml_res_begin(a);
+	aml_res_word_bus(a, l->bus_first, l->bus_last);
+	aml_res_io(a, 0xcf8, 0xcf8, 1, 8);
+	if (l->io_size)
+		aml_res_word_io(a, l->io_base, l->io_base + l->io_size - 1);
+	aml_res_dword_mem(a, false, l->mmio32_base, l->mmio32_base + l->mmio32_size - 1);
+	if (l->mmio64_size)
+		aml_res_qword_mem(a, false, l->mmio64_base,
+				  l->mmio64_base + l->mmio64_size - 1);
+	aml_res_end(a, crs);
+	pci_osc(a);
+
+	res = aml_device(a, "RES0");
+	hid(a, "PNP0C02");
+	aml_name(a, "_CRS");
+	crs = aml_res_begin(a);
+	aml_res_mem32_fixed(a, true, l->ecam_base, l->ecam_size);
+	aml_res_end(a, crs);
+	aml_end(a, res);
 	aml_end(a, dev);
 }

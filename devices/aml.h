@@ -90,10 +90,33 @@ void aml_res_interrupt(struct aml *a, unsigned flags, uint32_t gsi);
  * memory is ReadWrite.
  */
 void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max);
 void aml_res_dword_mem(struct aml *a, bool cacheable, uint32_t min,
 		       uint32_t max);
 void aml_res_qword_mem(struct aml *a, bool cacheable, uint64_t min,
 		       uint64_t max);
+
+/*
+ * Method bodies. Terms are prefix-encoded: emit an operator, then its
+ * operands in order (a Target is a NameString, aml_local() or aml_arg()).
+ * If and Else are opened and closed with aml_end(); If's predicate is the
+ * first thing emitted after aml_if().
+ */
+enum aml_opcode {
+	AML_STORE = 0x70,		/* Store(Source, Target) */
+	AML_AND = 0x7b,			/* And(A, B, Target) */
+	AML_OR = 0x7d,			/* Or(A, B, Target) */
+	AML_CREATE_DWORD_FIELD = 0x8a,	/* CreateDWordField(Buffer, ByteIndex, Name) */
+	AML_LNOT = 0x92,		/* LNot(A) */
+	AML_LEQUAL = 0x93,		/* LEqual(A, B) */
+};
+void aml_op(struct aml *a, enum aml_opcode op);
+void aml_arg(struct aml *a, unsigned n);	/* Arg0-Arg6 */
+void aml_local(struct aml *a, unsigned n);	/* Local0-Local7 */
+size_t aml_if(struct aml *a);
+size_t aml_else(struct aml *a);
+/* ToUUID("aabbccdd-eeff-gghh-iijj-kkllmmnnoopp"): a 16-byte Buffer. */
+void aml_uuid(struct aml *a, const char *uuid);
 
 /*
  * Nodes for the device types' aml callbacks, which acpi_build() calls inside
@@ -106,5 +129,18 @@ void acpi_dsdt_add_rtc(struct aml *a);
 void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
 			       uint32_t size, unsigned gsi);
 void acpi_dsdt_add_pvpanic(struct aml *a, uint16_t port);
+
+/*
+ * The PCI host bridge \_SB.PCI0 (PNP0A08, PCI Express) from its layout
+ * (devices/pci.h): _CRS with the bus range, the config ports and the I/O,
+ * 32-bit and 64-bit windows; _PRT routing INTA-INTD of the 32 slots
+ * (swizzled) to four link devices GSI0-GSI3 that hold the line's GSI as
+ * level, active high (without links, Linux reads a _PRT GSI as active
+ * low); _OSC granting native PCIe hot-plug, SHPC, PME, AER and the PCIe
+ * capability; RES0 (PNP0C02) reserving the ECAM, where Linux looks before
+ * it trusts the MCFG table.
+ */
+struct pci_layout;
+void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l);
 
 #endif

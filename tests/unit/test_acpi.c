@@ -18,6 +18,7 @@
 #include "devices/acpi.h"
 #include "devices/aml.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -623,6 +624,114 @@ static void t_iasl(void **state)
 	free(again);
 }
 
+/* --- with a PCI host bridge: MCFG and \_SB.PCI0 --- */
+
+/* The layout pci_host_create() gives the machine (no host code runs here). */
+static struct pci_host pci_host = { .layout = {
+	.ecam_base = 0xe0000000, .ecam_size = 1 << 20, .bus_first = 0, .bus_last = 0,
+	.mmio32_base = 0xc0000000, .mmio32_size = 0x10000000,
+	.mmio64_base = 0x800000000ULL, .mmio64_size = 0x800000000ULL,
+	.io_base = 0xc000, .io_size = 0x4000, .intx_gsi = { 20, 21, 22, 23 },
+} };
+
+static void t_pci(void **state)
+{
+	static const char *const dsdt_want[] = {
+		"Device (COM1)", "Device (VR01)",
+		"Device (PCI0) { Name (_HID, EisaId (\"PNP0A08\")",
+		"Name (_CID, EisaId (\"PNP0A03\")",
+		"Name (_SEG, Zero)", "Name (_BBN, Zero)", "Name (_UID, Zero)",
+		"Name (_PRT, Package (0x80) // _PRT: PCI Routing Table "
+		"{ Package (0x04) { 0xFFFF, Zero, GSI0, Zero },",
+		"Package (0x04) { 0xFFFF, 0x03, GSI3, Zero },",
+		"Package (0x04) { 0x0001FFFF, Zero, GSI1, Zero },",
+		"Package (0x04) { 0x001FFFFF, 0x03, GSI2, Zero } })",
+		"Device (GSI0) { Name (_HID, EisaId (\"PNP0C0F\")",
+		"{ Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) { 0x00000014, } })",
+		"Name (_UID, 0x03) // _UID: Unique ID Name (_PRS, ResourceTemplate () "
+		"// _PRS: Possible Resource Settings { Interrupt (ResourceConsumer, Level, "
+		"ActiveHigh, Exclusive, ,, ) { 0x00000017, } })",
+		"Method (_SRS, 1, NotSerialized) // _SRS: Set Resource Settings { }",
+		"WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0x0000, "
+		"// Granularity 0x0000, // Range Minimum 0x0000, // Range Maximum 0x0000, "
+		"// Translation Offset 0x0001, // Length",
+		"IO (Decode16, 0x0CF8, // Range Minimum 0x0CF8, // Range Maximum 0x01, "
+		"// Alignment 0x08, // Length",
+		"WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, "
+		"0x0000, // Granularity 0xC000, // Range Minimum 0xFFFF, // Range Maximum "
+		"0x0000, // Translation Offset 0x4000, // Length",
+		"DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
+		"ReadWrite, 0x00000000, // Granularity 0xC0000000, // Range Minimum "
+		"0xCFFFFFFF, // Range Maximum 0x00000000, // Translation Offset 0x10000000, // Length",
+		"QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
+		"ReadWrite, 0x0000000000000000, // Granularity 0x0000000800000000, "
+		"// Range Minimum 0x0000000FFFFFFFFF, // Range Maximum 0x0000000000000000, "
+		"// Translation Offset 0x0000000800000000, // Length",
+		"{ CreateDWordField (Arg3, Zero, CDW1) If ((Arg0 == ToUUID "
+		"(\"33db4d5b-1ff7-401c-9657-7441c03dd766\") /* PCI Host Bridge Device */)) "
+		"{ CreateDWordField (Arg3, 0x08, CDW3) Local0 = CDW3",
+		"Local0 &= 0x1F If ((Arg1 != One)) { CDW1 |= 0x08 } "
+		"If ((CDW3 != Local0)) { CDW1 |= 0x10 } CDW3 = Local0 } "
+		"Else { CDW1 |= 0x04 } Return (Arg3) }",
+		"Device (RES0) { Name (_HID, EisaId (\"PNP0C02\")",
+		"Memory32Fixed (ReadWrite, 0xE0000000, // Address Base 0x00100000, // Address Length",
+	};
+	static const char *const mcfg_want[] = {
+		"Signature : \"MCFG\"", "Revision : 01",
+		"Base Address : 00000000E0000000", "Segment Group Number : 0000",
+		"Start Bus Number : 00", "End Bus Number : 00",
+	};
+	const uint8_t *xsdt, *fadt, *mcfg, *dsdt;
+	char out[8192], *again;
+	size_t len;
+	long used;
+
+	machine_devices(&pf);
+	pf.pci = &pci_host;
+	used = build(2);
+	assert_true(used > 0);
+	/* The XSDT gains the MCFG; the other tables stay where they were. */
+	xsdt = table_at(rd64(area + 24), used, "XSDT");
+	assert_int_equal(rd32(xsdt + 4), 36 + 3 * 8);
+	fadt = table_at(rd64(xsdt + 36), used, "FACP");
+	table_at(rd64(xsdt + 44), used, "APIC");
+	mcfg = table_at(rd64(xsdt + 52), used, "MCFG");
+	dsdt = table_at(rd64(fadt + 140), used, "DSDT");
+	assert_int_equal(rd32(mcfg + 4), 60);
+	assert_int_equal(mcfg[8], 1);
+	assert_int_equal(rd64(mcfg + 36), 0);
+	assert_true(rd64(mcfg + 44) == 0xe0000000);
+	assert_int_equal(mcfg[52] | mcfg[53] << 8, 0);	/* segment */
+	assert_int_equal(mcfg[54], 0);
+	assert_int_equal(mcfg[55], 0);
+	assert_non_null(memmem(dsdt, rd32(dsdt + 4), "PCI0", 4));
+	assert_non_null(memmem(dsdt, rd32(dsdt + 4), "LNRO0005", 8));
+
+	/* A layout the AML cannot describe fails the build. */
+	pci_host.layout.mmio32_size = 0x80000000;
+	assert_int_equal(build(2), -EINVAL);
+	pci_host.layout.mmio32_size = 0x10000000;
+
+	if (system("command -v iasl >/dev/null 2>&1") != 0) {
+		pf.pci = NULL;
+		skip();
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ember-acpi-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_file("dsdt.dat", dsdt, rd32(dsdt + 4));
+	write_file("mcfg.dat", mcfg, rd32(mcfg + 4));
+	free(disassemble("dsdt", dsdt_want, sizeof(dsdt_want) / sizeof(dsdt_want[0])));
+	free(disassemble("mcfg", mcfg_want, sizeof(mcfg_want) / sizeof(mcfg_want[0])));
+	/* Byte for byte what iasl compiles from the disassembly. */
+	assert_int_equal(run("iasl -oa -p again dsdt.dsl", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "0 Errors, 0 Warnings"));
+	again = read_file("again.aml", &len);
+	assert_int_equal(len, rd32(dsdt + 4));
+	assert_memory_equal(again + 36, dsdt + 36, len - 36);
+	free(again);
+	pf.pci = NULL;
+}
+
 /* --- power management registers --- */
 
 static enum stop_reason stop_why;
@@ -694,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_tables_4cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_iasl, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_pm, setup, teardown),
 	};
 

@@ -281,6 +281,69 @@ static void t_method_package(void **state)
 			       'M', '2', '_', '_', 0x03));
 }
 
+/*
+ * Method (M, 2) {
+ *   If (LEqual (Arg0, ToUUID ("33DB4D5B-1FF7-401C-9657-7441C03DD766")))
+ *     { Store (Arg1, Local7) } Else { Or (Arg1, 4, Local7) }
+ *   Return (Local7) }
+ */
+static void t_method_terms(void **state)
+{
+	struct aml a;
+	size_t m, h;
+
+	aml_init(&a);
+	m = aml_method(&a, "M", 2, false);
+	h = aml_if(&a);
+	aml_op(&a, AML_LEQUAL);
+	aml_arg(&a, 0);
+	aml_uuid(&a, "33DB4D5B-1FF7-401C-9657-7441C03DD766");
+	aml_op(&a, AML_STORE);
+	aml_arg(&a, 1);
+	aml_local(&a, 7);
+	aml_end(&a, h);
+	h = aml_else(&a);
+	aml_op(&a, AML_OR);
+	aml_arg(&a, 1);
+	aml_int(&a, 4);
+	aml_local(&a, 7);
+	aml_end(&a, h);
+	aml_return(&a);
+	aml_local(&a, 7);
+	aml_end(&a, m);
+	expect_bytes(&a, BYTES(0x14, 0x2a, 'M', '_', '_', '_', 0x02,
+			       0xa0, 0x1a, 0x93, 0x68, 0x11, 0x13, 0x0a, 0x10,
+			       0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40,
+			       0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66,
+			       0x70, 0x69, 0x67, 0xa1, 0x06, 0x7d, 0x69, 0x0a,
+			       0x04, 0x67, 0xa4, 0x67));
+
+	/* Lower case is the same UUID; malformed ones and bad operands fail. */
+	aml_init(&a);
+	aml_uuid(&a, "33db4d5b-1ff7-401c-9657-7441c03dd766");
+	assert_int_equal(a.err, 0);
+	assert_int_equal(a.buf[4], 0x5b);
+	aml_free(&a);
+	static const char *const bad[] = {
+		"33DB4D5B-1FF7-401C-9657-7441C03DD76", "33DB4D5B1FF7-401C-9657-7441C03DD7661",
+		"33DB4D5B-1FF7-401C-9657-7441C03DD76G", "", "33DB4D5B-1FF7-401C-9657-7441C03DD766-",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		aml_init(&a);
+		aml_uuid(&a, bad[i]);
+		assert_int_equal(a.err, -EINVAL);
+		aml_free(&a);
+	}
+	aml_init(&a);
+	aml_arg(&a, 7);
+	assert_int_equal(a.err, -EINVAL);
+	aml_free(&a);
+	aml_init(&a);
+	aml_local(&a, 8);
+	assert_int_equal(a.err, -EINVAL);
+	aml_free(&a);
+}
+
 static void t_device_buffer(void **state)
 {
 	struct aml a;
@@ -465,6 +528,7 @@ int main(void)
 		cmocka_unit_test(t_eisaid),
 		cmocka_unit_test(t_string_name),
 		cmocka_unit_test(t_method_package),
+		cmocka_unit_test(t_method_terms),
 		cmocka_unit_test(t_device_buffer),
 		cmocka_unit_test(t_resources),
 		cmocka_unit_test(t_dsdt_nodes),
