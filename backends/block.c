@@ -1,0 +1,381 @@
+/*
+ * -blockdev: the node graph (file nodes, raw nodes over them), claiming a
+ * node for a front end, and the accessors of block.h. Opening images is in
+ * block_file.c, the io_uring data path in block_io.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/block_internal.h"
+#include "devices/device.h"
+#include "lib/log.h"
+#include "lib/props.h"
+#include "lib/util.h"
+
+static struct blk *nodes;	/* creation order: a raw node after its file */
+
+static struct blk *node_find(const char *name)
+{
+	for (struct blk *b = nodes; b; b = b->next)
+		if (!strcmp(b->node_name, name))
+			return b;
+	return NULL;
+}
+
+struct blk *blk_find(const char *node_name)
+{
+	return node_name ? node_find(node_name) : NULL;
+}
+
+static void node_free(struct blk *b)
+{
+	if (b->queues)
+		blk_io_stop(b, false);
+	blk_file_close(b);
+	free(b->node_name);
+	free(b->user);
+	free(b);
+}
+
+static void node_add(struct blk *b)
+{
+	struct blk **tail;
+
+	for (tail = &nodes; *tail; tail = &(*tail)->next)
+		;
+	*tail = b;
+}
+
+static struct blk *node_new(const char *name, const char *driver,
+			    struct loop *loop, const char *owner)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+
+	if (b) {
+		b->node_name = strdup(name);
+		b->driver = driver;
+		b->loop = loop;
+		b->fd = -1;
+	}
+	if (!b || !b->node_name) {
+		free(b);
+		err_msg("%s: out of memory", owner);
+		return NULL;
+	}
+	return b;
+}
+
+/* discard=: QEMU's words, plus on/off. 1 unmap, 0 ignore, -EINVAL. */
+int blk_parse_discard(const char *s, const char *owner)
+{
+	if (!strcmp(s, "unmap") || !strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "ignore") || !strcmp(s, "off"))
+		return 0;
+	err_msg("%s: discard=%s: use unmap or ignore", owner, s);
+	return -EINVAL;
+}
+
+static int create_file(const char *name, struct keyval *kv, struct loop *loop,
+		       const char *owner, struct blk **out)
+{
+	struct blk *b = node_new(name, "file", loop, owner);
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	ret = blk_file_open(b, kv, owner);
+	if (ret) {
+		node_free(b);
+		return ret;
+	}
+	node_add(b);
+	*out = b;
+	return 0;
+}
+
+struct raw_opts {
+	char *file;
+	bool ro;
+	char *discard;
+};
+
+static const struct prop raw_props[] = {
+	{ "file", PROP_STR, offsetof(struct raw_opts, file), NULL,
+	  "node-name of the file node below (or file.driver=file,file.filename=...)" },
+	{ "read-only", PROP_BOOL, offsetof(struct raw_opts, ro), "off",
+	  "refuse writes" },
+	{ "discard", PROP_STR, offsetof(struct raw_opts, discard), "ignore",
+	  "unmap: pass discards down; ignore" },
+	{ NULL }
+};
+
+/*
+ * file.driver=file,file.filename=P: the "file." keys are taken out of @kv
+ * (marked used) into @sub, the options of an anonymous file node.
+ */
+static int split_file_keys(struct keyval *kv, struct keyval *sub, const char *owner)
+{
+	memset(sub, 0, sizeof(*sub));
+	for (unsigned i = 0; i < kv->n; i++) {
+		if (strncmp(kv->pairs[i].key, "file.", 5))
+			continue;
+		if (!sub->pairs && !(sub->pairs = calloc(kv->n + 2, sizeof(*sub->pairs)))) {
+			err_msg("%s: out of memory", owner);
+			return -ENOMEM;
+		}
+		kv->pairs[i].used = true;
+		if (!strcmp(kv->pairs[i].key, "file.driver"))
+			sub->implied = kv->pairs[i].val;
+		else
+			sub->pairs[sub->n++] = (struct kv_pair){ kv->pairs[i].key + 5,
+								 kv->pairs[i].val };
+	}
+	return 0;
+}
+
+/* The nested file node inherits read-only and discard, as in QEMU. */
+static int create_nested_file(const char *name, struct keyval *sub,
+			      const struct raw_opts *o, struct loop *loop,
+			      const char *owner, struct blk **out)
+{
+	struct kv_pair inherit[] = {
+		{ (char *)"read-only", o->ro ? (char *)"on" : (char *)"off" },
+		{ (char *)"discard", o->discard },
+	};
+	char fname[80], fowner[160];
+
+	if (sub->implied && strcmp(sub->implied, "file")) {
+		err_msg("%s: file.driver=%s: only driver=file can be under a raw node",
+			owner, sub->implied);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(inherit); i++)
+		if (!keyval_has(sub, inherit[i].key))
+			sub->pairs[sub->n++] = inherit[i];
+	snprintf(fname, sizeof(fname), "#%s.file", name);
+	snprintf(fowner, sizeof(fowner), "%s: file", owner);
+	return create_file(fname, sub, loop, fowner, out);
+}
+
+static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
+		      const char *owner)
+{
+	struct raw_opts o = { 0 };
+	struct blk *b = NULL, *file = NULL;
+	struct keyval sub;
+	int ret, unmap = 0;
+
+	ret = split_file_keys(kv, &sub, owner);
+	if (!ret)
+		ret = props_set_defaults(raw_props, &o, owner);
+	if (!ret)
+		ret = props_apply(raw_props, &o, kv, owner);
+	if (!ret && (unmap = blk_parse_discard(o.discard, owner)) < 0)
+		ret = unmap;
+	if (ret)
+		goto out;
+	if (sub.pairs && o.file) {
+		err_msg("%s: give either file= or file.*, not both", owner);
+		ret = -EINVAL;
+	} else if (sub.pairs) {
+		ret = create_nested_file(name, &sub, &o, loop, owner, &file);
+	} else if (!o.file) {
+		err_msg("%s: driver=raw needs file=NODE (a driver=file node-name)", owner);
+		ret = -EINVAL;
+	} else if (!(file = node_find(o.file))) {
+		err_msg("%s: file=%s: no -blockdev with node-name '%s'", owner, o.file, o.file);
+		ret = -EINVAL;
+	} else if (file->user) {
+		err_msg("%s: node '%s' is already used by %s", owner, o.file, file->user);
+		ret = -EBUSY;
+		file = NULL;
+	} else if (file->ro && !o.ro) {
+		err_msg("%s: node '%s' is read-only: add read-only=on", owner, o.file);
+		ret = -EACCES;
+		file = NULL;
+	}
+	if (ret)
+		goto out;
+	b = node_new(name, "raw", loop, owner);
+	if (b && asprintf(&file->user, "raw node '%s'", name) < 0)
+		file->user = NULL;
+	if (!b || !file->user) {
+		err_msg("%s: out of memory", owner);
+		ret = -ENOMEM;
+		goto out;
+	}
+	b->file = file;
+	b->ro = o.ro || file->ro;
+	b->discard = unmap && file->discard;
+	node_add(b);
+	b = NULL;
+	file = NULL;
+out:
+	/* A nested file node is only ever ours: drop it on failure. */
+	if (file && file->node_name[0] == '#') {
+		struct blk **pp;
+
+		for (pp = &nodes; *pp != file; pp = &(*pp)->next)
+			;
+		*pp = file->next;
+		node_free(file);
+	} else if (file) {
+		free(file->user);
+		file->user = NULL;
+	}
+	if (b)
+		node_free(b);
+	free(sub.pairs);
+	props_free(raw_props, &o);
+	return ret;
+}
+
+static void drivers_help(FILE *f)
+{
+	fprintf(f, "Available -blockdev drivers (-blockdev driver=NAME,help for options):\n");
+	fprintf(f, "  file - an image file or a block device (protocol layer)\n");
+	fprintf(f, "  raw  - raw image format over a file node\n");
+}
+
+static void driver_help(const char *driver, FILE *f)
+{
+	fprintf(f, "%s options:\n", driver);
+	fprintf(f, "  node-name=<str> - name front ends refer to with drive= (required)\n");
+	props_help(strcmp(driver, "raw") ? blk_file_props : raw_props, f);
+}
+
+static int create_kv(struct keyval *kv, struct loop *loop)
+{
+	const char *driver = kv->implied, *name;
+	char owner[128];
+	struct blk *b;
+	int ret;
+
+	if (!driver) {
+		err_msg("-blockdev: no driver given (driver=file or driver=raw)");
+		return -EINVAL;
+	}
+	if (strcmp(driver, "file") && strcmp(driver, "raw")) {
+		err_msg("-blockdev driver=%s: unknown driver (use file or raw)", driver);
+		return -EINVAL;
+	}
+	name = keyval_get(kv, "node-name");
+	if (!name) {
+		err_msg("-blockdev driver=%s: node-name is required", driver);
+		return -EINVAL;
+	}
+	snprintf(owner, sizeof(owner), "-blockdev node-name=%s", name);
+	ret = id_check(name, owner);
+	if (ret)
+		return ret;
+	if (node_find(name)) {
+		err_msg("%s: duplicate node-name '%s'", owner, name);
+		return -EINVAL;
+	}
+	if (!strcmp(driver, "raw"))
+		return create_raw(name, kv, loop, owner);
+	return create_file(name, kv, loop, owner, &b);
+}
+
+int blockdev_create(const char *opts, struct loop *loop)
+{
+	struct keyval kv;
+	int ret;
+
+	ret = keyval_parse(opts, "driver", "-blockdev", &kv);
+	if (ret)
+		return ret;
+	if (kv.help && (!kv.implied || (strcmp(kv.implied, "file") &&
+					 strcmp(kv.implied, "raw")))) {
+		drivers_help(stdout);
+		ret = 1;
+	} else if (kv.help) {
+		driver_help(kv.implied, stdout);
+		ret = 1;
+	} else {
+		ret = create_kv(&kv, loop);
+	}
+	keyval_free(&kv);
+	return ret;
+}
+
+int blk_attach(struct blk *b, const char *owner, unsigned queues, unsigned depth)
+{
+	int ret;
+
+	if (b->user) {
+		err_msg("%s: drive '%s' is already used by %s", owner, b->node_name, b->user);
+		return -EBUSY;
+	}
+	if (!queues || !depth) {
+		err_msg("%s: drive '%s': no queues", owner, b->node_name);
+		return -EINVAL;
+	}
+	b->user = strdup(owner);
+	if (!b->user) {
+		err_msg("%s: out of memory", owner);
+		return -ENOMEM;
+	}
+	ret = blk_io_start(b, queues, depth, owner);
+	if (ret) {
+		free(b->user);
+		b->user = NULL;
+	}
+	return ret;
+}
+
+void blk_detach(struct blk *b)
+{
+	if (b->queues)
+		blk_io_stop(b, true);
+	b->batch_end = NULL;
+	b->batch_opaque = NULL;
+	free(b->user);
+	b->user = NULL;
+}
+
+void blk_set_batch_end(struct blk *b, blk_batch_fn fn, void *opaque)
+{
+	b->batch_end = fn;
+	b->batch_opaque = opaque;
+}
+
+uint64_t blk_size(const struct blk *b)
+{
+	return blk_bottom(b)->size;
+}
+
+bool blk_read_only(const struct blk *b)
+{
+	return b->ro;
+}
+
+bool blk_discard_supported(const struct blk *b)
+{
+	return b->discard && !b->ro;
+}
+
+const char *blk_node_name(const struct blk *b)
+{
+	return b->node_name;
+}
+
+void blockdev_cleanup_all(void)
+{
+	struct blk *rev = NULL, *b, *next;
+
+	/* Newest first: a raw node goes before the file node it claimed. */
+	for (b = nodes; b; b = next) {
+		next = b->next;
+		b->next = rev;
+		rev = b;
+	}
+	nodes = NULL;
+	for (b = rev; b; b = next) {
+		next = b->next;
+		node_free(b);
+	}
+}

@@ -1,0 +1,59 @@
+/* Shared by the block layer's files; front ends use block.h only. */
+#ifndef EMBER_BLOCK_INTERNAL_H
+#define EMBER_BLOCK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backends/block.h"
+#include "backends/block_batch.h"
+#include "lib/keyval.h"
+#include "lib/props.h"
+
+struct blk_queue;
+
+struct blk {
+	char *node_name;
+	const char *driver;		/* "file" or "raw" */
+	struct blk *file;		/* raw: the node it stacks over */
+	char *user;			/* who claimed the node, or NULL */
+	bool ro;
+	struct loop *loop;
+	struct blk *next;
+
+	/* file nodes */
+	char *filename;
+	int fd;
+	uint64_t size;
+	bool direct;
+	bool discard;			/* discard=unmap */
+
+	/* Set by blk_attach on the node a front end claimed. */
+	struct blk_queue *queues;
+	unsigned nqueues;
+	blk_batch_fn batch_end;
+	void *batch_opaque;
+};
+
+/* discard=unmap|on: 1, ignore|off: 0, else -EINVAL after a message. */
+int blk_parse_discard(const char *s, const char *owner);
+
+/* block_file.c: opens the image of a file node from its options. */
+extern const struct prop blk_file_props[];
+int blk_file_open(struct blk *b, struct keyval *kv, const char *owner);
+void blk_file_close(struct blk *b);
+
+/* block_io.c: the io_uring rings of an attached node. */
+int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner);
+/* Waits for (or cancels) what is in flight; @callbacks: still call done. */
+void blk_io_stop(struct blk *b, bool callbacks);
+
+/* The file node under @b (itself for a file node). */
+static inline struct blk *blk_bottom(const struct blk *b)
+{
+	while (b->file)
+		b = b->file;
+	return (struct blk *)b;
+}
+
+#endif

@@ -1,0 +1,430 @@
+/*
+ * The data path: one io_uring per queue of the front end, its completion
+ * eventfd on the event loop. Each ring has a pool of as many request
+ * trackers as its depth, so nothing is allocated per request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "backends/block_internal.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+
+/* What a request is doing on the ring. */
+enum io_stage {
+	IO_RW,			/* readv/writev, maybe resumed after a short one */
+	IO_PUNCH,		/* WRITE_ZEROES by punching a hole */
+	IO_ZERO_RANGE,		/* WRITE_ZEROES by FALLOC_FL_ZERO_RANGE */
+	IO_ZERO_WRITE,		/* WRITE_ZEROES by writing zeroes */
+	IO_OTHER,		/* fsync, discard, nop: one step */
+};
+
+struct blk_io {
+	struct blk_req *r;
+	enum io_stage stage;
+	uint64_t total;		/* bytes the request covers */
+	uint64_t done;		/* bytes transferred so far */
+	struct blk_io *next;	/* free list, or backlog */
+};
+
+struct blk_queue {
+	struct blk *b;
+	struct blk *file;
+	unsigned index;
+	struct io_uring ring;
+	bool ring_ok;
+	bool stopping;
+	int efd;
+	struct blk_io *ios, *free;
+	struct blk_io *backlog, *backlog_tail;	/* waiting for a free SQE */
+	unsigned inflight;
+};
+
+/* Zeroes to write when the file system cannot fallocate them. */
+#define ZERO_CHUNK	(64 * 1024)
+#define ZERO_IOVS	16
+static uint8_t zero_buf[ZERO_CHUNK] __attribute__((aligned(4096)));
+static struct iovec zero_iov[ZERO_IOVS];
+
+static uint64_t iov_total(const struct iovec *iov, unsigned n, bool *wraps)
+{
+	uint64_t t = 0;
+
+	*wraps = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (t + iov[i].iov_len < t)
+			*wraps = true;
+		t += iov[i].iov_len;
+	}
+	return t;
+}
+
+/* Fills @sqe for the next step of @io. */
+static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sqe)
+{
+	struct blk_req *r = io->r;
+	int fd = q->file->fd;
+	uint64_t off = r->offset + io->done, rest = io->total - io->done;
+	unsigned k = 0;
+	size_t skip = io->done;
+
+	switch (io->stage) {
+	case IO_RW:
+		/* Resume at the iovec where a short transfer stopped. */
+		while (k < r->iovcnt && skip >= r->iov[k].iov_len)
+			skip -= r->iov[k++].iov_len;
+		if (skip && r->op == BLK_READ)
+			io_uring_prep_read(sqe, fd, (char *)r->iov[k].iov_base + skip,
+					   r->iov[k].iov_len - skip, off);
+		else if (skip)
+			io_uring_prep_write(sqe, fd, (char *)r->iov[k].iov_base + skip,
+					    r->iov[k].iov_len - skip, off);
+		else if (r->op == BLK_READ)
+			io_uring_prep_readv(sqe, fd, r->iov + k, r->iovcnt - k, off);
+		else
+			io_uring_prep_writev(sqe, fd, r->iov + k, r->iovcnt - k, off);
+		break;
+	case IO_PUNCH:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					r->offset, r->len);
+		break;
+	case IO_ZERO_RANGE:
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+					r->offset, r->len);
+		break;
+	case IO_ZERO_WRITE:
+		if (rest >= ZERO_CHUNK)
+			io_uring_prep_writev(sqe, fd, zero_iov,
+					     MIN(rest / ZERO_CHUNK, (uint64_t)ZERO_IOVS), off);
+		else
+			io_uring_prep_write(sqe, fd, zero_buf, rest, off);
+		break;
+	case IO_OTHER:
+		if (r->op == BLK_FLUSH && !q->b->ro)
+			io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		else if (r->op == BLK_DISCARD && q->b->discard)
+			io_uring_prep_fallocate(sqe, fd,
+						FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						r->offset, r->len);
+		else
+			io_uring_prep_nop(sqe);	/* nothing to do, but complete later */
+		break;
+	}
+	io_uring_sqe_set_data(sqe, io);
+}
+
+static void submit(struct blk_queue *q)
+{
+	int ret;
+
+	do
+		ret = io_uring_submit(&q->ring);
+	while (ret == -EINTR);
+	/* -EAGAIN/-EBUSY: the SQEs stay queued for the next submit. */
+	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY)
+		warn_once("block node '%s': io_uring_submit: %s", q->b->node_name,
+			  strerror(-ret));
+}
+
+static struct io_uring_sqe *get_sqe(struct blk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe) {
+		submit(q);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	return sqe;
+}
+
+/* Puts @io on the ring, or at the back of the backlog: never dropped. */
+static void queue_io(struct blk_queue *q, struct blk_io *io)
+{
+	struct io_uring_sqe *sqe = q->backlog ? NULL : get_sqe(q);
+
+	if (sqe) {
+		prep(q, io, sqe);
+		return;
+	}
+	io->next = NULL;
+	if (q->backlog_tail)
+		q->backlog_tail->next = io;
+	else
+		q->backlog = io;
+	q->backlog_tail = io;
+}
+
+static void drain_backlog(struct blk_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	while (q->backlog && (sqe = get_sqe(q))) {
+		struct blk_io *io = q->backlog;
+
+		q->backlog = io->next;
+		if (!q->backlog)
+			q->backlog_tail = NULL;
+		prep(q, io, sqe);
+	}
+}
+
+static void finish(struct blk_queue *q, struct blk_io *io, int res, bool callbacks)
+{
+	struct blk_req *r = io->r;
+
+	io->r = NULL;
+	io->next = q->free;
+	q->free = io;
+	q->inflight--;
+	if (callbacks)
+		r->done(r, res);
+}
+
+/* The next step of @io; none once the ring is being torn down. */
+static void next_step(struct blk_queue *q, struct blk_io *io, bool callbacks)
+{
+	if (q->stopping)
+		finish(q, io, -ECANCELED, callbacks);
+	else
+		queue_io(q, io);
+}
+
+/* One completion: the request is done, or its next step is queued. */
+static void complete(struct blk_queue *q, struct blk_io *io, int res, bool callbacks)
+{
+	struct blk_req *r = io->r;
+
+	switch (io->stage) {
+	case IO_RW:
+	case IO_ZERO_WRITE:
+		if (res == 0)
+			res = -EIO;	/* the file shrank under us */
+		if (res < 0)
+			break;
+		io->done += res;
+		if (io->done < io->total) {
+			next_step(q, io, callbacks);
+			return;
+		}
+		res = io->stage == IO_RW ? (int)MIN(io->total, (uint64_t)INT32_MAX) : 0;
+		break;
+	case IO_PUNCH:
+	case IO_ZERO_RANGE:
+		/* Not every file system (or device) can; fall back step by step. */
+		if (res == -EOPNOTSUPP || res == -EINVAL) {
+			io->stage = io->stage == IO_PUNCH ? IO_ZERO_RANGE : IO_ZERO_WRITE;
+			next_step(q, io, callbacks);
+			return;
+		}
+		break;
+	case IO_OTHER:
+		/* Discard is a hint: a file system that cannot is not an error. */
+		if (r->op == BLK_DISCARD && res == -EOPNOTSUPP)
+			res = 0;
+		break;
+	}
+	finish(q, io, res < 0 || r->op == BLK_READ || r->op == BLK_WRITE ? res : 0,
+	       callbacks);
+}
+
+/* Handles what completed; returns how many requests finished or moved on. */
+static unsigned reap(struct blk_queue *q, bool callbacks)
+{
+	struct io_uring_cqe *cqe;
+	unsigned n = 0;
+
+	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+		struct blk_io *io = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&q->ring, cqe);
+		if (!io)
+			continue;	/* a cancel request's own completion */
+		complete(q, io, res, callbacks);
+		n++;
+	}
+	return n;
+}
+
+static void on_completion(void *opaque, uint32_t events)
+{
+	struct blk_queue *q = opaque;
+	struct blk *b = q->b;
+	uint64_t v;
+
+	if (read(q->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: completions were reaped already; look anyway. */
+	}
+	if (!reap(q, true))
+		return;
+	/* Next steps of short transfers, and what the callbacks submitted. */
+	drain_backlog(q);
+	if (io_uring_sq_ready(&q->ring))
+		submit(q);
+	if (b->batch_end)
+		b->batch_end(b->batch_opaque, q->index);
+}
+
+int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
+{
+	struct blk *file = blk_bottom(b);
+	struct blk_queue *q;
+	struct blk_io *io;
+	uint64_t len = r->len;
+	bool wraps = false;
+
+	if (queue >= b->nqueues)
+		return -EINVAL;
+	q = &b->queues[queue];
+	if (q->stopping)
+		return -ECANCELED;
+	if (r->op == BLK_READ || r->op == BLK_WRITE)
+		len = iov_total(r->iov, r->iovcnt, &wraps);
+	else if (r->op != BLK_FLUSH && r->op != BLK_DISCARD && r->op != BLK_WRITE_ZEROES)
+		return -EINVAL;
+	if (b->ro && r->op != BLK_READ && r->op != BLK_FLUSH)
+		return -EROFS;
+	if (r->op != BLK_FLUSH &&
+	    (wraps || r->offset > file->size || len > file->size - r->offset))
+		return -EINVAL;
+	/* A front end keeps at most @depth requests in flight per queue. */
+	io = q->free;
+	if (!io)
+		return -EAGAIN;
+	q->free = io->next;
+	q->inflight++;
+	*io = (struct blk_io){ .r = r, .total = len, .stage = IO_OTHER };
+	if (r->op == BLK_READ || r->op == BLK_WRITE)
+		io->stage = IO_RW;
+	else if (r->op == BLK_WRITE_ZEROES)
+		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
+	queue_io(q, io);
+	return 0;
+}
+
+void blk_flush_queue(struct blk *b, unsigned queue)
+{
+	struct blk_queue *q;
+
+	if (queue >= b->nqueues)
+		return;
+	q = &b->queues[queue];
+	drain_backlog(q);
+	if (io_uring_sq_ready(&q->ring))
+		submit(q);
+}
+
+static void queue_stop(struct blk_queue *q, bool callbacks)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct blk_io *io;
+
+	q->stopping = true;
+	if (q->efd >= 0 && q->b->loop)
+		loop_del(q->b->loop, q->efd);
+	/* Never started: complete without I/O. */
+	while ((io = q->backlog)) {
+		q->backlog = io->next;
+		finish(q, io, -ECANCELED, callbacks);
+	}
+	q->backlog_tail = NULL;
+	if (q->ring_ok && q->inflight) {
+		/* Reads and writes of files run to their end; the rest may go. */
+		sqe = get_sqe(q);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+			io_uring_sqe_set_data(sqe, NULL);
+		}
+		submit(q);
+		while (q->inflight) {
+			int ret = io_uring_wait_cqe(&q->ring, &cqe);
+
+			if (ret == -EINTR)
+				continue;
+			if (ret < 0) {
+				warn_msg("block node '%s': %u requests lost at exit: %s",
+					 q->b->node_name, q->inflight, strerror(-ret));
+				break;
+			}
+			reap(q, callbacks);
+		}
+	}
+	if (q->ring_ok)
+		io_uring_queue_exit(&q->ring);
+	if (q->efd >= 0)
+		close(q->efd);
+	free(q->ios);
+}
+
+void blk_io_stop(struct blk *b, bool callbacks)
+{
+	for (unsigned i = 0; i < b->nqueues; i++)
+		queue_stop(&b->queues[i], callbacks);
+	free(b->queues);
+	b->queues = NULL;
+	b->nqueues = 0;
+}
+
+static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
+		       unsigned depth)
+{
+	int ret;
+
+	q->b = b;
+	q->file = blk_bottom(b);
+	q->index = index;
+	q->efd = -1;
+	q->ios = calloc(depth, sizeof(*q->ios));
+	if (!q->ios)
+		return -ENOMEM;
+	for (unsigned i = depth; i-- > 0;) {
+		q->ios[i].next = q->free;
+		q->free = &q->ios[i];
+	}
+	ret = io_uring_queue_init(depth, &q->ring, 0);
+	if (ret)
+		return ret;
+	q->ring_ok = true;
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->efd < 0)
+		return -errno;
+	ret = io_uring_register_eventfd(&q->ring, q->efd);
+	if (ret)
+		return ret;
+	return loop_add(b->loop, q->efd, EPOLLIN, on_completion, q);
+}
+
+int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)
+{
+	int ret = 0;
+
+	if (!zero_iov[0].iov_base)
+		for (unsigned i = 0; i < ZERO_IOVS; i++)
+			zero_iov[i] = (struct iovec){ zero_buf, ZERO_CHUNK };
+	if (!b->loop) {
+		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
+		return -EINVAL;
+	}
+	b->queues = calloc(queues, sizeof(*b->queues));
+	if (!b->queues) {
+		err_msg("%s: out of memory", owner);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < queues && !ret; i++) {
+		b->nqueues = i + 1;
+		ret = queue_start(b, &b->queues[i], i, depth);
+	}
+	if (ret) {
+		err_msg("%s: drive '%s': cannot set up io_uring: %s", owner, b->node_name,
+			strerror(-ret));
+		blk_io_stop(b, false);
+	}
+	return ret;
+}

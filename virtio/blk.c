@@ -1,0 +1,515 @@
+/*
+ * virtio-blk (virtio 1.2 section 5.2) over a -blockdev node: the device
+ * types "virtio-blk-device" (virtio-mmio) and "virtio-blk-pci".
+ *
+ * Requests are popped on the loop thread (queue_notify, under vdev->lock)
+ * into slots pre-allocated per queue, parsed (blk_req.c) and handed to the
+ * block layer; completions come back on the loop thread, write the status
+ * byte and go to the used ring, with one interrupt per completion batch.
+ */
+#include <ctype.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/block.h"
+#include "backends/block_batch.h"
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "virtio/blk.h"
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+
+struct vblk;
+
+struct vblk_slot {
+	struct blk_req req;
+	struct vblk_queue *q;
+	struct vblk_slot *next;		/* free list */
+	uint8_t *status;		/* in guest RAM, from the checked iovecs */
+	uint32_t written;		/* used length to report */
+	uint32_t gen;			/* device generation at submission */
+	struct virtq_elem elem;
+};
+
+struct vblk_queue {
+	struct vblk *vb;
+	unsigned index;
+	struct vblk_slot *slots, *free;
+	bool stalled;			/* every slot in flight: popping paused */
+	bool pushed;			/* used entries since the last notify */
+};
+
+struct vblk {
+	/* Properties. */
+	char *drive, *serial, *bus, *addr;
+	uint32_t num_queues, queue_size, block_size;
+
+	/* Guest-visible state. */
+	struct virtio_dev vdev;
+	struct virtio_blk_config cfg;
+	struct blk_limits lim;		/* from the negotiated features */
+	uint64_t features;
+
+	struct platform *pf;
+	struct blk *blk;
+	bool pci, attached, dying;
+	uint32_t gen;			/* bumped by reset: older completions are dropped */
+	struct vblk_queue *queues;
+};
+
+#define BIT(n) (1ull << (n))
+
+static struct vblk *to_vblk(struct virtio_dev *vdev)
+{
+	return container_of(vdev, struct vblk, vdev);
+}
+
+/* ---- the data path (loop thread, under vdev->lock) ---- */
+
+static void slot_free(struct vblk_queue *q, struct vblk_slot *s)
+{
+	s->next = q->free;
+	q->free = s;
+}
+
+static void reply(struct vblk_queue *q, struct vblk_slot *s, uint8_t status)
+{
+	*s->status = status;
+	virtq_push(&q->vb->vdev.vqs[q->index], &s->elem,
+		   status == VIRTIO_BLK_S_OK ? s->written : 1);
+	q->pushed = true;
+	slot_free(q, s);
+}
+
+static void on_done(struct blk_req *r, int result);
+
+/* One popped chain: answered now, or handed to the block layer. */
+static void handle(struct vblk_queue *q, struct vblk_slot *s)
+{
+	struct vblk *vb = q->vb;
+	struct blk_parsed p;
+	int ret;
+
+	if (blk_parse(&s->elem, &vb->lim, &p) < 0) {
+		slot_free(q, s);
+		virtio_needs_reset(&vb->vdev, "request without a writable status byte");
+		return;
+	}
+	s->status = p.status_byte;
+	s->written = 1;
+	s->gen = vb->gen;
+	if (p.status != VIRTIO_BLK_S_OK) {
+		reply(q, s, p.status);
+		return;
+	}
+	blk_trim_iov(&s->elem, &p);
+	if (p.type == VIRTIO_BLK_T_GET_ID) {
+		s->written += blk_write_id(&s->elem, &p, vb->serial);
+		reply(q, s, VIRTIO_BLK_S_OK);
+		return;
+	}
+	if (p.op != BLK_FLUSH && !p.len) {
+		reply(q, s, VIRTIO_BLK_S_OK);
+		return;
+	}
+	if (p.op == BLK_READ)
+		s->written += p.in_data;
+	s->req = (struct blk_req){
+		.op = p.op, .offset = p.offset, .len = p.len,
+		.iov = &s->elem.iov[p.iov_first], .iovcnt = p.iov_count,
+		.unmap = p.unmap, .done = on_done, .opaque = s,
+	};
+	ret = blk_submit(vb->blk, q->index, &s->req);
+	if (ret) {
+		warn_once("%s: request refused by the block layer: %s", vb->vdev.name,
+			  strerror(-ret));
+		reply(q, s, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static bool live(struct vblk *vb, unsigned qi)
+{
+	uint8_t st = __atomic_load_n(&vb->vdev.status, __ATOMIC_ACQUIRE);
+
+	return !vb->dying && vb->vdev.vqs[qi].enabled &&
+	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
+/* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
+static int pop_one(struct vblk_queue *q, struct virtq *vq)
+{
+	struct vblk_slot *s = q->free;
+	int ret;
+
+	if (!s) {
+		q->stalled = true;	/* a completion restarts us */
+		return -1;
+	}
+	ret = virtq_pop(vq, &s->elem);
+	if (ret < 0) {
+		virtio_needs_reset(&q->vb->vdev, "malformed descriptor chain");
+		return -1;
+	}
+	if (!ret)
+		return 0;
+	q->free = s->next;
+	handle(q, s);
+	return 1;
+}
+
+static void notify(struct vblk_queue *q)
+{
+	if (q->pushed) {
+		q->pushed = false;
+		virtio_notify(&q->vb->vdev, q->index);
+	}
+}
+
+static void process(struct vblk_queue *q)
+{
+	struct vblk *vb = q->vb;
+	struct virtq *vq = &vb->vdev.vqs[q->index];
+	int ret;
+
+	q->stalled = false;
+	for (;;) {
+		virtq_set_notification(vq, false);
+		while ((ret = pop_one(q, vq)) > 0)
+			;
+		if (ret < 0)
+			break;		/* kicks stay off until we are restarted */
+		virtq_set_notification(vq, true);
+		/* A chain the driver added before it saw the flag gets no kick. */
+		if (pop_one(q, vq) <= 0)
+			break;
+	}
+	blk_flush_queue(vb->blk, q->index);
+	notify(q);
+}
+
+static void on_done(struct blk_req *r, int result)
+{
+	struct vblk_slot *s = r->opaque;
+	struct vblk_queue *q = s->q;
+	struct vblk *vb = q->vb;
+
+	pthread_mutex_lock(&vb->vdev.lock);
+	if (s->gen != vb->gen || vb->dying)
+		slot_free(q, s);	/* the driver reset the device meanwhile */
+	else
+		reply(q, s, result < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	pthread_mutex_unlock(&vb->vdev.lock);
+}
+
+/* After a batch of completions: one interrupt, and resume a stalled queue. */
+static void on_batch(void *opaque, unsigned qi)
+{
+	struct vblk *vb = opaque;
+	struct vblk_queue *q = &vb->queues[qi];
+
+	pthread_mutex_lock(&vb->vdev.lock);
+	if (q->stalled && live(vb, qi))
+		process(q);
+	else
+		notify(q);
+	pthread_mutex_unlock(&vb->vdev.lock);
+}
+
+/* ---- virtio_dev_ops (under vdev->lock) ---- */
+
+static void vblk_queue_notify(struct virtio_dev *vdev, unsigned qi)
+{
+	struct vblk *vb = to_vblk(vdev);
+
+	if (qi < vb->num_queues && live(vb, qi))
+		process(&vb->queues[qi]);
+}
+
+static uint64_t vblk_get_features(struct virtio_dev *vdev)
+{
+	return to_vblk(vdev)->features;
+}
+
+static void vblk_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len)
+{
+	memcpy(data, (uint8_t *)&to_vblk(vdev)->cfg + off, len);
+}
+
+static int vblk_activate(struct virtio_dev *vdev)
+{
+	struct vblk *vb = to_vblk(vdev);
+
+	vb->lim.discard = vdev->guest_features & BIT(VIRTIO_BLK_F_DISCARD);
+	vb->lim.write_zeroes = vdev->guest_features & BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	return 0;
+}
+
+/*
+ * Requests in flight cannot be called back from the kernel; they finish in
+ * the background and their completions are dropped (gen).
+ */
+static void vblk_reset(struct virtio_dev *vdev)
+{
+	struct vblk *vb = to_vblk(vdev);
+
+	vb->gen++;
+	vb->lim.discard = vb->lim.write_zeroes = false;
+	for (unsigned i = 0; i < vb->num_queues; i++)
+		vb->queues[i].stalled = vb->queues[i].pushed = false;
+}
+
+static const struct virtio_dev_ops vblk_ops = {
+	.device_id = VIRTIO_ID_BLOCK,
+	.get_features = vblk_get_features,
+	/* Up to write_zeroes_may_unmap: no secure erase. */
+	.config_size = offsetof(struct virtio_blk_config, max_secure_erase_sectors),
+	.read_config = vblk_read_config,
+	.activate = vblk_activate,
+	.reset = vblk_reset,
+	.queue_notify = vblk_queue_notify,
+};
+
+/* ---- creation ---- */
+
+static void setup_config(struct vblk *vb)
+{
+	struct virtio_blk_config *c = &vb->cfg;
+	uint32_t bs_sectors = vb->block_size / VIRTIO_BLK_SECTOR;
+	bool ro = blk_read_only(vb->blk), discard = blk_discard_supported(vb->blk);
+
+	vb->lim.capacity = ALIGN_DOWN(blk_size(vb->blk) / VIRTIO_BLK_SECTOR,
+				      (uint64_t)bs_sectors);
+	vb->lim.block_size = vb->block_size;
+	vb->lim.ro = ro;
+	vb->features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		       BIT(VIRTIO_BLK_F_FLUSH);
+	if (vb->num_queues > 1)
+		vb->features |= BIT(VIRTIO_BLK_F_MQ);
+	if (ro)
+		vb->features |= BIT(VIRTIO_BLK_F_RO);
+	else
+		vb->features |= BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
+				(discard ? BIT(VIRTIO_BLK_F_DISCARD) : 0);
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(vb->lim.capacity);
+	c->seg_max = htole32(VIRTQ_MAX_IOV - 2);
+	c->blk_size = htole32(vb->block_size);
+	c->min_io_size = htole16(1);
+	c->num_queues = htole16(vb->num_queues);
+	c->max_discard_sectors = htole32(VIRTIO_BLK_MAX_DWZ_SECTORS);
+	c->max_discard_seg = htole32(VIRTIO_BLK_MAX_DWZ_SEG);
+	c->discard_sector_alignment = htole32(bs_sectors);
+	c->max_write_zeroes_sectors = htole32(VIRTIO_BLK_MAX_DWZ_SECTORS);
+	c->max_write_zeroes_seg = htole32(VIRTIO_BLK_MAX_DWZ_SEG);
+	c->write_zeroes_may_unmap = discard;
+}
+
+static int alloc_queues(struct vblk *vb, const char *owner)
+{
+	vb->queues = calloc(vb->num_queues, sizeof(*vb->queues));
+	if (!vb->queues)
+		goto nomem;
+	for (unsigned i = 0; i < vb->num_queues; i++) {
+		struct vblk_queue *q = &vb->queues[i];
+
+		q->vb = vb;
+		q->index = i;
+		q->slots = calloc(vb->queue_size, sizeof(*q->slots));
+		if (!q->slots)
+			goto nomem;
+		for (unsigned k = vb->queue_size; k-- > 0;) {
+			q->slots[k].q = q;
+			slot_free(q, &q->slots[k]);
+		}
+	}
+	return 0;
+nomem:
+	err_msg("%s: out of memory", owner);
+	return -ENOMEM;
+}
+
+static void free_queues(struct vblk *vb)
+{
+	for (unsigned i = 0; vb->queues && i < vb->num_queues; i++)
+		free(vb->queues[i].slots);
+	free(vb->queues);
+	vb->queues = NULL;
+}
+
+/* Hex digits with an optional 0x, as QEMU reads PCI addresses. */
+static int parse_hex(const char *s, const char **end, unsigned long *v)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	*v = strtoul(s, (char **)end, 16);
+	return 0;
+}
+
+/* QEMU's addr=: slot[.function], e.g. 4, 0x4, 04.0. */
+static int parse_pci_addr(const char *s, struct virtio_pci_opts *o, const char *owner)
+{
+	unsigned long slot, fn = 0;
+	const char *p;
+
+	o->slot = -1;
+	o->function = 0;
+	if (!s)
+		return 0;
+	if (parse_hex(s, &p, &slot) || (*p == '.' && parse_hex(p + 1, &p, &fn)) ||
+	    *p || slot > 31 || fn > 7) {
+		err_msg("%s: addr=%s: use slot[.function], slot 0..1f, function 0..7",
+			owner, s);
+		return -EINVAL;
+	}
+	o->slot = slot;
+	o->function = fn;
+	return 0;
+}
+
+static int check_props(struct vblk *vb, const char *owner)
+{
+	if (vb->queue_size & (vb->queue_size - 1)) {
+		err_msg("%s: queue-size=%u is not a power of 2", owner, vb->queue_size);
+		return -EINVAL;
+	}
+	if (vb->block_size & (vb->block_size - 1)) {
+		err_msg("%s: logical_block_size=%u is not a power of 2", owner, vb->block_size);
+		return -EINVAL;
+	}
+	if (vb->serial && strlen(vb->serial) > VIRTIO_BLK_ID_BYTES) {
+		err_msg("%s: serial '%s' is longer than %d bytes", owner, vb->serial,
+			VIRTIO_BLK_ID_BYTES);
+		return -EINVAL;
+	}
+	vb->blk = blk_find(vb->drive);
+	if (!vb->blk) {
+		err_msg("%s: no -blockdev with node-name '%s'", owner, vb->drive);
+		return -ENOENT;
+	}
+	if (blk_size(vb->blk) < vb->block_size)
+		warn_msg("%s: drive '%s' is smaller than one block: the guest sees no data",
+			 owner, vb->drive);
+	return 0;
+}
+
+static void vblk_unrealize(struct device *dev, struct platform *pf)
+{
+	struct vblk *vb = dev->state;
+
+	if (vb->attached) {
+		pthread_mutex_lock(&vb->vdev.lock);
+		vb->dying = true;
+		pthread_mutex_unlock(&vb->vdev.lock);
+		if (vb->pci)
+			virtio_pci_detach(&vb->vdev);
+		else
+			virtio_mmio_detach(&vb->vdev);
+	}
+	/* Completions still due free their slots and touch nothing else. */
+	if (vb->blk && vb->queues)
+		blk_detach(vb->blk);
+	free_queues(vb);
+	vb->attached = false;
+}
+
+static int vblk_realize(struct device *dev, struct platform *pf)
+{
+	struct vblk *vb = dev->state;
+	struct virtio_pci_opts pci_opts = { 0 };
+	char owner[64], name[48];
+	int ret;
+
+	vb->pci = !strcmp(dev->type->bus, "pci");
+	vb->pf = pf;
+	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
+	ret = check_props(vb, owner);
+	if (!ret && vb->pci)
+		ret = parse_pci_addr(vb->addr, &pci_opts, owner);
+	if (ret)
+		return ret;
+	pci_opts.bus = vb->bus;
+	ret = alloc_queues(vb, owner);
+	if (!ret)
+		ret = blk_attach(vb->blk, owner, vb->num_queues, vb->queue_size);
+	if (ret) {
+		free_queues(vb);
+		return ret;
+	}
+	blk_set_batch_end(vb->blk, on_batch, vb);
+	setup_config(vb);
+	snprintf(name, sizeof(name), "virtio-blk %s", dev->id ? dev->id : vb->drive);
+	ret = virtio_dev_init(&vb->vdev, &vblk_ops, pf, vb->num_queues, vb->queue_size, name);
+	if (!ret)
+		ret = vb->pci ? virtio_pci_attach(&vb->vdev, pf, &pci_opts)
+			      : virtio_mmio_attach(&vb->vdev, pf);
+	if (ret) {
+		vblk_unrealize(dev, pf);
+		return ret;
+	}
+	vb->attached = true;
+	return 0;
+}
+
+static void vblk_aml(struct device *dev, struct aml *dsdt)
+{
+	struct vblk *vb = dev->state;
+
+	virtio_mmio_aml(&vb->vdev, dsdt);
+}
+
+#define VBLK_PROPS							\
+	{ "drive", PROP_STR, offsetof(struct vblk, drive), NULL,		\
+	  "node-name of the -blockdev to use", .required = 1 },		\
+	{ "serial", PROP_STR, offsetof(struct vblk, serial), NULL,		\
+	  "disk serial number (up to 20 bytes)" },			\
+	{ "num-queues", PROP_U32, offsetof(struct vblk, num_queues), "1",	\
+	  "request queues", .min = 1, .max = VIRTIO_MAX_QUEUES },		\
+	{ "queue-size", PROP_U32, offsetof(struct vblk, queue_size), "256",	\
+	  "entries per queue (power of 2)", .min = 2, .max = 1024 },	\
+	{ "logical_block_size", PROP_U32, offsetof(struct vblk, block_size),	\
+	  "512", "logical block size (power of 2)", .min = 512, .max = 4096 }
+
+static const struct prop vblk_mmio_props[] = {
+	VBLK_PROPS,
+	{ NULL }
+};
+
+static const struct prop vblk_pci_props[] = {
+	VBLK_PROPS,
+	{ "bus", PROP_STR, offsetof(struct vblk, bus), NULL, "PCI bus (pci.0)" },
+	{ "addr", PROP_STR, offsetof(struct vblk, addr), NULL,
+	  "PCI slot[.function], hex (default: first free slot)" },
+	{ NULL }
+};
+
+static const struct device_type vblk_mmio_type = {
+	.name = "virtio-blk-device",
+	.bus = "virtio-mmio",
+	.desc = "virtio block device (virtio-mmio)",
+	.state_size = sizeof(struct vblk),
+	.props = vblk_mmio_props,
+	.realize = vblk_realize,
+	.unrealize = vblk_unrealize,
+	.aml = vblk_aml,
+};
+DEVICE_TYPE(vblk_mmio_type)
+
+static const struct device_type vblk_pci_type = {
+	.name = "virtio-blk-pci",
+	.bus = "pci",
+	.desc = "virtio block device (PCI)",
+	.state_size = sizeof(struct vblk),
+	.props = vblk_pci_props,
+	.realize = vblk_realize,
+	.unrealize = vblk_unrealize,
+};
+DEVICE_TYPE(vblk_pci_type)
