@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
 #include "devices/device.h"
@@ -27,7 +28,8 @@ struct cli {
 	const char *serial[MAX_SERIALS];
 	unsigned nr_serial;
 	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
-	unsigned nr_chardev, nr_device, nr_object;
+	const char *blockdev[MAX_OPTS];
+	unsigned nr_chardev, nr_device, nr_object, nr_blockdev;
 };
 
 static void usage(FILE *f)
@@ -50,6 +52,7 @@ static void usage(FILE *f)
 "  -device DRIVER[,prop=value...]  add a device (-device help, -device DRIVER,help)\n"
 "  -chardev TYPE,id=ID[,...]       character back end: stdio, file, null, socket, pty\n"
 "  -serial stdio|none|null|file:PATH|chardev:ID  next serial port (COM1..COM4)\n"
+"  -blockdev driver=file|raw,node-name=N,...  block back end (-blockdev help)\n"
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
 "\n"
 "Other:\n"
@@ -99,6 +102,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
+			"-blockdev",
 		};
 		int known = 0;
 
@@ -140,6 +144,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return -EINVAL;
 		} else if (!strcmp(a, "-device")) {
 			if (add_opt(c->device, &c->nr_device, MAX_OPTS, "-device", v))
+				return -EINVAL;
+		} else if (!strcmp(a, "-blockdev")) {
+			if (add_opt(c->blockdev, &c->nr_blockdev, MAX_OPTS, "-blockdev", v))
 				return -EINVAL;
 		} else if (!strcmp(a, "-object")) {
 			if (add_opt(c->object, &c->nr_object, MAX_OPTS, "-object", v))
@@ -426,6 +433,9 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; i < c.nr_object; i++)
 		if ((ret = create_object(c.object[i])))
 			goto out;
+	for (unsigned i = 0; i < c.nr_blockdev; i++)
+		if ((ret = blockdev_create(c.blockdev[i], loop)))
+			goto out;
 	ret = build_config(&c, loop, &mc);
 	if (ret)
 		goto out;
@@ -446,6 +456,7 @@ out:
 	if (machine_up)
 		machine_destroy(&m);
 	chardev_cleanup_all();
+	blockdev_cleanup_all();
 	mem_backend_free_all();
 	if (loop)
 		loop_free(loop);

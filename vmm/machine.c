@@ -10,6 +10,7 @@
 #include "devices/acpi.h"
 #include "devices/device.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
 #include "devices/port80.h"
 #include "devices/pvpanic.h"
 #include "devices/rtc.h"
@@ -25,7 +26,10 @@
 #define BOOT_STACK	0x8ff0ULL
 
 static const struct machine_type machine_types[] = {
-	{ "microvm", "minimal x86 machine: ACPI, 16550A, CMOS RTC, virtio-mmio (default)", 1 },
+	{ "microvm", "minimal x86 machine: ACPI, 16550A, CMOS RTC, virtio-mmio (default)",
+	  .is_default = 1, .virtio_mmio_slots = VIRTIO_MMIO_SLOTS },
+	{ "pci", "microvm plus a PCIe host bridge pci.0 (virtio-pci, MSI-X); virtio-mmio too",
+	  .has_pci = 1, .virtio_mmio_slots = 4 },
 };
 
 static const struct { uint16_t iobase; unsigned irq; } com_ports[MAX_SERIALS] = {
@@ -186,6 +190,14 @@ static int map_ram(struct machine *m)
 	return ret;
 }
 
+/* The 64-bit BAR window: above RAM, 1 GiB aligned. */
+static uint64_t mmio64_base(const struct machine *m)
+{
+	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
+
+	return ALIGN_UP(4 * GiB + (size - low), GiB);
+}
+
 static int add_serials(struct machine *m)
 {
 	for (unsigned i = 0; i < m->cfg.nr_serial; i++) {
@@ -246,10 +258,13 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.virtio_mmio_base = VIRTIO_MMIO_BASE;
 	m->pf.virtio_mmio_size = VIRTIO_MMIO_SLOT_SIZE;
 	m->pf.virtio_mmio_gsi_base = VIRTIO_MMIO_GSI_BASE;
-	m->pf.virtio_mmio_slots = VIRTIO_MMIO_SLOTS;
+	m->pf.virtio_mmio_slots = cfg->type->virtio_mmio_slots;
 
 	ret = add_serials(m);
-	if (!ret)
+	if (!ret && cfg->type->has_pci)
+		ret = pci_host_create(&m->pf, PCI_ECAM_BASE, PCI_MMIO32_BASE, PCI_MMIO32_SIZE,
+				      mmio64_base(m), PCI_MMIO64_SIZE);
+	else if (!ret)
 		ret = bus_register(&m->pf.pio, 0xcf8, 8, &no_pci_ops, m, "no-pci");
 	if (!ret)
 		ret = rtc_create(&m->pf);
@@ -272,6 +287,9 @@ static unsigned build_e820(const struct machine *m, struct e820_entry *e)
 	e[n++] = (struct e820_entry){ 0, BOOT_EBDA_GPA, E820_RAM };
 	e[n++] = (struct e820_entry){ BOOT_EBDA_GPA, BOOT_KERNEL_GPA - BOOT_EBDA_GPA, E820_RESERVED };
 	e[n++] = (struct e820_entry){ BOOT_KERNEL_GPA, low - BOOT_KERNEL_GPA, E820_RAM };
+	/* Linux trusts MMCONFIG early only if the ECAM is reserved in e820. */
+	if (m->pf.pci)
+		e[n++] = (struct e820_entry){ PCI_ECAM_BASE, PCI_ECAM_SIZE, E820_RESERVED };
 	if (size > low)
 		e[n++] = (struct e820_entry){ 4 * GiB, size - low, E820_RAM };
 	return n;
@@ -429,6 +447,8 @@ void machine_destroy(struct machine *m)
 	m->nr_vcpus = 0;
 	if (m->pf.loop)
 		device_destroy_all(&m->pf);
+	if (m->pf.pci)
+		pci_host_destroy(&m->pf);
 	if (m->sigfd > 0)
 		close(m->sigfd);
 	kvm_vm_close(&m->vm);

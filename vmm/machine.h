@@ -21,7 +21,14 @@ struct chardev;
 #define VIRTIO_MMIO_BASE	0xd0000000ULL
 #define VIRTIO_MMIO_SLOT_SIZE	0x200
 #define VIRTIO_MMIO_GSI_BASE	16
-#define VIRTIO_MMIO_SLOTS	8
+#define VIRTIO_MMIO_SLOTS	8	/* GSIs 16-23; 4 (16-19) with PCI */
+
+/* The "pci" machine: PCIe host bridge (ECAM bus 0) and its BAR windows. */
+#define PCI_ECAM_BASE		0xe0000000ULL
+#define PCI_ECAM_SIZE		0x100000ULL
+#define PCI_MMIO32_BASE		0xc0000000ULL
+#define PCI_MMIO32_SIZE		0x10000000ULL
+#define PCI_MMIO64_SIZE		(32ULL << 30)
 
 /* Exit statuses of the ember process. */
 enum {
@@ -35,6 +42,8 @@ struct machine_type {
 	const char *name;
 	const char *desc;
 	int is_default;
+	int has_pci;
+	unsigned virtio_mmio_slots;
 };
 
 struct serial_cfg {

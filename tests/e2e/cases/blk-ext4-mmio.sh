@@ -1,0 +1,36 @@
+# virtio-blk: the guest sees /dev/vda with the right size and serial, makes
+# an ext4 file system, writes a 64 MiB file with a known checksum, syncs and
+# powers off; then L1 checks the image (e2fsck -fn) and reads the file back
+# with debugfs: same checksum.
+# e2e-timeout: 240
+# e2e-needs: mkfs.ext4 e2fsck debugfs
+. "$E2E_LIB"
+. "$E2E_DIR/blk-lib.sh"
+need_ember
+need_kvm
+need_cmd mkfs.ext4 e2fsck debugfs
+blk_transport
+img=$E2E_TMP/disk.img
+truncate -s 256M "$img"
+make_initrd "$E2E_TMP/initrd" --bin mkfs.ext4 --script - <<'GUEST'
+echo "VDA size=$(cat /sys/block/vda/size) serial=$(cat /sys/block/vda/serial)"
+mkfs.ext4 -q -F /dev/vda || echo MKFS-FAILED
+mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED
+dd if=/dev/urandom of=/mnt/data bs=1M count=64 2>/dev/null
+echo "SUM $(sha256sum /mnt/data | cut -d' ' -f1)"
+sync
+umount /mnt
+echo GUEST-DONE
+GUEST
+run_ember --timeout 180 $BLK_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512 \
+	-append "$E2E_APPEND" -blockdev driver=file,node-name=f0,filename="$img" \
+	-blockdev driver=raw,node-name=d0,file=f0 -device "$BLK_DEV,drive=d0,serial=EMBER-SN-1,id=disk0"
+expect_eq "$?" 0 "ember exit status"
+expect_in "$EMBER_LOG" "VDA size=524288 serial=EMBER-SN-1"
+expect_in "$EMBER_LOG" GUEST-DONE
+expect_not_in "$EMBER_LOG" "FAILED"
+guest_sum=$(sed -n 's/^SUM \([0-9a-f]*\).*/\1/p' "$EMBER_LOG" | head -n 1)
+[ -n "$guest_sum" ] || fail "the guest printed no checksum"
+e2fsck -fn "$img" >"$E2E_TMP/fsck.log" 2>&1 || { cat "$E2E_TMP/fsck.log"; fail "e2fsck found errors"; }
+debugfs -R "dump /data $E2E_TMP/data" "$img" >/dev/null 2>&1
+expect_eq "$(sha256sum "$E2E_TMP/data" | cut -d' ' -f1)" "$guest_sum" "checksum of /data read back on the host"
