@@ -299,7 +299,12 @@ static void setup_config(struct vblk *vb)
 
 	memset(c, 0, sizeof(*c));
 	c->capacity = htole64(vb->lim.capacity);
-	c->seg_max = htole32(VIRTQ_MAX_IOV - 2);
+	/*
+	 * A request is header + segments + status. Without indirect descriptors
+	 * Linux must fit it in the ring, so a small queue means fewer segments
+	 * (with more, a 16-entry queue hangs the guest's I/O).
+	 */
+	c->seg_max = htole32(MIN(vb->queue_size, (uint32_t)VIRTQ_MAX_IOV) - 2);
 	c->blk_size = htole32(vb->block_size);
 	c->min_io_size = htole16(1);
 	c->num_queues = htole16(vb->num_queues);

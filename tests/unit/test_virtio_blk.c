@@ -586,6 +586,14 @@ static uint32_t cfg32(unsigned off)
 	return le32toh(v);
 }
 
+/* A request (header + segments + status) must fit a small ring. */
+static void t_seg_max_small_queue(void **state)
+{
+	assert_int_equal(blockdev(""), 0);
+	assert_int_equal(device_create(&pf, "virtio-blk-device,drive=d0,queue-size=16"), 0);
+	assert_int_equal(cfg32(offsetof(struct virtio_blk_config, seg_max)), 14);
+}
+
 static void t_config(void **state)
 {
 	uint64_t f;
@@ -862,6 +870,7 @@ int main(void)
 		cmocka_unit_test(t_parse_flush_get_id),
 		cmocka_unit_test(t_parse_discard_write_zeroes),
 		cmocka_unit_test_setup_teardown(t_config, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_seg_max_small_queue, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_config_read_only, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_io, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_io_many, setup_dev, teardown_dev),
