@@ -153,7 +153,7 @@ static int pop_one(struct vblk_queue *q, struct virtq *vq)
 	}
 	ret = virtq_pop(vq, &s->elem);
 	if (ret < 0) {
-		virtio_needs_reset(&q->vb->vdev, "malformed descriptor chain");
+		virtio_needs_reset(&q->vb->vdev, vq->why);
 		return -1;
 	}
 	if (!ret)

@@ -102,7 +102,7 @@ static void start(struct virtio_dev *vdev)
 	bool packed = has(vdev, VIRTIO_F_RING_PACKED);
 	bool event_idx = has(vdev, VIRTIO_F_EVENT_IDX);
 	bool indirect = has(vdev, VIRTIO_F_INDIRECT_DESC);
-	char why[64];
+	char why[128];
 
 	if (!(vdev->status & VIRTIO_STATUS_FEATURES_OK)) {
 		virtio_needs_reset(vdev, "DRIVER_OK without FEATURES_OK");
@@ -113,9 +113,14 @@ static void start(struct virtio_dev *vdev)
 
 		if (!vq->enabled)
 			continue;
-		if (vq->size > vdev->max_queue_size ||
-		    virtq_start(vq, vdev->mem, packed, event_idx, indirect)) {
-			snprintf(why, sizeof(why), "queue %u has an invalid size or ring address", q);
+		if (vq->size > vdev->max_queue_size) {
+			snprintf(why, sizeof(why), "queue %u: size %u is above the maximum %u",
+				 q, vq->size, vdev->max_queue_size);
+			virtio_needs_reset(vdev, why);
+			return;
+		}
+		if (virtq_start(vq, vdev->mem, packed, event_idx, indirect)) {
+			snprintf(why, sizeof(why), "queue %u: %s", q, vq->why);
 			virtio_needs_reset(vdev, why);
 			return;
 		}
@@ -244,9 +249,15 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 
 	for (unsigned q = 0; q < vdev->num_queues; q++)
 		__atomic_store_n(&vdev->vqs[q].broken, true, __ATOMIC_RELAXED);
-	/* Once per device: a guest that breaks it in a loop must not flood the log. */
+	/*
+	 * Warn once per device: a guest that breaks it in a loop must not flood
+	 * the log. Later reasons still go to the debug log (EMBER_DEBUG=1).
+	 */
 	if (!__atomic_exchange_n(&vdev->reset_logged, true, __ATOMIC_RELAXED))
-		warn_msg("%s: %s; the device stops until the guest resets it", vdev->name, why);
+		warn_msg("%s needs reset: %s; the device stops until the guest resets it",
+			 vdev->name, why);
+	else
+		debug_msg("%s needs reset: %s", vdev->name, why);
 	if (!(old & VIRTIO_STATUS_NEEDS_RESET))
 		notify_config(vdev);
 }

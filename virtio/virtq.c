@@ -61,21 +61,21 @@ static void store32(uint8_t *p, uint32_t v)
 
 static int __attribute__((format(printf, 2, 3))) broken(struct virtq *vq, const char *fmt, ...)
 {
-	char why[160];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	vsnprintf(vq->why, sizeof(vq->why), fmt, ap);
 	va_end(ap);
 	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
-	debug_msg("virtqueue %u: %s", vq->index, why);
+	debug_msg("virtqueue %u: %s", vq->index, vq->why);
 	return -EIO;
 }
 
 static int bad_start(struct virtq *vq, const char *what, uint64_t gpa)
 {
-	debug_msg("virtqueue %u: %s at %#llx is misaligned or outside guest RAM",
-		  vq->index, what, (unsigned long long)gpa);
+	snprintf(vq->why, sizeof(vq->why), "%s at %#llx is misaligned or outside guest RAM",
+		 what, (unsigned long long)gpa);
+	debug_msg("virtqueue %u: %s", vq->index, vq->why);
 	return -EINVAL;
 }
 
@@ -90,8 +90,9 @@ int virtq_start(struct virtq *vq, struct gmem *mem, bool packed, bool event_idx,
 		return -EINVAL;
 	if (!vq->size || vq->size > VIRTQ_MAX_SIZE ||
 	    (!packed && (vq->size & (vq->size - 1)))) {
-		debug_msg("virtqueue %u: size %u is not valid for a %s ring", vq->index,
-			  vq->size, packed ? "packed" : "split");
+		snprintf(vq->why, sizeof(vq->why), "size %u is not valid for a %s ring",
+			 vq->size, packed ? "packed" : "split");
+		debug_msg("virtqueue %u: %s", vq->index, vq->why);
 		return -EINVAL;
 	}
 	if (!IS_ALIGNED(vq->desc_gpa, dalign) || !gmem_ptr(mem, vq->desc_gpa, desc_bytes(vq)))

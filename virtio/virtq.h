@@ -38,6 +38,7 @@ struct virtq {
 	uint16_t signalled_used;	/* EVENT_IDX: used idx at the last interrupt */
 	bool signalled_valid;
 	bool broken;			/* a malformed chain was seen: stop */
+	char why[96];			/* what was malformed, for the user */
 	unsigned index;
 
 	int kick_fd;			/* ioeventfd, -1 if none */
@@ -65,7 +66,8 @@ void virtq_reset(struct virtq *vq);
  * Takes the next available chain. 1: @e filled; 0: nothing available;
  * -EIO: malformed (address outside RAM, length that wraps, loop or chain
  * longer than the queue, a device-readable descriptor after a writable one,
- * nested indirect, impossible avail->idx jump): the queue is marked broken.
+ * nested indirect, impossible avail->idx jump): the queue is marked broken
+ * and vq->why says what was wrong.
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 /* Returns chain @e to the driver with @len bytes written. */
