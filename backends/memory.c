@@ -113,11 +113,14 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out)
  * default ("never") every 4 KiB guest page is a separate nested fault and
  * a stock kernel boots ~2x slower in the lab (docs/benchmarks.md).
  */
-static void warn_if_no_shmem_thp(void)
+void mem_backend_check_thp(const struct mem_backend *b)
 {
 	char buf[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+	FILE *f;
 
+	if (b->hugetlb)
+		return;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
 	if (!f)
 		return;
 	if (!fgets(buf, sizeof(buf), f))
@@ -183,10 +186,8 @@ int mem_backend_map(struct mem_backend *b)
 	}
 	b->map_base = base;
 	b->hva = aligned;
-	if (!b->hugetlb) {
+	if (!b->hugetlb)
 		madvise(aligned, b->size, MADV_HUGEPAGE);
-		warn_if_no_shmem_thp();
-	}
 	/* Guest RAM never belongs in a core dump of ember. */
 	madvise(aligned, b->size, MADV_DONTDUMP);
 	return 0;

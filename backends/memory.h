@@ -34,5 +34,10 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out);
 /* Allocates and maps; messages name the backend and the cause. */
 int mem_backend_map(struct mem_backend *b);
 void mem_backend_free_all(void);
+/*
+ * Warns when memfd RAM cannot get transparent huge pages (shmem THP off).
+ * Called once set-up has succeeded, so bad options still give one line.
+ */
+void mem_backend_check_thp(const struct mem_backend *b);
 
 #endif

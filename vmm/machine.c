@@ -419,6 +419,7 @@ int machine_run(struct machine *m)
 		err_msg("cannot watch signals: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
+	mem_backend_check_thp(m->ram);
 	for (unsigned i = 0; i < m->nr_vcpus; i++) {
 		ret = vcpu_start(&m->vcpus[i]);
 		if (ret) {
