@@ -143,3 +143,18 @@ wait_for() {
 		sleep 0.2
 	done
 }
+
+# expect_usage_error NAME PATTERN ARGS...: ember ARGS must fail at once with
+# exit status 1 and exactly one line of output matching PATTERN (bad input
+# gets one clear line, never a crash). Output in $E2E_TMP/NAME.out.
+expect_usage_error() {
+	_name=$1 _pat=$2
+	shift 2
+	need_ember
+	"$EMBER" "$@" </dev/null >"$E2E_TMP/$_name.out" 2>&1
+	_rc=$?
+	sed "s/^/| $_name: /" "$E2E_TMP/$_name.out"
+	expect_eq "$_rc" 1 "$_name: exit status"
+	expect_eq "$(wc -l <"$E2E_TMP/$_name.out" | tr -d ' ')" 1 "$_name: lines of output"
+	expect_in "$E2E_TMP/$_name.out" "$_pat"
+}

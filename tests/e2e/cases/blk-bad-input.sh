@@ -5,19 +5,9 @@
 need_ember
 need_kvm
 truncate -s 16M "$E2E_TMP/d.img"
-check() { # NAME PATTERN ARGS...
-	name=$1 pat=$2
-	shift 2
-	"$EMBER" -kernel "$LAB_KERNEL" "$@" </dev/null >"$E2E_TMP/$name.out" 2>&1
-	rc=$?
-	sed "s/^/| $name: /" "$E2E_TMP/$name.out"
-	expect_eq "$rc" 1 "$name: exit status"
-	expect_eq "$(grep -c 'error' "$E2E_TMP/$name.out")" 1 "$name: error lines"
-	expect_in "$E2E_TMP/$name.out" "$pat"
-}
-check missing-file "/nonexistent/disk.img" -blockdev driver=file,node-name=f0,filename=/nonexistent/disk.img
-check unknown-node "no -blockdev with node-name 'nope'" -device virtio-blk-device,drive=nope
-check bad-queue-size "queue-size" -blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img" \
+expect_usage_error missing-file "/nonexistent/disk.img" -kernel "$LAB_KERNEL" -blockdev driver=file,node-name=f0,filename=/nonexistent/disk.img
+expect_usage_error unknown-node "no -blockdev with node-name 'nope'" -kernel "$LAB_KERNEL" -device virtio-blk-device,drive=nope
+expect_usage_error bad-queue-size "queue-size" -kernel "$LAB_KERNEL" -blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img" \
 	-device virtio-blk-device,drive=f0,queue-size=100
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 echo HOLDING; sleep 30
@@ -27,7 +17,7 @@ GUEST
 	</dev/null >"$E2E_TMP/holder.log" 2>&1 &
 holder=$!
 wait_for "$E2E_TMP/holder.log" HOLDING 80
-check locked "in use by another process" -blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img" \
+expect_usage_error locked "in use by another process" -kernel "$LAB_KERNEL" -blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img" \
 	-device virtio-blk-device,drive=f0
 kill $holder
 wait $holder

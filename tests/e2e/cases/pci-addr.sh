@@ -20,17 +20,7 @@ expect_in "$EMBER_LOG" "PCIDEV 0000:00:00.0 0x1b36:0x0008 class=0x060000"
 expect_in "$EMBER_LOG" "PCIDEV 0000:00:04.0 0x1af4:0x1042 class=0x018000"
 expect_in "$EMBER_LOG" "PCIDEV 0000:00:1f.0 0x1af4:0x1042 class=0x018000"
 
-check() { # NAME PATTERN ARGS...
-	name=$1 pat=$2
-	shift 2
-	"$EMBER" -kernel "$LAB_KERNEL" "$@" </dev/null >"$E2E_TMP/$name.out" 2>&1
-	rc=$?
-	sed "s/^/| $name: /" "$E2E_TMP/$name.out"
-	expect_eq "$rc" 1 "$name: exit status"
-	expect_eq "$(wc -l <"$E2E_TMP/$name.out" | tr -d ' ')" 1 "$name: lines of output"
-	expect_in "$E2E_TMP/$name.out" "$pat"
-}
-check slot-taken "slot 4 of pci.0 is taken" -M pci $disks \
+expect_usage_error slot-taken "slot 4 of pci.0 is taken" -kernel "$LAB_KERNEL" -M pci $disks \
 	-device virtio-blk-pci,drive=a,addr=4 -device virtio-blk-pci,drive=b,addr=4
-check unknown-bus "no bus 'pci.7'" -M pci $disks -device virtio-blk-pci,drive=a,bus=pci.7
-check no-pci "this machine has no PCI bus" $disks -device virtio-blk-pci,drive=a
+expect_usage_error unknown-bus "no bus 'pci.7'" -kernel "$LAB_KERNEL" -M pci $disks -device virtio-blk-pci,drive=a,bus=pci.7
+expect_usage_error no-pci "this machine has no PCI bus" -kernel "$LAB_KERNEL" $disks -device virtio-blk-pci,drive=a
