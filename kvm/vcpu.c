@@ -12,6 +12,9 @@
 #include "kvm/vcpu.h"
 #include "lib/log.h"
 #include "lib/util.h"
+/* sandbox: the vCPU filter before the first KVM_RUN; weak, as the kvm unit test has no sandbox */
+#include "seccomp/seccomp.h"
+#pragma weak sandbox_enter_vcpu
 
 /* Interrupts KVM_RUN; the handler does nothing, the EINTR is the point. */
 #define SIG_VCPU_KICK (SIGRTMIN + 1)
@@ -174,6 +177,9 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
+	/* sandbox: on failure the machine is stopping; this vCPU never runs */
+	if (sandbox_enter_vcpu && sandbox_enter_vcpu(v->index))
+		return NULL;
 	vcpu_run_loop(v);
 	return NULL;
 }

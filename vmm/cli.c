@@ -14,6 +14,7 @@
 #include "lib/props.h"
 #include "lib/util.h"
 #include "kvm/vcpu.h"
+#include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
 #include "vmm/machine.h"
 
@@ -30,6 +31,7 @@ struct cli {
 	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
 	const char *blockdev[MAX_OPTS];
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev;
+	const char *sandbox;	/* sandbox: -sandbox on|off */
 };
 
 static void usage(FILE *f)
@@ -56,6 +58,8 @@ static void usage(FILE *f)
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
 "\n"
 "Other:\n"
+"  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
+"  -print-seccomp          print the allowed system calls of each thread class\n"
 "  -nographic, -display none, -nodefaults, -no-reboot  accepted for QEMU compatibility\n"
 "  -version                print the version\n"
 "  -help                   print this help\n"
@@ -93,16 +97,23 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			return 1;
 		}
 		if (!strcmp(a, "-version")) {
+			/* sandbox: the e2e trigger case needs to know */
+#ifdef EMBER_TEST_TRIGGERS
+			printf("ember %s (with test triggers)\n", EMBER_VERSION);
+#else
 			printf("ember %s\n", EMBER_VERSION);
+#endif
 			return 1;
 		}
+		if (!strcmp(a, "-print-seccomp"))	/* sandbox */
+			return sandbox_print(stdout) ? -EINVAL : 1;
 		if (!strcmp(a, "-nographic") || !strcmp(a, "-nodefaults") ||
 		    !strcmp(a, "-no-reboot"))
 			continue;
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev",
+			"-blockdev", "-sandbox",
 		};
 		int known = 0;
 
@@ -131,6 +142,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->machine = v;
 		else if (!strcmp(a, "-cpu"))
 			c->cpu = v;
+		else if (!strcmp(a, "-sandbox"))	/* sandbox */
+			c->sandbox = v;
 		else if (!strcmp(a, "-display")) {
 			if (strcmp(v, "none")) {
 				err_msg("-display %s: ember has no display (only 'none')", v);
@@ -207,6 +220,33 @@ static int parse_smp(const char *s, unsigned *out)
 	*out = (unsigned)n;
 	keyval_free(&kv);
 	return ret;
+}
+
+/* sandbox: -sandbox on|off (QEMU's spelling; its other keys are not supported). */
+static int parse_sandbox(const char *s)
+{
+	struct keyval kv;
+	const char *v;
+	int on = 0, ret;
+
+	ret = keyval_parse(s, "enable", "-sandbox", &kv);
+	if (ret)
+		return ret;
+	v = kv.implied ? kv.implied : keyval_get(&kv, "enable");
+	ret = keyval_check_unused(&kv, "-sandbox");
+	if (!ret && (!v || (strcmp(v, "on") && strcmp(v, "off")))) {
+		err_msg("-sandbox %s: expected on or off", s);
+		ret = -EINVAL;
+	}
+	on = !ret && !strcmp(v, "on");
+	keyval_free(&kv);
+	if (ret)
+		return ret;
+	sandbox_set_enabled(on);
+	if (!on)
+		warn_msg("-sandbox off: no seccomp filters and all capabilities kept; "
+			 "a guest that takes over ember gets everything ember may do");
+	return 0;
 }
 
 static int parse_machine(const char *s, struct machine_config *mc)
@@ -423,6 +463,12 @@ int ember_main(int argc, char **argv)
 	ret = precheck_devices(&c);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	/* sandbox */
+	if (c.sandbox && parse_sandbox(c.sandbox))
+		return EXIT_USAGE;
+	if (!c.sandbox && !sandbox_enabled())
+		warn_msg("built with sanitizers: the sandbox is off (-sandbox on forces it; "
+			 "see docs/sandbox.md)");
 
 	loop = loop_new();
 	if (!loop)

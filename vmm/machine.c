@@ -22,6 +22,7 @@
 #include "lib/util.h"
 #include "vmm/loader.h"
 #include "vmm/machine.h"
+#include "seccomp/seccomp.h"	/* sandbox */
 
 #define BOOT_STACK	0x8ff0ULL
 
@@ -407,6 +408,7 @@ static void on_signal(void *opaque, uint32_t events)
 int machine_run(struct machine *m)
 {
 	sigset_t set;
+	unsigned started = 0;	/* sandbox */
 	int ret;
 
 	sigemptyset(&set);
@@ -419,6 +421,9 @@ int machine_run(struct machine *m)
 		err_msg("cannot watch signals: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
+	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
+	if (sandbox_setup())
+		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);
 	for (unsigned i = 0; i < m->nr_vcpus; i++) {
 		ret = vcpu_start(&m->vcpus[i]);
@@ -426,7 +431,11 @@ int machine_run(struct machine *m)
 			request_stop_status(m, EXIT_USAGE, "cannot start vCPU threads");
 			break;
 		}
+		started++;
 	}
+	/* sandbox: the main filter once every vCPU has its own; only then may they run */
+	if (sandbox_enter_main(started))
+		request_stop_status(m, EXIT_USAGE, "cannot enter the sandbox");
 	loop_run(m->pf.loop);
 	/* Stop every vCPU before any device goes away under it. */
 	for (unsigned i = 0; i < m->nr_vcpus; i++)

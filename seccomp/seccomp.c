@@ -1,0 +1,643 @@
+/*
+ * The sandbox; see seccomp.h and docs/sandbox.md.
+ *
+ * The allowlists below are the system calls each thread class makes after
+ * set-up, found by reading the code and by running the e2e workloads under
+ * strace -f (docs/sandbox.md says how). A call missing here kills ember
+ * with SIGSYS and a line naming it; seccomp/allowlist.expected is the
+ * reviewed copy of these lists that the unit test compares them with.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cap-ng.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "seccomp/seccomp.h"
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1		/* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
+#endif
+
+/* ---- the allowlists ---- */
+
+enum test {
+	T_EQ32 = 1,	/* (arg & 0xffffffff) == val: ioctl requests, fcntl commands, flags
+			   (the kernel reads these as 32-bit ints, whatever the upper half) */
+	T_EQ,		/* arg == val (64 bits) */
+	T_CLEAR,	/* (arg & val) == 0 */
+};
+
+struct cond {
+	unsigned arg;		/* 0..5 */
+	enum test test;
+	uint64_t val;
+	const char *label;	/* printed; NULL ends the list */
+	uint64_t (*val_fn)(void);	/* when the value is known only at run time */
+};
+
+struct allow {
+	const char *sys;
+	struct cond c[3];	/* ANDed; several entries for one call are ORed */
+};
+
+static uint64_t kick_signal(void) { return (uint64_t)(SIGRTMIN + 1); }	/* kvm/vcpu.c */
+static uint64_t own_pid(void) { return (uint64_t)getpid(); }
+
+#define ANY(sys)		{ #sys, { { 0 } } }
+#define IOCTL(req)		{ "ioctl", { { 1, T_EQ32, req, #req } } }
+#define ARG32(sys, n, v)	{ #sys, { { n, T_EQ32, v, #v } } }
+#define NO_EXEC(sys)		{ #sys, { { 2, T_CLEAR, PROT_EXEC, "prot without PROT_EXEC" } } }
+
+/*
+ * Interrupts from device models, on either side: a device raises its line
+ * from a vCPU's register write and from a back end's completion on the loop.
+ */
+static const struct allow irq_calls[] = {
+	IOCTL(KVM_IRQ_LINE),		/* ISA lines, INTx, virtio-mmio without irqfd */
+	IOCTL(KVM_SIGNAL_MSI),		/* MSI-X vectors without a route */
+	/* MSI-X table writes route vectors (vCPU); teardown unroutes (main). */
+	IOCTL(KVM_SET_GSI_ROUTING),
+	IOCTL(KVM_IRQFD),
+	/* virtio-pci BAR (un)mapping (vCPU); teardown (main). */
+	IOCTL(KVM_IOEVENTFD),
+	{ NULL }
+};
+
+/* What every thread needs: its locks, its clock, output, memory for libc. */
+static const struct allow common_calls[] = {
+	ANY(futex),			/* every mutex and condition variable, pthread_join */
+	ANY(write),			/* chardev output, eventfds (irqfd, wakeups), the log */
+	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
+	ANY(timerfd_settime),		/* the RTC rearms its timer from both sides */
+	ANY(restart_syscall),		/* a wait interrupted by a signal */
+	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */
+	/* Block requests; on a vCPU through virtio-pci's configuration-access window. */
+	ANY(io_uring_enter),
+	/* malloc and free (a vCPU's first malloc makes an arena); never an executable mapping */
+	NO_EXEC(mmap),
+	NO_EXEC(mprotect),
+	ANY(munmap),
+	ARG32(madvise, 2, MADV_DONTNEED),	/* free(), a thread's stack at its exit */
+	{ NULL }
+};
+
+static const struct allow vcpu_calls[] = {
+	IOCTL(KVM_RUN),
+	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
+	IOCTL(KVM_GET_SREGS),
+	ANY(sendto),			/* serial output to a socket chardev (send) */
+	ANY(poll),			/* serial output waiting for room (non-blocking stdout) */
+	ANY(rt_sigreturn),		/* the kick signal's handler */
+	ANY(exit),			/* the thread ends */
+	{ NULL }
+};
+
+static const struct allow main_calls[] = {
+	ANY(epoll_wait),		/* the event loop */
+	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
+	ANY(read),			/* chardevs, eventfds, timerfd, signalfd */
+	ANY(accept4),			/* socket chardev server: the next client */
+	ANY(close),			/* a socket client left; teardown */
+	ANY(unlink),			/* teardown: the socket chardev's path */
+	ANY(brk),			/* malloc and free in the main arena */
+	/* vcpu_kick(): pthread_kill() to this process's vCPU threads only */
+	{ "tgkill", { { 0, T_EQ32, 0, "own process", own_pid },
+		      { 2, T_EQ32, 0, "SIGRTMIN+1", kick_signal } } },
+	ANY(getpid),			/* pthread_kill() */
+	IOCTL(TCSETS),			/* teardown: the terminal back from raw mode */
+	ANY(exit_group),
+	{ NULL }
+};
+
+struct class_def {
+	const char *name;
+	const struct allow *lists[4];	/* NULL-terminated */
+};
+
+static const struct class_def classes[SANDBOX_NR_CLASSES] = {
+	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, main_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vcpu_calls } },
+};
+
+/* ---- state ---- */
+
+static bool enabled = true, enabled_set;
+
+/* Filled by sandbox_setup(), read by threads loading and by the SIGSYS handler. */
+static struct sock_fprog progs[SANDBOX_NR_CLASSES];
+#define NAMES_MAX 1024
+static const char *sys_names[NAMES_MAX];
+static uint32_t native_arch;
+static __thread char thread_name[16];
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned arrived, failed;
+	int state;		/* 0: closed, 1: go, -1: abort */
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
+
+#ifdef EMBER_TEST_TRIGGERS
+static const char *trigger;	/* EMBER_TEST_FORBIDDEN_SYSCALL: vcpu or main */
+#endif
+
+bool sandbox_sanitized_build(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+void sandbox_set_enabled(bool on)
+{
+	enabled = on;
+	enabled_set = true;
+}
+
+bool sandbox_enabled(void)
+{
+	return enabled_set ? enabled : !sandbox_sanitized_build();
+}
+
+const char *sandbox_class_name(enum sandbox_class c)
+{
+	return (unsigned)c < SANDBOX_NR_CLASSES ? classes[c].name : NULL;
+}
+
+/* ---- building ---- */
+
+static int resolve(const char *sys)
+{
+	int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, sys);
+
+	if (nr == __NR_SCMP_ERROR || nr < 0) {
+		err_msg("seccomp: unknown system call '%s' in the allowlist", sys);
+		return -EINVAL;
+	}
+	return nr;
+}
+
+static struct scmp_arg_cmp to_cmp(const struct cond *c)
+{
+	uint64_t v = c->val_fn ? c->val_fn() : c->val;
+
+	switch (c->test) {
+	case T_EQ32:
+		return SCMP_CMP64(c->arg, SCMP_CMP_MASKED_EQ, 0xffffffffULL, v & 0xffffffffULL);
+	case T_CLEAR:
+		return SCMP_CMP64(c->arg, SCMP_CMP_MASKED_EQ, v, 0);
+	default:
+		return SCMP_CMP64(c->arg, SCMP_CMP_EQ, v);
+	}
+}
+
+static unsigned nconds(const struct allow *a)
+{
+	unsigned n = 0;
+
+	while (n < ARRAY_SIZE(a->c) && a->c[n].label)
+		n++;
+	return n;
+}
+
+/* An unconditional entry next to a conditional one would void the condition. */
+static int check_class(const struct class_def *d)
+{
+	for (unsigned i = 0; d->lists[i]; i++)
+		for (const struct allow *a = d->lists[i]; a->sys; a++)
+			for (unsigned j = 0; d->lists[j]; j++)
+				for (const struct allow *b = d->lists[j]; b->sys; b++)
+					if (a != b && !strcmp(a->sys, b->sys) &&
+					    (!nconds(a) || !nconds(b))) {
+						err_msg("seccomp: class %s lists %s both with and "
+							"without an argument filter", d->name, a->sys);
+						return -EINVAL;
+					}
+	return 0;
+}
+
+static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
+{
+	const struct class_def *d = &classes[c];
+	scmp_filter_ctx ctx;
+	int ret;
+
+	ret = check_class(d);
+	if (ret)
+		return ret;
+	/* TRAP, not KILL_PROCESS: the handler names the call, then dies of SIGSYS. */
+#ifdef EMBER_SANDBOX_DISCOVER
+	/* Maintainers' builds only (docs/sandbox.md): log what is missing, allow it. */
+	ctx = seccomp_init(SCMP_ACT_LOG);
+#else
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+#endif
+	if (!ctx) {
+		err_msg("seccomp: cannot create a filter");
+		return -ENOMEM;
+	}
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
+	/* A binary tree: KVM_RUN's ioctl must not walk the whole list. */
+	if (!ret)
+		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	for (unsigned i = 0; !ret && d->lists[i]; i++) {
+		for (const struct allow *a = d->lists[i]; !ret && a->sys; a++) {
+			struct scmp_arg_cmp cmp[ARRAY_SIZE(a->c)];
+			unsigned n = nconds(a);
+			int nr = resolve(a->sys);
+
+			if (nr < 0) {
+				ret = nr;
+				break;
+			}
+			for (unsigned k = 0; k < n; k++)
+				cmp[k] = to_cmp(&a->c[k]);
+			ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+			if (ret)
+				err_msg("seccomp: class %s: cannot add %s: %s", d->name, a->sys,
+					strerror(-ret));
+		}
+	}
+	if (ret) {
+		seccomp_release(ctx);
+		return ret;
+	}
+	*out = ctx;
+	return 0;
+}
+
+/* libseccomp 2.5 exports BPF only to an fd: a memfd, read back. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	struct stat st;
+	void *buf = NULL;
+	int fd, ret;
+
+	fd = memfd_create("ember-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = seccomp_export_bpf(ctx, fd);
+	if (!ret && fstat(fd, &st))
+		ret = -errno;
+	if (!ret && (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+		     st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
+		ret = -E2BIG;
+	if (!ret && !(buf = malloc(st.st_size)))
+		ret = -ENOMEM;
+	if (!ret && pread(fd, buf, st.st_size, 0) != st.st_size)
+		ret = -EIO;
+	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	free(prog->filter);
+	prog->filter = buf;
+	prog->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	return 0;
+}
+
+int sandbox_compile(enum sandbox_class c)
+{
+	scmp_filter_ctx ctx;
+	int ret;
+
+	if ((unsigned)c >= SANDBOX_NR_CLASSES)
+		return -EINVAL;
+	ret = build_ctx(c, &ctx);
+	if (ret)
+		return ret;
+	ret = export_bpf(ctx, &progs[c]);
+	seccomp_release(ctx);
+	if (ret) {
+		err_msg("seccomp: cannot compile the %s filter: %s", classes[c].name,
+			strerror(-ret));
+		return ret;
+	}
+	return progs[c].len;
+}
+
+/* ---- printing ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sandbox_print(FILE *f)
+{
+	for (unsigned c = 0; c < SANDBOX_NR_CLASSES; c++) {
+		const struct class_def *d = &classes[c];
+		char *lines[256];
+		unsigned n = 0;
+		int ret = check_class(d);
+
+		for (unsigned i = 0; !ret && d->lists[i]; i++) {
+			for (const struct allow *a = d->lists[i]; a->sys; a++) {
+				char buf[160];
+				int len;
+
+				if ((ret = resolve(a->sys)) < 0)
+					break;
+				ret = 0;
+				len = snprintf(buf, sizeof(buf), "%s %s", d->name, a->sys);
+				for (unsigned k = 0; k < nconds(a); k++)
+					len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+							k ? ", " : "(", a->c[k].label);
+				if (nconds(a))
+					snprintf(buf + len, sizeof(buf) - len, ")");
+				if (n == ARRAY_SIZE(lines) || !(lines[n] = strdup(buf))) {
+					ret = -ENOMEM;
+					break;
+				}
+				n++;
+			}
+		}
+		if (!ret)
+			qsort(lines, n, sizeof(lines[0]), cmp_str);
+		for (unsigned i = 0; i < n; i++) {
+			if (!ret)
+				fprintf(f, "%s\n", lines[i]);
+			free(lines[i]);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- the report of a forbidden call ---- */
+
+static size_t put_str(char *buf, size_t at, size_t size, const char *s)
+{
+	while (*s && at + 1 < size)
+		buf[at++] = *s++;
+	return at;
+}
+
+static size_t put_num(char *buf, size_t at, size_t size, unsigned long v, unsigned base)
+{
+	char tmp[24];
+	unsigned n = 0;
+
+	do
+		tmp[n++] = "0123456789abcdef"[v % base];
+	while ((v /= base) && n < sizeof(tmp));
+	while (n && at + 1 < size)
+		buf[at++] = tmp[--n];
+	return at;
+}
+
+/*
+ * SIGSYS: only async-signal-safe calls. One write(2), then death by SIGSYS:
+ * SIGSYS is blocked while this handler runs, so if resetting it or raising
+ * it is itself forbidden, the kernel resets the handler and kills the
+ * process with SIGSYS at that trap.
+ */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char msg[256];
+	size_t n = 0;
+	int nr = si->si_syscall;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	(void)uc;
+	n = put_str(msg, n, sizeof(msg), "ember: error: seccomp: thread ");
+	n = put_str(msg, n, sizeof(msg), thread_name[0] ? thread_name : "?");
+	if (si->si_code != SYS_SECCOMP) {
+		n = put_str(msg, n, sizeof(msg), " received SIGSYS not sent by seccomp");
+	} else {
+		n = put_str(msg, n, sizeof(msg), " made forbidden system call ");
+		if (si->si_arch == native_arch && nr >= 0 && nr < NAMES_MAX && sys_names[nr])
+			n = put_str(msg, n, sizeof(msg), sys_names[nr]);
+		else
+			n = put_str(msg, n, sizeof(msg), "syscall");
+		n = put_str(msg, n, sizeof(msg), "(");
+		n = put_num(msg, n, sizeof(msg), (unsigned)nr, 10);
+		n = put_str(msg, n, sizeof(msg), ")");
+		if (si->si_arch != native_arch) {
+			n = put_str(msg, n, sizeof(msg), " of architecture 0x");
+			n = put_num(msg, n, sizeof(msg), si->si_arch, 16);
+		}
+	}
+	n = put_str(msg, n, sizeof(msg), "\n");
+	if (write(STDERR_FILENO, msg, n) < 0) {
+		/* nowhere to say it */
+	}
+	sigaction(SIGSYS, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + SIGSYS);
+}
+
+static int build_names(void)
+{
+	native_arch = seccomp_arch_native();
+	for (int nr = 0; nr < NAMES_MAX; nr++)
+		if (!sys_names[nr])
+			sys_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	return 0;
+}
+
+static int install_reporter(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL)) {
+		err_msg("seccomp: cannot install the SIGSYS handler: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ---- capabilities ---- */
+
+/*
+ * Nothing ember does after set-up needs a capability. The bounding set
+ * goes first, while CAP_SETPCAP is still there; without CAP_SETPCAP (not
+ * root) it cannot be dropped, and NO_NEW_PRIVS makes it moot: execve can
+ * no longer grant anything (and is not allowed anyway).
+ */
+static int drop_privileges(void)
+{
+	bool setpcap;
+
+	if (capng_get_caps_process()) {
+		err_msg("sandbox: cannot read the process's capabilities");
+		return -EPERM;
+	}
+	setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (setpcap && capng_apply(CAPNG_SELECT_BOUNDS)) {
+		err_msg("sandbox: cannot clear the capability bounding set");
+		return -EPERM;
+	}
+	if (capng_apply(CAPNG_SELECT_CAPS)) {
+		err_msg("sandbox: cannot drop capabilities");
+		return -EPERM;
+	}
+	/* Empty permitted and inheritable sets leave no ambient one; older kernels: EINVAL. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		err_msg("sandbox: cannot set no_new_privs: %s", strerror(errno));
+		return -errno;
+	}
+	if (capng_get_caps_process() || capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		err_msg("sandbox: capabilities are still there after dropping them");
+		return -EPERM;
+	}
+	if (!setpcap)
+		debug_msg("sandbox: no CAP_SETPCAP: the capability bounding set stays as it is");
+	return 0;
+}
+
+/* ---- loading ---- */
+
+int sandbox_load(enum sandbox_class c, const char *name)
+{
+	if ((unsigned)c >= SANDBOX_NR_CLASSES || !progs[c].filter)
+		return -EINVAL;
+	snprintf(thread_name, sizeof(thread_name), "%s", name);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &progs[c])) {
+		int e = errno;
+
+		err_msg("seccomp: thread %s cannot load its filter: %s%s", name, strerror(e),
+			e == EINVAL || e == ENOSYS ? " (no CONFIG_SECCOMP_FILTER? -sandbox off)" : "");
+		return -e;
+	}
+	return 0;
+}
+
+int sandbox_setup(void)
+{
+	int ret;
+
+	if (!sandbox_enabled())
+		return 0;
+	if (sandbox_sanitized_build())
+		warn_msg("-sandbox on in a sanitizer build: the sanitizer's run time makes calls "
+			 "no allowlist has (at a thread's exit, for leak checks and reports) and "
+			 "ember may die of SIGSYS there");
+	for (unsigned c = 0; c < SANDBOX_NR_CLASSES; c++) {
+		ret = sandbox_compile(c);
+		if (ret < 0)
+			return ret;
+	}
+	/*
+	 * glibc reads /etc/localtime (and mallocs) on the first gmtime_r(),
+	 * which the RTC calls on a vCPU: now, before the filters.
+	 */
+	tzset();
+	ret = build_names();
+	if (!ret)
+		ret = install_reporter();
+	if (!ret)
+		ret = drop_privileges();
+#ifdef EMBER_TEST_TRIGGERS
+	trigger = getenv("EMBER_TEST_FORBIDDEN_SYSCALL");
+#endif
+	pthread_mutex_lock(&gate.lock);
+	gate.arrived = gate.failed = 0;
+	gate.state = 0;
+	pthread_mutex_unlock(&gate.lock);
+	return ret;
+}
+
+#ifdef EMBER_TEST_TRIGGERS
+/* Test builds only (-Dtest_triggers=true): a forbidden call, once, on request. */
+static void test_trigger(const char *where)
+{
+	char *const argv[] = { "true", NULL };
+
+	if (!trigger || strcmp(trigger, where))
+		return;
+	execve("/bin/true", argv, argv + 1);
+}
+#endif
+
+int sandbox_enter_vcpu(unsigned index)
+{
+	char name[16];
+	sigset_t set;
+	int ret, state;
+
+	if (!sandbox_enabled())
+		return 0;
+	/* vCPU threads start with every signal blocked; a blocked SIGSYS kills unreported. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	snprintf(name, sizeof(name), "vcpu%u", index);
+	ret = sandbox_load(SANDBOX_VCPU, name);
+	pthread_mutex_lock(&gate.lock);
+	gate.arrived++;
+	gate.failed += ret != 0;
+	pthread_cond_broadcast(&gate.cond);
+	while (!gate.state)
+		pthread_cond_wait(&gate.cond, &gate.lock);
+	state = gate.state;
+	pthread_mutex_unlock(&gate.lock);
+	if (ret || state < 0)
+		return ret ? ret : -ECANCELED;
+#ifdef EMBER_TEST_TRIGGERS
+	if (index == 0)
+		test_trigger("vcpu");
+#endif
+	return 0;
+}
+
+int sandbox_enter_main(unsigned nr_vcpus)
+{
+	int ret = 0;
+
+	if (!sandbox_enabled())
+		return 0;
+	pthread_mutex_lock(&gate.lock);
+	while (gate.arrived < nr_vcpus)
+		pthread_cond_wait(&gate.cond, &gate.lock);
+	if (gate.failed)
+		ret = -EPERM;	/* the vCPU said why */
+	pthread_mutex_unlock(&gate.lock);
+	if (!ret)
+		ret = sandbox_load(SANDBOX_MAIN, "main");
+	pthread_mutex_lock(&gate.lock);
+	gate.state = ret ? -1 : 1;
+	pthread_cond_broadcast(&gate.cond);
+	pthread_mutex_unlock(&gate.lock);
+#ifdef EMBER_TEST_TRIGGERS
+	if (!ret)
+		test_trigger("main");
+#endif
+	return ret;
+}
