@@ -12,9 +12,6 @@
 #include "kvm/vcpu.h"
 #include "lib/log.h"
 #include "lib/util.h"
-/* sandbox: the vCPU filter before the first KVM_RUN; weak, as the kvm unit test has no sandbox */
-#include "seccomp/seccomp.h"
-#pragma weak sandbox_enter_vcpu
 
 /* Interrupts KVM_RUN; the handler does nothing, the EINTR is the point. */
 #define SIG_VCPU_KICK (SIGRTMIN + 1)
@@ -177,8 +174,8 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
-	/* sandbox: on failure the machine is stopping; this vCPU never runs */
-	if (sandbox_enter_vcpu && sandbox_enter_vcpu(v->index))
+	/* e.g. the vCPU's seccomp filter; on failure this vCPU never runs */
+	if (v->thread_init && v->thread_init(v))
 		return NULL;
 	vcpu_run_loop(v);
 	return NULL;

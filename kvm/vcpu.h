@@ -39,6 +39,8 @@ struct vcpu {
 	struct bus *pio, *mmio;
 	vcpu_exit_fn on_exit;
 	void *opaque;
+	/* Runs first on the vCPU's own thread (the machine loads its sandbox). */
+	int (*thread_init)(struct vcpu *v);
 	uint64_t exits;		/* statistics */
 };
 

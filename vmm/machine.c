@@ -296,6 +296,11 @@ static unsigned build_e820(const struct machine *m, struct e820_entry *e)
 	return n;
 }
 
+static int vcpu_thread_init(struct vcpu *v)
+{
+	return sandbox_enter_vcpu(v->index);
+}
+
 static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 {
 	const struct cpu_template *t = NULL;
@@ -330,6 +335,7 @@ static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 		v->mmio = &m->pf.mmio;
 		v->on_exit = on_vcpu_exit;
 		v->opaque = m;
+		v->thread_init = vcpu_thread_init;
 		ret = cpuid_setup(&m->vm, v, m->cfg.ncpus, t);
 		if (!ret)
 			ret = vcpu_init_state(v);
