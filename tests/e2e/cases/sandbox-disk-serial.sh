@@ -16,7 +16,7 @@ echo "WANT $(sha256sum </tmp/data | cut -d' ' -f1)"
 # The RTC alarm: its timerfd is armed from a vCPU and fires on the loop.
 echo +1 >/sys/class/rtc/rtc0/wakealarm 2>/dev/null || echo NO-RTC-ALARM
 sleep 2
-echo "RTC-IRQS $(awk '$1 == "8:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)"
+echo "RTC-IRQS $(awk '/rtc0/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)"
 echo READY-FOR-INPUT
 read -r line
 echo "GOT:$line:END"
@@ -48,7 +48,7 @@ for transport in mmio pci; do
 	expect_not_in "$log" "FAILED"
 	expect_not_in "$log" "seccomp"
 	expect_not_in "$log" "NO-RTC-ALARM"
-	expect_not_in "$log" "RTC-IRQS 0$"
+	expect_in "$log" "RTC-IRQS [1-9]"
 	sum=$(sed -n 's/^SUM \([0-9a-f]*\).*/\1/p' "$log" | head -n 1)
 	want=$(sed -n 's/^WANT \([0-9a-f]*\).*/\1/p' "$log" | head -n 1)
 	[ -n "$sum" ] && [ "$sum" = "$want" ] || fail "the guest read back $sum, wrote $want ($transport)"
