@@ -70,3 +70,20 @@ net_iperf() {
 net_irqs() {
 	awk -v p="$1" -v n="$(nproc)" '$NF ~ p { for (i = 2; i <= n + 1; i++) s += $i } END { print s + 0 }' /proc/interrupts
 }
+
+# net_hold: say HOLDING and wait (at most 300 s) until L1 connects to port
+# 7000 (net_release in net-lib.sh): L1 looks at the VM while the guest lives.
+net_hold() {
+	echo HOLDING
+	timeout 300 nc -l -p 7000 </dev/null >/dev/null 2>&1
+}
+
+# net_recv_file FILE PORT: accept one connection on PORT and write what comes
+# to FILE, in the background (pid in RECV_PID). Its input is a FIFO that is
+# never written: busybox nc would end the connection at the end of its input.
+net_recv_file() {
+	rm -f "/tmp/nc-$2.fifo"
+	mkfifo "/tmp/nc-$2.fifo"
+	timeout 250 nc -l -p "$2" <>"/tmp/nc-$2.fifo" >"$1" &
+	RECV_PID=$!
+}
