@@ -12,6 +12,10 @@
 # to check a case itself): the ember options are translated (net_vm_start).
 
 NET_GUEST=$E2E_DIR/net-guest.sh
+# iproute2's ip ('# e2e-needs: ip'), by its path: busybox's sh runs its own
+# applet for a bare `ip`.
+NET_IP=/usr/sbin/ip
+[ -x "$NET_IP" ] || NET_IP=ip
 # net_iperf and friends work in L1 too.
 # shellcheck source=net-guest.sh
 . "$NET_GUEST"
@@ -22,7 +26,7 @@ net_ns() {
 	if [ -z "${NET_IN_NS:-}" ]; then
 		NET_IN_NS=1 exec unshare -n sh "$0"
 	fi
-	ip link set lo up || fail "cannot bring lo up in the case's network namespace"
+	"$NET_IP" link set lo up || fail "cannot bring lo up in the case's network namespace"
 	modprobe -q tun 2>/dev/null
 	modprobe -q bridge 2>/dev/null
 	[ -c /dev/net/tun ] || fail "/dev/net/tun is missing in L1"
@@ -30,9 +34,9 @@ net_ns() {
 
 # net_bridge BR ADDR/PREFIX: a bridge with L1's address on it.
 net_bridge() {
-	ip link add "$1" type bridge || fail "ip link add $1 type bridge failed"
-	ip addr add "$2" dev "$1" || fail "ip addr add $2 dev $1 failed"
-	ip link set "$1" up || fail "ip link set $1 up failed"
+	"$NET_IP" link add "$1" type bridge || fail "ip link add $1 type bridge failed"
+	"$NET_IP" addr add "$2" dev "$1" || fail "ip addr add $2 dev $1 failed"
+	"$NET_IP" link set "$1" up || fail "ip link set $1 up failed"
 }
 
 # net_attach TAP BR [SECS]: wait until the VMM created TAP (default 30 s),
@@ -40,7 +44,7 @@ net_bridge() {
 net_attach() {
 	_t0=$(now)
 	# (L1's /sys shows the first network namespace, not this one.)
-	while ! ip link show dev "$1" >/dev/null 2>&1; do
+	while ! "$NET_IP" link show dev "$1" >/dev/null 2>&1; do
 		if ! kill -0 "$VM_PID" 2>/dev/null; then
 			cat "$VM_LOG" >&2
 			fail "the VM ended before tap $1 appeared"
@@ -49,8 +53,8 @@ net_attach() {
 			fail "tap $1 did not appear within ${3:-30} s"
 		sleep 0.1
 	done
-	ip link set "$1" master "$2" || fail "ip link set $1 master $2 failed"
-	ip link set "$1" up || fail "ip link set $1 up failed"
+	"$NET_IP" link set "$1" master "$2" || fail "ip link set $1 master $2 failed"
+	"$NET_IP" link set "$1" up || fail "ip link set $1 up failed"
 	note "$1 is in $2"
 }
 
@@ -94,7 +98,7 @@ net_vm_start() {
 			set -- "$@" "$_a"
 		done
 		timeout "$_to" qemu-system-x86_64 -accel kvm -cpu host -nodefaults -no-user-config \
-			-display none -no-reboot -serial stdio -M "$_m" "$@" </dev/null >"$VM_LOG" 2>&1 &
+			-display none -no-reboot -serial stdio -global virtio-mmio.force-legacy=false -M "$_m" "$@" </dev/null >"$VM_LOG" 2>&1 &
 	else
 		need_ember
 		timeout "$_to" "$EMBER" "$@" </dev/null >"$VM_LOG" 2>&1 &

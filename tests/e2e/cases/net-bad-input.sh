@@ -50,5 +50,5 @@ expect_usage_error vhost-missing "vhost-net" $K -M pci \
 	-netdev tap,id=n0,ifname=tap0,vhost=on -device virtio-net-pci,netdev=n0
 EMBER=$REAL_EMBER
 # Nothing was left behind.
-ip link show tap0 >/dev/null 2>&1 && fail "tap0 was left behind"
+"$NET_IP" link show tap0 >/dev/null 2>&1 && fail "tap0 was left behind"
 true
