@@ -161,6 +161,22 @@ bool ratelimit_active(const struct ratelimit *rl)
 	return rl->bytes.rate || rl->ops.rate;
 }
 
+static bool arm(struct ratelimit *rl, uint64_t delay)
+{
+	struct itimerspec its = { 0 };
+
+	/* A zero it_value would disarm the timer. */
+	delay = MAX(delay, 1);
+	its.it_value.tv_sec = (time_t)(delay / NSEC);
+	its.it_value.tv_nsec = (long)(delay % NSEC);
+	if (timerfd_settime(rl->timer_fd, 0, &its, NULL)) {
+		warn_once("rate limit timer: %s", strerror(errno));
+		return false;
+	}
+	rl->waiting = true;
+	return true;
+}
+
 /* Time from @now until @b has tokens; its delay counts from its last refill. */
 static uint64_t wait_ns(const struct tbucket *b, uint64_t now)
 {
@@ -171,7 +187,6 @@ static uint64_t wait_ns(const struct tbucket *b, uint64_t now)
 
 bool ratelimit_ready(struct ratelimit *rl)
 {
-	struct itimerspec its = { 0 };
 	uint64_t now, delay;
 	bool bytes_ok, ops_ok;
 
@@ -187,17 +202,14 @@ bool ratelimit_ready(struct ratelimit *rl)
 	if (bytes_ok && ops_ok)
 		return true;
 	delay = MAX(wait_ns(&rl->bytes, now), wait_ns(&rl->ops, now));
-	/* A zero it_value would disarm the timer. */
-	delay = MAX(delay, 1);
-	its.it_value.tv_sec = (time_t)(delay / NSEC);
-	its.it_value.tv_nsec = (long)(delay % NSEC);
-	if (timerfd_settime(rl->timer_fd, 0, &its, NULL)) {
-		/* Cannot happen with a valid fd; let traffic go rather than stall. */
-		warn_once("rate limit timer: %s", strerror(errno));
-		return true;
-	}
-	rl->waiting = true;
-	return false;
+	/* A timer that cannot be set (never with a valid fd) must not stall. */
+	return !arm(rl, delay);
+}
+
+void ratelimit_kick(struct ratelimit *rl)
+{
+	if (rl->timer_fd >= 0)
+		arm(rl, 1);
 }
 
 void ratelimit_charge(struct ratelimit *rl, uint64_t bytes)

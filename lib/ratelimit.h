@@ -68,6 +68,8 @@ bool ratelimit_ready(struct ratelimit *rl);
 void ratelimit_charge(struct ratelimit *rl, uint64_t bytes);
 /* ratelimit_ready, then ratelimit_charge(@bytes) when it is. */
 bool ratelimit_take(struct ratelimit *rl, uint64_t bytes);
+/* Runs @resume from the loop soon, whatever the buckets hold (e.g. a reset). */
+void ratelimit_kick(struct ratelimit *rl);
 
 /* The limiter's clock (CLOCK_MONOTONIC); tests may swap it (NULL: real). */
 uint64_t ratelimit_now_ns(void);
