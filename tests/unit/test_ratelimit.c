@@ -235,7 +235,16 @@ static void t_timer_resume(void **state)
 	assert_false(rl.waiting);
 	assert_true(dt >= 10 * MS);
 	assert_true(dt < 2 * SEC);
-	assert_true(ratelimit_take(&rl, 500));
+	assert_true(ratelimit_take(&rl, 50000));
+
+	/* kick: resume at once, not after the 500 ms the debt needs */
+	assert_false(ratelimit_take(&rl, 1));
+	t0 = ratelimit_now_ns();
+	ratelimit_kick(&rl);
+	assert_int_equal(loop_run(w.l), 1);
+	assert_int_equal(w.resumed, 2);
+	assert_true(ratelimit_now_ns() - t0 < 250 * MS);
+	assert_false(rl.waiting);
 
 	/* destroy with the timer armed: no resume afterwards */
 	assert_false(ratelimit_take(&rl, 1));
