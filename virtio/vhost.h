@@ -12,7 +12,8 @@
  *
  * Threads: vhost_open and vhost_close at set-up and teardown; vhost_start
  * and vhost_stop from the device's activate and reset ops (a vCPU thread,
- * vdev->lock held). A device's reset op must call its back end's detach
+ * vdev->lock held). The sandbox allows the vhost ioctls on vCPU threads
+ * only: at teardown (main thread) close the fd, do not vhost_stop. A device's reset op must call its back end's detach
  * (VHOST_NET_SET_BACKEND -1, VHOST_VSOCK_SET_RUNNING 0) and vhost_stop
  * before it returns: the core resets the rings right after.
  */
