@@ -80,8 +80,21 @@ static int fail(const struct vhost *vh, const char *what, int err)
 	return -err;
 }
 
+/* /dev/vhost-vsock is vhost_vsock's. */
+static const char *module_of(const char *path, char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, size, "%s", base ? base + 1 : path);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return buf;
+}
+
 int vhost_open(struct vhost *vh, const char *path, const char *owner)
 {
+	char mod[32];
 	int ret;
 
 	memset(vh, 0, sizeof(*vh));
@@ -90,8 +103,11 @@ int vhost_open(struct vhost *vh, const char *path, const char *owner)
 	vh->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (vh->fd < 0) {
 		ret = -errno;
-		err_msg("%s: %s: %s%s", owner, path, strerror(errno),
-			errno == ENOENT ? " (is the vhost module loaded?)" : "");
+		if (errno == ENOENT)
+			err_msg("%s: %s: %s (is the %s module loaded?)", owner, path,
+				strerror(errno), module_of(path, mod, sizeof(mod)));
+		else
+			err_msg("%s: %s: %s", owner, path, strerror(errno));
 		return ret;
 	}
 	if (ioctl(vh->fd, VHOST_SET_OWNER) < 0 ||
