@@ -292,6 +292,7 @@ int qmp_server_create(const char *opt, struct loop *loop, struct platform *pf)
 	s->loop = loop;
 	s->pf = pf;
 	target.opaque = s;
+	qmp_init();
 	server = s;
 	ret = parse(opt, s, &wait);
 	if (!ret)

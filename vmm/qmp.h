@@ -39,6 +39,8 @@ struct qmp_session;
 /* Sends one JSON text (without the line end) to the client. */
 typedef void (*qmp_send_fn)(void *opaque, const char *json, size_t len);
 
+/* Once, before the sandbox: json-c's one-time set-up. */
+void qmp_init(void);
 /* A connection; sends the greeting. NULL when out of memory. */
 struct qmp_session *qmp_session_new(const struct qmp_target *t, qmp_send_fn send,
 				    void *send_opaque);
