@@ -8,6 +8,7 @@
  * reviewed copy of these lists that the unit test compares them with.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -134,10 +135,12 @@ static const struct allow main_calls[] = {
 	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
 	ANY(read),			/* chardevs, eventfds, timerfd, signalfd, rng-random */
 	ANY(getrandom),			/* virtio-rng without rng= (GRND_NONBLOCK) */
-	ANY(accept4),			/* socket chardev server: the next client */
+	ANY(accept4),			/* socket chardev and -qmp servers: the next client */
 	ANY(close),			/* a socket client left; teardown */
 	ANY(unlink),			/* teardown: the socket chardev's path */
 	ANY(brk),			/* malloc and free in the main arena */
+	/* virtio-balloon: inflated and reported pages punched out of the RAM memfd */
+	ARG32(fallocate, 1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE),
 	/* vcpu_kick(): pthread_kill() to this process's vCPU threads only */
 	{ "tgkill", { { 0, T_EQ32, 0, "own process", own_pid },
 		      { 2, T_EQ32, 0, "SIGRTMIN+1", kick_signal } } },

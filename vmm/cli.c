@@ -18,6 +18,7 @@
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
 /* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
@@ -33,6 +34,7 @@ struct cli {
 	const char *blockdev[MAX_OPTS];
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
+	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
 };
 
 static void usage(FILE *f)
@@ -60,6 +62,7 @@ static void usage(FILE *f)
 "  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
 "\n"
 "Other:\n"
+"  -qmp unix:PATH,server=on[,wait=off]  QMP API socket (docs/api.md)\n"
 "  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
 "  -print-seccomp          print the allowed system calls of each thread class\n"
 "  -nographic, -display none, -nodefaults, -no-reboot  accepted for QEMU compatibility\n"
@@ -115,7 +118,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev", "-sandbox",
+			"-blockdev", "-sandbox", "-qmp",
 		};
 		int known = 0;
 
@@ -146,6 +149,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->cpu = v;
 		else if (!strcmp(a, "-sandbox"))	/* sandbox */
 			c->sandbox = v;
+		else if (!strcmp(a, "-qmp")) {
+			if (c->qmp) {
+				err_msg("-qmp %s: only one -qmp is supported", v);
+				return -EINVAL;
+			}
+			c->qmp = v;
+		}
 		else if (!strcmp(a, "-display")) {
 			if (strcmp(v, "none")) {
 				err_msg("-display %s: ember has no display (only 'none')", v);
@@ -497,12 +507,15 @@ int ember_main(int argc, char **argv)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
 	ret = machine_finish(&m);
+	if (!ret && c.qmp)
+		ret = qmp_server_create(c.qmp, loop, &m.pf);
 	if (ret)
 		goto out;
 	status = machine_run(&m);
 out:
 	if (ret > 0)
 		status = EXIT_OK;
+	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);
 	chardev_cleanup_all();
