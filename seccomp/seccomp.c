@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cap-ng.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -78,6 +79,17 @@ static const struct allow irq_calls[] = {
 	{ NULL }
 };
 
+/*
+ * virtio-net's tap: offloads follow what the guest negotiated at DRIVER_OK
+ * (a vCPU) and what it sets through the control queue (the loop); so does
+ * which multi-queue tap queues take packets.
+ */
+static const struct allow tap_calls[] = {
+	IOCTL(TUNSETOFFLOAD),
+	IOCTL(TUNSETQUEUE),
+	{ NULL }
+};
+
 /* What every thread needs: its locks, its clock, output, memory for libc. */
 static const struct allow common_calls[] = {
 	ANY(futex),			/* every mutex and condition variable, pthread_join */
@@ -128,12 +140,12 @@ static const struct allow main_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[4];	/* NULL-terminated */
+	const struct allow *lists[5];	/* NULL-terminated */
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
-	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, main_calls } },
-	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vcpu_calls } },
+	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vcpu_calls } },
 };
 
 /* ---- state ---- */
