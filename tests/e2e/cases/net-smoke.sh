@@ -1,8 +1,10 @@
 # virtio-net smoke test: in a fresh network namespace of L1, ember creates
 # tap0 (-netdev tap,ifname=tap0), L1 gives it 10.0.2.1, the guest takes
 # 10.0.2.2 on eth0 and pings L1 five times; all five answers must come back.
+# Then 16 MiB each way over TCP (busybox nc), checked with sha256: large
+# segments exercise TSO, checksum offload and mergeable receive buffers.
 # Then the same over virtio-mmio. With the sandbox on (the default).
-# e2e-timeout: 300
+# e2e-timeout: 400
 . "$E2E_LIB"
 need_ember
 need_kvm
@@ -21,7 +23,17 @@ echo "FEATURES $(cat /sys/class/net/eth0/device/features 2>/dev/null || cat /sys
 ping -c 5 -W 3 10.0.2.1 >/tmp/ping.log 2>&1
 cat /tmp/ping.log
 grep -q ' 0% packet loss' /tmp/ping.log && echo PING-OK
+dd if=/dev/urandom of=/tmp/tx bs=1M count=16 2>/dev/null
+echo "TXSUM $(sha256sum </tmp/tx | cut -d' ' -f1)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+timeout 120 nc 10.0.2.1 5001 -e cat /tmp/tx
+timeout 120 nc 10.0.2.1 5002 -e sh -c 'cat >/tmp/rx'
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "RXSUM $(sha256sum </tmp/rx | cut -d' ' -f1)"
+echo "BULK-SECONDS $t0 $t1"
 GUEST
+dd if=/dev/urandom of="$E2E_TMP/l1data" bs=1M count=16 2>/dev/null
+l1sum=$(sha256sum <"$E2E_TMP/l1data" | cut -d' ' -f1)
 
 # smoke TRANSPORT_ARGS...: boot, configure tap0 once ember made it, check the ping.
 smoke() {
@@ -39,6 +51,9 @@ smoke() {
 		sleep 0.1
 	done
 	ip addr add 10.0.2.1/24 dev tap0 && ip link set tap0 up || fail "cannot configure tap0"
+	rm -f "$E2E_TMP/in"
+	timeout 200 nc -l -p 5001 >"$E2E_TMP/in" &
+	timeout 200 nc -l -p 5002 -e cat "$E2E_TMP/l1data" &
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null; do
 		_i=$((_i + 1))
@@ -51,6 +66,9 @@ smoke() {
 	expect_eq "$_rc" 0 "ember exit status ($_dev)"
 	expect_in "$_log" "MAC 52:54:00:aa:bb:01"
 	expect_in "$_log" PING-OK
+	expect_in "$_log" "TXSUM $(sha256sum <"$E2E_TMP/in" | cut -d' ' -f1)"
+	expect_in "$_log" "RXSUM $l1sum"
+	note "$_dev: 32 MiB in $(awk '/^BULK-SECONDS/ { printf "%.1f", $3 - $2 }' "$_log") s"
 	# The tap went away with ember.
 	! ip link show tap0 >/dev/null 2>&1 || fail "tap0 outlived ember"
 }
