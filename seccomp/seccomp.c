@@ -19,6 +19,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -108,6 +109,26 @@ static const struct allow common_calls[] = {
 	{ NULL }
 };
 
+/*
+ * vhost-kernel (virtio/vhost.c): a vhost device's DRIVER_OK and reset come
+ * from the guest's status write, on a vCPU. The fds were opened at set-up;
+ * teardown only closes them.
+ */
+static const struct allow vhost_calls[] = {
+	IOCTL(VHOST_SET_FEATURES),
+	IOCTL(VHOST_SET_MEM_TABLE),
+	IOCTL(VHOST_SET_VRING_NUM),
+	IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR),
+	IOCTL(VHOST_SET_VRING_KICK),
+	IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
+	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	/* the queue's kick eventfd paused on the loop while the kernel has it */
+	ANY(epoll_ctl),
+	{ NULL }
+};
+
 static const struct allow vcpu_calls[] = {
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
@@ -140,12 +161,13 @@ static const struct allow main_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[5];	/* NULL-terminated */
+	const struct allow *lists[6];	/* NULL-terminated */
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
-	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vcpu_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
+				     vcpu_calls } },
 };
 
 /* ---- state ---- */
