@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cap-ng.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <linux/vhost.h>
@@ -77,6 +78,17 @@ static const struct allow irq_calls[] = {
 	IOCTL(KVM_IRQFD),
 	/* virtio-pci BAR (un)mapping (vCPU); teardown (main). */
 	IOCTL(KVM_IOEVENTFD),
+	{ NULL }
+};
+
+/*
+ * virtio-net's tap: offloads follow what the guest negotiated at DRIVER_OK
+ * (a vCPU) and what it sets through the control queue (the loop); so does
+ * which multi-queue tap queues take packets.
+ */
+static const struct allow tap_calls[] = {
+	IOCTL(TUNSETOFFLOAD),
+	IOCTL(TUNSETQUEUE),
 	{ NULL }
 };
 
@@ -154,12 +166,13 @@ static const struct allow main_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[5];	/* NULL-terminated */
+	const struct allow *lists[6];	/* NULL-terminated */
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
-	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, main_calls } },
-	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vhost_calls, vcpu_calls } },
+	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
+				     vcpu_calls } },
 };
 
 /* ---- state ---- */
