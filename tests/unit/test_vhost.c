@@ -80,30 +80,34 @@ static int fake_open(const char *path)
 	return k.fd;
 }
 
+static int open_or_fake(int (*real)(const char *, int, ...), const char *path, int flags,
+			va_list ap)
+{
+	if (!strcmp(path, "/dev/vhost-vsock"))
+		return fake_open(path);
+	return real(path, flags, va_arg(ap, int));
+}
+
 int __wrap_open(const char *path, int flags, ...)
 {
 	va_list ap;
-	int mode;
+	int ret;
 
-	if (!strcmp(path, "/dev/vhost-vsock"))
-		return fake_open(path);
 	va_start(ap, flags);
-	mode = va_arg(ap, int);
+	ret = open_or_fake(__real_open, path, flags, ap);
 	va_end(ap);
-	return __real_open(path, flags, mode);
+	return ret;
 }
 
 int __wrap_open64(const char *path, int flags, ...)
 {
 	va_list ap;
-	int mode;
+	int ret;
 
-	if (!strcmp(path, "/dev/vhost-vsock"))
-		return fake_open(path);
 	va_start(ap, flags);
-	mode = va_arg(ap, int);
+	ret = open_or_fake(__real_open64, path, flags, ap);
 	va_end(ap);
-	return __real_open64(path, flags, mode);
+	return ret;
 }
 
 int __wrap_ioctl(int fd, unsigned long req, ...)
@@ -308,7 +312,8 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static int setup(void **state)
+/* An MMIO slot, the loop and KVM's ioeventfds; the fake kernel reset. */
+static void platform_setup(void)
 {
 	memset(ram, 0, RAM_SIZE);
 	memset(&pf, 0, sizeof(pf));
@@ -325,6 +330,11 @@ static int setup(void **state)
 	pf.virtio_mmio_slots = 1;
 	pf.loop = loop_new();
 	pf.ioeventfd = fake_ioeventfd;
+}
+
+static int setup(void **state)
+{
+	platform_setup();
 	k.fd = eventfd(0, 0);		/* any fd of our own */
 	fk.vh.fd = k.fd;
 	fk.vh.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_EVENT_IDX) |
@@ -568,19 +578,7 @@ static void t_real_kernel(void **state)
 
 static int vsock_setup(void **state)
 {
-	memset(ram, 0, RAM_SIZE);
-	memset(&pf, 0, sizeof(pf));
-	memset(&k, 0, sizeof(k));
-	log_set_quiet(1);
-	bus_init(&pf.mmio, "mmio");
-	pf.mem = &mem;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = SLOT;
-	pf.virtio_mmio_gsi_base = GSI;
-	pf.virtio_mmio_slots = 1;
-	pf.loop = loop_new();
-	pf.ioeventfd = fake_ioeventfd;
+	platform_setup();
 	k.fd = -1;
 	k.offer = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
 		  F(VHOST_F_LOG_ALL) | F(VIRTIO_F_ACCESS_PLATFORM) | F(1);
