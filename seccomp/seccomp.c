@@ -84,7 +84,8 @@ static const struct allow common_calls[] = {
 	ANY(futex),			/* every mutex and condition variable, pthread_join */
 	ANY(write),			/* chardev output, eventfds (irqfd, wakeups), the log */
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
-	ANY(timerfd_settime),		/* the RTC rearms its timer from both sides */
+	/* the RTC rearms its timer from both sides; rate limiters (loop) resume */
+	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
 	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */
 	/* Block requests; on a vCPU through virtio-pci's configuration-access window. */
@@ -131,7 +132,8 @@ static const struct allow vcpu_calls[] = {
 static const struct allow main_calls[] = {
 	ANY(epoll_wait),		/* the event loop */
 	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
-	ANY(read),			/* chardevs, eventfds, timerfd, signalfd */
+	ANY(read),			/* chardevs, eventfds, timerfd, signalfd, rng-random */
+	ANY(getrandom),			/* virtio-rng without rng= (GRND_NONBLOCK) */
 	ANY(accept4),			/* socket chardev server: the next client */
 	ANY(close),			/* a socket client left; teardown */
 	ANY(unlink),			/* teardown: the socket chardev's path */
