@@ -689,15 +689,7 @@ static unsigned garbage_q;
 
 static void g_garbage(void)
 {
-	uint64_t *p = (uint64_t *)(mem + garbage_q * PAGE);
-
-	for (unsigned i = 0; i < PAGE / 8; i++)
-		p[i] = rnd();
-	if (rnd() % 2) {
-		avail(garbage_q)[1] = 1 + rnd() % QSIZE;
-		for (unsigned i = 0; i < QSIZE; i++)
-			avail(garbage_q)[2 + i] %= QSIZE;
-	}
+	garbage_ring(mem + garbage_q * PAGE, OFF_AVAIL, QSIZE, rnd() % 2);
 	used_base[garbage_q] = used_idx(garbage_q);
 	kick(garbage_q);
 }
