@@ -297,6 +297,9 @@ static int vb_activate(struct virtio_dev *vdev)
 	/* Queues of features the driver did not take are left out (5.5.2). */
 	vb->stats_q = stats ? 2 : -1;
 	vb->report_q = vdev->guest_features & BIT(VIRTIO_BALLOON_F_REPORTING) ? 2 + stats : -1;
+	/* Linux primes the stats queue and kicks it before DRIVER_OK. */
+	if (stats)
+		vb_queue_notify(vdev, vb->stats_q);
 	return 0;
 }
 

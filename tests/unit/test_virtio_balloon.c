@@ -188,6 +188,9 @@ static void wr(uint64_t off, uint32_t v)
 	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
 }
 
+static void (*before_driver_ok)(void);
+static void post(unsigned q, uint64_t gpa, uint32_t len, bool write);
+
 static uint64_t start(uint64_t want)
 {
 	uint64_t f;
@@ -212,6 +215,8 @@ static uint64_t start(uint64_t want)
 		wr(VIRTIO_MMIO_QUEUE_READY, 1);
 		avail_idx[q] = next_desc[q] = 0;
 	}
+	if (before_driver_ok)
+		before_driver_ok();
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	return f;
 }
@@ -403,6 +408,32 @@ static void t_reporting_and_stats(void **state)
 	assert_int_equal(balloon_set_stats_interval(0), 0);
 }
 
+/* Linux adds the first statistics buffer and kicks before DRIVER_OK. */
+static void prime_stats(void)
+{
+	uint8_t s[10];
+
+	put_stat(s, VIRTIO_BALLOON_S_AVAIL, 3 * MiB);
+	memcpy(ram + BUF_GPA, s, sizeof(s));
+	post(2, BUF_GPA, sizeof(s), false);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+}
+
+static void t_stats_before_driver_ok(void **state)
+{
+	struct balloon_stats st;
+	uint32_t iv;
+	int64_t when;
+
+	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
+	before_driver_ok = prime_stats;
+	start(0xffffff);
+	before_driver_ok = NULL;
+	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
+	assert_int_equal(st.valid, 1u << VIRTIO_BALLOON_S_AVAIL);
+	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
+}
+
 static void t_broken_chain(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
@@ -431,6 +462,7 @@ int main(void)
 		cmocka_unit_test(t_huge_pages),
 		cmocka_unit_test_setup_teardown(t_inflate_deflate, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_reporting_and_stats, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_stats_before_driver_ok, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_broken_chain, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_props, setup_dev, teardown_dev),
 	};
