@@ -20,6 +20,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
+#include "backends/memory.h"
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "kvm/gmem.h"
@@ -434,6 +435,34 @@ static void t_stats_before_driver_ok(void **state)
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
 }
 
+/* share=off: the guest's pages are private copies, dropped with the file's. */
+static void t_private_ram(void **state)
+{
+	struct mem_backend *b;
+	uint32_t pfn = htole32((2 * MiB >> 12) + 3);
+	uint8_t *p;
+
+	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
+	b->share = false;
+	assert_int_equal(mem_backend_map(b), 0);
+	p = b->hva;
+	memset(p, 0xaa, 1 * MiB);
+	/* The rings stay in the test's RAM below; the private RAM above it. */
+	memset(&mem, 0, sizeof(mem));
+	assert_int_equal(gmem_add(&mem, 0, 2 * MiB, ram, ram_fd, 0), 0);
+	assert_int_equal(gmem_add(&mem, 2 * MiB, 1 * MiB, p, b->fd, 0), 0);
+	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
+	memcpy(ram + BUF_GPA, &pfn, 4);
+	start(0xffffff);
+	post(0, BUF_GPA, 4, false);
+	kick(0, 1);
+	assert_int_equal(p[3 * 4096], 0);
+	assert_int_equal(p[4 * 4096 - 1], 0);
+	assert_int_equal(p[4 * 4096], 0xaa);
+	device_destroy_all(&pf);
+	mem_backend_free_all();
+}
+
 static void t_broken_chain(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
@@ -463,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_inflate_deflate, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_reporting_and_stats, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_stats_before_driver_ok, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_private_ram, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_broken_chain, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_props, setup_dev, teardown_dev),
 	};

@@ -2,7 +2,8 @@
 # is populated; balloon to 384 MiB over QMP: the guest's MemTotal drops by
 # ~128 MiB, query-balloon reports 384 MiB and ember's RSS drops by >= 96 MiB
 # (the pages are punched out of the RAM memfd); balloon back to 512 MiB
-# restores MemTotal. The guest's statistics come through qom-get.
+# restores MemTotal. The guest's statistics come through qom-get; the
+# guest sees the statistics feature and not deflate-on-oom.
 # e2e-timeout: 300
 . "$E2E_LIB"
 . "$E2E_DIR/balloon-lib.sh"
@@ -10,6 +11,7 @@ need_ember
 need_kvm
 balloon_transport
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+echo "FEAT $(cat /sys/bus/virtio/drivers/virtio_balloon/*/features)"
 mkdir -p /fill && mount -t tmpfs -o size=90% tmpfs /fill
 dd if=/dev/zero of=/fill/f bs=1M count=360 2>/dev/null || echo FILL-FAILED
 rm -f /fill/f
@@ -26,6 +28,8 @@ bal_start $BAL_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512M \
 trap 'kill $EMBER_PID 2>/dev/null' EXIT
 wait_for "$EMBER_LOG" FILLED 150
 expect_not_in "$EMBER_LOG" FILL-FAILED
+# Features bit 0 up: statistics (1), no deflate on OOM (2), no reporting (5).
+expect_in "$EMBER_LOG" '^FEAT 010000'
 wait_for "$EMBER_LOG" '^MEM ' 30
 sleep 2
 t0=$(mem_total)

@@ -8,6 +8,7 @@ need_ember
 need_kvm
 balloon_transport
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+echo "FEAT $(cat /sys/bus/virtio/drivers/virtio_balloon/*/features)"
 mkdir -p /fill && mount -t tmpfs -o size=90% tmpfs /fill
 dd if=/dev/zero of=/fill/f bs=1M count=360 2>/dev/null || echo FILL-FAILED
 echo FILLED
@@ -21,6 +22,7 @@ bal_start $BAL_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512M \
 trap 'kill $EMBER_PID 2>/dev/null' EXIT
 wait_for "$EMBER_LOG" FILLED 150
 expect_not_in "$EMBER_LOG" FILL-FAILED
+expect_in "$EMBER_LOG" '^FEAT 010001'
 sleep 2
 rss0=$(rss_kib)
 note "file in the guest: ember RSS $rss0 KiB"
