@@ -416,8 +416,8 @@ static int inspect_ram(struct vballoon *vb, const char *owner)
 		err_msg("%s: cannot track huge pages of %llu KiB: %s", owner,
 			(unsigned long long)(vb->page_size >> 10), strerror(-ret));
 	else
-		info_msg("%s: guest RAM is on %llu KiB pages: memory goes back to the host "
-			 "only a whole huge page at a time", owner,
+		debug_msg("%s: guest RAM is on %llu KiB pages: memory goes back to the host "
+			  "only a whole huge page at a time", owner,
 			 (unsigned long long)(vb->page_size >> 10));
 	return ret;
 }
