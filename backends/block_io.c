@@ -5,13 +5,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "backends/block_internal.h"
+#include "backends/uring.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
@@ -27,20 +25,19 @@ enum io_stage {
 
 struct blk_io {
 	struct blk_req *r;
+	struct blk_queue *q;
 	enum io_stage stage;
 	uint64_t total;		/* bytes the request covers */
 	uint64_t done;		/* bytes transferred so far */
-	struct blk_io *next;	/* free list, or backlog */
+	struct blk_io *next;	/* free list, backlog, or throttle queue */
 };
 
 struct blk_queue {
 	struct blk *b;
 	struct blk *file;
 	unsigned index;
-	struct io_uring ring;
-	bool ring_ok;
+	struct uring u;
 	bool stopping;
-	int efd;
 	struct blk_io *ios, *free;
 	struct blk_io *backlog, *backlog_tail;	/* waiting for a free SQE */
 	unsigned inflight;
@@ -121,26 +118,16 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 
 static void submit(struct blk_queue *q)
 {
-	int ret;
+	int ret = uring_submit(&q->u);
 
-	do
-		ret = io_uring_submit(&q->ring);
-	while (ret == -EINTR);
-	/* -EAGAIN/-EBUSY: the SQEs stay queued for the next submit. */
-	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY)
+	if (ret < 0)
 		warn_once("block node '%s': io_uring_submit: %s", q->b->node_name,
 			  strerror(-ret));
 }
 
 static struct io_uring_sqe *get_sqe(struct blk_queue *q)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
-
-	if (!sqe) {
-		submit(q);
-		sqe = io_uring_get_sqe(&q->ring);
-	}
-	return sqe;
+	return uring_sqe(&q->u);
 }
 
 /* Puts @io on the ring, or at the back of the backlog: never dropped. */
@@ -239,11 +226,11 @@ static unsigned reap(struct blk_queue *q, bool callbacks)
 	struct io_uring_cqe *cqe;
 	unsigned n = 0;
 
-	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+	while (io_uring_peek_cqe(&q->u.ring, &cqe) == 0) {
 		struct blk_io *io = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 
-		io_uring_cqe_seen(&q->ring, cqe);
+		io_uring_cqe_seen(&q->u.ring, cqe);
 		if (!io)
 			continue;	/* a cancel request's own completion */
 		complete(q, io, res, callbacks);
@@ -252,23 +239,105 @@ static unsigned reap(struct blk_queue *q, bool callbacks)
 	return n;
 }
 
-static void on_completion(void *opaque, uint32_t events)
+static void on_completion(void *opaque)
 {
 	struct blk_queue *q = opaque;
 	struct blk *b = q->b;
-	uint64_t v;
 
-	if (read(q->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: completions were reaped already; look anyway. */
-	}
 	if (!reap(q, true))
 		return;
 	/* Next steps of short transfers, and what the callbacks submitted. */
 	drain_backlog(q);
-	if (io_uring_sq_ready(&q->ring))
+	if (io_uring_sq_ready(&q->u.ring))
 		submit(q);
 	if (b->batch_end)
 		b->batch_end(b->batch_opaque, q->index);
+}
+
+/* ---- throttling (the limits come from block_throttle.c) ---- */
+
+/* QEMU throttles reads and writes; flushes and discards only keep their place. */
+static bool throttled(const struct blk_req *r)
+{
+	return r->op == BLK_READ || r->op == BLK_WRITE;
+}
+
+static void throttle_push(struct blk *b, struct blk_io *io)
+{
+	io->next = NULL;
+	if (b->ttail)
+		b->ttail->next = io;
+	else
+		b->thead = io;
+	b->ttail = io;
+	b->tcount++;
+}
+
+static struct blk_io *throttle_pop(struct blk *b)
+{
+	struct blk_io *io = b->thead;
+
+	if (io) {
+		b->thead = io->next;
+		if (!b->thead)
+			b->ttail = NULL;
+		b->tcount--;
+	}
+	return io;
+}
+
+/* The throttle's timer: start what the limits allow now, in order. */
+static void throttle_resume(void *opaque)
+{
+	struct blk *b = opaque;
+	struct blk_io *io;
+	bool dropped = false;
+
+	while ((io = b->thead)) {
+		if (!b->tcancel && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
+			break;
+		throttle_pop(b);
+		if (b->tcancel) {
+			b->tcancel--;
+			finish(io->q, io, -ECANCELED, true);
+			dropped = true;
+		} else {
+			queue_io(io->q, io);
+		}
+	}
+	for (unsigned i = 0; i < b->nqueues; i++) {
+		blk_flush_queue(b, i);
+		/* The front end may be waiting for free slots to go on. */
+		if (dropped && b->batch_end)
+			b->batch_end(b->batch_opaque, i);
+	}
+}
+
+void blk_drop_waiting(struct blk *b)
+{
+	if (!b->tcount)
+		return;
+	b->tcancel = b->tcount;
+	ratelimit_kick(&b->throttle);
+}
+
+static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char *owner)
+{
+	static const struct ratelimit_cfg none;
+	const struct blk *set = NULL;
+
+	for (const struct blk *n = b; n; n = n->file) {
+		if (!n->throttle_cfg.bps && !n->throttle_cfg.ops)
+			continue;
+		if (set) {
+			err_msg("%s: drive '%s': throttling.* is set on node '%s' and on "
+				"node '%s' below it: give it once", owner, b->node_name,
+				set->node_name, n->node_name);
+			return NULL;
+		}
+		set = n;
+	}
+	return set ? &set->throttle_cfg : &none;
 }
 
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
@@ -299,12 +368,16 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 		return -EAGAIN;
 	q->free = io->next;
 	q->inflight++;
-	*io = (struct blk_io){ .r = r, .total = len, .stage = IO_OTHER };
+	*io = (struct blk_io){ .r = r, .q = q, .total = len, .stage = IO_OTHER };
 	if (r->op == BLK_READ || r->op == BLK_WRITE)
 		io->stage = IO_RW;
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
-	queue_io(q, io);
+	/* Behind waiting requests even if not throttled itself: order is kept. */
+	if (b->thead || (throttled(r) && !ratelimit_take(&b->throttle, len)))
+		throttle_push(b, io);
+	else
+		queue_io(q, io);
 	return 0;
 }
 
@@ -316,7 +389,7 @@ void blk_flush_queue(struct blk *b, unsigned queue)
 		return;
 	q = &b->queues[queue];
 	drain_backlog(q);
-	if (io_uring_sq_ready(&q->ring))
+	if (io_uring_sq_ready(&q->u.ring))
 		submit(q);
 }
 
@@ -327,15 +400,14 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 	struct blk_io *io;
 
 	q->stopping = true;
-	if (q->efd >= 0 && q->b->loop)
-		loop_del(q->b->loop, q->efd);
+	uring_unwatch(&q->u);
 	/* Never started: complete without I/O. */
 	while ((io = q->backlog)) {
 		q->backlog = io->next;
 		finish(q, io, -ECANCELED, callbacks);
 	}
 	q->backlog_tail = NULL;
-	if (q->ring_ok && q->inflight) {
+	if (q->u.ok && q->inflight) {
 		/* Reads and writes of files run to their end; the rest may go. */
 		sqe = get_sqe(q);
 		if (sqe) {
@@ -344,7 +416,7 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 		}
 		submit(q);
 		while (q->inflight) {
-			int ret = io_uring_wait_cqe(&q->ring, &cqe);
+			int ret = io_uring_wait_cqe(&q->u.ring, &cqe);
 
 			if (ret == -EINTR)
 				continue;
@@ -356,15 +428,19 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 			reap(q, callbacks);
 		}
 	}
-	if (q->ring_ok)
-		io_uring_queue_exit(&q->ring);
-	if (q->efd >= 0)
-		close(q->efd);
+	uring_exit(&q->u);
 	free(q->ios);
 }
 
 void blk_io_stop(struct blk *b, bool callbacks)
 {
+	struct blk_io *io;
+
+	/* Never started: complete without I/O, before the rings go. */
+	while ((io = throttle_pop(b)))
+		finish(io->q, io, -ECANCELED, callbacks);
+	b->tcancel = 0;
+	ratelimit_destroy(&b->throttle);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_stop(&b->queues[i], callbacks);
 	free(b->queues);
@@ -375,12 +451,10 @@ void blk_io_stop(struct blk *b, bool callbacks)
 static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 		       unsigned depth)
 {
-	int ret;
-
 	q->b = b;
 	q->file = blk_bottom(b);
 	q->index = index;
-	q->efd = -1;
+	q->u.efd = -1;
 	q->ios = calloc(depth, sizeof(*q->ios));
 	if (!q->ios)
 		return -ENOMEM;
@@ -388,21 +462,12 @@ static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 		q->ios[i].next = q->free;
 		q->free = &q->ios[i];
 	}
-	ret = io_uring_queue_init(depth, &q->ring, 0);
-	if (ret)
-		return ret;
-	q->ring_ok = true;
-	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->efd < 0)
-		return -errno;
-	ret = io_uring_register_eventfd(&q->ring, q->efd);
-	if (ret)
-		return ret;
-	return loop_add(b->loop, q->efd, EPOLLIN, on_completion, q);
+	return uring_init(&q->u, depth, b->loop, on_completion, q);
 }
 
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)
 {
+	const struct ratelimit_cfg *cfg;
 	int ret = 0;
 
 	if (!zero_iov[0].iov_base)
@@ -412,8 +477,15 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
 		return -EINVAL;
 	}
+	cfg = throttle_cfg(b, owner);
+	if (!cfg)
+		return -EINVAL;
+	ret = ratelimit_init(&b->throttle, cfg, b->loop, throttle_resume, b, owner);
+	if (ret)
+		return ret;
 	b->queues = calloc(queues, sizeof(*b->queues));
 	if (!b->queues) {
+		ratelimit_destroy(&b->throttle);
 		err_msg("%s: out of memory", owner);
 		return -ENOMEM;
 	}

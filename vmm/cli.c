@@ -7,6 +7,8 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
+#include "backends/rng.h"
+#include "backends/net.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -30,8 +32,8 @@ struct cli {
 	const char *serial[MAX_SERIALS];
 	unsigned nr_serial;
 	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
-	const char *blockdev[MAX_OPTS];
-	unsigned nr_chardev, nr_device, nr_object, nr_blockdev;
+	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
+	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
 	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
 };
@@ -57,7 +59,10 @@ static void usage(FILE *f)
 "  -chardev TYPE,id=ID[,...]       character back end: stdio, file, null, socket, pty\n"
 "  -serial stdio|none|null|file:PATH|chardev:ID  next serial port (COM1..COM4)\n"
 "  -blockdev driver=file|raw,node-name=N,...  block back end (-blockdev help)\n"
+"  -netdev tap,id=N[,ifname=NAME][,fd=FD][,queues=Q][,vhost=on|off]  network back end\n"
+"                          (-netdev help, -netdev tap,help)\n"
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
+"  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
 "\n"
 "Other:\n"
 "  -qmp unix:PATH,server=on[,wait=off]  QMP API socket (docs/api.md)\n"
@@ -116,7 +121,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev", "-sandbox", "-qmp",
+			"-blockdev", "-netdev", "-sandbox", "-qmp",
 		};
 		int known = 0;
 
@@ -170,6 +175,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return -EINVAL;
 		} else if (!strcmp(a, "-blockdev")) {
 			if (add_opt(c->blockdev, &c->nr_blockdev, MAX_OPTS, "-blockdev", v))
+				return -EINVAL;
+		} else if (!strcmp(a, "-netdev")) {
+			if (add_opt(c->netdev, &c->nr_netdev, MAX_OPTS, "-netdev", v))
 				return -EINVAL;
 		} else if (!strcmp(a, "-object")) {
 			if (add_opt(c->object, &c->nr_object, MAX_OPTS, "-object", v))
@@ -308,15 +316,17 @@ static int create_object(const char *s)
 		if (!kv.help)
 			err_msg("-object %s: the object type comes first", s);
 		else
-			printf("Objects:\nmemory-backend-memfd\n");
+			printf("Objects:\nmemory-backend-memfd\nrng-random\n");
 		keyval_free(&kv);
 		return kv.help ? 1 : -EINVAL;
 	}
 	if (!strcmp(kv.implied, "memory-backend-memfd")) {
 		ret = mem_backend_create_kv(&kv, &b);
+	} else if (!strcmp(kv.implied, "rng-random")) {
+		ret = rng_backend_create_kv(&kv);
 	} else {
-		err_msg("-object %s: unknown object type (supported: memory-backend-memfd)",
-			kv.implied);
+		err_msg("-object %s: unknown object type (supported: memory-backend-memfd, "
+			"rng-random)", kv.implied);
 		ret = -EINVAL;
 	}
 	keyval_free(&kv);
@@ -492,6 +502,9 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; i < c.nr_blockdev; i++)
 		if ((ret = blockdev_create(c.blockdev[i], loop)))
 			goto out;
+	for (unsigned i = 0; i < c.nr_netdev; i++)
+		if ((ret = netdev_create(c.netdev[i])))
+			goto out;
 	ret = build_config(&c, loop, &mc);
 	if (ret)
 		goto out;
@@ -516,7 +529,9 @@ out:
 		machine_destroy(&m);
 	chardev_cleanup_all();
 	blockdev_cleanup_all();
+	netdev_cleanup_all();
 	mem_backend_free_all();
+	rng_backend_free_all();
 	if (loop)
 		loop_free(loop);
 	return status;
