@@ -10,24 +10,13 @@ need_kvm
 echo 300 >/proc/sys/vm/nr_hugepages
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || skip "L1 could not reserve 256 huge pages"
 hp_free() { awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo; }
-make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
-mkdir -p /fill && mount -t tmpfs -o size=90% tmpfs /fill
-dd if=/dev/zero of=/fill/f bs=1M count=360 2>/dev/null || echo FILL-FAILED
-rm -f /fill/f
-echo FILLED
-i=0
-while [ $i -lt 300 ]; do
-	echo "MEM $(awk '/^MemTotal/ { t = $2 } /^MemAvailable/ { a = $2 } END { print t, a }' /proc/meminfo)"
-	sleep 1
-	i=$((i + 1))
-done
-GUEST
+bal_guest >"$E2E_TMP/guest.sh"
+make_initrd "$E2E_TMP/initrd" --script "$E2E_TMP/guest.sh"
 bal_start -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -append "$E2E_APPEND" \
 	-object memory-backend-memfd,id=ram0,size=512M,hugetlb=on,hugetlbsize=2M \
 	-M microvm,memory-backend=ram0 -device virtio-balloon-device
 trap 'kill $EMBER_PID 2>/dev/null; wait; echo 0 >/proc/sys/vm/nr_hugepages' EXIT
-wait_for "$EMBER_LOG" FILLED 150
-expect_not_in "$EMBER_LOG" FILL-FAILED
+bal_filled
 wait_for "$EMBER_LOG" '^MEM ' 30
 t0=$(mem_total)
 f0=$(hp_free)
