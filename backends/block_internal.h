@@ -39,11 +39,12 @@ struct blk {
 	void *batch_opaque;
 	/*
 	 * The throttle of the node's stack, and the requests it holds back in
-	 * arrival order (all queues); the first @tcancel are to be dropped.
+	 * arrival order (all queues), numbered from @tseq; those numbered below
+	 * @tdrop are to be dropped (set by blk_drop_waiting on any thread).
 	 */
 	struct ratelimit throttle;
 	struct blk_io *thead, *ttail;
-	unsigned tcount, tcancel;
+	uint64_t tseq, tdrop;
 };
 
 /* discard=unmap|on: 1, ignore|off: 0, else -EINVAL after a message. */

@@ -31,6 +31,7 @@ struct blk_io {
 	enum io_stage stage;
 	uint64_t total;		/* bytes the request covers */
 	uint64_t done;		/* bytes transferred so far */
+	uint64_t seq;		/* place in the throttle queue */
 	struct blk_io *next;	/* free list, backlog, or throttle queue */
 };
 
@@ -283,12 +284,13 @@ static bool throttled(const struct blk_req *r)
 static void throttle_push(struct blk *b, struct blk_io *io)
 {
 	io->next = NULL;
+	io->seq = b->tseq;
+	__atomic_store_n(&b->tseq, b->tseq + 1, __ATOMIC_RELEASE);
 	if (b->ttail)
 		b->ttail->next = io;
 	else
 		b->thead = io;
 	b->ttail = io;
-	b->tcount++;
 }
 
 static struct blk_io *throttle_pop(struct blk *b)
@@ -299,7 +301,6 @@ static struct blk_io *throttle_pop(struct blk *b)
 		b->thead = io->next;
 		if (!b->thead)
 			b->ttail = NULL;
-		b->tcount--;
 	}
 	return io;
 }
@@ -308,15 +309,17 @@ static struct blk_io *throttle_pop(struct blk *b)
 static void throttle_resume(void *opaque)
 {
 	struct blk *b = opaque;
+	uint64_t drop = __atomic_load_n(&b->tdrop, __ATOMIC_ACQUIRE);
 	struct blk_io *io;
 	bool dropped = false;
 
 	while ((io = b->thead)) {
-		if (!b->tcancel && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
+		bool stale = io->seq < drop;
+
+		if (!stale && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
 			break;
 		throttle_pop(b);
-		if (b->tcancel) {
-			b->tcancel--;
+		if (stale) {
 			finish(io->q, io, -ECANCELED, true);
 			dropped = true;
 		} else {
@@ -331,11 +334,16 @@ static void throttle_resume(void *opaque)
 	}
 }
 
+/*
+ * Runs on the thread of the front end's reset (a vCPU's, for virtio): it
+ * only marks what waits now and has the loop's timer fire at once.
+ */
 void blk_drop_waiting(struct blk *b)
 {
-	if (!b->tcount)
+	if (!ratelimit_active(&b->throttle))
 		return;
-	b->tcancel = b->tcount;
+	__atomic_store_n(&b->tdrop, __atomic_load_n(&b->tseq, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
 	ratelimit_kick(&b->throttle);
 }
 
@@ -461,7 +469,6 @@ void blk_io_stop(struct blk *b, bool callbacks)
 	/* Never started: complete without I/O, before the rings go. */
 	while ((io = throttle_pop(b)))
 		finish(io->q, io, -ECANCELED, callbacks);
-	b->tcancel = 0;
 	ratelimit_destroy(&b->throttle);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_stop(&b->queues[i], callbacks);
