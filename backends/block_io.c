@@ -281,6 +281,21 @@ static bool throttled(const struct blk_req *r)
 	return r->op == BLK_READ || r->op == BLK_WRITE;
 }
 
+/* May @io start? Then it is charged to the node's limits. */
+static bool throttle_take(struct blk *b, const struct blk_io *io)
+{
+	struct ratelimit *all = &b->throttle[BLK_TH_TOTAL], *dir;
+
+	if (!throttled(io->r))
+		return true;
+	dir = &b->throttle[io->r->op == BLK_READ ? BLK_TH_READ : BLK_TH_WRITE];
+	if (!ratelimit_ready(all) || !ratelimit_ready(dir))
+		return false;
+	ratelimit_charge(all, io->total);
+	ratelimit_charge(dir, io->total);
+	return true;
+}
+
 static void throttle_push(struct blk *b, struct blk_io *io)
 {
 	io->next = NULL;
@@ -316,7 +331,7 @@ static void throttle_resume(void *opaque)
 	while ((io = b->thead)) {
 		bool stale = io->seq < drop;
 
-		if (!stale && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
+		if (!stale && !throttle_take(b, io))
 			break;
 		throttle_pop(b);
 		if (stale) {
@@ -340,20 +355,32 @@ static void throttle_resume(void *opaque)
  */
 void blk_drop_waiting(struct blk *b)
 {
-	if (!ratelimit_active(&b->throttle))
-		return;
 	__atomic_store_n(&b->tdrop, __atomic_load_n(&b->tseq, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);
-	ratelimit_kick(&b->throttle);
+	/* Any limiter's timer runs the same resume. */
+	for (unsigned i = 0; i < BLK_TH_N; i++) {
+		if (ratelimit_active(&b->throttle[i])) {
+			ratelimit_kick(&b->throttle[i]);
+			break;
+		}
+	}
+}
+
+static bool cfg_set(const struct ratelimit_cfg *c)
+{
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		if (c[i].bps || c[i].ops)
+			return true;
+	return false;
 }
 
 static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char *owner)
 {
-	static const struct ratelimit_cfg none;
+	static const struct ratelimit_cfg none[BLK_TH_N];
 	const struct blk *set = NULL;
 
 	for (const struct blk *n = b; n; n = n->file) {
-		if (!n->throttle_cfg.bps && !n->throttle_cfg.ops)
+		if (!cfg_set(n->throttle_cfg))
 			continue;
 		if (set) {
 			err_msg("%s: drive '%s': throttling.* is set on node '%s' and on "
@@ -363,7 +390,30 @@ static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char 
 		}
 		set = n;
 	}
-	return set ? &set->throttle_cfg : &none;
+	return set ? set->throttle_cfg : none;
+}
+
+static void throttle_stop(struct blk *b)
+{
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		ratelimit_destroy(&b->throttle[i]);
+}
+
+static int throttle_start(struct blk *b, const char *owner)
+{
+	const struct ratelimit_cfg *cfg = throttle_cfg(b, owner);
+	int ret = 0;
+
+	if (!cfg)
+		return -EINVAL;
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		b->throttle[i].timer_fd = -1;
+	for (unsigned i = 0; i < BLK_TH_N && !ret; i++)
+		ret = ratelimit_init(&b->throttle[i], &cfg[i], b->loop, throttle_resume, b,
+				     owner);
+	if (ret)
+		throttle_stop(b);
+	return ret;
 }
 
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
@@ -400,7 +450,7 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
 	/* Behind waiting requests even if not throttled itself: order is kept. */
-	if (b->thead || (throttled(r) && !ratelimit_take(&b->throttle, len)))
+	if (b->thead || !throttle_take(b, io))
 		throttle_push(b, io);
 	else
 		queue_io(q, io);
@@ -469,7 +519,7 @@ void blk_io_stop(struct blk *b, bool callbacks)
 	/* Never started: complete without I/O, before the rings go. */
 	while ((io = throttle_pop(b)))
 		finish(io->q, io, -ECANCELED, callbacks);
-	ratelimit_destroy(&b->throttle);
+	throttle_stop(b);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_stop(&b->queues[i], callbacks);
 	free(b->queues);
@@ -508,7 +558,6 @@ static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)
 {
-	const struct ratelimit_cfg *cfg;
 	int ret = 0;
 
 	if (!zero_iov[0].iov_base)
@@ -518,15 +567,12 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
 		return -EINVAL;
 	}
-	cfg = throttle_cfg(b, owner);
-	if (!cfg)
-		return -EINVAL;
-	ret = ratelimit_init(&b->throttle, cfg, b->loop, throttle_resume, b, owner);
+	ret = throttle_start(b, owner);
 	if (ret)
 		return ret;
 	b->queues = calloc(queues, sizeof(*b->queues));
 	if (!b->queues) {
-		ratelimit_destroy(&b->throttle);
+		throttle_stop(b);
 		err_msg("%s: out of memory", owner);
 		return -ENOMEM;
 	}
