@@ -7,7 +7,6 @@
  * block layer; completions come back on the loop thread, write the status
  * byte and go to the used ring, with one interrupt per completion batch.
  */
-#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
@@ -348,38 +347,6 @@ static void free_queues(struct vblk *vb)
 	vb->queues = NULL;
 }
 
-/* Hex digits with an optional 0x, as QEMU reads PCI addresses. */
-static int parse_hex(const char *s, const char **end, unsigned long *v)
-{
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!isxdigit((unsigned char)*s))
-		return -EINVAL;
-	*v = strtoul(s, (char **)end, 16);
-	return 0;
-}
-
-/* QEMU's addr=: slot[.function], e.g. 4, 0x4, 04.0. */
-static int parse_pci_addr(const char *s, struct virtio_pci_opts *o, const char *owner)
-{
-	unsigned long slot, fn = 0;
-	const char *p;
-
-	o->slot = -1;
-	o->function = 0;
-	if (!s)
-		return 0;
-	if (parse_hex(s, &p, &slot) || (*p == '.' && parse_hex(p + 1, &p, &fn)) ||
-	    *p || slot > 31 || fn > 7) {
-		err_msg("%s: addr=%s: use slot[.function], slot 0..1f, function 0..7",
-			owner, s);
-		return -EINVAL;
-	}
-	o->slot = slot;
-	o->function = fn;
-	return 0;
-}
-
 static int check_props(struct vblk *vb, const char *owner)
 {
 	if (vb->queue_size & (vb->queue_size - 1)) {
@@ -438,7 +405,7 @@ static int vblk_realize(struct device *dev, struct platform *pf)
 	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	ret = check_props(vb, owner);
 	if (!ret && vb->pci)
-		ret = parse_pci_addr(vb->addr, &pci_opts, owner);
+		ret = virtio_pci_parse_addr(vb->addr, &pci_opts, owner);
 	if (ret)
 		return ret;
 	pci_opts.bus = vb->bus;

@@ -32,6 +32,8 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
+#include "mmio_guest.h"
+
 /* ---- the parser ---- */
 
 static struct virtq_elem el;
@@ -334,8 +336,6 @@ static void t_parse_discard_write_zeroes(void **state)
 
 /* ---- whole devices ---- */
 
-#define BASE		0xd0000000ull
-#define SLOT_SIZE	0x200
 #define GSI		16
 #define RAM_SIZE	(2 * MiB)
 #define QSIZE		16
@@ -347,7 +347,6 @@ static void t_parse_discard_write_zeroes(void **state)
 
 static uint8_t *ram;
 static struct gmem mem;
-static struct platform pf;
 static struct loop *loop;
 static int timer_fd, irqs;
 static char dir[256], img[300];
@@ -384,42 +383,13 @@ void virtio_pci_detach(struct virtio_dev *vdev)
 	pci_dev = NULL;
 }
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-
-	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
-}
-
-static uint64_t dev_features(void)
-{
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint64_t lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
 /* Linux's virtio_mmio probe, one split queue of QSIZE. */
 static void driver_start(uint64_t want)
 {
 	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
 		     ~(1ull << VIRTIO_F_RING_PACKED);
 
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
-	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	driver_features(f);
 	memset(ram, 0, 0x4000);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
