@@ -1,6 +1,7 @@
 # hvc0 over virtio-console as the guest's console (console=hvc0, no serial
-# port): the kernel's boot messages and the guest's output reach the
-# virtconsole's chardev (stdio), a line typed into it reaches the guest
+# port): the kernel's messages (those after virtio_console loads: before it,
+# hvc0 has nowhere to write, as under QEMU) and the guest's output reach
+# the virtconsole's chardev (stdio), a line typed into it reaches the guest
 # through hvc0 and comes back; a virtserialport on a file chardev shows up
 # in the guest by name and what the guest writes there lands in the file.
 # The transport follows the case name (…-mmio, …-pci); the PCI case also
@@ -18,10 +19,14 @@ make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 # No /dev/console at boot (hvc0 comes with the virtio_console module).
 exec </dev/hvc0 >/dev/hvc0 2>&1
 stty -echo
+echo "<3>KMSG-VIA-HVC0" >/dev/kmsg
+# The boot messages, in bulk (tens of KiB through the transmitq).
+echo "$(dmesg | tr '\n' ' ') DMESG-END"
 echo "CONSOLE-IS:$(cat /sys/class/tty/console/active)"
 # What udev would do: /dev/virtio-ports/NAME for each named port.
 mkdir -p /dev/virtio-ports
 for d in /sys/class/virtio-ports/*; do
+	[ -f "$d/name" ] || continue
 	ln -s "../${d##*/}" "/dev/virtio-ports/$(cat "$d/name")"
 done
 ls /dev/virtio-ports
@@ -49,7 +54,8 @@ rc=$?
 exec 3>&-
 sed 's/^/| /' "$log"
 expect_eq "$rc" 0 "ember exit status"
-expect_in "$log" "Linux version"
+expect_in "$log" "^\[ *[0-9]*\.[0-9]*\] KMSG-VIA-HVC0"
+expect_in "$log" "Linux version .*DMESG-END"
 expect_in "$log" "CONSOLE-IS:hvc0"
 expect_in "$log" "^org.example.port"
 expect_in "$log" PORT-WRITTEN
