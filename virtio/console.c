@@ -283,8 +283,10 @@ static int vser_realize(struct device *dev, struct platform *pf)
 		return ret;
 	vcon_init(&vs->proto, vs->max_ports);
 	vs->cfg.max_nr_ports = htole32(vs->max_ports);
-	snprintf(name, sizeof(name), "virtio-serial%s%s", dev->id ? " " : "",
-		 dev->id ? dev->id : "");
+	if (dev->id)
+		snprintf(name, sizeof(name), "virtio-serial %s", dev->id);
+	else
+		snprintf(name, sizeof(name), "%s", dev->type->name);
 	ret = virtio_dev_init(&vs->vdev, &vser_ops, pf, nq, 128, name);
 	if (!ret)
 		ret = vs->pci ? virtio_pci_attach(&vs->vdev, pf, &pci_opts)

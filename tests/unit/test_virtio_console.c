@@ -621,10 +621,10 @@ static void t_hostile(void **state)
 	log_set_quiet(1);
 	log_set_file(NULL);
 	fclose(f);
-	assert_string_equal(text, "ember: warning: virtio-serial: control message ignored: "
+	assert_string_equal(text, "ember: warning: virtio-serial-device: control message ignored: "
 			    "shorter than 8 bytes\n");
 	free(text);
-	assert_string_equal(log_last(), "virtio-serial: control message ignored: "
+	assert_string_equal(log_last(), "virtio-serial-device: control message ignored: "
 			    "event 3 for port 4294967295 before DEVICE_READY");
 	assert_int_equal(used_new(2), 0);
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);

@@ -3,7 +3,10 @@
 # hvc0 has nowhere to write, as under QEMU) and the guest's output reach
 # the virtconsole's chardev (stdio), a line typed into it reaches the guest
 # through hvc0 and comes back; a virtserialport on a file chardev shows up
-# in the guest by name and what the guest writes there lands in the file.
+# in the guest by name and what the guest writes there lands in the file;
+# two more ports on the two ends of a Unix socket (a server and its client)
+# carry a line from one port to the other (output through send() on the
+# sandboxed loop thread, input into a port the guest reads).
 # The transport follows the case name (…-mmio, …-pci); the PCI case also
 # types its line before the guest is up (held in the chardev, not lost)
 # and leaves -serial out (a -chardev stdio takes the default COM1's place).
@@ -31,6 +34,11 @@ for d in /sys/class/virtio-ports/*; do
 done
 ls /dev/virtio-ports
 echo "PORT-DATA-0123" >/dev/virtio-ports/org.example.port && echo PORT-WRITTEN
+timeout 30 head -n 1 /dev/virtio-ports/port.b >/tmp/b &
+sleep 1
+echo via-socket-ports >/dev/virtio-ports/port.a
+wait
+echo "GOT-PORTS:$(cat /tmp/b)"
 echo READY-FOR-INPUT
 read -r line
 echo "GOT:$line:END"
@@ -43,6 +51,9 @@ timeout 120 "$EMBER" $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m
 	-chardev stdio,id=con -chardev file,id=port,path="$E2E_TMP/port.txt" \
 	-device "$vser" -device virtconsole,chardev=con,bus=vser0.0 \
 	-device virtserialport,chardev=port,name=org.example.port \
+	-chardev socket,id=srv,path="$E2E_TMP/ports.sock",server=on,wait=off \
+	-chardev socket,id=cli,path="$E2E_TMP/ports.sock",server=off \
+	-device virtserialport,chardev=srv,name=port.a -device virtserialport,chardev=cli,name=port.b \
 	<"$E2E_TMP/in" >"$log" 2>&1 &
 pid=$!
 exec 3>"$E2E_TMP/in"
@@ -59,6 +70,8 @@ expect_in "$log" "Linux version .*DMESG-END"
 expect_in "$log" "CONSOLE-IS:hvc0"
 expect_in "$log" "^org.example.port"
 expect_in "$log" PORT-WRITTEN
+expect_in "$log" "GOT-PORTS:via-socket-ports"
+expect_not_in "$log" seccomp
 expect_in "$E2E_TMP/port.txt" PORT-DATA-0123
 if [ -n "$early" ]; then
 	expect_in "$log" "GOT:typed-before-boot-0123456789-abcdefghij:END"
