@@ -18,6 +18,7 @@
 #include <linux/filter.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vhost.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -90,7 +91,8 @@ static const struct allow common_calls[] = {
 	ANY(sendto),
 	ANY(poll),
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
-	ANY(timerfd_settime),		/* the RTC rearms its timer from both sides */
+	/* the RTC rearms its timer from both sides; rate limiters (loop) resume */
+	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
 	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */
 	/* Block requests; on a vCPU through virtio-pci's configuration-access window. */
@@ -100,6 +102,26 @@ static const struct allow common_calls[] = {
 	NO_EXEC(mprotect),
 	ANY(munmap),
 	ARG32(madvise, 2, MADV_DONTNEED),	/* free(), a thread's stack at its exit */
+	{ NULL }
+};
+
+/*
+ * vhost-kernel (virtio/vhost.c): a vhost device's DRIVER_OK and reset come
+ * from the guest's status write, on a vCPU. The fds were opened at set-up;
+ * teardown only closes them.
+ */
+static const struct allow vhost_calls[] = {
+	IOCTL(VHOST_SET_FEATURES),
+	IOCTL(VHOST_SET_MEM_TABLE),
+	IOCTL(VHOST_SET_VRING_NUM),
+	IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR),
+	IOCTL(VHOST_SET_VRING_KICK),
+	IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
+	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	/* the queue's kick eventfd paused on the loop while the kernel has it */
+	ANY(epoll_ctl),
 	{ NULL }
 };
 
@@ -115,7 +137,8 @@ static const struct allow vcpu_calls[] = {
 static const struct allow main_calls[] = {
 	ANY(epoll_wait),		/* the event loop */
 	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
-	ANY(read),			/* chardevs, eventfds, timerfd, signalfd */
+	ANY(read),			/* chardevs, eventfds, timerfd, signalfd, rng-random */
+	ANY(getrandom),			/* virtio-rng without rng= (GRND_NONBLOCK) */
 	ANY(accept4),			/* socket chardev server: the next client */
 	ANY(close),			/* a socket client left; teardown */
 	ANY(unlink),			/* teardown: the socket chardev's path */
@@ -133,12 +156,12 @@ static const struct allow main_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[4];	/* NULL-terminated */
+	const struct allow *lists[5];	/* NULL-terminated */
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, main_calls } },
-	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vcpu_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vhost_calls, vcpu_calls } },
 };
 
 /* ---- state ---- */

@@ -374,6 +374,8 @@ int virtio_mmio_attach(struct virtio_dev *vdev, struct platform *pf)
 		goto fail;
 	if (pf->irqfd && (ret = attach_irqfd(m)) < 0)
 		goto fail;
+	if (pf->loop && (ret = virtio_call_fd_open(vdev)) < 0)
+		goto fail;
 	return 0;
 fail:
 	virtio_mmio_detach(vdev);
@@ -395,6 +397,7 @@ void virtio_mmio_detach(struct virtio_dev *vdev)
 			      vdev->vqs[q].kick_fd, 1, q, 1);
 		virtio_kick_fd_close(vdev, q);
 	}
+	virtio_call_fd_close(vdev);
 	if (m->irq_fd >= 0 && m->resample_fd >= 0) {
 		loop_del(pf->loop, m->resample_fd);
 		pf->irqfd(pf->kvm_opaque, m->gsi, m->irq_fd, m->resample_fd, 1);

@@ -41,12 +41,6 @@
 #define REGION_SIZE		0x1000
 #define NOTIFY_MULT		4	/* one 4-byte doorbell per queue */
 
-struct vp_kick {
-	struct virtio_pci *vp;
-	unsigned q;
-	bool ioeventfd;		/* KVM signals it while BAR 4 decodes */
-};
-
 struct virtio_pci {
 	struct pci_dev pci;	/* first: the pci hooks get it */
 	struct virtio_dev *vdev;
@@ -55,7 +49,7 @@ struct virtio_pci {
 	uint16_t queue_sel;
 	unsigned cfg_cap;	/* offset of the PCI cfg access capability */
 	pthread_mutex_t isr_lock;
-	struct vp_kick kicks[VIRTIO_MAX_QUEUES];
+	bool ioeventfd[VIRTIO_MAX_QUEUES];	/* KVM signals the kick fd while BAR 4 decodes */
 };
 
 /* --- interrupts --- */
@@ -109,36 +103,27 @@ static void notify_config(struct virtio_dev *vdev)
 		      VIRTIO_ISR_CONFIG);
 }
 
+/* See virtio_call_fd(). */
+static int call_fd(struct virtio_dev *vdev, unsigned q)
+{
+	struct virtio_pci *vp = vdev->transport;
+	uint16_t vec = __atomic_load_n(&vdev->vqs[q].msix_vector, __ATOMIC_RELAXED);
+
+	if (!pci_msix_enabled(&vp->pci))
+		return vdev->call_fd >= 0 ? vdev->call_fd : -ENODEV;
+	if (vec == VIRTIO_NO_VECTOR)
+		return -ENOENT;
+	/* vector() keeps vec below nvec; the fds are fixed after attach. */
+	return vp->pci.msix.v[vec].fd >= 0 ? vp->pci.msix.v[vec].fd : -ENODEV;
+}
+
 static const struct virtio_transport_ops pci_tops = {
 	.notify_queue = notify_queue,
 	.notify_config = notify_config,
+	.call_fd = call_fd,
 };
 
 /* --- kicks --- */
-
-/* Under vdev->lock. Kicks before DRIVER_OK or after a failure go nowhere. */
-static void kick(struct virtio_pci *vp, unsigned q)
-{
-	struct virtio_dev *vdev = vp->vdev;
-
-	if (q < vdev->num_queues && vdev->vqs[q].enabled && vdev->ops->queue_notify &&
-	    (vdev->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
-	    VIRTIO_STATUS_DRIVER_OK)
-		vdev->ops->queue_notify(vdev, q);
-}
-
-static void on_kick(void *opaque, uint32_t events)
-{
-	struct vp_kick *k = opaque;
-	struct virtio_dev *vdev = k->vp->vdev;
-	uint64_t n;
-
-	if (read(vdev->vqs[k->q].kick_fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	pthread_mutex_lock(&vdev->lock);
-	kick(k->vp, k->q);
-	pthread_mutex_unlock(&vdev->lock);
-}
 
 static uint64_t doorbell(uint64_t bar, unsigned q)
 {
@@ -160,17 +145,16 @@ static void bar_map(struct pci_dev *d, int bar, bool mapped, uint64_t addr)
 	if (bar != CFG_BAR || !pf->ioeventfd)
 		return;
 	for (unsigned q = 0; q < vdev->num_queues; q++) {
-		struct vp_kick *k = &vp->kicks[q];
 		int fd = vdev->vqs[q].kick_fd;
 
 		if (fd < 0)
 			continue;
-		if (mapped && !k->ioeventfd)
-			k->ioeventfd = !pf->ioeventfd(pf->kvm_opaque, doorbell(addr, q), 0,
-						      0, fd, 0, 0, 0);
-		else if (!mapped && k->ioeventfd) {
+		if (mapped && !vp->ioeventfd[q])
+			vp->ioeventfd[q] = !pf->ioeventfd(pf->kvm_opaque, doorbell(addr, q), 0,
+							  0, fd, 0, 0, 0);
+		else if (!mapped && vp->ioeventfd[q]) {
 			pf->ioeventfd(pf->kvm_opaque, doorbell(addr, q), 0, 0, fd, 0, 0, 1);
-			k->ioeventfd = false;
+			vp->ioeventfd[q] = false;
 		}
 	}
 }
@@ -391,7 +375,7 @@ static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len
 		virtio_write_config(vdev, off - DEVICE_OFF, data, len);
 	else if (off >= NOTIFY_OFF && off < NOTIFY_OFF + REGION_SIZE &&
 		 (off - NOTIFY_OFF) % NOTIFY_MULT == 0 && len <= 4)
-		kick(vp, (off - NOTIFY_OFF) / NOTIFY_MULT);
+		virtio_queue_kick(vdev, (off - NOTIFY_OFF) / NOTIFY_MULT);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -505,29 +489,15 @@ static int add_caps(struct virtio_pci *vp)
 	return 0;
 }
 
+/* Each queue's doorbell: an eventfd the loop reads, bound to KVM by bar_map. */
 static int add_kicks(struct virtio_pci *vp)
 {
 	struct virtio_dev *vdev = vp->vdev;
-	int ret;
+	int ret = virtio_call_fd_open(vdev);
 
-	for (unsigned q = 0; q < vdev->num_queues; q++) {
-		struct virtq *vq = &vdev->vqs[q];
-		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-		vp->kicks[q] = (struct vp_kick){ .vp = vp, .q = q };
-		if (fd < 0) {
-			ret = -errno;
-			err_msg("%s: eventfd: %s", vdev->name, strerror(-ret));
-			return ret;
-		}
-		vq->kick_fd = fd;
-		ret = loop_add(vp->pf->loop, fd, EPOLLIN, on_kick, &vp->kicks[q]);
-		if (ret < 0) {
-			err_msg("%s: cannot watch queue %u: %s", vdev->name, q, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	for (unsigned q = 0; !ret && q < vdev->num_queues; q++)
+		ret = virtio_kick_fd_open(vdev, q);
+	return ret;
 }
 
 static uint32_t class_of(uint32_t device_id)
@@ -597,15 +567,9 @@ void virtio_pci_detach(struct virtio_dev *vdev)
 	/* Unmapping BAR 4 takes the ioeventfds away; then no vCPU is inside. */
 	pci_dev_unregister(&vp->pci);
 	pci_dev_destroy(&vp->pci);
-	for (unsigned q = 0; q < vdev->num_queues; q++) {
-		struct virtq *vq = &vdev->vqs[q];
-
-		if (vq->kick_fd < 0)
-			continue;
-		loop_del(vp->pf->loop, vq->kick_fd);
-		close(vq->kick_fd);
-		vq->kick_fd = -1;
-	}
+	for (unsigned q = 0; q < vdev->num_queues; q++)
+		virtio_kick_fd_close(vdev, q);
+	virtio_call_fd_close(vdev);
 	pthread_mutex_destroy(&vp->isr_lock);
 	free(vp);
 	vdev->transport = NULL;

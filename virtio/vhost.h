@@ -7,16 +7,27 @@
  * (virtio_call_fd: an MSI-X irqfd on PCI, a loop-served eventfd on MMIO).
  *
  * The kernel's vhost has no packed rings: a device that uses vhost clears
- * VIRTIO_F_RING_PACKED from vdev->host_features and offers only what
- * vhost_features() allows.
+ * VIRTIO_F_RING_PACKED from vdev->host_features (virtio_dev_init offers it)
+ * and offers only what vhost_features() allows, which never includes it.
+ *
+ * Threads: vhost_open and vhost_close at set-up and teardown; vhost_start
+ * and vhost_stop from the device's activate and reset ops (a vCPU thread,
+ * vdev->lock held). The sandbox allows the vhost ioctls on vCPU threads
+ * only: at teardown (main thread) close the fd, do not vhost_stop. A device's reset op must call its back end's detach
+ * (VHOST_NET_SET_BACKEND -1, VHOST_VSOCK_SET_RUNNING 0) and vhost_stop
+ * before it returns: the core resets the rings right after.
  */
 #ifndef EMBER_VHOST_H
 #define EMBER_VHOST_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/vhost.h>
+
+#include "kvm/gmem.h"
 
 struct virtio_dev;
+struct virtq;
 
 #define VHOST_MAX_VQS	2	/* vhost-net: rx, tx; vhost-vsock: rx, tx (event stays in ember) */
 
@@ -27,6 +38,7 @@ struct vhost {
 	unsigned nvqs;
 	bool started;
 	char owner[64];		/* for messages */
+	char path[32];
 };
 
 /*
@@ -53,5 +65,21 @@ int vhost_start(struct vhost *vh, struct virtio_dev *vdev, uint64_t features,
  * a snapshot keeps), kick fds back on the loop, call fds released.
  */
 void vhost_stop(struct vhost *vh, struct virtio_dev *vdev);
+
+/* --- the pieces vhost_start hands over, apart for the unit tests --- */
+
+/* VHOST_SET_MEM_TABLE's argument, without an allocation. */
+struct vhost_mem_buf {
+	struct vhost_memory hdr;
+	struct vhost_memory_region r[GMEM_MAX_REGIONS];
+};
+/* One region per gmem region, host addresses as the kernel wants them. */
+int vhost_mem_table(const struct gmem *m, struct vhost_mem_buf *buf);
+/*
+ * Host addresses of @vq's three areas for vhost vq @index; -EINVAL for a
+ * packed ring or an area outside guest RAM (virtq_start checked already).
+ */
+int vhost_ring_addr(const struct virtq *vq, const struct gmem *m, unsigned index,
+		    struct vhost_vring_addr *a);
 
 #endif

@@ -9,7 +9,9 @@
  * with or without the lock: they touch status and isr atomically and the
  * transport serialises its own interrupt state.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
+#include "virtio/transport.h"
 #include "virtio/virtio.h"
 
 #define BIT(n)	(1ull << (n))
@@ -48,6 +51,7 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 	vdev->num_queues = num_queues;
 	vdev->max_queue_size = max_queue_size;
 	vdev->config_vector = VIRTIO_NO_VECTOR;
+	vdev->call_fd = -1;
 	vdev->host_features = (ops->get_features ? ops->get_features(vdev) : 0) |
 		BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_RING_PACKED) |
 		BIT(VIRTIO_F_EVENT_IDX) | BIT(VIRTIO_F_INDIRECT_DESC);
@@ -169,9 +173,28 @@ void virtio_write_config(struct virtio_dev *vdev, uint32_t off, const void *data
 		vdev->ops->write_config(vdev, off, data, len);
 }
 
+static void eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* Fails only when the counter is saturated: a wakeup is pending anyway. */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static bool kernel_kicks(const struct virtio_dev *vdev, unsigned q)
+{
+	return __atomic_load_n(&vdev->kernel_kicks, __ATOMIC_RELAXED) & BIT(q);
+}
+
 /* Kicks before DRIVER_OK or after a failure go nowhere. */
 void virtio_queue_kick(struct virtio_dev *vdev, unsigned q)
 {
+	/* The kernel serves the queue: a doorbell that reached ember is its. */
+	if (q < vdev->num_queues && kernel_kicks(vdev, q)) {
+		eventfd_signal(vdev->vqs[q].kick_fd);
+		return;
+	}
 	if (q < vdev->num_queues && vdev->vqs[q].enabled && vdev->ops->queue_notify &&
 	    (vdev->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	    VIRTIO_STATUS_DRIVER_OK)
@@ -184,6 +207,9 @@ static void on_kick(void *opaque, uint32_t events)
 	struct virtio_dev *vdev = container_of(vq - vq->index, struct virtio_dev, vqs);
 	uint64_t n;
 
+	/* An event fetched before the kernel took the fd: leave the kick to it. */
+	if (kernel_kicks(vdev, vq->index))
+		return;
 	if (read(vq->kick_fd, &n, sizeof(n)) != sizeof(n))
 		return;		/* nothing there after all */
 	pthread_mutex_lock(&vdev->lock);
@@ -220,6 +246,84 @@ void virtio_kick_fd_close(struct virtio_dev *vdev, unsigned q)
 	loop_del(vdev->pf->loop, vq->kick_fd);
 	close(vq->kick_fd);
 	vq->kick_fd = -1;
+	__atomic_fetch_and(&vdev->kernel_kicks, ~BIT(q), __ATOMIC_RELAXED);
+}
+
+int virtio_kick_fd_to_kernel(struct virtio_dev *vdev, unsigned q)
+{
+	int fd = q < vdev->num_queues ? vdev->vqs[q].kick_fd : -1, ret;
+
+	if (fd < 0)
+		return -ENODEV;
+	if (!kernel_kicks(vdev, q)) {
+		/* Not loop_del: the loop may be reading the slot table right now. */
+		ret = loop_mod(vdev->pf->loop, fd, 0);
+		if (ret < 0)
+			return ret;
+		__atomic_fetch_or(&vdev->kernel_kicks, BIT(q), __ATOMIC_RELAXED);
+	}
+	return fd;
+}
+
+/* A kick the kernel left unconsumed wakes the loop, which finds the device reset. */
+void virtio_kick_fd_to_loop(struct virtio_dev *vdev, unsigned q)
+{
+	if (q >= vdev->num_queues || !kernel_kicks(vdev, q))
+		return;
+	__atomic_fetch_and(&vdev->kernel_kicks, ~BIT(q), __ATOMIC_RELAXED);
+	loop_mod(vdev->pf->loop, vdev->vqs[q].kick_fd, EPOLLIN);
+}
+
+/* The interrupt fd fired: tell the guest, as the device would have. */
+static void on_call(void *opaque, uint32_t events)
+{
+	struct virtio_dev *vdev = opaque;
+	uint64_t n;
+
+	if (read(vdev->call_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	/* Any queue: without MSI-X they all raise the same ISR bit and line. */
+	if ((__atomic_load_n(&vdev->status, __ATOMIC_ACQUIRE) & VIRTIO_STATUS_DRIVER_OK) &&
+	    vdev->tops && vdev->tops->notify_queue)
+		vdev->tops->notify_queue(vdev, 0);
+}
+
+int virtio_call_fd_open(struct virtio_dev *vdev)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		err_msg("%s: eventfd: %s", vdev->name, strerror(errno));
+		return ret;
+	}
+	ret = loop_add(vdev->pf->loop, fd, EPOLLIN, on_call, vdev);
+	if (ret < 0) {
+		err_msg("%s: cannot watch its interrupt eventfd: %s", vdev->name,
+			strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	vdev->call_fd = fd;
+	return 0;
+}
+
+void virtio_call_fd_close(struct virtio_dev *vdev)
+{
+	if (vdev->call_fd < 0)
+		return;
+	loop_del(vdev->pf->loop, vdev->call_fd);
+	close(vdev->call_fd);
+	vdev->call_fd = -1;
+}
+
+int virtio_call_fd(struct virtio_dev *vdev, unsigned q)
+{
+	if (q >= vdev->num_queues)
+		return -EINVAL;
+	if (vdev->tops && vdev->tops->call_fd)
+		return vdev->tops->call_fd(vdev, q);
+	return vdev->call_fd >= 0 ? vdev->call_fd : -ENODEV;
 }
 
 void virtio_notify(struct virtio_dev *vdev, unsigned q)
@@ -260,4 +364,36 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 		debug_msg("%s needs reset: %s", vdev->name, why);
 	if (!(old & VIRTIO_STATUS_NEEDS_RESET))
 		notify_config(vdev);
+}
+
+/* Hex digits with an optional 0x, as QEMU reads PCI addresses. */
+static int parse_hex(const char *s, const char **end, unsigned long *v)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	*v = strtoul(s, (char **)end, 16);
+	return 0;
+}
+
+/* QEMU's addr=: slot[.function], e.g. 4, 0x4, 04.0. */
+int virtio_pci_parse_addr(const char *s, struct virtio_pci_opts *o, const char *owner)
+{
+	unsigned long slot, fn = 0;
+	const char *p;
+
+	o->slot = -1;
+	o->function = 0;
+	if (!s)
+		return 0;
+	if (parse_hex(s, &p, &slot) || (*p == '.' && parse_hex(p + 1, &p, &fn)) ||
+	    *p || slot > 31 || fn > 7) {
+		err_msg("%s: addr=%s: use slot[.function], slot 0..1f, function 0..7",
+			owner, s);
+		return -EINVAL;
+	}
+	o->slot = slot;
+	o->function = fn;
+	return 0;
 }

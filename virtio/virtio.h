@@ -74,6 +74,8 @@ struct virtio_transport_ops {
 	void (*notify_queue)(struct virtio_dev *vdev, unsigned q);
 	/* Raise the configuration-change interrupt. */
 	void (*notify_config)(struct virtio_dev *vdev);
+	/* virtio_call_fd's answer if the transport has a better one (MSI-X). */
+	int (*call_fd)(struct virtio_dev *vdev, unsigned q);
 };
 
 struct virtio_dev {
@@ -85,6 +87,8 @@ struct virtio_dev {
 	char name[48];			/* for messages: "virtio-blk disk0" */
 	pthread_mutex_t lock;
 	bool reset_logged;		/* virtio_needs_reset has told the user */
+	int call_fd;			/* loop-served interrupt eventfd; -1 none */
+	uint64_t kernel_kicks;		/* bit q: queue q's kick fd is the kernel's */
 
 	/* Guest-visible state (saved and restored as one block later). */
 	uint64_t host_features;		/* offered */
@@ -123,8 +127,38 @@ void virtio_queue_kick(struct virtio_dev *vdev, unsigned q);
  */
 int virtio_kick_fd_open(struct virtio_dev *vdev, unsigned q);
 void virtio_kick_fd_close(struct virtio_dev *vdev, unsigned q);
+/*
+ * The device's loop-served interrupt eventfd (vdev->call_fd): a write
+ * raises the used-buffer interrupt through tops->notify_queue. Transports
+ * open it at attach (with a loop) and close it at detach.
+ */
+int virtio_call_fd_open(struct virtio_dev *vdev);
+void virtio_call_fd_close(struct virtio_dev *vdev);
 
 /* --- for devices --- */
+/*
+ * An eventfd whose writes raise queue @q's used-buffer interrupt, for a
+ * data plane outside ember (vhost). virtio-pci with MSI-X enabled: the
+ * queue's vector's eventfd (a KVM irqfd while unmasked, the loop keeps it
+ * pending while masked), or -ENOENT when the queue has no vector (the
+ * driver wants no interrupt). Otherwise (MMIO, INTx) vdev->call_fd, which
+ * the loop turns into ISR + line: one per device is enough, since every
+ * queue sets the same ISR bit on the same line. The fd stays the
+ * transport's: the caller neither closes nor keeps it past a reset, and
+ * asks again at the next DRIVER_OK (the guest may have moved vectors).
+ * -ENODEV without an event loop.
+ */
+int virtio_call_fd(struct virtio_dev *vdev, unsigned q);
+/*
+ * Queue @q's kick eventfd goes to the kernel, which polls it: the loop
+ * stops watching it (it stays registered, with no events, so this is safe
+ * from a vCPU thread while the loop runs), and a doorbell that reaches
+ * ember through a register write is passed on to the eventfd. Returns the
+ * fd, or -ENODEV when the queue has none (no KVM ioeventfds).
+ */
+int virtio_kick_fd_to_kernel(struct virtio_dev *vdev, unsigned q);
+/* ...and back to the loop. */
+void virtio_kick_fd_to_loop(struct virtio_dev *vdev, unsigned q);
 /* Sends the used-buffer notification of queue @q if the driver wants it. */
 void virtio_notify(struct virtio_dev *vdev, unsigned q);
 /* The device config changed (capacity, link): bump generation, interrupt. */

@@ -7,6 +7,7 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
+#include "backends/rng.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -56,6 +57,7 @@ static void usage(FILE *f)
 "  -serial stdio|none|null|file:PATH|chardev:ID  next serial port (COM1..COM4)\n"
 "  -blockdev driver=file|raw,node-name=N,...  block back end (-blockdev help)\n"
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
+"  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
 "\n"
 "Other:\n"
 "  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
@@ -298,15 +300,17 @@ static int create_object(const char *s)
 		if (!kv.help)
 			err_msg("-object %s: the object type comes first", s);
 		else
-			printf("Objects:\nmemory-backend-memfd\n");
+			printf("Objects:\nmemory-backend-memfd\nrng-random\n");
 		keyval_free(&kv);
 		return kv.help ? 1 : -EINVAL;
 	}
 	if (!strcmp(kv.implied, "memory-backend-memfd")) {
 		ret = mem_backend_create_kv(&kv, &b);
+	} else if (!strcmp(kv.implied, "rng-random")) {
+		ret = rng_backend_create_kv(&kv);
 	} else {
-		err_msg("-object %s: unknown object type (supported: memory-backend-memfd)",
-			kv.implied);
+		err_msg("-object %s: unknown object type (supported: memory-backend-memfd, "
+			"rng-random)", kv.implied);
 		ret = -EINVAL;
 	}
 	keyval_free(&kv);
@@ -523,6 +527,7 @@ out:
 	chardev_cleanup_all();
 	blockdev_cleanup_all();
 	mem_backend_free_all();
+	rng_backend_free_all();
 	if (loop)
 		loop_free(loop);
 	return status;

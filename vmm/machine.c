@@ -465,6 +465,11 @@ void machine_destroy(struct machine *m)
 		device_destroy_all(&m->pf);
 	if (m->pf.pci)
 		pci_host_destroy(&m->pf);
+	/* After the devices: their unrealize unregisters ranges. */
+	if (m->pf.pio.name)
+		bus_destroy(&m->pf.pio);
+	if (m->pf.mmio.name)
+		bus_destroy(&m->pf.mmio);
 	if (m->sigfd > 0)
 		close(m->sigfd);
 	kvm_vm_close(&m->vm);

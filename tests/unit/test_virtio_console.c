@@ -267,43 +267,27 @@ static size_t input(struct chardev *c, const char *s)
 	return c->fn(c->opaque, (const uint8_t *)s, strlen(s));
 }
 
-/* The PCI transport is not ours: record what it would have been given. */
-static struct virtio_pci_opts pci_got;
-static int pci_attached;
-
-int virtio_pci_attach(struct virtio_dev *vdev, struct platform *p,
-		      const struct virtio_pci_opts *o)
-{
-	pci_got = *o;
-	pci_attached++;
-	return 0;
-}
-
-void virtio_pci_detach(struct virtio_dev *vdev)
-{
-	pci_attached--;
-}
-
 /* ---- whole devices over virtio-mmio ---- */
 
-#define RAM_SIZE	(1 * MiB)
-#define QSIZE		8
 #define NQ		6		/* max_ports=2: port 0, control, port 1 */
 #define RING(q)		(0x1000ull * ((q) + 1))	/* desc, avail +0x400, used +0x800 */
 #define BUF(q, i)	(0x10000ull + 0x1000 * (q) + 0x100 * (i))
 
-static uint8_t *ram;
-static struct gmem mem;
-static uint16_t next_desc[NQ], avail_idx[NQ], used_seen[NQ];
-
-static void irq_set(void *opaque, unsigned gsi, int level) { }
+static uint16_t q_next[NQ], q_avail[NQ], q_used[NQ];
 
 /* Linux's probe with @nq split queues. */
-static void driver_start(uint64_t want, unsigned nq)
+static void mq_start(uint64_t want, unsigned nq)
 {
 	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1);
 
-	driver_features(f);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
+	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 	memset(ram, 0, RAM_SIZE);
 	for (unsigned q = 0; q < nq; q++) {
 		wr(VIRTIO_MMIO_QUEUE_SEL, q);
@@ -313,23 +297,23 @@ static void driver_start(uint64_t want, unsigned nq)
 		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x400);
 		wr(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x800);
 		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-		next_desc[q] = avail_idx[q] = used_seen[q] = 0;
+		q_next[q] = q_avail[q] = q_used[q] = 0;
 	}
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
 }
 
 /* One buffer on queue @q (not kicked). */
-static void post(unsigned q, uint64_t gpa, uint32_t len, bool write)
+static void mq_post(unsigned q, uint64_t gpa, uint32_t len, bool write)
 {
 	struct vring_desc *d = (void *)(ram + RING(q));
 	uint16_t *avail = (void *)(ram + RING(q) + 0x400);
-	uint16_t k = next_desc[q]++ % QSIZE;
+	uint16_t k = q_next[q]++ % QSIZE;
 
 	d[k] = (struct vring_desc){ .addr = gpa, .len = len,
 				    .flags = write ? VRING_DESC_F_WRITE : 0 };
-	avail[2 + avail_idx[q] % QSIZE] = k;
-	__atomic_store_n(&avail[1], ++avail_idx[q], __ATOMIC_RELEASE);
+	avail[2 + q_avail[q] % QSIZE] = k;
+	__atomic_store_n(&avail[1], ++q_avail[q], __ATOMIC_RELEASE);
 }
 
 static void kick(unsigned q)
@@ -341,7 +325,7 @@ static void kick(unsigned q)
 static unsigned used_new(unsigned q)
 {
 	uint16_t idx = *(uint16_t *)(ram + RING(q) + 0x802);
-	unsigned n = (uint16_t)(idx - used_seen[q]);
+	unsigned n = (uint16_t)(idx - q_used[q]);
 
 	return n;
 }
@@ -354,7 +338,7 @@ static uint32_t take_used(unsigned q, uint64_t *gpa)
 	struct vring_used_elem e;
 
 	assert_true(used_new(q) > 0);
-	e = u[used_seen[q]++ % QSIZE];
+	e = u[q_used[q]++ % QSIZE];
 	if (gpa)
 		*gpa = d[e.id].addr;
 	return e.len;
@@ -370,7 +354,7 @@ static void send_ctrl(uint32_t id, uint16_t event, uint16_t value)
 	memcpy(ram + gpa, &m.id, 4);
 	memcpy(ram + gpa + 4, &m.event, 2);
 	memcpy(ram + gpa + 6, &m.value, 2);
-	post(3, gpa, 8, false);
+	mq_post(3, gpa, 8, false);
 	kick(3);
 	assert_int_equal(take_used(3, NULL), 0);
 }
@@ -395,28 +379,13 @@ static void expect_ctrl(uint32_t id, uint16_t event, uint16_t value, const char 
 static void fill_ctrl_rx(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		post(2, BUF(2, i), 0x100, true);
+		mq_post(2, BUF(2, i), 0x100, true);
 	kick(2);
 }
 
 static int setup_dev(void **state)
 {
-	log_set_quiet(1);
-	ram = aligned_alloc(4096, RAM_SIZE);
-	assert_non_null(ram);
-	memset(ram, 0, RAM_SIZE);
-	memset(&mem, 0, sizeof(mem));
-	assert_int_equal(gmem_add(&mem, 0, RAM_SIZE, ram, -1, 0), 0);
-	memset(&pf, 0, sizeof(pf));
-	assert_int_equal(bus_init(&pf.mmio, "mmio"), 0);
-	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
-	pf.mem = &mem;
-	pf.ncpus = 1;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = SLOT_SIZE;
-	pf.virtio_mmio_gsi_base = 16;
-	pf.virtio_mmio_slots = 4;
+	guest_setup();
 	for (unsigned i = 0; i < ARRAY_SIZE(chrs); i++)
 		chrs[i] = (struct chardev){ .id = chrs[i].id };
 	return 0;
@@ -427,13 +396,11 @@ static int teardown_dev(void **state)
 	device_destroy_all(&pf);
 	for (unsigned i = 0; i < ARRAY_SIZE(chrs); i++)
 		assert_null(chrs[i].fn);
-	bus_destroy(&pf.mmio);
-	bus_destroy(&pf.pio);
-	free(ram);
+	guest_teardown();
 	return 0;
 }
 
-static void expect_dev_error(const char *opts, const char *want)
+static void expect_exact_error(const char *opts, const char *want)
 {
 	int ret = device_create(&pf, opts);
 
@@ -445,46 +412,46 @@ static void expect_dev_error(const char *opts, const char *want)
 
 static void t_dev_errors(void **state)
 {
-	expect_dev_error("virtconsole,chardev=c0", "-device virtconsole: no virtio-serial-bus "
+	expect_exact_error("virtconsole,chardev=c0", "-device virtconsole: no virtio-serial-bus "
 			 "to plug into: add -device virtio-serial-device or virtio-serial-pci "
 			 "before it");
 	assert_int_equal(device_create(&pf, "virtio-serial-device,id=vser0,max_ports=2"), 0);
-	expect_dev_error("virtconsole,chardev=nope", "-device virtconsole: no -chardev with id 'nope'");
-	expect_dev_error("virtconsole", "-device virtconsole: property 'chardev' is required");
-	expect_dev_error("virtconsole,chardev=c0,bus=vser1.0", "-device virtconsole: bus "
+	expect_exact_error("virtconsole,chardev=nope", "-device virtconsole: no -chardev with id 'nope'");
+	expect_exact_error("virtconsole", "-device virtconsole: property 'chardev' is required");
+	expect_exact_error("virtconsole,chardev=c0,bus=vser1.0", "-device virtconsole: bus "
 			 "'vser1.0' not found (a virtio-serial-bus is named ID.0 after its "
 			 "device's id)");
-	expect_dev_error("virtserialport,chardev=c0", "-device virtserialport: name= is "
+	expect_exact_error("virtserialport,chardev=c0", "-device virtserialport: name= is "
 			 "required (the guest's /dev/virtio-ports/NAME)");
-	expect_dev_error("virtserialport,chardev=c0,name=p,nr=0", "-device virtserialport: "
+	expect_exact_error("virtserialport,chardev=c0,name=p,nr=0", "-device virtserialport: "
 			 "port 0 is kept for a virtconsole on vser0");
 	assert_int_equal(device_create(&pf, "virtconsole,chardev=c0,bus=vser0.0"), 0);
-	expect_dev_error("virtconsole,chardev=c0", "-device virtconsole: chardev 'c0' is in use "
+	expect_exact_error("virtconsole,chardev=c0", "-device virtconsole: chardev 'c0' is in use "
 			 "by another device");
-	expect_dev_error("virtconsole,chardev=c1,nr=0", "-device virtconsole: port nr=0 is "
+	expect_exact_error("virtconsole,chardev=c1,nr=0", "-device virtconsole: port nr=0 is "
 			 "already in use on vser0");
-	expect_dev_error("virtconsole,chardev=c1,nr=2", "-device virtconsole: nr=2 is not "
+	expect_exact_error("virtconsole,chardev=c1,nr=2", "-device virtconsole: nr=2 is not "
 			 "below max_ports=2 on vser0");
 	assert_int_equal(device_create(&pf, "virtconsole,chardev=c1"), 0);
-	expect_dev_error("virtconsole,chardev=c2", "-device virtconsole: no free port "
+	expect_exact_error("virtconsole,chardev=c2", "-device virtconsole: no free port "
 			 "(max_ports=2) on vser0");
 	/* A failed port leaves its chardev free. */
 	assert_null(chrs[2].fn);
-	expect_dev_error("virtio-serial-device,max_ports=32", "-device virtio-serial-device: "
+	expect_exact_error("virtio-serial-device,max_ports=32", "-device virtio-serial-device: "
 			 "property 'max_ports': '32' is out of range (1..31)");
 }
 
 static void t_pci(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-serial-pci,id=v,addr=5.0,bus=pci.0"), 0);
-	assert_int_equal(pci_attached, 1);
+	assert_non_null(pci_dev);
 	assert_int_equal(pci_got.slot, 5);
 	assert_string_equal(pci_got.bus, "pci.0");
-	expect_dev_error("virtio-serial-pci,addr=40", "-device virtio-serial-pci: addr=40: "
+	expect_exact_error("virtio-serial-pci,addr=40", "-device virtio-serial-pci: addr=40: "
 			 "use slot[.function], slot 0..1f, function 0..7");
 	assert_int_equal(device_create(&pf, "virtserialport,chardev=c0,name=org.x,bus=v.0"), 0);
 	device_destroy_all(&pf);
-	assert_int_equal(pci_attached, 0);
+	assert_null(pci_dev);
 }
 
 /* Linux's handshake; then output, and input only as far as there are buffers. */
@@ -504,9 +471,9 @@ static void t_multiport(void **state)
 	wr(VIRTIO_MMIO_QUEUE_SEL, NQ);
 	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 
-	driver_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
+	mq_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
 	/* Input before the port is open waits in the chardev. */
-	post(0, BUF(0, 0), 16, true);
+	mq_post(0, BUF(0, 0), 16, true);
 	kick(0);
 	assert_int_equal(input(&chrs[0], "early"), 0);
 
@@ -535,27 +502,27 @@ static void t_multiport(void **state)
 
 	/* Output: port 0 on queue 1, port 1 on queue 5. */
 	memcpy(ram + BUF(1, 0), "hello hvc0\n", 11);
-	post(1, BUF(1, 0), 11, false);
+	mq_post(1, BUF(1, 0), 11, false);
 	kick(1);
 	assert_int_equal(take_used(1, NULL), 0);
 	assert_int_equal(chrs[0].out_len, 11);
 	assert_memory_equal(chrs[0].out, "hello hvc0\n", 11);
 	memcpy(ram + BUF(5, 0), "to port 1", 9);
-	post(5, BUF(5, 0), 9, false);
+	mq_post(5, BUF(5, 0), 9, false);
 	kick(5);
 	assert_int_equal(chrs[1].out_len, 9);
 	assert_int_equal(chrs[0].out_len, 11);
 
 	/* Input larger than the buffers: take what fits, wake when there is room. */
-	post(0, BUF(0, 1), 4, true);
+	mq_post(0, BUF(0, 1), 4, true);
 	kick(0);
 	assert_int_equal(chrs[0].wakeups, 1);	/* nobody was waiting */
 	assert_int_equal(input(&chrs[0], "0123456789"), 4);
 	assert_int_equal(take_used(0, &gpa), 4);
 	assert_memory_equal(ram + gpa, "0123", 4);
 	assert_int_equal(input(&chrs[0], "456789"), 0);
-	post(0, BUF(0, 2), 3, true);
-	post(0, BUF(0, 3), 16, true);
+	mq_post(0, BUF(0, 2), 3, true);
+	mq_post(0, BUF(0, 3), 16, true);
 	kick(0);
 	assert_int_equal(chrs[0].wakeups, 2);
 	assert_int_equal(input(&chrs[0], "456789"), 6);
@@ -564,13 +531,13 @@ static void t_multiport(void **state)
 	assert_int_equal(take_used(0, &gpa), 3);
 	assert_memory_equal(ram + gpa, "789", 3);
 	/* Port 1 is not open in the guest: its input waits. */
-	post(4, BUF(4, 0), 16, true);
+	mq_post(4, BUF(4, 0), 16, true);
 	kick(4);
 	assert_int_equal(input(&chrs[1], "x"), 0);
 
 	/* A reset closes everything until the handshake is done again. */
-	driver_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
-	post(0, BUF(0, 0), 16, true);
+	mq_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
+	mq_post(0, BUF(0, 0), 16, true);
 	kick(0);
 	assert_int_equal(input(&chrs[0], "x"), 0);
 }
@@ -584,16 +551,16 @@ static void t_single_port(void **state)
 	assert_false(dev_features() & 1ull << VIRTIO_CONSOLE_F_MULTIPORT);
 	assert_int_equal(device_create(&pf, "virtconsole,chardev=c0"), 0);
 	assert_int_equal(input(&chrs[0], "ab"), 0);
-	driver_start(0, 2);
+	mq_start(0, 2);
 	assert_int_equal(chrs[0].wakeups, 1);
 	assert_int_equal(input(&chrs[0], "ab"), 0);	/* no buffers yet */
-	post(0, BUF(0, 0), 16, true);
+	mq_post(0, BUF(0, 0), 16, true);
 	kick(0);
 	assert_int_equal(chrs[0].wakeups, 2);
 	assert_int_equal(input(&chrs[0], "ab"), 2);
 	assert_int_equal(take_used(0, &gpa), 2);
 	memcpy(ram + BUF(1, 0), "out", 3);
-	post(1, BUF(1, 0), 3, false);
+	mq_post(1, BUF(1, 0), 3, false);
 	kick(1);
 	assert_int_equal(chrs[0].out_len, 3);
 }
@@ -603,7 +570,7 @@ static void t_hostile(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-serial-device,max_ports=2"), 0);
 	assert_int_equal(device_create(&pf, "virtconsole,chardev=c0"), 0);
-	driver_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
+	mq_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
 	fill_ctrl_rx(QSIZE);
 	char *text = NULL;
 	size_t len = 0;
@@ -612,7 +579,7 @@ static void t_hostile(void **state)
 	/* Short, unknown, out of order, out of range: warned once, then debug. */
 	log_set_file(f);
 	log_set_quiet(0);
-	post(3, BUF(3, 7), 5, false);
+	mq_post(3, BUF(3, 7), 5, false);
 	kick(3);
 	assert_int_equal(take_used(3, NULL), 0);
 	send_ctrl(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
@@ -632,17 +599,17 @@ static void t_hostile(void **state)
 	send_ctrl(0, VIRTIO_CONSOLE_PORT_READY, 1);
 	send_ctrl(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	expect_ctrl(0, VIRTIO_CONSOLE_PORT_ADD, 1, NULL);
-	post(0, BUF(0, 0), 16, true);
+	mq_post(0, BUF(0, 0), 16, true);
 	kick(0);
 	assert_int_equal(input(&chrs[0], "ok"), 2);
 	/* A control receive buffer too small for a message breaks the protocol. */
-	driver_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
-	post(2, BUF(2, 0), 4, true);
+	mq_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
+	mq_post(2, BUF(2, 0), 4, true);
 	kick(2);
 	send_ctrl(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	/* ... until the driver resets it. */
-	driver_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
+	mq_start(1ull << VIRTIO_CONSOLE_F_MULTIPORT, NQ);
 	fill_ctrl_rx(2);
 	send_ctrl(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
 	expect_ctrl(0, VIRTIO_CONSOLE_PORT_ADD, 1, NULL);

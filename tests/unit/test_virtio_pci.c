@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sys/eventfd.h>
 #include <linux/virtio_pci.h>
 
 #include "devices/pci.h"
@@ -624,6 +625,66 @@ static void t_ioeventfd(void **state)
 	pthread_join(th, NULL);
 }
 
+static void on_stopper(void *opaque, uint32_t events)
+{
+	uint64_t n;
+
+	if (read(*(int *)opaque, &n, 8) != 8)
+		return;
+	loop_stop(pf.loop, 0);
+}
+
+/* Writes @fd as vhost would, and lets the loop see it. */
+static void signal_and_run(int fd)
+{
+	uint64_t one = 1;
+	int stopper;
+
+	assert_int_equal(write(fd, &one, 8), 8);
+	stopper = eventfd(1, EFD_NONBLOCK);
+	assert_int_equal(loop_add(pf.loop, stopper, EPOLLIN, on_stopper, &stopper), 0);
+	loop_run(pf.loop);
+	loop_del(pf.loop, stopper);
+	close(stopper);
+}
+
+/* virtio_call_fd: the queue's MSI-X vector, or the loop's ISR + INTx. */
+static void t_call_fd(void **state)
+{
+	struct virtio_dev *vdev = &fk.vdev;
+	struct pci_dev *d = vdev->transport;
+	int fd;
+
+	assert_true(vdev->call_fd >= 0);
+	assert_int_equal(virtio_call_fd(vdev, 0), vdev->call_fd);	/* MSI-X off */
+	assert_int_equal(virtio_call_fd(vdev, 2), -EINVAL);
+	bring_up();
+	fd = virtio_call_fd(vdev, 0);
+	assert_int_equal(fd, d->msix.v[1].fd);
+	assert_int_equal(virtio_call_fd(vdev, 1), d->msix.v[2].fd);
+	/* Without KVM routes the loop sends it. */
+	signal_and_run(fd);
+	assert_int_equal(nmsi, 1);
+	/* Masked: pending, sent at unmask. */
+	mmio_write(BAR1_AT + 16 * 1 + 12, PCI_MSIX_ENTRY_CTRL_MASKBIT, 4);
+	signal_and_run(fd);
+	assert_int_equal(nmsi, 1);
+	mmio_write(BAR1_AT + 16 * 1 + 12, 0, 4);
+	assert_int_equal(nmsi, 2);
+	/* No vector: the driver wants no interrupt from this queue. */
+	mmio_write(common(VIRTIO_PCI_COMMON_Q_SELECT), 1, 2);
+	mmio_write(common(VIRTIO_PCI_COMMON_Q_MSIX), VIRTIO_NO_VECTOR, 2);
+	assert_int_equal(virtio_call_fd(vdev, 1), -ENOENT);
+	/* INTx: the ISR bit and the line. */
+	msix_enable(false);
+	assert_int_equal(virtio_call_fd(vdev, 0), vdev->call_fd);
+	assert_int_equal(line, 0);
+	signal_and_run(vdev->call_fd);
+	assert_int_equal(line, 1);
+	assert_int_equal(mmio_read(BAR4_AT + cap.isr, 1), VIRTIO_ISR_QUEUE);
+	assert_int_equal(line, 0);
+}
+
 static void t_errors(void **state)
 {
 	struct virtio_pci_opts o = { .bus = "pci.0", .slot = SLOT, .function = 0 };
@@ -701,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cfg_cap, setup, teardown),
 		cmocka_unit_test_prestate_setup_teardown(t_ioeventfd, setup, teardown, &with_loop),
+		cmocka_unit_test_prestate_setup_teardown(t_call_fd, setup, teardown, &with_loop),
 		cmocka_unit_test_setup_teardown(t_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_random, setup, teardown),
 	};
