@@ -97,12 +97,9 @@ static uint64_t dev_features(void)
 	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
-/* Linux's virtio_mmio probe, one split queue of QSIZE. */
-static inline void driver_start(uint64_t want)
+/* Reset, then features @f up to FEATURES_OK, as Linux's probe does. */
+static inline void driver_features(uint64_t f)
 {
-	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
-		     ~(1ull << VIRTIO_F_RING_PACKED);
-
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
@@ -111,6 +108,15 @@ static inline void driver_start(uint64_t want)
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+/* Linux's virtio_mmio probe, one split queue of QSIZE. */
+static inline void driver_start(uint64_t want)
+{
+	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
+		     ~(1ull << VIRTIO_F_RING_PACKED);
+
+	driver_features(f);
 	memset(ram, 0, 0x4000);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);

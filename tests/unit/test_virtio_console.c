@@ -278,16 +278,7 @@ static uint16_t q_next[NQ], q_avail[NQ], q_used[NQ];
 /* Linux's probe with @nq split queues. */
 static void mq_start(uint64_t want, unsigned nq)
 {
-	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1);
-
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
-	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	driver_features(dev_features() & (want | 1ull << VIRTIO_F_VERSION_1));
 	memset(ram, 0, RAM_SIZE);
 	for (unsigned q = 0; q < nq; q++) {
 		wr(VIRTIO_MMIO_QUEUE_SEL, q);
