@@ -5,13 +5,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "backends/block_internal.h"
+#include "backends/uring.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
@@ -38,10 +36,8 @@ struct blk_queue {
 	struct blk *b;
 	struct blk *file;
 	unsigned index;
-	struct io_uring ring;
-	bool ring_ok;
+	struct uring u;
 	bool stopping;
-	int efd;
 	struct blk_io *ios, *free;
 	struct blk_io *backlog, *backlog_tail;	/* waiting for a free SQE */
 	unsigned inflight;
@@ -122,26 +118,16 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 
 static void submit(struct blk_queue *q)
 {
-	int ret;
+	int ret = uring_submit(&q->u);
 
-	do
-		ret = io_uring_submit(&q->ring);
-	while (ret == -EINTR);
-	/* -EAGAIN/-EBUSY: the SQEs stay queued for the next submit. */
-	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY)
+	if (ret < 0)
 		warn_once("block node '%s': io_uring_submit: %s", q->b->node_name,
 			  strerror(-ret));
 }
 
 static struct io_uring_sqe *get_sqe(struct blk_queue *q)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
-
-	if (!sqe) {
-		submit(q);
-		sqe = io_uring_get_sqe(&q->ring);
-	}
-	return sqe;
+	return uring_sqe(&q->u);
 }
 
 /* Puts @io on the ring, or at the back of the backlog: never dropped. */
@@ -240,11 +226,11 @@ static unsigned reap(struct blk_queue *q, bool callbacks)
 	struct io_uring_cqe *cqe;
 	unsigned n = 0;
 
-	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+	while (io_uring_peek_cqe(&q->u.ring, &cqe) == 0) {
 		struct blk_io *io = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 
-		io_uring_cqe_seen(&q->ring, cqe);
+		io_uring_cqe_seen(&q->u.ring, cqe);
 		if (!io)
 			continue;	/* a cancel request's own completion */
 		complete(q, io, res, callbacks);
@@ -253,20 +239,16 @@ static unsigned reap(struct blk_queue *q, bool callbacks)
 	return n;
 }
 
-static void on_completion(void *opaque, uint32_t events)
+static void on_completion(void *opaque)
 {
 	struct blk_queue *q = opaque;
 	struct blk *b = q->b;
-	uint64_t v;
 
-	if (read(q->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: completions were reaped already; look anyway. */
-	}
 	if (!reap(q, true))
 		return;
 	/* Next steps of short transfers, and what the callbacks submitted. */
 	drain_backlog(q);
-	if (io_uring_sq_ready(&q->ring))
+	if (io_uring_sq_ready(&q->u.ring))
 		submit(q);
 	if (b->batch_end)
 		b->batch_end(b->batch_opaque, q->index);
@@ -407,7 +389,7 @@ void blk_flush_queue(struct blk *b, unsigned queue)
 		return;
 	q = &b->queues[queue];
 	drain_backlog(q);
-	if (io_uring_sq_ready(&q->ring))
+	if (io_uring_sq_ready(&q->u.ring))
 		submit(q);
 }
 
@@ -418,15 +400,14 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 	struct blk_io *io;
 
 	q->stopping = true;
-	if (q->efd >= 0 && q->b->loop)
-		loop_del(q->b->loop, q->efd);
+	uring_unwatch(&q->u);
 	/* Never started: complete without I/O. */
 	while ((io = q->backlog)) {
 		q->backlog = io->next;
 		finish(q, io, -ECANCELED, callbacks);
 	}
 	q->backlog_tail = NULL;
-	if (q->ring_ok && q->inflight) {
+	if (q->u.ok && q->inflight) {
 		/* Reads and writes of files run to their end; the rest may go. */
 		sqe = get_sqe(q);
 		if (sqe) {
@@ -435,7 +416,7 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 		}
 		submit(q);
 		while (q->inflight) {
-			int ret = io_uring_wait_cqe(&q->ring, &cqe);
+			int ret = io_uring_wait_cqe(&q->u.ring, &cqe);
 
 			if (ret == -EINTR)
 				continue;
@@ -447,10 +428,7 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 			reap(q, callbacks);
 		}
 	}
-	if (q->ring_ok)
-		io_uring_queue_exit(&q->ring);
-	if (q->efd >= 0)
-		close(q->efd);
+	uring_exit(&q->u);
 	free(q->ios);
 }
 
@@ -473,12 +451,10 @@ void blk_io_stop(struct blk *b, bool callbacks)
 static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 		       unsigned depth)
 {
-	int ret;
-
 	q->b = b;
 	q->file = blk_bottom(b);
 	q->index = index;
-	q->efd = -1;
+	q->u.efd = -1;
 	q->ios = calloc(depth, sizeof(*q->ios));
 	if (!q->ios)
 		return -ENOMEM;
@@ -486,17 +462,7 @@ static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 		q->ios[i].next = q->free;
 		q->free = &q->ios[i];
 	}
-	ret = io_uring_queue_init(depth, &q->ring, 0);
-	if (ret)
-		return ret;
-	q->ring_ok = true;
-	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->efd < 0)
-		return -errno;
-	ret = io_uring_register_eventfd(&q->ring, q->efd);
-	if (ret)
-		return ret;
-	return loop_add(b->loop, q->efd, EPOLLIN, on_completion, q);
+	return uring_init(&q->u, depth, b->loop, on_completion, q);
 }
 
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)

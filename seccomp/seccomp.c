@@ -8,6 +8,7 @@
  * reviewed copy of these lists that the unit test compares them with.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <cap-ng.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <linux/vhost.h>
@@ -79,6 +81,17 @@ static const struct allow irq_calls[] = {
 	{ NULL }
 };
 
+/*
+ * virtio-net's tap: offloads follow what the guest negotiated at DRIVER_OK
+ * (a vCPU) and what it sets through the control queue (the loop); so does
+ * which multi-queue tap queues take packets.
+ */
+static const struct allow tap_calls[] = {
+	IOCTL(TUNSETOFFLOAD),
+	IOCTL(TUNSETQUEUE),
+	{ NULL }
+};
+
 /* What every thread needs: its locks, its clock, output, memory for libc. */
 static const struct allow common_calls[] = {
 	ANY(futex),			/* every mutex and condition variable, pthread_join */
@@ -139,10 +152,12 @@ static const struct allow main_calls[] = {
 	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
 	ANY(read),			/* chardevs, eventfds, timerfd, signalfd, rng-random */
 	ANY(getrandom),			/* virtio-rng without rng= (GRND_NONBLOCK) */
-	ANY(accept4),			/* socket chardev server: the next client */
+	ANY(accept4),			/* socket chardev and -qmp servers: the next client */
 	ANY(close),			/* a socket client left; teardown */
 	ANY(unlink),			/* teardown: the socket chardev's path */
 	ANY(brk),			/* malloc and free in the main arena */
+	/* virtio-balloon: inflated and reported pages punched out of the RAM memfd */
+	ARG32(fallocate, 1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE),
 	/* vcpu_kick(): pthread_kill() to this process's vCPU threads only */
 	{ "tgkill", { { 0, T_EQ32, 0, "own process", own_pid },
 		      { 2, T_EQ32, 0, "SIGRTMIN+1", kick_signal } } },
@@ -156,12 +171,13 @@ static const struct allow main_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[5];	/* NULL-terminated */
+	const struct allow *lists[6];	/* NULL-terminated */
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
-	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, main_calls } },
-	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, vhost_calls, vcpu_calls } },
+	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
+	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
+				     vcpu_calls } },
 };
 
 /* ---- state ---- */

@@ -8,6 +8,7 @@
 #include "backends/chardev.h"
 #include "backends/memory.h"
 #include "backends/rng.h"
+#include "backends/net.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -18,6 +19,7 @@
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
 /* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
@@ -30,9 +32,10 @@ struct cli {
 	const char *serial[MAX_SERIALS];
 	unsigned nr_serial;
 	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
-	const char *blockdev[MAX_OPTS];
-	unsigned nr_chardev, nr_device, nr_object, nr_blockdev;
+	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
+	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
+	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
 };
 
 static void usage(FILE *f)
@@ -56,10 +59,13 @@ static void usage(FILE *f)
 "  -chardev TYPE,id=ID[,...]       character back end: stdio, file, null, socket, pty\n"
 "  -serial stdio|none|null|file:PATH|chardev:ID  next serial port (COM1..COM4)\n"
 "  -blockdev driver=file|raw,node-name=N,...  block back end (-blockdev help)\n"
+"  -netdev tap,id=N[,ifname=NAME][,fd=FD][,queues=Q][,vhost=on|off]  network back end\n"
+"                          (-netdev help, -netdev tap,help)\n"
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
 "  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
 "\n"
 "Other:\n"
+"  -qmp unix:PATH,server=on[,wait=off]  QMP API socket (docs/api.md)\n"
 "  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
 "  -print-seccomp          print the allowed system calls of each thread class\n"
 "  -nographic, -display none, -nodefaults, -no-reboot  accepted for QEMU compatibility\n"
@@ -115,7 +121,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev", "-sandbox",
+			"-blockdev", "-netdev", "-sandbox", "-qmp",
 		};
 		int known = 0;
 
@@ -146,6 +152,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->cpu = v;
 		else if (!strcmp(a, "-sandbox"))	/* sandbox */
 			c->sandbox = v;
+		else if (!strcmp(a, "-qmp")) {
+			if (c->qmp) {
+				err_msg("-qmp %s: only one -qmp is supported", v);
+				return -EINVAL;
+			}
+			c->qmp = v;
+		}
 		else if (!strcmp(a, "-display")) {
 			if (strcmp(v, "none")) {
 				err_msg("-display %s: ember has no display (only 'none')", v);
@@ -162,6 +175,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return -EINVAL;
 		} else if (!strcmp(a, "-blockdev")) {
 			if (add_opt(c->blockdev, &c->nr_blockdev, MAX_OPTS, "-blockdev", v))
+				return -EINVAL;
+		} else if (!strcmp(a, "-netdev")) {
+			if (add_opt(c->netdev, &c->nr_netdev, MAX_OPTS, "-netdev", v))
 				return -EINVAL;
 		} else if (!strcmp(a, "-object")) {
 			if (add_opt(c->object, &c->nr_object, MAX_OPTS, "-object", v))
@@ -505,6 +521,9 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; i < c.nr_blockdev; i++)
 		if ((ret = blockdev_create(c.blockdev[i], loop)))
 			goto out;
+	for (unsigned i = 0; i < c.nr_netdev; i++)
+		if ((ret = netdev_create(c.netdev[i])))
+			goto out;
 	ret = build_config(&c, loop, &mc);
 	if (ret)
 		goto out;
@@ -516,16 +535,20 @@ int ember_main(int argc, char **argv)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
 	ret = machine_finish(&m);
+	if (!ret && c.qmp)
+		ret = qmp_server_create(c.qmp, loop, &m.pf);
 	if (ret)
 		goto out;
 	status = machine_run(&m);
 out:
 	if (ret > 0)
 		status = EXIT_OK;
+	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);
 	chardev_cleanup_all();
 	blockdev_cleanup_all();
+	netdev_cleanup_all();
 	mem_backend_free_all();
 	rng_backend_free_all();
 	if (loop)

@@ -1,0 +1,358 @@
+/*
+ * -netdev tap: ember opens /dev/net/tun itself (no helper scripts), with
+ * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (| IFF_MULTI_QUEUE for queues > 1),
+ * one non-blocking fd per queue pair, a 12-byte vnet header
+ * (TUNSETVNETHDRSZ) and no offloads until the guest negotiates some.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/if_tun.h>
+
+#include "backends/net.h"
+#include "devices/device.h"
+#include "lib/keyval.h"
+#include "lib/log.h"
+#include "lib/props.h"
+#include "lib/util.h"
+
+struct netdev {
+	/* Properties. */
+	char *id, *ifname, *fd_str;
+	uint32_t queues;
+	bool vhost;
+	struct ratelimit_cfg rx, tx;
+
+	char name[IFNAMSIZ];		/* the tap's name, for messages */
+	char owner[80];			/* "-netdev tap,id=N" */
+	int fds[NETDEV_MAX_QUEUES];
+	char *user;			/* the front end that claimed it */
+	struct netdev *next;
+};
+
+static struct netdev *netdevs;
+
+#define RL(dir, key, field, type, what)					\
+	{ #dir "-" key, type, offsetof(struct netdev, dir.field), "0", what }
+#define RL_PROPS(dir, word)						\
+	RL(dir, "bps", bps, PROP_SIZE, word " bytes per second (0: unlimited)"), \
+	RL(dir, "bps-burst", bps_burst, PROP_SIZE, word " byte burst (0: a tenth of a second)"), \
+	RL(dir, "ops", ops, PROP_U64, word " packets per second (0: unlimited)"), \
+	RL(dir, "ops-burst", ops_burst, PROP_U64, word " packet burst (0: a tenth of a second)")
+
+static const struct prop tap_props[] = {
+	{ "id", PROP_STR, offsetof(struct netdev, id), NULL,
+	  "name front ends refer to with netdev=", .required = 1 },
+	{ "ifname", PROP_STR, offsetof(struct netdev, ifname), NULL,
+	  "tap interface to attach to or create (default: the kernel picks tapN)" },
+	{ "fd", PROP_STR, offsetof(struct netdev, fd_str), NULL,
+	  "an already open tap fd (IFF_VNET_HDR; queues=1)" },
+	{ "queues", PROP_U32, offsetof(struct netdev, queues), "1",
+	  "queue pairs (IFF_MULTI_QUEUE when > 1)", .min = 1, .max = NETDEV_MAX_QUEUES },
+	{ "vhost", PROP_BOOL, offsetof(struct netdev, vhost), "off",
+	  "data path in the kernel's vhost-net" },
+	RL_PROPS(rx, "receive:"),
+	RL_PROPS(tx, "transmit:"),
+	{ NULL }
+};
+
+void netdev_help(FILE *f)
+{
+	fprintf(f, "Available -netdev types (-netdev tap,help for options):\n");
+	fprintf(f, "  tap - a Linux tap interface, opened through /dev/net/tun\n");
+}
+
+static const char *why_tap(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return "no permission (needs CAP_NET_ADMIN, or a tap owned by this user)";
+	case EBUSY:
+		return "busy: attached elsewhere, or its multi-queue or vnet-header setting differs";
+	case EINVAL:
+		return "the name is taken by an interface that is not a tap of this kind";
+	case ENOENT:
+	case ENODEV:
+		return "/dev/net/tun is missing (modprobe tun)";
+	default:
+		return strerror(err);
+	}
+}
+
+/* Header size and no offloads: both fixed for the fd's whole life. */
+static int tap_setup_fd(struct netdev *nd, int fd)
+{
+	int hdr = NETDEV_VNET_HDR_LEN;
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) || ioctl(fd, TUNSETOFFLOAD, 0)) {
+		int e = errno;
+
+		err_msg("%s: tap '%s': cannot set the vnet header: %s", nd->owner, nd->name,
+			strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static int tap_open_queue(struct netdev *nd, unsigned q)
+{
+	struct ifreq ifr = { 0 };
+	int fd, e;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		err_msg("%s: cannot open /dev/net/tun: %s", nd->owner, why_tap(e));
+		return -e;
+	}
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+			(nd->queues > 1 ? IFF_MULTI_QUEUE : 0);
+	/* Queues after the first attach to the name the first one got. */
+	if (q || nd->ifname)
+		memcpy(ifr.ifr_name, q ? nd->name : nd->ifname,
+		       strlen(q ? nd->name : nd->ifname));
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		e = errno;
+		err_msg("%s: cannot open tap '%s': %s", nd->owner,
+			nd->ifname ? nd->ifname : nd->name[0] ? nd->name : "(new)", why_tap(e));
+		close(fd);
+		return -e;
+	}
+	memcpy(nd->name, ifr.ifr_name, IFNAMSIZ);
+	nd->name[IFNAMSIZ - 1] = 0;
+	nd->fds[q] = fd;
+	return tap_setup_fd(nd, fd);
+}
+
+/* fd=: a tap someone else opened; it must already carry the vnet header. */
+static int tap_adopt_fd(struct netdev *nd)
+{
+	struct ifreq ifr = { 0 };
+	uint64_t v;
+	int fd, fl;
+
+	if (parse_u64(nd->fd_str, &v) || v > INT32_MAX) {
+		err_msg("%s: fd=%s is not a file descriptor number", nd->owner, nd->fd_str);
+		return -EINVAL;
+	}
+	fd = (int)v;
+	if (nd->queues > 1 || nd->ifname) {
+		err_msg("%s: fd= takes one open tap: no queues > 1, no ifname=", nd->owner);
+		return -EINVAL;
+	}
+	if (ioctl(fd, TUNGETIFF, &ifr)) {
+		err_msg("%s: fd=%d is not a tap: %s", nd->owner, fd,
+			errno == EBADF ? "not open" : strerror(errno));
+		return -EINVAL;
+	}
+	memcpy(nd->name, ifr.ifr_name, IFNAMSIZ);
+	nd->name[IFNAMSIZ - 1] = 0;
+	if ((ifr.ifr_flags & (IFF_TAP | IFF_TUN)) != IFF_TAP ||
+	    !(ifr.ifr_flags & IFF_VNET_HDR) || !(ifr.ifr_flags & IFF_NO_PI)) {
+		err_msg("%s: fd=%d (%s) must be a tap opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR",
+			nd->owner, fd, nd->name);
+		return -EINVAL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		err_msg("%s: fd=%d: %s", nd->owner, fd, strerror(errno));
+		return -EINVAL;
+	}
+	nd->fds[0] = fd;
+	return tap_setup_fd(nd, fd);
+}
+
+static void netdev_free(struct netdev *nd)
+{
+	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
+		if (nd->fds[i] >= 0)
+			close(nd->fds[i]);
+	free(nd->user);
+	props_free(tap_props, nd);
+	free(nd);
+}
+
+static int tap_open(struct netdev *nd)
+{
+	int ret = 0;
+
+	if (nd->ifname && (!nd->ifname[0] || strlen(nd->ifname) >= IFNAMSIZ)) {
+		err_msg("%s: ifname '%s': a tap name has 1 to %d characters", nd->owner,
+			nd->ifname, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (nd->fd_str)
+		return tap_adopt_fd(nd);
+	for (unsigned q = 0; q < nd->queues && !ret; q++)
+		ret = tap_open_queue(nd, q);
+	return ret;
+}
+
+static int create_kv(struct keyval *kv)
+{
+	struct netdev *nd;
+	const char *id;
+	int ret;
+
+	if (!kv->implied || strcmp(kv->implied, "tap")) {
+		err_msg("-netdev %s: unknown type (supported: tap; try -netdev help)",
+			kv->implied ? kv->implied : "(none)");
+		return -EINVAL;
+	}
+	nd = calloc(1, sizeof(*nd));
+	if (!nd) {
+		err_msg("-netdev tap: out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
+		nd->fds[i] = -1;
+	id = keyval_has(kv, "id") ? keyval_get(kv, "id") : NULL;
+	snprintf(nd->owner, sizeof(nd->owner), "-netdev tap%s%s", id ? ",id=" : "",
+		 id ? id : "");
+	ret = props_set_defaults(tap_props, nd, nd->owner);
+	if (!ret)
+		ret = props_apply(tap_props, nd, kv, nd->owner);
+	if (!ret)
+		ret = id_check(nd->id, nd->owner);
+	if (!ret && netdev_find(nd->id)) {
+		err_msg("%s: duplicate id '%s'", nd->owner, nd->id);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = tap_open(nd);
+	if (ret) {
+		netdev_free(nd);
+		return ret;
+	}
+	nd->next = netdevs;
+	netdevs = nd;
+	return 0;
+}
+
+int netdev_create(const char *opts)
+{
+	struct keyval kv;
+	int ret;
+
+	ret = keyval_parse(opts, "type", "-netdev", &kv);
+	if (ret)
+		return ret;
+	if (kv.help && kv.implied && !strcmp(kv.implied, "tap")) {
+		printf("tap options:\n");
+		props_help(tap_props, stdout);
+		ret = 1;
+	} else if (kv.help) {
+		netdev_help(stdout);
+		ret = 1;
+	} else {
+		ret = create_kv(&kv);
+	}
+	keyval_free(&kv);
+	return ret;
+}
+
+struct netdev *netdev_find(const char *id)
+{
+	for (struct netdev *nd = netdevs; nd && id; nd = nd->next)
+		if (!strcmp(nd->id, id))
+			return nd;
+	return NULL;
+}
+
+int netdev_claim(struct netdev *nd, const char *owner)
+{
+	if (nd->user) {
+		err_msg("%s: netdev '%s' is already used by %s", owner, nd->id, nd->user);
+		return -EBUSY;
+	}
+	nd->user = strdup(owner);
+	if (!nd->user) {
+		err_msg("%s: out of memory", owner);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void netdev_release(struct netdev *nd)
+{
+	free(nd->user);
+	nd->user = NULL;
+}
+
+const char *netdev_id(const struct netdev *nd)
+{
+	return nd->id;
+}
+
+unsigned netdev_queues(const struct netdev *nd)
+{
+	return nd->queues;
+}
+
+int netdev_fd(const struct netdev *nd, unsigned q)
+{
+	return q < nd->queues ? nd->fds[q] : -1;
+}
+
+bool netdev_vhost(const struct netdev *nd)
+{
+	return nd->vhost;
+}
+
+const struct ratelimit_cfg *netdev_rx_limit(const struct netdev *nd)
+{
+	return &nd->rx;
+}
+
+const struct ratelimit_cfg *netdev_tx_limit(const struct netdev *nd)
+{
+	return &nd->tx;
+}
+
+int netdev_set_offload(struct netdev *nd, unsigned flags)
+{
+	for (unsigned q = 0; q < nd->queues; q++)
+		if (ioctl(nd->fds[q], TUNSETOFFLOAD, (unsigned long)flags)) {
+			int e = errno;
+
+			warn_once("%s: tap '%s': cannot set offloads %#x: %s", nd->owner,
+				  nd->name, flags, strerror(e));
+			return -e;
+		}
+	return 0;
+}
+
+int netdev_enable_queue(struct netdev *nd, unsigned q, bool on)
+{
+	struct ifreq ifr = { .ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+
+	if (q >= nd->queues || nd->queues == 1)
+		return 0;
+	if (ioctl(nd->fds[q], TUNSETQUEUE, &ifr)) {
+		int e = errno;
+
+		/* Attaching an attached queue is EINVAL: nothing changed. */
+		if (e == EINVAL)
+			return 0;
+		warn_once("%s: tap '%s': cannot %s queue %u: %s", nd->owner, nd->name,
+			  on ? "attach" : "detach", q, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+void netdev_cleanup_all(void)
+{
+	struct netdev *nd;
+
+	while ((nd = netdevs)) {
+		netdevs = nd->next;
+		netdev_free(nd);
+	}
+}

@@ -1,0 +1,76 @@
+# virtio-net smoke test: in a fresh network namespace of L1, ember creates
+# tap0 (-netdev tap,ifname=tap0), L1 gives it 10.0.2.1, the guest takes
+# 10.0.2.2 on eth0 and pings L1 five times; all five answers must come back.
+# Then 16 MiB each way over TCP (busybox nc), checked with sha256: large
+# segments exercise TSO, checksum offload and mergeable receive buffers.
+# Then the same over virtio-mmio. With the sandbox on (the default).
+# e2e-timeout: 400
+. "$E2E_LIB"
+need_ember
+need_kvm
+# The whole case runs in its own network namespace: only the taps are there.
+if [ -z "${NET_SMOKE_NS:-}" ]; then
+	modprobe tun 2>/dev/null
+	[ -c /dev/net/tun ] || fail "/dev/net/tun is missing after modprobe tun"
+	NET_SMOKE_NS=1 exec unshare -n sh "$0"
+fi
+ip link set lo up
+make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+ip link set eth0 up
+ip addr add 10.0.2.2/24 dev eth0
+echo "MAC $(cat /sys/class/net/eth0/address)"
+echo "FEATURES $(cat /sys/class/net/eth0/device/features 2>/dev/null || cat /sys/bus/virtio/devices/*/features | head -n 1)"
+ping -c 5 -W 3 10.0.2.1 >/tmp/ping.log 2>&1
+cat /tmp/ping.log
+grep -q ' 0% packet loss' /tmp/ping.log && echo PING-OK
+dd if=/dev/urandom of=/tmp/tx bs=1M count=16 2>/dev/null
+echo "TXSUM $(sha256sum </tmp/tx | cut -d' ' -f1)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+timeout 120 nc 10.0.2.1 5001 -e cat /tmp/tx
+timeout 120 nc 10.0.2.1 5002 -e sh -c 'cat >/tmp/rx'
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "RXSUM $(sha256sum </tmp/rx | cut -d' ' -f1)"
+echo "BULK-SECONDS $t0 $t1"
+GUEST
+dd if=/dev/urandom of="$E2E_TMP/l1data" bs=1M count=16 2>/dev/null
+l1sum=$(sha256sum <"$E2E_TMP/l1data" | cut -d' ' -f1)
+
+# smoke TRANSPORT_ARGS...: boot, configure tap0 once ember made it, check the ping.
+smoke() {
+	_log=$E2E_TMP/ember-$1.log
+	_dev=$2
+	shift 2
+	"$EMBER" "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+		-append "$E2E_APPEND" -netdev tap,id=n0,ifname=tap0 \
+		-device "$_dev,netdev=n0,mac=52:54:00:aa:bb:01" </dev/null >"$_log" 2>&1 &
+	_pid=$!
+	_i=0
+	until ip link show tap0 >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || { kill "$_pid"; cat "$_log"; fail "ember made no tap0"; }
+		sleep 0.1
+	done
+	ip addr add 10.0.2.1/24 dev tap0 && ip link set tap0 up || fail "cannot configure tap0"
+	rm -f "$E2E_TMP/in"
+	timeout 200 nc -l -p 5001 >"$E2E_TMP/in" &
+	timeout 200 nc -l -p 5002 -e cat "$E2E_TMP/l1data" &
+	_i=0
+	while kill -0 "$_pid" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 1500 ] || { kill "$_pid"; break; }
+		sleep 0.1
+	done
+	wait "$_pid"
+	_rc=$?
+	sed 's/^/| /' "$_log"
+	expect_eq "$_rc" 0 "ember exit status ($_dev)"
+	expect_in "$_log" "MAC 52:54:00:aa:bb:01"
+	expect_in "$_log" PING-OK
+	expect_in "$_log" "TXSUM $(sha256sum <"$E2E_TMP/in" | cut -d' ' -f1)"
+	expect_in "$_log" "RXSUM $l1sum"
+	note "$_dev: 32 MiB in $(awk '/^BULK-SECONDS/ { printf "%.1f", $3 - $2 }' "$_log") s"
+	# The tap went away with ember.
+	! ip link show tap0 >/dev/null 2>&1 || fail "tap0 outlived ember"
+}
+smoke pci virtio-net-pci -M pci
+smoke mmio virtio-net-device

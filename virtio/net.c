@@ -1,0 +1,836 @@
+/*
+ * virtio-net (virtio 1.2 section 5.1) over a -netdev tap: the device types
+ * "virtio-net-device" (virtio-mmio) and "virtio-net-pci".
+ *
+ * Queues: rx0, tx0, rx1, tx1, ..., then the control queue. Each queue pair
+ * has its tap fd and its io_uring, whose completions the loop serves under
+ * vdev->lock. Transmit: a chain's header is checked (net_hdr.c) and the
+ * whole chain, header and frame, is written to the tap, which takes the
+ * vnet header. Receive: one read per pair is kept in flight into as many
+ * guest chains as hold the largest packet; the chains it filled go back
+ * with num_buffers set (net_rx.c), the rest wait for the next packet.
+ * Everything is allocated at realize: nothing per packet.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_tun.h>
+
+#include "backends/net.h"
+#include "backends/uring.h"
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "virtio/net.h"
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+
+#define BIT(n) (1ull << (n))
+
+/* Chains held for one read: 64 of Linux's smallest mergeable buffers > 64 KiB. */
+#define RX_HOLD		64
+#define RX_IOV		1024	/* UIO_MAXIOV */
+#define TX_SLOTS	128
+#define RING_DEPTH	256
+
+/* io_uring user data: what completed, and for tx which slot. */
+enum { OP_TX = 1, OP_RX_READ, OP_RX_POLL, OP_CANCEL };
+#define OP(kind, idx)	((uint64_t)(kind) << 32 | (idx))
+
+struct vnet;
+
+struct tx_slot {
+	struct tx_slot *next;
+	struct virtq_elem elem;
+};
+
+struct vnet_pair {
+	struct vnet *vn;
+	unsigned index;
+	int fd;
+	struct uring u;
+	bool ring_ok;
+
+	/* Receive: held chains are held[(head + i) % RX_HOLD], i < count. */
+	struct virtq_elem *held;
+	unsigned head, count;
+	uint32_t held_cap, held_iovs;	/* writable bytes and iovecs of the held chains */
+	struct iovec *riov;		/* the current read's iovecs */
+	unsigned riovcnt, rchains;	/* ... and how many held chains they cover */
+	bool reading, polling, rx_dead, rx_pushed;
+
+	/* Transmit. */
+	struct tx_slot *slots, *free;
+	unsigned tx_inflight;
+	bool tx_stalled, tx_pushed;
+};
+
+struct vnet {
+	/* Properties. */
+	char *netdev_id, *mac_str, *bus, *addr;
+	bool mq;
+	uint32_t queue_size;
+
+	/* Guest-visible state. */
+	struct virtio_dev vdev;
+	struct virtio_net_config cfg;
+	struct vnet_ctrl_state ctrl;
+	uint64_t features;
+	bool mrg;
+
+	struct platform *pf;
+	struct netdev *nd;
+	unsigned npairs;
+	bool pci, attached, dying, claimed;
+	struct vnet_pair *pairs;
+	uint64_t tx_dropped, rx_filtered;
+	struct virtq_elem ctrl_elem;
+	uint8_t ctrl_buf[VNET_CTRL_MAX];
+};
+
+static struct vnet *to_vnet(struct virtio_dev *vdev)
+{
+	return container_of(vdev, struct vnet, vdev);
+}
+
+static unsigned ctrl_queue(const struct vnet *vn)
+{
+	return 2 * vn->npairs;
+}
+
+static bool live(struct vnet *vn, unsigned qi)
+{
+	uint8_t st = __atomic_load_n(&vn->vdev.status, __ATOMIC_ACQUIRE);
+
+	return !vn->dying && vn->vdev.vqs[qi].enabled &&
+	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
+static unsigned tun_offloads(uint64_t off)
+{
+	unsigned f = 0;
+
+	if (!(off & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;
+	f |= TUN_F_CSUM;
+	if (off & BIT(VIRTIO_NET_F_GUEST_TSO4))
+		f |= TUN_F_TSO4;
+	if (off & BIT(VIRTIO_NET_F_GUEST_TSO6))
+		f |= TUN_F_TSO6;
+	if ((off & BIT(VIRTIO_NET_F_GUEST_ECN)) && (f & (TUN_F_TSO4 | TUN_F_TSO6)))
+		f |= TUN_F_TSO_ECN;
+	if (off & BIT(VIRTIO_NET_F_GUEST_UFO))
+		f |= TUN_F_UFO;
+	return f;
+}
+
+static bool guest_gso(const struct vnet *vn)
+{
+	return vn->ctrl.offloads & (BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+				    BIT(VIRTIO_NET_F_GUEST_UFO));
+}
+
+/* ---- receive (loop thread, or activate on a vCPU; under vdev->lock) ---- */
+
+static struct virtq_elem *held(struct vnet_pair *p, unsigned i)
+{
+	return &p->held[(p->head + i) % RX_HOLD];
+}
+
+static bool rx_enough(struct vnet_pair *p, uint32_t need)
+{
+	return p->count && (!p->vn->mrg || p->held_cap >= need || p->count == RX_HOLD ||
+			    p->held_iovs >= RX_IOV);
+}
+
+/* Pops chains until one read can take the largest packet. false: not yet. */
+static bool rx_fill(struct vnet_pair *p, struct virtq *vq)
+{
+	uint32_t need = vnet_rx_need(p->vn->mrg, guest_gso(p->vn));
+
+	while (!rx_enough(p, need)) {
+		struct virtq_elem *e = held(p, p->count);
+		int ret = virtq_pop(vq, e);
+
+		if (ret < 0) {
+			virtio_needs_reset(&p->vn->vdev, vq->why);
+			return false;
+		}
+		if (!ret)
+			return false;
+		if (e->in_len < VNET_HDR_LEN) {
+			/* No room for a header: nothing can go there. */
+			warn_once("%s: receive buffer of %u bytes is smaller than the header",
+				  p->vn->vdev.name, e->in_len);
+			virtq_push(vq, e, 0);
+			p->rx_pushed = true;
+			continue;
+		}
+		p->count++;
+		p->held_cap += e->in_len;
+		p->held_iovs += e->in_num;
+	}
+	return true;
+}
+
+static void rx_arm(struct vnet_pair *p)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&p->u);
+	unsigned n = p->vn->mrg ? p->count : 1;
+
+	if (!sqe)
+		return;		/* the ring is full of tx: a completion retries */
+	p->riovcnt = p->rchains = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct virtq_elem *e = held(p, i);
+
+		if (p->riovcnt + e->in_num > RX_IOV)
+			break;
+		memcpy(&p->riov[p->riovcnt], &e->iov[e->out_num], e->in_num * sizeof(*p->riov));
+		p->riovcnt += e->in_num;
+		p->rchains++;
+	}
+	io_uring_prep_readv(sqe, p->fd, p->riov, p->riovcnt, 0);
+	io_uring_sqe_set_data64(sqe, OP(OP_RX_READ, 0));
+	p->reading = true;
+}
+
+static void rx_start(struct vnet_pair *p)
+{
+	struct vnet *vn = p->vn;
+	unsigned qi = 2 * p->index;
+
+	if (p->reading || p->polling || p->rx_dead || p->index >= vn->ctrl.pairs ||
+	    !live(vn, qi))
+		return;
+	if (rx_fill(p, &vn->vdev.vqs[qi]))
+		rx_arm(p);
+}
+
+/* A packet of @len bytes is in the first chains of the read: give them back. */
+static void rx_deliver(struct vnet_pair *p, uint32_t len)
+{
+	struct virtq *vq = &p->vn->vdev.vqs[2 * p->index];
+	uint32_t cap[RX_HOLD], used[RX_HOLD];
+	unsigned k;
+
+	for (unsigned i = 0; i < p->rchains; i++)
+		cap[i] = held(p, i)->in_len;
+	k = vnet_rx_split(cap, p->rchains, len, used);
+	vnet_rx_set_buffers(p->riov, p->riovcnt, k);
+	for (unsigned i = 0; i < k; i++) {
+		struct virtq_elem *e = held(p, i);
+
+		virtq_push(vq, e, used[i]);
+		p->held_cap -= e->in_len;
+		p->held_iovs -= e->in_num;
+	}
+	p->head = (p->head + k) % RX_HOLD;
+	p->count -= k;
+	p->rx_pushed = true;
+}
+
+static uint32_t riov_cap(const struct vnet_pair *p)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < p->riovcnt; i++)
+		t += p->riov[i].iov_len;
+	return (uint32_t)MIN(t, (uint64_t)UINT32_MAX);
+}
+
+static void rx_done(struct vnet_pair *p, int res)
+{
+	struct vnet *vn = p->vn;
+	struct io_uring_sqe *sqe;
+	uint8_t dst[6];
+
+	p->reading = false;
+	if (!live(vn, 2 * p->index))
+		return;
+	if (res == -EAGAIN || res == 0) {
+		/* Nothing there: wait until the tap has a packet. */
+		sqe = uring_sqe(&p->u);
+		if (sqe) {
+			io_uring_prep_poll_add(sqe, p->fd, POLLIN);
+			io_uring_sqe_set_data64(sqe, OP(OP_RX_POLL, 0));
+			p->polling = true;
+		}
+		return;
+	}
+	if (res == -EINTR || res == -ECANCELED)
+		return;
+	if (res < 0) {
+		warn_msg("%s: reading the tap failed: %s; receive stops on queue %u",
+			 vn->vdev.name, strerror(-res), p->index);
+		p->rx_dead = true;
+		return;
+	}
+	/* The tap reports the whole packet even when it had to cut it. */
+	res = MIN((uint32_t)res, riov_cap(p));
+	if ((uint32_t)res >= VNET_HDR_LEN + 6 &&
+	    iov_read(p->riov, p->riovcnt, VNET_HDR_LEN, dst, 6) == 6 &&
+	    !vnet_rx_accept(&vn->ctrl, dst)) {
+		vn->rx_filtered++;	/* the same chains take the next packet */
+		return;
+	}
+	rx_deliver(p, res);
+}
+
+/* ---- transmit (loop thread, under vdev->lock) ---- */
+
+/* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
+static int tx_one(struct vnet_pair *p, struct virtq *vq)
+{
+	struct vnet *vn = p->vn;
+	struct tx_slot *s = p->free;
+	struct virtio_net_hdr_v1 hdr;
+	struct io_uring_sqe *sqe;
+	const char *why;
+	int ret;
+
+	if (!s) {
+		p->tx_stalled = true;	/* a completion restarts us */
+		return -1;
+	}
+	ret = virtq_pop(vq, &s->elem);
+	if (ret < 0) {
+		virtio_needs_reset(&vn->vdev, vq->why);
+		return -1;
+	}
+	if (!ret)
+		return 0;
+	if (vnet_tx_check(&s->elem, vn->vdev.guest_features, &hdr, &why)) {
+		vn->tx_dropped++;
+		warn_once("%s: dropping transmitted frames the driver got wrong: %s",
+			  vn->vdev.name, why);
+		virtq_push(vq, &s->elem, 0);
+		p->tx_pushed = true;
+		return 1;
+	}
+	sqe = uring_sqe(&p->u);
+	if (!sqe) {
+		/* Cannot happen (the ring has room for every slot); never lose the chain. */
+		virtq_push(vq, &s->elem, 0);
+		p->tx_pushed = true;
+		return 1;
+	}
+	io_uring_prep_writev(sqe, p->fd, s->elem.iov, s->elem.out_num, 0);
+	io_uring_sqe_set_data64(sqe, OP(OP_TX, s - p->slots));
+	p->free = s->next;
+	p->tx_inflight++;
+	return 1;
+}
+
+static void tx_process(struct vnet_pair *p)
+{
+	struct virtq *vq = &p->vn->vdev.vqs[2 * p->index + 1];
+	int ret;
+
+	p->tx_stalled = false;
+	for (;;) {
+		virtq_set_notification(vq, false);
+		while ((ret = tx_one(p, vq)) > 0)
+			;
+		if (ret < 0)
+			break;		/* kicks stay off until we are restarted */
+		virtq_set_notification(vq, true);
+		/* A chain the driver added before it saw the flag gets no kick. */
+		if (tx_one(p, vq) <= 0)
+			break;
+	}
+}
+
+/* ---- completions ---- */
+
+static void notify(struct vnet_pair *p)
+{
+	struct vnet *vn = p->vn;
+
+	if (p->rx_pushed) {
+		p->rx_pushed = false;
+		virtio_notify(&vn->vdev, 2 * p->index);
+	}
+	if (p->tx_pushed) {
+		p->tx_pushed = false;
+		virtio_notify(&vn->vdev, 2 * p->index + 1);
+	}
+}
+
+/* One completion. @quiet: the device is going away or resetting, push nothing. */
+static void complete(struct vnet_pair *p, uint64_t data, int res, bool quiet)
+{
+	unsigned kind = data >> 32, idx = (uint32_t)data;
+	struct vnet *vn = p->vn;
+
+	switch (kind) {
+	case OP_TX:
+		if (idx >= TX_SLOTS)
+			return;
+		if (!quiet) {
+			virtq_push(&vn->vdev.vqs[2 * p->index + 1], &p->slots[idx].elem, 0);
+			p->tx_pushed = true;
+		}
+		p->slots[idx].next = p->free;
+		p->free = &p->slots[idx];
+		p->tx_inflight--;
+		break;
+	case OP_RX_READ:
+		if (quiet)
+			p->reading = false;
+		else
+			rx_done(p, res);
+		break;
+	case OP_RX_POLL:
+		p->polling = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned reap(struct vnet_pair *p, bool quiet)
+{
+	struct io_uring_cqe *cqe;
+	unsigned n = 0;
+
+	while (io_uring_peek_cqe(&p->u.ring, &cqe) == 0) {
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&p->u.ring, cqe);
+		complete(p, data, res, quiet);
+		n++;
+	}
+	return n;
+}
+
+static void submit(struct vnet_pair *p)
+{
+	int ret;
+
+	if (!io_uring_sq_ready(&p->u.ring))
+		return;
+	ret = uring_submit(&p->u);
+	if (ret < 0)
+		warn_once("%s: io_uring_submit: %s", p->vn->vdev.name, strerror(-ret));
+}
+
+static void on_ring(void *opaque)
+{
+	struct vnet_pair *p = opaque;
+	struct vnet *vn = p->vn;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	reap(p, vn->dying);
+	if (!vn->dying) {
+		if (p->tx_stalled && live(vn, 2 * p->index + 1))
+			tx_process(p);
+		rx_start(p);
+		submit(p);
+		notify(p);
+	}
+	pthread_mutex_unlock(&vn->vdev.lock);
+}
+
+/*
+ * Waits until nothing of @p is in flight: reads into guest buffers must not
+ * land after the driver reset the device and took its memory back.
+ */
+static void drain(struct vnet_pair *p)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+
+	if (!p->ring_ok)
+		return;
+	reap(p, true);
+	if (p->reading || p->polling) {
+		sqe = uring_sqe(&p->u);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, OP(p->reading ? OP_RX_READ : OP_RX_POLL, 0), 0);
+			io_uring_sqe_set_data64(sqe, OP(OP_CANCEL, 0));
+		}
+	}
+	uring_submit(&p->u);
+	while (p->reading || p->polling || p->tx_inflight) {
+		int ret = io_uring_wait_cqe(&p->u.ring, &cqe);
+
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			warn_msg("%s: cannot wait for the tap: %s", p->vn->vdev.name,
+				 strerror(-ret));
+			break;
+		}
+		reap(p, true);
+	}
+	p->head = p->count = 0;
+	p->held_cap = p->held_iovs = 0;
+	p->rx_pushed = p->tx_pushed = p->tx_stalled = false;
+}
+
+/* ---- control queue ---- */
+
+static void apply_pairs(struct vnet *vn)
+{
+	for (unsigned i = 0; i < vn->npairs; i++)
+		netdev_enable_queue(vn->nd, i, i < vn->ctrl.pairs);
+}
+
+static void ctrl_process(struct vnet *vn)
+{
+	struct virtq *vq = &vn->vdev.vqs[ctrl_queue(vn)];
+	struct virtq_elem *e = &vn->ctrl_elem;
+	bool pushed = false;
+	int ret;
+
+	while ((ret = virtq_pop(vq, e)) > 0) {
+		uint8_t ack = VIRTIO_NET_ERR;
+		unsigned chg = 0;
+
+		if (e->out_len <= VNET_CTRL_MAX) {
+			iov_read(e->iov, e->out_num, 0, vn->ctrl_buf, e->out_len);
+			ack = vnet_ctrl_apply(&vn->ctrl, vn->vdev.guest_features, vn->npairs,
+					      vn->ctrl_buf, e->out_len, &chg);
+		}
+		/* The ack is the chain's writable part; without one nothing is said. */
+		virtq_push(vq, e, iov_write(&e->iov[e->out_num], e->in_num, 0, &ack, 1));
+		pushed = true;
+		if (chg & VNET_CHG_MAC)
+			memcpy(vn->cfg.mac, vn->ctrl.mac, 6);
+		if (chg & VNET_CHG_OFFLOADS)
+			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
+		if (chg & VNET_CHG_PAIRS) {
+			apply_pairs(vn);
+			for (unsigned i = 0; i < vn->npairs; i++) {
+				rx_start(&vn->pairs[i]);
+				submit(&vn->pairs[i]);
+			}
+		}
+	}
+	if (ret < 0)
+		virtio_needs_reset(&vn->vdev, vq->why);
+	if (pushed)
+		virtio_notify(&vn->vdev, ctrl_queue(vn));
+}
+
+/* ---- virtio_dev_ops (under vdev->lock) ---- */
+
+static void vnet_queue_notify(struct virtio_dev *vdev, unsigned qi)
+{
+	struct vnet *vn = to_vnet(vdev);
+	struct vnet_pair *p;
+
+	if (!live(vn, qi))
+		return;
+	if (qi == ctrl_queue(vn)) {
+		ctrl_process(vn);
+		return;
+	}
+	p = &vn->pairs[qi / 2];
+	if (qi & 1)
+		tx_process(p);
+	else
+		rx_start(p);
+	submit(p);
+	notify(p);
+}
+
+static uint64_t vnet_get_features(struct virtio_dev *vdev)
+{
+	return to_vnet(vdev)->features;
+}
+
+static void vnet_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len)
+{
+	memcpy(data, (uint8_t *)&to_vnet(vdev)->cfg + off, len);
+}
+
+static int vnet_activate(struct virtio_dev *vdev)
+{
+	struct vnet *vn = to_vnet(vdev);
+
+	vn->mrg = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, vdev->guest_features & VNET_GUEST_OFFLOADS);
+	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
+	apply_pairs(vn);
+	for (unsigned i = 0; i < vn->npairs; i++) {
+		vn->pairs[i].rx_dead = false;
+		rx_start(&vn->pairs[i]);
+		submit(&vn->pairs[i]);
+	}
+	return 0;
+}
+
+static void vnet_reset(struct virtio_dev *vdev)
+{
+	struct vnet *vn = to_vnet(vdev);
+
+	for (unsigned i = 0; i < vn->npairs; i++)
+		drain(&vn->pairs[i]);
+	vn->mrg = false;
+}
+
+static const struct virtio_dev_ops vnet_ops = {
+	.device_id = VIRTIO_ID_NET,
+	.get_features = vnet_get_features,
+	.config_size = offsetof(struct virtio_net_config, mtu),
+	.read_config = vnet_read_config,
+	.activate = vnet_activate,
+	.reset = vnet_reset,
+	.queue_notify = vnet_queue_notify,
+};
+
+/* ---- creation ---- */
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int parse_mac(struct vnet *vn, const char *owner)
+{
+	static const uint8_t base[5] = { 0x52, 0x54, 0x00, 0x12, 0x34 };
+	static unsigned next_default = 0x56;	/* QEMU's first: 52:54:00:12:34:56 */
+	const char *s = vn->mac_str;
+
+	if (!s) {
+		memcpy(vn->cfg.mac, base, 5);
+		vn->cfg.mac[5] = next_default++ & 0xff;
+		return 0;
+	}
+	for (unsigned i = 0; i < 6; i++, s += 3) {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (lo < 0 || s[2] != (i == 5 ? 0 : ':')) {
+			err_msg("%s: mac=%s: use six hex bytes, aa:bb:cc:dd:ee:ff", owner,
+				vn->mac_str);
+			return -EINVAL;
+		}
+		vn->cfg.mac[i] = hi << 4 | lo;
+	}
+	if (vn->cfg.mac[0] & 1) {
+		err_msg("%s: mac=%s is a multicast address", owner, vn->mac_str);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_props(struct vnet *vn, const char *owner)
+{
+	unsigned q;
+
+	if (vn->queue_size & (vn->queue_size - 1)) {
+		err_msg("%s: queue-size=%u is not a power of 2", owner, vn->queue_size);
+		return -EINVAL;
+	}
+	vn->nd = netdev_find(vn->netdev_id);
+	if (!vn->nd) {
+		err_msg("%s: no -netdev with id '%s'", owner, vn->netdev_id);
+		return -ENOENT;
+	}
+	q = netdev_queues(vn->nd);
+	if (q > 1 && !vn->mq) {
+		err_msg("%s: netdev '%s' has %u queues: add mq=on", owner, vn->netdev_id, q);
+		return -EINVAL;
+	}
+	vn->npairs = vn->mq ? q : 1;
+	if (vn->npairs > vn->pf->ncpus) {
+		err_msg("%s: %u queue pairs but %u vCPUs: use at most one pair per vCPU "
+			"(-netdev queues=, -smp)", owner, vn->npairs, vn->pf->ncpus);
+		return -EINVAL;
+	}
+	if (netdev_vhost(vn->nd)) {
+		err_msg("%s: netdev '%s': vhost=on is not available in this build", owner,
+			vn->netdev_id);
+		return -ENOTSUP;
+	}
+	return parse_mac(vn, owner);
+}
+
+static void setup_features(struct vnet *vn)
+{
+	vn->features = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
+		BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_CSUM) |
+		BIT(VIRTIO_NET_F_GUEST_CSUM) |
+		BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+		BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO) |
+		BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+		BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_UFO) |
+		BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |
+		BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+		BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
+	if (vn->npairs > 1)
+		vn->features |= BIT(VIRTIO_NET_F_MQ);
+	vn->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	vn->cfg.max_virtqueue_pairs = htole16(vn->npairs);
+}
+
+static void free_pairs(struct vnet *vn)
+{
+	for (unsigned i = 0; vn->pairs && i < vn->npairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->ring_ok) {
+			drain(p);
+			uring_exit(&p->u);
+		}
+		free(p->held);
+		free(p->riov);
+		free(p->slots);
+	}
+	free(vn->pairs);
+	vn->pairs = NULL;
+}
+
+static int alloc_pairs(struct vnet *vn, const char *owner)
+{
+	int ret;
+
+	vn->pairs = calloc(vn->npairs, sizeof(*vn->pairs));
+	if (!vn->pairs)
+		goto nomem;
+	for (unsigned i = 0; i < vn->npairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		p->vn = vn;
+		p->index = i;
+		p->fd = netdev_fd(vn->nd, i);
+		p->held = calloc(RX_HOLD, sizeof(*p->held));
+		p->riov = calloc(RX_IOV, sizeof(*p->riov));
+		p->slots = calloc(TX_SLOTS, sizeof(*p->slots));
+		if (!p->held || !p->riov || !p->slots)
+			goto nomem;
+		for (unsigned k = TX_SLOTS; k-- > 0;) {
+			p->slots[k].next = p->free;
+			p->free = &p->slots[k];
+		}
+		ret = uring_init(&p->u, RING_DEPTH, vn->pf->loop, on_ring, p);
+		if (ret) {
+			uring_exit(&p->u);
+			err_msg("%s: cannot set up io_uring: %s", owner, strerror(-ret));
+			return ret;
+		}
+		p->ring_ok = true;
+	}
+	return 0;
+nomem:
+	err_msg("%s: out of memory", owner);
+	return -ENOMEM;
+}
+
+static void vnet_unrealize(struct device *dev, struct platform *pf)
+{
+	struct vnet *vn = dev->state;
+
+	if (vn->attached) {
+		pthread_mutex_lock(&vn->vdev.lock);
+		vn->dying = true;
+		pthread_mutex_unlock(&vn->vdev.lock);
+		if (vn->pci)
+			virtio_pci_detach(&vn->vdev);
+		else
+			virtio_mmio_detach(&vn->vdev);
+	}
+	free_pairs(vn);
+	if (vn->claimed)
+		netdev_release(vn->nd);
+	vn->claimed = vn->attached = false;
+}
+
+static int vnet_realize(struct device *dev, struct platform *pf)
+{
+	struct vnet *vn = dev->state;
+	struct virtio_pci_opts pci_opts = { 0 };
+	char owner[64], name[48];
+	int ret;
+
+	vn->pci = !strcmp(dev->type->bus, "pci");
+	vn->pf = pf;
+	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
+	ret = check_props(vn, owner);
+	if (!ret && vn->pci)
+		ret = virtio_pci_parse_addr(vn->addr, &pci_opts, owner);
+	if (!ret)
+		ret = netdev_claim(vn->nd, owner);
+	if (ret)
+		return ret;
+	vn->claimed = true;
+	pci_opts.bus = vn->bus;
+	setup_features(vn);
+	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, 0);
+	ret = alloc_pairs(vn, owner);
+	snprintf(name, sizeof(name), "virtio-net %s", dev->id ? dev->id : vn->netdev_id);
+	if (!ret)
+		ret = virtio_dev_init(&vn->vdev, &vnet_ops, pf, 2 * vn->npairs + 1,
+				      vn->queue_size, name);
+	if (!ret)
+		ret = vn->pci ? virtio_pci_attach(&vn->vdev, pf, &pci_opts)
+			      : virtio_mmio_attach(&vn->vdev, pf);
+	if (ret) {
+		vnet_unrealize(dev, pf);
+		return ret;
+	}
+	vn->attached = true;
+	return 0;
+}
+
+static void vnet_aml(struct device *dev, struct aml *dsdt)
+{
+	struct vnet *vn = dev->state;
+
+	virtio_mmio_aml(&vn->vdev, dsdt);
+}
+
+#define VNET_PROPS							\
+	{ "netdev", PROP_STR, offsetof(struct vnet, netdev_id), NULL,	\
+	  "id of the -netdev to use", .required = 1 },			\
+	{ "mac", PROP_STR, offsetof(struct vnet, mac_str), NULL,		\
+	  "MAC address aa:bb:cc:dd:ee:ff (default 52:54:00:12:34:NN)" },	\
+	{ "mq", PROP_BOOL, offsetof(struct vnet, mq), "off",		\
+	  "one queue pair per netdev queue (multi-queue)" },		\
+	{ "queue-size", PROP_U32, offsetof(struct vnet, queue_size), "256",	\
+	  "entries per queue (power of 2)", .min = 2, .max = 1024 }
+
+static const struct prop vnet_mmio_props[] = {
+	VNET_PROPS,
+	{ NULL }
+};
+
+static const struct prop vnet_pci_props[] = {
+	VNET_PROPS,
+	{ "bus", PROP_STR, offsetof(struct vnet, bus), NULL, "PCI bus (pci.0)" },
+	{ "addr", PROP_STR, offsetof(struct vnet, addr), NULL,
+	  "PCI slot[.function], hex (default: first free slot)" },
+	{ NULL }
+};
+
+static const struct device_type vnet_mmio_type = {
+	.name = "virtio-net-device",
+	.bus = "virtio-mmio",
+	.desc = "virtio network device (virtio-mmio)",
+	.state_size = sizeof(struct vnet),
+	.props = vnet_mmio_props,
+	.realize = vnet_realize,
+	.unrealize = vnet_unrealize,
+	.aml = vnet_aml,
+};
+DEVICE_TYPE(vnet_mmio_type)
+
+static const struct device_type vnet_pci_type = {
+	.name = "virtio-net-pci",
+	.bus = "pci",
+	.desc = "virtio network device (PCI)",
+	.state_size = sizeof(struct vnet),
+	.props = vnet_pci_props,
+	.realize = vnet_realize,
+	.unrealize = vnet_unrealize,
+};
+DEVICE_TYPE(vnet_pci_type)
