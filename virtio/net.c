@@ -10,6 +10,10 @@
  * guest chains as hold the largest packet; the chains it filled go back
  * with num_buffers set (net_rx.c), the rest wait for the next packet.
  * Everything is allocated at realize: nothing per packet.
+ *
+ * With vhost=on the kernel's vhost-net serves each pair's rings straight
+ * from the tap (one /dev/vhost-net per pair); only the control queue stays
+ * here.
  */
 #include <endian.h>
 #include <errno.h>
@@ -17,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 
 #include "backends/net.h"
 #include "backends/uring.h"
@@ -27,6 +33,7 @@
 #include "lib/util.h"
 #include "virtio/net.h"
 #include "virtio/transport.h"
+#include "virtio/vhost.h"
 #include "virtio/virtio.h"
 
 #define BIT(n) (1ull << (n))
@@ -54,6 +61,8 @@ struct vnet_pair {
 	int fd;
 	struct uring u;
 	bool ring_ok;
+	struct vhost vh;		/* vhost=on */
+	bool backend;			/* the tap is bound to vh */
 
 	/* Receive: held chains are held[(head + i) % RX_HOLD], i < count. */
 	struct virtq_elem *held;
@@ -85,7 +94,7 @@ struct vnet {
 	struct platform *pf;
 	struct netdev *nd;
 	unsigned npairs;
-	bool pci, attached, dying, claimed;
+	bool pci, attached, dying, claimed, vhost;
 	struct vnet_pair *pairs;
 	uint64_t tx_dropped, rx_filtered;
 	struct virtq_elem ctrl_elem;
@@ -508,7 +517,7 @@ static void ctrl_process(struct vnet *vn)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 		if (chg & VNET_CHG_PAIRS) {
 			apply_pairs(vn);
-			for (unsigned i = 0; i < vn->npairs; i++) {
+			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++) {
 				rx_start(&vn->pairs[i]);
 				submit(&vn->pairs[i]);
 			}
@@ -533,6 +542,8 @@ static void vnet_queue_notify(struct virtio_dev *vdev, unsigned qi)
 		ctrl_process(vn);
 		return;
 	}
+	if (vn->vhost)
+		return;		/* the kernel's (a doorbell reaches it through its eventfd) */
 	p = &vn->pairs[qi / 2];
 	if (qi & 1)
 		tx_process(p);
@@ -552,6 +563,51 @@ static void vnet_read_config(struct virtio_dev *vdev, uint32_t off, void *data, 
 	memcpy(data, (uint8_t *)&to_vnet(vdev)->cfg + off, len);
 }
 
+static int set_backend(struct vnet_pair *p, int fd)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		struct vhost_vring_file f = { .index = k, .fd = fd };
+
+		if (ioctl(p->vh.fd, VHOST_NET_SET_BACKEND, &f) < 0) {
+			int e = errno;
+
+			err_msg("%s: /dev/vhost-net: cannot %s the tap: %s", p->vh.owner,
+				fd < 0 ? "unbind" : "bind", strerror(e));
+			return -e;
+		}
+	}
+	p->backend = fd >= 0;
+	return 0;
+}
+
+static void vhost_down(struct vnet *vn)
+{
+	for (unsigned i = 0; i < vn->npairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->backend)
+			set_backend(p, -1);
+		vhost_stop(&p->vh, &vn->vdev);
+	}
+}
+
+/* Each pair's rx and tx rings to its own vhost-net, bound to its tap queue. */
+static int vhost_up(struct vnet *vn)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vn->npairs && !ret; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		ret = vhost_start(&p->vh, &vn->vdev, vn->vdev.guest_features, 2 * i, 2);
+		if (!ret)
+			ret = set_backend(p, p->fd);
+	}
+	if (ret)
+		vhost_down(vn);
+	return ret;
+}
+
 static int vnet_activate(struct virtio_dev *vdev)
 {
 	struct vnet *vn = to_vnet(vdev);
@@ -560,6 +616,8 @@ static int vnet_activate(struct virtio_dev *vdev)
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, vdev->guest_features & VNET_GUEST_OFFLOADS);
 	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 	apply_pairs(vn);
+	if (vn->vhost)
+		return vhost_up(vn);
 	for (unsigned i = 0; i < vn->npairs; i++) {
 		vn->pairs[i].rx_dead = false;
 		rx_start(&vn->pairs[i]);
@@ -572,6 +630,8 @@ static void vnet_reset(struct virtio_dev *vdev)
 {
 	struct vnet *vn = to_vnet(vdev);
 
+	if (vn->vhost)
+		vhost_down(vn);
 	for (unsigned i = 0; i < vn->npairs; i++)
 		drain(&vn->pairs[i]);
 	vn->mrg = false;
@@ -647,11 +707,7 @@ static int check_props(struct vnet *vn, const char *owner)
 			"(-netdev queues=, -smp)", owner, vn->npairs, vn->pf->ncpus);
 		return -EINVAL;
 	}
-	if (netdev_vhost(vn->nd)) {
-		err_msg("%s: netdev '%s': vhost=on is not available in this build", owner,
-			vn->netdev_id);
-		return -ENOTSUP;
-	}
+	vn->vhost = netdev_vhost(vn->nd);
 	return parse_mac(vn, owner);
 }
 
@@ -682,6 +738,8 @@ static void free_pairs(struct vnet *vn)
 			drain(p);
 			uring_exit(&p->u);
 		}
+		/* Closing it takes the kernel off the rings and the tap. */
+		vhost_close(&p->vh);
 		free(p->held);
 		free(p->riov);
 		free(p->slots);
@@ -697,12 +755,23 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 	vn->pairs = calloc(vn->npairs, sizeof(*vn->pairs));
 	if (!vn->pairs)
 		goto nomem;
+	for (unsigned i = 0; i < vn->npairs; i++)
+		vn->pairs[i].vh.fd = -1;
 	for (unsigned i = 0; i < vn->npairs; i++) {
 		struct vnet_pair *p = &vn->pairs[i];
 
 		p->vn = vn;
 		p->index = i;
 		p->fd = netdev_fd(vn->nd, i);
+		if (vn->vhost) {
+			char nd_owner[80];
+
+			snprintf(nd_owner, sizeof(nd_owner), "-netdev tap,id=%s", vn->netdev_id);
+			ret = vhost_open(&p->vh, "/dev/vhost-net", nd_owner);
+			if (ret)
+				return ret;
+			continue;
+		}
 		p->held = calloc(RX_HOLD, sizeof(*p->held));
 		p->riov = calloc(RX_IOV, sizeof(*p->riov));
 		p->slots = calloc(TX_SLOTS, sizeof(*p->slots));
@@ -734,6 +803,8 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 		pthread_mutex_lock(&vn->vdev.lock);
 		vn->dying = true;
 		pthread_mutex_unlock(&vn->vdev.lock);
+		for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
+			vhost_close(&vn->pairs[i].vh);
 		if (vn->pci)
 			virtio_pci_detach(&vn->vdev);
 		else
@@ -771,6 +842,12 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 	if (!ret)
 		ret = virtio_dev_init(&vn->vdev, &vnet_ops, pf, 2 * vn->npairs + 1,
 				      vn->queue_size, name);
+	/* What the kernel cannot serve is not offered: no packed ring, for one. */
+	if (!ret && vn->vhost) {
+		vn->vdev.host_features = vhost_features(&vn->pairs[0].vh, vn->vdev.host_features);
+		if (!(vn->pairs[0].vh.features & BIT(VIRTIO_NET_F_MRG_RXBUF)))
+			vn->vdev.host_features &= ~BIT(VIRTIO_NET_F_MRG_RXBUF);
+	}
 	if (!ret)
 		ret = vn->pci ? virtio_pci_attach(&vn->vdev, pf, &pci_opts)
 			      : virtio_mmio_attach(&vn->vdev, pf);

@@ -19,6 +19,7 @@ make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 ip link set eth0 up
 ip addr add 10.0.2.2/24 dev eth0
 echo "MAC $(cat /sys/class/net/eth0/address)"
+echo "QUEUES $(ls /sys/class/net/eth0/queues | tr '\n' ' ')"
 echo "FEATURES $(cat /sys/class/net/eth0/device/features 2>/dev/null || cat /sys/bus/virtio/devices/*/features | head -n 1)"
 ping -c 5 -W 3 10.0.2.1 >/tmp/ping.log 2>&1
 cat /tmp/ping.log
@@ -35,13 +36,15 @@ GUEST
 dd if=/dev/urandom of="$E2E_TMP/l1data" bs=1M count=16 2>/dev/null
 l1sum=$(sha256sum <"$E2E_TMP/l1data" | cut -d' ' -f1)
 
-# smoke TRANSPORT_ARGS...: boot, configure tap0 once ember made it, check the ping.
+# smoke NAME NETDEV_OPTS DEVICE ARGS...: boot, configure tap0 once ember made
+# it, check the ping and the transfers.
 smoke() {
 	_log=$E2E_TMP/ember-$1.log
-	_dev=$2
-	shift 2
+	_nd=$2
+	_dev=$3
+	shift 3
 	"$EMBER" "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-		-append "$E2E_APPEND" -netdev tap,id=n0,ifname=tap0 \
+		-append "$E2E_APPEND" -netdev "tap,id=n0,ifname=tap0$_nd" \
 		-device "$_dev,netdev=n0,mac=52:54:00:aa:bb:01" </dev/null >"$_log" 2>&1 &
 	_pid=$!
 	_i=0
@@ -72,5 +75,22 @@ smoke() {
 	# The tap went away with ember.
 	! ip link show tap0 >/dev/null 2>&1 || fail "tap0 outlived ember"
 }
-smoke pci virtio-net-pci -M pci
-smoke mmio virtio-net-device
+case "$E2E_CASE" in
+net-smoke)
+	smoke pci "" virtio-net-pci -M pci
+	smoke mmio "" virtio-net-device
+	;;
+net-mq-vhost)
+	# Two queue pairs for two vCPUs: the guest uses both.
+	smoke mq ",queues=2" virtio-net-pci,mq=on -M pci -smp 2
+	expect_in "$E2E_TMP/ember-mq.log" "QUEUES rx-0 rx-1 tx-0 tx-1"
+	# The kernel's vhost-net, on both transports, then with two pairs.
+	modprobe vhost_net 2>/dev/null
+	[ -c /dev/vhost-net ] || fail "/dev/vhost-net is missing after modprobe vhost_net"
+	smoke vhost-pci ",vhost=on" virtio-net-pci -M pci
+	smoke vhost-mmio ",vhost=on" virtio-net-device
+	smoke vhost-mq ",vhost=on,queues=2" virtio-net-device,mq=on -smp 2
+	expect_in "$E2E_TMP/ember-vhost-mq.log" "QUEUES rx-0 rx-1 tx-0 tx-1"
+	;;
+*) fail "no scenario for $E2E_CASE" ;;
+esac
