@@ -86,7 +86,9 @@ static int create_file(const char *name, struct keyval *kv, struct loop *loop,
 
 	if (!b)
 		return -ENOMEM;
-	ret = blk_file_open(b, kv, owner);
+	ret = blk_throttle_parse(kv, &b->throttle_cfg, owner);
+	if (!ret)
+		ret = blk_file_open(b, kv, owner);
 	if (ret) {
 		node_free(b);
 		return ret;
@@ -165,10 +167,13 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 {
 	struct raw_opts o = { 0 };
 	struct blk *b = NULL, *file = NULL;
+	struct ratelimit_cfg throttle;
 	struct keyval sub;
 	int ret, unmap = 0;
 
 	ret = split_file_keys(kv, &sub, owner);
+	if (!ret)
+		ret = blk_throttle_parse(kv, &throttle, owner);
 	if (!ret)
 		ret = props_set_defaults(raw_props, &o, owner);
 	if (!ret)
@@ -208,6 +213,7 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 		goto out;
 	}
 	b->file = file;
+	b->throttle_cfg = throttle;
 	b->ro = o.ro || file->ro;
 	b->discard = unmap && file->discard;
 	node_add(b);
@@ -245,6 +251,7 @@ static void driver_help(const char *driver, FILE *f)
 	fprintf(f, "%s options:\n", driver);
 	fprintf(f, "  node-name=<str> - name front ends refer to with drive= (required)\n");
 	props_help(strcmp(driver, "raw") ? blk_file_props : raw_props, f);
+	blk_throttle_help(f);
 }
 
 static int create_kv(struct keyval *kv, struct loop *loop)

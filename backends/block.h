@@ -57,6 +57,12 @@ const char *blk_node_name(const struct blk *b);
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r);
 /* Submits what blk_submit queued (one io_uring_enter per batch). */
 void blk_flush_queue(struct blk *b, unsigned queue);
+/*
+ * For a front end's reset: requests still held back by throttling.* are
+ * completed with -ECANCELED without touching the image, soon after from
+ * the loop (never from inside this call).
+ */
+void blk_drop_waiting(struct blk *b);
 void blockdev_cleanup_all(void);
 
 #endif

@@ -9,8 +9,10 @@
 #include "backends/block_batch.h"
 #include "lib/keyval.h"
 #include "lib/props.h"
+#include "lib/ratelimit.h"
 
 struct blk_queue;
+struct blk_io;
 
 struct blk {
 	char *node_name;
@@ -28,11 +30,20 @@ struct blk {
 	bool direct;
 	bool discard;			/* discard=unmap */
 
+	struct ratelimit_cfg throttle_cfg;	/* throttling.* of this node */
+
 	/* Set by blk_attach on the node a front end claimed. */
 	struct blk_queue *queues;
 	unsigned nqueues;
 	blk_batch_fn batch_end;
 	void *batch_opaque;
+	/*
+	 * The throttle of the node's stack, and the requests it holds back in
+	 * arrival order (all queues); the first @tcancel are to be dropped.
+	 */
+	struct ratelimit throttle;
+	struct blk_io *thead, *ttail;
+	unsigned tcount, tcancel;
 };
 
 /* discard=unmap|on: 1, ignore|off: 0, else -EINVAL after a message. */
@@ -42,6 +53,10 @@ int blk_parse_discard(const char *s, const char *owner);
 extern const struct prop blk_file_props[];
 int blk_file_open(struct blk *b, struct keyval *kv, const char *owner);
 void blk_file_close(struct blk *b);
+
+/* block_throttle.c: takes the throttling.* keys out of @kv into @cfg. */
+int blk_throttle_parse(struct keyval *kv, struct ratelimit_cfg *cfg, const char *owner);
+void blk_throttle_help(FILE *f);
 
 /* block_io.c: the io_uring rings of an attached node. */
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner);

@@ -25,10 +25,11 @@ enum io_stage {
 
 struct blk_io {
 	struct blk_req *r;
+	struct blk_queue *q;
 	enum io_stage stage;
 	uint64_t total;		/* bytes the request covers */
 	uint64_t done;		/* bytes transferred so far */
-	struct blk_io *next;	/* free list, or backlog */
+	struct blk_io *next;	/* free list, backlog, or throttle queue */
 };
 
 struct blk_queue {
@@ -253,6 +254,92 @@ static void on_completion(void *opaque)
 		b->batch_end(b->batch_opaque, q->index);
 }
 
+/* ---- throttling (the limits come from block_throttle.c) ---- */
+
+/* QEMU throttles reads and writes; flushes and discards only keep their place. */
+static bool throttled(const struct blk_req *r)
+{
+	return r->op == BLK_READ || r->op == BLK_WRITE;
+}
+
+static void throttle_push(struct blk *b, struct blk_io *io)
+{
+	io->next = NULL;
+	if (b->ttail)
+		b->ttail->next = io;
+	else
+		b->thead = io;
+	b->ttail = io;
+	b->tcount++;
+}
+
+static struct blk_io *throttle_pop(struct blk *b)
+{
+	struct blk_io *io = b->thead;
+
+	if (io) {
+		b->thead = io->next;
+		if (!b->thead)
+			b->ttail = NULL;
+		b->tcount--;
+	}
+	return io;
+}
+
+/* The throttle's timer: start what the limits allow now, in order. */
+static void throttle_resume(void *opaque)
+{
+	struct blk *b = opaque;
+	struct blk_io *io;
+	bool dropped = false;
+
+	while ((io = b->thead)) {
+		if (!b->tcancel && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
+			break;
+		throttle_pop(b);
+		if (b->tcancel) {
+			b->tcancel--;
+			finish(io->q, io, -ECANCELED, true);
+			dropped = true;
+		} else {
+			queue_io(io->q, io);
+		}
+	}
+	for (unsigned i = 0; i < b->nqueues; i++) {
+		blk_flush_queue(b, i);
+		/* The front end may be waiting for free slots to go on. */
+		if (dropped && b->batch_end)
+			b->batch_end(b->batch_opaque, i);
+	}
+}
+
+void blk_drop_waiting(struct blk *b)
+{
+	if (!b->tcount)
+		return;
+	b->tcancel = b->tcount;
+	ratelimit_kick(&b->throttle);
+}
+
+static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char *owner)
+{
+	static const struct ratelimit_cfg none;
+	const struct blk *set = NULL;
+
+	for (const struct blk *n = b; n; n = n->file) {
+		if (!n->throttle_cfg.bps && !n->throttle_cfg.ops)
+			continue;
+		if (set) {
+			err_msg("%s: drive '%s': throttling.* is set on node '%s' and on "
+				"node '%s' below it: give it once", owner, b->node_name,
+				set->node_name, n->node_name);
+			return NULL;
+		}
+		set = n;
+	}
+	return set ? &set->throttle_cfg : &none;
+}
+
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 {
 	struct blk *file = blk_bottom(b);
@@ -281,12 +368,16 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 		return -EAGAIN;
 	q->free = io->next;
 	q->inflight++;
-	*io = (struct blk_io){ .r = r, .total = len, .stage = IO_OTHER };
+	*io = (struct blk_io){ .r = r, .q = q, .total = len, .stage = IO_OTHER };
 	if (r->op == BLK_READ || r->op == BLK_WRITE)
 		io->stage = IO_RW;
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
-	queue_io(q, io);
+	/* Behind waiting requests even if not throttled itself: order is kept. */
+	if (b->thead || (throttled(r) && !ratelimit_take(&b->throttle, len)))
+		throttle_push(b, io);
+	else
+		queue_io(q, io);
 	return 0;
 }
 
@@ -343,6 +434,13 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 
 void blk_io_stop(struct blk *b, bool callbacks)
 {
+	struct blk_io *io;
+
+	/* Never started: complete without I/O, before the rings go. */
+	while ((io = throttle_pop(b)))
+		finish(io->q, io, -ECANCELED, callbacks);
+	b->tcancel = 0;
+	ratelimit_destroy(&b->throttle);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_stop(&b->queues[i], callbacks);
 	free(b->queues);
@@ -369,6 +467,7 @@ static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)
 {
+	const struct ratelimit_cfg *cfg;
 	int ret = 0;
 
 	if (!zero_iov[0].iov_base)
@@ -378,8 +477,15 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
 		return -EINVAL;
 	}
+	cfg = throttle_cfg(b, owner);
+	if (!cfg)
+		return -EINVAL;
+	ret = ratelimit_init(&b->throttle, cfg, b->loop, throttle_resume, b, owner);
+	if (ret)
+		return ret;
 	b->queues = calloc(queues, sizeof(*b->queues));
 	if (!b->queues) {
+		ratelimit_destroy(&b->throttle);
 		err_msg("%s: out of memory", owner);
 		return -ENOMEM;
 	}

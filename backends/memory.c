@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 
 #include "backends/memory.h"
 #include "lib/log.h"
@@ -30,6 +31,14 @@ static const struct prop mem_props[] = {
 	  "shared mapping (needed by vhost-user)" },
 	{ NULL },
 };
+
+struct mem_backend *mem_backend_by_fd(int fd)
+{
+	for (struct mem_backend *b = backends; b; b = b->next)
+		if (fd >= 0 && b->fd == fd)
+			return b;
+	return NULL;
+}
 
 struct mem_backend *mem_backend_find(const char *id)
 {
@@ -186,6 +195,16 @@ int mem_backend_map(struct mem_backend *b)
 	}
 	b->map_base = base;
 	b->hva = aligned;
+	/* hugetlbfs reports its page size as the block size; shmem 4 KiB. */
+	b->page_size = 4 * KiB;
+	if (b->hugetlb) {
+		struct statfs sfs;
+
+		if (!fstatfs(b->fd, &sfs) && sfs.f_bsize > 0)
+			b->page_size = (uint64_t)sfs.f_bsize;
+		else
+			b->page_size = b->hugetlbsize ? b->hugetlbsize : RAM_ALIGN;
+	}
 	if (!b->hugetlb)
 		madvise(aligned, b->size, MADV_HUGEPAGE);
 	/* Guest RAM never belongs in a core dump of ember. */

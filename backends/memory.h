@@ -19,6 +19,7 @@ struct mem_backend {
 	uint64_t hugetlbsize;	/* 0: the system default */
 	bool share;
 	/* runtime */
+	uint64_t page_size;	/* of the mapping: 4 KiB, or the huge page size */
 	int fd;
 	void *hva;
 	uint64_t map_size;	/* includes alignment slack */
@@ -34,6 +35,8 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out);
 /* Allocates and maps; messages name the backend and the cause. */
 int mem_backend_map(struct mem_backend *b);
 void mem_backend_free_all(void);
+/* The mapped backend whose memfd is @fd (a gmem region's), or NULL. */
+struct mem_backend *mem_backend_by_fd(int fd);
 /*
  * Warns when memfd RAM cannot get transparent huge pages (shmem THP off).
  * Called once set-up has succeeded, so bad options still give one line.

@@ -21,6 +21,7 @@ struct tbucket {
 	uint64_t burst;		/* bucket size */
 	int64_t tokens;		/* may go negative (debt) */
 	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last refill */
+	uint64_t frac;		/* part of a token earned, in 1e-9 tokens */
 };
 
 /* Starts full. @burst 0 means rate / 10 (100 ms worth), at least 1. */
@@ -67,5 +68,11 @@ bool ratelimit_ready(struct ratelimit *rl);
 void ratelimit_charge(struct ratelimit *rl, uint64_t bytes);
 /* ratelimit_ready, then ratelimit_charge(@bytes) when it is. */
 bool ratelimit_take(struct ratelimit *rl, uint64_t bytes);
+/* Runs @resume from the loop soon, whatever the buckets hold (e.g. a reset). */
+void ratelimit_kick(struct ratelimit *rl);
+
+/* The limiter's clock (CLOCK_MONOTONIC); tests may swap it (NULL: real). */
+uint64_t ratelimit_now_ns(void);
+void ratelimit_set_clock(uint64_t (*fn)(void));
 
 #endif

@@ -8,6 +8,7 @@
  * reviewed copy of these lists that the unit test compares them with.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -96,7 +97,8 @@ static const struct allow common_calls[] = {
 	ANY(futex),			/* every mutex and condition variable, pthread_join */
 	ANY(write),			/* chardev output, eventfds (irqfd, wakeups), the log */
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
-	ANY(timerfd_settime),		/* the RTC rearms its timer from both sides */
+	/* the RTC rearms its timer from both sides; rate limiters (loop) resume */
+	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
 	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */
 	/* Block requests; on a vCPU through virtio-pci's configuration-access window. */
@@ -144,11 +146,14 @@ static const struct allow vcpu_calls[] = {
 static const struct allow main_calls[] = {
 	ANY(epoll_wait),		/* the event loop */
 	ANY(epoll_ctl),			/* chardev input paused and resumed, teardown */
-	ANY(read),			/* chardevs, eventfds, timerfd, signalfd */
-	ANY(accept4),			/* socket chardev server: the next client */
+	ANY(read),			/* chardevs, eventfds, timerfd, signalfd, rng-random */
+	ANY(getrandom),			/* virtio-rng without rng= (GRND_NONBLOCK) */
+	ANY(accept4),			/* socket chardev and -qmp servers: the next client */
 	ANY(close),			/* a socket client left; teardown */
 	ANY(unlink),			/* teardown: the socket chardev's path */
 	ANY(brk),			/* malloc and free in the main arena */
+	/* virtio-balloon: inflated and reported pages punched out of the RAM memfd */
+	ARG32(fallocate, 1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE),
 	/* vcpu_kick(): pthread_kill() to this process's vCPU threads only */
 	{ "tgkill", { { 0, T_EQ32, 0, "own process", own_pid },
 		      { 2, T_EQ32, 0, "SIGRTMIN+1", kick_signal } } },

@@ -258,6 +258,8 @@ static void vblk_reset(struct virtio_dev *vdev)
 	struct vblk *vb = to_vblk(vdev);
 
 	vb->gen++;
+	/* Requests held back by throttling.* are dropped, not started later. */
+	blk_drop_waiting(vb->blk);
 	vb->lim.discard = vb->lim.write_zeroes = false;
 	for (unsigned i = 0; i < vb->num_queues; i++)
 		vb->queues[i].stalled = vb->queues[i].pushed = false;

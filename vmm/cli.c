@@ -7,6 +7,7 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
+#include "backends/rng.h"
 #include "backends/net.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
@@ -18,6 +19,7 @@
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
 /* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
@@ -33,6 +35,7 @@ struct cli {
 	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
+	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
 };
 
 static void usage(FILE *f)
@@ -59,8 +62,10 @@ static void usage(FILE *f)
 "  -netdev tap,id=N[,ifname=NAME][,fd=FD][,queues=Q][,vhost=on|off]  network back end\n"
 "                          (-netdev help, -netdev tap,help)\n"
 "  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
+"  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
 "\n"
 "Other:\n"
+"  -qmp unix:PATH,server=on[,wait=off]  QMP API socket (docs/api.md)\n"
 "  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
 "  -print-seccomp          print the allowed system calls of each thread class\n"
 "  -nographic, -display none, -nodefaults, -no-reboot  accepted for QEMU compatibility\n"
@@ -116,7 +121,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		static const char *const with_arg[] = {
 			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
 			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev", "-netdev", "-sandbox",
+			"-blockdev", "-netdev", "-sandbox", "-qmp",
 		};
 		int known = 0;
 
@@ -147,6 +152,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->cpu = v;
 		else if (!strcmp(a, "-sandbox"))	/* sandbox */
 			c->sandbox = v;
+		else if (!strcmp(a, "-qmp")) {
+			if (c->qmp) {
+				err_msg("-qmp %s: only one -qmp is supported", v);
+				return -EINVAL;
+			}
+			c->qmp = v;
+		}
 		else if (!strcmp(a, "-display")) {
 			if (strcmp(v, "none")) {
 				err_msg("-display %s: ember has no display (only 'none')", v);
@@ -304,15 +316,17 @@ static int create_object(const char *s)
 		if (!kv.help)
 			err_msg("-object %s: the object type comes first", s);
 		else
-			printf("Objects:\nmemory-backend-memfd\n");
+			printf("Objects:\nmemory-backend-memfd\nrng-random\n");
 		keyval_free(&kv);
 		return kv.help ? 1 : -EINVAL;
 	}
 	if (!strcmp(kv.implied, "memory-backend-memfd")) {
 		ret = mem_backend_create_kv(&kv, &b);
+	} else if (!strcmp(kv.implied, "rng-random")) {
+		ret = rng_backend_create_kv(&kv);
 	} else {
-		err_msg("-object %s: unknown object type (supported: memory-backend-memfd)",
-			kv.implied);
+		err_msg("-object %s: unknown object type (supported: memory-backend-memfd, "
+			"rng-random)", kv.implied);
 		ret = -EINVAL;
 	}
 	keyval_free(&kv);
@@ -502,18 +516,22 @@ int ember_main(int argc, char **argv)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
 	ret = machine_finish(&m);
+	if (!ret && c.qmp)
+		ret = qmp_server_create(c.qmp, loop, &m.pf);
 	if (ret)
 		goto out;
 	status = machine_run(&m);
 out:
 	if (ret > 0)
 		status = EXIT_OK;
+	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);
 	chardev_cleanup_all();
 	blockdev_cleanup_all();
 	netdev_cleanup_all();
 	mem_backend_free_all();
+	rng_backend_free_all();
 	if (loop)
 		loop_free(loop);
 	return status;

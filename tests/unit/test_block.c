@@ -19,6 +19,7 @@
 #include "backends/block_batch.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/ratelimit.h"
 #include "lib/util.h"
 
 #define IMG_SIZE	(4 * MiB)
@@ -33,6 +34,7 @@ struct treq {
 	struct blk_req r;
 	int result;
 	bool done;
+	unsigned order;		/* completions so far, this one included */
 };
 
 static unsigned completed, expected, batches;
@@ -44,7 +46,8 @@ static void on_done(struct blk_req *r, int result)
 	assert_false(t->done);
 	t->done = true;
 	t->result = result;
-	if (++completed == expected)
+	t->order = ++completed;
+	if (completed == expected)
 		loop_stop(loop, 0);
 }
 
@@ -603,6 +606,198 @@ static void t_direct_unsupported(void **state)
 	unlink(path);
 }
 
+/* ---- throttling.* ---- */
+
+static double secs_since(uint64_t t0)
+{
+	return (double)(ratelimit_now_ns() - t0) / 1e9;
+}
+
+/* A file node over the image with @extra options must be refused with @msg. */
+static void expect_file_error(const char *extra, const char *msg)
+{
+	char o[512];
+
+	snprintf(o, sizeof(o), "driver=file,node-name=f0,filename=%s,%s", img, extra);
+	expect_error(o, msg);
+}
+
+static void t_throttle_options(void **state)
+{
+	char o[512];
+
+	expect_file_error("throttling.bps-total=fast", "throttling.bps-total");
+	expect_file_error("throttling.bps-total=-1", "throttling.bps-total");
+	expect_file_error("throttling.bps-total=2000000000000000", "throttling.bps-total");
+	expect_file_error("throttling.bps-totl=1", "unknown property 'throttling.bps-totl'");
+	expect_file_error("throttling.iops-total-max=10",
+			  "throttling.iops-total-max needs throttling.iops-total");
+	expect_file_error("throttling.bps-total=1000,throttling.bps-total-max=999",
+			  "cannot be lower than throttling.bps-total");
+	snprintf(o, sizeof(o), "driver=raw,node-name=d0,file.driver=file,file.filename=%s,"
+		 "file.throttling.iops-total=x", img);
+	expect_error(o, "throttling.iops-total");
+	assert_null(blk_find("f0"));
+	assert_null(blk_find("d0"));
+
+	/* Limits on a raw node and on its file node: refused when claimed. */
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,throttling.iops-total=5",
+				img), 0);
+	assert_int_equal(create("driver=raw,node-name=d0,file=f0,throttling.bps-total=5000"), 0);
+	assert_int_equal(blk_attach(blk_find("d0"), "-device x", 1, 4), -EINVAL);
+	assert_non_null(strstr(log_last(), "on node 'd0' and on node 'f0'"));
+	assert_int_equal(blockdev_create("driver=file,help", loop), 1);
+}
+
+/* A limit on the file node applies to the raw node a front end claims. */
+static void t_throttle_bps(void **state)
+{
+	enum { N = 8, LEN = 65536 };
+	static uint8_t buf[N][LEN];
+	static struct iovec v[N];
+	static struct treq t[N];
+	struct blk *blk;
+	uint64_t t0;
+	double dt;
+
+	/* 1 MiB/s with a burst of 1 MiB */
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,"
+				"throttling.bps-total=1048576,throttling.bps-total-max=1048576",
+				img), 0);
+	assert_int_equal(create("driver=raw,node-name=d0,file=f0"), 0);
+	blk = attach("d0", 1, N);
+	/* empty the bucket first: a full one would let 16 requests through */
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, &(struct iovec){ buf[0], LEN }, 1), LEN);
+	v[0] = (struct iovec){ buf[0], LEN * 15 };	/* within buf: N * LEN */
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, v, 1), LEN * 15);
+	t0 = ratelimit_now_ns();
+	for (int i = 0; i < N; i++) {
+		v[i] = (struct iovec){ buf[i], LEN };
+		assert_int_equal(submit(blk, 0, &t[i], BLK_READ, (uint64_t)i * LEN, 0, &v[i], 1), 0);
+	}
+	blk_flush_queue(blk, 0);
+	wait_for(N);
+	dt = secs_since(t0);
+	/* the first goes on the crumb refilled meanwhile; 7 wait 1/16 s each */
+	assert_true(dt >= 0.40);
+	assert_true(dt < 3.0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(t[i].result, LEN);
+		assert_int_equal(t[i].order, t[0].order + i);
+	}
+}
+
+static void t_throttle_iops(void **state)
+{
+	enum { N = 12 };
+	static uint8_t buf[N][4096];
+	static struct iovec v[N];
+	static struct treq t[N];
+	struct blk *blk;
+	uint64_t t0;
+	double dt;
+
+	/* 20/s with the default burst of 2: 10 wait 50 ms each */
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,throttling.iops-total=20",
+				img), 0);
+	blk = attach("f0", 2, N);
+	t0 = ratelimit_now_ns();
+	for (int i = 0; i < N; i++) {
+		v[i] = (struct iovec){ buf[i], 4096 };
+		/* both queues share the node's limit */
+		assert_int_equal(submit(blk, i & 1, &t[i], i % 3 ? BLK_READ : BLK_WRITE,
+					(uint64_t)i * 4096, 0, &v[i], 1), 0);
+	}
+	blk_flush_queue(blk, 0);
+	blk_flush_queue(blk, 1);
+	wait_for(N);
+	dt = secs_since(t0);
+	assert_true(dt >= 0.45);
+	assert_true(dt < 3.0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(t[i].result, 4096);
+	/* flushes are not counted, but keep their place */
+	t0 = ratelimit_now_ns();
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(submit(blk, 0, &t[i], BLK_FLUSH, 0, 0, NULL, 0), 0);
+	blk_flush_queue(blk, 0);
+	wait_for(5);
+	assert_true(secs_since(t0) < 0.04);
+}
+
+/* A flush behind a throttled write completes after it. */
+static void t_throttle_flush_order(void **state)
+{
+	static uint8_t big[256 * 1024], small[4096];
+	struct iovec bv = { big, sizeof(big) }, sv = { small, sizeof(small) };
+	struct treq w1, w2, f;
+	struct blk *blk;
+	uint64_t t0;
+
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,"
+				"throttling.bps-total=1048576", img), 0);
+	blk = attach("f0", 1, 4);
+	memset(small, 0x5c, sizeof(small));
+	t0 = ratelimit_now_ns();
+	assert_int_equal(submit(blk, 0, &w1, BLK_WRITE, 0, 0, &bv, 1), 0);
+	assert_int_equal(submit(blk, 0, &w2, BLK_WRITE, 1 * MiB, 0, &sv, 1), 0);
+	assert_int_equal(submit(blk, 0, &f, BLK_FLUSH, 0, 0, NULL, 0), 0);
+	blk_flush_queue(blk, 0);
+	wait_for(3);
+	/* 256 KiB - 102 KiB of burst at 1 MiB/s: 150 ms */
+	assert_true(secs_since(t0) >= 0.13);
+	assert_int_equal(w1.result, (int)sizeof(big));
+	assert_int_equal(w2.result, (int)sizeof(small));
+	assert_int_equal(f.result, 0);
+	assert_true(w2.order < f.order);
+}
+
+/* A reset drops what waits, once each, without I/O; new requests still run. */
+static void t_throttle_drop(void **state)
+{
+	static uint8_t big[512 * 1024], back[2][4096];
+	struct iovec bv = { big, sizeof(big) };
+	struct iovec rv[2] = { { back[0], 4096 }, { back[1], 4096 } };
+	struct treq w, r[2], again;
+	unsigned batches0;
+	struct blk *blk;
+	uint64_t t0;
+
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,"
+				"throttling.bps-total=1048576", img), 0);
+	blk = attach("f0", 1, 4);
+	blk_drop_waiting(blk);		/* nothing waits: nothing happens */
+	t0 = ratelimit_now_ns();
+	assert_int_equal(submit(blk, 0, &w, BLK_WRITE, 0, 0, &bv, 1), 0);
+	assert_int_equal(submit(blk, 0, &r[0], BLK_READ, 1 * MiB, 0, &rv[0], 1), 0);
+	assert_int_equal(submit(blk, 0, &r[1], BLK_READ, 2 * MiB, 0, &rv[1], 1), 0);
+	blk_flush_queue(blk, 0);
+	memset(back, 0x11, sizeof(back));
+	blk_drop_waiting(blk);
+	assert_false(r[0].done);	/* never from inside the call */
+	batches0 = batches;
+	wait_for(3);
+	/* long before the 400 ms the reads would have waited */
+	assert_true(secs_since(t0) < 0.3);
+	assert_true(batches > batches0);
+	assert_int_equal(w.result, (int)sizeof(big));
+	assert_int_equal(r[0].result, -ECANCELED);
+	assert_int_equal(r[1].result, -ECANCELED);
+	assert_int_equal(back[0][0], 0x11);
+	assert_int_equal(back[1][4095], 0x11);
+	/* the debt stays: the next read waits for it, then runs */
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, &rv[0], 1), 4096);
+	assert_true(secs_since(t0) >= 0.35);
+	assert_int_equal(back[0][0], 0xaa);
+	/* at detach, waiting requests are cancelled, each exactly once */
+	assert_int_equal(submit(blk, 0, &w, BLK_WRITE, 0, 0, &bv, 1), 0);
+	assert_int_equal(submit(blk, 0, &again, BLK_READ, 0, 0, &rv[1], 1), 0);
+	blk_detach(blk);
+	assert_true(again.done);
+	assert_int_equal(again.result, -ECANCELED);
+	assert_true(w.done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +816,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_locking, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_errors, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_direct_unsupported, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_options, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_bps, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_iops, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_flush_order, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_drop, setup_test, teardown_test),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

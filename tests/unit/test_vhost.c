@@ -4,8 +4,9 @@
  * fd, so the memory table, the rings, the eventfds and the order of the
  * hand-over are checked on a host without /dev/vhost-*. The device is a
  * virtio-mmio one with the event loop and fake KVM ioeventfds, driven
- * through its registers. The last test opens the real /dev/vhost-vsock
- * and is skipped (and reported so) where the host has none.
+ * through its registers. vhost-vsock-device is tested the same way, with
+ * open() of /dev/vhost-vsock wrapped too. t_real_kernel opens the real
+ * /dev/vhost-vsock and is skipped (and reported so) where the host has none.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <linux/vhost.h>
 #include <linux/virtio_mmio.h>
 
+#include "devices/device.h"
 #include "devices/platform.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
@@ -55,10 +57,58 @@ static struct {
 	struct vhost_vring_addr addr[2];
 	int kick[2], call[2];
 	uint16_t next_base[2];		/* what GET_VRING_BASE answers */
-	unsigned long fail_req;		/* this request fails with EBUSY */
+	unsigned long fail_req;		/* this request fails with fail_errno */
+	int fail_errno;
+	uint64_t offer;			/* GET_FEATURES */
+	uint64_t cid;
+	int running, opens;
+	bool no_dev;			/* open(/dev/vhost-vsock) fails */
 } k;
 
 int __real_ioctl(int fd, unsigned long req, ...);
+int __real_open(const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
+
+static int fake_open(const char *path)
+{
+	k.opens++;
+	if (k.no_dev) {
+		errno = ENOENT;
+		return -1;
+	}
+	k.fd = eventfd(0, EFD_CLOEXEC);
+	return k.fd;
+}
+
+static int open_or_fake(int (*real)(const char *, int, ...), const char *path, int flags,
+			va_list ap)
+{
+	if (!strcmp(path, "/dev/vhost-vsock"))
+		return fake_open(path);
+	return real(path, flags, va_arg(ap, int));
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_or_fake(__real_open, path, flags, ap);
+	va_end(ap);
+	return ret;
+}
+
+int __wrap_open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_or_fake(__real_open64, path, flags, ap);
+	va_end(ap);
+	return ret;
+}
 
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -74,10 +124,21 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		k.order[k.calls] = req;
 	k.calls++;
 	if (req == k.fail_req) {
-		errno = EBUSY;
+		errno = k.fail_errno ? k.fail_errno : EBUSY;
 		return -1;
 	}
 	switch (req) {
+	case VHOST_SET_OWNER:
+		break;
+	case VHOST_GET_FEATURES:
+		*(uint64_t *)arg = k.offer;
+		break;
+	case VHOST_VSOCK_SET_GUEST_CID:
+		k.cid = *(uint64_t *)arg;
+		break;
+	case VHOST_VSOCK_SET_RUNNING:
+		k.running = *(int *)arg;
+		break;
 	case VHOST_SET_FEATURES:
 		k.features = *(uint64_t *)arg;
 		break;
@@ -251,7 +312,8 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static int setup(void **state)
+/* An MMIO slot, the loop and KVM's ioeventfds; the fake kernel reset. */
+static void platform_setup(void)
 {
 	memset(ram, 0, RAM_SIZE);
 	memset(&pf, 0, sizeof(pf));
@@ -268,6 +330,11 @@ static int setup(void **state)
 	pf.virtio_mmio_slots = 1;
 	pf.loop = loop_new();
 	pf.ioeventfd = fake_ioeventfd;
+}
+
+static int setup(void **state)
+{
+	platform_setup();
 	k.fd = eventfd(0, 0);		/* any fd of our own */
 	fk.vh.fd = k.fd;
 	fk.vh.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_EVENT_IDX) |
@@ -287,6 +354,17 @@ static int teardown(void **state)
 	bus_destroy(&pf.mmio);
 	close(k.fd);
 	return 0;
+}
+
+/* virtio-pci is not under test here. */
+int virtio_pci_attach(struct virtio_dev *vdev, struct platform *p,
+		      const struct virtio_pci_opts *o)
+{
+	return -ENODEV;
+}
+
+void virtio_pci_detach(struct virtio_dev *vdev)
+{
 }
 
 /* --- tests --- */
@@ -496,6 +574,102 @@ static void t_real_kernel(void **state)
 	vhost_close(&vh);
 }
 
+/* --- vhost-vsock-device --- */
+
+static int vsock_setup(void **state)
+{
+	platform_setup();
+	k.fd = -1;
+	k.offer = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
+		  F(VHOST_F_LOG_ALL) | F(VIRTIO_F_ACCESS_PLATFORM) | F(1);
+	return !pf.loop;
+}
+
+static int vsock_teardown(void **state)
+{
+	device_destroy_all(&pf);
+	loop_free(pf.loop);
+	bus_destroy(&pf.mmio);
+	return 0;
+}
+
+static uint64_t dev_features(void)
+{
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	uint64_t f = (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return f | rd(VIRTIO_MMIO_DEVICE_FEATURES);
+}
+
+static unsigned order_of(unsigned long req, int nth)
+{
+	for (int i = 0; i < k.calls && i < 32; i++)
+		if (k.order[i] == req && nth-- == 0)
+			return i;
+	fail_msg("request %#lx not seen", req);
+	return 0;
+}
+
+/* The CID is claimed at realize; the guest reads it from config space. */
+static void t_vsock_config(void **state)
+{
+	uint64_t f;
+
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=0x12345678a"), -EINVAL);
+	assert_int_equal(k.opens, 0);
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=70000"), 0);
+	assert_int_equal(k.opens, 1);
+	assert_true(k.order[0] == VHOST_SET_OWNER);
+	assert_true(k.cid == 70000);
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG), 70000);
+	assert_int_equal(rd(VIRTIO_MMIO_CONFIG + 4), 0);
+	f = dev_features();
+	/* SEQPACKET and the ring features the kernel has; never packed rings. */
+	assert_true(f == (F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_EVENT_IDX) |
+			  F(VIRTIO_F_INDIRECT_DESC) | F(1)));
+}
+
+/* DRIVER_OK: rings to the kernel, then RUNNING; reset: RUNNING 0 first. */
+static void t_vsock_run(void **state)
+{
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=3"), 0);
+	bring_up(F(VIRTIO_F_VERSION_1) | F(1));
+	assert_false(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(k.running, 1);
+	assert_true(k.features == (F(VIRTIO_F_VERSION_1) | F(1)));
+	/* rx and tx are the kernel's: the device's queues 0 and 1. */
+	assert_true(k.addr[0].desc_user_addr == (uintptr_t)(ram + desc_of(0)));
+	assert_true(k.addr[1].desc_user_addr == (uintptr_t)(ram + desc_of(1)));
+	assert_true(order_of(VHOST_VSOCK_SET_RUNNING, 0) > order_of(VHOST_SET_VRING_KICK, 1));
+	k.next_base[1] = 4;
+	wr(VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(k.running, 0);
+	assert_true(order_of(VHOST_VSOCK_SET_RUNNING, 1) < order_of(VHOST_GET_VRING_BASE, 0));
+	assert_int_equal(k.kick[0], VHOST_FILE_UNBIND);
+	/* Up again after the reset. */
+	bring_up(F(VIRTIO_F_VERSION_1));
+	assert_int_equal(k.running, 1);
+	assert_int_equal(k.kick[1], ioev_fd[1]);
+}
+
+/* The errors a user can meet, each -errno after one message. */
+static void t_vsock_errors(void **state)
+{
+	k.fail_req = VHOST_VSOCK_SET_GUEST_CID;
+	k.fail_errno = EADDRINUSE;
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=9"), -EADDRINUSE);
+	assert_int_equal(fcntl(k.fd, F_GETFD), -1);	/* closed again */
+	k.fail_req = 0;
+	k.no_dev = true;
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=9"), -ENOENT);
+	assert_int_equal(device_create(&pf, "vhost-vsock-device,guest-cid=2"), -EINVAL);
+	assert_int_equal(device_create(&pf, "vhost-vsock-device"), -EINVAL);
+	assert_int_equal(k.opens, 2);
+	assert_int_equal(pf.mmio.nr, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +683,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_start_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_open_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_real_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_vsock_config, vsock_setup, vsock_teardown),
+		cmocka_unit_test_setup_teardown(t_vsock_run, vsock_setup, vsock_teardown),
+		cmocka_unit_test_setup_teardown(t_vsock_errors, vsock_setup, vsock_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,3 @@
+# The balloon scenario of balloon-mmio on virtio-pci (-M pci).
+# e2e-timeout: 300
+. "$E2E_DIR/cases/balloon-mmio.sh"

@@ -1,0 +1,225 @@
+/*
+ * The guest's side of one virtio-mmio device for the virtio unit tests: fake
+ * guest RAM, a platform with the slots at BASE, Linux's probe sequence and
+ * a split queue 0 of QSIZE driven through the registers, with the event
+ * loop run until the device used what was posted. The PCI transport is
+ * stubbed: only what a device hands it is recorded.
+ */
+#ifndef EMBER_TEST_MMIO_GUEST_H
+#define EMBER_TEST_MMIO_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#include "devices/device.h"
+#include "devices/platform.h"
+#include "kvm/gmem.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+
+#define BASE		0xd0000000ull
+#define SLOT_SIZE	0x200
+#define GSI		16
+#define RAM_SIZE	(2 * MiB)
+#define QSIZE		16
+#define DESC_GPA	0x1000
+#define AVAIL_GPA	0x2000
+#define USED_GPA	0x3000
+#define BUF_GPA		0x10000
+
+static uint8_t *ram;
+static struct gmem mem;
+static struct platform pf;
+static struct loop *loop;
+static int timer_fd, irqs;
+static uint16_t next_desc, avail_idx, used_seen;
+
+static void irq_set(void *opaque, unsigned gsi, int level)
+{
+	if (level)
+		irqs++;
+}
+
+static void on_timeout(void *opaque, uint32_t events)
+{
+	uint64_t n;
+
+	if (read(timer_fd, &n, sizeof(n)) == sizeof(n))
+		loop_stop(loop, 0);
+}
+
+/* The PCI transport is not ours: record what it would have been given. */
+static struct virtio_pci_opts pci_got;
+static struct virtio_dev *pci_dev;
+
+int virtio_pci_attach(struct virtio_dev *vdev, struct platform *p,
+		      const struct virtio_pci_opts *o)
+{
+	pci_got = *o;
+	pci_dev = vdev;
+	return 0;
+}
+
+void virtio_pci_detach(struct virtio_dev *vdev)
+{
+	pci_dev = NULL;
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint32_t v;
+
+	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
+	return v;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
+}
+
+static uint64_t dev_features(void)
+{
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint64_t lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+}
+
+/* Linux's virtio_mmio probe, one split queue of QSIZE. */
+static void driver_start(uint64_t want)
+{
+	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
+		     ~(1ull << VIRTIO_F_RING_PACKED);
+
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
+	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
+	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	memset(ram, 0, 0x4000);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
+	next_desc = avail_idx = used_seen = 0;
+}
+
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+/* Puts a chain on the avail ring (not kicked); returns its head. */
+static uint16_t post(const struct seg *s, unsigned n)
+{
+	struct vring_desc *d = (void *)(ram + DESC_GPA);
+	uint16_t *avail = (void *)(ram + AVAIL_GPA);
+	uint16_t head = next_desc;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t k = (next_desc + i) % QSIZE;
+
+		d[k] = (struct vring_desc){
+			.addr = s[i].gpa, .len = s[i].len,
+			.flags = (s[i].write ? VRING_DESC_F_WRITE : 0) |
+				 (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			.next = (k + 1) % QSIZE };
+	}
+	next_desc = (next_desc + n) % QSIZE;
+	avail[2 + avail_idx % QSIZE] = head;
+	__atomic_store_n(&avail[1], ++avail_idx, __ATOMIC_RELEASE);
+	return head;
+}
+
+static uint16_t used_idx(void)
+{
+	return __atomic_load_n((uint16_t *)(ram + USED_GPA + 2), __ATOMIC_ACQUIRE);
+}
+
+static struct vring_used_elem used_elem(uint16_t i)
+{
+	return ((struct vring_used_elem *)(ram + USED_GPA + 4))[i % QSIZE];
+}
+
+/* Kicks queue 0 and runs the loop until @n more chains were used. */
+static void kick_wait(unsigned n)
+{
+	struct itimerspec its = { .it_value = { 0, 2000000 } };
+
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 2500 && (uint16_t)(used_idx() - used_seen) < n; i++) {
+		timerfd_settime(timer_fd, 0, &its, NULL);
+		loop_run(loop);
+	}
+	assert_int_equal((uint16_t)(used_idx() - used_seen), n);
+	used_seen += n;
+}
+
+/* -device @opts must be refused with a message holding @msg. */
+static inline void expect_dev_error(const char *opts, const char *msg)
+{
+	int ret = device_create(&pf, opts);
+
+	if (ret >= 0)
+		fail_msg("'%s' was accepted", opts);
+	if (!strstr(log_last(), msg))
+		fail_msg("'%s': got \"%s\", want \"%s\"", opts, log_last(), msg);
+}
+
+static void guest_setup(void)
+{
+	log_set_quiet(1);
+	ram = aligned_alloc(4096, RAM_SIZE);
+	assert_non_null(ram);
+	memset(ram, 0, RAM_SIZE);
+	memset(&mem, 0, sizeof(mem));
+	assert_int_equal(gmem_add(&mem, 0, RAM_SIZE, ram, -1, 0), 0);
+	loop = loop_new();
+	assert_non_null(loop);
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	assert_int_equal(loop_add(loop, timer_fd, EPOLLIN, on_timeout, NULL), 0);
+	memset(&pf, 0, sizeof(pf));
+	assert_int_equal(bus_init(&pf.mmio, "mmio"), 0);
+	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
+	pf.loop = loop;
+	pf.mem = &mem;
+	pf.ncpus = 2;
+	pf.irq_set = irq_set;
+	pf.virtio_mmio_base = BASE;
+	pf.virtio_mmio_size = SLOT_SIZE;
+	pf.virtio_mmio_gsi_base = GSI;
+	pf.virtio_mmio_slots = 4;
+	irqs = 0;
+}
+
+static void guest_teardown(void)
+{
+	bus_destroy(&pf.mmio);
+	bus_destroy(&pf.pio);
+	loop_del(loop, timer_fd);
+	close(timer_fd);
+	loop_free(loop);
+	free(ram);
+}
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * QMP: the protocol and the commands through qmp_session_input with a fake
+ * target, byte streams cut anywhere, bad and hostile input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "virtio/balloon.h"
+#include "vmm/qmp.h"
+
+#define MAX_REPLIES 64
+
+static char *replies[MAX_REPLIES];
+static unsigned nreplies;
+static int has_balloon, quits;
+static uint64_t target_bytes, actual = 512ull << 20;
+static uint32_t interval;
+static const char *bal_id = "bal0";
+
+static void on_send(void *o, const char *json, size_t len)
+{
+	assert_true(nreplies < MAX_REPLIES);
+	assert_int_equal(strlen(json), len);
+	replies[nreplies++] = strndup(json, len);
+}
+
+static int f_set(void *o, uint64_t b)
+{
+	if (!has_balloon)
+		return -ENODEV;
+	if (b > (512ull << 20))
+		return -ERANGE;
+	target_bytes = b;
+	return 0;
+}
+
+static int f_get(void *o, uint64_t *a)
+{
+	*a = actual;
+	return has_balloon ? 0 : -ENODEV;
+}
+
+static uint64_t f_ram(void *o) { return 512ull << 20; }
+static const char *f_id(void *o) { return has_balloon ? bal_id : NULL; }
+
+static int f_stats(void *o, struct balloon_stats *st, int64_t *when, uint32_t *iv)
+{
+	if (!has_balloon)
+		return -ENODEV;
+	memset(st, 0, sizeof(*st));
+	st->val[VIRTIO_BALLOON_S_MEMTOT] = 123456;
+	st->valid = 1u << VIRTIO_BALLOON_S_MEMTOT;
+	*when = 1700000000;
+	*iv = interval;
+	return 0;
+}
+
+static int f_interval(void *o, uint32_t s)
+{
+	interval = s;
+	return 0;
+}
+
+static void f_quit(void *o) { quits++; }
+
+static const struct qmp_target target = {
+	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
+	.balloon_id = f_id, .balloon_stats = f_stats,
+	.balloon_set_interval = f_interval, .quit = f_quit,
+};
+
+static struct qmp_session *sess;
+
+static void clear(void)
+{
+	for (unsigned i = 0; i < nreplies; i++)
+		free(replies[i]);
+	nreplies = 0;
+}
+
+static int setup(void **state)
+{
+	clear();
+	has_balloon = 1;
+	quits = 0;
+	target_bytes = 0;
+	interval = 0;
+	sess = qmp_session_new(&target, on_send, NULL);
+	assert_non_null(sess);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	qmp_session_free(sess);
+	clear();
+	return 0;
+}
+
+static void feed(const char *s)
+{
+	assert_int_equal(qmp_session_input(sess, s, strlen(s)), 0);
+}
+
+/* Sends @in and expects exactly one reply, equal to @want. */
+static void expect(const char *in, const char *want)
+{
+	clear();
+	feed(in);
+	assert_int_equal(nreplies, 1);
+	assert_string_equal(replies[0], want);
+}
+
+/* One reply that contains @part. */
+static void expect_part(const char *in, const char *part)
+{
+	clear();
+	feed(in);
+	assert_int_equal(nreplies, 1);
+	if (!strstr(replies[0], part))
+		fail_msg("reply %s lacks %s", replies[0], part);
+}
+
+static void negotiate(void)
+{
+	expect("{\"execute\": \"qmp_capabilities\"}\n", "{\"return\":{}}");
+}
+
+static void t_greeting(void **state)
+{
+	assert_int_equal(nreplies, 1);
+	assert_string_equal(replies[0],
+		"{\"QMP\":{\"version\":{\"qemu\":{\"major\":0,\"minor\":1,\"micro\":0},"
+		"\"package\":\"ember " EMBER_VERSION "\"},\"capabilities\":[]}}");
+}
+
+static void t_negotiation(void **state)
+{
+	expect_part("{\"execute\": \"query-status\"}",
+		    "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Expecting "
+		    "capabilities negotiation with 'qmp_capabilities'\"}}");
+	expect_part("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}",
+		    "Capability 'oob' not available");
+	expect_part("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": 1}}",
+		    "expected: array");
+	expect("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}, \"id\": 1}",
+	       "{\"return\":{},\"id\":1}");
+	expect_part("{\"execute\": \"qmp_capabilities\"}", "already complete");
+	expect("{\"execute\": \"query-status\"}",
+	       "{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true}}");
+}
+
+static void t_balloon(void **state)
+{
+	negotiate();
+	expect("{\"execute\": \"balloon\", \"arguments\": {\"value\": 402653184}, \"id\": \"a\"}",
+	       "{\"return\":{},\"id\":\"a\"}");
+	assert_int_equal(target_bytes, 402653184);
+	expect("{\"execute\": \"query-balloon\"}", "{\"return\":{\"actual\":536870912}}");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": -1}}",
+		    "\"GenericError\",\"desc\":\"Parameter 'value' expects a size");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 0}}", "GenericError");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 1099511627776}}",
+		    "up to the guest's RAM (536870912 bytes)\"");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 99999999999999999999}}",
+		    "GenericError");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 18446744073709551615}}",
+		    "too large");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 1e30}}",
+		    "Invalid parameter type for 'value', expected: integer");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": \"1G\"}}",
+		    "expected: integer");
+	expect_part("{\"execute\": \"balloon\"}", "Parameter 'value' is missing");
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 1, \"x\": 2}}",
+		    "Parameter 'x' is unexpected");
+	assert_int_equal(target_bytes, 402653184);
+	has_balloon = 0;
+	expect_part("{\"execute\": \"balloon\", \"arguments\": {\"value\": 4096}}",
+		    "{\"class\":\"DeviceNotActive\",\"desc\":\"No balloon device has been activated\"}");
+	expect_part("{\"execute\": \"query-balloon\"}", "DeviceNotActive");
+}
+
+static void t_stats(void **state)
+{
+	negotiate();
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/bal0\","
+		    " \"property\": \"guest-stats\"}}",
+		    "\"stat-total-memory\":123456");
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"bal0\","
+		    " \"property\": \"guest-stats\"}}", "\"stat-swap-in\":-1");
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"bal0\","
+		    " \"property\": \"guest-stats\"}}", "\"last-update\":1700000000}}");
+	expect("{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"bal0\","
+	       " \"property\": \"guest-stats-polling-interval\", \"value\": 5}}", "{\"return\":{}}");
+	assert_int_equal(interval, 5);
+	expect("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"bal0\","
+	       " \"property\": \"guest-stats-polling-interval\"}}", "{\"return\":5}");
+	expect_part("{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"bal0\","
+		    " \"property\": \"guest-stats-polling-interval\", \"value\": -5}}", "GenericError");
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/x\","
+		    " \"property\": \"guest-stats\"}}", "\"DeviceNotFound\"");
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"bal0\","
+		    " \"property\": \"nope\"}}", "Property 'nope' not found");
+	expect_part("{\"execute\": \"qom-get\", \"arguments\": {\"path\": 1, \"property\": \"x\"}}",
+		    "expected: string");
+}
+
+static void t_envelope(void **state)
+{
+	negotiate();
+	expect_part("[1]", "QMP input must be a JSON object");
+	expect_part("\"x\"\n", "QMP input must be a JSON object");
+	expect_part("{}", "QMP input lacks member 'execute'");
+	expect_part("{\"execute\": 1}", "'execute' must be a string");
+	expect_part("{\"execute\": \"query-status\", \"arguments\": []}",
+		    "'arguments' must be an object");
+	expect_part("{\"execute\": \"query-status\", \"foo\": 1}", "member 'foo' is unexpected");
+	expect_part("{\"execute\": \"nosuch\", \"id\": {\"a\": [1]}}",
+		    "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nosuch has not "
+		    "been found\"},\"id\":{\"a\":[1]}}");
+	expect_part("{\"execute\": \"query-status\", \"arguments\": {\"a\": 1}}",
+		    "Parameter 'a' is unexpected");
+	expect_part("{\"execute\": \"query-commands\"}", "{\"name\":\"query-balloon\"}");
+	expect_part("{\"execute\": \"query-version\"}", "\"package\":\"ember ");
+}
+
+/* Bytes cut anywhere, several texts in one read, errors resync at a newline. */
+static void t_stream(void **state)
+{
+	static const char nul[] = "{\"execute\": \"q\0uery\"}\n";
+	const char *in = "{\"execute\": \"qmp_capabilities\"}\r\n"
+			 "  {\"execute\": \"query-balloon\", \"id\": 1}{\"execute\": \"query-balloon\"}";
+
+	clear();
+	for (const char *p = in; *p; p++)
+		assert_int_equal(qmp_session_input(sess, p, 1), 0);
+	assert_int_equal(nreplies, 3);
+	assert_string_equal(replies[1], "{\"return\":{\"actual\":536870912},\"id\":1}");
+	clear();
+	feed("{\"execute\": \"query-status\",,} trailing garbage {\"execute\"");
+	assert_int_equal(nreplies, 1);
+	assert_non_null(strstr(replies[0], "JSON parse error"));
+	/* Skipped until the newline, then served again. */
+	feed(" more\n{\"execute\": \"query-balloon\"}\n");
+	assert_int_equal(nreplies, 2);
+	assert_string_equal(replies[1], "{\"return\":{\"actual\":536870912}}");
+	clear();
+	assert_int_equal(qmp_session_input(sess, nul, sizeof(nul) - 1), 0);
+	assert_int_equal(nreplies, 1);
+}
+
+static void t_too_long(void **state)
+{
+	static const char head[] = "{\"execute\": \"query-status\", \"id\": \"";
+	size_t n = QMP_MAX_COMMAND + 100;
+	char *big = malloc(n);
+
+	negotiate();
+	memset(big, ' ', n);
+	memcpy(big, head, strlen(head));
+	clear();
+	/* Blanks between texts are free: only the text itself counts. */
+	assert_int_equal(qmp_session_input(sess, big + 36, n - 36), 0);
+	assert_int_equal(nreplies, 0);
+	assert_int_equal(qmp_session_input(sess, big, n), -E2BIG);
+	assert_int_equal(nreplies, 1);
+	assert_non_null(strstr(replies[0], "longer than 65536 bytes"));
+	free(big);
+}
+
+static void t_nesting(void **state)
+{
+	char deep[2100];
+
+	negotiate();
+	memset(deep, '[', 2000);
+	strcpy(deep + 2000, "\n");
+	clear();
+	assert_int_equal(qmp_session_input(sess, deep, strlen(deep)), 0);
+	assert_int_equal(nreplies, 1);
+	assert_non_null(strstr(replies[0], "JSON parse error"));
+}
+
+static void t_quit(void **state)
+{
+	negotiate();
+	expect_part("{\"execute\": \"quit\", \"arguments\": {\"now\": 1}}", "unexpected");
+	assert_int_equal(quits, 0);
+	expect("{\"execute\": \"quit\", \"id\": 9}", "{\"return\":{},\"id\":9}");
+	assert_int_equal(quits, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_greeting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_negotiation, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_balloon, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_envelope, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_too_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_nesting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_quit, setup, teardown),
+	};
+
+	log_set_quiet(1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
