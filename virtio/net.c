@@ -30,6 +30,7 @@
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "lib/util.h"
 #include "virtio/net.h"
 #include "virtio/transport.h"
@@ -71,6 +72,7 @@ struct vnet_pair {
 	struct iovec *riov;		/* the current read's iovecs */
 	unsigned riovcnt, rchains;	/* ... and how many held chains they cover */
 	bool reading, polling, rx_dead, rx_pushed;
+	bool rx_limited, tx_limited;	/* waiting for the rate limiter's resume */
 
 	/* Transmit. */
 	struct tx_slot *slots, *free;
@@ -96,6 +98,9 @@ struct vnet {
 	unsigned npairs;
 	bool pci, attached, dying, claimed, vhost;
 	struct vnet_pair *pairs;
+	/* The netdev's limits, for the whole device (all pairs). */
+	struct ratelimit rx_rl, tx_rl;
+	bool rl_ok;
 	uint64_t tx_dropped, rx_filtered;
 	struct virtq_elem ctrl_elem;
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
@@ -214,9 +219,13 @@ static void rx_start(struct vnet_pair *p)
 	struct vnet *vn = p->vn;
 	unsigned qi = 2 * p->index;
 
-	if (p->reading || p->polling || p->rx_dead || p->index >= vn->ctrl.pairs ||
-	    !live(vn, qi))
+	if (p->reading || p->polling || p->rx_dead || p->rx_limited ||
+	    p->index >= vn->ctrl.pairs || !live(vn, qi))
 		return;
+	if (!ratelimit_ready(&vn->rx_rl)) {
+		p->rx_limited = true;
+		return;
+	}
 	if (rx_fill(p, &vn->vdev.vqs[qi]))
 		rx_arm(p);
 }
@@ -242,6 +251,7 @@ static void rx_deliver(struct vnet_pair *p, uint32_t len)
 	p->head = (p->head + k) % RX_HOLD;
 	p->count -= k;
 	p->rx_pushed = true;
+	ratelimit_charge(&p->vn->rx_rl, len - MIN(len, (uint32_t)VNET_HDR_LEN));
 }
 
 static uint32_t riov_cap(const struct vnet_pair *p)
@@ -307,6 +317,10 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 		p->tx_stalled = true;	/* a completion restarts us */
 		return -1;
 	}
+	if (!ratelimit_ready(&vn->tx_rl)) {
+		p->tx_limited = true;	/* the limiter's resume restarts us */
+		return -1;
+	}
 	ret = virtq_pop(vq, &s->elem);
 	if (ret < 0) {
 		virtio_needs_reset(&vn->vdev, vq->why);
@@ -329,6 +343,7 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 		p->tx_pushed = true;
 		return 1;
 	}
+	ratelimit_charge(&vn->tx_rl, s->elem.out_len - VNET_HDR_LEN);
 	io_uring_prep_writev(sqe, p->fd, s->elem.iov, s->elem.out_num, 0);
 	io_uring_sqe_set_data64(sqe, OP(OP_TX, s - p->slots));
 	p->free = s->next;
@@ -341,7 +356,7 @@ static void tx_process(struct vnet_pair *p)
 	struct virtq *vq = &p->vn->vdev.vqs[2 * p->index + 1];
 	int ret;
 
-	p->tx_stalled = false;
+	p->tx_stalled = p->tx_limited = false;
 	for (;;) {
 		virtq_set_notification(vq, false);
 		while ((ret = tx_one(p, vq)) > 0)
@@ -482,6 +497,30 @@ static void drain(struct vnet_pair *p)
 	p->head = p->count = 0;
 	p->held_cap = p->held_iovs = 0;
 	p->rx_pushed = p->tx_pushed = p->tx_stalled = false;
+	p->rx_limited = p->tx_limited = false;
+}
+
+/* The rate limiter has tokens again: restart what it held back. */
+static void on_limit(void *opaque)
+{
+	struct vnet *vn = opaque;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	for (unsigned i = 0; i < vn->npairs && !vn->dying; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->tx_limited && live(vn, 2 * i + 1)) {
+			p->tx_limited = false;
+			tx_process(p);
+		}
+		if (p->rx_limited) {
+			p->rx_limited = false;
+			rx_start(p);
+		}
+		submit(p);
+		notify(p);
+	}
+	pthread_mutex_unlock(&vn->vdev.lock);
 }
 
 /* ---- control queue ---- */
@@ -711,6 +750,30 @@ static int check_props(struct vnet *vn, const char *owner)
 	return parse_mac(vn, owner);
 }
 
+static int setup_limits(struct vnet *vn)
+{
+	const struct ratelimit_cfg *rx = netdev_rx_limit(vn->nd), *tx = netdev_tx_limit(vn->nd);
+	char owner[80];
+	int ret;
+
+	snprintf(owner, sizeof(owner), "-netdev tap,id=%s", vn->netdev_id);
+	if (vn->vhost && (rx->bps || rx->ops || tx->bps || tx->ops)) {
+		err_msg("%s: rate limits need vhost=off (vhost-net's data path is the kernel's)",
+			owner);
+		return -EINVAL;
+	}
+	ret = ratelimit_init(&vn->rx_rl, rx, vn->pf->loop, on_limit, vn, owner);
+	if (ret)
+		return ret;
+	ret = ratelimit_init(&vn->tx_rl, tx, vn->pf->loop, on_limit, vn, owner);
+	if (ret) {
+		ratelimit_destroy(&vn->rx_rl);
+		return ret;
+	}
+	vn->rl_ok = true;
+	return 0;
+}
+
 static void setup_features(struct vnet *vn)
 {
 	vn->features = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
@@ -811,6 +874,11 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 			virtio_mmio_detach(&vn->vdev);
 	}
 	free_pairs(vn);
+	if (vn->rl_ok) {
+		ratelimit_destroy(&vn->rx_rl);
+		ratelimit_destroy(&vn->tx_rl);
+	}
+	vn->rl_ok = false;
 	if (vn->claimed)
 		netdev_release(vn->nd);
 	vn->claimed = vn->attached = false;
@@ -837,7 +905,9 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 	pci_opts.bus = vn->bus;
 	setup_features(vn);
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, 0);
-	ret = alloc_pairs(vn, owner);
+	ret = setup_limits(vn);
+	if (!ret)
+		ret = alloc_pairs(vn, owner);
 	snprintf(name, sizeof(name), "virtio-net %s", dev->id ? dev->id : vn->netdev_id);
 	if (!ret)
 		ret = virtio_dev_init(&vn->vdev, &vnet_ops, pf, 2 * vn->npairs + 1,
