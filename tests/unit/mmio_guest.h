@@ -96,8 +96,8 @@ static uint64_t dev_features(void)
 	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
-/* Linux's virtio_mmio probe, one split queue of QSIZE. */
-static void driver_start(uint64_t want)
+/* Reset, then the features Linux would take of @want (split rings). */
+static void driver_negotiate(uint64_t want)
 {
 	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
 		     ~(1ull << VIRTIO_F_RING_PACKED);
@@ -110,6 +110,12 @@ static void driver_start(uint64_t want)
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+/* Linux's virtio_mmio probe, one split queue of QSIZE. */
+static void driver_start(uint64_t want)
+{
+	driver_negotiate(want);
 	memset(ram, 0, 0x4000);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
