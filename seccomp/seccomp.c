@@ -133,6 +133,7 @@ static const struct allow vhost_calls[] = {
 	IOCTL(VHOST_SET_VRING_CALL),
 	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
 	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	IOCTL(VHOST_NET_SET_BACKEND),	/* virtio-net vhost=on: the tap to the rings, and off */
 	/* the queue's kick eventfd paused on the loop while the kernel has it */
 	ANY(epoll_ctl),
 	{ NULL }
