@@ -97,13 +97,14 @@ net-mq-vhost)
 	;;
 net-ratelimit)
 	# 2 MiB/s each way: 16 MiB takes 8 s; never less than 7.2 s (the limit
-	# holds), and not much more (the limiter does not starve the flow).
+	# holds), and not hugely more (the limiter does not starve the flow; the
+	# upper bound is loose because a loaded lab alone makes 16 MiB take 12 s).
 	smoke rl ",rx-bps=2M,tx-bps=2M" virtio-net-pci -M pci
 	for _d in TX RX; do
 		_s=$(sed -n "s/^$_d-SECONDS //p" "$E2E_TMP/ember-rl.log" | tr -d '\r')
 		note "$_d: 16 MiB in $_s s at 2 MiB/s"
-		[ "$(awk -v s="$_s" 'BEGIN { print (s >= 7.2 && s <= 12) }')" = 1 ] ||
-			fail "$_d: 16 MiB took $_s s at 2 MiB/s (want 7.2..12)"
+		[ "$(awk -v s="$_s" 'BEGIN { print (s >= 7.2 && s <= 20) }')" = 1 ] ||
+			fail "$_d: 16 MiB took $_s s at 2 MiB/s (want 7.2..20)"
 	done
 	# Limits are ember's data path: not with vhost.
 	expect_usage_error rl-vhost "rate limits need vhost=off" -kernel "$LAB_KERNEL" \
