@@ -110,13 +110,17 @@ static inline void driver_features(uint64_t f)
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 }
 
+/* Reset, then the features Linux would take of @want (split rings). */
+static inline void driver_negotiate(uint64_t want)
+{
+	driver_features(dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
+			~(1ull << VIRTIO_F_RING_PACKED));
+}
+
 /* Linux's virtio_mmio probe, one split queue of QSIZE. */
 static inline void driver_start(uint64_t want)
 {
-	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
-		     ~(1ull << VIRTIO_F_RING_PACKED);
-
-	driver_features(f);
+	driver_negotiate(want);
 	memset(ram, 0, 0x4000);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
