@@ -42,7 +42,7 @@ static uint16_t nd_next[NQ], nd_avail[NQ], nd_seen[NQ];
 
 static void queues_start(uint64_t want)
 {
-	driver_negotiate(want);
+	driver_features(dev_features() & (want | BIT(VIRTIO_F_VERSION_1)));
 	memset(ram, 0, BUF(0));
 	for (unsigned q = 0; q < NQ; q++) {
 		wr(VIRTIO_MMIO_QUEUE_SEL, q);

@@ -82,6 +82,15 @@ case "$E2E_CASE" in
 net-smoke)
 	smoke pci "" virtio-net-pci -M pci
 	smoke mmio "" virtio-net-device
+	# Bad input: one clear line each, exit status 1.
+	expect_usage_error ifname "ifname 'a-very-long-tap-name': a tap name has 1 to 15" \
+		-kernel "$LAB_KERNEL" -netdev tap,id=n0,ifname=a-very-long-tap-name
+	expect_usage_error not-tap "cannot open tap 'lo': the name is taken" \
+		-kernel "$LAB_KERNEL" -netdev tap,id=n0,ifname=lo
+	expect_usage_error mac "mac=52:54:00:zz:00:01: use six hex bytes" -kernel "$LAB_KERNEL" \
+		-netdev tap,id=n0 -device virtio-net-device,netdev=n0,mac=52:54:00:zz:00:01
+	expect_usage_error queues "2 queue pairs but 1 vCPUs" -kernel "$LAB_KERNEL" \
+		-netdev tap,id=n0,queues=2 -device virtio-net-device,netdev=n0,mq=on
 	;;
 net-mq-vhost)
 	# Two queue pairs for two vCPUs: the guest uses both.
