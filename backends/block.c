@@ -86,7 +86,7 @@ static int create_file(const char *name, struct keyval *kv, struct loop *loop,
 
 	if (!b)
 		return -ENOMEM;
-	ret = blk_throttle_parse(kv, &b->throttle_cfg, owner);
+	ret = blk_throttle_parse(kv, b->throttle_cfg, owner);
 	if (!ret)
 		ret = blk_file_open(b, kv, owner);
 	if (ret) {
@@ -167,13 +167,13 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 {
 	struct raw_opts o = { 0 };
 	struct blk *b = NULL, *file = NULL;
-	struct ratelimit_cfg throttle;
+	struct ratelimit_cfg throttle[BLK_TH_N];
 	struct keyval sub;
 	int ret, unmap = 0;
 
 	ret = split_file_keys(kv, &sub, owner);
 	if (!ret)
-		ret = blk_throttle_parse(kv, &throttle, owner);
+		ret = blk_throttle_parse(kv, throttle, owner);
 	if (!ret)
 		ret = props_set_defaults(raw_props, &o, owner);
 	if (!ret)
@@ -213,7 +213,7 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 		goto out;
 	}
 	b->file = file;
-	b->throttle_cfg = throttle;
+	memcpy(b->throttle_cfg, throttle, sizeof(throttle));
 	b->ro = o.ro || file->ro;
 	b->discard = unmap && file->discard;
 	node_add(b);

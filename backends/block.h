@@ -60,7 +60,8 @@ void blk_flush_queue(struct blk *b, unsigned queue);
 /*
  * For a front end's reset: requests still held back by throttling.* are
  * completed with -ECANCELED without touching the image, soon after from
- * the loop (never from inside this call).
+ * the loop (never from inside this call). Callable from any thread while
+ * the front end submits nothing.
  */
 void blk_drop_waiting(struct blk *b);
 void blockdev_cleanup_all(void);

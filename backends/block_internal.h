@@ -14,6 +14,9 @@
 struct blk_queue;
 struct blk_io;
 
+/* throttling.*: the -total limits and the -read / -write ones. */
+enum { BLK_TH_TOTAL, BLK_TH_READ, BLK_TH_WRITE, BLK_TH_N };
+
 struct blk {
 	char *node_name;
 	const char *driver;		/* "file" or "raw" */
@@ -30,7 +33,7 @@ struct blk {
 	bool direct;
 	bool discard;			/* discard=unmap */
 
-	struct ratelimit_cfg throttle_cfg;	/* throttling.* of this node */
+	struct ratelimit_cfg throttle_cfg[BLK_TH_N];	/* throttling.* of this node */
 
 	/* Set by blk_attach on the node a front end claimed. */
 	struct blk_queue *queues;
@@ -39,11 +42,12 @@ struct blk {
 	void *batch_opaque;
 	/*
 	 * The throttle of the node's stack, and the requests it holds back in
-	 * arrival order (all queues); the first @tcancel are to be dropped.
+	 * arrival order (all queues), numbered from @tseq; those numbered below
+	 * @tdrop are to be dropped (set by blk_drop_waiting on any thread).
 	 */
-	struct ratelimit throttle;
+	struct ratelimit throttle[BLK_TH_N];
 	struct blk_io *thead, *ttail;
-	unsigned tcount, tcancel;
+	uint64_t tseq, tdrop;
 };
 
 /* discard=unmap|on: 1, ignore|off: 0, else -EINVAL after a message. */
@@ -55,7 +59,8 @@ int blk_file_open(struct blk *b, struct keyval *kv, const char *owner);
 void blk_file_close(struct blk *b);
 
 /* block_throttle.c: takes the throttling.* keys out of @kv into @cfg. */
-int blk_throttle_parse(struct keyval *kv, struct ratelimit_cfg *cfg, const char *owner);
+int blk_throttle_parse(struct keyval *kv, struct ratelimit_cfg cfg[BLK_TH_N],
+		       const char *owner);
 void blk_throttle_help(FILE *f);
 
 /* block_io.c: the io_uring rings of an attached node. */

@@ -29,6 +29,7 @@ struct blk_io {
 	enum io_stage stage;
 	uint64_t total;		/* bytes the request covers */
 	uint64_t done;		/* bytes transferred so far */
+	uint64_t seq;		/* place in the throttle queue */
 	struct blk_io *next;	/* free list, backlog, or throttle queue */
 };
 
@@ -262,15 +263,31 @@ static bool throttled(const struct blk_req *r)
 	return r->op == BLK_READ || r->op == BLK_WRITE;
 }
 
+/* May @io start? Then it is charged to the node's limits. */
+static bool throttle_take(struct blk *b, const struct blk_io *io)
+{
+	struct ratelimit *all = &b->throttle[BLK_TH_TOTAL], *dir;
+
+	if (!throttled(io->r))
+		return true;
+	dir = &b->throttle[io->r->op == BLK_READ ? BLK_TH_READ : BLK_TH_WRITE];
+	if (!ratelimit_ready(all) || !ratelimit_ready(dir))
+		return false;
+	ratelimit_charge(all, io->total);
+	ratelimit_charge(dir, io->total);
+	return true;
+}
+
 static void throttle_push(struct blk *b, struct blk_io *io)
 {
 	io->next = NULL;
+	io->seq = b->tseq;
+	__atomic_store_n(&b->tseq, b->tseq + 1, __ATOMIC_RELEASE);
 	if (b->ttail)
 		b->ttail->next = io;
 	else
 		b->thead = io;
 	b->ttail = io;
-	b->tcount++;
 }
 
 static struct blk_io *throttle_pop(struct blk *b)
@@ -281,7 +298,6 @@ static struct blk_io *throttle_pop(struct blk *b)
 		b->thead = io->next;
 		if (!b->thead)
 			b->ttail = NULL;
-		b->tcount--;
 	}
 	return io;
 }
@@ -290,15 +306,17 @@ static struct blk_io *throttle_pop(struct blk *b)
 static void throttle_resume(void *opaque)
 {
 	struct blk *b = opaque;
+	uint64_t drop = __atomic_load_n(&b->tdrop, __ATOMIC_ACQUIRE);
 	struct blk_io *io;
 	bool dropped = false;
 
 	while ((io = b->thead)) {
-		if (!b->tcancel && throttled(io->r) && !ratelimit_take(&b->throttle, io->total))
+		bool stale = io->seq < drop;
+
+		if (!stale && !throttle_take(b, io))
 			break;
 		throttle_pop(b);
-		if (b->tcancel) {
-			b->tcancel--;
+		if (stale) {
 			finish(io->q, io, -ECANCELED, true);
 			dropped = true;
 		} else {
@@ -313,21 +331,38 @@ static void throttle_resume(void *opaque)
 	}
 }
 
+/*
+ * Runs on the thread of the front end's reset (a vCPU's, for virtio): it
+ * only marks what waits now and has the loop's timer fire at once.
+ */
 void blk_drop_waiting(struct blk *b)
 {
-	if (!b->tcount)
-		return;
-	b->tcancel = b->tcount;
-	ratelimit_kick(&b->throttle);
+	__atomic_store_n(&b->tdrop, __atomic_load_n(&b->tseq, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
+	/* Any limiter's timer runs the same resume. */
+	for (unsigned i = 0; i < BLK_TH_N; i++) {
+		if (ratelimit_active(&b->throttle[i])) {
+			ratelimit_kick(&b->throttle[i]);
+			break;
+		}
+	}
+}
+
+static bool cfg_set(const struct ratelimit_cfg *c)
+{
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		if (c[i].bps || c[i].ops)
+			return true;
+	return false;
 }
 
 static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char *owner)
 {
-	static const struct ratelimit_cfg none;
+	static const struct ratelimit_cfg none[BLK_TH_N];
 	const struct blk *set = NULL;
 
 	for (const struct blk *n = b; n; n = n->file) {
-		if (!n->throttle_cfg.bps && !n->throttle_cfg.ops)
+		if (!cfg_set(n->throttle_cfg))
 			continue;
 		if (set) {
 			err_msg("%s: drive '%s': throttling.* is set on node '%s' and on "
@@ -337,7 +372,30 @@ static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char 
 		}
 		set = n;
 	}
-	return set ? &set->throttle_cfg : &none;
+	return set ? set->throttle_cfg : none;
+}
+
+static void throttle_stop(struct blk *b)
+{
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		ratelimit_destroy(&b->throttle[i]);
+}
+
+static int throttle_start(struct blk *b, const char *owner)
+{
+	const struct ratelimit_cfg *cfg = throttle_cfg(b, owner);
+	int ret = 0;
+
+	if (!cfg)
+		return -EINVAL;
+	for (unsigned i = 0; i < BLK_TH_N; i++)
+		b->throttle[i].timer_fd = -1;
+	for (unsigned i = 0; i < BLK_TH_N && !ret; i++)
+		ret = ratelimit_init(&b->throttle[i], &cfg[i], b->loop, throttle_resume, b,
+				     owner);
+	if (ret)
+		throttle_stop(b);
+	return ret;
 }
 
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
@@ -374,7 +432,7 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
 	/* Behind waiting requests even if not throttled itself: order is kept. */
-	if (b->thead || (throttled(r) && !ratelimit_take(&b->throttle, len)))
+	if (b->thead || !throttle_take(b, io))
 		throttle_push(b, io);
 	else
 		queue_io(q, io);
@@ -439,8 +497,7 @@ void blk_io_stop(struct blk *b, bool callbacks)
 	/* Never started: complete without I/O, before the rings go. */
 	while ((io = throttle_pop(b)))
 		finish(io->q, io, -ECANCELED, callbacks);
-	b->tcancel = 0;
-	ratelimit_destroy(&b->throttle);
+	throttle_stop(b);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_stop(&b->queues[i], callbacks);
 	free(b->queues);
@@ -467,7 +524,6 @@ static int queue_start(struct blk *b, struct blk_queue *q, unsigned index,
 
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner)
 {
-	const struct ratelimit_cfg *cfg;
 	int ret = 0;
 
 	if (!zero_iov[0].iov_base)
@@ -477,15 +533,12 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
 		return -EINVAL;
 	}
-	cfg = throttle_cfg(b, owner);
-	if (!cfg)
-		return -EINVAL;
-	ret = ratelimit_init(&b->throttle, cfg, b->loop, throttle_resume, b, owner);
+	ret = throttle_start(b, owner);
 	if (ret)
 		return ret;
 	b->queues = calloc(queues, sizeof(*b->queues));
 	if (!b->queues) {
-		ratelimit_destroy(&b->throttle);
+		throttle_stop(b);
 		err_msg("%s: out of memory", owner);
 		return -ENOMEM;
 	}

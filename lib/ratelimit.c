@@ -208,8 +208,11 @@ bool ratelimit_ready(struct ratelimit *rl)
 
 void ratelimit_kick(struct ratelimit *rl)
 {
-	if (rl->timer_fd >= 0)
-		arm(rl, 1);
+	struct itimerspec its = { .it_value.tv_nsec = 1 };
+
+	/* @waiting is the loop's: an early on_timer is harmless. */
+	if (rl->timer_fd >= 0 && timerfd_settime(rl->timer_fd, 0, &its, NULL))
+		warn_once("rate limit timer: %s", strerror(errno));
 }
 
 void ratelimit_charge(struct ratelimit *rl, uint64_t bytes)

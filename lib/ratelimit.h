@@ -68,7 +68,11 @@ bool ratelimit_ready(struct ratelimit *rl);
 void ratelimit_charge(struct ratelimit *rl, uint64_t bytes);
 /* ratelimit_ready, then ratelimit_charge(@bytes) when it is. */
 bool ratelimit_take(struct ratelimit *rl, uint64_t bytes);
-/* Runs @resume from the loop soon, whatever the buckets hold (e.g. a reset). */
+/*
+ * Runs @resume from the loop soon, whatever the buckets hold (e.g. after a
+ * reset). Only rearms the timer, so any thread may call it; a refill the
+ * loop arms meanwhile may put the resume off until then.
+ */
 void ratelimit_kick(struct ratelimit *rl);
 
 /* The limiter's clock (CLOCK_MONOTONIC); tests may swap it (NULL: real). */

@@ -26,6 +26,8 @@
 #include "virtio/virtio.h"
 
 #define VRNG_QUEUE_SIZE	64
+/* Bytes per buffer at most: a guest's gigabyte buffer must not hold the loop. */
+#define MAX_FILL	(64 * 1024)
 /* A source with nothing ready (EAGAIN) is asked again after this. */
 #define RETRY_NS	(50 * 1000 * 1000)
 
@@ -134,7 +136,7 @@ static void process(struct vrng *v)
 		 * A whole buffer (up to max-bytes) on any credit, the debt paid
 		 * before the next: the guest gets its reads in one piece.
 		 */
-		max = v->elem.in_len;
+		max = MIN(v->elem.in_len, MAX_FILL);
 		if (v->rl.bytes.rate)
 			max = MIN(max, v->rl.bytes.burst);
 		n = fill(v, &v->elem, max);

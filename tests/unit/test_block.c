@@ -634,6 +634,14 @@ static void t_throttle_options(void **state)
 			  "throttling.iops-total-max needs throttling.iops-total");
 	expect_file_error("throttling.bps-total=1000,throttling.bps-total-max=999",
 			  "cannot be lower than throttling.bps-total");
+	expect_file_error("throttling.bps-total=1000,throttling.bps-write=10",
+			  "throttling.bps-total and throttling.bps-read/-write cannot be used together");
+	expect_file_error("throttling.iops-total=1000,throttling.iops-read=10",
+			  "throttling.iops-total and throttling.iops-read/-write cannot");
+	expect_file_error("throttling.iops-write-max=10",
+			  "throttling.iops-write-max needs throttling.iops-write");
+	expect_file_error("throttling.bps-read=100,throttling.bps-read-max=10",
+			  "throttling.bps-read-max (10) cannot be lower than throttling.bps-read");
 	snprintf(o, sizeof(o), "driver=raw,node-name=d0,file.driver=file,file.filename=%s,"
 		 "file.throttling.iops-total=x", img);
 	expect_error(o, "throttling.iops-total");
@@ -668,8 +676,9 @@ static void t_throttle_bps(void **state)
 	blk = attach("d0", 1, N);
 	/* empty the bucket first: a full one would let 16 requests through */
 	assert_int_equal(run1(blk, BLK_READ, 0, 0, &(struct iovec){ buf[0], LEN }, 1), LEN);
-	v[0] = (struct iovec){ buf[0], LEN * 15 };	/* within buf: N * LEN */
-	assert_int_equal(run1(blk, BLK_READ, 0, 0, v, 1), LEN * 15);
+	v[0] = (struct iovec){ buf[0], sizeof(buf) };
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, v, 1), N * LEN);
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, v, 1), N * LEN);	/* 64 KiB of debt */
 	t0 = ratelimit_now_ns();
 	for (int i = 0; i < N; i++) {
 		v[i] = (struct iovec){ buf[i], LEN };
@@ -678,7 +687,7 @@ static void t_throttle_bps(void **state)
 	blk_flush_queue(blk, 0);
 	wait_for(N);
 	dt = secs_since(t0);
-	/* the first goes on the crumb refilled meanwhile; 7 wait 1/16 s each */
+	/* each waits 1/16 s (less the crumbs refilled meanwhile) */
 	assert_true(dt >= 0.40);
 	assert_true(dt < 3.0);
 	for (int i = 0; i < N; i++) {
@@ -723,6 +732,49 @@ static void t_throttle_iops(void **state)
 	blk_flush_queue(blk, 0);
 	wait_for(5);
 	assert_true(secs_since(t0) < 0.04);
+}
+
+/* -read and -write limits: reads wait, writes do not (and mixes are fine). */
+static void t_throttle_rw(void **state)
+{
+	enum { N = 8, LEN = 65536 };
+	static uint8_t buf[N][LEN];
+	static struct iovec v[N];
+	static struct treq t[N];
+	struct blk *blk;
+	uint64_t t0;
+
+	/* reads 1 MiB/s with a 1 MiB burst; writes 1000/s, bytes free */
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s,throttling.bps-read=1048576,"
+				"throttling.bps-read-max=1048576,throttling.iops-write=1000",
+				img), 0);
+	blk = attach("f0", 1, N);
+	
+	for (int i = 0; i < N; i++)
+		v[i] = (struct iovec){ buf[i], LEN };
+	t0 = ratelimit_now_ns();
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < N; i++)
+			assert_int_equal(submit(blk, 0, &t[i], BLK_WRITE, (uint64_t)i * LEN, 0,
+						&v[i], 1), 0);
+		blk_flush_queue(blk, 0);
+		wait_for(N);
+	}
+	/* 24 writes, 1.5 MiB: not held back (100 writes of burst) */
+	assert_true(secs_since(t0) < 0.35);
+	t0 = ratelimit_now_ns();
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++)
+			assert_int_equal(submit(blk, 0, &t[i], BLK_READ, (uint64_t)i * LEN, 0,
+						&v[i], 1), 0);
+		blk_flush_queue(blk, 0);
+		wait_for(N);
+		for (int i = 0; i < N; i++)
+			assert_int_equal(t[i].result, LEN);
+	}
+	/* 32 reads, 2 MiB at 1 MiB/s after a 1 MiB burst: 1 s */
+	assert_true(secs_since(t0) >= 0.9);
+	assert_true(secs_since(t0) < 4.0);
 }
 
 /* A flush behind a throttled write completes after it. */
@@ -786,7 +838,7 @@ static void t_throttle_drop(void **state)
 	assert_int_equal(back[0][0], 0x11);
 	assert_int_equal(back[1][4095], 0x11);
 	/* the debt stays: the next read waits for it, then runs */
-	assert_int_equal(run1(blk, BLK_READ, 0, 0, &rv[0], 1), 4096);
+	assert_int_equal(run1(blk, BLK_READ, 3 * MiB, 0, &rv[0], 1), 4096);
 	assert_true(secs_since(t0) >= 0.35);
 	assert_int_equal(back[0][0], 0xaa);
 	/* at detach, waiting requests are cancelled, each exactly once */
@@ -819,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_throttle_options, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_throttle_bps, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_throttle_iops, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_throttle_rw, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_throttle_flush_order, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_throttle_drop, setup_test, teardown_test),
 	};

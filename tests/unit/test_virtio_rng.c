@@ -118,14 +118,21 @@ static void t_getrandom(void **state)
 	assert_int_equal(used_elem(2).len, 4096);
 	assert_memory_not_equal(ram + B, ram + C, 4096);
 
+	/* a huge buffer gets 64 KiB: the loop is not held by one guest */
+	post_buf(0x100000, 0x100000);
+	kick_wait(1);
+	assert_int_equal(used_elem(3).len, 65536);
+	assert_false(all_zero(ram + 0x100000 + 65536 - 16, 16));
+	assert_true(all_zero(ram + 0x100000 + 65536, 16));
+
 	/* a chain with nothing writable is returned empty; the device goes on */
 	post(&(struct seg){ A, 16, false }, 1);
 	kick_wait(1);
-	assert_int_equal(used_elem(3).len, 0);
+	assert_int_equal(used_elem(4).len, 0);
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
 	post_buf(B, 8);
 	kick_wait(1);
-	assert_int_equal(used_elem(4).len, 8);
+	assert_int_equal(used_elem(5).len, 8);
 	assert_true(irqs > 0);
 }
 

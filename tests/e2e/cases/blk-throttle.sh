@@ -11,6 +11,9 @@ expect_usage_error bad-key "unknown property 'throttling.bps-totl'" -kernel "$LA
 	-blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img",throttling.bps-totl=1
 expect_usage_error max-low "cannot be lower than throttling.iops-total" -kernel "$LAB_KERNEL" \
 	-blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img",throttling.iops-total=100,throttling.iops-total-max=10
+expect_usage_error total-and-read "throttling.bps-total and throttling.bps-read/-write cannot be used together" \
+	-kernel "$LAB_KERNEL" \
+	-blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img",throttling.bps-total=1000,throttling.bps-read=100
 expect_usage_error max-alone "throttling.bps-total-max needs throttling.bps-total" -kernel "$LAB_KERNEL" \
 	-blockdev driver=file,node-name=f0,filename="$E2E_TMP/d.img",throttling.bps-total-max=1000
 

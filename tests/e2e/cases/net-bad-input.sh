@@ -28,6 +28,9 @@ expect_usage_error unknown-netdev "nope" $K -M pci \
 	-netdev tap,id=n0,ifname=tap0 -device virtio-net-pci,netdev=nope
 expect_usage_error unknown-backend "user" $K -M pci \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0
+# Limits are ember's own data path, which vhost bypasses.
+expect_usage_error rl-vhost "rate limits need vhost=off" $K \
+	-netdev tap,id=n1,vhost=on,tx-bps=1M -device virtio-net-device,netdev=n1
 }
 # No /dev/vhost-net: ember runs in a mount namespace whose /dev is a tmpfs
 # holding copies of the nodes it needs, and no vhost-net.
