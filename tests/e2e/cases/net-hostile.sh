@@ -51,7 +51,7 @@ net_vm_start --timeout 270 -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd
 	-netdev tap,id=nv,ifname=tap1 -device virtio-net-device,netdev=nv,mac=$mv,id=victim
 net_attach tap0 br0
 net_attach tap1 br1
-"$NET_IP" neigh replace 10.0.1.2 lladdr $mv dev br1 nud permanent || fail ""$NET_IP" neigh replace failed"
+"$NET_IP" neigh replace 10.0.1.2 lladdr $mv dev br1 nud permanent || fail "ip neigh replace failed"
 ping -i 0.2 10.0.1.2 >/dev/null 2>&1 &
 pinger=$!
 # tap1's receive counters: frames the VMM wrote into it (the guest kernel
