@@ -209,3 +209,63 @@ int device_create_internal(struct platform *pf, const char *type)
 
 	return device_create_kv(pf, type, &kv, NULL);
 }
+
+/* "vser0.0" -> the device with id vser0; QEMU names a device's first bus so. */
+static struct device *bus_owner(struct platform *pf, const char *bus)
+{
+	size_t n = strlen(bus);
+	struct device *d;
+	char *id;
+
+	if (n < 3 || strcmp(bus + n - 2, ".0"))
+		return NULL;
+	id = strndup(bus, n - 2);
+	d = id ? device_find(pf, id) : NULL;
+	free(id);
+	return d;
+}
+
+/* "virtio-serial-pci or virtio-serial-device": the types that give a bus. */
+static void providers(const char *bus, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < ntypes && len < size; i++)
+		if (types[i]->child_bus && !strcmp(types[i]->child_bus, bus))
+			len += snprintf(buf + len, size - len, "%s%s", len ? " or " : "",
+					types[i]->name);
+}
+
+int device_find_parent(struct platform *pf, const struct device_type *t, const char *bus,
+		       const char *owner, struct device **out)
+{
+	struct device *found = NULL;
+	char names[128];
+
+	if (bus) {
+		found = bus_owner(pf, bus);
+		if (!found || !found->type->child_bus) {
+			err_msg("%s: bus '%s' not found (a %s is named ID.0 after its device's id)",
+				owner, bus, t->bus);
+			return -EINVAL;
+		}
+		if (strcmp(found->type->child_bus, t->bus)) {
+			err_msg("%s: bus '%s' is a %s, not a %s", owner, bus,
+				found->type->child_bus, t->bus);
+			return -EINVAL;
+		}
+	} else {
+		for (struct device *d = pf->devices; d; d = d->next)
+			if (d->type->child_bus && !strcmp(d->type->child_bus, t->bus))
+				found = d;
+		if (!found) {
+			providers(t->bus, names, sizeof(names));
+			err_msg("%s: no %s to plug into: add -device %s before it", owner,
+				t->bus, names[0] ? names : "(none known)");
+			return -ENOENT;
+		}
+	}
+	*out = found;
+	return 0;
+}

@@ -22,7 +22,9 @@ struct device;
 
 struct device_type {
 	const char *name;
-	const char *bus;	/* "isa", "system", later "pci", "virtio-mmio" */
+	const char *bus;	/* "isa", "system", "pci", "virtio-mmio", "virtio-serial-bus" */
+	/* The bus it provides to devices plugged into it, named "ID.0" (QEMU's way). */
+	const char *child_bus;
 	const char *desc;
 	size_t state_size;
 	const struct prop *props;
@@ -67,6 +69,13 @@ int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 int device_create_internal(struct platform *pf, const char *type);
 struct device *device_find(struct platform *pf, const char *id);
 void device_destroy_all(struct platform *pf);
+/*
+ * The device that @t plugs into: the one whose bus @bus names ("ID.0"), or
+ * with @bus NULL the last one created that provides t->bus. Errors (one
+ * message naming @owner): none there (-ENOENT), no such bus (-EINVAL).
+ */
+int device_find_parent(struct platform *pf, const struct device_type *t, const char *bus,
+		       const char *owner, struct device **out);
 
 /* Ids must start with a letter and hold only letters, digits, '-', '.', '_'. */
 int id_check(const char *id, const char *what);

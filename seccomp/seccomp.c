@@ -96,6 +96,13 @@ static const struct allow tap_calls[] = {
 static const struct allow common_calls[] = {
 	ANY(futex),			/* every mutex and condition variable, pthread_join */
 	ANY(write),			/* chardev output, eventfds (irqfd, wakeups), the log */
+	/*
+	 * Chardev output to a socket (send) and waiting for room on a
+	 * non-blocking stdout (poll): serial from a vCPU, virtio-console from
+	 * the loop.
+	 */
+	ANY(sendto),
+	ANY(poll),
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
 	/* the RTC rearms its timer from both sides; rate limiters: the loop, a reset (vCPU) */
 	ANY(timerfd_settime),
@@ -126,6 +133,7 @@ static const struct allow vhost_calls[] = {
 	IOCTL(VHOST_SET_VRING_CALL),
 	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
 	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	IOCTL(VHOST_NET_SET_BACKEND),	/* virtio-net vhost=on: the tap to the rings, and off */
 	/* the queue's kick eventfd paused on the loop while the kernel has it */
 	ANY(epoll_ctl),
 	{ NULL }
@@ -135,8 +143,6 @@ static const struct allow vcpu_calls[] = {
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
 	IOCTL(KVM_GET_SREGS),
-	ANY(sendto),			/* serial output to a socket chardev (send) */
-	ANY(poll),			/* serial output waiting for room (non-blocking stdout) */
 	ANY(rt_sigreturn),		/* the kick signal's handler */
 	ANY(exit),			/* the thread ends */
 	{ NULL }

@@ -56,7 +56,6 @@ struct vballoon {
 	struct device *dev;
 	bool pci, attached;
 	uint64_t ram_size;
-	bool private_ram;		/* MAP_PRIVATE: pages live in ember's memory too */
 	uint64_t page_size;		/* of guest RAM's mapping */
 	struct balloon_hp hp;		/* huge pages: which 4 KiB pages are inflated */
 	int timer_fd;
@@ -92,17 +91,19 @@ static const struct gmem_region *region_of_gpa(const struct gmem *m, uint64_t gp
 static void discard(struct vballoon *vb, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_region *r = region_of_gpa(vb->vdev.mem, gpa, len);
+	const struct mem_backend *b;
 	uint64_t off;
 
 	if (!r || !len)
 		return;
+	b = mem_backend_by_fd(r->fd);
 	off = gpa - r->gpa;
 	if (r->fd >= 0 && fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				    (off_t)(r->fd_offset + off), (off_t)len))
 		warn_once("%s: cannot give guest memory back to the host: %s",
 			  vb->vdev.name, strerror(errno));
-	/* Private copies of the pages are ember's own anonymous memory. */
-	if (r->fd < 0 || vb->private_ram)
+	/* share=off: the pages the guest wrote are private copies, ember's own. */
+	if (r->fd < 0 || (b && !b->share))
 		madvise(r->hva + off, len, MADV_DONTNEED);
 }
 
@@ -169,12 +170,14 @@ static void handle_report(struct vballoon *vb, const struct virtq_elem *e)
 	}
 }
 
-static void handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_elem *e)
+/* Returns whether a buffer went back to the driver. */
+static bool handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_elem *e)
 {
+	bool pushed = vb->stats_held;
 	struct timespec ts;
 
 	/* A second buffer while we hold one: the older goes back unused. */
-	if (vb->stats_held)
+	if (pushed)
 		virtq_push(vq, &vb->stats_elem, 0);
 	memset(&vb->stats, 0, sizeof(vb->stats));
 	balloon_parse_stats(e, &vb->stats);
@@ -182,6 +185,7 @@ static void handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_ele
 	vb->stats_time = ts.tv_sec;
 	vb->stats_elem = *e;
 	vb->stats_held = true;
+	return pushed;
 }
 
 /* 1: a chain was handled; 0: empty; -1: broken. */
@@ -197,7 +201,7 @@ static int pop_one(struct vballoon *vb, struct virtq *vq, unsigned qi, bool *pus
 	if (!ret)
 		return 0;
 	if ((int)qi == vb->stats_q) {
-		handle_stats(vb, vq, e);
+		*pushed |= handle_stats(vb, vq, e);
 		return 1;
 	}
 	if (qi == Q_INFLATE || qi == Q_DEFLATE)
@@ -297,6 +301,9 @@ static int vb_activate(struct virtio_dev *vdev)
 	/* Queues of features the driver did not take are left out (5.5.2). */
 	vb->stats_q = stats ? 2 : -1;
 	vb->report_q = vdev->guest_features & BIT(VIRTIO_BALLOON_F_REPORTING) ? 2 + stats : -1;
+	/* Linux primes the stats queue and kicks it before DRIVER_OK. */
+	if (stats)
+		vb_queue_notify(vdev, vb->stats_q);
 	return 0;
 }
 
@@ -405,7 +412,6 @@ static int inspect_ram(struct vballoon *vb, const char *owner)
 	for (unsigned i = 0; m && i < m->nr; i++)
 		vb->ram_size += m->r[i].size;
 	vb->page_size = b && b->page_size ? b->page_size : BALLOON_PAGE;
-	vb->private_ram = b && !b->share;
 	if (vb->page_size == BALLOON_PAGE)
 		return 0;
 	ret = balloon_hp_init(&vb->hp, vb->page_size, gmem_end(m));
@@ -413,8 +419,8 @@ static int inspect_ram(struct vballoon *vb, const char *owner)
 		err_msg("%s: cannot track huge pages of %llu KiB: %s", owner,
 			(unsigned long long)(vb->page_size >> 10), strerror(-ret));
 	else
-		info_msg("%s: guest RAM is on %llu KiB pages: memory goes back to the host "
-			 "only a whole huge page at a time", owner,
+		debug_msg("%s: guest RAM is on %llu KiB pages: memory goes back to the host "
+			  "only a whole huge page at a time", owner,
 			 (unsigned long long)(vb->page_size >> 10));
 	return ret;
 }

@@ -10,6 +10,10 @@
  * guest chains as hold the largest packet; the chains it filled go back
  * with num_buffers set (net_rx.c), the rest wait for the next packet.
  * Everything is allocated at realize: nothing per packet.
+ *
+ * With vhost=on the kernel's vhost-net serves each pair's rings straight
+ * from the tap (one /dev/vhost-net per pair); only the control queue stays
+ * here.
  */
 #include <endian.h>
 #include <errno.h>
@@ -17,16 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 
 #include "backends/net.h"
 #include "backends/uring.h"
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "lib/util.h"
 #include "virtio/net.h"
 #include "virtio/transport.h"
+#include "virtio/vhost.h"
 #include "virtio/virtio.h"
 
 #define BIT(n) (1ull << (n))
@@ -54,6 +62,8 @@ struct vnet_pair {
 	int fd;
 	struct uring u;
 	bool ring_ok;
+	struct vhost vh;		/* vhost=on */
+	bool backend;			/* the tap is bound to vh */
 
 	/* Receive: held chains are held[(head + i) % RX_HOLD], i < count. */
 	struct virtq_elem *held;
@@ -62,6 +72,7 @@ struct vnet_pair {
 	struct iovec *riov;		/* the current read's iovecs */
 	unsigned riovcnt, rchains;	/* ... and how many held chains they cover */
 	bool reading, polling, rx_dead, rx_pushed;
+	bool rx_limited, tx_limited;	/* waiting for the rate limiter's resume */
 
 	/* Transmit. */
 	struct tx_slot *slots, *free;
@@ -85,8 +96,11 @@ struct vnet {
 	struct platform *pf;
 	struct netdev *nd;
 	unsigned npairs;
-	bool pci, attached, dying, claimed;
+	bool pci, attached, dying, claimed, vhost;
 	struct vnet_pair *pairs;
+	/* The netdev's limits, for the whole device (all pairs). */
+	struct ratelimit rx_rl, tx_rl;
+	bool rl_ok;
 	uint64_t tx_dropped, rx_filtered;
 	struct virtq_elem ctrl_elem;
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
@@ -205,9 +219,13 @@ static void rx_start(struct vnet_pair *p)
 	struct vnet *vn = p->vn;
 	unsigned qi = 2 * p->index;
 
-	if (p->reading || p->polling || p->rx_dead || p->index >= vn->ctrl.pairs ||
-	    !live(vn, qi))
+	if (p->reading || p->polling || p->rx_dead || p->rx_limited ||
+	    p->index >= vn->ctrl.pairs || !live(vn, qi))
 		return;
+	if (!ratelimit_ready(&vn->rx_rl)) {
+		p->rx_limited = true;
+		return;
+	}
 	if (rx_fill(p, &vn->vdev.vqs[qi]))
 		rx_arm(p);
 }
@@ -233,6 +251,7 @@ static void rx_deliver(struct vnet_pair *p, uint32_t len)
 	p->head = (p->head + k) % RX_HOLD;
 	p->count -= k;
 	p->rx_pushed = true;
+	ratelimit_charge(&p->vn->rx_rl, len - MIN(len, (uint32_t)VNET_HDR_LEN));
 }
 
 static uint32_t riov_cap(const struct vnet_pair *p)
@@ -298,6 +317,10 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 		p->tx_stalled = true;	/* a completion restarts us */
 		return -1;
 	}
+	if (!ratelimit_ready(&vn->tx_rl)) {
+		p->tx_limited = true;	/* the limiter's resume restarts us */
+		return -1;
+	}
 	ret = virtq_pop(vq, &s->elem);
 	if (ret < 0) {
 		virtio_needs_reset(&vn->vdev, vq->why);
@@ -320,6 +343,7 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 		p->tx_pushed = true;
 		return 1;
 	}
+	ratelimit_charge(&vn->tx_rl, s->elem.out_len - VNET_HDR_LEN);
 	io_uring_prep_writev(sqe, p->fd, s->elem.iov, s->elem.out_num, 0);
 	io_uring_sqe_set_data64(sqe, OP(OP_TX, s - p->slots));
 	p->free = s->next;
@@ -332,7 +356,7 @@ static void tx_process(struct vnet_pair *p)
 	struct virtq *vq = &p->vn->vdev.vqs[2 * p->index + 1];
 	int ret;
 
-	p->tx_stalled = false;
+	p->tx_stalled = p->tx_limited = false;
 	for (;;) {
 		virtq_set_notification(vq, false);
 		while ((ret = tx_one(p, vq)) > 0)
@@ -421,20 +445,40 @@ static void submit(struct vnet_pair *p)
 		warn_once("%s: io_uring_submit: %s", p->vn->vdev.name, strerror(-ret));
 }
 
+/*
+ * Reaps, refills and submits until the ring is quiet (bounded, so other
+ * pairs get their turn): the tap's reads and writes mostly complete inside
+ * the submit, so one wake-up moves many packets and raises one interrupt.
+ */
+static void pump(struct vnet_pair *p)
+{
+	struct vnet *vn = p->vn;
+
+	for (int i = 0; i < 64; i++) {
+		unsigned n = reap(p, false);
+		bool queued;
+
+		if (p->tx_stalled && live(vn, 2 * p->index + 1))
+			tx_process(p);
+		rx_start(p);
+		queued = io_uring_sq_ready(&p->u.ring);
+		submit(p);
+		if (!n && !queued)
+			break;
+	}
+	notify(p);
+}
+
 static void on_ring(void *opaque)
 {
 	struct vnet_pair *p = opaque;
 	struct vnet *vn = p->vn;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	reap(p, vn->dying);
-	if (!vn->dying) {
-		if (p->tx_stalled && live(vn, 2 * p->index + 1))
-			tx_process(p);
-		rx_start(p);
-		submit(p);
-		notify(p);
-	}
+	if (vn->dying)
+		reap(p, true);
+	else
+		pump(p);
 	pthread_mutex_unlock(&vn->vdev.lock);
 }
 
@@ -473,6 +517,26 @@ static void drain(struct vnet_pair *p)
 	p->head = p->count = 0;
 	p->held_cap = p->held_iovs = 0;
 	p->rx_pushed = p->tx_pushed = p->tx_stalled = false;
+	p->rx_limited = p->tx_limited = false;
+}
+
+/* The rate limiter has tokens again: restart what it held back. */
+static void on_limit(void *opaque)
+{
+	struct vnet *vn = opaque;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	for (unsigned i = 0; i < vn->npairs && !vn->dying; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->tx_limited && live(vn, 2 * i + 1)) {
+			p->tx_limited = false;
+			tx_process(p);
+		}
+		p->rx_limited = false;
+		pump(p);
+	}
+	pthread_mutex_unlock(&vn->vdev.lock);
 }
 
 /* ---- control queue ---- */
@@ -508,10 +572,8 @@ static void ctrl_process(struct vnet *vn)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 		if (chg & VNET_CHG_PAIRS) {
 			apply_pairs(vn);
-			for (unsigned i = 0; i < vn->npairs; i++) {
-				rx_start(&vn->pairs[i]);
-				submit(&vn->pairs[i]);
-			}
+			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++)
+				pump(&vn->pairs[i]);
 		}
 	}
 	if (ret < 0)
@@ -533,13 +595,12 @@ static void vnet_queue_notify(struct virtio_dev *vdev, unsigned qi)
 		ctrl_process(vn);
 		return;
 	}
+	if (vn->vhost)
+		return;		/* the kernel's (a doorbell reaches it through its eventfd) */
 	p = &vn->pairs[qi / 2];
 	if (qi & 1)
 		tx_process(p);
-	else
-		rx_start(p);
-	submit(p);
-	notify(p);
+	pump(p);
 }
 
 static uint64_t vnet_get_features(struct virtio_dev *vdev)
@@ -552,6 +613,51 @@ static void vnet_read_config(struct virtio_dev *vdev, uint32_t off, void *data, 
 	memcpy(data, (uint8_t *)&to_vnet(vdev)->cfg + off, len);
 }
 
+static int set_backend(struct vnet_pair *p, int fd)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		struct vhost_vring_file f = { .index = k, .fd = fd };
+
+		if (ioctl(p->vh.fd, VHOST_NET_SET_BACKEND, &f) < 0) {
+			int e = errno;
+
+			err_msg("%s: /dev/vhost-net: cannot %s the tap: %s", p->vh.owner,
+				fd < 0 ? "unbind" : "bind", strerror(e));
+			return -e;
+		}
+	}
+	p->backend = fd >= 0;
+	return 0;
+}
+
+static void vhost_down(struct vnet *vn)
+{
+	for (unsigned i = 0; i < vn->npairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (p->backend)
+			set_backend(p, -1);
+		vhost_stop(&p->vh, &vn->vdev);
+	}
+}
+
+/* Each pair's rx and tx rings to its own vhost-net, bound to its tap queue. */
+static int vhost_up(struct vnet *vn)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vn->npairs && !ret; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		ret = vhost_start(&p->vh, &vn->vdev, vn->vdev.guest_features, 2 * i, 2);
+		if (!ret)
+			ret = set_backend(p, p->fd);
+	}
+	if (ret)
+		vhost_down(vn);
+	return ret;
+}
+
 static int vnet_activate(struct virtio_dev *vdev)
 {
 	struct vnet *vn = to_vnet(vdev);
@@ -560,10 +666,11 @@ static int vnet_activate(struct virtio_dev *vdev)
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, vdev->guest_features & VNET_GUEST_OFFLOADS);
 	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 	apply_pairs(vn);
+	if (vn->vhost)
+		return vhost_up(vn);
 	for (unsigned i = 0; i < vn->npairs; i++) {
 		vn->pairs[i].rx_dead = false;
-		rx_start(&vn->pairs[i]);
-		submit(&vn->pairs[i]);
+		pump(&vn->pairs[i]);
 	}
 	return 0;
 }
@@ -572,6 +679,8 @@ static void vnet_reset(struct virtio_dev *vdev)
 {
 	struct vnet *vn = to_vnet(vdev);
 
+	if (vn->vhost)
+		vhost_down(vn);
 	for (unsigned i = 0; i < vn->npairs; i++)
 		drain(&vn->pairs[i]);
 	vn->mrg = false;
@@ -647,12 +756,32 @@ static int check_props(struct vnet *vn, const char *owner)
 			"(-netdev queues=, -smp)", owner, vn->npairs, vn->pf->ncpus);
 		return -EINVAL;
 	}
-	if (netdev_vhost(vn->nd)) {
-		err_msg("%s: netdev '%s': vhost=on is not available in this build", owner,
-			vn->netdev_id);
-		return -ENOTSUP;
-	}
+	vn->vhost = netdev_vhost(vn->nd);
 	return parse_mac(vn, owner);
+}
+
+static int setup_limits(struct vnet *vn)
+{
+	const struct ratelimit_cfg *rx = netdev_rx_limit(vn->nd), *tx = netdev_tx_limit(vn->nd);
+	char owner[80];
+	int ret;
+
+	snprintf(owner, sizeof(owner), "-netdev tap,id=%s", vn->netdev_id);
+	if (vn->vhost && (rx->bps || rx->ops || tx->bps || tx->ops)) {
+		err_msg("%s: rate limits need vhost=off (vhost-net's data path is the kernel's)",
+			owner);
+		return -EINVAL;
+	}
+	ret = ratelimit_init(&vn->rx_rl, rx, vn->pf->loop, on_limit, vn, owner);
+	if (ret)
+		return ret;
+	ret = ratelimit_init(&vn->tx_rl, tx, vn->pf->loop, on_limit, vn, owner);
+	if (ret) {
+		ratelimit_destroy(&vn->rx_rl);
+		return ret;
+	}
+	vn->rl_ok = true;
+	return 0;
 }
 
 static void setup_features(struct vnet *vn)
@@ -682,6 +811,8 @@ static void free_pairs(struct vnet *vn)
 			drain(p);
 			uring_exit(&p->u);
 		}
+		/* Closing it takes the kernel off the rings and the tap. */
+		vhost_close(&p->vh);
 		free(p->held);
 		free(p->riov);
 		free(p->slots);
@@ -697,12 +828,23 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 	vn->pairs = calloc(vn->npairs, sizeof(*vn->pairs));
 	if (!vn->pairs)
 		goto nomem;
+	for (unsigned i = 0; i < vn->npairs; i++)
+		vn->pairs[i].vh.fd = -1;
 	for (unsigned i = 0; i < vn->npairs; i++) {
 		struct vnet_pair *p = &vn->pairs[i];
 
 		p->vn = vn;
 		p->index = i;
 		p->fd = netdev_fd(vn->nd, i);
+		if (vn->vhost) {
+			char nd_owner[80];
+
+			snprintf(nd_owner, sizeof(nd_owner), "-netdev tap,id=%s", vn->netdev_id);
+			ret = vhost_open(&p->vh, "/dev/vhost-net", nd_owner);
+			if (ret)
+				return ret;
+			continue;
+		}
 		p->held = calloc(RX_HOLD, sizeof(*p->held));
 		p->riov = calloc(RX_IOV, sizeof(*p->riov));
 		p->slots = calloc(TX_SLOTS, sizeof(*p->slots));
@@ -734,12 +876,19 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 		pthread_mutex_lock(&vn->vdev.lock);
 		vn->dying = true;
 		pthread_mutex_unlock(&vn->vdev.lock);
+		for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
+			vhost_close(&vn->pairs[i].vh);
 		if (vn->pci)
 			virtio_pci_detach(&vn->vdev);
 		else
 			virtio_mmio_detach(&vn->vdev);
 	}
 	free_pairs(vn);
+	if (vn->rl_ok) {
+		ratelimit_destroy(&vn->rx_rl);
+		ratelimit_destroy(&vn->tx_rl);
+	}
+	vn->rl_ok = false;
 	if (vn->claimed)
 		netdev_release(vn->nd);
 	vn->claimed = vn->attached = false;
@@ -766,11 +915,19 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 	pci_opts.bus = vn->bus;
 	setup_features(vn);
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, 0);
-	ret = alloc_pairs(vn, owner);
+	ret = setup_limits(vn);
+	if (!ret)
+		ret = alloc_pairs(vn, owner);
 	snprintf(name, sizeof(name), "virtio-net %s", dev->id ? dev->id : vn->netdev_id);
 	if (!ret)
 		ret = virtio_dev_init(&vn->vdev, &vnet_ops, pf, 2 * vn->npairs + 1,
 				      vn->queue_size, name);
+	/* What the kernel cannot serve is not offered: no packed ring, for one. */
+	if (!ret && vn->vhost) {
+		vn->vdev.host_features = vhost_features(&vn->pairs[0].vh, vn->vdev.host_features);
+		if (!(vn->pairs[0].vh.features & BIT(VIRTIO_NET_F_MRG_RXBUF)))
+			vn->vdev.host_features &= ~BIT(VIRTIO_NET_F_MRG_RXBUF);
+	}
 	if (!ret)
 		ret = vn->pci ? virtio_pci_attach(&vn->vdev, pf, &pci_opts)
 			      : virtio_mmio_attach(&vn->vdev, pf);

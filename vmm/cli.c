@@ -403,6 +403,25 @@ static int precheck_devices(const struct cli *c)
 	return 0;
 }
 
+/* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
+static bool stdio_taken(const struct cli *c)
+{
+	for (unsigned i = 0; i < c->nr_chardev; i++) {
+		struct keyval kv;
+		const char *type;
+		bool stdio;
+
+		if (keyval_parse(c->chardev[i], "backend", "-chardev", &kv))
+			continue;
+		type = kv.implied ? kv.implied : keyval_get(&kv, "backend");
+		stdio = type && !strcmp(type, "stdio");
+		keyval_free(&kv);
+		if (stdio)
+			return true;
+	}
+	return false;
+}
+
 static int build_config(struct cli *c, struct loop *loop, struct machine_config *mc)
 {
 	int ret = 0;
@@ -438,7 +457,7 @@ static int build_config(struct cli *c, struct loop *loop, struct machine_config 
 	mc->append = c->append ? c->append : DEFAULT_APPEND;
 	mc->cpu_template = c->cpu;
 	if (!c->nr_serial)
-		c->serial[c->nr_serial++] = "stdio";
+		c->serial[c->nr_serial++] = stdio_taken(c) ? "none" : "stdio";
 	for (unsigned i = 0; i < c->nr_serial; i++) {
 		ret = parse_serial(c->serial[i], loop, &mc->serial[i]);
 		if (ret)

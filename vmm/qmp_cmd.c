@@ -220,6 +220,18 @@ static bool no_balloon(int ret, struct qmp_err *e)
 	return true;
 }
 
+/* {} for a target call that worked; else the error that says why. */
+static struct json_object *empty_or_err(int ret, struct qmp_err *e, const char *what)
+{
+	if (no_balloon(ret, e))
+		return NULL;
+	if (ret) {
+		set_err(e, GENERIC, "%s: %s", what, strerror(-ret));
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
 static struct json_object *cmd_balloon(struct qmp_session *s, struct json_object *args,
 				       struct qmp_err *e)
 {
@@ -237,18 +249,12 @@ static struct json_object *cmd_balloon(struct qmp_session *s, struct json_object
 		return NULL;
 	}
 	ret = t->balloon_set(t->opaque, (uint64_t)v);
-	if (no_balloon(ret, e))
-		return NULL;
 	if (ret == -ERANGE) {
 		set_err(e, GENERIC, "Parameter 'value' expects a size from 4096 up to the "
 			"guest's RAM (%" PRIu64 " bytes)%s", ram, huge ? "; it is too large" : "");
 		return NULL;
 	}
-	if (ret) {
-		set_err(e, GENERIC, "balloon: %s", strerror(-ret));
-		return NULL;
-	}
-	return json_object_new_object();
+	return empty_or_err(ret, e, "balloon");
 }
 
 static struct json_object *cmd_query_balloon(struct qmp_session *s, struct json_object *args,
@@ -332,7 +338,6 @@ static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object
 	const char *path, *prop;
 	int64_t v;
 	bool huge;
-	int ret;
 
 	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
 	    !(prop = get_str(args, "property", e)) || !is_balloon_path(s, path, e))
@@ -348,14 +353,8 @@ static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object
 		set_err(e, GENERIC, "Parameter 'value' expects seconds from 0 (off) to 86400");
 		return NULL;
 	}
-	ret = t->balloon_set_interval(t->opaque, (uint32_t)v);
-	if (no_balloon(ret, e))
-		return NULL;
-	if (ret) {
-		set_err(e, GENERIC, "cannot set the polling interval: %s", strerror(-ret));
-		return NULL;
-	}
-	return json_object_new_object();
+	return empty_or_err(t->balloon_set_interval(t->opaque, (uint32_t)v), e,
+			    "cannot set the polling interval");
 }
 
 static struct json_object *cmd_quit(struct qmp_session *s, struct json_object *args,

@@ -58,3 +58,33 @@ poll_until() {
 		sleep 0.5
 	done
 }
+
+# bal_guest [hold]: the guest's script. It prints its balloon features, fills
+# 360 MiB of tmpfs so that its RAM is populated, frees it (at once, or with
+# "hold" after 8 s: FILLED, then FREED) and prints "MEM total avail" (KiB)
+# every second.
+bal_guest() {
+	cat <<'GUEST'
+echo "FEAT $(cat /sys/bus/virtio/drivers/virtio_balloon/*/features)"
+mkdir -p /fill && mount -t tmpfs -o size=90% tmpfs /fill
+dd if=/dev/zero of=/fill/f bs=1M count=360 2>/dev/null || echo FILL-FAILED
+echo FILLED
+GUEST
+	[ "${1:-}" = hold ] && echo "sleep 8"
+	cat <<'GUEST'
+rm -f /fill/f
+echo FREED
+i=0
+while [ $i -lt 300 ]; do
+	echo "MEM $(awk '/^MemTotal/ { t = $2 } /^MemAvailable/ { a = $2 } END { print t, a }' /proc/meminfo)"
+	sleep 1
+	i=$((i + 1))
+done
+GUEST
+}
+
+# bal_filled: the guest has populated its RAM.
+bal_filled() {
+	wait_for "$EMBER_LOG" FILLED 150
+	expect_not_in "$EMBER_LOG" FILL-FAILED
+}

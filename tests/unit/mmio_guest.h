@@ -3,7 +3,8 @@
  * guest RAM, a platform with the slots at BASE, Linux's probe sequence and
  * a split queue 0 of QSIZE driven through the registers, with the event
  * loop run until the device used what was posted. The PCI transport is
- * stubbed: only what a device hands it is recorded.
+ * stubbed: only what a device hands it is recorded. Helpers a test may not
+ * use (a device with more queues drives its own) are inline.
  */
 #ifndef EMBER_TEST_MMIO_GUEST_H
 #define EMBER_TEST_MMIO_GUEST_H
@@ -96,12 +97,9 @@ static uint64_t dev_features(void)
 	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
-/* Linux's virtio_mmio probe, one split queue of QSIZE. */
-static void driver_start(uint64_t want)
+/* Reset, then features @f up to FEATURES_OK, as Linux's probe does. */
+static inline void driver_features(uint64_t f)
 {
-	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
-		     ~(1ull << VIRTIO_F_RING_PACKED);
-
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
@@ -110,6 +108,19 @@ static void driver_start(uint64_t want)
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+/* Reset, then the features Linux would take of @want (split rings). */
+static inline void driver_negotiate(uint64_t want)
+{
+	driver_features(dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
+			~(1ull << VIRTIO_F_RING_PACKED));
+}
+
+/* Linux's virtio_mmio probe, one split queue of QSIZE. */
+static inline void driver_start(uint64_t want)
+{
+	driver_negotiate(want);
 	memset(ram, 0, 0x4000);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
@@ -130,7 +141,7 @@ struct seg {
 };
 
 /* Puts a chain on the avail ring (not kicked); returns its head. */
-static uint16_t post(const struct seg *s, unsigned n)
+static inline uint16_t post(const struct seg *s, unsigned n)
 {
 	struct vring_desc *d = (void *)(ram + DESC_GPA);
 	uint16_t *avail = (void *)(ram + AVAIL_GPA);
@@ -156,13 +167,13 @@ static uint16_t used_idx(void)
 	return __atomic_load_n((uint16_t *)(ram + USED_GPA + 2), __ATOMIC_ACQUIRE);
 }
 
-static struct vring_used_elem used_elem(uint16_t i)
+static inline struct vring_used_elem used_elem(uint16_t i)
 {
 	return ((struct vring_used_elem *)(ram + USED_GPA + 4))[i % QSIZE];
 }
 
 /* Kicks queue 0 and runs the loop until @n more chains were used. */
-static void kick_wait(unsigned n)
+static inline void kick_wait(unsigned n)
 {
 	struct itimerspec its = { .it_value = { 0, 2000000 } };
 

@@ -95,6 +95,47 @@ static const struct device_type fake_internal = {
 };
 DEVICE_TYPE(fake_internal)
 
+/* A device with a bus of its own and one that plugs into it (bus=ID.0). */
+struct fake_leaf {
+	char *bus;
+	struct device *parent;
+};
+
+static const struct device_type fake_hub = {
+	.name = "fake-hub",
+	.bus = "isa",
+	.child_bus = "fake-bus",
+};
+DEVICE_TYPE(fake_hub)
+
+static const struct device_type fake_hub2 = {
+	.name = "fake-hub2",
+	.bus = "isa",
+	.child_bus = "fake-bus",
+};
+DEVICE_TYPE(fake_hub2)
+
+static int leaf_realize(struct device *dev, struct platform *pf)
+{
+	struct fake_leaf *l = dev->state;
+
+	return device_find_parent(pf, dev->type, l->bus, "-device fake-leaf", &l->parent);
+}
+
+static const struct prop leaf_props[] = {
+	{ "bus", PROP_STR, offsetof(struct fake_leaf, bus), NULL, "bus" },
+	{ NULL }
+};
+
+static const struct device_type fake_leaf = {
+	.name = "fake-leaf",
+	.bus = "fake-bus",
+	.state_size = sizeof(struct fake_leaf),
+	.props = leaf_props,
+	.realize = leaf_realize,
+};
+DEVICE_TYPE(fake_leaf)
+
 static struct platform pf;
 
 static int setup(void **state)
@@ -254,7 +295,10 @@ static void t_types_help(void **state)
 	/* grouped by bus, then by name; internal types are not listed */
 	assert_string_equal(buf,
 		"Devices:\n"
+		"name \"fake-leaf\", bus fake-bus\n"
 		"name \"a-bare\", bus isa\n"
+		"name \"fake-hub\", bus isa\n"
+		"name \"fake-hub2\", bus isa\n"
 		"name \"fake-isa\", bus isa, desc \"a fake ISA device\"\n"
 		"name \"fake-sys\", bus system, desc \"a fake system device\"\n");
 	free(buf);
@@ -309,6 +353,44 @@ static void t_help_option(void **state)
 	assert_string_equal(out, "");
 }
 
+static struct device *leaf_parent(const char *opts)
+{
+	struct device *d;
+
+	assert_int_equal(device_create(&pf, opts), 0);
+	for (d = pf.devices; d->next; d = d->next)
+		;
+	return ((struct fake_leaf *)d->state)->parent;
+}
+
+static void t_child_bus(void **state)
+{
+	struct device *h1, *h2;
+
+	/* Nothing to plug into: the message names the types that would do. */
+	assert_int_equal(device_create(&pf, "fake-leaf"), -ENOENT);
+	assert_string_equal(log_last(), "-device fake-leaf: no fake-bus to plug into: "
+			    "add -device fake-hub or fake-hub2 before it");
+	assert_int_equal(device_create(&pf, "fake-hub,id=h1"), 0);
+	assert_int_equal(device_create(&pf, "fake-hub2,id=h2"), 0);
+	assert_int_equal(device_create(&pf, "fake-isa,id=i1"), 0);
+	h1 = device_find(&pf, "h1");
+	h2 = device_find(&pf, "h2");
+	/* Default: the last one created; bus=ID.0 picks one. */
+	assert_ptr_equal(leaf_parent("fake-leaf"), h2);
+	assert_ptr_equal(leaf_parent("fake-leaf,bus=h1.0"), h1);
+	assert_ptr_equal(leaf_parent("fake-leaf,bus=h2.0"), h2);
+	assert_int_equal(device_create(&pf, "fake-leaf,bus=h3.0"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-leaf: bus 'h3.0' not found "
+			    "(a fake-bus is named ID.0 after its device's id)");
+	assert_int_equal(device_create(&pf, "fake-leaf,bus=h1"), -EINVAL);
+	assert_int_equal(device_create(&pf, "fake-leaf,bus=.0"), -EINVAL);
+	/* A device without a bus of its own. */
+	assert_int_equal(device_create(&pf, "fake-leaf,bus=i1.0"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-leaf: bus 'i1.0' not found "
+			    "(a fake-bus is named ID.0 after its device's id)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +402,7 @@ int main(void)
 		cmocka_unit_test_teardown(t_id_check, reset),
 		cmocka_unit_test_teardown(t_types_help, reset),
 		cmocka_unit_test_teardown(t_help_option, reset),
+		cmocka_unit_test_teardown(t_child_bus, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -16,19 +16,12 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
 
-#include "devices/device.h"
-#include "devices/platform.h"
+#include "backends/memory.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
-#include "lib/loop.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
-#include "virtio/transport.h"
-#include "virtio/virtio.h"
 
 /* ---- parsers ---- */
 
@@ -136,67 +129,24 @@ static void t_huge_pages(void **state)
 
 /* ---- the device ---- */
 
-#define BASE		0xd0000000ull
-#define RAM_SIZE	(4 * MiB)
-#define QSIZE		16
+#include "mmio_guest.h"
+
+/* All four queues (inflate, deflate, stats, reporting), away from queue 0's. */
 #define NQ		4
-#define RING(q)		(0x1000 + (q) * 0x1000)	/* desc; avail +0x400; used +0x800 */
-#define BUF_GPA		0x10000
+#define RING(q)		(0x20000 + (q) * 0x1000)	/* desc; avail +0x400; used +0x800 */
 
 static int ram_fd;
-static uint8_t *ram;
-static struct gmem mem;
-static struct platform pf;
-static struct loop *loop;
-static int timer_fd, irqs;
-static uint16_t avail_idx[NQ], next_desc[NQ];
+static uint16_t q_avail[NQ], q_next[NQ];
 
-static void irq_set(void *opaque, unsigned gsi, int level)
-{
-	if (level)
-		irqs++;
-}
-
-static void on_timeout(void *opaque, uint32_t events)
-{
-	uint64_t n;
-
-	if (read(timer_fd, &n, sizeof(n)) == sizeof(n))
-		loop_stop(loop, 0);
-}
-
-int virtio_pci_attach(struct virtio_dev *vdev, struct platform *p,
-		      const struct virtio_pci_opts *o)
-{
-	return 0;
-}
-
-void virtio_pci_detach(struct virtio_dev *vdev)
-{
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-
-	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
-}
+static void (*before_driver_ok)(void);
+static void qpost(unsigned q, uint64_t gpa, uint32_t len, bool write);
 
 static uint64_t start(uint64_t want)
 {
-	uint64_t f;
+	uint64_t f = dev_features() & want;
 
 	wr(VIRTIO_MMIO_STATUS, 0);
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-	f &= want;
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -210,22 +160,24 @@ static uint64_t start(uint64_t want)
 		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x400);
 		wr(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x800);
 		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-		avail_idx[q] = next_desc[q] = 0;
+		q_avail[q] = q_next[q] = 0;
 	}
+	if (before_driver_ok)
+		before_driver_ok();
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	return f;
 }
 
-static void post(unsigned q, uint64_t gpa, uint32_t len, bool write)
+static void qpost(unsigned q, uint64_t gpa, uint32_t len, bool write)
 {
 	struct vring_desc *d = (void *)(ram + RING(q));
 	uint16_t *avail = (void *)(ram + RING(q) + 0x400);
-	uint16_t k = next_desc[q]++ % QSIZE;
+	uint16_t k = q_next[q]++ % QSIZE;
 
 	d[k] = (struct vring_desc){ .addr = gpa, .len = len,
 				    .flags = write ? VRING_DESC_F_WRITE : 0 };
-	avail[2 + avail_idx[q] % QSIZE] = k;
-	__atomic_store_n(&avail[1], ++avail_idx[q], __ATOMIC_RELEASE);
+	avail[2 + q_avail[q] % QSIZE] = k;
+	__atomic_store_n(&avail[1], ++q_avail[q], __ATOMIC_RELEASE);
 }
 
 static uint16_t used(unsigned q)
@@ -259,9 +211,11 @@ static uint64_t blocks(void)
 	return (uint64_t)st.st_blocks * 512;
 }
 
+/* The harness's guest with its RAM in a memfd, so that punched pages show. */
 static int setup_dev(void **state)
 {
-	log_set_quiet(1);
+	guest_setup();
+	free(ram);
 	ram_fd = memfd_create("test-ram", MFD_CLOEXEC);
 	assert_true(ram_fd >= 0);
 	assert_int_equal(ftruncate(ram_fd, RAM_SIZE), 0);
@@ -270,34 +224,16 @@ static int setup_dev(void **state)
 	memset(ram, 0xaa, RAM_SIZE);
 	memset(&mem, 0, sizeof(mem));
 	assert_int_equal(gmem_add(&mem, 0, RAM_SIZE, ram, ram_fd, 0), 0);
-	loop = loop_new();
-	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	assert_int_equal(loop_add(loop, timer_fd, EPOLLIN, on_timeout, NULL), 0);
-	memset(&pf, 0, sizeof(pf));
-	assert_int_equal(bus_init(&pf.mmio, "mmio"), 0);
-	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
-	pf.loop = loop;
-	pf.mem = &mem;
-	pf.ncpus = 1;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = 0x200;
-	pf.virtio_mmio_gsi_base = 16;
-	pf.virtio_mmio_slots = 4;
-	irqs = 0;
 	return 0;
 }
 
 static int teardown_dev(void **state)
 {
 	device_destroy_all(&pf);
-	bus_destroy(&pf.mmio);
-	bus_destroy(&pf.pio);
-	loop_del(loop, timer_fd);
-	close(timer_fd);
-	loop_free(loop);
 	munmap(ram, RAM_SIZE);
 	close(ram_fd);
+	ram = NULL;
+	guest_teardown();
 	return 0;
 }
 
@@ -311,9 +247,10 @@ static uint32_t cfg(unsigned off)
 
 #define F(b) (1ull << (b))
 
-static void t_inflate_deflate(void **state)
+static void t_inflate(void **state)
 {
-	uint32_t pfns[] = { 0x100, 0x101, 0x102, 0x200, 0xfffff, 0x100 };
+	uint32_t pfns[] = { 0x100, 0x101, 0x102, 0x180, 0xfffff, 0x100 };
+	struct seg sg = { BUF_GPA, sizeof(pfns), false };
 	uint64_t b0, actual;
 	int irq0;
 
@@ -321,16 +258,17 @@ static void t_inflate_deflate(void **state)
 	assert_int_equal(device_create(&pf, "virtio-balloon-device,id=b0"), 0);
 	assert_string_equal(balloon_id(), "b0");
 	assert_int_equal(balloon_ram_size(), RAM_SIZE);
-	assert_int_equal(device_create(&pf, "virtio-balloon-device"), -EEXIST);
+	expect_dev_error("virtio-balloon-device", "only one balloon device is supported");
 	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BALLOON);
-	assert_int_equal(start(0xffffff), F(VIRTIO_BALLOON_F_STATS_VQ));
+	assert_int_equal(dev_features() & 0xffffff, F(VIRTIO_BALLOON_F_STATS_VQ));
+	driver_start(0);
 
 	/* The target: config num_pages, and a config interrupt. */
 	irq0 = irqs;
 	assert_int_equal(balloon_set_target(0), -ERANGE);
 	assert_int_equal(balloon_set_target(RAM_SIZE + 4096), -ERANGE);
-	assert_int_equal(balloon_set_target(3 * MiB + 100), 0);
-	assert_int_equal(cfg(0), 256);
+	assert_int_equal(balloon_set_target(3 * MiB / 2 + 100), 0);
+	assert_int_equal(cfg(0), 128);
 	assert_true(irqs > irq0);
 	assert_true(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_ISR_CONFIG);
 
@@ -339,15 +277,16 @@ static void t_inflate_deflate(void **state)
 	for (unsigned i = 0; i < ARRAY_SIZE(pfns); i++)
 		pfns[i] = htole32(pfns[i]);
 	memcpy(ram + BUF_GPA, pfns, sizeof(pfns));
-	post(0, BUF_GPA, sizeof(pfns), false);
-	kick(0, 1);
+	post(&sg, 1);
+	kick_wait(1);
+	assert_int_equal(used_elem(0).len, 0);
 	/* (Before reading: a read of a hole fills it again.) */
 	assert_int_equal(b0 - blocks(), 4 * 4096);
 	assert_int_equal(ram[0x100000], 0);
 	assert_int_equal(ram[0x102fff], 0);
-	assert_int_equal(ram[0x200000], 0);
+	assert_int_equal(ram[0x180000], 0);
 	assert_int_equal(ram[0x103000], 0xaa);
-	assert_int_equal(ram[0x1fffff], 0xaa);
+	assert_int_equal(ram[0x17ffff], 0xaa);
 	assert_string_equal(log_last(), "virtio-balloon b0: the guest inflated 1 page(s) outside "
 			    "its RAM (first PFN list with such pages); they are ignored");
 
@@ -355,19 +294,16 @@ static void t_inflate_deflate(void **state)
 	wr(VIRTIO_MMIO_CONFIG + 4, htole32(4));
 	assert_int_equal(balloon_get_actual(&actual), 0);
 	assert_int_equal(actual, RAM_SIZE - 4 * 4096);
-
-	/* Deflate: nothing to do for the host; the chain is returned. */
-	post(1, BUF_GPA, 8, false);
-	kick(1, 1);
 	/* Reset: the driver's balloon is empty again; the target stays. */
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(balloon_get_actual(&actual), 0);
 	assert_int_equal(actual, RAM_SIZE);
-	assert_int_equal(cfg(0), 256);
+	assert_int_equal(cfg(0), 128);
 }
 
 static void t_reporting_and_stats(void **state)
 {
+	int irq0;
 	struct balloon_stats st;
 	uint32_t iv;
 	int64_t when;
@@ -377,37 +313,99 @@ static void t_reporting_and_stats(void **state)
 				       "deflate-on-oom=on"), 0);
 	assert_int_equal(start(0xffffff), F(VIRTIO_BALLOON_F_STATS_VQ) |
 			 F(VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | F(VIRTIO_BALLOON_F_REPORTING));
+	/* Deflate: nothing to do for the host; the chain is returned. */
+	qpost(1, BUF_GPA, 8, false);
+	kick(1, 1);
 	/* Reported blocks: device-writable buffers, given back whole. */
-	post(3, 2 * MiB, 1 * MiB, true);
+	qpost(3, 1 * MiB, 256 * KiB, true);
 	kick(3, 1);
-	assert_int_equal(ram[2 * MiB], 0);
-	assert_int_equal(ram[3 * MiB - 1], 0);
-	assert_int_equal(ram[3 * MiB], 0xaa);
+	assert_int_equal(ram[1 * MiB], 0);
+	assert_int_equal(ram[1 * MiB + 256 * KiB - 1], 0);
+	assert_int_equal(ram[1 * MiB + 256 * KiB], 0xaa);
 
 	/* The first statistics come at once; the buffer is held for the next poll. */
-	put_stat(s, VIRTIO_BALLOON_S_MEMTOT, 4 * MiB);
+	put_stat(s, VIRTIO_BALLOON_S_MEMTOT, 2 * MiB);
 	put_stat(s + 10, VIRTIO_BALLOON_S_MEMFREE, 1 * MiB);
 	memcpy(ram + BUF_GPA, s, sizeof(s));
-	post(2, BUF_GPA, sizeof(s), false);
+	qpost(2, BUF_GPA, sizeof(s), false);
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
 	run(2, 1, 20);
 	assert_int_equal(used(2), 0);
 	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
-	assert_int_equal(st.val[VIRTIO_BALLOON_S_MEMTOT], 4 * MiB);
+	assert_int_equal(st.val[VIRTIO_BALLOON_S_MEMTOT], 2 * MiB);
 	assert_true(when > 0);
 	assert_int_equal(iv, 0);
-	/* Polling returns it so that the driver refills it. */
+	/* A second buffer: the held one goes back, with an interrupt. */
+	irq0 = irqs;
+	qpost(2, BUF_GPA, sizeof(s), false);
+	kick(2, 1);
+	assert_true(irqs > irq0);
+	/* Polling returns the held one so that the driver refills it. */
 	assert_int_equal(balloon_set_stats_interval(1), 0);
-	run(2, 1, 2500);
-	assert_int_equal(used(2), 1);
+	run(2, 2, 2500);
+	assert_int_equal(used(2), 2);
 	assert_int_equal(balloon_set_stats_interval(0), 0);
+}
+
+/* Linux adds the first statistics buffer and kicks before DRIVER_OK. */
+static void prime_stats(void)
+{
+	uint8_t s[10];
+
+	put_stat(s, VIRTIO_BALLOON_S_AVAIL, 3 * MiB);
+	memcpy(ram + BUF_GPA, s, sizeof(s));
+	qpost(2, BUF_GPA, sizeof(s), false);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+}
+
+static void t_stats_before_driver_ok(void **state)
+{
+	struct balloon_stats st;
+	uint32_t iv;
+	int64_t when;
+
+	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
+	before_driver_ok = prime_stats;
+	start(0xffffff);
+	before_driver_ok = NULL;
+	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
+	assert_int_equal(st.valid, 1u << VIRTIO_BALLOON_S_AVAIL);
+	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
+}
+
+/* share=off: the guest's pages are private copies, dropped with the file's. */
+static void t_private_ram(void **state)
+{
+	struct mem_backend *b;
+	uint32_t pfn = htole32((2 * MiB >> 12) + 3);
+	uint8_t *p;
+
+	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
+	b->share = false;
+	assert_int_equal(mem_backend_map(b), 0);
+	p = b->hva;
+	memset(p, 0xaa, 1 * MiB);
+	/* The rings stay in the test's RAM below; the private RAM above it. */
+	memset(&mem, 0, sizeof(mem));
+	assert_int_equal(gmem_add(&mem, 0, 2 * MiB, ram, ram_fd, 0), 0);
+	assert_int_equal(gmem_add(&mem, 2 * MiB, 1 * MiB, p, b->fd, 0), 0);
+	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
+	memcpy(ram + BUF_GPA, &pfn, 4);
+	start(0xffffff);
+	qpost(0, BUF_GPA, 4, false);
+	kick(0, 1);
+	assert_int_equal(p[3 * 4096], 0);
+	assert_int_equal(p[4 * 4096 - 1], 0);
+	assert_int_equal(p[4 * 4096], 0xaa);
+	device_destroy_all(&pf);
+	mem_backend_free_all();
 }
 
 static void t_broken_chain(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
 	start(0xffffff);
-	post(0, RAM_SIZE - 4, 8, false);	/* runs past the end of RAM */
+	qpost(0, RAM_SIZE - 4, 8, false);	/* runs past the end of RAM */
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(ram[0], 0xaa);
@@ -415,11 +413,10 @@ static void t_broken_chain(void **state)
 
 static void t_props(void **state)
 {
-	assert_int_equal(device_create(&pf, "virtio-balloon-device,deflate-on-oom=maybe"), -EINVAL);
-	assert_int_equal(device_create(&pf, "virtio-balloon-pci,addr=zz"), -EINVAL);
-	assert_non_null(strstr(log_last(), "addr=zz"));
-	assert_int_equal(device_create(&pf, "virtio-balloon-device,guest-stats-polling-interval=99999"),
-			 -EINVAL);
+	expect_dev_error("virtio-balloon-device,deflate-on-oom=maybe", "deflate-on-oom");
+	expect_dev_error("virtio-balloon-pci,addr=zz", "addr=zz");
+	expect_dev_error("virtio-balloon-device,guest-stats-polling-interval=99999",
+			 "guest-stats-polling-interval");
 }
 
 int main(void)
@@ -429,8 +426,10 @@ int main(void)
 		cmocka_unit_test(t_runs),
 		cmocka_unit_test(t_stats_parse),
 		cmocka_unit_test(t_huge_pages),
-		cmocka_unit_test_setup_teardown(t_inflate_deflate, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_inflate, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_reporting_and_stats, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_stats_before_driver_ok, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_private_ram, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_broken_chain, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_props, setup_dev, teardown_dev),
 	};

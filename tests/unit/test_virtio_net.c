@@ -29,6 +29,7 @@
 
 #include "backends/net.h"
 #include "lib/log.h"
+#include "net_host.h"
 #include "lib/util.h"
 #include "virtio/net.h"
 
@@ -537,25 +538,6 @@ static void t_tap_mq(void **state)
 	netdev_cleanup_all();
 }
 
-static void if_up(const char *name, const char *addr)
-{
-	struct ifreq ifr = { 0 };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-
-	assert_true(s >= 0);
-	strcpy(ifr.ifr_name, name);
-	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, addr, &sin->sin_addr);
-	assert_int_equal(ioctl(s, SIOCSIFADDR, &ifr), 0);
-	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
-	assert_int_equal(ioctl(s, SIOCSIFNETMASK, &ifr), 0);
-	assert_int_equal(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	assert_int_equal(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
-	close(s);
-}
-
 /* Reads one packet (vnet header + frame) from the tap, waiting up to 2 s. */
 static ssize_t tap_read(int fd, uint8_t *buf, size_t len)
 {
@@ -564,17 +546,6 @@ static ssize_t tap_read(int fd, uint8_t *buf, size_t len)
 	if (poll(&pfd, 1, 2000) != 1)
 		return -1;
 	return read(fd, buf, len);
-}
-
-static uint16_t ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += p[i] << 8 | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return ~s;
 }
 
 /*

@@ -22,6 +22,7 @@ expect_usage_error bal-prop "deflate-on-oom" $K -device virtio-balloon-device,de
 expect_usage_error bal-addr "addr=zz" $K -M pci -device virtio-balloon-pci,addr=zz
 
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+echo "FEAT $(cat /sys/bus/virtio/drivers/virtio_balloon/*/features)"
 echo GUEST-UP
 i=0
 while [ $i -lt 300 ]; do echo "ALIVE $i"; sleep 1; i=$((i + 1)); done
@@ -30,6 +31,7 @@ bal_start -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -append "$E2E_
 	-device virtio-balloon-device,deflate-on-oom=on
 trap 'kill $EMBER_PID 2>/dev/null' EXIT
 wait_for "$EMBER_LOG" GUEST-UP 120
+expect_in "$EMBER_LOG" '^FEAT 011000'	# deflate-on-oom=on: bit 2
 
 check() { # NAME EXPECTED-REPLY-PATTERN JSON
 	_r=$(qmp "$3")

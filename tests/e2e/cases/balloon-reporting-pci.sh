@@ -7,20 +7,13 @@
 need_ember
 need_kvm
 balloon_transport
-make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
-mkdir -p /fill && mount -t tmpfs -o size=90% tmpfs /fill
-dd if=/dev/zero of=/fill/f bs=1M count=360 2>/dev/null || echo FILL-FAILED
-echo FILLED
-sleep 8
-rm -f /fill/f
-echo FREED
-sleep 300
-GUEST
+bal_guest hold >"$E2E_TMP/guest.sh"
+make_initrd "$E2E_TMP/initrd" --script "$E2E_TMP/guest.sh"
 bal_start $BAL_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512M \
 	-append "$E2E_APPEND" -device "$BAL_DEV,free-page-reporting=on"
 trap 'kill $EMBER_PID 2>/dev/null' EXIT
-wait_for "$EMBER_LOG" FILLED 150
-expect_not_in "$EMBER_LOG" FILL-FAILED
+bal_filled
+expect_in "$EMBER_LOG" '^FEAT 010001'
 sleep 2
 rss0=$(rss_kib)
 note "file in the guest: ember RSS $rss0 KiB"

@@ -8,6 +8,7 @@
  * Exit status: 0 when every reply came, 1 otherwise.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +50,28 @@ static int read_line(char *line, size_t max)
 	}
 }
 
+/* The text and its newline in one write: ember may answer and close at the '}'. */
 static int send_all(const char *s)
 {
 	size_t len = strlen(s), done = 0;
+	char *b = malloc(len + 1);
+	int ret = 0;
 
+	if (!b)
+		return -1;
+	memcpy(b, s, len);
+	b[len++] = '\n';
 	while (done < len) {
-		ssize_t w = write(fd, s + done, len - done);
+		ssize_t w = write(fd, b + done, len - done);
 
-		if (w <= 0)
-			return -1;
+		if (w <= 0) {
+			ret = -1;
+			break;
+		}
 		done += (size_t)w;
 	}
-	return write(fd, "\n", 1) == 1 ? 0 : -1;
+	free(b);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -80,6 +91,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	strcpy(sa.sun_path, argv[1]);
+	/* ember may close the connection first (quit, a command too long). */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
@@ -106,12 +120,16 @@ int main(int argc, char **argv)
 		if (write(fd, argv[i], strlen(argv[i])) < 0)
 			return 1;
 	for (int i = 2; !leave && i < argc; i++) {
-		if (send_all(argv[i]) || !read_line(line, sizeof(line))) {
-			fprintf(stderr, "qmp_cmd: no reply to %.80s\n", argv[i]);
+		/* A failed send may still have an error reply waiting. */
+		int sent = !send_all(argv[i]), got = read_line(line, sizeof(line));
+
+		if (got)
+			printf("%s\n", line);
+		if (!sent || !got) {
+			fprintf(stderr, "qmp_cmd: %s %.80s\n",
+				sent ? "no reply to" : "could not send all of", argv[i]);
 			return 1;
 		}
-		printf("%s\n", line);
-		fflush(stdout);
 	}
 	return 0;
 }

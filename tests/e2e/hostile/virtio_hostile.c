@@ -31,63 +31,11 @@
  * Exit status: 0 when every attack did what was expected, 1 otherwise,
  * 2 when the device could not be taken over.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <termios.h>
 
-/* virtio-mmio registers (virtio 1.2, 4.2.2). */
-#define R_MAGIC			0x000
-#define R_VERSION		0x004
-#define R_DEVICE_ID		0x008
-#define R_VENDOR_ID		0x00c
-#define R_DEVICE_FEATURES	0x010
-#define R_DEVICE_FEATURES_SEL	0x014
-#define R_DRIVER_FEATURES	0x020
-#define R_DRIVER_FEATURES_SEL	0x024
-#define R_QUEUE_SEL		0x030
-#define R_QUEUE_NUM_MAX		0x034
-#define R_QUEUE_NUM		0x038
-#define R_QUEUE_READY		0x044
-#define R_QUEUE_NOTIFY		0x050
-#define R_INTERRUPT_STATUS	0x060
-#define R_INTERRUPT_ACK		0x064
-#define R_STATUS		0x070
-#define R_QUEUE_DESC_LOW	0x080
-#define R_QUEUE_DESC_HIGH	0x084
-#define R_QUEUE_DRIVER_LOW	0x090
-#define R_QUEUE_DRIVER_HIGH	0x094
-#define R_QUEUE_DEVICE_LOW	0x0a0
-#define R_QUEUE_DEVICE_HIGH	0x0a4
-#define R_CONFIG		0x100
-
-#define S_ACKNOWLEDGE		0x01
-#define S_DRIVER		0x02
-#define S_DRIVER_OK		0x04
-#define S_FEATURES_OK		0x08
-#define S_NEEDS_RESET		0x40
-#define S_FAILED		0x80
-#define S_RUNNING		(S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
-
-#define F_INDIRECT_DESC		(1ull << 28)
-#define F_VERSION_1		(1ull << 32)
-
-#define D_NEXT			1
-#define D_WRITE			2
-#define D_INDIRECT		4
+#include "virtio_hostile.h"
 
 #define BLK_T_IN		0
 #define BLK_T_OUT		1
@@ -96,7 +44,6 @@
 #define BLK_S_UNSUPP		2
 
 #define QSIZE			8
-#define PAGE			4096ul
 #define NPAGES			16
 #define SENTINEL		0xee
 
@@ -113,152 +60,19 @@ enum { P_RING, P_HDR, P_DATA, P_TABLE, P_DATA2 };
 
 #define VICTIM_MARK		"EMBER-VICTIM-SECTOR0"
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 struct blk_hdr {
 	uint32_t type;
 	uint32_t reserved;
 	uint64_t sector;
 };
 
-static volatile uint32_t *regs;
-static uint8_t *mem;
-static uint64_t pa[NPAGES];
 static uint64_t capacity;	/* sectors */
 static uint64_t ram_end;	/* end of the highest System RAM below 4 GiB */
 static uint16_t avail_idx;	/* the driver's next avail index */
 static uint16_t used_base;	/* used idx before the attack (garbage sets it) */
 static unsigned n_attacks, n_unexpected;
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-/* ---- small helpers ---- */
-
-static void die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("HOSTILE-FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	exit(code);
-}
-
-/*
- * The console's bytes are out before the next attack makes ember log
- * something, so that ember's lines do not land inside ours.
- */
-static void drain(void)
-{
-	fflush(stdout);
-	tcdrain(STDOUT_FILENO);
-}
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint32_t rd(unsigned off)
-{
-	return regs[off / 4];
-}
-
-static void wr(unsigned off, uint32_t v)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	regs[off / 4] = v;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
 
 /* ---- taking the device from the guest kernel ---- */
-
-/* The start of the /proc/iomem entry named @name, 0 if none. */
-static uint64_t iomem_start(const char *name)
-{
-	FILE *f = fopen("/proc/iomem", "r");
-	char line[256];
-	uint64_t found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char n[128];
-
-		if (sscanf(line, " %llx-%llx : %127[^\n]", &s, &e, n) == 3 && !strcmp(n, name))
-			found = s;
-	}
-	fclose(f);
-	return found;
-}
-
-/* The end of the highest "System RAM" entry below 4 GiB. */
-static uint64_t find_ram_end(void)
-{
-	FILE *f = fopen("/proc/iomem", "r");
-	char line[256];
-	uint64_t end = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char n[128];
-
-		if (line[0] != ' ' && sscanf(line, "%llx-%llx : %127[^\n]", &s, &e, n) == 3 &&
-		    !strcmp(n, "System RAM") && e < (1ull << 32) && e + 1 > end)
-			end = e + 1;
-	}
-	fclose(f);
-	return end;
-}
 
 static uint64_t take_device(void)
 {
@@ -293,50 +107,12 @@ static uint64_t take_device(void)
 	return base;
 }
 
-static void map_device(uint64_t base)
+static void map_blk(uint64_t base)
 {
-	uint64_t page = base & ~(PAGE - 1);
-	int fd = open("/dev/mem", O_RDWR | O_SYNC);
-	void *p;
-
-	if (fd < 0)
-		die(2, "open /dev/mem: %s", strerror(errno));
-	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, page);
-	if (p == MAP_FAILED)
-		die(2, "mmap /dev/mem at %#" PRIx64 ": %s (CONFIG_IO_STRICT_DEVMEM refuses a "
-		    "page a driver holds: boot with iomem=relaxed)", page, strerror(errno));
-	close(fd);
-	regs = (volatile uint32_t *)((uint8_t *)p + (base - page));
-	if (rd(R_MAGIC) != 0x74726976 || rd(R_VERSION) != 2 || rd(R_DEVICE_ID) != 2)
-		die(2, "no virtio-mmio v2 block device at %#" PRIx64 " (magic %#x version %u id %u)",
-		    base, rd(R_MAGIC), rd(R_VERSION), rd(R_DEVICE_ID));
+	map_device(base, 2);
 	capacity = rd(R_CONFIG) | (uint64_t)rd(R_CONFIG + 4) << 32;
 	printf("HOSTILE mapped vendor=%#x capacity=%" PRIu64 " queue_num_max=%u\n",
 	       rd(R_VENDOR_ID), capacity, (wr(R_QUEUE_SEL, 0), rd(R_QUEUE_NUM_MAX)));
-}
-
-static void alloc_rings(void)
-{
-	int fd;
-
-	if (posix_memalign((void **)&mem, PAGE, NPAGES * PAGE))
-		die(2, "out of memory");
-	memset(mem, 0, NPAGES * PAGE);
-	if (mlock(mem, NPAGES * PAGE))
-		die(2, "mlock: %s", strerror(errno));
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		die(2, "open /proc/self/pagemap: %s", strerror(errno));
-	for (unsigned i = 0; i < NPAGES; i++) {
-		uint64_t e, va = (uintptr_t)(mem + i * PAGE);
-
-		if (pread(fd, &e, sizeof(e), va / PAGE * 8) != sizeof(e))
-			die(2, "read /proc/self/pagemap: %s", strerror(errno));
-		if (!(e >> 63) || !(e & ((1ull << 55) - 1)))
-			die(2, "page %u has no physical address in pagemap (%#" PRIx64 ")", i, e);
-		pa[i] = (e & ((1ull << 55) - 1)) * PAGE;
-	}
-	close(fd);
 }
 
 /* ---- driving the device ---- */
@@ -369,19 +145,6 @@ static struct setup default_setup(void)
 	};
 }
 
-static bool reset_device(void)
-{
-	double t0 = now();
-
-	wr(R_STATUS, 0);
-	while (rd(R_STATUS) != 0) {
-		if (now() - t0 > 1.0)
-			return false;
-		usleep(1000);
-	}
-	return true;
-}
-
 /* Reset and set up queue 0; returns the status read back after DRIVER_OK. */
 static uint32_t setup_device(const struct setup *s)
 {
@@ -393,34 +156,11 @@ static uint32_t setup_device(const struct setup *s)
 	avail_idx = used_base = 0;
 	if (!reset_device())
 		return rd(R_STATUS) | 0x100;
-	wr(R_STATUS, S_ACKNOWLEDGE);
-	wr(R_STATUS, S_ACKNOWLEDGE | S_DRIVER);
-	wr(R_DEVICE_FEATURES_SEL, 0);
-	(void)rd(R_DEVICE_FEATURES);
-	wr(R_DEVICE_FEATURES_SEL, 1);
-	(void)rd(R_DEVICE_FEATURES);
-	wr(R_DRIVER_FEATURES_SEL, 0);
-	wr(R_DRIVER_FEATURES, (uint32_t)s->features);
-	wr(R_DRIVER_FEATURES_SEL, 1);
-	wr(R_DRIVER_FEATURES, (uint32_t)(s->features >> 32));
-	st = S_ACKNOWLEDGE | S_DRIVER;
-	if (!s->skip_features_ok) {
-		wr(R_STATUS, st | S_FEATURES_OK);
-		st = rd(R_STATUS);
-		if (!(st & S_FEATURES_OK))
-			return st;
-	}
-	wr(R_QUEUE_SEL, 0);
-	if (rd(R_QUEUE_READY))
+	st = negotiate(s->features, s->skip_features_ok);
+	if (!s->skip_features_ok && !(st & S_FEATURES_OK))
+		return st;
+	if (setup_queue(0, s->qnum, s->desc, s->driver, s->device))
 		return rd(R_STATUS) | 0x200;
-	wr(R_QUEUE_NUM, s->qnum);
-	wr(R_QUEUE_DESC_LOW, (uint32_t)s->desc);
-	wr(R_QUEUE_DESC_HIGH, (uint32_t)(s->desc >> 32));
-	wr(R_QUEUE_DRIVER_LOW, (uint32_t)s->driver);
-	wr(R_QUEUE_DRIVER_HIGH, (uint32_t)(s->driver >> 32));
-	wr(R_QUEUE_DEVICE_LOW, (uint32_t)s->device);
-	wr(R_QUEUE_DEVICE_HIGH, (uint32_t)(s->device >> 32));
-	wr(R_QUEUE_READY, 1);
 	wr(R_STATUS, st | S_DRIVER_OK);
 	return rd(R_STATUS);
 }
@@ -954,15 +694,7 @@ static unsigned garbage_round;
 
 static void p_garbage(void)
 {
-	uint64_t *p = (uint64_t *)(mem + P_RING * PAGE);
-
-	for (unsigned i = 0; i < PAGE / 8; i++)
-		p[i] = rnd();
-	if (garbage_round++ % 2) {
-		avail()[1] = 1 + rnd() % QSIZE;
-		for (unsigned i = 0; i < QSIZE; i++)
-			avail()[2 + i] %= QSIZE;
-	}
+	garbage_ring(mem + P_RING * PAGE, OFF_AVAIL, QSIZE, garbage_round++ % 2);
 	used_base = used_idx();	/* random too */
 	kick();
 }
@@ -1011,8 +743,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ram_end = find_ram_end();
 	base = take_device();
-	map_device(base);
-	alloc_rings();
+	map_blk(base);
+	alloc_pages(NPAGES);
 	printf("HOSTILE ram_end=%#" PRIx64 " ring=%#" PRIx64 " data=%#" PRIx64 "\n", ram_end,
 	       pa[P_RING], pa[P_DATA]);
 

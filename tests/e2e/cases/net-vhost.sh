@@ -1,0 +1,38 @@
+# vhost=on: the data path runs in L1's vhost-net (modprobe vhost_net), and the
+# net-traffic test passes through it: ping, then 256 MiB each way with exact
+# byte counts. While the guest runs, L1 has the VMM's vhost worker
+# (a thread or kernel thread named vhost-PID).
+# e2e-timeout: 300
+# e2e-needs: iperf3 ip ethtool qemu
+. "$E2E_LIB"
+. "$E2E_DIR/net-lib.sh"
+need_kvm
+net_ns
+modprobe vhost_net || fail "modprobe vhost_net failed"
+[ -c /dev/vhost-net ] || fail "/dev/vhost-net is missing after modprobe vhost_net"
+net_bridge br0 10.0.0.1/24
+net_iperf_server 10.0.0.1 5201
+net_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+. /net-guest.sh
+net_config
+net_ping 10.0.0.1 || exit 1
+net_hold
+net_iperf up 10.0.0.1 5201 -n 256M
+net_iperf down 10.0.0.1 5201 -n 256M -R
+GUEST
+mac=52:54:00:e2:00:01
+net_vm_start -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+	-append "$E2E_APPEND e2e.net=$mac=10.0.0.2/24" \
+	-netdev tap,id=n0,ifname=tap0,vhost=on -device virtio-net-pci,netdev=n0,mac=$mac
+net_attach tap0 br0
+net_wait_line "^HOLDING"
+vmm=$(net_vmm_pid)
+workers=$(cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep -E "^vhost-$vmm([^0-9]|$)" | sort -u | tr '\n' ' ')
+note "VMM pid $vmm, vhost workers: ${workers:-none}"
+net_release 10.0.0.2
+net_vm_wait
+expect_eq "$?" 0 "VM exit status"
+[ -n "$workers" ] || fail "no vhost-$vmm worker in L1 while the guest ran"
+expect_in "$VM_LOG" "^PING 10.0.0.1 ok"
+net_expect_iperf up 268435456
+net_expect_iperf down 268435456
