@@ -104,7 +104,7 @@ static const struct allow common_calls[] = {
 	ANY(sendto),
 	ANY(poll),
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
-	/* the RTC rearms its timer from both sides; rate limiters (loop) resume */
+	/* the RTC rearms its timer from both sides; rate limiters: the loop, a reset (vCPU) */
 	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
 	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */

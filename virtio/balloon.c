@@ -170,12 +170,14 @@ static void handle_report(struct vballoon *vb, const struct virtq_elem *e)
 	}
 }
 
-static void handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_elem *e)
+/* Returns whether a buffer went back to the driver. */
+static bool handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_elem *e)
 {
+	bool pushed = vb->stats_held;
 	struct timespec ts;
 
 	/* A second buffer while we hold one: the older goes back unused. */
-	if (vb->stats_held)
+	if (pushed)
 		virtq_push(vq, &vb->stats_elem, 0);
 	memset(&vb->stats, 0, sizeof(vb->stats));
 	balloon_parse_stats(e, &vb->stats);
@@ -183,6 +185,7 @@ static void handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_ele
 	vb->stats_time = ts.tv_sec;
 	vb->stats_elem = *e;
 	vb->stats_held = true;
+	return pushed;
 }
 
 /* 1: a chain was handled; 0: empty; -1: broken. */
@@ -198,7 +201,7 @@ static int pop_one(struct vballoon *vb, struct virtq *vq, unsigned qi, bool *pus
 	if (!ret)
 		return 0;
 	if ((int)qi == vb->stats_q) {
-		handle_stats(vb, vq, e);
+		*pushed |= handle_stats(vb, vq, e);
 		return 1;
 	}
 	if (qi == Q_INFLATE || qi == Q_DEFLATE)

@@ -640,7 +640,7 @@ static void r_huge_len(void)
 
 /*
  * A well-formed receive buffer of @len: when a frame fits it must come back
- * addressed to us or broadcast; in any case nothing may be written past
+ * addressed to us or to a group; in any case nothing may be written past
  * the buffer.
  */
 static void rx_checked(const char *name, uint32_t len, enum expect ex)
@@ -668,8 +668,8 @@ static void rx_checked(const char *name, uint32_t len, enum expect ex)
 		got = used_len(Q_RX, 0);
 	for (unsigned i = len; i < PAGE; i++)
 		canary &= p[i] == CANARY;
-	addressed = !memcmp(p + HDR_LEN, mac, 6) ||
-		    !memcmp(p + HDR_LEN, "\xff\xff\xff\xff\xff\xff", 6);
+	/* Ours, or group-addressed (L1 sends IPv6 multicast too). */
+	addressed = !memcmp(p + HDR_LEN, mac, 6) || (p[HDR_LEN] & 1);
 	snprintf(extra, sizeof(extra), "len=%u frame=%s canary=%s", got,
 		 r.used && got > HDR_LEN + 14 && addressed ? "ours" : "none",
 		 canary ? "intact" : "OVERWRITTEN");
@@ -689,15 +689,7 @@ static unsigned garbage_q;
 
 static void g_garbage(void)
 {
-	uint64_t *p = (uint64_t *)(mem + garbage_q * PAGE);
-
-	for (unsigned i = 0; i < PAGE / 8; i++)
-		p[i] = rnd();
-	if (rnd() % 2) {
-		avail(garbage_q)[1] = 1 + rnd() % QSIZE;
-		for (unsigned i = 0; i < QSIZE; i++)
-			avail(garbage_q)[2 + i] %= QSIZE;
-	}
+	garbage_ring(mem + garbage_q * PAGE, OFF_AVAIL, QSIZE, rnd() % 2);
 	used_base[garbage_q] = used_idx(garbage_q);
 	kick(garbage_q);
 }

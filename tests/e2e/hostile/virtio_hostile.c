@@ -694,15 +694,7 @@ static unsigned garbage_round;
 
 static void p_garbage(void)
 {
-	uint64_t *p = (uint64_t *)(mem + P_RING * PAGE);
-
-	for (unsigned i = 0; i < PAGE / 8; i++)
-		p[i] = rnd();
-	if (garbage_round++ % 2) {
-		avail()[1] = 1 + rnd() % QSIZE;
-		for (unsigned i = 0; i < QSIZE; i++)
-			avail()[2 + i] %= QSIZE;
-	}
+	garbage_ring(mem + P_RING * PAGE, OFF_AVAIL, QSIZE, garbage_round++ % 2);
 	used_base = used_idx();	/* random too */
 	kick();
 }

@@ -310,4 +310,23 @@ static inline uint64_t device_features(void)
 	return f | (uint64_t)rd(R_DEVICE_FEATURES) << 32;
 }
 
+/*
+ * Random bytes over a whole ring page; with @follow, an avail index and
+ * heads below @qsize that the device will follow, so that the random
+ * descriptors are read too.
+ */
+static inline void garbage_ring(uint8_t *page, unsigned avail_off, unsigned qsize, bool follow)
+{
+	uint64_t *p = (uint64_t *)page;
+	volatile uint16_t *avail = (volatile uint16_t *)(page + avail_off);
+
+	for (unsigned i = 0; i < PAGE / 8; i++)
+		p[i] = rnd();
+	if (follow) {
+		avail[1] = 1 + rnd() % qsize;
+		for (unsigned i = 0; i < qsize; i++)
+			avail[2 + i] %= qsize;
+	}
+}
+
 #endif
