@@ -572,8 +572,11 @@ static void ctrl_process(struct vnet *vn)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 		if (chg & VNET_CHG_PAIRS) {
 			apply_pairs(vn);
-			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++)
+			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++) {
+				/* A queue read while it was detached failed: try again. */
+				vn->pairs[i].rx_dead = false;
 				pump(&vn->pairs[i]);
+			}
 		}
 	}
 	if (ret < 0)
