@@ -177,6 +177,6 @@ net_vmm_pid() {
 net_transport() {
 	case "$E2E_CASE" in
 	*-pci) NET_DEV=virtio-net-pci NET_MACHINE="-M pci" NET_PARENT="0000:00:" ;;
-	*) NET_DEV=virtio-net-device NET_MACHINE= NET_PARENT="LNRO0005:\\|virtio-mmio" ;;
+	*) NET_DEV=virtio-net-device NET_MACHINE='' NET_PARENT="LNRO0005:\\|virtio-mmio" ;;
 	esac
 }
