@@ -430,10 +430,7 @@ static void vb_unrealize(struct device *dev, struct platform *pf)
 	struct vballoon *vb = dev->state;
 
 	if (vb->attached) {
-		if (vb->pci)
-			virtio_pci_detach(&vb->vdev);
-		else
-			virtio_mmio_detach(&vb->vdev);
+		virtio_detach(&vb->vdev, vb->pci);
 	}
 	vb->attached = false;
 	if (vb->timer_fd >= 0) {
@@ -502,8 +499,7 @@ static int vb_realize(struct device *dev, struct platform *pf)
 	if (!ret)
 		ret = open_timer(vb, owner);
 	if (!ret)
-		ret = vb->pci ? virtio_pci_attach(&vb->vdev, pf, &pci_opts)
-			      : virtio_mmio_attach(&vb->vdev, pf);
+		ret = virtio_attach(&vb->vdev, pf, vb->pci, &pci_opts);
 	if (ret) {
 		vb_unrealize(dev, pf);
 		return ret;
@@ -537,9 +533,7 @@ static const struct prop vb_mmio_props[] = {
 
 static const struct prop vb_pci_props[] = {
 	VB_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vballoon, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vballoon, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vballoon),
 	{ NULL }
 };
 

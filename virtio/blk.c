@@ -383,10 +383,7 @@ static void vblk_unrealize(struct device *dev, struct platform *pf)
 		pthread_mutex_lock(&vb->vdev.lock);
 		vb->dying = true;
 		pthread_mutex_unlock(&vb->vdev.lock);
-		if (vb->pci)
-			virtio_pci_detach(&vb->vdev);
-		else
-			virtio_mmio_detach(&vb->vdev);
+		virtio_detach(&vb->vdev, vb->pci);
 	}
 	/* Completions still due free their slots and touch nothing else. */
 	if (vb->blk && vb->queues)
@@ -423,8 +420,7 @@ static int vblk_realize(struct device *dev, struct platform *pf)
 	snprintf(name, sizeof(name), "virtio-blk %s", dev->id ? dev->id : vb->drive);
 	ret = virtio_dev_init(&vb->vdev, &vblk_ops, pf, vb->num_queues, vb->queue_size, name);
 	if (!ret)
-		ret = vb->pci ? virtio_pci_attach(&vb->vdev, pf, &pci_opts)
-			      : virtio_mmio_attach(&vb->vdev, pf);
+		ret = virtio_attach(&vb->vdev, pf, vb->pci, &pci_opts);
 	if (ret) {
 		vblk_unrealize(dev, pf);
 		return ret;
@@ -459,9 +455,7 @@ static const struct prop vblk_mmio_props[] = {
 
 static const struct prop vblk_pci_props[] = {
 	VBLK_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vblk, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vblk, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vblk),
 	{ NULL }
 };
 

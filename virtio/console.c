@@ -263,10 +263,7 @@ static void vser_unrealize(struct device *dev, struct platform *pf)
 	pthread_mutex_lock(&vs->vdev.lock);
 	vs->attached = false;
 	pthread_mutex_unlock(&vs->vdev.lock);
-	if (vs->pci)
-		virtio_pci_detach(&vs->vdev);
-	else
-		virtio_mmio_detach(&vs->vdev);
+	virtio_detach(&vs->vdev, vs->pci);
 }
 
 static int vser_realize(struct device *dev, struct platform *pf)
@@ -289,8 +286,7 @@ static int vser_realize(struct device *dev, struct platform *pf)
 		snprintf(name, sizeof(name), "%s", dev->type->name);
 	ret = virtio_dev_init(&vs->vdev, &vser_ops, pf, nq, 128, name);
 	if (!ret)
-		ret = vs->pci ? virtio_pci_attach(&vs->vdev, pf, &pci_opts)
-			      : virtio_mmio_attach(&vs->vdev, pf);
+		ret = virtio_attach(&vs->vdev, pf, vs->pci, &pci_opts);
 	if (ret)
 		return ret;
 	vs->attached = true;
@@ -314,9 +310,7 @@ static const struct prop vser_mmio_props[] = {
 
 static const struct prop vser_pci_props[] = {
 	VSER_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vser, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vser, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vser),
 	{ NULL }
 };
 

@@ -572,8 +572,11 @@ static void ctrl_process(struct vnet *vn)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 		if (chg & VNET_CHG_PAIRS) {
 			apply_pairs(vn);
-			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++)
+			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++) {
+				/* A queue read while it was detached failed: try again. */
+				vn->pairs[i].rx_dead = false;
 				pump(&vn->pairs[i]);
+			}
 		}
 	}
 	if (ret < 0)
@@ -878,10 +881,7 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 		pthread_mutex_unlock(&vn->vdev.lock);
 		for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
 			vhost_close(&vn->pairs[i].vh);
-		if (vn->pci)
-			virtio_pci_detach(&vn->vdev);
-		else
-			virtio_mmio_detach(&vn->vdev);
+		virtio_detach(&vn->vdev, vn->pci);
 	}
 	free_pairs(vn);
 	if (vn->rl_ok) {
@@ -929,8 +929,7 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 			vn->vdev.host_features &= ~BIT(VIRTIO_NET_F_MRG_RXBUF);
 	}
 	if (!ret)
-		ret = vn->pci ? virtio_pci_attach(&vn->vdev, pf, &pci_opts)
-			      : virtio_mmio_attach(&vn->vdev, pf);
+		ret = virtio_attach(&vn->vdev, pf, vn->pci, &pci_opts);
 	if (ret) {
 		vnet_unrealize(dev, pf);
 		return ret;
@@ -963,9 +962,7 @@ static const struct prop vnet_mmio_props[] = {
 
 static const struct prop vnet_pci_props[] = {
 	VNET_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vnet, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vnet, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vnet),
 	{ NULL }
 };
 

@@ -233,10 +233,7 @@ static void vrng_unrealize(struct device *dev, struct platform *pf)
 		pthread_mutex_lock(&v->vdev.lock);
 		v->dying = true;
 		pthread_mutex_unlock(&v->vdev.lock);
-		if (v->pci)
-			virtio_pci_detach(&v->vdev);
-		else
-			virtio_mmio_detach(&v->vdev);
+		virtio_detach(&v->vdev, v->pci);
 		v->attached = false;
 	}
 	ratelimit_destroy(&v->rl);
@@ -293,8 +290,7 @@ static int vrng_realize(struct device *dev, struct platform *pf)
 		 dev->id ? dev->id : v->rng ? v->rng : "getrandom");
 	ret = virtio_dev_init(&v->vdev, &vrng_ops, pf, 1, VRNG_QUEUE_SIZE, name);
 	if (!ret)
-		ret = v->pci ? virtio_pci_attach(&v->vdev, pf, &pci_opts)
-			     : virtio_mmio_attach(&v->vdev, pf);
+		ret = virtio_attach(&v->vdev, pf, v->pci, &pci_opts);
 	if (ret)
 		goto fail;
 	v->attached = true;
@@ -327,9 +323,7 @@ static const struct prop vrng_mmio_props[] = {
 
 static const struct prop vrng_pci_props[] = {
 	VRNG_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vrng, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vrng, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vrng),
 	{ NULL }
 };
 

@@ -6,6 +6,8 @@
 #ifndef EMBER_VIRTIO_TRANSPORT_H
 #define EMBER_VIRTIO_TRANSPORT_H
 
+#include <stdbool.h>
+
 struct virtio_dev;
 struct platform;
 struct aml;
@@ -37,5 +39,29 @@ int virtio_pci_parse_addr(const char *s, struct virtio_pci_opts *o, const char *
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o);
 void virtio_pci_detach(struct virtio_dev *vdev);
+
+/*
+ * For device types that come in a -pci and an MMIO flavour: @pci picks the
+ * transport; @o is used on PCI only.
+ */
+static inline int virtio_attach(struct virtio_dev *vdev, struct platform *plat, bool pci,
+				const struct virtio_pci_opts *o)
+{
+	return pci ? virtio_pci_attach(vdev, plat, o) : virtio_mmio_attach(vdev, plat);
+}
+
+static inline void virtio_detach(struct virtio_dev *vdev, bool pci)
+{
+	if (pci)
+		virtio_pci_detach(vdev);
+	else
+		virtio_mmio_detach(vdev);
+}
+
+/* bus= and addr= of a virtio-*-pci type, into the char * fields bus and addr. */
+#define VIRTIO_PCI_PROPS(type)							\
+	{ "bus", PROP_STR, offsetof(type, bus), NULL, "PCI bus (pci.0)" },	\
+	{ "addr", PROP_STR, offsetof(type, addr), NULL,				\
+	  "PCI slot[.function], hex (default: first free slot)" }
 
 #endif

@@ -134,10 +134,7 @@ static void vsock_unrealize(struct device *dev, struct platform *pf)
 	/* Closing the fd stops the kernel's rings and frees the CID. */
 	vhost_close(&vs->vh);
 	if (vs->attached) {
-		if (vs->pci)
-			virtio_pci_detach(&vs->vdev);
-		else
-			virtio_mmio_detach(&vs->vdev);
+		virtio_detach(&vs->vdev, vs->pci);
 	}
 	vs->attached = vs->running = false;
 }
@@ -182,8 +179,7 @@ static int vsock_realize(struct device *dev, struct platform *pf)
 		goto fail;
 	/* No packed rings, and ring features only as the kernel serves them. */
 	vs->vdev.host_features = vhost_features(&vs->vh, vs->vdev.host_features);
-	ret = vs->pci ? virtio_pci_attach(&vs->vdev, pf, &pci_opts)
-		      : virtio_mmio_attach(&vs->vdev, pf);
+	ret = virtio_attach(&vs->vdev, pf, vs->pci, &pci_opts);
 	if (ret)
 		goto fail;
 	vs->attached = true;
@@ -212,9 +208,7 @@ static const struct prop vsock_mmio_props[] = {
 
 static const struct prop vsock_pci_props[] = {
 	VSOCK_PROPS,
-	{ "bus", PROP_STR, offsetof(struct vsock, bus), NULL, "PCI bus (pci.0)" },
-	{ "addr", PROP_STR, offsetof(struct vsock, addr), NULL,
-	  "PCI slot[.function], hex (default: first free slot)" },
+	VIRTIO_PCI_PROPS(struct vsock),
 	{ NULL }
 };
 

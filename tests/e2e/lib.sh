@@ -144,6 +144,30 @@ wait_for() {
 	done
 }
 
+# run_typed [--early] LOG LINE WAIT CMD...: runs CMD with its stdin on a fifo
+# and its output in LOG; once LOG shows READY-FOR-INPUT (within WAIT s) types
+# LINE into it (--early: at once, before the guest has booted). Waits for CMD,
+# echoes LOG and returns CMD's status.
+run_typed() {
+	_early=
+	[ "$1" = --early ] && { _early=1; shift; }
+	_rlog=$1 _rline=$2 _rwait=$3
+	shift 3
+	rm -f "$E2E_TMP/typed.in"
+	mkfifo "$E2E_TMP/typed.in"
+	"$@" <"$E2E_TMP/typed.in" >"$_rlog" 2>&1 &
+	_rpid=$!
+	exec 3>"$E2E_TMP/typed.in"
+	[ -n "$_early" ] && printf '%s\n' "$_rline" >&3
+	wait_for "$_rlog" READY-FOR-INPUT "$_rwait"
+	[ -z "$_early" ] && printf '%s\n' "$_rline" >&3
+	wait $_rpid
+	_rrc=$?
+	exec 3>&-
+	sed 's/^/| /' "$_rlog"
+	return $_rrc
+}
+
 # expect_usage_error NAME PATTERN ARGS...: ember ARGS must fail at once with
 # exit status 1 and exactly one line of output matching PATTERN (bad input
 # gets one clear line, never a crash). Output in $E2E_TMP/NAME.out.

@@ -15,8 +15,10 @@
 need_ember
 need_kvm
 case "$E2E_CASE" in
-*-pci) machine="-M pci" vser="virtio-serial-pci,id=vser0,addr=5" serial= early=1 ;;
-*) machine= vser="virtio-serial-device,id=vser0" serial="-serial none" early= ;;
+*-pci) machine="-M pci" vser="virtio-serial-pci,id=vser0,addr=5" serial= early=--early
+	line=typed-before-boot-0123456789-abcdefghij ;;
+*) machine= vser="virtio-serial-device,id=vser0" serial="-serial none" early=
+	line=hello-over-hvc0-0123456789-abcdefghij ;;
 esac
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 # No /dev/console at boot (hvc0 comes with the virtio_console module).
@@ -43,27 +45,18 @@ echo READY-FOR-INPUT
 read -r line
 echo "GOT:$line:END"
 GUEST
-mkfifo "$E2E_TMP/in"
 log=$E2E_TMP/ember.log
-# shellcheck disable=SC2086 # $machine, $serial: words
-timeout 120 "$EMBER" $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+# shellcheck disable=SC2086 # $machine, $serial, $early: words
+run_typed $early "$log" "$line" 110 \
+	timeout 120 "$EMBER" $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
 	-append "console=hvc0 panic=-1" $serial \
 	-chardev stdio,id=con -chardev file,id=port,path="$E2E_TMP/port.txt" \
 	-device "$vser" -device virtconsole,chardev=con,bus=vser0.0 \
 	-device virtserialport,chardev=port,name=org.example.port \
 	-chardev socket,id=srv,path="$E2E_TMP/ports.sock",server=on,wait=off \
 	-chardev socket,id=cli,path="$E2E_TMP/ports.sock",server=off \
-	-device virtserialport,chardev=srv,name=port.a -device virtserialport,chardev=cli,name=port.b \
-	<"$E2E_TMP/in" >"$log" 2>&1 &
-pid=$!
-exec 3>"$E2E_TMP/in"
-[ -n "$early" ] && printf 'typed-before-boot-0123456789-abcdefghij\n' >&3
-wait_for "$log" READY-FOR-INPUT 110
-[ -z "$early" ] && printf 'hello-over-hvc0-0123456789-abcdefghij\n' >&3
-wait $pid
+	-device virtserialport,chardev=srv,name=port.a -device virtserialport,chardev=cli,name=port.b
 rc=$?
-exec 3>&-
-sed 's/^/| /' "$log"
 expect_eq "$rc" 0 "ember exit status"
 expect_in "$log" "^\[ *[0-9]*\.[0-9]*\] KMSG-VIA-HVC0"
 expect_in "$log" "Linux version .*DMESG-END"
@@ -73,9 +66,5 @@ expect_in "$log" PORT-WRITTEN
 expect_in "$log" "GOT-PORTS:via-socket-ports"
 expect_not_in "$log" seccomp
 expect_in "$E2E_TMP/port.txt" PORT-DATA-0123
-if [ -n "$early" ]; then
-	expect_in "$log" "GOT:typed-before-boot-0123456789-abcdefghij:END"
-else
-	expect_in "$log" "GOT:hello-over-hvc0-0123456789-abcdefghij:END"
-fi
+expect_in "$log" "GOT:$line:END"
 expect_in "$log" "ember: guest powered off"

@@ -13,20 +13,12 @@ echo READY-FOR-INPUT
 read -r line
 echo "GOT:$line:END"
 GUEST
-mkfifo "$E2E_TMP/in"
 log=$E2E_TMP/ember.log
-timeout 100 "$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+run_typed "$log" single-port-line-0123456789 90 \
+	timeout 100 "$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
 	-append "console=hvc0 panic=-1 quiet" -serial none -chardev stdio,id=con \
-	-device virtio-serial-device,max_ports=1 -device virtconsole,chardev=con \
-	<"$E2E_TMP/in" >"$log" 2>&1 &
-pid=$!
-exec 3>"$E2E_TMP/in"
-wait_for "$log" READY-FOR-INPUT 90
-printf 'single-port-line-0123456789\n' >&3
-wait $pid
+	-device virtio-serial-device,max_ports=1 -device virtconsole,chardev=con
 rc=$?
-exec 3>&-
-sed 's/^/| /' "$log"
 expect_eq "$rc" 0 "ember exit status"
 expect_in "$log" "CONSOLE-IS:hvc0 PORTS:vport0p0"
 expect_in "$log" "GOT:single-port-line-0123456789:END"

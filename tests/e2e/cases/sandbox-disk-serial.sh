@@ -27,22 +27,14 @@ for transport in mmio pci; do
 	log=$E2E_TMP/ember-$transport.log
 	truncate -s 64M "$img"
 	rm -f "$E2E_TMP/in"
-	mkfifo "$E2E_TMP/in"
 	note "transport $transport"
 	# shellcheck disable=SC2086 # $m: zero or two words
-	timeout 150 "$EMBER" -sandbox on $m -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-		-smp 2 -append "$E2E_APPEND" \
+	run_typed "$log" typed-into-a-sandboxed-ember-0123456789 120 \
+		timeout 150 "$EMBER" -sandbox on $m -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-m 256 -smp 2 -append "$E2E_APPEND" \
 		-blockdev driver=file,node-name=f0,filename="$img" \
-		-blockdev driver=raw,node-name=d0,file=f0 -device "$dev,drive=d0" \
-		<"$E2E_TMP/in" >"$log" 2>&1 &
-	pid=$!
-	exec 3>"$E2E_TMP/in"
-	wait_for "$log" READY-FOR-INPUT 120
-	printf 'typed-into-a-sandboxed-ember-0123456789\n' >&3
-	wait $pid
+		-blockdev driver=raw,node-name=d0,file=f0 -device "$dev,drive=d0"
 	rc=$?
-	exec 3>&-
-	sed 's/^/| /' "$log"
 	expect_eq "$rc" 0 "ember exit status ($transport)"
 	expect_in "$log" "GOT:typed-into-a-sandboxed-ember-0123456789:END"
 	expect_not_in "$log" "FAILED"

@@ -10,17 +10,10 @@ echo READY-FOR-INPUT
 read -r line
 echo "GOT:$line:END"
 GUEST
-mkfifo "$E2E_TMP/in"
 log=$E2E_TMP/ember.log
-timeout 90 "$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-	-append "$E2E_APPEND" <"$E2E_TMP/in" >"$log" 2>&1 &
-pid=$!
-exec 3>"$E2E_TMP/in"
-wait_for "$log" READY-FOR-INPUT 80
-printf 'hello-from-the-host-0123456789-abcdefghij\n' >&3
-wait $pid
+run_typed "$log" hello-from-the-host-0123456789-abcdefghij 80 \
+	timeout 90 "$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+	-append "$E2E_APPEND"
 rc=$?
-exec 3>&-
-sed 's/^/| /' "$log"
 expect_eq "$rc" 0 "ember exit status"
 expect_in "$log" "GOT:hello-from-the-host-0123456789-abcdefghij:END"
