@@ -44,10 +44,11 @@ net_ping() {
 # net_iperf NAME SERVER PORT [iperf3 options]: one iperf3 client run (JSON
 # in /tmp/NAME.json), summed up in one line:
 #   IPERF NAME rc=RC sent=BYTES received=BYTES mbps=RECEIVER-Mbit/s secs=S
+# A run that stalls is ended after $NET_IPERF_TIMEOUT s (default 300; rc 143).
 net_iperf() {
 	_name=$1 _srv=$2 _port=$3
 	shift 3
-	iperf3 -c "$_srv" -p "$_port" -J "$@" >"/tmp/$_name.json" 2>&1
+	timeout "${NET_IPERF_TIMEOUT:-300}" iperf3 -c "$_srv" -p "$_port" -J "$@" >"/tmp/$_name.json" 2>&1
 	_rc=$?
 	awk -v n="$_name" -v rc="$_rc" '
 		/"sum_sent":/ { cur = "s" }

@@ -28,6 +28,8 @@ net_attach tap0 br0
 net_attach tap1 br1
 net_wait_line "^HOLDING"
 # NAME GUEST-ADDR [-R]: 10 s measured after 2 s omitted; MB/s received.
+# A run that stalls (once seen on the rx-limited NIC) ends after 60 s and fails.
+NET_IPERF_TIMEOUT=60
 measure() {
 	net_iperf "$1" "$2" 5201 -t 10 -O 2 $3 | tee "$E2E_TMP/$1.line" >&2
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^mbps=/) { sub(/mbps=/, "", $i); printf "%.2f\n", $i / 8 } }' \
@@ -41,6 +43,9 @@ net_release 10.0.0.2
 net_vm_wait
 expect_eq "$?" 0 "VM exit status"
 note "MB/s: tx-limited=$tx rx-unlimited=$rx0 rx-limited=$rx tx-unlimited=$tx1 (limit 10)"
+for n in tx-limited rx-unlimited rx-limited tx-unlimited; do
+	grep -q "^IPERF $n rc=0 " "$E2E_TMP/$n.line" || fail "iperf3 $n did not complete: $(cat "$E2E_TMP/$n.line")"
+done
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 within "$tx" 9 11 || fail "tx-bps=10000000: guest -> L1 at $tx MB/s, not 10 +-10 %"
 within "$rx" 9 11 || fail "rx-bps=10000000: L1 -> guest at $rx MB/s, not 10 +-10 %"
