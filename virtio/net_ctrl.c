@@ -86,7 +86,7 @@ uint8_t vnet_ctrl_apply(struct vnet_ctrl_state *st, uint64_t f, uint16_t max_pai
 			const uint8_t *cmd, size_t len, unsigned *changed)
 {
 	struct vnet_ctrl_state s = *st;
-	const uint8_t *d = cmd + 2;
+	const uint8_t *d;
 	uint8_t ack = VIRTIO_NET_ERR;
 	uint16_t pairs;
 	uint64_t off;
@@ -94,6 +94,8 @@ uint8_t vnet_ctrl_apply(struct vnet_ctrl_state *st, uint64_t f, uint16_t max_pai
 	*changed = 0;
 	if (len < 2 || !(f & BIT(VIRTIO_NET_F_CTRL_VQ)))
 		return VIRTIO_NET_ERR;
+	/* Only now: a command may be NULL when its length is 0. */
+	d = cmd + 2;
 	len -= 2;
 	switch (cmd[0]) {
 	case VIRTIO_NET_CTRL_RX:
