@@ -2,5 +2,4 @@
 # with the kernel's vhost-net (vhost=on) on PCI, MMIO and with two pairs:
 # the net-smoke scenario (ping, 16 MiB each way checksummed) in each.
 # e2e-timeout: 600
-# e2e-smp: 2
 . "$E2E_DIR/cases/net-smoke.sh"
