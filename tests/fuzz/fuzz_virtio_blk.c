@@ -17,19 +17,16 @@
 #include "lib/log.h"
 #include "virtio/blk.h"
 #include "virtio/virtq.h"
+#include "fuzz_ring.h"
 
-#define RAM_GPA		0x1000ull
-#define RAM_SIZE	0x10000ull
 #define HDR		8
 #define ROUNDS		64
 
 enum {
-	P_PACKED = 1, P_EVENT_IDX = 2, P_INDIRECT = 4, P_RO = 8, P_DISCARD = 16,
+	P_PACKED = RING_PACKED, P_EVENT_IDX = RING_EVENT_IDX, P_INDIRECT = RING_INDIRECT, P_RO = 8, P_DISCARD = 16,
 	P_WZ = 32, P_BS4K = 64,
 };
 
-static uint8_t *ram;
-static struct gmem mem;
 static struct virtq vq;
 static struct virtq_elem e;
 
@@ -37,7 +34,8 @@ static bool in_ram(const void *p, size_t len)
 {
 	const uint8_t *q = p;
 
-	return q >= ram && len <= RAM_SIZE && (size_t)(q - ram) <= RAM_SIZE - len;
+	return q >= ring_ram && len <= RING_RAM_SIZE &&
+	       (size_t)(q - ring_ram) <= RING_RAM_SIZE - len;
 }
 
 /* What a back end would do with the data segments: read or fill them. */
@@ -109,20 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct blk_limits lim;
 	struct blk_parsed p;
 	uint8_t flags;
-	uint16_t qsize;
-	uint64_t avail;
 
-	if (!ram) {
-		log_set_quiet(1);
-		ram = malloc(RAM_SIZE);
-		if (!ram || gmem_add(&mem, RAM_GPA, RAM_SIZE, ram, -1, 0))
-			abort();
-	}
 	if (size < HDR)
 		return 0;
 	flags = data[0];
-	/* Sizes 1..256: a split ring of 256 fits in RAM with room for buffers. */
-	qsize = 1u << (data[1] % 9);
 	lim = (struct blk_limits){
 		.capacity = (uint64_t)(data[2] | data[3] << 8 | data[4] << 16) << (data[5] & 31),
 		.block_size = flags & P_BS4K ? 4096 : 512,
@@ -130,18 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.discard = flags & P_DISCARD,
 		.write_zeroes = flags & P_WZ,
 	};
-	/* Rings at the start of RAM, so that the image can fill them in. */
-	avail = RAM_GPA + 16ull * qsize;
-	memset(&vq, 0, sizeof(vq));
-	vq.kick_fd = vq.call_fd = -1;
-	vq.size = qsize;
-	vq.enabled = true;
-	vq.desc_gpa = RAM_GPA;
-	vq.driver_gpa = avail;
-	vq.device_gpa = (avail + 6 + 2ull * qsize + 3) & ~3ull;
-	memset(ram, 0, RAM_SIZE);
-	memcpy(ram, data + HDR, size - HDR < RAM_SIZE ? size - HDR : RAM_SIZE);
-	if (virtq_start(&vq, &mem, flags & P_PACKED, flags & P_EVENT_IDX, flags & P_INDIRECT))
+	if (ring_setup(&vq, flags, data[1], data + HDR, size - HDR))
 		return 0;
 	vq.last_avail = data[6] | data[7] << 8;
 

@@ -19,16 +19,13 @@
 #include "lib/util.h"
 #include "virtio/net.h"
 #include "virtio/virtq.h"
+#include "fuzz_ring.h"
 
-#define RAM_GPA		0x1000ull
-#define RAM_SIZE	0x10000ull
 #define HDR		12
 #define ROUNDS		64
 
-enum { P_PACKED = 1, P_EVENT_IDX = 2, P_INDIRECT = 4, P_CTRL = 8, P_RX = 16 };
+enum { P_CTRL = 8, P_RX = 16 };
 
-static uint8_t *ram;
-static struct gmem mem;
 static struct virtq vq;
 static struct virtq_elem e;
 static uint8_t cmd[VNET_CTRL_MAX];
@@ -91,32 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vnet_ctrl_state s;
 	uint8_t flags;
-	uint16_t qsize;
-	uint64_t avail, features;
+	uint64_t features;
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 
-	if (!ram) {
-		log_set_quiet(1);
-		ram = malloc(RAM_SIZE);
-		if (!ram || gmem_add(&mem, RAM_GPA, RAM_SIZE, ram, -1, 0))
-			abort();
-	}
 	if (size < HDR)
 		return 0;
 	flags = data[0];
-	qsize = 1u << (data[1] % 9);
 	memcpy(&features, data + 2, 8);
-	avail = RAM_GPA + 16ull * qsize;
-	memset(&vq, 0, sizeof(vq));
-	vq.kick_fd = vq.call_fd = -1;
-	vq.size = qsize;
-	vq.enabled = true;
-	vq.desc_gpa = RAM_GPA;
-	vq.driver_gpa = avail;
-	vq.device_gpa = (avail + 6 + 2ull * qsize + 3) & ~3ull;
-	memset(ram, 0, RAM_SIZE);
-	memcpy(ram, data + HDR, size - HDR < RAM_SIZE ? size - HDR : RAM_SIZE);
-	if (virtq_start(&vq, &mem, flags & P_PACKED, flags & P_EVENT_IDX, flags & P_INDIRECT))
+	if (ring_setup(&vq, flags, data[1], data + HDR, size - HDR))
 		return 0;
 	vq.last_avail = data[10] | data[11] << 8;
 	vnet_ctrl_reset(&s, mac, features & VNET_GUEST_OFFLOADS);
