@@ -1,10 +1,10 @@
 /*
  * The guest's side of one virtio-mmio device for the virtio unit tests: fake
  * guest RAM, a platform with the slots at BASE, Linux's probe sequence and
- * a split queue 0 of QSIZE driven through the registers, with the event
- * loop run until the device used what was posted. The PCI transport is
- * stubbed: only what a device hands it is recorded. Helpers a test may not
- * use (a device with more queues drives its own) are inline.
+ * split queues of QSIZE driven through the registers, with the event loop
+ * run until the device used what was posted. The PCI transport is stubbed:
+ * only what a device hands it is recorded. Helpers a test may not use are
+ * inline.
  */
 #ifndef EMBER_TEST_MMIO_GUEST_H
 #define EMBER_TEST_MMIO_GUEST_H
@@ -32,9 +32,9 @@
 #define GSI		16
 #define RAM_SIZE	(2 * MiB)
 #define QSIZE		16
-#define DESC_GPA	0x1000
-#define AVAIL_GPA	0x2000
-#define USED_GPA	0x3000
+#define QMAX		15
+/* Queue q's ring: desc, avail +0x400, used +0x800; all QMAX below BUF_GPA. */
+#define QRING(q)	(0x1000ull * ((q) + 1))
 #define BUF_GPA		0x10000
 
 static uint8_t *ram;
@@ -42,7 +42,7 @@ static struct gmem mem;
 static struct platform pf;
 static struct loop *loop;
 static int timer_fd, irqs;
-static uint16_t next_desc, avail_idx, used_seen;
+static uint16_t next_desc[QMAX], avail_idx[QMAX], used_seen[QMAX];
 
 static void irq_set(void *opaque, unsigned gsi, int level)
 {
@@ -117,21 +117,40 @@ static inline void driver_negotiate(uint64_t want)
 			~(1ull << VIRTIO_F_RING_PACKED));
 }
 
-/* Linux's virtio_mmio probe, one split queue of QSIZE. */
-static inline void driver_start(uint64_t want)
+/* Queues 0..@nq-1 of QSIZE set up and ready, their rings zeroed (after FEATURES_OK). */
+static inline void driver_queues(unsigned nq)
 {
-	driver_negotiate(want);
-	memset(ram, 0, 0x4000);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_true(nq <= QMAX);
+	memset(ram + QRING(0), 0, nq * 0x1000);
+	for (unsigned q = 0; q < nq; q++) {
+		wr(VIRTIO_MMIO_QUEUE_SEL, q);
+		assert_true(rd(VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSIZE);
+		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, QRING(q));
+		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, QRING(q) + 0x400);
+		wr(VIRTIO_MMIO_QUEUE_USED_LOW, QRING(q) + 0x800);
+		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+		next_desc[q] = avail_idx[q] = used_seen[q] = 0;
+	}
+}
+
+static inline void driver_ok(void)
+{
 	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	assert_int_equal(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
-	next_desc = avail_idx = used_seen = 0;
+}
+
+/* Linux's virtio_mmio probe with @nq split queues of QSIZE. */
+static inline void driver_start_queues(uint64_t want, unsigned nq)
+{
+	driver_negotiate(want);
+	driver_queues(nq);
+	driver_ok();
+}
+
+static inline void driver_start(uint64_t want)
+{
+	driver_start_queues(want, 1);
 }
 
 struct seg {
@@ -140,15 +159,15 @@ struct seg {
 	bool write;
 };
 
-/* Puts a chain on the avail ring (not kicked); returns its head. */
-static inline uint16_t post(const struct seg *s, unsigned n)
+/* Puts a chain on queue @q's avail ring (not kicked); returns its head. */
+static inline uint16_t qpost(unsigned q, const struct seg *s, unsigned n)
 {
-	struct vring_desc *d = (void *)(ram + DESC_GPA);
-	uint16_t *avail = (void *)(ram + AVAIL_GPA);
-	uint16_t head = next_desc;
+	struct vring_desc *d = (void *)(ram + QRING(q));
+	uint16_t *avail = (void *)(ram + QRING(q) + 0x400);
+	uint16_t head = next_desc[q];
 
 	for (unsigned i = 0; i < n; i++) {
-		uint16_t k = (next_desc + i) % QSIZE;
+		uint16_t k = (head + i) % QSIZE;
 
 		d[k] = (struct vring_desc){
 			.addr = s[i].gpa, .len = s[i].len,
@@ -156,34 +175,77 @@ static inline uint16_t post(const struct seg *s, unsigned n)
 				 (i + 1 < n ? VRING_DESC_F_NEXT : 0),
 			.next = (k + 1) % QSIZE };
 	}
-	next_desc = (next_desc + n) % QSIZE;
-	avail[2 + avail_idx % QSIZE] = head;
-	__atomic_store_n(&avail[1], ++avail_idx, __ATOMIC_RELEASE);
+	next_desc[q] = (head + n) % QSIZE;
+	avail[2 + avail_idx[q] % QSIZE] = head;
+	__atomic_store_n(&avail[1], ++avail_idx[q], __ATOMIC_RELEASE);
 	return head;
 }
 
-static uint16_t used_idx(void)
+static inline uint16_t qpost_buf(unsigned q, uint64_t gpa, uint32_t len, bool write)
 {
-	return __atomic_load_n((uint16_t *)(ram + USED_GPA + 2), __ATOMIC_ACQUIRE);
+	return qpost(q, &(struct seg){ gpa, len, write }, 1);
+}
+
+static inline uint16_t qused_idx(unsigned q)
+{
+	return __atomic_load_n((uint16_t *)(ram + QRING(q) + 0x802), __ATOMIC_ACQUIRE);
+}
+
+static inline struct vring_used_elem qused_elem(unsigned q, uint16_t i)
+{
+	return ((struct vring_used_elem *)(ram + QRING(q) + 0x804))[i % QSIZE];
+}
+
+/* Chains queue @q used that the test has not counted in used_seen[q]. */
+static inline unsigned qused_new(unsigned q)
+{
+	return (uint16_t)(qused_idx(q) - used_seen[q]);
+}
+
+static inline void qkick(unsigned q)
+{
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
+}
+
+/* Runs the loop until queue @q has @n new used chains, or for about @ms; returns how many. */
+static inline unsigned qrun(unsigned q, unsigned n, unsigned ms)
+{
+	struct itimerspec its = { .it_value = { 0, 2000000 } };
+
+	for (unsigned i = 0; i < ms / 2 && qused_new(q) < n; i++) {
+		timerfd_settime(timer_fd, 0, &its, NULL);
+		loop_run(loop);
+	}
+	return qused_new(q);
+}
+
+/* Kicks queue @q; exactly @n more chains must be used within 5 s. */
+static inline void qkick_wait(unsigned q, unsigned n)
+{
+	qkick(q);
+	assert_int_equal(qrun(q, n, 5000), n);
+	used_seen[q] += n;
+}
+
+/* Queue 0, for the devices with one queue. */
+static inline uint16_t post(const struct seg *s, unsigned n)
+{
+	return qpost(0, s, n);
+}
+
+static inline uint16_t used_idx(void)
+{
+	return qused_idx(0);
 }
 
 static inline struct vring_used_elem used_elem(uint16_t i)
 {
-	return ((struct vring_used_elem *)(ram + USED_GPA + 4))[i % QSIZE];
+	return qused_elem(0, i);
 }
 
-/* Kicks queue 0 and runs the loop until @n more chains were used. */
 static inline void kick_wait(unsigned n)
 {
-	struct itimerspec its = { .it_value = { 0, 2000000 } };
-
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 2500 && (uint16_t)(used_idx() - used_seen) < n; i++) {
-		timerfd_settime(timer_fd, 0, &its, NULL);
-		loop_run(loop);
-	}
-	assert_int_equal((uint16_t)(used_idx() - used_seen), n);
-	used_seen += n;
+	qkick_wait(0, n);
 }
 
 /* -device @opts must be refused with a message holding @msg. */

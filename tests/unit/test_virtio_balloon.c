@@ -131,77 +131,10 @@ static void t_huge_pages(void **state)
 
 #include "mmio_guest.h"
 
-/* All four queues (inflate, deflate, stats, reporting), away from queue 0's. */
-#define NQ		4
-#define RING(q)		(0x20000 + (q) * 0x1000)	/* desc; avail +0x400; used +0x800 */
+/* Inflate, deflate, stats; reporting after them with free-page-reporting=on. */
+#define NQ		3
 
 static int ram_fd;
-static uint16_t q_avail[NQ], q_next[NQ];
-
-static void (*before_driver_ok)(void);
-static void qpost(unsigned q, uint64_t gpa, uint32_t len, bool write);
-
-static uint64_t start(uint64_t want)
-{
-	uint64_t f = dev_features() & want;
-
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
-	memset(ram + RING(0), 0, NQ * 0x1000);
-	for (unsigned q = 0; q < NQ; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x400);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x800);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-		q_avail[q] = q_next[q] = 0;
-	}
-	if (before_driver_ok)
-		before_driver_ok();
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	return f;
-}
-
-static void qpost(unsigned q, uint64_t gpa, uint32_t len, bool write)
-{
-	struct vring_desc *d = (void *)(ram + RING(q));
-	uint16_t *avail = (void *)(ram + RING(q) + 0x400);
-	uint16_t k = q_next[q]++ % QSIZE;
-
-	d[k] = (struct vring_desc){ .addr = gpa, .len = len,
-				    .flags = write ? VRING_DESC_F_WRITE : 0 };
-	avail[2 + q_avail[q] % QSIZE] = k;
-	__atomic_store_n(&avail[1], ++q_avail[q], __ATOMIC_RELEASE);
-}
-
-static uint16_t used(unsigned q)
-{
-	return __atomic_load_n((uint16_t *)(ram + RING(q) + 0x800 + 2), __ATOMIC_ACQUIRE);
-}
-
-/* Runs the loop for up to @ms, or until queue @q has @n used entries. */
-static void run(unsigned q, uint16_t n, unsigned ms)
-{
-	struct itimerspec its = { .it_value = { 0, 2000000 } };
-
-	for (unsigned i = 0; i < ms / 2 && used(q) < n; i++) {
-		timerfd_settime(timer_fd, 0, &its, NULL);
-		loop_run(loop);
-	}
-}
-
-static void kick(unsigned q, uint16_t n)
-{
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
-	run(q, n, 1000);
-	assert_int_equal(used(q), n);
-}
 
 static uint64_t blocks(void)
 {
@@ -311,14 +244,15 @@ static void t_reporting_and_stats(void **state)
 
 	assert_int_equal(device_create(&pf, "virtio-balloon-device,free-page-reporting=on,"
 				       "deflate-on-oom=on"), 0);
-	assert_int_equal(start(0xffffff), F(VIRTIO_BALLOON_F_STATS_VQ) |
+	assert_int_equal(dev_features() & 0xffffff, F(VIRTIO_BALLOON_F_STATS_VQ) |
 			 F(VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | F(VIRTIO_BALLOON_F_REPORTING));
+	driver_start_queues(0xffffff, NQ + 1);
 	/* Deflate: nothing to do for the host; the chain is returned. */
-	qpost(1, BUF_GPA, 8, false);
-	kick(1, 1);
+	qpost_buf(1, BUF_GPA, 8, false);
+	qkick_wait(1, 1);
 	/* Reported blocks: device-writable buffers, given back whole. */
-	qpost(3, 1 * MiB, 256 * KiB, true);
-	kick(3, 1);
+	qpost_buf(3, 1 * MiB, 256 * KiB, true);
+	qkick_wait(3, 1);
 	assert_int_equal(ram[1 * MiB], 0);
 	assert_int_equal(ram[1 * MiB + 256 * KiB - 1], 0);
 	assert_int_equal(ram[1 * MiB + 256 * KiB], 0xaa);
@@ -327,47 +261,40 @@ static void t_reporting_and_stats(void **state)
 	put_stat(s, VIRTIO_BALLOON_S_MEMTOT, 2 * MiB);
 	put_stat(s + 10, VIRTIO_BALLOON_S_MEMFREE, 1 * MiB);
 	memcpy(ram + BUF_GPA, s, sizeof(s));
-	qpost(2, BUF_GPA, sizeof(s), false);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
-	run(2, 1, 20);
-	assert_int_equal(used(2), 0);
+	qpost_buf(2, BUF_GPA, sizeof(s), false);
+	qkick(2);
+	assert_int_equal(qrun(2, 1, 20), 0);
 	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_MEMTOT], 2 * MiB);
 	assert_true(when > 0);
 	assert_int_equal(iv, 0);
 	/* A second buffer: the held one goes back, with an interrupt. */
 	irq0 = irqs;
-	qpost(2, BUF_GPA, sizeof(s), false);
-	kick(2, 1);
+	qpost_buf(2, BUF_GPA, sizeof(s), false);
+	qkick_wait(2, 1);
 	assert_true(irqs > irq0);
 	/* Polling returns the held one so that the driver refills it. */
 	assert_int_equal(balloon_set_stats_interval(1), 0);
-	run(2, 2, 2500);
-	assert_int_equal(used(2), 2);
+	assert_int_equal(qrun(2, 1, 2500), 1);
 	assert_int_equal(balloon_set_stats_interval(0), 0);
 }
 
 /* Linux adds the first statistics buffer and kicks before DRIVER_OK. */
-static void prime_stats(void)
-{
-	uint8_t s[10];
-
-	put_stat(s, VIRTIO_BALLOON_S_AVAIL, 3 * MiB);
-	memcpy(ram + BUF_GPA, s, sizeof(s));
-	qpost(2, BUF_GPA, sizeof(s), false);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
-}
-
 static void t_stats_before_driver_ok(void **state)
 {
 	struct balloon_stats st;
 	uint32_t iv;
 	int64_t when;
+	uint8_t s[10];
 
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
-	before_driver_ok = prime_stats;
-	start(0xffffff);
-	before_driver_ok = NULL;
+	driver_negotiate(0xffffff);
+	driver_queues(NQ);
+	put_stat(s, VIRTIO_BALLOON_S_AVAIL, 3 * MiB);
+	memcpy(ram + BUF_GPA, s, sizeof(s));
+	qpost_buf(2, BUF_GPA, sizeof(s), false);
+	qkick(2);
+	driver_ok();
 	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
 	assert_int_equal(st.valid, 1u << VIRTIO_BALLOON_S_AVAIL);
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
@@ -391,9 +318,9 @@ static void t_private_ram(void **state)
 	assert_int_equal(gmem_add(&mem, 2 * MiB, 1 * MiB, p, b->fd, 0), 0);
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
 	memcpy(ram + BUF_GPA, &pfn, 4);
-	start(0xffffff);
-	qpost(0, BUF_GPA, 4, false);
-	kick(0, 1);
+	driver_start_queues(0xffffff, NQ);
+	qpost_buf(0, BUF_GPA, 4, false);
+	qkick_wait(0, 1);
 	assert_int_equal(p[3 * 4096], 0);
 	assert_int_equal(p[4 * 4096 - 1], 0);
 	assert_int_equal(p[4 * 4096], 0xaa);
@@ -404,9 +331,9 @@ static void t_private_ram(void **state)
 static void t_broken_chain(void **state)
 {
 	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
-	start(0xffffff);
-	qpost(0, RAM_SIZE - 4, 8, false);	/* runs past the end of RAM */
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	driver_start_queues(0xffffff, NQ);
+	qpost_buf(0, RAM_SIZE - 4, 8, false);	/* runs past the end of RAM */
+	qkick(0);
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(ram[0], 0xaa);
 }

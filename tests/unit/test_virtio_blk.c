@@ -487,7 +487,7 @@ static void t_io(void **state)
 	assert_int_equal(ram[st], VIRTIO_BLK_S_OK);
 	assert_int_equal(ram[D], 1);
 	assert_int_equal(ram[D + 4095], 1);
-	assert_int_equal(used_elem(used_seen - 1).len, 4097);
+	assert_int_equal(used_elem(used_seen[0] - 1).len, 4097);
 	assert_true(irqs >= 1);
 
 	/* Write two blocks, flush, and find them in the file. */
@@ -509,7 +509,7 @@ static void t_io(void **state)
 	kick_wait(1);
 	assert_int_equal(ram[st], VIRTIO_BLK_S_OK);
 	assert_memory_equal(ram + D, "EMBER-SN\0\0\0\0\0\0\0\0\0\0\0\0", 20);
-	assert_int_equal(used_elem(used_seen - 1).len, 21);
+	assert_int_equal(used_elem(used_seen[0] - 1).len, 21);
 
 	/* Errors come back as statuses; the device keeps going. */
 	st = request(VIRTIO_BLK_T_IN, IMG_SIZE / 512, D, 512, true);
@@ -517,7 +517,7 @@ static void t_io(void **state)
 	kick_wait(2);
 	assert_int_equal(ram[st], VIRTIO_BLK_S_IOERR);
 	assert_int_equal(ram[st2], VIRTIO_BLK_S_UNSUPP);
-	assert_int_equal(used_elem(used_seen - 1).len, 1);
+	assert_int_equal(used_elem(used_seen[0] - 1).len, 1);
 
 	/* WRITE_ZEROES with unmap, then read back. */
 	{
@@ -563,7 +563,7 @@ static void t_io_many(void **state)
 
 			assert_int_equal(ram[d + 4096], VIRTIO_BLK_S_OK);
 			assert_int_equal(ram[d], (round * N + i) % 256);
-			assert_int_equal(used_elem(used_seen - N + i).len, 4097);
+			assert_int_equal(used_elem(used_seen[0] - N + i).len, 4097);
 		}
 	}
 }

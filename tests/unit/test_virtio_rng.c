@@ -139,7 +139,7 @@ static void t_getrandom(void **state)
 /* A chain the ring cannot hold (a loop of descriptors) breaks the device, not ember. */
 static void t_broken_chain(void **state)
 {
-	struct vring_desc *d = (void *)(ram + DESC_GPA);
+	struct vring_desc *d = (void *)(ram + QRING(0));
 
 	assert_int_equal(device_create(&pf, "virtio-rng-device"), 0);
 	driver_start(0);
