@@ -26,10 +26,8 @@
 #include "lib/util.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
+#include "mmio_driver.h"
 
-#define BASE		0xd0000000ull
-#define SLOT_SIZE	0x200
-#define GSI		16
 #define RAM_SIZE	(2 * MiB)
 #define QSIZE		16
 #define QMAX		15
@@ -37,9 +35,6 @@
 #define QRING(q)	(0x1000ull * ((q) + 1))
 #define BUF_GPA		0x10000
 
-static uint8_t *ram;
-static struct gmem mem;
-static struct platform pf;
 static struct loop *loop;
 static int timer_fd, irqs;
 static uint16_t next_desc[QMAX], avail_idx[QMAX], used_seen[QMAX];
@@ -75,46 +70,13 @@ void virtio_pci_detach(struct virtio_dev *vdev)
 	pci_dev = NULL;
 }
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-
-	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
-}
-
-static uint64_t dev_features(void)
-{
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint64_t lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
-/* Reset, then features @f up to FEATURES_OK, as Linux's probe does. */
-static inline void driver_features(uint64_t f)
-{
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_STATUS_FEATURES_OK);
-	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-}
-
 /* Reset, then the features Linux would take of @want (split rings). */
 static inline void driver_negotiate(uint64_t want)
 {
-	driver_features(dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
-			~(1ull << VIRTIO_F_RING_PACKED));
+	uint64_t f = dev_features() & (want | 1ull << VIRTIO_F_VERSION_1) &
+		     ~(1ull << VIRTIO_F_RING_PACKED);
+
+	assert_true(negotiate(f) & VIRTIO_STATUS_FEATURES_OK);
 }
 
 /* Queues 0..@nq-1 of QSIZE set up and ready, their rings zeroed (after FEATURES_OK). */
@@ -271,17 +233,10 @@ static void guest_setup(void)
 	assert_non_null(loop);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	assert_int_equal(loop_add(loop, timer_fd, EPOLLIN, on_timeout, NULL), 0);
-	memset(&pf, 0, sizeof(pf));
-	assert_int_equal(bus_init(&pf.mmio, "mmio"), 0);
+	mmio_platform(irq_set, 4);
 	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
 	pf.loop = loop;
-	pf.mem = &mem;
 	pf.ncpus = 2;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = SLOT_SIZE;
-	pf.virtio_mmio_gsi_base = GSI;
-	pf.virtio_mmio_slots = 4;
 	irqs = 0;
 }
 

@@ -32,17 +32,13 @@
 #include "virtio/transport.h"
 #include "virtio/vhost.h"
 #include "virtio/virtio.h"
+#include "mmio_driver.h"
 
-#define BASE		0xd0000000ull
-#define SLOT		0x200
-#define GSI		16
 #define RAM_SIZE	0x100000
 #define RAM2_GPA	0x100000000ull
 #define F(bit)		(1ull << (bit))
 
-static uint8_t *ram, *ram2;
-static struct gmem mem;
-static struct platform pf;
+static uint8_t *ram2;
 static int level = -1;
 
 /* --- the fake kernel --- */
@@ -235,31 +231,11 @@ static void irq_set(void *opaque, unsigned gsi, int l)
 
 /* --- a driver --- */
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0;
-
-	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
-}
-
 static uint64_t desc_of(unsigned q) { return 0x10000 + q * 0x10000; }
 
 static void bring_up(uint64_t f)
 {
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
+	negotiate(f);
 	for (unsigned q = 0; q < 3; q++) {
 		wr(VIRTIO_MMIO_QUEUE_SEL, q);
 		wr(VIRTIO_MMIO_QUEUE_NUM, 128);
@@ -269,30 +245,6 @@ static void bring_up(uint64_t f)
 		wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
-}
-
-static uint64_t take(int fd)
-{
-	uint64_t n = 0;
-
-	return read(fd, &n, 8) == 8 ? n : 0;
-}
-
-static void on_stopper(void *opaque, uint32_t events)
-{
-	take(*(int *)opaque);
-	loop_stop(pf.loop, 0);
-}
-
-/* Runs the loop over everything ready now, then stops. */
-static void run_loop_once(void)
-{
-	int stopper = eventfd(1, EFD_NONBLOCK);
-
-	assert_int_equal(loop_add(pf.loop, stopper, EPOLLIN, on_stopper, &stopper), 0);
-	loop_run(pf.loop);
-	loop_del(pf.loop, stopper);
-	close(stopper);
 }
 
 /* --- fixtures --- */
@@ -316,18 +268,11 @@ static int group_teardown(void **state)
 static void platform_setup(void)
 {
 	memset(ram, 0, RAM_SIZE);
-	memset(&pf, 0, sizeof(pf));
 	memset(&k, 0, sizeof(k));
 	memset(&fk, 0, sizeof(fk));
 	log_set_quiet(1);
 	level = -1;
-	bus_init(&pf.mmio, "mmio");
-	pf.mem = &mem;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = SLOT;
-	pf.virtio_mmio_gsi_base = GSI;
-	pf.virtio_mmio_slots = 1;
+	mmio_platform(irq_set, 1);
 	pf.loop = loop_new();
 	pf.ioeventfd = fake_ioeventfd;
 }
@@ -591,15 +536,6 @@ static int vsock_teardown(void **state)
 	loop_free(pf.loop);
 	bus_destroy(&pf.mmio);
 	return 0;
-}
-
-static uint64_t dev_features(void)
-{
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	uint64_t f = (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	return f | rd(VIRTIO_MMIO_DEVICE_FEATURES);
 }
 
 static unsigned order_of(unsigned long req, int nth)

@@ -24,17 +24,11 @@
 #include "lib/loop.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
+#include "mmio_driver.h"
 
-#define BASE		0xd0000000ull
-#define SLOT		0x200
-#define GSI		16
 #define RAM_SIZE	0x100000
 #define F(bit)		(1ull << (bit))
 #define DEV_FEATURES	(F(0) | F(40))
-
-static uint8_t *ram;
-static struct gmem mem;
-static struct platform pf;
 
 /* --- the interrupt line --- */
 static int level = -1, level_changes;
@@ -100,44 +94,6 @@ static const struct virtio_dev_ops fake_ops = {
 
 /* --- a driver --- */
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0xdeadbeef;
-
-	assert_true(bus_read(&pf.mmio, BASE + off, &v, 4));
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	assert_true(bus_write(&pf.mmio, BASE + off, &v, 4));
-}
-
-static uint64_t features(void)
-{
-	uint64_t f;
-
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	return f | rd(VIRTIO_MMIO_DEVICE_FEATURES);
-}
-
-/* Reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK; returns the status read back. */
-static uint32_t negotiate(uint64_t f)
-{
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, f >> 32);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
-	return rd(VIRTIO_MMIO_STATUS);
-}
-
 /* Split ring areas of queue @q, in RAM. */
 static uint64_t desc_of(unsigned q) { return 0x10000 + q * 0x10000; }
 static uint64_t avail_of(unsigned q) { return desc_of(q) + 0x1000; }
@@ -190,22 +146,10 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static void platform_init(void)
-{
-	memset(&pf, 0, sizeof(pf));
-	bus_init(&pf.mmio, "mmio");
-	pf.mem = &mem;
-	pf.irq_set = irq_set;
-	pf.virtio_mmio_base = BASE;
-	pf.virtio_mmio_size = SLOT;
-	pf.virtio_mmio_gsi_base = GSI;
-	pf.virtio_mmio_slots = 2;
-}
-
 static int setup(void **state)
 {
 	memset(ram, 0, RAM_SIZE);
-	platform_init();
+	mmio_platform(irq_set, 2);
 	memset(&fk, 0, sizeof(fk));
 	level = -1;
 	level_changes = 0;
@@ -244,7 +188,7 @@ static void t_ids(void **state)
 
 static void t_features(void **state)
 {
-	uint64_t f = features();
+	uint64_t f = dev_features();
 
 	assert_int_equal(f, DEV_FEATURES | F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_PACKED) |
 			 F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC));
@@ -402,7 +346,7 @@ static void t_config(void **state)
 	assert_int_equal(v16, 0);
 	assert_true(bus_read(&pf.mmio, BASE + VIRTIO_MMIO_CONFIG, &v64, 8));
 	assert_int_equal(v64, 0);
-	assert_int_equal(rd(SLOT - 4), 0);
+	assert_int_equal(rd(SLOT_SIZE - 4), 0);
 
 	wr(VIRTIO_MMIO_CONFIG + 4, 0x11223344);
 	assert_int_equal(fk.cfg[4], 0x44);
@@ -529,7 +473,7 @@ static void t_slots(void **state)
 	assert_null(third.vdev.transport);
 
 	/* The second slot: next base, its own registers. */
-	assert_true(bus_read(&pf.mmio, BASE + SLOT + VIRTIO_MMIO_QUEUE_NUM_MAX, &v, 4));
+	assert_true(bus_read(&pf.mmio, BASE + SLOT_SIZE + VIRTIO_MMIO_QUEUE_NUM_MAX, &v, 4));
 	assert_int_equal(v, 16);
 	aml_init(&a);
 	virtio_mmio_aml(&other.vdev, &a);
@@ -538,7 +482,7 @@ static void t_slots(void **state)
 	assert_non_null(memmem(a.buf, a.len, "VR01", 4));
 	aml_free(&a);
 	virtio_mmio_detach(&other.vdev);
-	assert_false(bus_read(&pf.mmio, BASE + SLOT, &v, 4));
+	assert_false(bus_read(&pf.mmio, BASE + SLOT_SIZE, &v, 4));
 }
 
 static void t_init_checks(void **state)
@@ -589,24 +533,10 @@ static void signal_fd(int fd)
 	assert_int_equal(write(fd, &one, 8), 8);
 }
 
-/* How many times @fd was signalled since the last call (non-blocking). */
-static uint64_t take(int fd)
-{
-	uint64_t n = 0;
-
-	return read(fd, &n, 8) == 8 ? n : 0;
-}
-
-static void on_stopper(void *opaque, uint32_t events)
-{
-	take(*(int *)opaque);
-	loop_stop(pf.loop, 0);
-}
-
 static int kvm_setup(void **state)
 {
 	memset(ram, 0, RAM_SIZE);
-	platform_init();
+	mmio_platform(irq_set, 2);
 	memset(&kvm, 0, sizeof(kvm));
 	pf.loop = loop_new();
 	pf.ioeventfd = fake_ioeventfd;
@@ -643,8 +573,6 @@ static void t_kvm_kick(void **state)
 
 static void t_kvm_irqfd(void **state)
 {
-	int stopper = eventfd(0, EFD_NONBLOCK);
-
 	assert_int_equal(kvm.nirq, 1);
 	assert_true(kvm.resample_fd >= 0);
 	bring_up();
@@ -653,21 +581,16 @@ static void t_kvm_irqfd(void **state)
 	assert_int_equal(level, -1);		/* irq_set is not used */
 
 	/* EOI with the status still set: raised again. */
-	assert_int_equal(loop_add(pf.loop, stopper, EPOLLIN, on_stopper, &stopper), 0);
 	signal_fd(kvm.resample_fd);
-	signal_fd(stopper);
-	loop_run(pf.loop);
+	run_loop_once();
 	assert_int_equal(take(kvm.irq_fd), 1);
 
 	/* Acked first: not raised. */
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
 	assert_int_equal(take(kvm.irq_fd), 0);
 	signal_fd(kvm.resample_fd);
-	signal_fd(stopper);
-	loop_run(pf.loop);
+	run_loop_once();
 	assert_int_equal(take(kvm.irq_fd), 0);
-	loop_del(pf.loop, stopper);
-	close(stopper);
 }
 
 int main(void)
