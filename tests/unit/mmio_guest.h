@@ -221,6 +221,19 @@ static inline void expect_dev_error(const char *opts, const char *msg)
 		fail_msg("'%s': got \"%s\", want \"%s\"", opts, log_last(), msg);
 }
 
+/* -device @opts is created on virtio-pci, handed this address and bus. */
+static inline void expect_pci(const char *opts, int slot, int fn, const char *bus)
+{
+	assert_int_equal(device_create(&pf, opts), 0);
+	assert_non_null(pci_dev);
+	assert_int_equal(pci_got.slot, slot);
+	assert_int_equal(pci_got.function, fn);
+	if (bus)
+		assert_string_equal(pci_got.bus, bus);
+	else
+		assert_null(pci_got.bus);
+}
+
 static void guest_setup(void)
 {
 	log_set_quiet(1);

@@ -652,25 +652,16 @@ static void t_props(void **state)
 	expect_dev_error("virtio-blk-pci,drive=d0,addr=4.", "addr=4.");
 	expect_dev_error("virtio-blk-device,drive=d0,addr=4", "unknown property 'addr'");
 
-	assert_int_equal(device_create(&pf, "virtio-blk-pci,drive=d0,addr=0x4,bus=pci.0"), 0);
-	assert_non_null(pci_dev);
-	assert_int_equal(pci_got.slot, 4);
-	assert_int_equal(pci_got.function, 0);
-	assert_string_equal(pci_got.bus, "pci.0");
+	expect_pci("virtio-blk-pci,drive=d0,addr=0x4,bus=pci.0", 4, 0, "pci.0");
 	expect_dev_error("virtio-blk-device,drive=d0", "already used by -device virtio-blk-pci");
 	device_destroy_all(&pf);
 	assert_null(pci_dev);
 
-	assert_int_equal(device_create(&pf, "virtio-blk-pci,drive=d0,addr=1f.7"), 0);
-	assert_int_equal(pci_got.slot, 31);
-	assert_int_equal(pci_got.function, 7);
+	expect_pci("virtio-blk-pci,drive=d0,addr=1f.7", 31, 7, NULL);
 	device_destroy_all(&pf);
-	assert_int_equal(device_create(&pf, "virtio-blk-pci,drive=d0,addr=10"), 0);
-	assert_int_equal(pci_got.slot, 16);
+	expect_pci("virtio-blk-pci,drive=d0,addr=10", 16, 0, NULL);
 	device_destroy_all(&pf);
-	assert_int_equal(device_create(&pf, "virtio-blk-pci,drive=d0"), 0);
-	assert_int_equal(pci_got.slot, -1);
-	assert_null(pci_got.bus);
+	expect_pci("virtio-blk-pci,drive=d0", -1, 0, NULL);
 }
 
 /* A reset drops the requests throttling.* holds back; they never run. */

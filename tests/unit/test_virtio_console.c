@@ -387,10 +387,7 @@ static void t_dev_errors(void **state)
 
 static void t_pci(void **state)
 {
-	assert_int_equal(device_create(&pf, "virtio-serial-pci,id=v,addr=5.0,bus=pci.0"), 0);
-	assert_non_null(pci_dev);
-	assert_int_equal(pci_got.slot, 5);
-	assert_string_equal(pci_got.bus, "pci.0");
+	expect_pci("virtio-serial-pci,id=v,addr=5.0,bus=pci.0", 5, 0, "pci.0");
 	expect_exact_error("virtio-serial-pci,addr=40", "-device virtio-serial-pci: addr=40: "
 			 "use slot[.function], slot 0..1f, function 0..7");
 	assert_int_equal(device_create(&pf, "virtserialport,chardev=c0,name=org.x,bus=v.0"), 0);

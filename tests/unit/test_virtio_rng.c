@@ -264,18 +264,13 @@ static void t_props(void **state)
 	expect_dev_error("virtio-rng-device,addr=4", "unknown property 'addr'");
 	expect_dev_error("virtio-rng-pci,addr=0x20", "addr=0x20");
 
-	assert_int_equal(device_create(&pf, "virtio-rng-pci,rng=r0,addr=5.2,bus=pci.0"), 0);
-	assert_non_null(pci_dev);
-	assert_int_equal(pci_got.slot, 5);
-	assert_int_equal(pci_got.function, 2);
-	assert_string_equal(pci_got.bus, "pci.0");
+	expect_pci("virtio-rng-pci,rng=r0,addr=5.2,bus=pci.0", 5, 2, "pci.0");
 	expect_dev_error("virtio-rng-device,rng=r0", "rng 'r0' is already used by -device virtio-rng-pci");
 	device_destroy_all(&pf);
 	assert_null(pci_dev);
 	/* released with its device */
 	assert_int_equal(device_create(&pf, "virtio-rng-device,rng=r0"), 0);
-	assert_int_equal(device_create(&pf, "virtio-rng-pci"), 0);
-	assert_int_equal(pci_got.slot, -1);
+	expect_pci("virtio-rng-pci", -1, 0, NULL);
 }
 
 int main(void)
