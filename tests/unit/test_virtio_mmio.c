@@ -42,55 +42,21 @@ static void irq_set(void *opaque, unsigned gsi, int l)
 }
 
 /* --- the device --- */
-struct fake {
-	struct virtio_dev vdev;
-	uint8_t cfg[12];
-	int activates, activate_ret, resets, kicks[2];
-	struct loop *stop_on_kick;
-};
+#define FAKE_ID		VIRTIO_ID_CONSOLE
+#define FAKE_CFG_SIZE	12
+#include "fake_vdev.h"
 
-static struct fake fk;
-
-static uint64_t fake_features(struct virtio_dev *vdev) { return DEV_FEATURES; }
-
-static void fake_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsigned len)
-{
-	memcpy(data, fk.cfg + off, len);
-}
-
-static void fake_write_config(struct virtio_dev *vdev, uint32_t off, const void *data,
-			      unsigned len)
-{
-	memcpy(fk.cfg + off, data, len);
-}
-
-static int fake_activate(struct virtio_dev *vdev)
-{
-	fk.activates++;
-	return fk.activate_ret;
-}
-
-static void fake_reset(struct virtio_dev *vdev) { fk.resets++; }
+/* Set by a test that waits in the loop for a kick. */
+static struct loop *stop_on_kick;
 
 static void fake_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	/* Called with the device lock held. */
 	assert_int_not_equal(pthread_mutex_trylock(&vdev->lock), 0);
 	fk.kicks[q]++;
-	if (fk.stop_on_kick)
-		loop_stop(fk.stop_on_kick, 0);
+	if (stop_on_kick)
+		loop_stop(stop_on_kick, 0);
 }
-
-static const struct virtio_dev_ops fake_ops = {
-	.device_id = VIRTIO_ID_CONSOLE,
-	.get_features = fake_features,
-	.config_size = sizeof(fk.cfg),
-	.read_config = fake_read_config,
-	.write_config = fake_write_config,
-	.activate = fake_activate,
-	.reset = fake_reset,
-	.queue_notify = fake_queue_notify,
-};
 
 /* --- a driver --- */
 
@@ -151,6 +117,7 @@ static int setup(void **state)
 	memset(ram, 0, RAM_SIZE);
 	mmio_platform(irq_set, 2);
 	memset(&fk, 0, sizeof(fk));
+	stop_on_kick = NULL;
 	level = -1;
 	level_changes = 0;
 	if (virtio_dev_init(&fk.vdev, &fake_ops, &pf, 2, 256, "fake0"))
@@ -542,6 +509,7 @@ static int kvm_setup(void **state)
 	pf.ioeventfd = fake_ioeventfd;
 	pf.irqfd = fake_irqfd;
 	memset(&fk, 0, sizeof(fk));
+	stop_on_kick = NULL;
 	level = -1;
 	if (!pf.loop || virtio_dev_init(&fk.vdev, &fake_ops, &pf, 2, 256, "fake0"))
 		return -1;
@@ -564,7 +532,7 @@ static void t_kvm_kick(void **state)
 	assert_int_equal(kvm.nio, 2);
 	assert_int_equal(kvm.addr[1], BASE + VIRTIO_MMIO_QUEUE_NOTIFY);
 	bring_up();
-	fk.stop_on_kick = pf.loop;
+	stop_on_kick = pf.loop;
 	signal_fd(kvm.kick_fds[1]);
 	assert_int_equal(loop_run(pf.loop), 0);
 	assert_int_equal(fk.kicks[1], 1);
