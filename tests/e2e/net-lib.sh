@@ -105,6 +105,42 @@ net_vm_start() {
 	fi
 	VM_PID=$!
 	note "VM started (${E2E_NET_VMM:-ember}, pid $VM_PID)"
+	net_stall_watch &
+}
+
+# net_vm_one TAP_OPTS DEVICE [ARGS...]: the usual one-NIC guest: 256 MiB,
+# the case's initrd, eth0 with MAC $NET_MAC at 10.0.0.2/24 behind tap0
+# (",OPTS" appended to the -netdev), DEVICE (with its own options) as the
+# front end, ARGS for the VMM; tap0 then joins br0.
+NET_MAC=52:54:00:e2:00:01
+net_vm_one() {
+	_tap=$1 _dev=$2
+	shift 2
+	net_vm_start "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+		-append "$E2E_APPEND e2e.net=$NET_MAC=10.0.0.2/24" \
+		-netdev "tap,id=n0,ifname=tap0$_tap" -device "$_dev,netdev=n0,mac=$NET_MAC"
+	net_attach tap0 br0
+}
+
+# net_stall_watch: when the guest reports an RCU stall, record once what every
+# VMM thread is doing (a vCPU that never re-enters the guest shows where it
+# waits), for net_vm_wait to print.
+net_stall_watch() {
+	rm -f "$E2E_TMP/stall-threads"
+	while kill -0 "$VM_PID" 2>/dev/null; do
+		if grep -q "rcu: INFO: .* detected stalls" "$VM_LOG" 2>/dev/null; then
+			sleep 2
+			_p=$(net_vmm_pid)
+			for _t in /proc/$_p/task/*; do
+				echo "thread $(cat "$_t/comm") state=$(awk '/^State:/ { print $2 }' "$_t/status")" \
+					"wchan=$(cat "$_t/wchan") syscall=$(cut -d' ' -f1 "$_t/syscall")"
+				sed 's/^/    /' "$_t/stack" 2>/dev/null
+			done >"$E2E_TMP/stall-threads.tmp" 2>&1
+			mv "$E2E_TMP/stall-threads.tmp" "$E2E_TMP/stall-threads"
+			return
+		fi
+		sleep 1
+	done
 }
 
 # net_vm_wait: wait for the VM; print its log into the case's log; return its
@@ -113,6 +149,10 @@ net_vm_wait() {
 	wait "$VM_PID"
 	_rc=$?
 	sed 's/^/| /' "$VM_LOG"
+	if [ -s "$E2E_TMP/stall-threads" ]; then
+		note "the guest stalled; the VMM's threads then:"
+		sed 's/^/  /' "$E2E_TMP/stall-threads"
+	fi
 	return "$_rc"
 }
 

@@ -33,11 +33,7 @@ done
 echo "IRQS input.0=$(($(net_irqs '-input\.0$') - i0)) input.1=$(($(net_irqs '-input\.1$') - i1))"
 echo "QSTATS $(ethtool -S eth0 | awk '/[rt]x_queue_[0-9]_packets:/ { gsub(/[ :]/, ""); sub(/packets/, "=") ; printf "%s ", $0 }')"
 GUEST
-mac=52:54:00:e2:00:01
-net_vm_start -M pci -smp 2 -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-	-append "$E2E_APPEND e2e.net=$mac=10.0.0.2/24" \
-	-netdev tap,id=n0,ifname=tap0,queues=2 -device virtio-net-pci,netdev=n0,mac=$mac,mq=on
-net_attach tap0 br0
+net_vm_one ,queues=2 virtio-net-pci,mq=on -M pci -smp 2
 net_vm_wait
 expect_eq "$?" 0 "VM exit status"
 expect_in "$VM_LOG" "^CHANNELS 2 2 "

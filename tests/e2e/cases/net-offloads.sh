@@ -21,11 +21,7 @@ net_hold
 net_iperf up 10.0.0.1 5201 -n 64M
 net_iperf down 10.0.0.1 5201 -n 64M -R
 GUEST
-mac=52:54:00:e2:00:01
-net_vm_start -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-	-append "$E2E_APPEND e2e.net=$mac=10.0.0.2/24" \
-	-netdev tap,id=n0,ifname=tap0 -device virtio-net-pci,netdev=n0,mac=$mac
-net_attach tap0 br0
+net_vm_one "" virtio-net-pci -M pci
 net_wait_line "^HOLDING"
 ethtool -k tap0 >"$E2E_TMP/tap0.k" || fail "ethtool -k tap0 failed"
 sed 's/^/| L1 tap0: /' "$E2E_TMP/tap0.k"

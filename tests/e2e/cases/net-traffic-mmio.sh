@@ -33,18 +33,14 @@ rm -f /tmp/down.bin
 net_iperf up 10.0.0.1 5201 -n 256M
 net_iperf down 10.0.0.1 5201 -n 256M -R
 GUEST
-mac=52:54:00:e2:00:01
 # shellcheck disable=SC2086 # NET_MACHINE is two words or none
-net_vm_start $NET_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-	-append "$E2E_APPEND e2e.net=$mac=10.0.0.2/24" \
-	-netdev tap,id=n0,ifname=tap0 -device "$NET_DEV,netdev=n0,mac=$mac"
-net_attach tap0 br0
+net_vm_one "" "$NET_DEV" $NET_MACHINE
 net_wait_line "^NC-LISTENING" 200
 net_send_file "$E2E_TMP/down.bin" 10.0.0.2 7002
 net_vm_wait
 expect_eq "$?" 0 "VM exit status"
 wait "$up_pid"
-expect_in "$VM_LOG" "^NIC eth0 mac=$mac addr=10.0.0.2/24 driver=virtio_net parent=\\($NET_PARENT\\)"
+expect_in "$VM_LOG" "^NIC eth0 mac=$NET_MAC addr=10.0.0.2/24 driver=virtio_net parent=\\($NET_PARENT\\)"
 expect_in "$VM_LOG" "^PING 10.0.0.1 ok"
 net_expect_iperf up 268435456
 net_expect_iperf down 268435456
