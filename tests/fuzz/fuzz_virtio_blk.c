@@ -22,10 +22,8 @@
 #define HDR		8
 #define ROUNDS		64
 
-enum {
-	P_PACKED = RING_PACKED, P_EVENT_IDX = RING_EVENT_IDX, P_INDIRECT = RING_INDIRECT, P_RO = 8, P_DISCARD = 16,
-	P_WZ = 32, P_BS4K = 64,
-};
+/* Bits 0-2 of the flags byte are the ring's (fuzz_ring.h). */
+enum { P_RO = 8, P_DISCARD = 16, P_WZ = 32, P_BS4K = 64 };
 
 static struct virtq vq;
 static struct virtq_elem e;

@@ -24,6 +24,7 @@
 #define HDR		12
 #define ROUNDS		64
 
+/* Bits 0-2 of the flags byte are the ring's (fuzz_ring.h). */
 enum { P_CTRL = 8, P_RX = 16 };
 
 static struct virtq vq;
