@@ -10,6 +10,7 @@
 
 #include "devices/bus.h"
 
+struct clock_src;
 struct loop;
 struct gmem;
 struct device;
@@ -29,6 +30,8 @@ struct platform {
 	struct bus mmio;
 	struct loop *loop;
 	struct gmem *mem;
+	/* Time for timed devices; NULL: the host's (unit tests fake it). */
+	const struct clock_src *clock;
 	unsigned ncpus;
 
 	/* Drive interrupt line @gsi of the IOAPIC (level 1/0; edge = 1 then 0). */

@@ -1,8 +1,8 @@
 /*
- * MC146818 CMOS RTC. The clock is the host's CLOCK_REALTIME (UTC) plus an
- * offset in whole seconds that the guest changes by setting the time, so the
- * guest's seconds tick exactly with the host's and nothing runs between
- * accesses. Time registers are computed at each read.
+ * MC146818 CMOS RTC. The clock is the platform's CLOCK_REALTIME (UTC: the
+ * host's, or a unit test's fake) plus an offset in whole seconds that the
+ * guest changes by setting the time, so the guest's seconds tick exactly with
+ * the host's and nothing runs between accesses. Time registers are computed at each read.
  *
  * While register B's SET bit is on, the time registers are plain bytes the
  * guest fills in; clearing SET turns them into the new offset. That keeps a
@@ -25,6 +25,7 @@
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "devices/rtc.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/props.h"
@@ -78,7 +79,13 @@ struct rtc {
 	struct loop *loop;
 	int timer_fd;		/* -1 without an event loop */
 	int64_t timer_ns;	/* current timer period, 0 when disarmed */
+	const struct clock_src *clock;	/* NULL: the host's CLOCK_REALTIME */
 };
+
+static struct timespec rtc_now(const struct rtc *s)
+{
+	return clock_now(s->clock, CLOCK_REALTIME);
+}
 
 static bool is_time_reg(unsigned idx)
 {
@@ -90,13 +97,6 @@ static bool is_time_reg(unsigned idx)
 	return false;
 }
 
-static struct timespec host_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts;
-}
 
 static uint8_t to_reg(const struct rtc_regs *r, int v)
 {
@@ -243,7 +243,7 @@ static void timer_update(struct rtc *s)
 	s->timer_ns = ns;
 	if (ns == NSEC) {
 		/* Just after each second boundary, when the guest's second moves. */
-		its.it_value.tv_sec = host_now().tv_sec + 1;
+		its.it_value.tv_sec = rtc_now(s).tv_sec + 1;
 		its.it_interval.tv_sec = 1;
 		flags = TFD_TIMER_ABSTIME;
 	} else if (ns) {
@@ -267,7 +267,7 @@ static void rtc_timer(void *opaque, uint32_t events)
 	if (got == sizeof(n) && n && (r->cmos[REG_B] & B_PIE) &&
 	    periodic_ns(r))
 		r->cmos[REG_C] |= C_PF;
-	update_cycle(r, host_now());
+	update_cycle(r, rtc_now(s));
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -281,14 +281,14 @@ static uint8_t data_read(struct rtc *s)
 
 	switch (idx) {
 	case REG_A:
-		now = host_now();
+		now = rtc_now(s);
 		v = r->cmos[REG_A] & ~A_UIP;
 		/* Only for the last moments of a second, so it is never stuck. */
 		if (!(r->cmos[REG_B] & B_SET) && now.tv_nsec >= NSEC - UIP_NS)
 			v |= A_UIP;
 		return v;
 	case REG_C:
-		update_cycle(r, host_now());
+		update_cycle(r, rtc_now(s));
 		v = (r->cmos[REG_C] & C_FLAGS) | (irqf(r) ? C_IRQF : 0);
 		r->cmos[REG_C] = 0;
 		update_irq(s);
@@ -297,7 +297,7 @@ static uint8_t data_read(struct rtc *s)
 		return D_VRT;
 	}
 	if (is_time_reg(idx) && !(r->cmos[REG_B] & B_SET))
-		time_to_regs(r, host_now().tv_sec + r->offset);
+		time_to_regs(r, rtc_now(s).tv_sec + r->offset);
 	return r->cmos[idx];
 }
 
@@ -305,7 +305,7 @@ static void data_write(struct rtc *s, uint8_t v)
 {
 	struct rtc_regs *r = &s->r;
 	unsigned idx = r->index;
-	struct timespec now = host_now();
+	struct timespec now = rtc_now(s);
 	uint8_t old;
 
 	switch (idx) {
@@ -384,10 +384,11 @@ static int rtc_realize(struct device *dev, struct platform *pf)
 
 	s->pin = (struct irq_pin){ .pf = pf, .gsi = RTC_IRQ };
 	s->timer_fd = -1;
+	s->clock = pf->clock;
 	r->cmos[REG_A] = 0x26;	/* 32.768 kHz base, 1024 Hz periodic rate */
 	r->cmos[REG_B] = B_24H;
 	r->cmos[REG_D] = D_VRT;
-	r->last_sec = host_now().tv_sec;
+	r->last_sec = rtc_now(s).tv_sec;
 
 	ret = pthread_mutex_init(&s->lock, NULL);
 	if (ret) {

@@ -25,6 +25,7 @@
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "kvm/gmem.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
@@ -181,7 +182,7 @@ static bool handle_stats(struct vballoon *vb, struct virtq *vq, struct virtq_ele
 		virtq_push(vq, &vb->stats_elem, 0);
 	memset(&vb->stats, 0, sizeof(vb->stats));
 	balloon_parse_stats(e, &vb->stats);
-	clock_gettime(CLOCK_REALTIME, &ts);
+	ts = clock_now(vb->pf->clock, CLOCK_REALTIME);
 	vb->stats_time = ts.tv_sec;
 	vb->stats_elem = *e;
 	vb->stats_held = true;
