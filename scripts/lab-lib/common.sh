@@ -103,6 +103,69 @@ lab_copy_with_libs() { # PROG DESTROOT [DESTPATH]
 	done < <(ldd "$path" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p')
 }
 
+# Which kernel the lab boots (docs/lab.md, "Which kernel"):
+#   EMBER_LAB_KERNEL=pinned (default)  the package and version in kernel.pin
+#   EMBER_LAB_KERNEL=newest            what linux-image-cloud-amd64 depends on today
+#   EMBER_LAB_KERNEL_PKG=META          the newest behind another meta package
+# Prints the selector, the name of its link in the cache (sel-NAME).
+LAB_PIN_FILE=$LAB_LIB/kernel.pin
+lab_kernel_sel() {
+	if [ -n "${EMBER_LAB_KERNEL_PKG:-}" ]; then
+		echo "pkg-$EMBER_LAB_KERNEL_PKG"
+		return
+	fi
+	case "${EMBER_LAB_KERNEL:-pinned}" in
+	pinned | newest) echo "${EMBER_LAB_KERNEL:-pinned}" ;;
+	*) lab_die "EMBER_LAB_KERNEL must be pinned or newest, not '$EMBER_LAB_KERNEL'" ;;
+	esac
+}
+
+# The pin: "PACKAGE VERSION", the first line of kernel.pin that is not a comment.
+lab_pin() {
+	local line pkg ver rest
+	line=$(sed -n '/^[[:space:]]*[^#[:space:]]/{p;q;}' "$LAB_PIN_FILE" 2>/dev/null)
+	read -r pkg ver rest <<<"$line"
+	if [ -z "$pkg" ] || [ -z "$ver" ] || [ -n "$rest" ]; then
+		lab_die "$LAB_PIN_FILE: want one line 'PACKAGE VERSION', found '$line'"
+	fi
+	echo "$pkg $ver"
+}
+
+# The cache folder of a package version.
+lab_kernel_key() { echo "${1#linux-image-}_$2"; }
+
+# The prepared cache folder of the selected kernel, with no apt query; fails
+# when it is not prepared (or not for the current pin).
+lab_kdir() {
+	local sel pkg ver link
+	sel=$(lab_kernel_sel)
+	if [ "$sel" = pinned ]; then
+		read -r pkg ver <<<"$(lab_pin)"
+		if [ -f "$LAB_CACHE/$(lab_kernel_key "$pkg" "$ver")/kernel.done" ]; then
+			echo "$LAB_CACHE/$(lab_kernel_key "$pkg" "$ver")"
+			return 0
+		fi
+		# The newest, standing in for a pin the archive no longer has.
+		[ "$(cat "$LAB_CACHE/sel-pinned.pin" 2>/dev/null)" = "$pkg $ver" ] || return 1
+	fi
+	link=$LAB_CACHE/sel-$sel
+	[ -f "$link/kernel.done" ] || return 1
+	readlink -f "$link"
+}
+
+# Does Debian's archive (apt's lists) have PACKAGE at VERSION?
+lab_pkg_available() { # PKG VER
+	local i
+	for i in 1 2; do
+		# (apt-cache show PKG=VER exits 0 even when VER is not there)
+		apt-cache madison "$1" 2>/dev/null | awk -F' *[|] *' -v v="$2" '$2 == v { f = 1 } END { exit !f }' &&
+			return 0
+		[ "$i" = 1 ] || break
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+	done
+	return 1
+}
+
 # Resolve the versioned kernel package behind linux-image-cloud-amd64.
 # Prints "PACKAGE VERSION". Needs apt lists; runs apt-get update once if empty.
 lab_resolve_kernel_pkg() {
