@@ -1,5 +1,9 @@
-# throttling.* on a -blockdev: the guest's O_DIRECT reads run at the limit
-# (+-10 %), in bytes and in operations; malformed values are one-line errors.
+# throttling.* on a -blockdev: the guest's O_DIRECT reads run no faster than
+# the limit (+10 %), in bytes and in operations; malformed values are one-line
+# errors. Unthrottled, these reads run tens of times faster, so the upper bound
+# is what shows the limit; the lower one (half the limit) only shows the reads
+# flow: a loaded machine slows the lab, and the limiter's accuracy is
+# test_ratelimit's, on a fake clock.
 # e2e-timeout: 300
 . "$E2E_LIB"
 need_ember
@@ -47,7 +51,7 @@ expect_in "$EMBER_LOG" "^TIMES "
 set -- $(grep "^TIMES " "$EMBER_LOG")
 rate=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%d\n", 104857600 / (b - a) }')
 note "bps-total=10000000: the guest read at $rate B/s"
-[ "$rate" -ge 9000000 ] && [ "$rate" -le 11000000 ] || fail "read at $rate B/s, want 10 MB/s +-10 %"
+[ "$rate" -ge 5000000 ] && [ "$rate" -le 11000000 ] || fail "read at $rate B/s, want 5 to 11 MB/s (limit 10 MB/s)"
 
 # operations: 252 reads at 50/s (the bytes unlimited) are 4.9 s
 run_ember --timeout 150 -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND" \
@@ -59,4 +63,4 @@ set -- $(grep "^TIMES " "$EMBER_LOG")
 [ $# = 4 ] || fail "no TIMES line"
 iops=$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%d\n", 252 / (b - a) }')
 note "iops-total=50: the guest did $iops reads/s"
-[ "$iops" -ge 45 ] && [ "$iops" -le 55 ] || fail "$iops reads/s, want 50 +-10 %"
+[ "$iops" -ge 25 ] && [ "$iops" -le 55 ] || fail "$iops reads/s, want 25 to 55 (limit 50/s)"
