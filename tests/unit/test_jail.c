@@ -1,4 +1,4 @@
-/* ember-jail: the pure logic (vmm/jail.h); the jail itself is tested in e2e. */
+/* ember-jail: the pure logic (jail/jail.h); the jail itself is tested in e2e. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "vmm/jail.h"
+#include "jail/jail.h"
 
 static int setup(void **state)
 {

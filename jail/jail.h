@@ -1,9 +1,10 @@
 /*
  * ember-jail: start ember (or any program) in fresh namespaces, inside a
  * per-VM root directory, as an unprivileged uid, under cgroup v2 limits.
- * See docs/jail.md. This header exposes the pure logic (argument parsing,
- * path building, value checks, ELF dependency parsing, descriptor ranges)
- * so that tests/unit/test_jail.c can test it without root.
+ * See docs/jail.md. The interface between the program's files: first the
+ * pure logic (argument parsing, path building, value checks, ELF dependency
+ * parsing, descriptor ranges) that tests/unit/test_jail.c tests without
+ * root, then the steps main.c runs.
  *
  * Functions returning int report an error once with err_msg() (lib/log.h)
  * and return -1; the message is then in log_last().
@@ -13,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define JAIL_ID_MAX 64
@@ -86,5 +88,53 @@ int jail_close_ranges(const int *keep, int nkeep, struct jail_fd_range *out, int
  * names of its DT_NEEDED libraries. Returns the number of names, or -1. */
 int jail_elf_deps(const void *img, size_t len, char *interp, size_t interp_size,
 		  char (*needed)[JAIL_NAME_MAX], int max_needed);
+
+/* --- the program ------------------------------------------------------ */
+
+/* Progress lines (-v only), warnings and the one error line, on stderr. */
+extern bool jail_verbose;
+void jail_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void jail_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void jail_print_error(void);	/* log_last(), the last err_msg() */
+
+void jail_usage(FILE *f);
+int jail_cmp_int(const void *a, const void *b);
+
+/* A host file copied into the jail. */
+struct jail_copy { char host[JAIL_PATH_MAX]; char jail[JAIL_PATH_MAX]; mode_t mode; };
+
+/* What goes into the jail and where; filled by jail_check_inputs(). */
+struct jail_plan {
+	char exec_jail[JAIL_PATH_MAX];	/* "/ember" */
+	struct jail_copy *copies;	/* the exec file, its interpreter, its libraries */
+	int ncopies, cap;
+	uid_t uid;
+	gid_t gid;
+	char base[JAIL_PATH_MAX];	/* realpath of --chroot-base-dir */
+	char dir[JAIL_PATH_MAX];	/* <base>/ember/<id> */
+	char root[JAIL_PATH_MAX];	/* <base>/ember/<id>/root */
+	int netns_fd;
+	/* cgroup directories we created, outermost first */
+	char cg_made[16][JAIL_PATH_MAX];
+	int ncg_made;
+	bool dir_made;
+};
+
+/* Device nodes made in the jail when the host has them; for_vm ones belong to uid:gid. */
+struct jail_devnode { const char *path; mode_t mode; bool for_vm; };
+extern const struct jail_devnode jail_devnodes[];
+extern const size_t jail_ndevnodes;
+
+/* plan.c: every input checked before anything is created. */
+int jail_check_inputs(struct jail_opts *o, struct jail_plan *p);
+/* cgroup.c: create and limit --cgroup, put PID in it, remove what was created. */
+int jail_cgroup_setup(struct jail_opts *o, struct jail_plan *p);
+int jail_cgroup_add(const struct jail_opts *o, pid_t pid);
+void jail_cgroup_cleanup(struct jail_plan *p);
+/* fs.c: the jail directory <base>/ember/<id>/root, made and removed. */
+int jail_dir_build(struct jail_opts *o, struct jail_plan *p);
+void jail_dir_cleanup(struct jail_plan *p);
+/* child.c: PID 1 of the new PID namespace; enters the jail and execs. */
+void jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd) __attribute__((noreturn));
 
 #endif

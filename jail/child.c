@@ -1,0 +1,227 @@
+/* The child: PID 1 of the new PID namespace, which enters the jail and execs. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "lib/log.h"
+#include "jail/jail.h"
+
+int jail_close_ranges(const int *keep, int nkeep, struct jail_fd_range *out, int max)
+{
+	unsigned lo = 3;
+	int n = 0;
+
+	for (int i = 0; i < nkeep; i++) {
+		unsigned k = (unsigned)keep[i];
+
+		if (k < lo)
+			continue;
+		if (k > lo) {
+			if (n == max)
+				return -1;
+			out[n++] = (struct jail_fd_range){ lo, k - 1 };
+		}
+		lo = k + 1;
+	}
+	if (n == max)
+		return -1;
+	out[n++] = (struct jail_fd_range){ lo, ~0U };
+	return n;
+}
+
+static void close_fds(const struct jail_opts *o, const int *extra, int nextra)
+{
+	int keep[o->nkeep + nextra + 1];
+	struct jail_fd_range r[o->nkeep + nextra + 2];
+	int nk = 0, nr;
+
+	for (int i = 0; i < o->nkeep; i++)
+		keep[nk++] = o->keep_fds[i];
+	for (int i = 0; i < nextra; i++)
+		if (extra[i] >= 3)
+			keep[nk++] = extra[i];
+	qsort(keep, (size_t)nk, sizeof(int), jail_cmp_int);
+	nr = jail_close_ranges(keep, nk, r, (int)(sizeof(r) / sizeof(r[0])));
+	for (int i = 0; i < nr; i++) {
+		if (!syscall(SYS_close_range, r[i].lo, r[i].hi, 0))
+			continue;
+		/* no close_range (Linux < 5.9): walk /proc/self/fd (still the host's) */
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+
+		if (!d) {
+			for (unsigned fd = r[i].lo; fd <= r[i].hi && fd < 65536; fd++)
+				close((int)fd);
+			continue;
+		}
+		while ((de = readdir(d))) {
+			char *end;
+			unsigned long fd = strtoul(de->d_name, &end, 10);
+
+			if (*end || !isdigit((unsigned char)de->d_name[0]))
+				continue;
+			if (fd >= r[i].lo && fd <= r[i].hi && (int)fd != dirfd(d))
+				close((int)fd);
+		}
+		closedir(d);
+	}
+}
+
+static void __attribute__((noreturn)) child_fail(void)
+{
+	jail_print_error();
+	_exit(1);
+}
+
+void jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd)
+{
+	int extra[2] = { sync_fd, p->netns_fd };
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+	char go;
+	struct pollfd pfd;
+	char **argv, **envp;
+
+	/* back to default dispositions: the parent forwards signals to us */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	close_fds(o, extra, 2);
+	/*
+	 * A session of our own: no controlling terminal, so that the program
+	 * cannot push input into the host's shell (TIOCSTI) even when its
+	 * stdio is that terminal. ^C reaches the jailer, which forwards it.
+	 */
+	if (setsid() < 0) {
+		err_msg("setsid: %s", strerror(errno));
+		child_fail();
+	}
+	/* wait until the parent has put us in the cgroup */
+	if (read(sync_fd, &go, 1) != 1)
+		_exit(1);
+	if (p->netns_fd >= 0) {
+		if (setns(p->netns_fd, CLONE_NEWNET)) {
+			err_msg("--netns %s: setns: %s", o->netns, strerror(errno));
+			child_fail();
+		}
+		close(p->netns_fd);
+	}
+	if (o->new_netns)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags)) {
+		err_msg("unshare (mount, IPC, UTS%s namespaces): %s", o->new_netns ? ", network" : "",
+			strerror(errno));
+		child_fail();
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		err_msg("making mounts private: %s", strerror(errno));
+		child_fail();
+	}
+	/* the root becomes a mount point of its own: nosuid, with device nodes */
+	if (mount(p->root, p->root, NULL, MS_BIND, NULL) ||
+	    mount(NULL, p->root, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID, NULL)) {
+		err_msg("bind-mounting %s: %s", p->root, strerror(errno));
+		child_fail();
+	}
+	for (int i = 0; i < o->nfiles; i++) {
+		struct jail_file *f = &o->files[i];
+		char target[2 * JAIL_PATH_MAX];
+		unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+
+		snprintf(target, sizeof(target), "%s%s", p->root, f->jail);
+		if (!f->rw)
+			fl |= MS_RDONLY;
+		if (mount(f->host, target, NULL, MS_BIND, NULL) || mount(NULL, target, NULL, fl, NULL)) {
+			err_msg("bind-mounting %s at %s: %s", f->host, f->jail, strerror(errno));
+			child_fail();
+		}
+		jail_say("%s -> %s (%s)", f->host, f->jail, f->rw ? "rw" : "ro");
+	}
+	if (chdir(p->root)) {
+		err_msg("chdir %s: %s", p->root, strerror(errno));
+		child_fail();
+	}
+	if (!syscall(SYS_pivot_root, ".", ".")) {
+		/* the old root is stacked under the new one: detach it */
+		if (umount2(".", MNT_DETACH)) {
+			err_msg("detaching the old root: %s", strerror(errno));
+			child_fail();
+		}
+		jail_say("pivot_root into %s", p->root);
+	} else if (errno == EINVAL) {
+		/*
+		 * The host's root is the initramfs (rootfs), which pivot_root
+		 * cannot move: move the jail over it and chroot, as
+		 * switch_root does. Without privileges (below) nothing
+		 * gets out of a chroot.
+		 */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".")) {
+			err_msg("entering the jail (move + chroot): %s", strerror(errno));
+			child_fail();
+		}
+		jail_say("root is the initramfs: moved %s over / and chrooted", p->root);
+	} else {
+		err_msg("pivot_root into %s: %s", p->root, strerror(errno));
+		child_fail();
+	}
+	if (chdir("/")) {
+		err_msg("chdir /: %s", strerror(errno));
+		child_fail();
+	}
+	if (sethostname(o->id, strlen(o->id))) {
+		err_msg("sethostname: %s", strerror(errno));
+		child_fail();
+	}
+	/* last, what needs root: groups, gid, uid (which clears all capabilities) */
+	if (setgroups(0, NULL) || setresgid(p->gid, p->gid, p->gid) ||
+	    setresuid(p->uid, p->uid, p->uid)) {
+		err_msg("dropping to uid %u gid %u: %s", (unsigned)p->uid, (unsigned)p->gid,
+			strerror(errno));
+		child_fail();
+	}
+	if (setuid(0) == 0) {
+		err_msg("still able to become root after dropping privileges");
+		child_fail();
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) {
+		err_msg("prctl: %s", strerror(errno));
+		child_fail();
+	}
+	/* the parent may have died before PDEATHSIG was armed: its pipe end then is closed */
+	pfd = (struct pollfd){ .fd = sync_fd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
+		_exit(1);
+	close(sync_fd);
+	for (int i = 0; i < o->nkeep; i++) {
+		int fl = fcntl(o->keep_fds[i], F_GETFD);
+
+		if (fl >= 0)
+			fcntl(o->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	argv = calloc((size_t)o->nargs + 2, sizeof(*argv));
+	envp = calloc((size_t)o->nenv + 1, sizeof(*envp));
+	if (!argv || !envp) {
+		err_msg("out of memory");
+		child_fail();
+	}
+	argv[0] = p->exec_jail;
+	for (int i = 0; i < o->nargs; i++)
+		argv[i + 1] = o->args[i];
+	for (int i = 0; i < o->nenv; i++)
+		envp[i] = o->env[i];
+	execve(p->exec_jail, argv, envp);
+	err_msg("cannot execute %s in the jail: %s", p->exec_jail, strerror(errno));
+	child_fail();
+}

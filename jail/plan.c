@@ -1,0 +1,336 @@
+/* The plan: who runs what, every input checked before anything is created. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "lib/log.h"
+#include "jail/jail.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/* A decimal id below 2^32-1 (the kernel's "no id"). 1: not a number. */
+static int parse_id_number(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return 1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (*end)
+		return 1;
+	if (errno || *out >= 0xffffffffUL)
+		return -1;
+	return 0;
+}
+
+int jail_resolve_uid(const char *s, uid_t *out)
+{
+	unsigned long v;
+	int r = parse_id_number(s, &v);
+
+	if (r < 0) {
+		err_msg("--uid %s: out of range", s);
+		return -1;
+	}
+	if (r > 0) {
+		struct passwd *pw = getpwnam(s);
+
+		if (!pw) {
+			err_msg("--uid %s: no such user", s);
+			return -1;
+		}
+		v = pw->pw_uid;
+	}
+	if (v == 0) {
+		err_msg("--uid %s: the jail must not run as root (uid 0)", s);
+		return -1;
+	}
+	*out = (uid_t)v;
+	return 0;
+}
+
+int jail_resolve_gid(const char *s, gid_t *out)
+{
+	unsigned long v;
+	int r = parse_id_number(s, &v);
+
+	if (r < 0) {
+		err_msg("--gid %s: out of range", s);
+		return -1;
+	}
+	if (r > 0) {
+		struct group *gr = getgrnam(s);
+
+		if (!gr) {
+			err_msg("--gid %s: no such group", s);
+			return -1;
+		}
+		v = gr->gr_gid;
+	}
+	if (v == 0) {
+		err_msg("--gid %s: the jail must not run as group root (gid 0)", s);
+		return -1;
+	}
+	*out = (gid_t)v;
+	return 0;
+}
+
+/* --- the plan: what goes into the jail --------------------------------- */
+
+static const char *const lib_dirs[] = {
+	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+	"/lib", "/usr/lib", "/usr/local/lib",
+};
+
+const struct jail_devnode jail_devnodes[] = {
+	{ "/dev/kvm", 0600, true },
+	{ "/dev/net/tun", 0600, true },
+	{ "/dev/vhost-net", 0600, true },
+	{ "/dev/vhost-vsock", 0600, true },
+	{ "/dev/null", 0666, false },
+	{ "/dev/urandom", 0666, false },
+};
+const size_t jail_ndevnodes = sizeof(jail_devnodes) / sizeof(jail_devnodes[0]);
+
+static struct jail_copy *plan_add(struct jail_plan *p, const char *host, const char *jail, mode_t mode)
+{
+	for (int i = 0; i < p->ncopies; i++)
+		if (!strcmp(p->copies[i].jail, jail))
+			return &p->copies[i];
+	if (p->ncopies == p->cap) {
+		int cap = p->cap ? p->cap * 2 : 16;
+		struct jail_copy *c = realloc(p->copies, (size_t)cap * sizeof(*c));
+
+		if (!c) {
+			err_msg("out of memory");
+			return NULL;
+		}
+		p->copies = c;
+		p->cap = cap;
+	}
+	snprintf(p->copies[p->ncopies].host, JAIL_PATH_MAX, "%s", host);
+	snprintf(p->copies[p->ncopies].jail, JAIL_PATH_MAX, "%s", jail);
+	p->copies[p->ncopies].mode = mode;
+	return &p->copies[p->ncopies++];
+}
+
+/* Read the ELF at PATH: interpreter and DT_NEEDED names. */
+static int elf_deps_of(const char *path, const char *what, char *interp, size_t isz,
+		       char (*needed)[JAIL_NAME_MAX], int max)
+{
+	struct stat st;
+	void *img;
+	int fd, n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_msg("%s: %s", what, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		err_msg("%s: not a regular file", what);
+		close(fd);
+		return -1;
+	}
+	img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED) {
+		err_msg("%s: %s", what, strerror(errno));
+		return -1;
+	}
+	n = jail_elf_deps(img, (size_t)st.st_size, interp, isz, needed, max);
+	munmap(img, (size_t)st.st_size);
+	if (n < 0) {
+		char m[512];
+
+		snprintf(m, sizeof(m), "%s", log_last());
+		err_msg("%s: %s", what, m);
+	}
+	return n;
+}
+
+/* The exec file, its interpreter and the closure of its DT_NEEDED libraries. */
+static int plan_program(struct jail_plan *p, const char *exec_file)
+{
+	char interp[JAIL_PATH_MAX];
+	char (*needed)[JAIL_NAME_MAX] = calloc(64, JAIL_NAME_MAX);
+	char what[JAIL_PATH_MAX + 32];
+	const char *base;
+	struct stat st;
+	int first_lib, n, ret = -1;
+
+	if (!needed) {
+		err_msg("out of memory");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "--exec-file %s", exec_file);
+	if (stat(exec_file, &st)) {
+		err_msg("%s: %s", what, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		err_msg("%s: not an executable file", what);
+		goto out;
+	}
+	base = strrchr(exec_file, '/');
+	base = base ? base + 1 : exec_file;
+	if (strlen(base) >= JAIL_NAME_MAX) {
+		err_msg("%s: file name too long", what);
+		goto out;
+	}
+	p->exec_jail[0] = '/';
+	memcpy(p->exec_jail + 1, base, strlen(base) + 1);
+	if (!plan_add(p, exec_file, p->exec_jail, 0755))
+		goto out;
+	n = elf_deps_of(exec_file, what, interp, sizeof(interp), needed, 64);
+	if (n < 0)
+		goto out;
+	if (interp[0]) {
+		if (access(interp, R_OK)) {
+			err_msg("%s: its interpreter %s: %s", what, interp, strerror(errno));
+			goto out;
+		}
+		if (!plan_add(p, interp, interp, 0755))
+			goto out;
+	}
+	first_lib = p->ncopies;
+	/* breadth first: each library added is parsed in turn for its own needs */
+	for (int cur = -1; cur < p->ncopies; cur++) {
+		if (cur >= first_lib) {
+			snprintf(what, sizeof(what), "library %s", p->copies[cur].host);
+			n = elf_deps_of(p->copies[cur].host, what, interp, sizeof(interp), needed, 64);
+			if (n < 0)
+				goto out;
+		}
+		/* cur == -1: the exec file's list from above */
+		for (int k = 0; k < n; k++) {
+			bool found = false;
+
+			for (size_t d = 0; d < sizeof(lib_dirs) / sizeof(lib_dirs[0]); d++) {
+				char cand[JAIL_PATH_MAX];
+
+				snprintf(cand, sizeof(cand), "%s/%s", lib_dirs[d], needed[k]);
+				if (stat(cand, &st) || !S_ISREG(st.st_mode))
+					continue;
+				if (!plan_add(p, cand, cand, 0755))
+					goto out;
+				found = true;
+				break;
+			}
+			if (!found) {
+				err_msg("--exec-file %s: shared library %s not found in /lib, /usr/lib "
+					"and their x86_64-linux-gnu directories", exec_file, needed[k]);
+				goto out;
+			}
+		}
+		if (cur == -1)
+			cur = first_lib - 1;
+	}
+	ret = 0;
+out:
+	free(needed);
+	return ret;
+}
+
+/* Every input checked before anything is created. */
+int jail_check_inputs(struct jail_opts *o, struct jail_plan *p)
+{
+	const char **paths;
+	const char *dup;
+	struct stat st;
+	int np = 0;
+
+	p->netns_fd = -1;
+	if (jail_resolve_uid(o->uid_str, &p->uid) || jail_resolve_gid(o->gid_str, &p->gid))
+		return -1;
+	if (!realpath(o->base_dir, p->base)) {
+		err_msg("--chroot-base-dir %s: %s", o->base_dir, strerror(errno));
+		return -1;
+	}
+	if (stat(p->base, &st) || !S_ISDIR(st.st_mode)) {
+		err_msg("--chroot-base-dir %s: not a directory", o->base_dir);
+		return -1;
+	}
+	if (jail_dir_path(p->dir, sizeof(p->dir), p->base, o->id) ||
+	    jail_root_path(p->root, sizeof(p->root), p->base, o->id))
+		return -1;
+	if (!lstat(p->dir, &st)) {
+		err_msg("jail %s already exists (a jail with this id runs, or one was not "
+			"cleaned up: remove it)", p->dir);
+		return -1;
+	}
+	if (plan_program(p, o->exec_file))
+		return -1;
+	for (int i = 0; i < o->nfiles; i++) {
+		struct jail_file *f = &o->files[i];
+		char real[PATH_MAX];
+
+		if (!realpath(f->host, real)) {
+			err_msg("%s %s: %s", f->rw ? "--rw-file" : "--file", f->host, strerror(errno));
+			return -1;
+		}
+		if (stat(real, &st) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+			err_msg("%s %s: not a regular file or a directory",
+				f->rw ? "--rw-file" : "--file", f->host);
+			return -1;
+		}
+		snprintf(f->host, sizeof(f->host), "%s", real);
+	}
+	for (int i = 0; i < o->nkeep; i++)
+		if (fcntl(o->keep_fds[i], F_GETFD) < 0) {
+			err_msg("--keep-fd %d: not an open descriptor", o->keep_fds[i]);
+			return -1;
+		}
+	if (o->netns) {
+		struct statfs sf;
+
+		p->netns_fd = open(o->netns, O_RDONLY | O_CLOEXEC);
+		if (p->netns_fd < 0) {
+			err_msg("--netns %s: %s", o->netns, strerror(errno));
+			return -1;
+		}
+		if (fstatfs(p->netns_fd, &sf) || sf.f_type != NSFS_MAGIC ||
+		    ioctl(p->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+			err_msg("--netns %s: not a network namespace", o->netns);
+			return -1;
+		}
+	}
+	/* nothing may land twice on one jail path */
+	paths = calloc((size_t)(p->ncopies + o->nfiles) + 8, sizeof(*paths));
+	if (!paths) {
+		err_msg("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < p->ncopies; i++)
+		paths[np++] = p->copies[i].jail;
+	for (size_t i = 0; i < jail_ndevnodes; i++)
+		paths[np++] = jail_devnodes[i].path;
+	for (int i = 0; i < o->nfiles; i++)
+		paths[np++] = o->files[i].jail;
+	dup = jail_find_duplicate(paths, np);
+	if (dup) {
+		err_msg("jail path %s is used twice (check --file/--rw-file and the program's libraries)",
+			dup);
+		free(paths);
+		return -1;
+	}
+	free(paths);
+	return 0;
+}
