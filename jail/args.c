@@ -1,7 +1,8 @@
-/* ember-jail's command line: the options, their syntax and values, the usage text. */
+/* ember-jail's command line: one table of options makes the parser and the usage text. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,37 +10,13 @@
 #include "lib/log.h"
 #include "jail/jail.h"
 
-static const char usage_text[] =
-"usage: ember-jail --id ID --exec-file PATH --uid UID --gid GID [OPTIONS] -- ARGS...\n"
-"\n"
-"Runs PATH (ember) with ARGS as PID 1 of new PID, mount, IPC and UTS namespaces,\n"
-"inside <base>/ember/ID/root, as UID:GID, after closing inherited descriptors.\n"
-"Paths in ARGS are paths inside the jail.\n"
-"\n"
-"  --id ID                  jail name: 1-64 of [A-Za-z0-9_-]; also the hostname\n"
-"  --exec-file PATH         program copied into the jail (with its shared libraries)\n"
-"  --uid UID, --gid GID     numbers, or user/group names; not 0\n"
-"  --chroot-base-dir DIR    existing directory holding the jails (default " JAIL_DEFAULT_BASE ")\n"
-"  --file HOST[:JAIL]       bind-mount HOST read-only at JAIL (default /basename)\n"
-"  --rw-file HOST[:JAIL]    the same, read-write\n"
-"  --netns PATH             join this network namespace (e.g. /var/run/netns/NAME)\n"
-"  --new-netns              a new, empty network namespace\n"
-"  --cgroup PATH            cgroup v2 directory for the jail (created if missing)\n"
-"  --cpu-max 'QUOTA PERIOD' cpu.max (microseconds), needs --cgroup\n"
-"  --memory-max SIZE        memory.max (bytes, K, M, G, T or max), needs --cgroup\n"
-"  --pids-max N             pids.max, needs --cgroup\n"
-"  --keep-fd N              pass descriptor N on (0, 1 and 2 always are)\n"
-"  --env NAME=VALUE         environment of the program (empty otherwise)\n"
-"  --keep                   leave the jail directory behind at the end\n"
-"  -v, --verbose            say what is being set up\n"
-"\n"
-"Exit status: the program's (128+N when killed by signal N); 1 when the jail\n"
-"could not be set up. See docs/jail.md.\n";
-
-void jail_usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
+struct opt {
+	const char *name, *alias;	/* "--verbose", "-v" (a flag's only) */
+	const char *arg;		/* the value's name in the usage; NULL: a flag */
+	int (*set)(struct jail_opts *o, const struct opt *op, const char *val);
+	size_t field;			/* for set_flag, set_string: the member set */
+	const char *help;		/* NULL: not in the usage; "": on the line before */
+};
 
 int jail_check_id(const char *id)
 {
@@ -64,15 +41,193 @@ int jail_cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int set_once(const char **slot, const char *opt, const char *val)
+/* --- the setters: one option's value into the options ------------------ */
+
+static int once(bool given, const struct opt *op)
 {
-	if (*slot) {
-		err_msg("%s given twice", opt);
+	if (given) {
+		err_msg("%s given twice", op->name);
 		return -1;
 	}
+	return 0;
+}
+
+static int set_flag(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	*(bool *)((char *)o + op->field) = true;
+	return 0;
+}
+
+static int set_string(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	const char **slot = (const char **)((char *)o + op->field);
+
+	if (once(*slot, op))
+		return -1;
 	*slot = val;
 	return 0;
 }
+
+static int set_id(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (set_string(o, op, val))
+		return -1;
+	return jail_check_id(val);
+}
+
+static int set_cgroup(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (set_string(o, op, val))
+		return -1;
+	if (val[0] != '/') {
+		err_msg("--cgroup %s: must be an absolute path", val);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_cpu_max(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (once(o->cpu_max[0], op))
+		return -1;
+	return jail_parse_cpu_max(val, o->cpu_max, sizeof(o->cpu_max));
+}
+
+static int set_memory_max(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (once(o->memory_max[0], op))
+		return -1;
+	return jail_parse_memory_max(val, o->memory_max, sizeof(o->memory_max));
+}
+
+static int set_pids_max(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (once(o->pids_max[0], op))
+		return -1;
+	return jail_parse_pids_max(val, o->pids_max, sizeof(o->pids_max));
+}
+
+/* --file and --rw-file */
+static int set_file(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	struct jail_file *f = &o->files[o->nfiles];
+
+	if (jail_parse_file_spec(f, val, op->name))
+		return -1;
+	f->rw = !strcmp(op->name, "--rw-file");
+	o->nfiles++;
+	return 0;
+}
+
+static int set_keep_fd(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	char *end;
+	long fd;
+
+	errno = 0;
+	fd = strtol(val, &end, 10);
+	if (!isdigit((unsigned char)val[0]) || *end || errno || fd > INT_MAX) {
+		err_msg("--keep-fd '%s': not a descriptor number", val);
+		return -1;
+	}
+	if (fd >= 3)
+		o->keep_fds[o->nkeep++] = (int)fd;
+	return 0;
+}
+
+static int set_env(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	const char *e = strchr(val, '=');
+
+	if (!e || e == val) {
+		err_msg("--env '%s': expected NAME=VALUE", val);
+		return -1;
+	}
+	o->env[o->nenv++] = (char *)val;
+	return 0;
+}
+
+/* --- the table --------------------------------------------------------- */
+
+#define FIELD(m) offsetof(struct jail_opts, m)
+
+static const struct opt opts[] = {
+	{ "--id", NULL, "ID", set_id, FIELD(id),
+	  "jail name: 1-64 of [A-Za-z0-9_-]; also the hostname" },
+	{ "--exec-file", NULL, "PATH", set_string, FIELD(exec_file),
+	  "program copied into the jail (with its shared libraries)" },
+	{ "--uid", NULL, "UID", set_string, FIELD(uid_str),
+	  "numbers, or user/group names; not 0" },
+	{ "--gid", NULL, "GID", set_string, FIELD(gid_str), "" },
+	{ "--chroot-base-dir", NULL, "DIR", set_string, FIELD(base_dir),
+	  "existing directory holding the jails (default " JAIL_DEFAULT_BASE ")" },
+	{ "--file", NULL, "HOST[:JAIL]", set_file, 0,
+	  "bind-mount HOST read-only at JAIL (default /basename)" },
+	{ "--rw-file", NULL, "HOST[:JAIL]", set_file, 0, "the same, read-write" },
+	{ "--netns", NULL, "PATH", set_string, FIELD(netns),
+	  "join this network namespace (e.g. /var/run/netns/NAME)" },
+	{ "--new-netns", NULL, NULL, set_flag, FIELD(new_netns), "a new, empty network namespace" },
+	{ "--cgroup", NULL, "PATH", set_cgroup, FIELD(cgroup),
+	  "cgroup v2 directory for the jail (created if missing)" },
+	{ "--cpu-max", NULL, "'QUOTA PERIOD'", set_cpu_max, 0,
+	  "cpu.max (microseconds), needs --cgroup" },
+	{ "--memory-max", NULL, "SIZE", set_memory_max, 0,
+	  "memory.max (bytes, K, M, G, T or max), needs --cgroup" },
+	{ "--pids-max", NULL, "N", set_pids_max, 0, "pids.max, needs --cgroup" },
+	{ "--keep-fd", NULL, "N", set_keep_fd, 0, "pass descriptor N on (0, 1 and 2 always are)" },
+	{ "--env", NULL, "NAME=VALUE", set_env, 0, "environment of the program (empty otherwise)" },
+	{ "--keep", NULL, NULL, set_flag, FIELD(keep), "leave the jail directory behind at the end" },
+	{ "--verbose", "-v", NULL, set_flag, FIELD(verbose), "say what is being set up" },
+	{ "--help", "-h", NULL, set_flag, FIELD(help), NULL },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *find_opt(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (!strcmp(name, opts[i].name) || (opts[i].alias && !strcmp(name, opts[i].alias)))
+			return &opts[i];
+	return NULL;
+}
+
+/* --- the usage text ---------------------------------------------------- */
+
+/* "-v, --verbose", "--id ID" */
+static void opt_syntax(const struct opt *op, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", op->alias ? op->alias : "", op->alias ? ", " : "",
+		 op->name, op->arg ? " " : "", op->arg ? op->arg : "");
+}
+
+void jail_usage(FILE *f)
+{
+	fputs("usage: ember-jail --id ID --exec-file PATH --uid UID --gid GID [OPTIONS] -- ARGS...\n"
+	      "\n"
+	      "Runs PATH (ember) with ARGS as PID 1 of new PID, mount, IPC and UTS namespaces,\n"
+	      "inside <base>/ember/ID/root, as UID:GID, after closing inherited descriptors.\n"
+	      "Paths in ARGS are paths inside the jail.\n"
+	      "\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[128];
+		size_t len;
+
+		if (!opts[i].help || !opts[i].help[0])
+			continue;
+		opt_syntax(&opts[i], left, sizeof(left));
+		/* the options that share this line's help */
+		for (size_t j = i + 1; j < NOPTS && opts[j].help && !opts[j].help[0]; j++) {
+			len = strlen(left);
+			snprintf(left + len, sizeof(left) - len, ", ");
+			opt_syntax(&opts[j], left + len + 2, sizeof(left) - len - 2);
+		}
+		fprintf(f, "  %-24s %s\n", left, opts[i].help);
+	}
+	fputs("\n"
+	      "Exit status: the program's (128+N when killed by signal N); 1 when the jail\n"
+	      "could not be set up. See docs/jail.md.\n", f);
+}
+
+/* --- the parser -------------------------------------------------------- */
 
 void jail_opts_free(struct jail_opts *o)
 {
@@ -84,10 +239,70 @@ void jail_opts_free(struct jail_opts *o)
 	o->env = NULL;
 }
 
+/* ARGV[*I], and its value (after '=' or the next argument, then *I moves on). */
+static int parse_opt(struct jail_opts *o, int argc, char **argv, int *i)
+{
+	char name[64];
+	const char *a = argv[*i], *opt = a, *val = NULL, *eq = strchr(a, '=');
+	const struct opt *op = find_opt(a);
+
+	if (op && !op->arg)
+		return op->set(o, op, NULL);
+	if (strncmp(a, "--", 2)) {
+		err_msg("unexpected argument '%s' (the program's arguments go after '--')", a);
+		return -1;
+	}
+	if (eq && (size_t)(eq - a) < sizeof(name)) {
+		memcpy(name, a, (size_t)(eq - a));
+		name[eq - a] = 0;
+		opt = name;
+		val = eq + 1;
+	}
+	op = find_opt(opt);
+	if (!op || !op->arg) {
+		err_msg("unknown option '%s' (see --help)", opt);
+		return -1;
+	}
+	if (!val) {
+		if (*i + 1 >= argc) {
+			err_msg("%s needs a value", opt);
+			return -1;
+		}
+		val = argv[++*i];
+	}
+	return op->set(o, op, val);
+}
+
+/* What the options need of each other, once all are read. */
+static int check_opts(const struct jail_opts *o)
+{
+	if (!o->id) {
+		err_msg("--id is required");
+		return -1;
+	}
+	if (!o->exec_file) {
+		err_msg("--exec-file is required");
+		return -1;
+	}
+	if (!o->uid_str || !o->gid_str) {
+		err_msg("--uid and --gid are required");
+		return -1;
+	}
+	if (o->netns && o->new_netns) {
+		err_msg("--netns and --new-netns exclude each other");
+		return -1;
+	}
+	if (!o->cgroup && (o->cpu_max[0] || o->memory_max[0] || o->pids_max[0])) {
+		err_msg("%s needs --cgroup", o->cpu_max[0] ? "--cpu-max" :
+			o->memory_max[0] ? "--memory-max" : "--pids-max");
+		return -1;
+	}
+	return 0;
+}
+
 int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 {
-	const char *cpu = NULL, *mem = NULL, *pids = NULL;
-	int i;
+	int i, n = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->files = calloc((size_t)argc + 1, sizeof(*o->files));
@@ -97,162 +312,25 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 		err_msg("out of memory");
 		goto fail;
 	}
-	for (i = 1; i < argc; i++) {
-		char optbuf[64];
-		const char *a = argv[i], *opt = a, *val = NULL, *eq;
-		bool takes;
-
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			o->help = true;
-			continue;
-		}
-		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			o->verbose = true;
-			continue;
-		}
-		if (!strcmp(a, "--new-netns")) {
-			o->new_netns = true;
-			continue;
-		}
-		if (!strcmp(a, "--keep")) {
-			o->keep = true;
-			continue;
-		}
-		if (strncmp(a, "--", 2)) {
-			err_msg("unexpected argument '%s' (the program's arguments go after '--')", a);
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (parse_opt(o, argc, argv, &i))
 			goto fail;
-		}
-		eq = strchr(a, '=');
-		if (eq && (size_t)(eq - a) < sizeof(optbuf)) {
-			memcpy(optbuf, a, (size_t)(eq - a));
-			optbuf[eq - a] = 0;
-			opt = optbuf;
-			val = eq + 1;
-		}
-		takes = !strcmp(opt, "--id") || !strcmp(opt, "--exec-file") ||
-			!strcmp(opt, "--uid") || !strcmp(opt, "--gid") ||
-			!strcmp(opt, "--chroot-base-dir") || !strcmp(opt, "--netns") ||
-			!strcmp(opt, "--cgroup") || !strcmp(opt, "--cpu-max") ||
-			!strcmp(opt, "--memory-max") || !strcmp(opt, "--pids-max") ||
-			!strcmp(opt, "--file") || !strcmp(opt, "--rw-file") ||
-			!strcmp(opt, "--keep-fd") || !strcmp(opt, "--env");
-		if (!takes) {
-			err_msg("unknown option '%s' (see --help)", opt);
-			goto fail;
-		}
-		if (!val) {
-			if (i + 1 >= argc) {
-				err_msg("%s needs a value", opt);
-				goto fail;
-			}
-			val = argv[++i];
-		}
-		if (!strcmp(opt, "--id")) {
-			if (set_once(&o->id, opt, val) || jail_check_id(val))
-				goto fail;
-		} else if (!strcmp(opt, "--exec-file")) {
-			if (set_once(&o->exec_file, opt, val))
-				goto fail;
-		} else if (!strcmp(opt, "--uid")) {
-			if (set_once(&o->uid_str, opt, val))
-				goto fail;
-		} else if (!strcmp(opt, "--gid")) {
-			if (set_once(&o->gid_str, opt, val))
-				goto fail;
-		} else if (!strcmp(opt, "--chroot-base-dir")) {
-			if (set_once(&o->base_dir, opt, val))
-				goto fail;
-		} else if (!strcmp(opt, "--netns")) {
-			if (set_once(&o->netns, opt, val))
-				goto fail;
-		} else if (!strcmp(opt, "--cgroup")) {
-			if (set_once(&o->cgroup, opt, val))
-				goto fail;
-			if (val[0] != '/') {
-				err_msg("--cgroup %s: must be an absolute path", val);
-				goto fail;
-			}
-		} else if (!strcmp(opt, "--cpu-max")) {
-			if (set_once(&cpu, opt, val) ||
-			    jail_parse_cpu_max(val, o->cpu_max, sizeof(o->cpu_max)))
-				goto fail;
-		} else if (!strcmp(opt, "--memory-max")) {
-			if (set_once(&mem, opt, val) ||
-			    jail_parse_memory_max(val, o->memory_max, sizeof(o->memory_max)))
-				goto fail;
-		} else if (!strcmp(opt, "--pids-max")) {
-			if (set_once(&pids, opt, val) ||
-			    jail_parse_pids_max(val, o->pids_max, sizeof(o->pids_max)))
-				goto fail;
-		} else if (!strcmp(opt, "--file") || !strcmp(opt, "--rw-file")) {
-			struct jail_file *f = &o->files[o->nfiles];
-
-			if (jail_parse_file_spec(f, val, opt))
-				goto fail;
-			f->rw = !strcmp(opt, "--rw-file");
-			o->nfiles++;
-		} else if (!strcmp(opt, "--keep-fd")) {
-			char *end;
-			long fd;
-
-			errno = 0;
-			fd = strtol(val, &end, 10);
-			if (!isdigit((unsigned char)val[0]) || *end || errno || fd > INT_MAX) {
-				err_msg("--keep-fd '%s': not a descriptor number", val);
-				goto fail;
-			}
-			if (fd >= 3)
-				o->keep_fds[o->nkeep++] = (int)fd;
-		} else { /* --env */
-			const char *e = strchr(val, '=');
-
-			if (!e || e == val) {
-				err_msg("--env '%s': expected NAME=VALUE", val);
-				goto fail;
-			}
-			o->env[o->nenv++] = (char *)val;
-		}
-	}
+	if (i < argc)
+		i++;	/* the "--" */
 	o->args = argv + i;
 	o->nargs = argc - i;
 	if (o->help)
 		return 0;
-	if (!o->id) {
-		err_msg("--id is required");
+	if (check_opts(o))
 		goto fail;
-	}
-	if (!o->exec_file) {
-		err_msg("--exec-file is required");
-		goto fail;
-	}
-	if (!o->uid_str || !o->gid_str) {
-		err_msg("--uid and --gid are required");
-		goto fail;
-	}
-	if (o->netns && o->new_netns) {
-		err_msg("--netns and --new-netns exclude each other");
-		goto fail;
-	}
-	if (!o->cgroup && (cpu || mem || pids)) {
-		err_msg("%s needs --cgroup", cpu ? "--cpu-max" : mem ? "--memory-max" : "--pids-max");
-		goto fail;
-	}
 	if (!o->base_dir)
 		o->base_dir = JAIL_DEFAULT_BASE;
 	/* sorted and unique, so that the close ranges can be computed */
 	qsort(o->keep_fds, (size_t)o->nkeep, sizeof(int), jail_cmp_int);
-	{
-		int n = 0;
-
-		for (int k = 0; k < o->nkeep; k++)
-			if (!n || o->keep_fds[n - 1] != o->keep_fds[k])
-				o->keep_fds[n++] = o->keep_fds[k];
-		o->nkeep = n;
-	}
+	for (int k = 0; k < o->nkeep; k++)
+		if (!n || o->keep_fds[n - 1] != o->keep_fds[k])
+			o->keep_fds[n++] = o->keep_fds[k];
+	o->nkeep = n;
 	return 0;
 fail:
 	jail_opts_free(o);

@@ -132,6 +132,51 @@ static void t_parse_errors(void **state)
 	PARSE_FAILS("--file :/x: no host path", BASIC, "--file", ":/x");
 	PARSE_FAILS("--rw-file /a:/: the jail path must name something", BASIC, "--rw-file", "/a:/");
 	PARSE_FAILS("--cpu-max 'fast'", BASIC, "--cgroup", "/c", "--cpu-max", "fast");
+	PARSE_FAILS("--cpu-max given twice", BASIC, "--cgroup", "/c", "--cpu-max", "max", "--cpu-max=max");
+	PARSE_FAILS("--uid given twice", BASIC, "--uid=7");
+	PARSE_FAILS("unknown option '--keep'", BASIC, "--keep=1");
+	PARSE_FAILS("unexpected argument '-x'", BASIC, "-x");
+}
+
+static const char usage_want[] =
+"usage: ember-jail --id ID --exec-file PATH --uid UID --gid GID [OPTIONS] -- ARGS...\n"
+"\n"
+"Runs PATH (ember) with ARGS as PID 1 of new PID, mount, IPC and UTS namespaces,\n"
+"inside <base>/ember/ID/root, as UID:GID, after closing inherited descriptors.\n"
+"Paths in ARGS are paths inside the jail.\n"
+"\n"
+"  --id ID                  jail name: 1-64 of [A-Za-z0-9_-]; also the hostname\n"
+"  --exec-file PATH         program copied into the jail (with its shared libraries)\n"
+"  --uid UID, --gid GID     numbers, or user/group names; not 0\n"
+"  --chroot-base-dir DIR    existing directory holding the jails (default " JAIL_DEFAULT_BASE ")\n"
+"  --file HOST[:JAIL]       bind-mount HOST read-only at JAIL (default /basename)\n"
+"  --rw-file HOST[:JAIL]    the same, read-write\n"
+"  --netns PATH             join this network namespace (e.g. /var/run/netns/NAME)\n"
+"  --new-netns              a new, empty network namespace\n"
+"  --cgroup PATH            cgroup v2 directory for the jail (created if missing)\n"
+"  --cpu-max 'QUOTA PERIOD' cpu.max (microseconds), needs --cgroup\n"
+"  --memory-max SIZE        memory.max (bytes, K, M, G, T or max), needs --cgroup\n"
+"  --pids-max N             pids.max, needs --cgroup\n"
+"  --keep-fd N              pass descriptor N on (0, 1 and 2 always are)\n"
+"  --env NAME=VALUE         environment of the program (empty otherwise)\n"
+"  --keep                   leave the jail directory behind at the end\n"
+"  -v, --verbose            say what is being set up\n"
+"\n"
+"Exit status: the program's (128+N when killed by signal N); 1 when the jail\n"
+"could not be set up. See docs/jail.md.\n";
+
+/* The usage text, made from the table of options, is the one documented. */
+static void t_usage(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	jail_usage(f);
+	fclose(f);
+	assert_string_equal(buf, usage_want);
+	free(buf);
 }
 
 static void t_id(void **state)
@@ -447,6 +492,7 @@ int main(void)
 		cmocka_unit_test(t_parse_full),
 		cmocka_unit_test(t_parse_defaults),
 		cmocka_unit_test(t_parse_errors),
+		cmocka_unit_test(t_usage),
 		cmocka_unit_test(t_id),
 		cmocka_unit_test(t_uid_gid),
 		cmocka_unit_test(t_norm_path),
