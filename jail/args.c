@@ -24,12 +24,12 @@ int jail_check_id(const char *id)
 
 	if (n == 0 || n > JAIL_ID_MAX) {
 		err_msg("--id '%s': must be 1 to %d characters", id, JAIL_ID_MAX);
-		return -1;
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_') {
 			err_msg("--id '%s': only letters, digits, '-' and '_' are allowed", id);
-			return -1;
+			return -EINVAL;
 		}
 	return 0;
 }
@@ -47,7 +47,7 @@ static int once(bool given, const struct opt *op)
 {
 	if (given) {
 		err_msg("%s given twice", op->name);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -62,58 +62,62 @@ static int set_string(struct jail_opts *o, const struct opt *op, const char *val
 {
 	const char **slot = (const char **)((char *)o + op->field);
 
-	if (once(*slot, op))
-		return -1;
-	*slot = val;
-	return 0;
+	int r = once(*slot, op);
+
+	if (!r)
+		*slot = val;
+	return r;
 }
 
 static int set_id(struct jail_opts *o, const struct opt *op, const char *val)
 {
-	if (set_string(o, op, val))
-		return -1;
-	return jail_check_id(val);
+	int r = set_string(o, op, val);
+
+	return r ? r : jail_check_id(val);
 }
 
 static int set_cgroup(struct jail_opts *o, const struct opt *op, const char *val)
 {
-	if (set_string(o, op, val))
-		return -1;
+	int r = set_string(o, op, val);
+
+	if (r)
+		return r;
 	if (val[0] != '/') {
 		err_msg("--cgroup %s: must be an absolute path", val);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
 
 static int set_cpu_max(struct jail_opts *o, const struct opt *op, const char *val)
 {
-	if (once(o->cpu_max[0], op))
-		return -1;
-	return jail_parse_cpu_max(val, o->cpu_max, sizeof(o->cpu_max));
+	int r = once(o->cpu_max[0], op);
+
+	return r ? r : jail_parse_cpu_max(val, o->cpu_max, sizeof(o->cpu_max));
 }
 
 static int set_memory_max(struct jail_opts *o, const struct opt *op, const char *val)
 {
-	if (once(o->memory_max[0], op))
-		return -1;
-	return jail_parse_memory_max(val, o->memory_max, sizeof(o->memory_max));
+	int r = once(o->memory_max[0], op);
+
+	return r ? r : jail_parse_memory_max(val, o->memory_max, sizeof(o->memory_max));
 }
 
 static int set_pids_max(struct jail_opts *o, const struct opt *op, const char *val)
 {
-	if (once(o->pids_max[0], op))
-		return -1;
-	return jail_parse_pids_max(val, o->pids_max, sizeof(o->pids_max));
+	int r = once(o->pids_max[0], op);
+
+	return r ? r : jail_parse_pids_max(val, o->pids_max, sizeof(o->pids_max));
 }
 
 /* --file and --rw-file */
 static int set_file(struct jail_opts *o, const struct opt *op, const char *val)
 {
 	struct jail_file *f = &o->files[o->nfiles];
+	int r = jail_parse_file_spec(f, val, op->name);
 
-	if (jail_parse_file_spec(f, val, op->name))
-		return -1;
+	if (r)
+		return r;
 	f->rw = !strcmp(op->name, "--rw-file");
 	o->nfiles++;
 	return 0;
@@ -128,7 +132,7 @@ static int set_keep_fd(struct jail_opts *o, const struct opt *op, const char *va
 	fd = strtol(val, &end, 10);
 	if (!isdigit((unsigned char)val[0]) || *end || errno || fd > INT_MAX) {
 		err_msg("--keep-fd '%s': not a descriptor number", val);
-		return -1;
+		return -EINVAL;
 	}
 	if (fd >= 3)
 		o->keep_fds[o->nkeep++] = (int)fd;
@@ -141,7 +145,7 @@ static int set_env(struct jail_opts *o, const struct opt *op, const char *val)
 
 	if (!e || e == val) {
 		err_msg("--env '%s': expected NAME=VALUE", val);
-		return -1;
+		return -EINVAL;
 	}
 	o->env[o->nenv++] = (char *)val;
 	return 0;
@@ -250,7 +254,7 @@ static int parse_opt(struct jail_opts *o, int argc, char **argv, int *i)
 		return op->set(o, op, NULL);
 	if (strncmp(a, "--", 2)) {
 		err_msg("unexpected argument '%s' (the program's arguments go after '--')", a);
-		return -1;
+		return -EINVAL;
 	}
 	if (eq && (size_t)(eq - a) < sizeof(name)) {
 		memcpy(name, a, (size_t)(eq - a));
@@ -261,12 +265,12 @@ static int parse_opt(struct jail_opts *o, int argc, char **argv, int *i)
 	op = find_opt(opt);
 	if (!op || !op->arg) {
 		err_msg("unknown option '%s' (see --help)", opt);
-		return -1;
+		return -EINVAL;
 	}
 	if (!val) {
 		if (*i + 1 >= argc) {
 			err_msg("%s needs a value", opt);
-			return -1;
+			return -EINVAL;
 		}
 		val = argv[++*i];
 	}
@@ -278,31 +282,31 @@ static int check_opts(const struct jail_opts *o)
 {
 	if (!o->id) {
 		err_msg("--id is required");
-		return -1;
+		return -EINVAL;
 	}
 	if (!o->exec_file) {
 		err_msg("--exec-file is required");
-		return -1;
+		return -EINVAL;
 	}
 	if (!o->uid_str || !o->gid_str) {
 		err_msg("--uid and --gid are required");
-		return -1;
+		return -EINVAL;
 	}
 	if (o->netns && o->new_netns) {
 		err_msg("--netns and --new-netns exclude each other");
-		return -1;
+		return -EINVAL;
 	}
 	if (!o->cgroup && (o->cpu_max[0] || o->memory_max[0] || o->pids_max[0])) {
 		err_msg("%s needs --cgroup", o->cpu_max[0] ? "--cpu-max" :
 			o->memory_max[0] ? "--memory-max" : "--pids-max");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
 
 int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 {
-	int i, n = 0;
+	int i, n = 0, r = -ENOMEM;
 
 	memset(o, 0, sizeof(*o));
 	o->files = calloc((size_t)argc + 1, sizeof(*o->files));
@@ -313,7 +317,7 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 		goto fail;
 	}
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (parse_opt(o, argc, argv, &i))
+		if ((r = parse_opt(o, argc, argv, &i)))
 			goto fail;
 	if (i < argc)
 		i++;	/* the "--" */
@@ -321,7 +325,7 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 	o->nargs = argc - i;
 	if (o->help)
 		return 0;
-	if (check_opts(o))
+	if ((r = check_opts(o)))
 		goto fail;
 	if (!o->base_dir)
 		o->base_dir = JAIL_DEFAULT_BASE;
@@ -334,5 +338,5 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 	return 0;
 fail:
 	jail_opts_free(o);
-	return -1;
+	return r;
 }

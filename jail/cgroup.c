@@ -23,10 +23,10 @@ static int parse_u64(const char *s, const char **end, uint64_t *v)
 	uint64_t x = 0;
 
 	if (!isdigit((unsigned char)*s))
-		return -1;
+		return -EINVAL;
 	for (; isdigit((unsigned char)*s); s++) {
 		if (x > (UINT64_MAX - 9) / 10)
-			return -1;
+			return -ERANGE;
 		x = x * 10 + (uint64_t)(*s - '0');
 	}
 	*end = s;
@@ -56,11 +56,11 @@ int jail_parse_cpu_max(const char *s, char *out, size_t n)
 	}
 	if (period < 1000 || period > 1000000) {
 		err_msg("--cpu-max '%s': the period must be 1000 to 1000000 microseconds", s);
-		return -1;
+		return -EINVAL;
 	}
 	if (!max && quota < 1000) {
 		err_msg("--cpu-max '%s': the quota must be at least 1000 microseconds", s);
-		return -1;
+		return -EINVAL;
 	}
 	if (max)
 		snprintf(out, n, "max %llu", (unsigned long long)period);
@@ -70,7 +70,7 @@ int jail_parse_cpu_max(const char *s, char *out, size_t n)
 	return 0;
 bad:
 	err_msg("--cpu-max '%s': expected 'QUOTA [PERIOD]' or 'max [PERIOD]' in microseconds", s);
-	return -1;
+	return -EINVAL;
 }
 
 int jail_parse_memory_max(const char *s, char *out, size_t n)
@@ -97,18 +97,18 @@ int jail_parse_memory_max(const char *s, char *out, size_t n)
 		goto bad;
 	if (shift && v > (UINT64_MAX >> shift)) {
 		err_msg("--memory-max '%s': too large", s);
-		return -1;
+		return -ERANGE;
 	}
 	v <<= shift;
 	if (v < 1 << 20) {
 		err_msg("--memory-max '%s': a VM needs more than 1 MiB", s);
-		return -1;
+		return -EINVAL;
 	}
 	snprintf(out, n, "%llu", (unsigned long long)v);
 	return 0;
 bad:
 	err_msg("--memory-max '%s': expected 'max' or bytes with an optional K, M, G or T", s);
-	return -1;
+	return -EINVAL;
 }
 
 int jail_parse_pids_max(const char *s, char *out, size_t n)
@@ -122,7 +122,7 @@ int jail_parse_pids_max(const char *s, char *out, size_t n)
 	}
 	if (parse_u64(s, &e, &v) || *e || v == 0 || v > INT_MAX) {
 		err_msg("--pids-max '%s': expected 'max' or a number from 1 to %d", s, INT_MAX);
-		return -1;
+		return -EINVAL;
 	}
 	snprintf(out, n, "%llu", (unsigned long long)v);
 	return 0;

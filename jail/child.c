@@ -30,13 +30,13 @@ int jail_close_ranges(const int *keep, int nkeep, struct jail_fd_range *out, int
 			continue;
 		if (k > lo) {
 			if (n == max)
-				return -1;
+				return -ENOSPC;
 			out[n++] = (struct jail_fd_range){ lo, k - 1 };
 		}
 		lo = k + 1;
 	}
 	if (n == max)
-		return -1;
+		return -ENOSPC;
 	out[n++] = (struct jail_fd_range){ lo, ~0U };
 	return n;
 }

@@ -1,5 +1,6 @@
 /* The ELF headers of the program and its libraries: interpreter and DT_NEEDED. */
 #include <elf.h>
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,22 +36,22 @@ int jail_elf_deps(const void *image, size_t len, char *interp, size_t interp_siz
 	interp[0] = 0;
 	if (len < sizeof(eh) || memcmp(img, ELFMAG, SELFMAG)) {
 		err_msg("not an ELF file");
-		return -1;
+		return -ENOEXEC;
 	}
 	memcpy(&eh, img, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_machine != EM_X86_64) {
 		err_msg("not an x86-64 ELF file");
-		return -1;
+		return -ENOEXEC;
 	}
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
 		err_msg("not an ELF executable or shared library");
-		return -1;
+		return -ENOEXEC;
 	}
 	if (eh.e_phnum && (eh.e_phentsize < sizeof(Elf64_Phdr) || eh.e_phoff > len ||
 			   (uint64_t)eh.e_phnum * eh.e_phentsize > len - eh.e_phoff)) {
 		err_msg("truncated ELF program headers");
-		return -1;
+		return -ENOEXEC;
 	}
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -60,7 +61,7 @@ int jail_elf_deps(const void *image, size_t len, char *interp, size_t interp_siz
 			continue;
 		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset) {
 			err_msg("truncated ELF segment");
-			return -1;
+			return -ENOEXEC;
 		}
 		if (ph.p_type == PT_INTERP) {
 			const char *s = (const char *)img + ph.p_offset;
@@ -68,7 +69,7 @@ int jail_elf_deps(const void *image, size_t len, char *interp, size_t interp_siz
 
 			if (sl == ph.p_filesz || sl == 0 || sl >= interp_size || s[0] != '/') {
 				err_msg("bad ELF interpreter (PT_INTERP)");
-				return -1;
+				return -ENOEXEC;
 			}
 			memcpy(interp, s, sl + 1);
 		} else {
@@ -98,7 +99,7 @@ int jail_elf_deps(const void *image, size_t len, char *interp, size_t interp_siz
 	str_off = elf_vaddr_off(img, len, &eh, strtab);
 	if (str_off < 0 || strsz > len - (uint64_t)str_off) {
 		err_msg("bad ELF string table (DT_STRTAB)");
-		return -1;
+		return -ENOEXEC;
 	}
 	for (uint64_t o = 0; o + sizeof(Elf64_Dyn) <= dyn_size; o += sizeof(Elf64_Dyn)) {
 		Elf64_Dyn d;
@@ -112,18 +113,18 @@ int jail_elf_deps(const void *image, size_t len, char *interp, size_t interp_siz
 			continue;
 		if (d.d_un.d_val >= strsz) {
 			err_msg("bad ELF DT_NEEDED entry");
-			return -1;
+			return -ENOEXEC;
 		}
 		s = (const char *)img + str_off + d.d_un.d_val;
 		sl = strnlen(s, strsz - d.d_un.d_val);
 		if (sl == strsz - d.d_un.d_val || sl == 0 || sl >= JAIL_NAME_MAX ||
 		    strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..")) {
 			err_msg("unsupported ELF DT_NEEDED entry '%.*s'", (int)(sl < 64 ? sl : 64), s);
-			return -1;
+			return -ENOEXEC;
 		}
 		if (n == max_needed) {
 			err_msg("more than %d DT_NEEDED libraries", max_needed);
-			return -1;
+			return -E2BIG;
 		}
 		memcpy(needed[n++], s, sl + 1);
 	}

@@ -6,8 +6,10 @@
  * parsing, descriptor ranges) that tests/unit/test_jail.c tests without
  * root, then the steps main.c runs.
  *
- * Functions returning int report an error once with err_msg() (lib/log.h)
- * and return -1; the message is then in log_last().
+ * Functions returning int report an error once with err_msg() (lib/log.h),
+ * where the user's input is known, and return a negative errno (-EINVAL for
+ * a bad value, -ENAMETOOLONG, -ERANGE, -ENOENT, or a system call's); the
+ * message is then in log_last().
  */
 #ifndef EMBER_JAIL_H
 #define EMBER_JAIL_H
@@ -80,12 +82,14 @@ int jail_parse_memory_max(const char *s, char *out, size_t n);	/* "max"|N[KMGT] 
 int jail_parse_pids_max(const char *s, char *out, size_t n);	/* "max"|N>0 */
 
 /* Descriptors to close: the ranges [lo, hi] covering 3..~0U minus KEEP
- * (sorted, unique, >= 3). Returns the number of ranges written (<= nkeep+1). */
+ * (sorted, unique, >= 3). Returns the number of ranges written (<= nkeep+1),
+ * or -ENOSPC when MAX is too few. */
 struct jail_fd_range { unsigned lo, hi; };
 int jail_close_ranges(const int *keep, int nkeep, struct jail_fd_range *out, int max);
 
 /* An ELF64 x86-64 image: its interpreter (PT_INTERP, "" if none) and the
- * names of its DT_NEEDED libraries. Returns the number of names, or -1. */
+ * names of its DT_NEEDED libraries. Returns the number of names, -ENOEXEC
+ * for a file it cannot use, or -E2BIG for more than MAX_NEEDED names. */
 int jail_elf_deps(const void *img, size_t len, char *interp, size_t interp_size,
 		  char (*needed)[JAIL_NAME_MAX], int max_needed);
 

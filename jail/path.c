@@ -1,4 +1,5 @@
 /* Paths: jail paths normalized, the jail's directory, --file specs, duplicates. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@ int jail_norm_path(char *out, size_t n, const char *in, const char *what)
 	const char *p = in;
 
 	if (n < 2)
-		return -1;
+		return -ENAMETOOLONG;
 	while (*p) {
 		const char *c;
 		size_t cl;
@@ -28,11 +29,11 @@ int jail_norm_path(char *out, size_t n, const char *in, const char *what)
 			continue;
 		if (cl == 2 && c[0] == '.' && c[1] == '.') {
 			err_msg("%s: '..' is not allowed in a jail path", what);
-			return -1;
+			return -EINVAL;
 		}
 		if (len + 1 + cl + 1 > n) {
 			err_msg("%s: jail path too long", what);
-			return -1;
+			return -ENAMETOOLONG;
 		}
 		out[len++] = '/';
 		memcpy(out + len, c, cl);
@@ -41,7 +42,7 @@ int jail_norm_path(char *out, size_t n, const char *in, const char *what)
 	out[len] = 0;
 	if (!len) {
 		err_msg("%s: the jail path must name something below '/'", what);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -57,11 +58,11 @@ int jail_parse_file_spec(struct jail_file *f, const char *spec, const char *opt)
 	snprintf(what, sizeof(what), "%s %s", opt, spec);
 	if (!hl) {
 		err_msg("%s: no host path", what);
-		return -1;
+		return -EINVAL;
 	}
 	if (hl >= sizeof(f->host)) {
 		err_msg("%s: host path too long", what);
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	memcpy(f->host, spec, hl);
 	f->host[hl] = 0;
@@ -85,18 +86,20 @@ int jail_dir_path(char *out, size_t n, const char *base, const char *id)
 		bl = 0;
 	if ((size_t)snprintf(out, n, "%.*s/ember/%s", (int)bl, base, id) >= n) {
 		err_msg("--chroot-base-dir %s: path too long", base);
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }
 
 int jail_root_path(char *out, size_t n, const char *base, const char *id)
 {
-	if (jail_dir_path(out, n, base, id))
-		return -1;
+	int r = jail_dir_path(out, n, base, id);
+
+	if (r)
+		return r;
 	if (strlen(out) + sizeof("/root") > n) {
 		err_msg("--chroot-base-dir %s: path too long", base);
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	strcat(out, "/root");
 	return 0;

@@ -36,60 +36,62 @@ static int parse_id_number(const char *s, unsigned long *out)
 	if (*end)
 		return 1;
 	if (errno || *out >= 0xffffffffUL)
-		return -1;
+		return -ERANGE;
+	return 0;
+}
+
+/* OPT S (--uid or --gid): a number or a name, never 0 (root). */
+static int resolve_id(const char *s, const char *opt, bool group, unsigned long *v)
+{
+	int r = parse_id_number(s, v);
+
+	if (r < 0) {
+		err_msg("%s %s: out of range", opt, s);
+		return r;
+	}
+	if (r > 0 && group) {
+		struct group *gr = getgrnam(s);
+
+		if (!gr) {
+			err_msg("%s %s: no such group", opt, s);
+			return -ENOENT;
+		}
+		*v = gr->gr_gid;
+	} else if (r > 0) {
+		struct passwd *pw = getpwnam(s);
+
+		if (!pw) {
+			err_msg("%s %s: no such user", opt, s);
+			return -ENOENT;
+		}
+		*v = pw->pw_uid;
+	}
+	if (*v == 0) {
+		err_msg("%s %s: the jail must not run as %s", opt, s,
+			group ? "group root (gid 0)" : "root (uid 0)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int jail_resolve_uid(const char *s, uid_t *out)
 {
 	unsigned long v;
-	int r = parse_id_number(s, &v);
+	int r = resolve_id(s, "--uid", false, &v);
 
-	if (r < 0) {
-		err_msg("--uid %s: out of range", s);
-		return -1;
-	}
-	if (r > 0) {
-		struct passwd *pw = getpwnam(s);
-
-		if (!pw) {
-			err_msg("--uid %s: no such user", s);
-			return -1;
-		}
-		v = pw->pw_uid;
-	}
-	if (v == 0) {
-		err_msg("--uid %s: the jail must not run as root (uid 0)", s);
-		return -1;
-	}
-	*out = (uid_t)v;
-	return 0;
+	if (!r)
+		*out = (uid_t)v;
+	return r;
 }
 
 int jail_resolve_gid(const char *s, gid_t *out)
 {
 	unsigned long v;
-	int r = parse_id_number(s, &v);
+	int r = resolve_id(s, "--gid", true, &v);
 
-	if (r < 0) {
-		err_msg("--gid %s: out of range", s);
-		return -1;
-	}
-	if (r > 0) {
-		struct group *gr = getgrnam(s);
-
-		if (!gr) {
-			err_msg("--gid %s: no such group", s);
-			return -1;
-		}
-		v = gr->gr_gid;
-	}
-	if (v == 0) {
-		err_msg("--gid %s: the jail must not run as group root (gid 0)", s);
-		return -1;
-	}
-	*out = (gid_t)v;
-	return 0;
+	if (!r)
+		*out = (gid_t)v;
+	return r;
 }
 
 /* --- the plan: what goes into the jail --------------------------------- */
