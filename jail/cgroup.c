@@ -182,33 +182,29 @@ static bool is_cgroup2(const char *path)
 	return !statfs(path, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-/*
- * Create the cgroup (and missing parents), enable the controllers the
- * limits need from the hierarchy's root down, write the limits. Errors name
- * the file; what was created is recorded for the cleanup.
- */
-int jail_cgroup_setup(struct jail_opts *o, struct jail_plan *p)
+/* A limit asked for: its controller, its file and the value for it. */
+struct limit { const char *ctrl, *file, *val; };
+
+static int limits_of(const struct jail_opts *o, struct limit *l)
 {
-	char path[JAIL_PATH_MAX], top[JAIL_PATH_MAX], f[JAIL_PATH_MAX + 64];
-	const char *ctrls[3];
-	const char *vals[3], *files[3];
-	size_t tl;
-	int nc = 0, e;
+	int n = 0;
+
+	if (o->cpu_max[0])
+		l[n++] = (struct limit){ "cpu", "cpu.max", o->cpu_max };
+	if (o->memory_max[0])
+		l[n++] = (struct limit){ "memory", "memory.max", o->memory_max };
+	if (o->pids_max[0])
+		l[n++] = (struct limit){ "pids", "pids.max", o->pids_max };
+	return n;
+}
+
+/* TOP: the root (mount point) of the cgroup v2 hierarchy that PATH is in. */
+static int find_hierarchy(const struct jail_opts *o, const char *path, char *top, size_t n)
+{
 	struct stat st;
 
-	if (o->cpu_max[0]) {
-		ctrls[nc] = "cpu"; files[nc] = "cpu.max"; vals[nc++] = o->cpu_max;
-	}
-	if (o->memory_max[0]) {
-		ctrls[nc] = "memory"; files[nc] = "memory.max"; vals[nc++] = o->memory_max;
-	}
-	if (o->pids_max[0]) {
-		ctrls[nc] = "pids"; files[nc] = "pids.max"; vals[nc++] = o->pids_max;
-	}
-	if (jail_norm_path(path, sizeof(path), o->cgroup, "--cgroup"))
-		return -1;
 	/* the longest existing prefix must be in a cgroup v2 hierarchy */
-	snprintf(top, sizeof(top), "%s", path);
+	snprintf(top, n, "%s", path);
 	while (stat(top, &st)) {
 		char *s = strrchr(top, '/');
 
@@ -220,7 +216,7 @@ int jail_cgroup_setup(struct jail_opts *o, struct jail_plan *p)
 	}
 	if (!is_cgroup2(top)) {
 		err_msg("--cgroup %s: %s is not in a cgroup v2 hierarchy", o->cgroup, top);
-		return -1;
+		return -EINVAL;
 	}
 	/* ... whose root (the mount point) is where controllers start */
 	for (;;) {
@@ -235,83 +231,136 @@ int jail_cgroup_setup(struct jail_opts *o, struct jail_plan *p)
 			*s = 0;
 		if (!strcmp(up, top) || !is_cgroup2(up))
 			break;
-		snprintf(top, sizeof(top), "%s", up);
+		snprintf(top, n, "%s", up);
 	}
+	return 0;
+}
+
+/* The cgroup directory CUR, made (and recorded for the cleanup) if missing. */
+static int make_level(const struct jail_opts *o, struct jail_plan *p, const char *cur)
+{
+	struct stat st;
+
+	if (!stat(cur, &st)) {
+		if (S_ISDIR(st.st_mode) && is_cgroup2(cur))
+			return 0;
+		err_msg("--cgroup %s: %s is not a cgroup directory", o->cgroup, cur);
+		return -ENOTDIR;
+	}
+	if (mkdir(cur, 0755)) {
+		int e = errno;
+
+		err_msg("--cgroup %s: cannot create %s: %s", o->cgroup, cur, strerror(e));
+		return -e;
+	}
+	if (p->ncg_made < 16)
+		snprintf(p->cg_made[p->ncg_made++], JAIL_PATH_MAX, "%s", cur);
+	jail_say("created cgroup %s", cur);
+	return 0;
+}
+
+/* Read CUR's FILE into BUF. */
+static int read_level(const struct jail_opts *o, const char *cur, const char *file,
+		      char *buf, size_t n)
+{
+	char f[JAIL_PATH_MAX + 64];
+	int e;
+
+	snprintf(f, sizeof(f), "%s/%s", cur, file);
+	if ((e = read_file(f, buf, n)))
+		err_msg("--cgroup %s: cannot read %s: %s", o->cgroup, f, strerror(-e));
+	return e;
+}
+
+/* The limits' controllers enabled in CUR's subtree_control, for the level below. */
+static int enable_controllers(const struct jail_opts *o, const char *cur,
+			      const struct limit *l, int nl)
+{
+	char have[512], sub[512], f[JAIL_PATH_MAX + 64];
+	int e;
+
+	if ((e = read_level(o, cur, "cgroup.controllers", have, sizeof(have))) ||
+	    (e = read_level(o, cur, "cgroup.subtree_control", sub, sizeof(sub))))
+		return e;
+	snprintf(f, sizeof(f), "%s/cgroup.subtree_control", cur);
+	for (int i = 0; i < nl; i++) {
+		char plus[16];
+
+		if (has_word(sub, l[i].ctrl))
+			continue;
+		if (!has_word(have, l[i].ctrl)) {
+			err_msg("--cgroup %s: the %s controller is not available in %s",
+				o->cgroup, l[i].ctrl, cur);
+			return -ENOTSUP;
+		}
+		snprintf(plus, sizeof(plus), "+%s", l[i].ctrl);
+		if ((e = write_file(f, plus))) {
+			err_msg("--cgroup %s: cannot enable %s in %s: %s", o->cgroup,
+				l[i].ctrl, f, strerror(-e));
+			return e;
+		}
+		jail_say("enabled %s in %s", l[i].ctrl, f);
+	}
+	return 0;
+}
+
+/* The limits written to their files in PATH, which must take the jail's pid. */
+static int write_limits(const struct jail_opts *o, const char *path,
+			const struct limit *l, int nl)
+{
+	char f[JAIL_PATH_MAX + 64];
+	int e;
+
+	for (int i = 0; i < nl; i++) {
+		snprintf(f, sizeof(f), "%s/%s", path, l[i].file);
+		if ((e = write_file(f, l[i].val))) {
+			err_msg("--cgroup %s: cannot write '%s' to %s: %s", o->cgroup, l[i].val, f,
+				strerror(-e));
+			return e;
+		}
+		jail_say("%s = %s", f, l[i].val);
+	}
+	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
+	if (access(f, W_OK)) {
+		e = errno;
+		err_msg("--cgroup %s: %s is not writable: %s", o->cgroup, f, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * Create the cgroup (and missing parents), enable the controllers the
+ * limits need from the hierarchy's root down, write the limits. Errors name
+ * the file; what was created is recorded for the cleanup.
+ */
+int jail_cgroup_setup(struct jail_opts *o, struct jail_plan *p)
+{
+	char path[JAIL_PATH_MAX], top[JAIL_PATH_MAX];
+	struct limit l[3];
+	int nl = limits_of(o, l), r;
+
+	if ((r = jail_norm_path(path, sizeof(path), o->cgroup, "--cgroup")) ||
+	    (r = find_hierarchy(o, path, top, sizeof(top))))
+		return r;
 	jail_say("cgroup hierarchy at %s", top);
 	/* walk from the root down to the leaf, creating and enabling */
-	tl = strlen(top);
-	for (size_t end = tl; ; ) {
+	for (size_t end = strlen(top); ; ) {
 		char cur[JAIL_PATH_MAX];
-		bool leaf;
 
 		snprintf(cur, sizeof(cur), "%.*s", (int)end, path);
-		if (stat(cur, &st)) {
-			if (mkdir(cur, 0755)) {
-				err_msg("--cgroup %s: cannot create %s: %s", o->cgroup, cur, strerror(errno));
-				return -1;
-			}
-			if (p->ncg_made < 16)
-				snprintf(p->cg_made[p->ncg_made++], JAIL_PATH_MAX, "%s", cur);
-			jail_say("created cgroup %s", cur);
-		} else if (!S_ISDIR(st.st_mode) || !is_cgroup2(cur)) {
-			err_msg("--cgroup %s: %s is not a cgroup directory", o->cgroup, cur);
-			return -1;
-		}
-		leaf = !path[end];
-		if (!leaf) {
-			/* the child below cur needs cur's controllers enabled */
-			char have[512], sub[512];
-
-			snprintf(f, sizeof(f), "%s/cgroup.controllers", cur);
-			if ((e = read_file(f, have, sizeof(have)))) {
-				err_msg("--cgroup %s: cannot read %s: %s", o->cgroup, f, strerror(-e));
-				return -1;
-			}
-			snprintf(f, sizeof(f), "%s/cgroup.subtree_control", cur);
-			if ((e = read_file(f, sub, sizeof(sub)))) {
-				err_msg("--cgroup %s: cannot read %s: %s", o->cgroup, f, strerror(-e));
-				return -1;
-			}
-			for (int i = 0; i < nc; i++) {
-				char plus[16];
-
-				if (has_word(sub, ctrls[i]))
-					continue;
-				if (!has_word(have, ctrls[i])) {
-					err_msg("--cgroup %s: the %s controller is not available in %s",
-						o->cgroup, ctrls[i], cur);
-					return -1;
-				}
-				snprintf(plus, sizeof(plus), "+%s", ctrls[i]);
-				if ((e = write_file(f, plus))) {
-					err_msg("--cgroup %s: cannot enable %s in %s: %s", o->cgroup,
-						ctrls[i], f, strerror(-e));
-					return -1;
-				}
-				jail_say("enabled %s in %s", ctrls[i], f);
-			}
-		}
-		if (leaf)
+		if ((r = make_level(o, p, cur)))
+			return r;
+		if (!path[end])
 			break;
+		/* the child below cur needs cur's controllers enabled */
+		if ((r = enable_controllers(o, cur, l, nl)))
+			return r;
 		end++;
 		while (path[end] && path[end] != '/')
 			end++;
 	}
-	for (int i = 0; i < nc; i++) {
-		snprintf(f, sizeof(f), "%s/%s", path, files[i]);
-		if ((e = write_file(f, vals[i]))) {
-			err_msg("--cgroup %s: cannot write '%s' to %s: %s", o->cgroup, vals[i], f,
-				strerror(-e));
-			return -1;
-		}
-		jail_say("%s = %s", f, vals[i]);
-	}
-	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
-	if (access(f, W_OK)) {
-		err_msg("--cgroup %s: %s is not writable: %s", o->cgroup, f, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return write_limits(o, path, l, nl);
 }
 
 void jail_cgroup_cleanup(struct jail_plan *p)
@@ -335,9 +384,7 @@ int jail_cgroup_add(const struct jail_opts *o, pid_t pid)
 	jail_norm_path(cg, sizeof(cg), o->cgroup, "--cgroup");
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if ((e = write_file(procs, buf))) {
+	if ((e = write_file(procs, buf)))
 		err_msg("--cgroup %s: cannot add the jail to %s: %s", o->cgroup, procs, strerror(-e));
-		return -1;
-	}
-	return 0;
+	return e;
 }
