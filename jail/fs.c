@@ -142,40 +142,60 @@ static int remove_tree_at(int pfd, const char *name, dev_t dev, int depth)
 
 /* --- the jail directory ----------------------------------------------- */
 
-int jail_dir_build(struct jail_opts *o, struct jail_plan *p)
+/* <base>/ember/<id>/root made, and opened in *ROOTFD. */
+static int make_dirs(struct jail_plan *p, int *rootfd)
 {
 	char ember_dir[JAIL_PATH_MAX + 8];
-	int rootfd = -1, e;
+	int e;
 
 	snprintf(ember_dir, sizeof(ember_dir), "%s/ember", p->base);
 	if (mkdir(ember_dir, 0755) && errno != EEXIST) {
-		err_msg("cannot create %s: %s", ember_dir, strerror(errno));
-		return -1;
+		e = errno;
+		err_msg("cannot create %s: %s", ember_dir, strerror(e));
+		return -e;
 	}
 	if (mkdir(p->dir, 0755)) {
-		if (errno == EEXIST)
+		e = errno;
+		if (e == EEXIST)
 			err_msg("jail %s already exists (a jail with this id runs, or one was not "
 				"cleaned up: remove it)", p->dir);
 		else
-			err_msg("cannot create %s: %s", p->dir, strerror(errno));
-		return -1;
+			err_msg("cannot create %s: %s", p->dir, strerror(e));
+		return -e;
 	}
 	p->dir_made = true;
 	if (mkdir(p->root, 0755) ||
-	    (rootfd = open(p->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		err_msg("cannot create %s: %s", p->root, strerror(errno));
-		return -1;
+	    (*rootfd = open(p->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		e = errno;
+		err_msg("cannot create %s: %s", p->root, strerror(e));
+		return -e;
 	}
+	return 0;
+}
+
+/* The program, its interpreter and its libraries. */
+static int copy_program(int rootfd, const struct jail_plan *p)
+{
 	for (int i = 0; i < p->ncopies; i++) {
-		if ((e = copy_into(rootfd, p->copies[i].host, p->copies[i].jail, p->copies[i].mode))) {
-			err_msg("cannot copy %s into the jail: %s", p->copies[i].host, strerror(-e));
-			goto fail;
+		const struct jail_copy *c = &p->copies[i];
+		int e = copy_into(rootfd, c->host, c->jail, c->mode);
+
+		if (e) {
+			err_msg("cannot copy %s into the jail: %s", c->host, strerror(-e));
+			return e;
 		}
-		jail_say("copied %s -> %s", p->copies[i].host, p->copies[i].jail);
+		jail_say("copied %s -> %s", c->host, c->jail);
 	}
+	return 0;
+}
+
+/* The device nodes the host has, with the host's major:minor. */
+static int make_devnodes(int rootfd, const struct jail_plan *p)
+{
 	for (size_t i = 0; i < jail_ndevnodes; i++) {
 		const struct jail_devnode *d = &jail_devnodes[i];
 		struct stat st;
+		int e = 0;
 
 		if (stat(d->path, &st) || !S_ISCHR(st.st_mode))
 			continue;
@@ -185,51 +205,52 @@ int jail_dir_build(struct jail_opts *o, struct jail_plan *p)
 		    (d->for_vm && fchownat(rootfd, d->path + 1, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) &&
 		     (e = -errno))) {
 			err_msg("cannot create %s in the jail: %s", d->path, strerror(-e));
-			goto fail;
+			return e;
 		}
 		jail_say("device %s (%u:%u)", d->path, major(st.st_rdev), minor(st.st_rdev));
 	}
-	/* mount points for the bind mounts: empty files or directories */
-	for (int i = 0; i < o->nfiles; i++) {
-		struct jail_file *f = &o->files[i];
-		struct stat st;
-		int fd;
-
-		if (stat(f->host, &st)) {
-			e = -errno;
-			goto mp_fail;
-		}
-		if ((e = mkparents_at(rootfd, f->jail)))
-			goto mp_fail;
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(rootfd, f->jail + 1, 0755)) {
-				e = -errno;
-				goto mp_fail;
-			}
-		} else {
-			fd = openat(rootfd, f->jail + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				    0600);
-			if (fd < 0) {
-				e = -errno;
-				goto mp_fail;
-			}
-			close(fd);
-		}
-		continue;
-mp_fail:
-		err_msg("cannot create the mount point %s in the jail: %s", f->jail, strerror(-e));
-		goto fail;
-	}
-	/* the program may create its sockets and files at the top of its root */
-	if (fchown(rootfd, p->uid, p->gid)) {
-		err_msg("cannot chown %s: %s", p->root, strerror(errno));
-		goto fail;
-	}
-	close(rootfd);
 	return 0;
-fail:
+}
+
+/* The mount point of a bind mount: an empty file or directory, as the host's is. */
+static int make_mount_point(int rootfd, const struct jail_file *f)
+{
+	struct stat st;
+	int fd, e;
+
+	if (stat(f->host, &st))
+		return -errno;
+	if ((e = mkparents_at(rootfd, f->jail)))
+		return e;
+	if (S_ISDIR(st.st_mode))
+		return mkdirat(rootfd, f->jail + 1, 0755) ? -errno : 0;
+	fd = openat(rootfd, f->jail + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int jail_dir_build(struct jail_opts *o, struct jail_plan *p)
+{
+	int rootfd, r;
+
+	if ((r = make_dirs(p, &rootfd)))
+		return r;
+	r = copy_program(rootfd, p);
+	if (!r)
+		r = make_devnodes(rootfd, p);
+	for (int i = 0; !r && i < o->nfiles; i++)
+		if ((r = make_mount_point(rootfd, &o->files[i])))
+			err_msg("cannot create the mount point %s in the jail: %s", o->files[i].jail,
+				strerror(-r));
+	/* the program may create its sockets and files at the top of its root */
+	if (!r && fchown(rootfd, p->uid, p->gid)) {
+		r = -errno;
+		err_msg("cannot chown %s: %s", p->root, strerror(-r));
+	}
 	close(rootfd);
-	return -1;
+	return r;
 }
 
 void jail_dir_cleanup(struct jail_plan *p)
