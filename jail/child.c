@@ -79,19 +79,179 @@ static void close_fds(const struct jail_opts *o, const int *extra, int nextra)
 	}
 }
 
-static void __attribute__((noreturn)) child_fail(void)
+/* The system call WHAT failed: say so, and return its errno. */
+static int fail(const char *what)
 {
-	jail_print_error();
-	_exit(1);
+	int e = errno;
+
+	err_msg("%s: %s", what, strerror(e));
+	return -e;
 }
 
-void jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd)
+/* Wait until the parent has put us in the cgroup. */
+static int wait_for_parent(int sync_fd)
+{
+	char go;
+
+	return read(sync_fd, &go, 1) == 1 ? 0 : -EPIPE;
+}
+
+/* --netns joined, then the new mount, IPC, UTS (and network) namespaces. */
+static int enter_namespaces(const struct jail_opts *o, struct jail_plan *p)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+
+	if (p->netns_fd >= 0) {
+		if (setns(p->netns_fd, CLONE_NEWNET)) {
+			int e = errno;
+
+			err_msg("--netns %s: setns: %s", o->netns, strerror(e));
+			return -e;
+		}
+		close(p->netns_fd);
+	}
+	if (o->new_netns)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags)) {
+		int e = errno;
+
+		err_msg("unshare (mount, IPC, UTS%s namespaces): %s", o->new_netns ? ", network" : "",
+			strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Mounts private; the jail root a mount of its own; the --file binds on their points. */
+static int mount_jail(const struct jail_opts *o, const struct jail_plan *p)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return fail("making mounts private");
+	/* the root becomes a mount point of its own: nosuid, with device nodes */
+	if (mount(p->root, p->root, NULL, MS_BIND, NULL) ||
+	    mount(NULL, p->root, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID, NULL)) {
+		int e = errno;
+
+		err_msg("bind-mounting %s: %s", p->root, strerror(e));
+		return -e;
+	}
+	for (int i = 0; i < o->nfiles; i++) {
+		const struct jail_file *f = &o->files[i];
+		char target[2 * JAIL_PATH_MAX];
+		unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+
+		snprintf(target, sizeof(target), "%s%s", p->root, f->jail);
+		if (!f->rw)
+			fl |= MS_RDONLY;
+		if (mount(f->host, target, NULL, MS_BIND, NULL) || mount(NULL, target, NULL, fl, NULL)) {
+			int e = errno;
+
+			err_msg("bind-mounting %s at %s: %s", f->host, f->jail, strerror(e));
+			return -e;
+		}
+		jail_say("%s -> %s (%s)", f->host, f->jail, f->rw ? "rw" : "ro");
+	}
+	return 0;
+}
+
+/* The jail root becomes '/': pivot_root, or move and chroot on an initramfs. */
+static int enter_root(const struct jail_plan *p)
+{
+	int e;
+
+	if (chdir(p->root)) {
+		e = errno;
+		err_msg("chdir %s: %s", p->root, strerror(e));
+		return -e;
+	}
+	if (!syscall(SYS_pivot_root, ".", ".")) {
+		/* the old root is stacked under the new one: detach it */
+		if (umount2(".", MNT_DETACH))
+			return fail("detaching the old root");
+		jail_say("pivot_root into %s", p->root);
+	} else if (errno == EINVAL) {
+		/*
+		 * The host's root is the initramfs (rootfs), which pivot_root
+		 * cannot move: move the jail over it and chroot, as
+		 * switch_root does. Without privileges (below) nothing
+		 * gets out of a chroot.
+		 */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
+			return fail("entering the jail (move + chroot)");
+		jail_say("root is the initramfs: moved %s over / and chrooted", p->root);
+	} else {
+		e = errno;
+		err_msg("pivot_root into %s: %s", p->root, strerror(e));
+		return -e;
+	}
+	if (chdir("/"))
+		return fail("chdir /");
+	return 0;
+}
+
+/* Last, what needs root: groups, gid, uid (which clears all capabilities). */
+static int drop_privileges(const struct jail_plan *p)
+{
+	if (setgroups(0, NULL) || setresgid(p->gid, p->gid, p->gid) ||
+	    setresuid(p->uid, p->uid, p->uid)) {
+		int e = errno;
+
+		err_msg("dropping to uid %u gid %u: %s", (unsigned)p->uid, (unsigned)p->gid,
+			strerror(e));
+		return -e;
+	}
+	if (setuid(0) == 0) {
+		err_msg("still able to become root after dropping privileges");
+		return -EPERM;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		return fail("prctl");
+	return 0;
+}
+
+/* The parent may have died before PDEATHSIG was armed: its pipe end then is closed. */
+static int check_parent(int sync_fd)
+{
+	struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
+		return -EPIPE;
+	return 0;
+}
+
+/* The --keep-fd descriptors passed on; the program run (returns only on failure). */
+static int exec_program(const struct jail_opts *o, const struct jail_plan *p)
+{
+	char **argv, **envp;
+	int e;
+
+	for (int i = 0; i < o->nkeep; i++) {
+		int fl = fcntl(o->keep_fds[i], F_GETFD);
+
+		if (fl >= 0)
+			fcntl(o->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	argv = calloc((size_t)o->nargs + 2, sizeof(*argv));
+	envp = calloc((size_t)o->nenv + 1, sizeof(*envp));
+	if (!argv || !envp) {
+		err_msg("out of memory");
+		return -ENOMEM;
+	}
+	argv[0] = (char *)p->exec_jail;
+	for (int i = 0; i < o->nargs; i++)
+		argv[i + 1] = o->args[i];
+	for (int i = 0; i < o->nenv; i++)
+		envp[i] = o->env[i];
+	execve(p->exec_jail, argv, envp);
+	e = errno;
+	err_msg("cannot execute %s in the jail: %s", p->exec_jail, strerror(e));
+	return -e;
+}
+
+int jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd)
 {
 	int extra[2] = { sync_fd, p->netns_fd };
-	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-	char go;
-	struct pollfd pfd;
-	char **argv, **envp;
+	int r;
 
 	/* back to default dispositions: the parent forwards signals to us */
 	signal(SIGTERM, SIG_DFL);
@@ -104,124 +264,17 @@ void jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd)
 	 * cannot push input into the host's shell (TIOCSTI) even when its
 	 * stdio is that terminal. ^C reaches the jailer, which forwards it.
 	 */
-	if (setsid() < 0) {
-		err_msg("setsid: %s", strerror(errno));
-		child_fail();
-	}
-	/* wait until the parent has put us in the cgroup */
-	if (read(sync_fd, &go, 1) != 1)
-		_exit(1);
-	if (p->netns_fd >= 0) {
-		if (setns(p->netns_fd, CLONE_NEWNET)) {
-			err_msg("--netns %s: setns: %s", o->netns, strerror(errno));
-			child_fail();
-		}
-		close(p->netns_fd);
-	}
-	if (o->new_netns)
-		flags |= CLONE_NEWNET;
-	if (unshare(flags)) {
-		err_msg("unshare (mount, IPC, UTS%s namespaces): %s", o->new_netns ? ", network" : "",
-			strerror(errno));
-		child_fail();
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		err_msg("making mounts private: %s", strerror(errno));
-		child_fail();
-	}
-	/* the root becomes a mount point of its own: nosuid, with device nodes */
-	if (mount(p->root, p->root, NULL, MS_BIND, NULL) ||
-	    mount(NULL, p->root, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID, NULL)) {
-		err_msg("bind-mounting %s: %s", p->root, strerror(errno));
-		child_fail();
-	}
-	for (int i = 0; i < o->nfiles; i++) {
-		struct jail_file *f = &o->files[i];
-		char target[2 * JAIL_PATH_MAX];
-		unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
-
-		snprintf(target, sizeof(target), "%s%s", p->root, f->jail);
-		if (!f->rw)
-			fl |= MS_RDONLY;
-		if (mount(f->host, target, NULL, MS_BIND, NULL) || mount(NULL, target, NULL, fl, NULL)) {
-			err_msg("bind-mounting %s at %s: %s", f->host, f->jail, strerror(errno));
-			child_fail();
-		}
-		jail_say("%s -> %s (%s)", f->host, f->jail, f->rw ? "rw" : "ro");
-	}
-	if (chdir(p->root)) {
-		err_msg("chdir %s: %s", p->root, strerror(errno));
-		child_fail();
-	}
-	if (!syscall(SYS_pivot_root, ".", ".")) {
-		/* the old root is stacked under the new one: detach it */
-		if (umount2(".", MNT_DETACH)) {
-			err_msg("detaching the old root: %s", strerror(errno));
-			child_fail();
-		}
-		jail_say("pivot_root into %s", p->root);
-	} else if (errno == EINVAL) {
-		/*
-		 * The host's root is the initramfs (rootfs), which pivot_root
-		 * cannot move: move the jail over it and chroot, as
-		 * switch_root does. Without privileges (below) nothing
-		 * gets out of a chroot.
-		 */
-		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".")) {
-			err_msg("entering the jail (move + chroot): %s", strerror(errno));
-			child_fail();
-		}
-		jail_say("root is the initramfs: moved %s over / and chrooted", p->root);
-	} else {
-		err_msg("pivot_root into %s: %s", p->root, strerror(errno));
-		child_fail();
-	}
-	if (chdir("/")) {
-		err_msg("chdir /: %s", strerror(errno));
-		child_fail();
-	}
-	if (sethostname(o->id, strlen(o->id))) {
-		err_msg("sethostname: %s", strerror(errno));
-		child_fail();
-	}
-	/* last, what needs root: groups, gid, uid (which clears all capabilities) */
-	if (setgroups(0, NULL) || setresgid(p->gid, p->gid, p->gid) ||
-	    setresuid(p->uid, p->uid, p->uid)) {
-		err_msg("dropping to uid %u gid %u: %s", (unsigned)p->uid, (unsigned)p->gid,
-			strerror(errno));
-		child_fail();
-	}
-	if (setuid(0) == 0) {
-		err_msg("still able to become root after dropping privileges");
-		child_fail();
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)) {
-		err_msg("prctl: %s", strerror(errno));
-		child_fail();
-	}
-	/* the parent may have died before PDEATHSIG was armed: its pipe end then is closed */
-	pfd = (struct pollfd){ .fd = sync_fd, .events = POLLIN };
-	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLIN)))
-		_exit(1);
+	if (setsid() < 0)
+		return fail("setsid");
+	if ((r = wait_for_parent(sync_fd)) ||
+	    (r = enter_namespaces(o, p)) ||
+	    (r = mount_jail(o, p)) ||
+	    (r = enter_root(p)))
+		return r;
+	if (sethostname(o->id, strlen(o->id)))
+		return fail("sethostname");
+	if ((r = drop_privileges(p)) || (r = check_parent(sync_fd)))
+		return r;
 	close(sync_fd);
-	for (int i = 0; i < o->nkeep; i++) {
-		int fl = fcntl(o->keep_fds[i], F_GETFD);
-
-		if (fl >= 0)
-			fcntl(o->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
-	}
-	argv = calloc((size_t)o->nargs + 2, sizeof(*argv));
-	envp = calloc((size_t)o->nenv + 1, sizeof(*envp));
-	if (!argv || !envp) {
-		err_msg("out of memory");
-		child_fail();
-	}
-	argv[0] = p->exec_jail;
-	for (int i = 0; i < o->nargs; i++)
-		argv[i + 1] = o->args[i];
-	for (int i = 0; i < o->nenv; i++)
-		envp[i] = o->env[i];
-	execve(p->exec_jail, argv, envp);
-	err_msg("cannot execute %s in the jail: %s", p->exec_jail, strerror(errno));
-	child_fail();
+	return exec_program(o, p);
 }

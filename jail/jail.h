@@ -138,7 +138,11 @@ void jail_cgroup_cleanup(struct jail_plan *p);
 /* fs.c: the jail directory <base>/ember/<id>/root, made and removed. */
 int jail_dir_build(struct jail_opts *o, struct jail_plan *p);
 void jail_dir_cleanup(struct jail_plan *p);
-/* child.c: PID 1 of the new PID namespace; enters the jail and execs. */
-void jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd) __attribute__((noreturn));
+/*
+ * child.c: PID 1 of the new PID namespace; enters the jail and execs the
+ * program. Returns only on failure: a negative errno with its message, or
+ * -EPIPE and no message when the parent is gone (nobody to tell).
+ */
+int jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd);
 
 #endif

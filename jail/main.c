@@ -117,7 +117,9 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		jail_child(&o, &p, sync[0]);
+		if (jail_child(&o, &p, sync[0]) != -EPIPE)
+			jail_print_error();
+		_exit(1);
 	}
 	child_pid = pid;
 	if (pending_sig)
