@@ -79,15 +79,6 @@ static void close_fds(const struct jail_opts *o, const int *extra, int nextra)
 	}
 }
 
-/* The system call WHAT failed: say so, and return its errno. */
-static int fail(const char *what)
-{
-	int e = errno;
-
-	err_msg("%s: %s", what, strerror(e));
-	return -e;
-}
-
 /* Wait until the parent has put us in the cgroup. */
 static int wait_for_parent(int sync_fd)
 {
@@ -126,7 +117,7 @@ static int enter_namespaces(const struct jail_opts *o, struct jail_plan *p)
 static int mount_jail(const struct jail_opts *o, const struct jail_plan *p)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return fail("making mounts private");
+		return jail_fail("making mounts private");
 	/* the root becomes a mount point of its own: nosuid, with device nodes */
 	if (mount(p->root, p->root, NULL, MS_BIND, NULL) ||
 	    mount(NULL, p->root, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID, NULL)) {
@@ -167,7 +158,7 @@ static int enter_root(const struct jail_plan *p)
 	if (!syscall(SYS_pivot_root, ".", ".")) {
 		/* the old root is stacked under the new one: detach it */
 		if (umount2(".", MNT_DETACH))
-			return fail("detaching the old root");
+			return jail_fail("detaching the old root");
 		jail_say("pivot_root into %s", p->root);
 	} else if (errno == EINVAL) {
 		/*
@@ -177,7 +168,7 @@ static int enter_root(const struct jail_plan *p)
 		 * gets out of a chroot.
 		 */
 		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
-			return fail("entering the jail (move + chroot)");
+			return jail_fail("entering the jail (move + chroot)");
 		jail_say("root is the initramfs: moved %s over / and chrooted", p->root);
 	} else {
 		e = errno;
@@ -185,7 +176,7 @@ static int enter_root(const struct jail_plan *p)
 		return -e;
 	}
 	if (chdir("/"))
-		return fail("chdir /");
+		return jail_fail("chdir /");
 	return 0;
 }
 
@@ -205,7 +196,7 @@ static int drop_privileges(const struct jail_plan *p)
 		return -EPERM;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
-		return fail("prctl");
+		return jail_fail("prctl");
 	return 0;
 }
 
@@ -265,14 +256,14 @@ int jail_child(struct jail_opts *o, struct jail_plan *p, int sync_fd)
 	 * stdio is that terminal. ^C reaches the jailer, which forwards it.
 	 */
 	if (setsid() < 0)
-		return fail("setsid");
+		return jail_fail("setsid");
 	if ((r = wait_for_parent(sync_fd)) ||
 	    (r = enter_namespaces(o, p)) ||
 	    (r = mount_jail(o, p)) ||
 	    (r = enter_root(p)))
 		return r;
 	if (sethostname(o->id, strlen(o->id)))
-		return fail("sethostname");
+		return jail_fail("sethostname");
 	if ((r = drop_privileges(p)) || (r = check_parent(sync_fd)))
 		return r;
 	close(sync_fd);

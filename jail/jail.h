@@ -9,7 +9,7 @@
  * Functions returning int report an error once with err_msg() (lib/log.h),
  * where the user's input is known, and return a negative errno (-EINVAL for
  * a bad value, -ENAMETOOLONG, -ERANGE, -ENOENT, or a system call's); the
- * message is then in log_last().
+ * message is then in log_last(). main() alone decides the exit status.
  */
 #ifndef EMBER_JAIL_H
 #define EMBER_JAIL_H
@@ -100,6 +100,8 @@ extern bool jail_verbose;
 void jail_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void jail_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void jail_print_error(void);	/* log_last(), the last err_msg() */
+/* The system call WHAT failed: err_msg("WHAT: <errno's text>"), and -errno. */
+int jail_fail(const char *what);
 
 void jail_usage(FILE *f);
 int jail_cmp_int(const void *a, const void *b);

@@ -57,15 +57,111 @@ static void ensure_std_fds(void)
 		}
 }
 
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
+/* Everything before the fork: the checks, the cgroup, the jail directory. */
+static int set_up(struct jail_opts *o, struct jail_plan *p)
+{
+	int r;
+
+	if (geteuid() != 0) {
+		err_msg("must run as root (it creates namespaces, device nodes and mounts)");
+		return -EPERM;
+	}
+	catch_signals();
+	if ((r = jail_check_inputs(o, p)) ||
+	    (o->cgroup && (r = jail_cgroup_setup(o, p))) ||
+	    (r = jail_dir_build(o, p)))
+		return r;
+	if (pending_sig) {
+		err_msg("interrupted by signal %d while setting up", (int)pending_sig);
+		return -EINTR;
+	}
+	return 0;
+}
+
+/* The child that could not be started, killed; R returned. */
+static int abandon(pid_t pid, int r)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+/* The child put in the cgroup, then let go on. */
+static int start_child(struct jail_opts *o, struct jail_plan *p, pid_t pid, const int sync[2])
+{
+	int r;
+
+	child_pid = pid;
+	if (pending_sig)
+		kill(pid, pending_sig);
+	close(sync[0]);
+	if (p->netns_fd >= 0)
+		close(p->netns_fd);
+	p->netns_fd = -1;
+	if (o->cgroup && (r = jail_cgroup_add(o, pid)))
+		return abandon(pid, r);
+	/* go; our end stays open so that the child can tell if we die */
+	if (write(sync[1], "g", 1) != 1)
+		return abandon(pid, jail_fail("cannot start the jail"));
+	return 0;
+}
+
+/* Fork the child, PID 1 of a new PID namespace; wait for it: its exit status. */
+static int run(struct jail_opts *o, struct jail_plan *p)
+{
+	struct termios tio;
+	bool tty_saved;
+	int sync[2], status, r;
+	pid_t pid;
+
+	if (pipe2(sync, O_CLOEXEC))
+		return jail_fail("pipe");
+	if (unshare(CLONE_NEWPID))
+		return jail_fail("unshare (PID namespace)");
+	/* ember puts a terminal on stdin into raw mode; put it back if it cannot */
+	tty_saved = isatty(0) && !tcgetattr(0, &tio);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return jail_fail("fork");
+	if (pid == 0) {
+		close(sync[1]);
+		if (jail_child(o, p, sync[0]) != -EPIPE)
+			jail_print_error();
+		_exit(1);
+	}
+	if ((r = start_child(o, p, pid, sync)))
+		return r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return jail_fail("waitpid");
+	close(sync[1]);
+	child_pid = 0;
+	if (tty_saved)
+		tcsetattr(0, TCSADRAIN, &tio);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct jail_opts o;
 	struct jail_plan p = { .netns_fd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct termios tio;
-	bool tty_saved = false;
-	int sync[2], status, ret = 1;
-	pid_t pid;
+	int r;
 
 	log_set_quiet(1);
 	ensure_std_fds();
@@ -79,94 +175,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	jail_verbose = o.verbose;
-	if (geteuid() != 0) {
-		err_msg("must run as root (it creates namespaces, device nodes and mounts)");
-		goto fail;
+	r = set_up(&o, &p);
+	if (!r)
+		r = run(&o, &p);
+	if (r < 0) {
+		jail_print_error();
+		if (p.netns_fd >= 0)
+			close(p.netns_fd);
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-
-	if (jail_check_inputs(&o, &p))
-		goto fail;
-	if (o.cgroup && jail_cgroup_setup(&o, &p))
-		goto fail;
-	if (jail_dir_build(&o, &p))
-		goto fail;
-	if (pending_sig) {
-		err_msg("interrupted by signal %d while setting up", (int)pending_sig);
-		goto fail;
-	}
-	if (pipe2(sync, O_CLOEXEC)) {
-		err_msg("pipe: %s", strerror(errno));
-		goto fail;
-	}
-	if (unshare(CLONE_NEWPID)) {
-		err_msg("unshare (PID namespace): %s", strerror(errno));
-		goto fail;
-	}
-	/* ember puts a terminal on stdin into raw mode; put it back if it cannot */
-	tty_saved = isatty(0) && !tcgetattr(0, &tio);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err_msg("fork: %s", strerror(errno));
-		goto fail;
-	}
-	if (pid == 0) {
-		close(sync[1]);
-		if (jail_child(&o, &p, sync[0]) != -EPIPE)
-			jail_print_error();
-		_exit(1);
-	}
-	child_pid = pid;
-	if (pending_sig)
-		kill(pid, pending_sig);
-	close(sync[0]);
-	if (p.netns_fd >= 0)
-		close(p.netns_fd);
-	p.netns_fd = -1;
-	if (o.cgroup && jail_cgroup_add(&o, pid)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto fail;
-	}
-	/* go; our end stays open so that the child can tell if we die */
-	if (write(sync[1], "g", 1) != 1) {
-		err_msg("cannot start the jail: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto fail;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			err_msg("waitpid: %s", strerror(errno));
-			goto fail;
-		}
-	}
-	close(sync[1]);
-	child_pid = 0;
-	if (tty_saved)
-		tcsetattr(0, TCSADRAIN, &tio);
-	if (WIFEXITED(status))
-		ret = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		ret = 128 + WTERMSIG(status);
-	if (!o.keep)
+	if (r < 0 || !o.keep)
 		jail_dir_cleanup(&p);
 	jail_cgroup_cleanup(&p);
 	free(p.copies);
 	jail_opts_free(&o);
-	return ret;
-fail:
-	jail_print_error();
-	if (p.netns_fd >= 0)
-		close(p.netns_fd);
-	jail_dir_cleanup(&p);
-	jail_cgroup_cleanup(&p);
-	free(p.copies);
-	jail_opts_free(&o);
-	return 1;
+	/* the program's status; 1 when the jail could not be set up */
+	return r < 0 ? 1 : r;
 }

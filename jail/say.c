@@ -1,7 +1,9 @@
 /* ember-jail's lines on stderr: progress with -v, warnings, the one error line. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/log.h"
 #include "jail/jail.h"
@@ -36,4 +38,12 @@ void jail_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int jail_fail(const char *what)
+{
+	int e = errno;
+
+	err_msg("%s: %s", what, strerror(e));
+	return -e;
 }
