@@ -103,7 +103,9 @@ void jail_print_error(void);	/* log_last(), the last err_msg() */
 /* The system call WHAT failed: err_msg("WHAT: <errno's text>"), and -errno. */
 int jail_fail(const char *what);
 
+/* args.c: the usage text, from the same table of options as the parser. */
 void jail_usage(FILE *f);
+/* qsort() order for ints: the descriptors to keep. */
 int jail_cmp_int(const void *a, const void *b);
 
 /* A host file copied into the jail. */
