@@ -33,7 +33,6 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
 #define Q_INFLATE	0
 #define Q_DEFLATE	1
 

@@ -61,8 +61,6 @@ struct vblk {
 	struct vblk_queue *queues;
 };
 
-#define BIT(n) (1ull << (n))
-
 static struct vblk *to_vblk(struct virtio_dev *vdev)
 {
 	return container_of(vdev, struct vblk, vdev);

@@ -27,7 +27,6 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
 #define CTRL_RX	2
 #define CTRL_TX	3
 

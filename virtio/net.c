@@ -37,8 +37,6 @@
 #include "virtio/vhost.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
-
 /* Chains held for one read: 64 of Linux's smallest mergeable buffers > 64 KiB. */
 #define RX_HOLD		64
 #define RX_IOV		1024	/* UIO_MAXIOV */

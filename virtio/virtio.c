@@ -24,8 +24,6 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define BIT(n)	(1ull << (n))
-
 int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 		    struct platform *pf, unsigned num_queues, uint16_t max_queue_size,
 		    const char *name)

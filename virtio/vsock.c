@@ -32,8 +32,6 @@
 #define CID_FIRST	3		/* 0..2: hypervisor, local, host */
 #define CID_LAST	0xfffffffeu	/* 0xffffffff: VMADDR_CID_ANY */
 
-#define BIT(n) (1ull << (n))
-
 struct vsock {
 	/* Properties. */
 	uint64_t guest_cid;
