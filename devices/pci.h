@@ -187,6 +187,12 @@ void pci_host_destroy(struct platform *pf);
  */
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 		     int slot, int function, const char *owner);
+/*
+ * QEMU's addr= of a PCI device: slot[.function] in hex (4, 0x4, 04.0) into
+ * @slot and @function; NULL gives slot -1 (first free), function 0. A bad
+ * one is -EINVAL after one message prefixed with @owner.
+ */
+int pci_parse_addr(const char *s, int *slot, int *function, const char *owner);
 /* Stops the BARs decoding (no handler runs once this returns), drops INTx. */
 void pci_dev_unregister(struct pci_dev *d);
 

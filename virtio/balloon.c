@@ -23,6 +23,7 @@
 
 #include "backends/memory.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "kvm/gmem.h"
 #include "lib/clock.h"
@@ -483,7 +484,7 @@ static int vb_realize(struct device *dev, struct platform *pf)
 		err_msg("%s: only one balloon device is supported", owner);
 		return -EEXIST;
 	}
-	ret = vb->pci ? virtio_pci_parse_addr(vb->addr, &pci_opts, owner) : 0;
+	ret = vb->pci ? pci_parse_addr(vb->addr, &pci_opts.slot, &pci_opts.function, owner) : 0;
 	if (ret)
 		return ret;
 	pci_opts.bus = vb->bus;

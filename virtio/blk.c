@@ -16,6 +16,7 @@
 #include "backends/block.h"
 #include "backends/block_batch.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -402,7 +403,7 @@ static int vblk_realize(struct device *dev, struct platform *pf)
 	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	ret = check_props(vb, owner);
 	if (!ret && vb->pci)
-		ret = virtio_pci_parse_addr(vb->addr, &pci_opts, owner);
+		ret = pci_parse_addr(vb->addr, &pci_opts.slot, &pci_opts.function, owner);
 	if (ret)
 		return ret;
 	pci_opts.bus = vb->bus;

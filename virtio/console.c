@@ -20,6 +20,7 @@
 
 #include "backends/chardev.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -275,7 +276,7 @@ static int vser_realize(struct device *dev, struct platform *pf)
 
 	vs->pci = !strcmp(dev->type->bus, "pci");
 	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
-	if (vs->pci && (ret = virtio_pci_parse_addr(vs->addr, &pci_opts, owner)))
+	if (vs->pci && (ret = pci_parse_addr(vs->addr, &pci_opts.slot, &pci_opts.function, owner)))
 		return ret;
 	vcon_init(&vs->proto, vs->max_ports);
 	vs->cfg.max_nr_ports = htole32(vs->max_ports);

@@ -28,6 +28,7 @@
 #include "backends/net.h"
 #include "backends/uring.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/ratelimit.h"
@@ -904,7 +905,7 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	ret = check_props(vn, owner);
 	if (!ret && vn->pci)
-		ret = virtio_pci_parse_addr(vn->addr, &pci_opts, owner);
+		ret = pci_parse_addr(vn->addr, &pci_opts.slot, &pci_opts.function, owner);
 	if (!ret)
 		ret = netdev_claim(vn->nd, owner);
 	if (ret)

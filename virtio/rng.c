@@ -17,6 +17,7 @@
 
 #include "backends/rng.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -260,7 +261,7 @@ static int vrng_realize(struct device *dev, struct platform *pf)
 	v->rl.timer_fd = -1;
 	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	if (v->pci) {
-		ret = virtio_pci_parse_addr(v->addr, &pci_opts, owner);
+		ret = pci_parse_addr(v->addr, &pci_opts.slot, &pci_opts.function, owner);
 		if (ret)
 			return ret;
 		pci_opts.bus = v->bus;

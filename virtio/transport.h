@@ -34,8 +34,6 @@ struct virtio_pci_opts {
 	int slot;		/* -1: first free; else 0..31 */
 	int function;		/* 0..7 */
 };
-/* QEMU's addr=: slot[.function] in hex (4, 0x4, 04.0); NULL: first free. */
-int virtio_pci_parse_addr(const char *s, struct virtio_pci_opts *o, const char *owner);
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o);
 void virtio_pci_detach(struct virtio_dev *vdev);

@@ -19,6 +19,7 @@
 #include <linux/virtio_vsock.h>
 
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "devices/platform.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -159,7 +160,7 @@ static int vsock_realize(struct device *dev, struct platform *pf)
 			CID_LAST + 1);
 		return -EINVAL;
 	}
-	if (vs->pci && (ret = virtio_pci_parse_addr(vs->addr, &pci_opts, owner)) < 0)
+	if (vs->pci && (ret = pci_parse_addr(vs->addr, &pci_opts.slot, &pci_opts.function, owner)) < 0)
 		return ret;
 	pci_opts.bus = vs->bus;
 	ret = vhost_open(&vs->vh, VSOCK_DEV, owner);
