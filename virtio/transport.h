@@ -1,12 +1,15 @@
 /*
- * Putting a virtio device on a transport. A device type's realize picks one
- * by its bus ("virtio-blk-device" -> MMIO, "virtio-blk-pci" -> PCI) and
- * calls it after virtio_dev_init(); the device code is otherwise the same.
+ * Putting a virtio device on a transport. A virtio device file declares one
+ * struct virtio_dev_type (below); the shared realize (transport.c) picks the
+ * transport by the device type's bus ("virtio-blk-device" -> MMIO,
+ * "virtio-blk-pci" -> PCI) and attaches it after the device's realize; the
+ * device code is otherwise the same on both.
  */
 #ifndef EMBER_VIRTIO_TRANSPORT_H
 #define EMBER_VIRTIO_TRANSPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct virtio_dev;
 struct platform;
@@ -39,27 +42,53 @@ int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 void virtio_pci_detach(struct virtio_dev *vdev);
 
 /*
- * For device types that come in a -pci and an MMIO flavour: @pci picks the
- * transport; @o is used on PCI only.
+ * A virtio device type, declared once by its device file: it becomes the
+ * two device types STEM-pci (bus "pci", with bus= and addr=) and
+ * STEM-device (bus "virtio-mmio", with its slot's DSDT node). Their shared
+ * realize reads addr=, calls the device's realize, then attaches the
+ * transport; their unrealize detaches it, then calls the device's.
+ *
+ * The device's state struct holds a `struct virtio_dev vdev` and a
+ * `struct virtio_link link` (VIRTIO_STATE() gives the offsets).
  */
-static inline int virtio_attach(struct virtio_dev *vdev, struct platform *plat, bool pci,
-				const struct virtio_pci_opts *o)
-{
-	return pci ? virtio_pci_attach(vdev, plat, o) : virtio_mmio_attach(vdev, plat);
-}
+struct virtio_link {
+	char *bus, *addr;	/* the -pci type's bus= and addr= */
+	bool pci;		/* on virtio-pci, else on virtio-mmio */
+	bool attached;		/* on its transport */
+	bool dying;		/* being unrealized; set under vdev->lock */
+};
 
-static inline void virtio_detach(struct virtio_dev *vdev, bool pci)
-{
-	if (pci)
-		virtio_pci_detach(vdev);
-	else
-		virtio_mmio_detach(vdev);
-}
+struct device;
+struct prop;
 
-/* bus= and addr= of a virtio-*-pci type, into the char * fields bus and addr. */
-#define VIRTIO_PCI_PROPS(type)							\
-	{ "bus", PROP_STR, offsetof(type, bus), NULL, "PCI bus (pci.0)" },	\
-	{ "addr", PROP_STR, offsetof(type, addr), NULL,				\
-	  "PCI slot[.function], hex (default: first free slot)" }
+struct virtio_dev_type {
+	const char *stem;	/* "virtio-blk": virtio-blk-pci, virtio-blk-device */
+	const char *desc;	/* " (PCI)" or " (virtio-mmio)" is appended */
+	const char *child_bus;	/* as struct device_type's */
+	size_t state_size, vdev_offset, link_offset;
+	/* The device's own properties; bus= and addr= are added for -pci. */
+	const struct prop *props;
+	/*
+	 * Sets the device up up to virtio_dev_init(); the transport comes
+	 * after. @owner is "-device NAME" for messages. On failure it undoes
+	 * its own work.
+	 */
+	int (*realize)(struct device *dev, struct platform *pf, const char *owner);
+	/* Optional: with dying set, before the transport goes (a vhost stops). */
+	void (*stop)(struct device *dev, struct platform *pf);
+	/* Optional: after the transport is gone, or when attaching it failed. */
+	void (*unrealize)(struct device *dev, struct platform *pf);
+};
+
+#define VIRTIO_STATE(type)						\
+	.state_size = sizeof(type), .vdev_offset = offsetof(type, vdev),	\
+	.link_offset = offsetof(type, link)
+
+void virtio_dev_type_register(const struct virtio_dev_type *vt);
+#define VIRTIO_DEV_TYPE(var)                                                  \
+	static void __attribute__((constructor)) register_##var(void)        \
+	{                                                                     \
+		virtio_dev_type_register(&var);                               \
+	}
 
 #endif
