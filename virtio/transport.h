@@ -8,8 +8,13 @@
 #ifndef EMBER_VIRTIO_TRANSPORT_H
 #define EMBER_VIRTIO_TRANSPORT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "devices/aml.h"
+#include "lib/util.h"
 
 struct virtio_dev;
 struct platform;
@@ -26,6 +31,34 @@ int virtio_mmio_attach(struct virtio_dev *vdev, struct platform *pf);
 void virtio_mmio_detach(struct virtio_dev *vdev);
 /* The slot's DSDT node (LNRO0005), from the device type's aml callback. */
 void virtio_mmio_aml(struct virtio_dev *vdev, struct aml *dsdt);
+/*
+ * Slot @index's node VR<index> (_UID @index) as QEMU's microvm describes
+ * it; Linux's virtio_mmio matches LNRO0005. An index above 99 or a range
+ * not below 4 GiB fails @a (-EINVAL).
+ */
+static inline void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
+					     uint32_t size, unsigned gsi)
+{
+	char name[5] = { 'V', 'R', '0' + index / 10, '0' + index % 10 };
+	size_t dev, crs;
+
+	if (index < 0 || index > 99 || !size || base > 4 * GiB - size) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	dev = aml_device(a, name);
+	aml_hid(a, "LNRO0005");
+	aml_name(a, "_UID");
+	aml_int(a, index);
+	aml_name(a, "_CCA");	/* DMA is cache-coherent */
+	aml_int(a, 1);
+	aml_name(a, "_CRS");
+	crs = aml_res_begin(a);
+	aml_res_mem32_fixed(a, true, base, size);
+	aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);	/* level, high, exclusive */
+	aml_res_end(a, crs);
+	aml_end(a, dev);
+}
 
 /*
  * virtio-pci modern: a PCI function on pf->pci at @bus/@addr (addr -1:
