@@ -33,6 +33,11 @@ const struct device_type *device_type_find(const char *name)
 	return NULL;
 }
 
+const struct device_type *device_type_nth(unsigned i)
+{
+	return i < ntypes ? types[i] : NULL;
+}
+
 static int by_bus_then_name(const void *a, const void *b)
 {
 	const struct device_type *x = *(const struct device_type *const *)a;

@@ -52,6 +52,8 @@ void device_type_register(const struct device_type *t);
 	}
 
 const struct device_type *device_type_find(const char *name);
+/* The @i-th type registered, NULL past the last (for tests that walk them all). */
+const struct device_type *device_type_nth(unsigned i);
 /* `-device help`: a header line, then one device per line grouped by bus. */
 void device_types_help(FILE *f);
 

@@ -20,8 +20,12 @@
 #include "devices/device.h"
 #include "devices/pci.h"
 #include "devices/platform.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
+#include "virtio/transport.h"
 
 /* --- fakes of the registry (device.c) and of the port bus (bus.c) --- */
 
