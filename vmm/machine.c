@@ -333,6 +333,7 @@ static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 		m->nr_vcpus++;
 		v->pio = &m->pf.pio;
 		v->mmio = &m->pf.mmio;
+		v->access = bus_access;
 		v->on_exit = on_vcpu_exit;
 		v->opaque = m;
 		v->thread_init = vcpu_thread_init;

@@ -95,6 +95,7 @@ static int setup(void **state)
 	assert_int_equal(vcpu_create(&e->vm, &e->v, 0), 0);
 	e->v.pio = &e->pio;
 	e->v.mmio = &e->mmio;
+	e->v.access = bus_access;
 	e->v.on_exit = on_exit_cb;
 	e->v.opaque = e;
 	port_log_n = 0;
