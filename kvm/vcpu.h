@@ -64,11 +64,4 @@ void vcpu_join(struct vcpu *v);
 /* Writes registers and segment state to @f (fatal-exit reports). */
 void vcpu_dump(struct vcpu *v, FILE *f);
 
-/* cpuid.c: per-vCPU CPUID from the supported set, with topology. */
-struct cpu_template;
-int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
-		const struct cpu_template *t);
-/* msr.c: MSRs, FPU and LAPIC LINT pins as Linux expects at entry. */
-int vcpu_init_state(struct vcpu *v);
-
 #endif

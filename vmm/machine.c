@@ -5,6 +5,9 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "arch/x86/cpuid.h"
+#include "arch/x86/loader.h"
+#include "arch/x86/x86_boot.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
 #include "devices/acpi.h"
@@ -15,12 +18,9 @@
 #include "devices/pvpanic.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
-#include "kvm/cpuid.h"
-#include "kvm/x86_boot.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
-#include "vmm/loader.h"
 #include "vmm/machine.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 

@@ -17,14 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/x86/cpuid.h"
+#include "arch/x86/loader.h"
+#include "arch/x86/x86_boot.h"
 #include "devices/bus.h"
-#include "kvm/cpuid.h"
 #include "kvm/gmem.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
-#include "kvm/x86_boot.h"
 #include "lib/log.h"
-#include "vmm/loader.h"
 
 #define RAM_SIZE (4u << 20)
 
