@@ -24,8 +24,6 @@
 #include "vmm/machine.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 
-#define BOOT_STACK	0x8ff0ULL
-
 static const struct machine_type machine_types[] = {
 	{ "microvm", "minimal x86 machine: ACPI, 16550A, CMOS RTC, virtio-mmio (default)",
 	  .is_default = 1, .virtio_mmio_slots = VIRTIO_MMIO_SLOTS },
@@ -235,7 +233,7 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	ret = map_ram(m);
 	if (ret)
 		return ret;
-	ret = kvm_vm_create_irqchip(&m->vm);
+	ret = arch_vm_init(&m->vm);
 	if (ret)
 		return ret;
 
@@ -304,7 +302,7 @@ static int vcpu_thread_init(struct vcpu *v)
 static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 {
 	const struct cpu_template *t = NULL;
-	struct x86_entry entry = { .rsp = BOOT_STACK, .rip = bi->entry };
+	struct x86_entry entry = { .rsp = BOOT_STACK_GPA, .rip = bi->entry };
 	int ret;
 
 	if (m->cfg.cpu_template) {
@@ -370,7 +368,9 @@ static int write_reset_vector(struct machine *m)
 
 int machine_finish(struct machine *m)
 {
-	struct acpi_config acfg = { .ncpus = m->cfg.ncpus };
+	struct acpi_config acfg = {
+		.ncpus = m->cfg.ncpus, .lapic_addr = LAPIC_ADDR, .ioapic_addr = IOAPIC_ADDR,
+	};
 	struct e820_entry e820[E820_MAX];
 	struct boot_config bc = { 0 };
 	struct boot_info bi;
