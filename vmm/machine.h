@@ -14,8 +14,6 @@
 struct mem_backend;
 struct chardev;
 
-#define MAX_SERIALS	4
-#define MAX_VCPUS	254	/* xAPIC ids; the IOAPIC takes id ncpus */
 #define MIN_RAM		(16ULL << 20)
 
 /* Exit statuses of the ember process. */
@@ -24,14 +22,6 @@ enum {
 	EXIT_USAGE = 1,		/* bad command line or set-up failure */
 	EXIT_GUEST_CRASH = 2,	/* triple fault, emulation failure, failed entry */
 	EXIT_GUEST_PANIC = 3,	/* the guest kernel reported a panic (pvpanic) */
-};
-
-struct machine_type {
-	const char *name;
-	const char *desc;
-	int is_default;
-	int has_pci;
-	unsigned virtio_mmio_slots;
 };
 
 struct serial_cfg {

@@ -24,7 +24,9 @@
  *   4 GiB         RAM, the part above LOW_RAM_MAX
  *   above RAM     PCI 64-bit BAR window, 32 GiB, 1 GiB aligned
  *
- * The PCI host's I/O port window and INTx GSIs are in devices/pci.h.
+ * The PCI host's I/O port window and INTx GSIs are in devices/pci.h; the
+ * legacy devices' ports in arch/x86/platform.c. At the end, the limits
+ * that the platform sets.
  */
 #ifndef EMBER_ARCH_X86_LAYOUT_H
 #define EMBER_ARCH_X86_LAYOUT_H
@@ -67,5 +69,8 @@
 /* KVM needs these pages out of guest RAM (used by VMX for real mode). */
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
 #define KVM_TSS_ADDR		0xfffbd000ULL
+
+#define MAX_SERIALS	4	/* COM1-COM4 */
+#define MAX_VCPUS	254	/* xAPIC ids; the IOAPIC takes id ncpus */
 
 #endif

@@ -5,7 +5,11 @@
 #include <linux/kvm.h>
 
 #include "arch/arch.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/loader.h"
+#include "arch/x86/x86_boot.h"
 #include "kvm/kvm.h"
+#include "kvm/vcpu.h"
 #include "lib/log.h"
 
 /* In-kernel IOAPIC, PIC and LAPICs, and the PIT. */
@@ -29,4 +33,26 @@ int arch_vm_init(struct kvm_vm *vm)
 		return -errno;
 	}
 	return 0;
+}
+
+int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned ncpus,
+		   const struct arch_boot *boot)
+{
+	struct x86_entry entry = { .rsp = BOOT_STACK_GPA, .rip = boot->entry };
+	int ret;
+
+	if (boot->mode == BOOT_PVH) {
+		entry.mode = X86_ENTRY_PROT32;
+		entry.rbx = boot->arg;
+	} else {
+		entry.mode = X86_ENTRY_LONG;
+		entry.rsi = boot->arg;
+	}
+	ret = cpuid_setup(vm, v, ncpus, boot->cpu);
+	if (!ret)
+		ret = vcpu_init_state(v);
+	/* Application processors wait for the guest's INIT/SIPI. */
+	if (!ret && v->index == 0)
+		ret = x86_boot_setup(v, mem, &entry);
+	return ret;
 }
