@@ -3,7 +3,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "arch/x86/loader.h"
+#include "arch/x86/layout.h"
 #include "arch/x86/x86_boot.h"
 #include "kvm/gmem.h"
 #include "kvm/vcpu.h"

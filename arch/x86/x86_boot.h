@@ -26,7 +26,7 @@ int vcpu_init_state(struct vcpu *v);
 
 /*
  * Writes GDT and (long mode) page tables at the fixed low addresses of
- * arch/x86/loader.h and loads registers. -EFAULT if guest RAM does not cover them.
+ * arch/x86/layout.h and loads registers. -EFAULT if guest RAM does not cover them.
  */
 int x86_boot_setup(struct vcpu *v, struct gmem *m, const struct x86_entry *e);
 
