@@ -79,7 +79,4 @@ void device_destroy_all(struct platform *pf);
 int device_find_parent(struct platform *pf, const struct device_type *t, const char *bus,
 		       const char *owner, struct device **out);
 
-/* Ids must start with a letter and hold only letters, digits, '-', '.', '_'. */
-int id_check(const char *id, const char *what);
-
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "arch/x86/layout.h"
 #include "devices/acpi.h"
 #include "devices/aml.h"
 #include "devices/device.h"
@@ -291,7 +292,8 @@ static int teardown(void **state)
 
 static long build(unsigned ncpus)
 {
-	struct acpi_config cfg = { .ncpus = ncpus };
+	struct acpi_config cfg = { .ncpus = ncpus, .lapic_addr = LAPIC_ADDR,
+				    .ioapic_addr = IOAPIC_ADDR };
 
 	return acpi_build(&pf, &cfg, area, sizeof(area), GPA);
 }
@@ -404,7 +406,8 @@ static void t_tables_4cpus(void **state)
 
 static void t_errors(void **state)
 {
-	struct acpi_config cfg = { .ncpus = 2 };
+	struct acpi_config cfg = { .ncpus = 2, .lapic_addr = LAPIC_ADDR,
+				    .ioapic_addr = IOAPIC_ADDR };
 	long used;
 
 	machine_devices(&pf);
