@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "backends/block_internal.h"
-#include "devices/device.h"
 #include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"

@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 
 #include "backends/chardev_internal.h"
-#include "devices/device.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/props.h"
 #include "lib/util.h"
 
 static const struct chardev_backend chr_null = {

@@ -14,7 +14,6 @@
 #include <linux/if_tun.h>
 
 #include "backends/net.h"
-#include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/props.h"

@@ -7,7 +7,6 @@
 #include <sys/random.h>
 
 #include "backends/rng.h"
-#include "devices/device.h"
 #include "lib/log.h"
 #include "lib/props.h"
 

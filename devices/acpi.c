@@ -204,20 +204,21 @@ static size_t madt_len(unsigned ncpus)
  * would take an override of IRQ 0 for the SCI's and make that line level
  * triggered, active low. Flags 0: no dual 8259 (PCAT_COMPAT) either.
  */
-static void build_madt(uint8_t *t, unsigned ncpus, const char *oem)
+static void build_madt(uint8_t *t, const struct acpi_config *cfg, const char *oem)
 {
 	struct madt *m = (struct madt *)t;
 	uint8_t *p = t + sizeof(*m);
+	unsigned ncpus = cfg->ncpus;
 
 	header(m, "APIC", madt_len(ncpus), 4, oem);
-	m->lapic_addr = LAPIC_ADDR;
+	m->lapic_addr = cfg->lapic_addr;
 	for (unsigned i = 0; i < ncpus; i++, p += sizeof(struct madt_lapic))
 		*(struct madt_lapic *)p = (struct madt_lapic){
 			.type = MADT_LAPIC, .len = sizeof(struct madt_lapic),
 			.uid = i, .apic_id = i, .flags = 1 /* enabled */ };
 	*(struct madt_ioapic *)p = (struct madt_ioapic){
 		.type = MADT_IOAPIC, .len = sizeof(struct madt_ioapic),
-		.id = ncpus, .addr = IOAPIC_ADDR, .gsi_base = 0 };
+		.id = ncpus, .addr = cfg->ioapic_addr, .gsi_base = 0 };
 	p += sizeof(struct madt_ioapic);
 	/* LINT1 of every CPU is NMI, with the bus's default polarity/trigger. */
 	*(struct madt_lapic_nmi *)p = (struct madt_lapic_nmi){
@@ -321,7 +322,7 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 	seal(b + dsdt);
 	aml_free(&a);
 
-	build_madt(b + madt, cfg->ncpus, oem);
+	build_madt(b + madt, cfg, oem);
 	build_fadt((struct fadt *)(b + fadt), gpa + dsdt, oem);
 	if (pf->pci)
 		build_mcfg((struct mcfg *)(b + mcfg), pci_host_layout(pf->pci), oem);

@@ -23,13 +23,12 @@ struct platform;
 #define ACPI_PM_LEN		4
 #define ACPI_S5_TYPE		5	/* SLP_TYP value of \_S5 */
 
-#define IOAPIC_ADDR		0xfec00000ULL
-#define LAPIC_ADDR		0xfee00000ULL
 #define IOAPIC_PINS		24
 
 struct acpi_config {
 	unsigned ncpus;
 	const char *oem_id;	/* 6 chars, default "EMBER " */
+	uint32_t lapic_addr, ioapic_addr;	/* guest-physical, for the MADT */
 };
 
 /*

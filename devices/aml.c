@@ -2,12 +2,10 @@
  * AML encodings from the ACPI specification, chapter 20 (AML grammar) and
  * 6.4 (resource descriptors). Multi-byte values are little-endian.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices/aml.h"
-#include "devices/pci.h"
 #include "lib/util.h"
 
 enum {
@@ -519,14 +517,8 @@ void aml_res_qword_mem(struct aml *a, bool cacheable, uint64_t min,
 	addr_space(a, 0x8a, 8, 0, MEM_FLAGS(cacheable), min, max);
 }
 
-/*
- * DSDT nodes for the device types' aml callbacks, as QEMU describes the same
- * devices. Here rather than in acpi.c so that a device's unit test links
- * only this file.
- */
-
 /* _HID: a 7-character PNP id compresses to an EISA id, others stay strings. */
-static void hid(struct aml *a, const char *id)
+void aml_hid(struct aml *a, const char *id)
 {
 	aml_name(a, "_HID");
 	if (strlen(id) == 7)
@@ -535,14 +527,13 @@ static void hid(struct aml *a, const char *id)
 		aml_string(a, id);
 }
 
-/* An ISA device: _HID, _UID if @uid >= 0, _CRS {IO, IRQNoFlags if @irq >= 0} */
-static void isa_node(struct aml *a, const char *name, const char *id, int uid,
-		     uint16_t port, uint8_t len, int irq)
+void aml_isa_device(struct aml *a, const char *name, const char *hid, int uid,
+		    uint16_t port, uint8_t len, int irq)
 {
 	size_t dev, crs;
 
 	dev = aml_device(a, name);
-	hid(a, id);
+	aml_hid(a, hid);
 	if (uid >= 0) {
 		aml_name(a, "_UID");
 		aml_int(a, uid);
@@ -553,206 +544,5 @@ static void isa_node(struct aml *a, const char *name, const char *id, int uid,
 	if (irq >= 0)
 		aml_res_irq(a, irq);
 	aml_res_end(a, crs);
-	aml_end(a, dev);
-}
-
-void acpi_dsdt_add_serial(struct aml *a, int index, uint16_t iobase,
-			  unsigned irq)
-{
-	char name[5];
-
-	if (index < 0 || index > 8 || irq > 15) {
-		aml_fail(a, -EINVAL);
-		return;
-	}
-	snprintf(name, sizeof(name), "COM%d", index + 1);
-	isa_node(a, name, "PNP0501", index + 1, iobase, 8, irq);
-}
-
-void acpi_dsdt_add_rtc(struct aml *a)
-{
-	isa_node(a, "RTC", "PNP0B00", -1, 0x70, 2, 8);
-}
-
-/* Linux's pvpanic driver matches QEMU0001 and takes the port from _CRS. */
-void acpi_dsdt_add_pvpanic(struct aml *a, uint16_t port)
-{
-	isa_node(a, "PEVT", "QEMU0001", -1, port, 1, -1);
-}
-
-/* As QEMU's microvm describes them; Linux's virtio_mmio matches LNRO0005. */
-void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
-			       uint32_t size, unsigned gsi)
-{
-	char name[5];
-	size_t dev, crs;
-
-	if (index < 0 || index > 99 || !size || base > 4 * GiB - size) {
-		aml_fail(a, -EINVAL);
-		return;
-	}
-	snprintf(name, sizeof(name), "VR%02d", index);
-	dev = aml_device(a, name);
-	hid(a, "LNRO0005");
-	aml_name(a, "_UID");
-	aml_int(a, index);
-	aml_name(a, "_CCA");	/* DMA is cache-coherent */
-	aml_int(a, 1);
-	aml_name(a, "_CRS");
-	crs = aml_res_begin(a);
-	aml_res_mem32_fixed(a, true, base, size);
-	aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);	/* level, high, exclusive */
-	aml_res_end(a, crs);
-	aml_end(a, dev);
-}
-
-/* _OSC (PCI Firmware 3.3, 4.5.1): grant what the OS asks for among 0x1f. */
-#define PCI_OSC_UUID	"33DB4D5B-1FF7-401C-9657-7441C03DD766"
-#define PCI_OSC_GRANTED	0x1f	/* PCIe hot-plug, SHPC, PME, AER, PCIe capability */
-
-/* Or(CDW1, @bit, CDW1) */
-static void osc_flag(struct aml *a, unsigned bit)
-{
-	aml_op(a, AML_OR);
-	aml_namestring(a, "CDW1");
-	aml_int(a, bit);
-	aml_namestring(a, "CDW1");
-}
-
-static void osc_dword(struct aml *a, unsigned index, const char *name)
-{
-	aml_op(a, AML_CREATE_DWORD_FIELD);
-	aml_arg(a, 3);
-	aml_int(a, index);
-	aml_namestring(a, name);
-}
-
-static void pci_osc(struct aml *a)
-{
-	size_t m, i, j, e;
-
-	m = aml_method(a, "_OSC", 4, false);
-	osc_dword(a, 0, "CDW1");
-	i = aml_if(a);
-	aml_op(a, AML_LEQUAL);
-	aml_arg(a, 0);
-	aml_uuid(a, PCI_OSC_UUID);
-	osc_dword(a, 8, "CDW3");
-	aml_op(a, AML_STORE);		/* Local0 = CDW3 & granted */
-	aml_namestring(a, "CDW3");
-	aml_local(a, 0);
-	aml_op(a, AML_AND);
-	aml_local(a, 0);
-	aml_int(a, PCI_OSC_GRANTED);
-	aml_local(a, 0);
-	j = aml_if(a);			/* unknown revision */
-	aml_op(a, AML_LNOT);
-	aml_op(a, AML_LEQUAL);
-	aml_arg(a, 1);
-	aml_int(a, 1);
-	osc_flag(a, 0x08);
-	aml_end(a, j);
-	j = aml_if(a);			/* some controls were masked */
-	aml_op(a, AML_LNOT);
-	aml_op(a, AML_LEQUAL);
-	aml_namestring(a, "CDW3");
-	aml_local(a, 0);
-	osc_flag(a, 0x10);
-	aml_end(a, j);
-	aml_op(a, AML_STORE);
-	aml_local(a, 0);
-	aml_namestring(a, "CDW3");
-	aml_end(a, i);
-	e = aml_else(a);		/* unrecognized UUID */
-	osc_flag(a, 0x04);
-	aml_end(a, e);
-	aml_return(a);
-	aml_arg(a, 3);
-	aml_end(a, m);
-}
-
-/* Link GSI@i: its one GSI, level, active high; _SRS accepts only that. */
-static void pci_link(struct aml *a, unsigned i, unsigned gsi)
-{
-	char name[5];
-	size_t dev, m, crs;
-
-	snprintf(name, sizeof(name), "GSI%u", i);
-	dev = aml_device(a, name);
-	hid(a, "PNP0C0F");
-	aml_name(a, "_UID");
-	aml_int(a, i);
-	for (int n = 0; n < 2; n++) {
-		aml_name(a, n ? "_CRS" : "_PRS");
-		crs = aml_res_begin(a);
-		aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);
-		aml_res_end(a, crs);
-	}
-	m = aml_method(a, "_SRS", 1, false);
-	aml_end(a, m);
-	aml_end(a, dev);
-}
-
-void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l)
-{
-	size_t dev, prt, pkg, crs, res;
-
-	if (!l->mmio32_size || l->mmio32_base + l->mmio32_size > 4 * GiB ||
-	    l->ecam_base + l->ecam_size > 4 * GiB || l->bus_last < l->bus_first ||
-	    (uint32_t)l->io_base + l->io_size > 0x10000 ||
-	    (l->mmio64_size && range_wraps(l->mmio64_base, l->mmio64_size))) {
-		aml_fail(a, -EINVAL);
-		return;
-	}
-	dev = aml_device(a, "PCI0");
-	hid(a, "PNP0A08");
-	aml_name(a, "_CID");
-	aml_eisaid(a, "PNP0A03");
-	aml_name(a, "_SEG");
-	aml_int(a, 0);
-	aml_name(a, "_BBN");
-	aml_int(a, l->bus_first);
-	aml_name(a, "_UID");
-	aml_int(a, 0);
-
-	/* Slot s, pin p (INTA = 0) -> link (s + p) % 4, as QEMU swizzles. */
-	aml_name(a, "_PRT");
-	prt = aml_package(a, PCI_SLOTS * PCI_INTX_PINS);
-	for (unsigned s = 0; s < PCI_SLOTS; s++)
-		for (unsigned p = 0; p < PCI_INTX_PINS; p++) {
-			char link[5];
-
-			snprintf(link, sizeof(link), "GSI%u", (s + p) % PCI_INTX_PINS);
-			pkg = aml_package(a, 4);
-			aml_int(a, (uint64_t)s << 16 | 0xffff);
-			aml_int(a, p);
-			aml_namestring(a, link);
-			aml_int(a, 0);
-			aml_end(a, pkg);
-		}
-	aml_end(a, prt);
-	for (unsigned i = 0; i < PCI_INTX_PINS; i++)
-		pci_link(a, i, l->intx_gsi[i]);
-
-	aml_name(a, "_CRS");
-	crs = aml_res_begin(a);
-	aml_res_word_bus(a, l->bus_first, l->bus_last);
-	aml_res_io(a, 0xcf8, 0xcf8, 1, 8);
-	if (l->io_size)
-		aml_res_word_io(a, l->io_base, l->io_base + l->io_size - 1);
-	aml_res_dword_mem(a, false, l->mmio32_base, l->mmio32_base + l->mmio32_size - 1);
-	if (l->mmio64_size)
-		aml_res_qword_mem(a, false, l->mmio64_base,
-				  l->mmio64_base + l->mmio64_size - 1);
-	aml_res_end(a, crs);
-	pci_osc(a);
-
-	res = aml_device(a, "RES0");
-	hid(a, "PNP0C02");
-	aml_name(a, "_CRS");
-	crs = aml_res_begin(a);
-	aml_res_mem32_fixed(a, true, l->ecam_base, l->ecam_size);
-	aml_res_end(a, crs);
-	aml_end(a, res);
 	aml_end(a, dev);
 }

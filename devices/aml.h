@@ -119,28 +119,17 @@ size_t aml_else(struct aml *a);
 void aml_uuid(struct aml *a, const char *uuid);
 
 /*
- * Nodes for the device types' aml callbacks, which acpi_build() calls inside
- * Scope(\_SB). @index counts from 0: serial 0 is COM1 (_UID 1), virtio-mmio
- * 0 is VR00 (_UID 0) as on QEMU's microvm. Bad arguments fail @a (-EINVAL).
+ * For the DSDT nodes of the device types' aml callbacks, which acpi_build()
+ * calls inside Scope(\_SB); each device's node lives with the device.
  */
-void acpi_dsdt_add_serial(struct aml *a, int index, uint16_t iobase,
-			  unsigned irq);
-void acpi_dsdt_add_rtc(struct aml *a);
-void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
-			       uint32_t size, unsigned gsi);
-void acpi_dsdt_add_pvpanic(struct aml *a, uint16_t port);
-
+/* _HID: a 7-character PNP id as a compressed EISA id, others as a string. */
+void aml_hid(struct aml *a, const char *id);
 /*
- * The PCI host bridge \_SB.PCI0 (PNP0A08, PCI Express) from its layout
- * (devices/pci.h): _CRS with the bus range, the config ports and the I/O,
- * 32-bit and 64-bit windows; _PRT routing INTA-INTD of the 32 slots
- * (swizzled) to four link devices GSI0-GSI3 that hold the line's GSI as
- * level, active high (without links, Linux reads a _PRT GSI as active
- * low); _OSC granting native PCIe hot-plug, SHPC, PME, AER and the PCIe
- * capability; RES0 (PNP0C02) reserving the ECAM, where Linux looks before
- * it trusts the MCFG table.
+ * Device(@name) of an ISA device: _HID @hid, _UID @uid if @uid >= 0, and
+ * _CRS with IO(Decode16, @port, @port, 1, @len) and IRQNoFlags(){@irq} if
+ * @irq >= 0.
  */
-struct pci_layout;
-void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l);
+void aml_isa_device(struct aml *a, const char *name, const char *hid, int uid,
+		    uint16_t port, uint8_t len, int irq);
 
 #endif

@@ -204,3 +204,11 @@ bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len)
 		unclaimed(b, addr, len, "write");
 	return r != NULL;
 }
+
+void bus_access(void *bus, uint64_t addr, void *data, unsigned len, bool is_write)
+{
+	if (is_write)
+		bus_write(bus, addr, data, len);
+	else
+		bus_read(bus, addr, data, len);
+}

@@ -41,5 +41,7 @@ int bus_unregister(struct bus *b, uint64_t base);
 /* Returns true if a device claimed the access; unclaimed reads fill 0xff. */
 bool bus_read(struct bus *b, uint64_t addr, void *data, unsigned len);
 bool bus_write(struct bus *b, uint64_t addr, const void *data, unsigned len);
+/* Either of them, for a caller that holds @bus untyped (a vCPU's exits). */
+void bus_access(void *bus, uint64_t addr, void *data, unsigned len, bool is_write);
 
 #endif

@@ -1,5 +1,4 @@
 /* Device type registry and -device; see device.h. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +32,11 @@ const struct device_type *device_type_find(const char *name)
 	return NULL;
 }
 
+const struct device_type *device_type_nth(unsigned i)
+{
+	return i < ntypes ? types[i] : NULL;
+}
+
 static int by_bus_then_name(const void *a, const void *b)
 {
 	const struct device_type *x = *(const struct device_type *const *)a;
@@ -58,21 +62,6 @@ void device_types_help(FILE *f)
 			fprintf(f, ", desc \"%s\"", sorted[i]->desc);
 		fputc('\n', f);
 	}
-}
-
-int id_check(const char *id, const char *what)
-{
-	const char *p = id;
-
-	if (isalpha((unsigned char)*p)) {
-		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_')
-			p++;
-		if (!*p)
-			return 0;
-	}
-	err_msg("%s: invalid id '%s' (use letters, digits, '-', '.', '_', starting with a letter)",
-		what, id);
-	return -EINVAL;
 }
 
 static int unknown_type(const char *name)

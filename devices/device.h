@@ -52,6 +52,8 @@ void device_type_register(const struct device_type *t);
 	}
 
 const struct device_type *device_type_find(const char *name);
+/* The @i-th type registered, NULL past the last (for tests that walk them all). */
+const struct device_type *device_type_nth(unsigned i);
 /* `-device help`: a header line, then one device per line grouped by bus. */
 void device_types_help(FILE *f);
 
@@ -76,8 +78,5 @@ void device_destroy_all(struct platform *pf);
  */
 int device_find_parent(struct platform *pf, const struct device_type *t, const char *bus,
 		       const char *owner, struct device **out);
-
-/* Ids must start with a letter and hold only letters, digits, '-', '.', '_'. */
-int id_check(const char *id, const char *what);
 
 #endif

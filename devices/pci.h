@@ -177,6 +177,18 @@ int pci_host_create(struct platform *pf, uint64_t ecam_base,
 		    uint64_t mmio64_base, uint64_t mmio64_size);
 /* Every function must be unregistered first. */
 void pci_host_destroy(struct platform *pf);
+/*
+ * The host bridge's DSDT node \_SB.PCI0 (PNP0A08, PCI Express) from its
+ * layout (pci_host_aml.c): _CRS with the bus range, the config ports and
+ * the I/O, 32-bit and 64-bit windows; _PRT routing INTA-INTD of the 32
+ * slots (swizzled) to four link devices GSI0-GSI3 that hold the line's GSI
+ * as level, active high (without links, Linux reads a _PRT GSI as active
+ * low); _OSC granting native PCIe hot-plug, SHPC, PME, AER and the PCIe
+ * capability; RES0 (PNP0C02) reserving the ECAM, where Linux looks before
+ * it trusts the MCFG table. A layout it cannot describe fails @a (-EINVAL).
+ */
+struct aml;
+void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l);
 
 /*
  * Plugs @d into @bus ("pci.0" or NULL) at @slot (-1: first free, from 1)
@@ -187,6 +199,12 @@ void pci_host_destroy(struct platform *pf);
  */
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 		     int slot, int function, const char *owner);
+/*
+ * QEMU's addr= of a PCI device: slot[.function] in hex (4, 0x4, 04.0) into
+ * @slot and @function; NULL gives slot -1 (first free), function 0. A bad
+ * one is -EINVAL after one message prefixed with @owner.
+ */
+int pci_parse_addr(const char *s, int *slot, int *function, const char *owner);
 /* Stops the BARs decoding (no handler runs once this returns), drops INTx. */
 void pci_dev_unregister(struct pci_dev *d);
 

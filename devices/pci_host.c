@@ -9,6 +9,7 @@
  * the host's own buses, where BARs come and go under the host's lock. A
  * root complex only forwards its windows anyway.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -374,6 +375,38 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 out:
 	pthread_mutex_unlock(&h->lock);
 	return ret;
+}
+
+/* Hex digits with an optional 0x, as QEMU reads PCI addresses. */
+static int parse_hex(const char *s, const char **end, unsigned long *v)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	*v = strtoul(s, (char **)end, 16);
+	return 0;
+}
+
+/* QEMU's addr=: slot[.function], e.g. 4, 0x4, 04.0. */
+int pci_parse_addr(const char *s, int *slot_out, int *fn_out, const char *owner)
+{
+	unsigned long slot, fn = 0;
+	const char *p;
+
+	*slot_out = -1;
+	*fn_out = 0;
+	if (!s)
+		return 0;
+	if (parse_hex(s, &p, &slot) || (*p == '.' && parse_hex(p + 1, &p, &fn)) ||
+	    *p || slot > 31 || fn > 7) {
+		err_msg("%s: addr=%s: use slot[.function], slot 0..1f, function 0..7",
+			owner, s);
+		return -EINVAL;
+	}
+	*slot_out = slot;
+	*fn_out = fn;
+	return 0;
 }
 
 void pci_dev_unregister(struct pci_dev *d)

@@ -5,6 +5,8 @@
 #ifndef EMBER_RTC_H
 #define EMBER_RTC_H
 
+#include "devices/aml.h"
+
 struct platform;
 
 #define RTC_PORT	0x70
@@ -12,5 +14,11 @@ struct platform;
 
 /* Errors: one message, negative errno. */
 int rtc_create(struct platform *pf);
+
+/* Its DSDT node: a hardware-reduced guest maps IRQ 8 only through it. */
+static inline void acpi_dsdt_add_rtc(struct aml *a)
+{
+	aml_isa_device(a, "RTC", "PNP0B00", -1, RTC_PORT, 2, RTC_IRQ);
+}
 
 #endif

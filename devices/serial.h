@@ -6,7 +6,10 @@
 #ifndef EMBER_SERIAL_H
 #define EMBER_SERIAL_H
 
+#include <errno.h>
 #include <stdint.h>
+
+#include "devices/aml.h"
 
 struct platform;
 struct chardev;
@@ -24,5 +27,21 @@ struct device;
  */
 int serial_create(struct platform *pf, struct chardev *chr, uint16_t iobase,
 		  unsigned irq, struct device **out);
+
+/*
+ * UART @index's DSDT node as QEMU describes it: COM1 (_UID 1) for index 0,
+ * up to COM9. A larger index or an @irq above 15 fails @a (-EINVAL).
+ */
+static inline void acpi_dsdt_add_serial(struct aml *a, int index, uint16_t iobase,
+					unsigned irq)
+{
+	char name[5] = { 'C', 'O', 'M', '1' + index };
+
+	if (index < 0 || index > 8 || irq > 15) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	aml_isa_device(a, name, "PNP0501", index + 1, iobase, 8, irq);
+}
 
 #endif

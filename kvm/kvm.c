@@ -9,10 +9,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* x86 needs these pages out of guest RAM (used by VMX for real mode). */
-#define KVM_TSS_ADDR		0xfffbd000ULL
-#define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
-
 static int get_supported_cpuid(struct kvm_vm *vm)
 {
 	for (int nent = 128; nent <= 4096; nent *= 2) {
@@ -132,28 +128,6 @@ int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 		return -e;
 	}
 	vm->nr_slots++;
-	return 0;
-}
-
-int kvm_vm_create_irqchip(struct kvm_vm *vm)
-{
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
-
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
-		err_msg("KVM_SET_TSS_ADDR: %s", strerror(errno));
-		return -errno;
-	}
-	/* Only VMX without unrestricted guest uses it; failure elsewhere is fine. */
-	ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		err_msg("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		err_msg("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
-	}
 	return 0;
 }
 

@@ -27,8 +27,6 @@ void kvm_vm_close(struct kvm_vm *vm);
 int kvm_check_cap(struct kvm_vm *vm, long cap);
 /* Adds a memory slot; @size and @hva must be page aligned. */
 int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
-/* In-kernel IOAPIC/PIC/LAPIC and PIT. */
-int kvm_vm_create_irqchip(struct kvm_vm *vm);
 int kvm_irq_line(struct kvm_vm *vm, unsigned gsi, int level);
 
 /*

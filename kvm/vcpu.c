@@ -7,7 +7,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "devices/bus.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "lib/log.h"
@@ -77,10 +76,8 @@ static void handle_io(struct vcpu *v)
 			  r->io.size, r->io.count, data[0]);
 	/* String I/O (rep outsb) arrives as count back-to-back elements. */
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
-		if (r->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(v->pio, r->io.port, data, r->io.size);
-		else
-			bus_read(v->pio, r->io.port, data, r->io.size);
+		v->access(v->pio, r->io.port, data, r->io.size,
+			  r->io.direction == KVM_EXIT_IO_OUT);
 	}
 }
 
@@ -91,10 +88,7 @@ static void handle_mmio(struct vcpu *v)
 
 	if (len == 0 || len > sizeof(r->mmio.data))
 		return;
-	if (r->mmio.is_write)
-		bus_write(v->mmio, r->mmio.phys_addr, r->mmio.data, len);
-	else
-		bus_read(v->mmio, r->mmio.phys_addr, r->mmio.data, len);
+	v->access(v->mmio, r->mmio.phys_addr, r->mmio.data, len, r->mmio.is_write);
 }
 
 static enum vcpu_exit fatal(struct vcpu *v, enum vcpu_exit why, const char *fmt, ...)

@@ -13,7 +13,6 @@
 #include <linux/kvm.h>
 
 struct kvm_vm;
-struct bus;
 
 enum vcpu_exit {
 	VCPU_STOPPED,		/* asked to stop (vcpu_kick) */
@@ -27,6 +26,12 @@ struct vcpu;
 /* Called on the vCPU thread when it leaves its loop for any reason but STOPPED. */
 typedef void (*vcpu_exit_fn)(void *opaque, struct vcpu *v, enum vcpu_exit why,
 			     const char *msg);
+/*
+ * Port I/O and MMIO exits: an access of @len bytes at @addr of the address
+ * space @space (the machine gives its buses and devices/bus.c's bus_access).
+ */
+typedef void (*vcpu_access_fn)(void *space, uint64_t addr, void *data, unsigned len,
+			       bool is_write);
 
 struct vcpu {
 	unsigned index;
@@ -36,7 +41,8 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	volatile int stop;
-	struct bus *pio, *mmio;
+	void *pio, *mmio;	/* address spaces, handed to access() */
+	vcpu_access_fn access;
 	vcpu_exit_fn on_exit;
 	void *opaque;
 	/* Runs first on the vCPU's own thread (the machine loads its sandbox). */
@@ -57,12 +63,5 @@ void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 /* Writes registers and segment state to @f (fatal-exit reports). */
 void vcpu_dump(struct vcpu *v, FILE *f);
-
-/* cpuid.c: per-vCPU CPUID from the supported set, with topology. */
-struct cpu_template;
-int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
-		const struct cpu_template *t);
-/* msr.c: MSRs, FPU and LAPIC LINT pins as Linux expects at entry. */
-int vcpu_init_state(struct vcpu *v);
 
 #endif

@@ -1,4 +1,6 @@
 /* Typed property tables and the number parsers behind them; see props.h. */
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -250,4 +252,19 @@ void props_free(const struct prop *p, void *obj)
 			*field = NULL;
 		}
 	}
+}
+
+int id_check(const char *id, const char *what)
+{
+	const char *p = id;
+
+	if (isalpha((unsigned char)*p)) {
+		while (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_')
+			p++;
+		if (!*p)
+			return 0;
+	}
+	err_msg("%s: invalid id '%s' (use letters, digits, '-', '.', '_', starting with a letter)",
+		what, id);
+	return -EINVAL;
 }

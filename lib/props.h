@@ -49,4 +49,10 @@ int parse_u64(const char *s, uint64_t *out);
 int parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 int parse_bool(const char *s, int *out);
 
+/*
+ * Ids (of devices and back ends) must start with a letter and hold only
+ * letters, digits, '-', '.', '_'. -EINVAL after a message naming @what.
+ */
+int id_check(const char *id, const char *what);
+
 #endif

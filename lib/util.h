@@ -17,6 +17,8 @@
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* Bit @n of a 64-bit mask (feature words, flag sets). */
+#define BIT(n) (1ull << (n))
 
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)

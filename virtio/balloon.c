@@ -33,15 +33,14 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
 #define Q_INFLATE	0
 #define Q_DEFLATE	1
 
 struct vballoon {
 	/* Properties. */
-	char *bus, *addr;
 	bool deflate_on_oom, free_page_reporting;
 	uint32_t stats_interval;	/* seconds, 0: no polling */
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
@@ -55,7 +54,6 @@ struct vballoon {
 
 	struct platform *pf;
 	struct device *dev;
-	bool pci, attached;
 	uint64_t ram_size;
 	uint64_t page_size;		/* of guest RAM's mapping */
 	struct balloon_hp hp;		/* huge pages: which 4 KiB pages are inflated */
@@ -430,10 +428,6 @@ static void vb_unrealize(struct device *dev, struct platform *pf)
 {
 	struct vballoon *vb = dev->state;
 
-	if (vb->attached) {
-		virtio_detach(&vb->vdev, vb->pci);
-	}
-	vb->attached = false;
 	if (vb->timer_fd >= 0) {
 		loop_del(pf->loop, vb->timer_fd);
 		close(vb->timer_fd);
@@ -467,27 +461,20 @@ static int open_timer(struct vballoon *vb, const char *owner)
 	return ret;
 }
 
-static int vb_realize(struct device *dev, struct platform *pf)
+static int vb_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vballoon *vb = dev->state;
-	struct virtio_pci_opts pci_opts = { 0 };
-	char owner[64], name[48];
+	char name[48];
 	int ret;
 
-	vb->pci = !strcmp(dev->type->bus, "pci");
 	vb->pf = pf;
 	vb->dev = dev;
 	vb->timer_fd = -1;
 	vb->stats_q = vb->report_q = -1;
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	if (the_balloon) {
 		err_msg("%s: only one balloon device is supported", owner);
 		return -EEXIST;
 	}
-	ret = vb->pci ? virtio_pci_parse_addr(vb->addr, &pci_opts, owner) : 0;
-	if (ret)
-		return ret;
-	pci_opts.bus = vb->bus;
 	vb->features = BIT(VIRTIO_BALLOON_F_STATS_VQ) |
 		       (vb->deflate_on_oom ? BIT(VIRTIO_BALLOON_F_DEFLATE_ON_OOM) : 0) |
 		       (vb->free_page_reporting ? BIT(VIRTIO_BALLOON_F_REPORTING) : 0);
@@ -499,64 +486,33 @@ static int vb_realize(struct device *dev, struct platform *pf)
 				      name);
 	if (!ret)
 		ret = open_timer(vb, owner);
-	if (!ret)
-		ret = virtio_attach(&vb->vdev, pf, vb->pci, &pci_opts);
 	if (ret) {
 		vb_unrealize(dev, pf);
 		return ret;
 	}
-	vb->attached = true;
+	/* vb_unrealize forgets it again if the transport cannot be attached. */
 	the_balloon = vb;
 	return 0;
 }
 
-static void vb_aml(struct device *dev, struct aml *dsdt)
-{
-	struct vballoon *vb = dev->state;
-
-	virtio_mmio_aml(&vb->vdev, dsdt);
-}
-
-#define VB_PROPS							\
-	{ "deflate-on-oom", PROP_BOOL, offsetof(struct vballoon, deflate_on_oom), "off", \
-	  "the guest may take pages back from the balloon when it runs out of memory" }, \
-	{ "free-page-reporting", PROP_BOOL,					\
-	  offsetof(struct vballoon, free_page_reporting), "off",		\
-	  "the guest reports free memory, which goes back to the host" },	\
-	{ "guest-stats-polling-interval", PROP_U32,				\
-	  offsetof(struct vballoon, stats_interval), "0",			\
-	  "seconds between statistics updates (0: off)", .max = 86400 }
-
-static const struct prop vb_mmio_props[] = {
-	VB_PROPS,
+static const struct prop vb_props[] = {
+	{ "deflate-on-oom", PROP_BOOL, offsetof(struct vballoon, deflate_on_oom), "off",
+	  "the guest may take pages back from the balloon when it runs out of memory" },
+	{ "free-page-reporting", PROP_BOOL,
+	  offsetof(struct vballoon, free_page_reporting), "off",
+	  "the guest reports free memory, which goes back to the host" },
+	{ "guest-stats-polling-interval", PROP_U32,
+	  offsetof(struct vballoon, stats_interval), "0",
+	  "seconds between statistics updates (0: off)", .max = 86400 },
 	{ NULL }
 };
 
-static const struct prop vb_pci_props[] = {
-	VB_PROPS,
-	VIRTIO_PCI_PROPS(struct vballoon),
-	{ NULL }
-};
-
-static const struct device_type vb_mmio_type = {
-	.name = "virtio-balloon-device",
-	.bus = "virtio-mmio",
-	.desc = "virtio memory balloon (virtio-mmio)",
-	.state_size = sizeof(struct vballoon),
-	.props = vb_mmio_props,
-	.realize = vb_realize,
-	.unrealize = vb_unrealize,
-	.aml = vb_aml,
-};
-DEVICE_TYPE(vb_mmio_type)
-
-static const struct device_type vb_pci_type = {
-	.name = "virtio-balloon-pci",
-	.bus = "pci",
-	.desc = "virtio memory balloon (PCI)",
-	.state_size = sizeof(struct vballoon),
-	.props = vb_pci_props,
+static const struct virtio_dev_type vb_type = {
+	.stem = "virtio-balloon",
+	.desc = "virtio memory balloon",
+	VIRTIO_STATE(struct vballoon),
+	.props = vb_props,
 	.realize = vb_realize,
 	.unrealize = vb_unrealize,
 };
-DEVICE_TYPE(vb_pci_type)
+VIRTIO_DEV_TYPE(vb_type)

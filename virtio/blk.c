@@ -45,8 +45,9 @@ struct vblk_queue {
 
 struct vblk {
 	/* Properties. */
-	char *drive, *serial, *bus, *addr;
+	char *drive, *serial;
 	uint32_t num_queues, queue_size, block_size;
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
@@ -56,12 +57,9 @@ struct vblk {
 
 	struct platform *pf;
 	struct blk *blk;
-	bool pci, attached, dying;
 	uint32_t gen;			/* bumped by reset: older completions are dropped */
 	struct vblk_queue *queues;
 };
-
-#define BIT(n) (1ull << (n))
 
 static struct vblk *to_vblk(struct virtio_dev *vdev)
 {
@@ -135,7 +133,7 @@ static bool live(struct vblk *vb, unsigned qi)
 {
 	uint8_t st = __atomic_load_n(&vb->vdev.status, __ATOMIC_ACQUIRE);
 
-	return !vb->dying && vb->vdev.vqs[qi].enabled &&
+	return !vb->link.dying && vb->vdev.vqs[qi].enabled &&
 	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	       VIRTIO_STATUS_DRIVER_OK;
 }
@@ -199,7 +197,7 @@ static void on_done(struct blk_req *r, int result)
 	struct vblk *vb = q->vb;
 
 	pthread_mutex_lock(&vb->vdev.lock);
-	if (s->gen != vb->gen || vb->dying)
+	if (s->gen != vb->gen || vb->link.dying)
 		slot_free(q, s);	/* the driver reset the device meanwhile */
 	else
 		reply(q, s, result < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
@@ -379,35 +377,22 @@ static void vblk_unrealize(struct device *dev, struct platform *pf)
 {
 	struct vblk *vb = dev->state;
 
-	if (vb->attached) {
-		pthread_mutex_lock(&vb->vdev.lock);
-		vb->dying = true;
-		pthread_mutex_unlock(&vb->vdev.lock);
-		virtio_detach(&vb->vdev, vb->pci);
-	}
 	/* Completions still due free their slots and touch nothing else. */
 	if (vb->blk && vb->queues)
 		blk_detach(vb->blk);
 	free_queues(vb);
-	vb->attached = false;
 }
 
-static int vblk_realize(struct device *dev, struct platform *pf)
+static int vblk_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vblk *vb = dev->state;
-	struct virtio_pci_opts pci_opts = { 0 };
-	char owner[64], name[48];
+	char name[48];
 	int ret;
 
-	vb->pci = !strcmp(dev->type->bus, "pci");
 	vb->pf = pf;
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	ret = check_props(vb, owner);
-	if (!ret && vb->pci)
-		ret = virtio_pci_parse_addr(vb->addr, &pci_opts, owner);
 	if (ret)
 		return ret;
-	pci_opts.bus = vb->bus;
 	ret = alloc_queues(vb, owner);
 	if (!ret)
 		ret = blk_attach(vb->blk, owner, vb->num_queues, vb->queue_size);
@@ -419,65 +404,31 @@ static int vblk_realize(struct device *dev, struct platform *pf)
 	setup_config(vb);
 	snprintf(name, sizeof(name), "virtio-blk %s", dev->id ? dev->id : vb->drive);
 	ret = virtio_dev_init(&vb->vdev, &vblk_ops, pf, vb->num_queues, vb->queue_size, name);
-	if (!ret)
-		ret = virtio_attach(&vb->vdev, pf, vb->pci, &pci_opts);
-	if (ret) {
+	if (ret)
 		vblk_unrealize(dev, pf);
-		return ret;
-	}
-	vb->attached = true;
-	return 0;
+	return ret;
 }
 
-static void vblk_aml(struct device *dev, struct aml *dsdt)
-{
-	struct vblk *vb = dev->state;
-
-	virtio_mmio_aml(&vb->vdev, dsdt);
-}
-
-#define VBLK_PROPS							\
-	{ "drive", PROP_STR, offsetof(struct vblk, drive), NULL,		\
-	  "node-name of the -blockdev to use", .required = 1 },		\
-	{ "serial", PROP_STR, offsetof(struct vblk, serial), NULL,		\
-	  "disk serial number (up to 20 bytes)" },			\
-	{ "num-queues", PROP_U32, offsetof(struct vblk, num_queues), "1",	\
-	  "request queues", .min = 1, .max = VIRTIO_MAX_QUEUES },		\
-	{ "queue-size", PROP_U32, offsetof(struct vblk, queue_size), "256",	\
-	  "entries per queue (power of 2)", .min = 2, .max = 1024 },	\
-	{ "logical_block_size", PROP_U32, offsetof(struct vblk, block_size),	\
-	  "512", "logical block size (power of 2)", .min = 512, .max = 4096 }
-
-static const struct prop vblk_mmio_props[] = {
-	VBLK_PROPS,
+static const struct prop vblk_props[] = {
+	{ "drive", PROP_STR, offsetof(struct vblk, drive), NULL,
+	  "node-name of the -blockdev to use", .required = 1 },
+	{ "serial", PROP_STR, offsetof(struct vblk, serial), NULL,
+	  "disk serial number (up to 20 bytes)" },
+	{ "num-queues", PROP_U32, offsetof(struct vblk, num_queues), "1",
+	  "request queues", .min = 1, .max = VIRTIO_MAX_QUEUES },
+	{ "queue-size", PROP_U32, offsetof(struct vblk, queue_size), "256",
+	  "entries per queue (power of 2)", .min = 2, .max = 1024 },
+	{ "logical_block_size", PROP_U32, offsetof(struct vblk, block_size),
+	  "512", "logical block size (power of 2)", .min = 512, .max = 4096 },
 	{ NULL }
 };
 
-static const struct prop vblk_pci_props[] = {
-	VBLK_PROPS,
-	VIRTIO_PCI_PROPS(struct vblk),
-	{ NULL }
-};
-
-static const struct device_type vblk_mmio_type = {
-	.name = "virtio-blk-device",
-	.bus = "virtio-mmio",
-	.desc = "virtio block device (virtio-mmio)",
-	.state_size = sizeof(struct vblk),
-	.props = vblk_mmio_props,
-	.realize = vblk_realize,
-	.unrealize = vblk_unrealize,
-	.aml = vblk_aml,
-};
-DEVICE_TYPE(vblk_mmio_type)
-
-static const struct device_type vblk_pci_type = {
-	.name = "virtio-blk-pci",
-	.bus = "pci",
-	.desc = "virtio block device (PCI)",
-	.state_size = sizeof(struct vblk),
-	.props = vblk_pci_props,
+static const struct virtio_dev_type vblk_type = {
+	.stem = "virtio-blk",
+	.desc = "virtio block device",
+	VIRTIO_STATE(struct vblk),
+	.props = vblk_props,
 	.realize = vblk_realize,
 	.unrealize = vblk_unrealize,
 };
-DEVICE_TYPE(vblk_pci_type)
+VIRTIO_DEV_TYPE(vblk_type)

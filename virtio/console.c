@@ -27,7 +27,6 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
 #define CTRL_RX	2
 #define CTRL_TX	3
 
@@ -36,14 +35,14 @@ struct vport;
 struct vser {
 	/* Properties. */
 	uint32_t max_ports;
-	char *bus, *addr;
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
 	struct virtio_console_config cfg;
 	struct vcon_proto proto;
 
-	bool pci, attached, warned;
+	bool warned;
 	struct vport *ports[VCON_MAX_PORTS];
 	struct virtq_elem elem;		/* the chain being handled, under the lock */
 };
@@ -72,7 +71,8 @@ static bool live(struct vser *vs)
 {
 	uint8_t st = __atomic_load_n(&vs->vdev.status, __ATOMIC_ACQUIRE);
 
-	return vs->attached && (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	return vs->link.attached && !vs->link.dying &&
+	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	       VIRTIO_STATUS_DRIVER_OK;
 }
 
@@ -254,90 +254,37 @@ static const struct virtio_dev_ops vser_ops = {
 
 /* ---- virtio-serial-pci, virtio-serial-device ---- */
 
-static void vser_unrealize(struct device *dev, struct platform *pf)
+static int vser_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vser *vs = dev->state;
-
-	if (!vs->attached)
-		return;
-	pthread_mutex_lock(&vs->vdev.lock);
-	vs->attached = false;
-	pthread_mutex_unlock(&vs->vdev.lock);
-	virtio_detach(&vs->vdev, vs->pci);
-}
-
-static int vser_realize(struct device *dev, struct platform *pf)
-{
-	struct vser *vs = dev->state;
-	struct virtio_pci_opts pci_opts = { .bus = vs->bus, .slot = -1 };
 	unsigned nq = vs->max_ports > 1 ? 2 * vs->max_ports + 2 : 2;
-	char owner[64], name[48];
-	int ret;
+	char name[48];
 
-	vs->pci = !strcmp(dev->type->bus, "pci");
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
-	if (vs->pci && (ret = virtio_pci_parse_addr(vs->addr, &pci_opts, owner)))
-		return ret;
 	vcon_init(&vs->proto, vs->max_ports);
 	vs->cfg.max_nr_ports = htole32(vs->max_ports);
 	if (dev->id)
 		snprintf(name, sizeof(name), "virtio-serial %s", dev->id);
 	else
 		snprintf(name, sizeof(name), "%s", dev->type->name);
-	ret = virtio_dev_init(&vs->vdev, &vser_ops, pf, nq, 128, name);
-	if (!ret)
-		ret = virtio_attach(&vs->vdev, pf, vs->pci, &pci_opts);
-	if (ret)
-		return ret;
-	vs->attached = true;
-	return 0;
+	return virtio_dev_init(&vs->vdev, &vser_ops, pf, nq, 128, name);
 }
 
-static void vser_aml(struct device *dev, struct aml *dsdt)
-{
-	virtio_mmio_aml(&((struct vser *)dev->state)->vdev, dsdt);
-}
-
-#define VSER_PROPS							\
-	{ "max_ports", PROP_U32, offsetof(struct vser, max_ports), "31",	\
-	  "ports on the bus (1: no multiport, a console on port 0 only)",	\
-	  .min = 1, .max = VCON_MAX_PORTS }
-
-static const struct prop vser_mmio_props[] = {
-	VSER_PROPS,
+static const struct prop vser_props[] = {
+	{ "max_ports", PROP_U32, offsetof(struct vser, max_ports), "31",
+	  "ports on the bus (1: no multiport, a console on port 0 only)",
+	  .min = 1, .max = VCON_MAX_PORTS },
 	{ NULL }
 };
 
-static const struct prop vser_pci_props[] = {
-	VSER_PROPS,
-	VIRTIO_PCI_PROPS(struct vser),
-	{ NULL }
-};
-
-static const struct device_type vser_mmio_type = {
-	.name = "virtio-serial-device",
-	.bus = "virtio-mmio",
+static const struct virtio_dev_type vser_type = {
+	.stem = "virtio-serial",
+	.desc = "virtio serial bus for virtconsole and virtserialport",
 	.child_bus = "virtio-serial-bus",
-	.desc = "virtio serial bus for virtconsole and virtserialport (virtio-mmio)",
-	.state_size = sizeof(struct vser),
-	.props = vser_mmio_props,
+	VIRTIO_STATE(struct vser),
+	.props = vser_props,
 	.realize = vser_realize,
-	.unrealize = vser_unrealize,
-	.aml = vser_aml,
 };
-DEVICE_TYPE(vser_mmio_type)
-
-static const struct device_type vser_pci_type = {
-	.name = "virtio-serial-pci",
-	.bus = "pci",
-	.child_bus = "virtio-serial-bus",
-	.desc = "virtio serial bus for virtconsole and virtserialport (PCI)",
-	.state_size = sizeof(struct vser),
-	.props = vser_pci_props,
-	.realize = vser_realize,
-	.unrealize = vser_unrealize,
-};
-DEVICE_TYPE(vser_pci_type)
+VIRTIO_DEV_TYPE(vser_type)
 
 /* ---- virtconsole, virtserialport ---- */
 

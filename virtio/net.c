@@ -37,8 +37,6 @@
 #include "virtio/vhost.h"
 #include "virtio/virtio.h"
 
-#define BIT(n) (1ull << (n))
-
 /* Chains held for one read: 64 of Linux's smallest mergeable buffers > 64 KiB. */
 #define RX_HOLD		64
 #define RX_IOV		1024	/* UIO_MAXIOV */
@@ -82,9 +80,10 @@ struct vnet_pair {
 
 struct vnet {
 	/* Properties. */
-	char *netdev_id, *mac_str, *bus, *addr;
+	char *netdev_id, *mac_str;
 	bool mq;
 	uint32_t queue_size;
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
@@ -96,7 +95,7 @@ struct vnet {
 	struct platform *pf;
 	struct netdev *nd;
 	unsigned npairs;
-	bool pci, attached, dying, claimed, vhost;
+	bool claimed, vhost;
 	struct vnet_pair *pairs;
 	/* The netdev's limits, for the whole device (all pairs). */
 	struct ratelimit rx_rl, tx_rl;
@@ -120,7 +119,7 @@ static bool live(struct vnet *vn, unsigned qi)
 {
 	uint8_t st = __atomic_load_n(&vn->vdev.status, __ATOMIC_ACQUIRE);
 
-	return !vn->dying && vn->vdev.vqs[qi].enabled &&
+	return !vn->link.dying && vn->vdev.vqs[qi].enabled &&
 	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	       VIRTIO_STATUS_DRIVER_OK;
 }
@@ -475,7 +474,7 @@ static void on_ring(void *opaque)
 	struct vnet *vn = p->vn;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	if (vn->dying)
+	if (vn->link.dying)
 		reap(p, true);
 	else
 		pump(p);
@@ -526,7 +525,7 @@ static void on_limit(void *opaque)
 	struct vnet *vn = opaque;
 
 	pthread_mutex_lock(&vn->vdev.lock);
-	for (unsigned i = 0; i < vn->npairs && !vn->dying; i++) {
+	for (unsigned i = 0; i < vn->npairs && !vn->link.dying; i++) {
 		struct vnet_pair *p = &vn->pairs[i];
 
 		if (p->tx_limited && live(vn, 2 * i + 1)) {
@@ -871,18 +870,19 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The kernel's data plane stops before the transport goes. */
+static void vnet_stop(struct device *dev, struct platform *pf)
+{
+	struct vnet *vn = dev->state;
+
+	for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
+		vhost_close(&vn->pairs[i].vh);
+}
+
 static void vnet_unrealize(struct device *dev, struct platform *pf)
 {
 	struct vnet *vn = dev->state;
 
-	if (vn->attached) {
-		pthread_mutex_lock(&vn->vdev.lock);
-		vn->dying = true;
-		pthread_mutex_unlock(&vn->vdev.lock);
-		for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
-			vhost_close(&vn->pairs[i].vh);
-		virtio_detach(&vn->vdev, vn->pci);
-	}
 	free_pairs(vn);
 	if (vn->rl_ok) {
 		ratelimit_destroy(&vn->rx_rl);
@@ -891,28 +891,22 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 	vn->rl_ok = false;
 	if (vn->claimed)
 		netdev_release(vn->nd);
-	vn->claimed = vn->attached = false;
+	vn->claimed = false;
 }
 
-static int vnet_realize(struct device *dev, struct platform *pf)
+static int vnet_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vnet *vn = dev->state;
-	struct virtio_pci_opts pci_opts = { 0 };
-	char owner[64], name[48];
+	char name[48];
 	int ret;
 
-	vn->pci = !strcmp(dev->type->bus, "pci");
 	vn->pf = pf;
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	ret = check_props(vn, owner);
-	if (!ret && vn->pci)
-		ret = virtio_pci_parse_addr(vn->addr, &pci_opts, owner);
 	if (!ret)
 		ret = netdev_claim(vn->nd, owner);
 	if (ret)
 		return ret;
 	vn->claimed = true;
-	pci_opts.bus = vn->bus;
 	setup_features(vn);
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, 0);
 	ret = setup_limits(vn);
@@ -928,63 +922,30 @@ static int vnet_realize(struct device *dev, struct platform *pf)
 		if (!(vn->pairs[0].vh.features & BIT(VIRTIO_NET_F_MRG_RXBUF)))
 			vn->vdev.host_features &= ~BIT(VIRTIO_NET_F_MRG_RXBUF);
 	}
-	if (!ret)
-		ret = virtio_attach(&vn->vdev, pf, vn->pci, &pci_opts);
-	if (ret) {
+	if (ret)
 		vnet_unrealize(dev, pf);
-		return ret;
-	}
-	vn->attached = true;
-	return 0;
+	return ret;
 }
 
-static void vnet_aml(struct device *dev, struct aml *dsdt)
-{
-	struct vnet *vn = dev->state;
-
-	virtio_mmio_aml(&vn->vdev, dsdt);
-}
-
-#define VNET_PROPS							\
-	{ "netdev", PROP_STR, offsetof(struct vnet, netdev_id), NULL,	\
-	  "id of the -netdev to use", .required = 1 },			\
-	{ "mac", PROP_STR, offsetof(struct vnet, mac_str), NULL,		\
-	  "MAC address aa:bb:cc:dd:ee:ff (default 52:54:00:12:34:NN)" },	\
-	{ "mq", PROP_BOOL, offsetof(struct vnet, mq), "off",		\
-	  "one queue pair per netdev queue (multi-queue)" },		\
-	{ "queue-size", PROP_U32, offsetof(struct vnet, queue_size), "256",	\
-	  "entries per queue (power of 2)", .min = 2, .max = 1024 }
-
-static const struct prop vnet_mmio_props[] = {
-	VNET_PROPS,
+static const struct prop vnet_props[] = {
+	{ "netdev", PROP_STR, offsetof(struct vnet, netdev_id), NULL,
+	  "id of the -netdev to use", .required = 1 },
+	{ "mac", PROP_STR, offsetof(struct vnet, mac_str), NULL,
+	  "MAC address aa:bb:cc:dd:ee:ff (default 52:54:00:12:34:NN)" },
+	{ "mq", PROP_BOOL, offsetof(struct vnet, mq), "off",
+	  "one queue pair per netdev queue (multi-queue)" },
+	{ "queue-size", PROP_U32, offsetof(struct vnet, queue_size), "256",
+	  "entries per queue (power of 2)", .min = 2, .max = 1024 },
 	{ NULL }
 };
 
-static const struct prop vnet_pci_props[] = {
-	VNET_PROPS,
-	VIRTIO_PCI_PROPS(struct vnet),
-	{ NULL }
-};
-
-static const struct device_type vnet_mmio_type = {
-	.name = "virtio-net-device",
-	.bus = "virtio-mmio",
-	.desc = "virtio network device (virtio-mmio)",
-	.state_size = sizeof(struct vnet),
-	.props = vnet_mmio_props,
+static const struct virtio_dev_type vnet_type = {
+	.stem = "virtio-net",
+	.desc = "virtio network device",
+	VIRTIO_STATE(struct vnet),
+	.props = vnet_props,
 	.realize = vnet_realize,
-	.unrealize = vnet_unrealize,
-	.aml = vnet_aml,
-};
-DEVICE_TYPE(vnet_mmio_type)
-
-static const struct device_type vnet_pci_type = {
-	.name = "virtio-net-pci",
-	.bus = "pci",
-	.desc = "virtio network device (PCI)",
-	.state_size = sizeof(struct vnet),
-	.props = vnet_pci_props,
-	.realize = vnet_realize,
+	.stop = vnet_stop,
 	.unrealize = vnet_unrealize,
 };
-DEVICE_TYPE(vnet_pci_type)
+VIRTIO_DEV_TYPE(vnet_type)

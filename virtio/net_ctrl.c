@@ -6,9 +6,8 @@
 #include <endian.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "virtio/net.h"
-
-#define BIT(n) (1ull << (n))
 
 void vnet_ctrl_reset(struct vnet_ctrl_state *s, const uint8_t mac[6], uint64_t offloads)
 {

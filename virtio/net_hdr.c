@@ -6,8 +6,6 @@
 #include "lib/util.h"
 #include "virtio/net.h"
 
-#define BIT(n) (1ull << (n))
-
 static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, uint8_t *buf,
 		       size_t len, bool to_iov)
 {

@@ -33,8 +33,9 @@
 
 struct vrng {
 	/* Properties. */
-	char *rng, *bus, *addr;
+	char *rng;
 	uint64_t max_bytes, period;
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
@@ -44,7 +45,6 @@ struct vrng {
 	struct loop *loop;
 	int retry_fd;			/* timerfd: the source had nothing */
 	bool retry_armed;
-	bool pci, attached, dying;
 	bool pending;			/* @elem was popped and waits for bytes */
 	struct virtq_elem elem;
 };
@@ -58,7 +58,7 @@ static bool live(struct vrng *v)
 {
 	uint8_t st = __atomic_load_n(&v->vdev.status, __ATOMIC_ACQUIRE);
 
-	return !v->dying && v->vdev.vqs[0].enabled &&
+	return !v->link.dying && v->vdev.vqs[0].enabled &&
 	       (st & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	       VIRTIO_STATUS_DRIVER_OK;
 }
@@ -229,13 +229,6 @@ static void vrng_unrealize(struct device *dev, struct platform *pf)
 {
 	struct vrng *v = dev->state;
 
-	if (v->attached) {
-		pthread_mutex_lock(&v->vdev.lock);
-		v->dying = true;
-		pthread_mutex_unlock(&v->vdev.lock);
-		virtio_detach(&v->vdev, v->pci);
-		v->attached = false;
-	}
 	ratelimit_destroy(&v->rl);
 	if (v->retry_fd >= 0) {
 		loop_del(v->loop, v->retry_fd);
@@ -247,24 +240,15 @@ static void vrng_unrealize(struct device *dev, struct platform *pf)
 	v->be = NULL;
 }
 
-static int vrng_realize(struct device *dev, struct platform *pf)
+static int vrng_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vrng *v = dev->state;
-	struct virtio_pci_opts pci_opts = { .slot = -1 };
-	char owner[64], name[48];
+	char name[48];
 	int ret;
 
-	v->pci = !strcmp(dev->type->bus, "pci");
 	v->loop = pf->loop;
 	v->retry_fd = -1;
 	v->rl.timer_fd = -1;
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
-	if (v->pci) {
-		ret = virtio_pci_parse_addr(v->addr, &pci_opts, owner);
-		if (ret)
-			return ret;
-		pci_opts.bus = v->bus;
-	}
 	if (v->rng) {
 		v->be = rng_backend_find(v->rng);
 		if (!v->be) {
@@ -290,62 +274,29 @@ static int vrng_realize(struct device *dev, struct platform *pf)
 		 dev->id ? dev->id : v->rng ? v->rng : "getrandom");
 	ret = virtio_dev_init(&v->vdev, &vrng_ops, pf, 1, VRNG_QUEUE_SIZE, name);
 	if (!ret)
-		ret = virtio_attach(&v->vdev, pf, v->pci, &pci_opts);
-	if (ret)
-		goto fail;
-	v->attached = true;
-	return 0;
+		return 0;
 fail:
 	vrng_unrealize(dev, pf);
 	return ret;
 }
 
-static void vrng_aml(struct device *dev, struct aml *dsdt)
-{
-	struct vrng *v = dev->state;
-
-	virtio_mmio_aml(&v->vdev, dsdt);
-}
-
-#define VRNG_PROPS							\
-	{ "rng", PROP_STR, offsetof(struct vrng, rng), NULL,		\
-	  "id of an -object rng-random (default: getrandom())" },	\
-	{ "max-bytes", PROP_U64, offsetof(struct vrng, max_bytes), "0",	\
-	  "bytes the guest may get per period (0: no limit)",		\
-	  .max = 1000000000000000ULL },					\
-	{ "period", PROP_U64, offsetof(struct vrng, period), "65536",	\
-	  "period of max-bytes, in milliseconds", .min = 1, .max = UINT32_MAX }
-
-static const struct prop vrng_mmio_props[] = {
-	VRNG_PROPS,
+static const struct prop vrng_props[] = {
+	{ "rng", PROP_STR, offsetof(struct vrng, rng), NULL,
+	  "id of an -object rng-random (default: getrandom())" },
+	{ "max-bytes", PROP_U64, offsetof(struct vrng, max_bytes), "0",
+	  "bytes the guest may get per period (0: no limit)",
+	  .max = 1000000000000000ULL },
+	{ "period", PROP_U64, offsetof(struct vrng, period), "65536",
+	  "period of max-bytes, in milliseconds", .min = 1, .max = UINT32_MAX },
 	{ NULL }
 };
 
-static const struct prop vrng_pci_props[] = {
-	VRNG_PROPS,
-	VIRTIO_PCI_PROPS(struct vrng),
-	{ NULL }
-};
-
-static const struct device_type vrng_mmio_type = {
-	.name = "virtio-rng-device",
-	.bus = "virtio-mmio",
-	.desc = "virtio entropy source (virtio-mmio)",
-	.state_size = sizeof(struct vrng),
-	.props = vrng_mmio_props,
-	.realize = vrng_realize,
-	.unrealize = vrng_unrealize,
-	.aml = vrng_aml,
-};
-DEVICE_TYPE(vrng_mmio_type)
-
-static const struct device_type vrng_pci_type = {
-	.name = "virtio-rng-pci",
-	.bus = "pci",
-	.desc = "virtio entropy source (PCI)",
-	.state_size = sizeof(struct vrng),
-	.props = vrng_pci_props,
+static const struct virtio_dev_type vrng_type = {
+	.stem = "virtio-rng",
+	.desc = "virtio entropy source",
+	VIRTIO_STATE(struct vrng),
+	.props = vrng_props,
 	.realize = vrng_realize,
 	.unrealize = vrng_unrealize,
 };
-DEVICE_TYPE(vrng_pci_type)
+VIRTIO_DEV_TYPE(vrng_type)

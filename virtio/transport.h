@@ -1,12 +1,20 @@
 /*
- * Putting a virtio device on a transport. A device type's realize picks one
- * by its bus ("virtio-blk-device" -> MMIO, "virtio-blk-pci" -> PCI) and
- * calls it after virtio_dev_init(); the device code is otherwise the same.
+ * Putting a virtio device on a transport. A virtio device file declares one
+ * struct virtio_dev_type (below); the shared realize (transport.c) picks the
+ * transport by the device type's bus ("virtio-blk-device" -> MMIO,
+ * "virtio-blk-pci" -> PCI) and attaches it after the device's realize; the
+ * device code is otherwise the same on both.
  */
 #ifndef EMBER_VIRTIO_TRANSPORT_H
 #define EMBER_VIRTIO_TRANSPORT_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/aml.h"
+#include "lib/util.h"
 
 struct virtio_dev;
 struct platform;
@@ -23,6 +31,34 @@ int virtio_mmio_attach(struct virtio_dev *vdev, struct platform *pf);
 void virtio_mmio_detach(struct virtio_dev *vdev);
 /* The slot's DSDT node (LNRO0005), from the device type's aml callback. */
 void virtio_mmio_aml(struct virtio_dev *vdev, struct aml *dsdt);
+/*
+ * Slot @index's node VR<index> (_UID @index) as QEMU's microvm describes
+ * it; Linux's virtio_mmio matches LNRO0005. An index above 99 or a range
+ * not below 4 GiB fails @a (-EINVAL).
+ */
+static inline void acpi_dsdt_add_virtio_mmio(struct aml *a, int index, uint64_t base,
+					     uint32_t size, unsigned gsi)
+{
+	char name[5] = { 'V', 'R', '0' + index / 10, '0' + index % 10 };
+	size_t dev, crs;
+
+	if (index < 0 || index > 99 || !size || base > 4 * GiB - size) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	dev = aml_device(a, name);
+	aml_hid(a, "LNRO0005");
+	aml_name(a, "_UID");
+	aml_int(a, index);
+	aml_name(a, "_CCA");	/* DMA is cache-coherent */
+	aml_int(a, 1);
+	aml_name(a, "_CRS");
+	crs = aml_res_begin(a);
+	aml_res_mem32_fixed(a, true, base, size);
+	aml_res_interrupt(a, AML_IRQ_CONSUMER, gsi);	/* level, high, exclusive */
+	aml_res_end(a, crs);
+	aml_end(a, dev);
+}
 
 /*
  * virtio-pci modern: a PCI function on pf->pci at @bus/@addr (addr -1:
@@ -34,34 +70,58 @@ struct virtio_pci_opts {
 	int slot;		/* -1: first free; else 0..31 */
 	int function;		/* 0..7 */
 };
-/* QEMU's addr=: slot[.function] in hex (4, 0x4, 04.0); NULL: first free. */
-int virtio_pci_parse_addr(const char *s, struct virtio_pci_opts *o, const char *owner);
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o);
 void virtio_pci_detach(struct virtio_dev *vdev);
 
 /*
- * For device types that come in a -pci and an MMIO flavour: @pci picks the
- * transport; @o is used on PCI only.
+ * A virtio device type, declared once by its device file: it becomes the
+ * two device types STEM-pci (bus "pci", with bus= and addr=) and
+ * STEM-device (bus "virtio-mmio", with its slot's DSDT node). Their shared
+ * realize reads addr=, calls the device's realize, then attaches the
+ * transport; their unrealize detaches it, then calls the device's.
+ *
+ * The device's state struct holds a `struct virtio_dev vdev` and a
+ * `struct virtio_link link` (VIRTIO_STATE() gives the offsets).
  */
-static inline int virtio_attach(struct virtio_dev *vdev, struct platform *plat, bool pci,
-				const struct virtio_pci_opts *o)
-{
-	return pci ? virtio_pci_attach(vdev, plat, o) : virtio_mmio_attach(vdev, plat);
-}
+struct virtio_link {
+	char *bus, *addr;	/* the -pci type's bus= and addr= */
+	bool pci;		/* on virtio-pci, else on virtio-mmio */
+	bool attached;		/* on its transport */
+	bool dying;		/* being unrealized; set under vdev->lock */
+};
 
-static inline void virtio_detach(struct virtio_dev *vdev, bool pci)
-{
-	if (pci)
-		virtio_pci_detach(vdev);
-	else
-		virtio_mmio_detach(vdev);
-}
+struct device;
+struct prop;
 
-/* bus= and addr= of a virtio-*-pci type, into the char * fields bus and addr. */
-#define VIRTIO_PCI_PROPS(type)							\
-	{ "bus", PROP_STR, offsetof(type, bus), NULL, "PCI bus (pci.0)" },	\
-	{ "addr", PROP_STR, offsetof(type, addr), NULL,				\
-	  "PCI slot[.function], hex (default: first free slot)" }
+struct virtio_dev_type {
+	const char *stem;	/* "virtio-blk": virtio-blk-pci, virtio-blk-device */
+	const char *desc;	/* " (PCI)" or " (virtio-mmio)" is appended */
+	const char *child_bus;	/* as struct device_type's */
+	size_t state_size, vdev_offset, link_offset;
+	/* The device's own properties; bus= and addr= are added for -pci. */
+	const struct prop *props;
+	/*
+	 * Sets the device up up to virtio_dev_init(); the transport comes
+	 * after. @owner is "-device NAME" for messages. On failure it undoes
+	 * its own work.
+	 */
+	int (*realize)(struct device *dev, struct platform *pf, const char *owner);
+	/* Optional: with dying set, before the transport goes (a vhost stops). */
+	void (*stop)(struct device *dev, struct platform *pf);
+	/* Optional: after the transport is gone, or when attaching it failed. */
+	void (*unrealize)(struct device *dev, struct platform *pf);
+};
+
+#define VIRTIO_STATE(type)						\
+	.state_size = sizeof(type), .vdev_offset = offsetof(type, vdev),	\
+	.link_offset = offsetof(type, link)
+
+void virtio_dev_type_register(const struct virtio_dev_type *vt);
+#define VIRTIO_DEV_TYPE(var)                                                  \
+	static void __attribute__((constructor)) register_##var(void)        \
+	{                                                                     \
+		virtio_dev_type_register(&var);                               \
+	}
 
 #endif

@@ -19,10 +19,9 @@
 
 #include "kvm/gmem.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "virtio/vhost.h"
 #include "virtio/virtio.h"
-
-#define BIT(n)	(1ull << (n))
 
 /*
  * Transport and ring features are the kernel's to serve (bits 24 and up:

@@ -32,19 +32,17 @@
 #define CID_FIRST	3		/* 0..2: hypervisor, local, host */
 #define CID_LAST	0xfffffffeu	/* 0xffffffff: VMADDR_CID_ANY */
 
-#define BIT(n) (1ull << (n))
-
 struct vsock {
 	/* Properties. */
 	uint64_t guest_cid;
-	char *bus, *addr;
+	struct virtio_link link;	/* bus=, addr=; on which transport */
 
 	/* Guest-visible state. */
 	struct virtio_dev vdev;
 	struct virtio_vsock_config cfg;
 
 	struct vhost vh;
-	bool pci, attached, running;
+	bool running;
 };
 
 static struct vsock *to_vsock(struct virtio_dev *vdev)
@@ -127,28 +125,22 @@ static int claim_cid(struct vsock *vs, const char *owner)
 	return -errno;
 }
 
-static void vsock_unrealize(struct device *dev, struct platform *pf)
+/* Closing the fd stops the kernel's rings and frees the CID: before the transport goes. */
+static void vsock_close(struct device *dev, struct platform *pf)
 {
 	struct vsock *vs = dev->state;
 
-	/* Closing the fd stops the kernel's rings and frees the CID. */
 	vhost_close(&vs->vh);
-	if (vs->attached) {
-		virtio_detach(&vs->vdev, vs->pci);
-	}
-	vs->attached = vs->running = false;
+	vs->running = false;
 }
 
-static int vsock_realize(struct device *dev, struct platform *pf)
+static int vsock_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vsock *vs = dev->state;
-	struct virtio_pci_opts pci_opts = { 0 };
-	char owner[64], name[48];
+	char name[48];
 	int ret;
 
-	vs->pci = !strcmp(dev->type->bus, "pci");
 	vs->vh.fd = -1;
-	snprintf(owner, sizeof(owner), "-device %s", dev->type->name);
 	if (vs->guest_cid < CID_FIRST) {
 		err_msg("%s: guest-cid=%" PRIu64 " is reserved (0-2 are the hypervisor, "
 			"local and host addresses): use %u..%u", owner, vs->guest_cid,
@@ -161,9 +153,6 @@ static int vsock_realize(struct device *dev, struct platform *pf)
 			CID_LAST + 1);
 		return -EINVAL;
 	}
-	if (vs->pci && (ret = virtio_pci_parse_addr(vs->addr, &pci_opts, owner)) < 0)
-		return ret;
-	pci_opts.bus = vs->bus;
 	ret = vhost_open(&vs->vh, VSOCK_DEV, owner);
 	if (!ret)
 		ret = claim_cid(vs, owner);
@@ -179,58 +168,26 @@ static int vsock_realize(struct device *dev, struct platform *pf)
 		goto fail;
 	/* No packed rings, and ring features only as the kernel serves them. */
 	vs->vdev.host_features = vhost_features(&vs->vh, vs->vdev.host_features);
-	ret = virtio_attach(&vs->vdev, pf, vs->pci, &pci_opts);
-	if (ret)
-		goto fail;
-	vs->attached = true;
 	return 0;
 fail:
-	vsock_unrealize(dev, pf);
+	vsock_close(dev, pf);
 	return ret;
 }
 
-static void vsock_aml(struct device *dev, struct aml *dsdt)
-{
-	struct vsock *vs = dev->state;
-
-	virtio_mmio_aml(&vs->vdev, dsdt);
-}
-
-#define VSOCK_PROPS							\
-	{ "guest-cid", PROP_U64, offsetof(struct vsock, guest_cid), NULL,	\
-	  "the guest's vsock address, 3..4294967294, unique on the host",	\
-	  .required = 1 }
-
-static const struct prop vsock_mmio_props[] = {
-	VSOCK_PROPS,
+static const struct prop vsock_props[] = {
+	{ "guest-cid", PROP_U64, offsetof(struct vsock, guest_cid), NULL,
+	  "the guest's vsock address, 3..4294967294, unique on the host",
+	  .required = 1 },
 	{ NULL }
 };
 
-static const struct prop vsock_pci_props[] = {
-	VSOCK_PROPS,
-	VIRTIO_PCI_PROPS(struct vsock),
-	{ NULL }
-};
-
-static const struct device_type vsock_mmio_type = {
-	.name = "vhost-vsock-device",
-	.bus = "virtio-mmio",
-	.desc = "virtio-vsock through the kernel's vhost-vsock (virtio-mmio)",
-	.state_size = sizeof(struct vsock),
-	.props = vsock_mmio_props,
+static const struct virtio_dev_type vsock_type = {
+	.stem = "vhost-vsock",
+	.desc = "virtio-vsock through the kernel's vhost-vsock",
+	VIRTIO_STATE(struct vsock),
+	.props = vsock_props,
 	.realize = vsock_realize,
-	.unrealize = vsock_unrealize,
-	.aml = vsock_aml,
+	.stop = vsock_close,
+	.unrealize = vsock_close,
 };
-DEVICE_TYPE(vsock_mmio_type)
-
-static const struct device_type vsock_pci_type = {
-	.name = "vhost-vsock-pci",
-	.bus = "pci",
-	.desc = "virtio-vsock through the kernel's vhost-vsock (PCI)",
-	.state_size = sizeof(struct vsock),
-	.props = vsock_pci_props,
-	.realize = vsock_realize,
-	.unrealize = vsock_unrealize,
-};
-DEVICE_TYPE(vsock_pci_type)
+VIRTIO_DEV_TYPE(vsock_type)

@@ -5,68 +5,29 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
-#include "backends/chardev.h"
+#include "arch/arch.h"
 #include "backends/memory.h"
-#include "devices/acpi.h"
 #include "devices/device.h"
-#include "devices/i8042.h"
-#include "devices/pci.h"
-#include "devices/port80.h"
-#include "devices/pvpanic.h"
-#include "devices/rtc.h"
-#include "devices/serial.h"
-#include "kvm/cpuid.h"
-#include "kvm/x86_boot.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
-#include "vmm/loader.h"
 #include "vmm/machine.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 
-#define BOOT_STACK	0x8ff0ULL
-
-static const struct machine_type machine_types[] = {
-	{ "microvm", "minimal x86 machine: ACPI, 16550A, CMOS RTC, virtio-mmio (default)",
-	  .is_default = 1, .virtio_mmio_slots = VIRTIO_MMIO_SLOTS },
-	{ "pci", "microvm plus a PCIe host bridge pci.0 (virtio-pci, MSI-X); virtio-mmio too",
-	  .has_pci = 1, .virtio_mmio_slots = 4 },
-};
-
-static const struct { uint16_t iobase; unsigned irq; } com_ports[MAX_SERIALS] = {
-	{ 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
-};
-
 const struct machine_type *machine_type_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++)
-		if (!strcmp(machine_types[i].name, name))
-			return &machine_types[i];
+	for (unsigned i = 0; i < arch_nr_machine_types; i++)
+		if (!strcmp(arch_machine_types[i].name, name))
+			return &arch_machine_types[i];
 	return NULL;
 }
 
 void machine_types_help(FILE *f)
 {
 	fprintf(f, "Supported machines are:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(machine_types); i++)
-		fprintf(f, "%-20s %s\n", machine_types[i].name, machine_types[i].desc);
+	for (unsigned i = 0; i < arch_nr_machine_types; i++)
+		fprintf(f, "%-20s %s\n", arch_machine_types[i].name, arch_machine_types[i].desc);
 }
-
-/*
- * microvm has no PCI host bridge, but every kernel probes the 0xcf8/0xcfc
- * configuration ports: answer as an empty bus would (all-ones) without
- * the unclaimed-port warning on every boot.
- */
-static void no_pci_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	memset(data, 0xff, len);
-}
-
-static void no_pci_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-}
-
-static const struct bus_ops no_pci_ops = { .read = no_pci_read, .write = no_pci_write };
 
 static int pf_ioeventfd(void *opaque, uint64_t addr, unsigned len, int pio, int fd,
 			int use_datamatch, uint64_t datamatch, int deassign)
@@ -172,7 +133,8 @@ static void on_vcpu_exit(void *opaque, struct vcpu *v, enum vcpu_exit why,
 
 static int map_ram(struct machine *m)
 {
-	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
+	struct arch_ram_range r[ARCH_RAM_RANGES_MAX];
+	unsigned n = arch_ram_ranges(m->ram->size, r);
 	uint8_t *hva;
 	int ret;
 
@@ -180,44 +142,18 @@ static int map_ram(struct machine *m)
 	if (ret)
 		return ret;
 	hva = m->ram->hva;
-	ret = gmem_add(&m->mem, 0, low, hva, m->ram->fd, 0);
-	if (!ret)
-		ret = kvm_vm_add_memory(&m->vm, 0, low, hva);
-	if (!ret && size > low) {
-		ret = gmem_add(&m->mem, 4 * GiB, size - low, hva + low, m->ram->fd, low);
+	for (unsigned i = 0; !ret && i < n; i++) {
+		ret = gmem_add(&m->mem, r[i].gpa, r[i].size, hva + r[i].offset, m->ram->fd,
+			       r[i].offset);
 		if (!ret)
-			ret = kvm_vm_add_memory(&m->vm, 4 * GiB, size - low, hva + low);
+			ret = kvm_vm_add_memory(&m->vm, r[i].gpa, r[i].size, hva + r[i].offset);
 	}
 	return ret;
 }
 
-/* The 64-bit BAR window: above RAM, 1 GiB aligned. */
-static uint64_t mmio64_base(const struct machine *m)
-{
-	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
-
-	return ALIGN_UP(4 * GiB + (size - low), GiB);
-}
-
-static int add_serials(struct machine *m)
-{
-	for (unsigned i = 0; i < m->cfg.nr_serial; i++) {
-		struct serial_cfg *s = &m->cfg.serial[i];
-		struct device *dev;
-		int ret;
-
-		if (s->kind == SERIAL_NONE)
-			continue;
-		ret = serial_create(&m->pf, s->chr, com_ports[i].iobase,
-				    com_ports[i].irq, &dev);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 int machine_init(struct machine *m, struct loop *loop, const struct machine_config *cfg)
 {
+	struct arch_platform_config pcfg = { .type = cfg->type, .nr_serial = cfg->nr_serial };
 	int ret;
 
 	memset(m, 0, sizeof(*m));
@@ -235,7 +171,7 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	ret = map_ram(m);
 	if (ret)
 		return ret;
-	ret = kvm_vm_create_irqchip(&m->vm);
+	ret = arch_vm_init(&m->vm);
 	if (ret)
 		return ret;
 
@@ -255,45 +191,10 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.msi_route_free = pf_msi_route_free;
 	m->pf.msi_send = pf_msi_send;
 	m->pf.kvm_opaque = m;
-	/* Like QEMU's microvm: 512-byte virtio-mmio slots with their own GSIs. */
-	m->pf.virtio_mmio_base = VIRTIO_MMIO_BASE;
-	m->pf.virtio_mmio_size = VIRTIO_MMIO_SLOT_SIZE;
-	m->pf.virtio_mmio_gsi_base = VIRTIO_MMIO_GSI_BASE;
-	m->pf.virtio_mmio_slots = cfg->type->virtio_mmio_slots;
-
-	ret = add_serials(m);
-	if (!ret && cfg->type->has_pci)
-		ret = pci_host_create(&m->pf, PCI_ECAM_BASE, PCI_MMIO32_BASE, PCI_MMIO32_SIZE,
-				      mmio64_base(m), PCI_MMIO64_SIZE);
-	else if (!ret)
-		ret = bus_register(&m->pf.pio, 0xcf8, 8, &no_pci_ops, m, "no-pci");
-	if (!ret)
-		ret = rtc_create(&m->pf);
-	if (!ret)
-		ret = i8042_create(&m->pf);
-	if (!ret)
-		ret = port80_create(&m->pf);
-	if (!ret)
-		ret = acpi_pm_create(&m->pf);
-	if (!ret)
-		ret = pvpanic_create(&m->pf);
-	return ret;
-}
-
-static unsigned build_e820(const struct machine *m, struct e820_entry *e)
-{
-	uint64_t size = m->ram->size, low = MIN(size, LOW_RAM_MAX);
-	unsigned n = 0;
-
-	e[n++] = (struct e820_entry){ 0, BOOT_EBDA_GPA, E820_RAM };
-	e[n++] = (struct e820_entry){ BOOT_EBDA_GPA, BOOT_KERNEL_GPA - BOOT_EBDA_GPA, E820_RESERVED };
-	e[n++] = (struct e820_entry){ BOOT_KERNEL_GPA, low - BOOT_KERNEL_GPA, E820_RAM };
-	/* Linux trusts MMCONFIG early only if the ECAM is reserved in e820. */
-	if (m->pf.pci)
-		e[n++] = (struct e820_entry){ PCI_ECAM_BASE, PCI_ECAM_SIZE, E820_RESERVED };
-	if (size > low)
-		e[n++] = (struct e820_entry){ 4 * GiB, size - low, E820_RAM };
-	return n;
+	pcfg.ram_size = m->ram->size;
+	for (unsigned i = 0; i < cfg->nr_serial; i++)
+		pcfg.serial[i] = cfg->serial[i].kind == SERIAL_NONE ? NULL : cfg->serial[i].chr;
+	return arch_platform_create(&m->pf, &pcfg);
 }
 
 static int vcpu_thread_init(struct vcpu *v)
@@ -301,26 +202,10 @@ static int vcpu_thread_init(struct vcpu *v)
 	return sandbox_enter_vcpu(v->index);
 }
 
-static int setup_vcpus(struct machine *m, const struct boot_info *bi)
+static int setup_vcpus(struct machine *m, const struct arch_boot *boot)
 {
-	const struct cpu_template *t = NULL;
-	struct x86_entry entry = { .rsp = BOOT_STACK, .rip = bi->entry };
 	int ret;
 
-	if (m->cfg.cpu_template) {
-		t = cpu_template_find(m->cfg.cpu_template);
-		if (!t) {
-			err_msg("-cpu: unknown CPU template '%s' (host, minimal)", m->cfg.cpu_template);
-			return -EINVAL;
-		}
-	}
-	if (bi->mode == BOOT_PVH) {
-		entry.mode = X86_ENTRY_PROT32;
-		entry.rbx = bi->params_gpa;
-	} else {
-		entry.mode = X86_ENTRY_LONG;
-		entry.rsi = bi->params_gpa;
-	}
 	m->vcpus = calloc(m->cfg.ncpus, sizeof(*m->vcpus));
 	if (!m->vcpus)
 		return -ENOMEM;
@@ -333,69 +218,30 @@ static int setup_vcpus(struct machine *m, const struct boot_info *bi)
 		m->nr_vcpus++;
 		v->pio = &m->pf.pio;
 		v->mmio = &m->pf.mmio;
+		v->access = bus_access;
 		v->on_exit = on_vcpu_exit;
 		v->opaque = m;
 		v->thread_init = vcpu_thread_init;
-		ret = cpuid_setup(&m->vm, v, m->cfg.ncpus, t);
-		if (!ret)
-			ret = vcpu_init_state(v);
-		/* Application processors wait for the guest's INIT/SIPI. */
-		if (!ret && i == 0)
-			ret = x86_boot_setup(v, &m->mem, &entry);
+		ret = arch_vcpu_init(&m->vm, v, &m->mem, m->cfg.ncpus, boot);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-/*
- * Linux on a hardware-reduced ACPI machine without EFI ends its reboot
- * attempts with a jump to the BIOS reset vector (BOOT_EFI falls through
- * to BOOT_BIOS). There is no BIOS: a few real-mode instructions there
- * write the ACPI reset register instead, so `reboot` ends the VM cleanly.
- */
-static int write_reset_vector(struct machine *m)
-{
-	const uint8_t stub[] = {
-		0xba, ACPI_RESET_PORT & 0xff, ACPI_RESET_PORT >> 8,	/* mov dx, port */
-		0xb0, ACPI_RESET_VALUE,					/* mov al, value */
-		0xee,							/* out dx, al */
-		0xf4,							/* hlt */
-		0xeb, 0xfd,						/* jmp hlt */
-	};
-
-	return gmem_write(&m->mem, BOOT_RESET_VECTOR_GPA, stub, sizeof(stub));
-}
-
 int machine_finish(struct machine *m)
 {
-	struct acpi_config acfg = { .ncpus = m->cfg.ncpus };
-	struct e820_entry e820[E820_MAX];
-	struct boot_config bc = { 0 };
-	struct boot_info bi;
-	void *acpi;
-	long n;
+	struct arch_boot_config bc = {
+		.kernel = m->cfg.kernel, .initrd = m->cfg.initrd, .cmdline = m->cfg.append,
+		.cpu_template = m->cfg.cpu_template, .ram_size = m->ram->size,
+	};
+	struct arch_boot boot;
 	int ret;
 
-	acpi = gmem_ptr(&m->mem, BOOT_ACPI_GPA, BOOT_ACPI_SIZE);
-	if (!acpi)
-		return -EFAULT;
-	n = acpi_build(&m->pf, &acfg, acpi, BOOT_ACPI_SIZE, BOOT_ACPI_GPA);
-	if (n < 0)
-		return (int)n;
-	ret = write_reset_vector(m);
+	ret = arch_load_kernel(&m->pf, &bc, &boot);
 	if (ret)
 		return ret;
-	bc.kernel_path = m->cfg.kernel;
-	bc.initrd_path = m->cfg.initrd;
-	bc.cmdline = m->cfg.append;
-	bc.rsdp_gpa = BOOT_ACPI_GPA;
-	bc.e820 = e820;
-	bc.e820_nr = build_e820(m, e820);
-	ret = loader_load(&m->mem, &bc, &bi);
-	if (ret)
-		return ret;
-	return setup_vcpus(m, &bi);
+	return setup_vcpus(m, &boot);
 }
 
 static void on_signal(void *opaque, uint32_t events)
@@ -463,8 +309,7 @@ void machine_destroy(struct machine *m)
 	m->nr_vcpus = 0;
 	if (m->pf.loop)
 		device_destroy_all(&m->pf);
-	if (m->pf.pci)
-		pci_host_destroy(&m->pf);
+	arch_platform_destroy(&m->pf);
 	/* After the devices: their unrealize unregisters ranges. */
 	if (m->pf.pio.name)
 		bus_destroy(&m->pf.pio);

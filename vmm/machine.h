@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arch/arch.h"
 #include "devices/platform.h"
 #include "kvm/gmem.h"
 #include "kvm/kvm.h"
@@ -13,22 +14,7 @@
 struct mem_backend;
 struct chardev;
 
-#define MAX_SERIALS	4
-#define MAX_VCPUS	254	/* xAPIC ids; the IOAPIC takes id ncpus */
 #define MIN_RAM		(16ULL << 20)
-#define LOW_RAM_MAX	(3ULL << 30)	/* above: the MMIO hole up to 4 GiB */
-/* virtio-mmio slots (microvm): in the MMIO hole, GSIs after the ISA lines. */
-#define VIRTIO_MMIO_BASE	0xd0000000ULL
-#define VIRTIO_MMIO_SLOT_SIZE	0x200
-#define VIRTIO_MMIO_GSI_BASE	16
-#define VIRTIO_MMIO_SLOTS	8	/* GSIs 16-23; 4 (16-19) with PCI */
-
-/* The "pci" machine: PCIe host bridge (ECAM bus 0) and its BAR windows. */
-#define PCI_ECAM_BASE		0xe0000000ULL
-#define PCI_ECAM_SIZE		0x100000ULL
-#define PCI_MMIO32_BASE		0xc0000000ULL
-#define PCI_MMIO32_SIZE		0x10000000ULL
-#define PCI_MMIO64_SIZE		(32ULL << 30)
 
 /* Exit statuses of the ember process. */
 enum {
@@ -36,14 +22,6 @@ enum {
 	EXIT_USAGE = 1,		/* bad command line or set-up failure */
 	EXIT_GUEST_CRASH = 2,	/* triple fault, emulation failure, failed entry */
 	EXIT_GUEST_PANIC = 3,	/* the guest kernel reported a panic (pvpanic) */
-};
-
-struct machine_type {
-	const char *name;
-	const char *desc;
-	int is_default;
-	int has_pci;
-	unsigned virtio_mmio_slots;
 };
 
 struct serial_cfg {

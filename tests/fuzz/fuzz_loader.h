@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arch/x86/loader_int.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vmm/loader_int.h"
 
 #define FUZZ_RAM_SIZE	(16 * MiB)
 

@@ -15,13 +15,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "arch/x86/layout.h"
 #include "devices/acpi.h"
 #include "devices/aml.h"
 #include "devices/device.h"
 #include "devices/pci.h"
 #include "devices/platform.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
+#include "virtio/transport.h"
 
 /* --- fakes of the registry (device.c) and of the port bus (bus.c) --- */
 
@@ -287,7 +292,8 @@ static int teardown(void **state)
 
 static long build(unsigned ncpus)
 {
-	struct acpi_config cfg = { .ncpus = ncpus };
+	struct acpi_config cfg = { .ncpus = ncpus, .lapic_addr = LAPIC_ADDR,
+				    .ioapic_addr = IOAPIC_ADDR };
 
 	return acpi_build(&pf, &cfg, area, sizeof(area), GPA);
 }
@@ -400,7 +406,8 @@ static void t_tables_4cpus(void **state)
 
 static void t_errors(void **state)
 {
-	struct acpi_config cfg = { .ncpus = 2 };
+	struct acpi_config cfg = { .ncpus = 2, .lapic_addr = LAPIC_ADDR,
+				    .ioapic_addr = IOAPIC_ADDR };
 	long used;
 
 	machine_devices(&pf);

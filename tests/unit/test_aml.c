@@ -12,6 +12,10 @@
 #include <cmocka.h>
 
 #include "devices/aml.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "virtio/transport.h"
 
 #define BYTES(...) ((const uint8_t[]){ __VA_ARGS__ }), \
 		   sizeof((const uint8_t[]){ __VA_ARGS__ })

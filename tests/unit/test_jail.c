@@ -1,4 +1,4 @@
-/* ember-jail: the pure logic (vmm/jail.h); the jail itself is tested in e2e. */
+/* ember-jail: the pure logic (jail/jail.h); the jail itself is tested in e2e. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "vmm/jail.h"
+#include "jail/jail.h"
 
 static int setup(void **state)
 {
@@ -33,7 +34,7 @@ static void parse_fails(int argc, char **argv, const char *want)
 {
 	struct jail_opts o;
 
-	assert_int_equal(jail_parse_args(&o, argc, argv), -1);
+	assert_int_equal(jail_parse_args(&o, argc, argv), -EINVAL);
 	if (!strstr(log_last(), want))
 		fail_msg("message '%s' lacks '%s'", log_last(), want);
 	assert_null(o.files);
@@ -132,6 +133,51 @@ static void t_parse_errors(void **state)
 	PARSE_FAILS("--file :/x: no host path", BASIC, "--file", ":/x");
 	PARSE_FAILS("--rw-file /a:/: the jail path must name something", BASIC, "--rw-file", "/a:/");
 	PARSE_FAILS("--cpu-max 'fast'", BASIC, "--cgroup", "/c", "--cpu-max", "fast");
+	PARSE_FAILS("--cpu-max given twice", BASIC, "--cgroup", "/c", "--cpu-max", "max", "--cpu-max=max");
+	PARSE_FAILS("--uid given twice", BASIC, "--uid=7");
+	PARSE_FAILS("unknown option '--keep'", BASIC, "--keep=1");
+	PARSE_FAILS("unexpected argument '-x'", BASIC, "-x");
+}
+
+static const char usage_want[] =
+"usage: ember-jail --id ID --exec-file PATH --uid UID --gid GID [OPTIONS] -- ARGS...\n"
+"\n"
+"Runs PATH (ember) with ARGS as PID 1 of new PID, mount, IPC and UTS namespaces,\n"
+"inside <base>/ember/ID/root, as UID:GID, after closing inherited descriptors.\n"
+"Paths in ARGS are paths inside the jail.\n"
+"\n"
+"  --id ID                  jail name: 1-64 of [A-Za-z0-9_-]; also the hostname\n"
+"  --exec-file PATH         program copied into the jail (with its shared libraries)\n"
+"  --uid UID, --gid GID     numbers, or user/group names; not 0\n"
+"  --chroot-base-dir DIR    existing directory holding the jails (default " JAIL_DEFAULT_BASE ")\n"
+"  --file HOST[:JAIL]       bind-mount HOST read-only at JAIL (default /basename)\n"
+"  --rw-file HOST[:JAIL]    the same, read-write\n"
+"  --netns PATH             join this network namespace (e.g. /var/run/netns/NAME)\n"
+"  --new-netns              a new, empty network namespace\n"
+"  --cgroup PATH            cgroup v2 directory for the jail (created if missing)\n"
+"  --cpu-max 'QUOTA PERIOD' cpu.max (microseconds), needs --cgroup\n"
+"  --memory-max SIZE        memory.max (bytes, K, M, G, T or max), needs --cgroup\n"
+"  --pids-max N             pids.max, needs --cgroup\n"
+"  --keep-fd N              pass descriptor N on (0, 1 and 2 always are)\n"
+"  --env NAME=VALUE         environment of the program (empty otherwise)\n"
+"  --keep                   leave the jail directory behind at the end\n"
+"  -v, --verbose            say what is being set up\n"
+"\n"
+"Exit status: the program's (128+N when killed by signal N); 1 when the jail\n"
+"could not be set up. See docs/jail.md.\n";
+
+/* The usage text, made from the table of options, is the one documented. */
+static void t_usage(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	jail_usage(f);
+	fclose(f);
+	assert_string_equal(buf, usage_want);
+	free(buf);
 }
 
 static void t_id(void **state)
@@ -139,16 +185,16 @@ static void t_id(void **state)
 	char longid[JAIL_ID_MAX + 2];
 
 	assert_int_equal(jail_check_id("vm-1_A"), 0);
-	assert_int_equal(jail_check_id(""), -1);
-	assert_int_equal(jail_check_id("a b"), -1);
-	assert_int_equal(jail_check_id("../x"), -1);
-	assert_int_equal(jail_check_id("a.b"), -1);
+	assert_int_equal(jail_check_id(""), -EINVAL);
+	assert_int_equal(jail_check_id("a b"), -EINVAL);
+	assert_int_equal(jail_check_id("../x"), -EINVAL);
+	assert_int_equal(jail_check_id("a.b"), -EINVAL);
 	memset(longid, 'a', sizeof(longid) - 1);
 	longid[JAIL_ID_MAX] = 0;
 	assert_int_equal(jail_check_id(longid), 0);
 	longid[JAIL_ID_MAX] = 'a';
 	longid[JAIL_ID_MAX + 1] = 0;
-	assert_int_equal(jail_check_id(longid), -1);
+	assert_int_equal(jail_check_id(longid), -EINVAL);
 	assert_string_equal(log_last(), "--id '" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 			    "': must be 1 to 64 characters");
 }
@@ -162,19 +208,19 @@ static void t_uid_gid(void **state)
 	assert_int_equal(u, 1234);
 	assert_int_equal(jail_resolve_gid("4294967294", &g), 0);
 	assert_int_equal(g, 4294967294u);
-	assert_int_equal(jail_resolve_uid("4294967295", &u), -1);
+	assert_int_equal(jail_resolve_uid("4294967295", &u), -ERANGE);
 	assert_string_equal(log_last(), "--uid 4294967295: out of range");
-	assert_int_equal(jail_resolve_uid("0", &u), -1);
+	assert_int_equal(jail_resolve_uid("0", &u), -EINVAL);
 	assert_string_equal(log_last(), "--uid 0: the jail must not run as root (uid 0)");
-	assert_int_equal(jail_resolve_gid("0", &g), -1);
+	assert_int_equal(jail_resolve_gid("0", &g), -EINVAL);
 	/* "root" is a name that resolves, to 0: refused as well */
-	assert_int_equal(jail_resolve_uid("root", &u), -1);
+	assert_int_equal(jail_resolve_uid("root", &u), -EINVAL);
 	assert_string_equal(log_last(), "--uid root: the jail must not run as root (uid 0)");
-	assert_int_equal(jail_resolve_uid("no-such-user-ember", &u), -1);
+	assert_int_equal(jail_resolve_uid("no-such-user-ember", &u), -ENOENT);
 	assert_string_equal(log_last(), "--uid no-such-user-ember: no such user");
-	assert_int_equal(jail_resolve_gid("no-such-group-ember", &g), -1);
+	assert_int_equal(jail_resolve_gid("no-such-group-ember", &g), -ENOENT);
 	assert_string_equal(log_last(), "--gid no-such-group-ember: no such group");
-	assert_int_equal(jail_resolve_uid("12a", &u), -1);
+	assert_int_equal(jail_resolve_uid("12a", &u), -ENOENT);
 	assert_string_equal(log_last(), "--uid 12a: no such user");
 }
 
@@ -190,11 +236,11 @@ static void t_norm_path(void **state)
 	assert_string_equal(out, "/x");
 	assert_int_equal(jail_norm_path(out, sizeof(out), "..x/y..", "t"), 0);
 	assert_string_equal(out, "/..x/y..");
-	assert_int_equal(jail_norm_path(out, sizeof(out), "/a/../b", "t"), -1);
+	assert_int_equal(jail_norm_path(out, sizeof(out), "/a/../b", "t"), -EINVAL);
 	assert_string_equal(log_last(), "t: '..' is not allowed in a jail path");
-	assert_int_equal(jail_norm_path(out, sizeof(out), "//./", "t"), -1);
-	assert_int_equal(jail_norm_path(out, sizeof(out), "", "t"), -1);
-	assert_int_equal(jail_norm_path(out, 8, "/abcdefgh", "t"), -1);
+	assert_int_equal(jail_norm_path(out, sizeof(out), "//./", "t"), -EINVAL);
+	assert_int_equal(jail_norm_path(out, sizeof(out), "", "t"), -EINVAL);
+	assert_int_equal(jail_norm_path(out, 8, "/abcdefgh", "t"), -ENAMETOOLONG);
 	assert_string_equal(log_last(), "t: jail path too long");
 	assert_int_equal(jail_norm_path(out, 8, "/abcdef", "t"), 0);
 }
@@ -212,9 +258,9 @@ static void t_file_spec(void **state)
 	assert_int_equal(jail_parse_file_spec(&f, "/x/initrd.cpio:/boot/initrd", "--file"), 0);
 	assert_string_equal(f.host, "/x/initrd.cpio");
 	assert_string_equal(f.jail, "/boot/initrd");
-	assert_int_equal(jail_parse_file_spec(&f, "/", "--file"), -1);
+	assert_int_equal(jail_parse_file_spec(&f, "/", "--file"), -EINVAL);
 	assert_string_equal(log_last(), "--file /: the jail path must name something below '/'");
-	assert_int_equal(jail_parse_file_spec(&f, "/a:", "--file"), -1);
+	assert_int_equal(jail_parse_file_spec(&f, "/a:", "--file"), -EINVAL);
 }
 
 static void t_dir_paths(void **state)
@@ -227,8 +273,8 @@ static void t_dir_paths(void **state)
 	assert_string_equal(out, "/srv/jailer/ember/vm1/root");
 	assert_int_equal(jail_dir_path(out, sizeof(out), "/", "x"), 0);
 	assert_string_equal(out, "/ember/x");
-	assert_int_equal(jail_root_path(out, 20, "/srv/jailer", "vm1"), -1);
-	assert_int_equal(jail_root_path(out, 24, "/srv/jailer", "vm1"), -1);
+	assert_int_equal(jail_root_path(out, 20, "/srv/jailer", "vm1"), -ENAMETOOLONG);
+	assert_int_equal(jail_root_path(out, 24, "/srv/jailer", "vm1"), -ENAMETOOLONG);
 	assert_string_equal(log_last(), "--chroot-base-dir /srv/jailer: path too long");
 }
 
@@ -254,14 +300,14 @@ static void t_cgroup_values(void **state)
 	assert_string_equal(out, "max 100000");
 	assert_int_equal(jail_parse_cpu_max("max 50000", out, sizeof(out)), 0);
 	assert_string_equal(out, "max 50000");
-	assert_int_equal(jail_parse_cpu_max("500 100000", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_cpu_max("500 100000", out, sizeof(out)), -EINVAL);
 	assert_string_equal(log_last(), "--cpu-max '500 100000': the quota must be at least 1000 microseconds");
-	assert_int_equal(jail_parse_cpu_max("5000 100", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_cpu_max("5000 2000000", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_cpu_max("5000  100000", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_cpu_max("5000/100000", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_cpu_max("maxi", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_cpu_max("", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_cpu_max("5000 100", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_cpu_max("5000 2000000", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_cpu_max("5000  100000", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_cpu_max("5000/100000", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_cpu_max("maxi", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_cpu_max("", out, sizeof(out)), -EINVAL);
 
 	assert_int_equal(jail_parse_memory_max("512M", out, sizeof(out)), 0);
 	assert_string_equal(out, "536870912");
@@ -273,22 +319,22 @@ static void t_cgroup_values(void **state)
 	assert_string_equal(out, "max");
 	assert_int_equal(jail_parse_memory_max("1T", out, sizeof(out)), 0);
 	assert_string_equal(out, "1099511627776");
-	assert_int_equal(jail_parse_memory_max("100K", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_memory_max("100K", out, sizeof(out)), -EINVAL);
 	assert_string_equal(log_last(), "--memory-max '100K': a VM needs more than 1 MiB");
-	assert_int_equal(jail_parse_memory_max("99999999999T", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_memory_max("99999999999T", out, sizeof(out)), -ERANGE);
 	assert_string_equal(log_last(), "--memory-max '99999999999T': too large");
-	assert_int_equal(jail_parse_memory_max("99999999999999999999999", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_memory_max("1MB", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_memory_max("-1", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_memory_max("", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_memory_max("99999999999999999999999", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_memory_max("1MB", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_memory_max("-1", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_memory_max("", out, sizeof(out)), -EINVAL);
 
 	assert_int_equal(jail_parse_pids_max("64", out, sizeof(out)), 0);
 	assert_string_equal(out, "64");
 	assert_int_equal(jail_parse_pids_max("max", out, sizeof(out)), 0);
-	assert_int_equal(jail_parse_pids_max("0", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_pids_max("0", out, sizeof(out)), -EINVAL);
 	assert_string_equal(log_last(), "--pids-max '0': expected 'max' or a number from 1 to 2147483647");
-	assert_int_equal(jail_parse_pids_max("3000000000", out, sizeof(out)), -1);
-	assert_int_equal(jail_parse_pids_max("12x", out, sizeof(out)), -1);
+	assert_int_equal(jail_parse_pids_max("3000000000", out, sizeof(out)), -EINVAL);
+	assert_int_equal(jail_parse_pids_max("12x", out, sizeof(out)), -EINVAL);
 }
 
 static void t_close_ranges(void **state)
@@ -314,7 +360,7 @@ static void t_close_ranges(void **state)
 	assert_int_equal(r[1].lo, 11);
 
 	/* no room */
-	assert_int_equal(jail_close_ranges(keep, 4, r, 2), -1);
+	assert_int_equal(jail_close_ranges(keep, 4, r, 2), -ENOSPC);
 }
 
 /* A minimal ELF64 image: PT_INTERP, PT_LOAD covering a string table, PT_DYNAMIC. */
@@ -370,7 +416,7 @@ static void t_elf_synthetic(void **state)
 	assert_string_equal(needed[0], "liburing.so.2");
 	assert_string_equal(needed[1], "libc.so.6");
 	/* too many for the room given */
-	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 1), -1);
+	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 1), -E2BIG);
 	assert_string_equal(log_last(), "more than 1 DT_NEEDED libraries");
 
 	/* truncated anywhere: an error or fewer results, never a read past the end */
@@ -385,19 +431,19 @@ static void t_elf_synthetic(void **state)
 	/* a needed name with a '/' */
 	make_elf(&m);
 	memcpy(m.strtab, "\0../evil.so\0libc.so.6\0", 22);
-	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -1);
+	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -ENOEXEC);
 	assert_string_equal(log_last(), "unsupported ELF DT_NEEDED entry '../evil.so'");
 
 	/* a name offset outside the table */
 	make_elf(&m);
 	m.dyn[1].d_un.d_val = 1000;
-	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -1);
+	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -ENOEXEC);
 	assert_string_equal(log_last(), "bad ELF DT_NEEDED entry");
 
 	/* unterminated interpreter */
 	make_elf(&m);
 	m.ph[0].p_filesz = strlen(m.interp);
-	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -1);
+	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -ENOEXEC);
 	assert_string_equal(log_last(), "bad ELF interpreter (PT_INTERP)");
 
 	/* static: no PT_INTERP, no PT_DYNAMIC */
@@ -410,9 +456,9 @@ static void t_elf_synthetic(void **state)
 	/* not x86-64, not ELF */
 	make_elf(&m);
 	m.eh.e_machine = EM_AARCH64;
-	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -1);
+	assert_int_equal(jail_elf_deps(&m, sizeof(m), interp, sizeof(interp), needed, 4), -ENOEXEC);
 	assert_string_equal(log_last(), "not an x86-64 ELF file");
-	assert_int_equal(jail_elf_deps("#!/bin/sh\n", 10, interp, sizeof(interp), needed, 4), -1);
+	assert_int_equal(jail_elf_deps("#!/bin/sh\n", 10, interp, sizeof(interp), needed, 4), -ENOEXEC);
 	assert_string_equal(log_last(), "not an ELF file");
 }
 
@@ -447,6 +493,7 @@ int main(void)
 		cmocka_unit_test(t_parse_full),
 		cmocka_unit_test(t_parse_defaults),
 		cmocka_unit_test(t_parse_errors),
+		cmocka_unit_test(t_usage),
 		cmocka_unit_test(t_id),
 		cmocka_unit_test(t_uid_gid),
 		cmocka_unit_test(t_norm_path),

@@ -17,14 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/loader.h"
+#include "arch/x86/x86_boot.h"
 #include "devices/bus.h"
-#include "kvm/cpuid.h"
 #include "kvm/gmem.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
-#include "kvm/x86_boot.h"
 #include "lib/log.h"
-#include "vmm/loader.h"
 
 #define RAM_SIZE (4u << 20)
 
@@ -95,6 +96,7 @@ static int setup(void **state)
 	assert_int_equal(vcpu_create(&e->vm, &e->v, 0), 0);
 	e->v.pio = &e->pio;
 	e->v.mmio = &e->mmio;
+	e->v.access = bus_access;
 	e->v.on_exit = on_exit_cb;
 	e->v.opaque = e;
 	port_log_n = 0;
@@ -260,7 +262,7 @@ static void t_init_state(void **state)
 	}
 	/* The irqchip must exist before vCPUs: a VM of its own. */
 	assert_int_equal(kvm_vm_open(&vm), 0);
-	assert_int_equal(kvm_vm_create_irqchip(&vm), 0);
+	assert_int_equal(arch_vm_init(&vm), 0);
 	assert_int_equal(vcpu_create(&vm, &v, 0), 0);
 	assert_int_equal(cpuid_setup(&vm, &v, 1, NULL), 0);
 	assert_int_equal(vcpu_init_state(&v), 0);
@@ -322,7 +324,7 @@ static void t_msi_routes(void **state)
 		return;
 	}
 	assert_int_equal(kvm_vm_open(&vm), 0);
-	assert_int_equal(kvm_vm_create_irqchip(&vm), 0);
+	assert_int_equal(arch_vm_init(&vm), 0);
 	gsi = kvm_msi_route_alloc(&vm);
 	gsi2 = kvm_msi_route_alloc(&vm);
 	assert_int_equal(gsi, KVM_IOAPIC_GSIS);

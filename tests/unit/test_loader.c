@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/loader_int.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vmm/loader_int.h"
 
 #define RAM_SIZE	(64 * MiB)
 #define RSDP		0xe0000ULL

@@ -33,8 +33,6 @@
 #include "lib/util.h"
 #include "virtio/net.h"
 
-#define BIT(n) (1ull << (n))
-
 /* ---- transmit headers ---- */
 
 static struct virtq_elem el;

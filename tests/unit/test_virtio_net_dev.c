@@ -26,11 +26,11 @@
 #include <sys/socket.h>
 
 #include "backends/net.h"
+#include "lib/util.h"
 #include "net_host.h"
 #include "mmio_guest.h"
 #include "virtio/net.h"
 
-#define BIT(n)		(1ull << (n))
 #define NQ		3
 #define BUF(q)		(0x40000 + (q) * 0x40000)	/* each queue's buffers */
 

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/loader_int.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vmm/loader_int.h"
 
 #define KERNEL_FILE_MAX		(512 * MiB)
 #define INITRD_ALIGN		4096ULL

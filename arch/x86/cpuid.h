@@ -30,4 +30,10 @@ struct kvm_cpuid2;
 struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, unsigned index,
 			       unsigned ncpus, const struct cpu_template *t);
 
+struct kvm_vm;
+struct vcpu;
+/* Per-vCPU CPUID from the supported set, with topology. */
+int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
+		const struct cpu_template *t);
+
 #endif

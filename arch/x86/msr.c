@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
+#include "arch/x86/x86_boot.h"
 #include "kvm/vcpu.h"
 #include "lib/log.h"
 #include "lib/util.h"

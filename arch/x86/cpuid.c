@@ -4,7 +4,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "kvm/cpuid.h"
+#include "arch/x86/cpuid.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "lib/log.h"

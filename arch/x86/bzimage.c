@@ -2,9 +2,9 @@
  * bzImage header checks (Linux x86 boot protocol). The file is untrusted:
  * every field that sizes or places something is checked before it is used.
  */
+#include "arch/x86/loader_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vmm/loader_int.h"
 
 #define SECTOR 512
 

@@ -21,9 +21,12 @@ struct x86_entry {
 	uint64_t rsp;
 };
 
+/* msr.c: MSRs, FPU and LAPIC LINT pins as Linux expects at entry (every vCPU). */
+int vcpu_init_state(struct vcpu *v);
+
 /*
  * Writes GDT and (long mode) page tables at the fixed low addresses of
- * vmm/loader.h and loads registers. -EFAULT if guest RAM does not cover them.
+ * arch/x86/layout.h and loads registers. -EFAULT if guest RAM does not cover them.
  */
 int x86_boot_setup(struct vcpu *v, struct gmem *m, const struct x86_entry *e);
 

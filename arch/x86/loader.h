@@ -9,20 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct gmem;
+/* Where the boot structures go: BOOT_*_GPA. */
+#include "arch/x86/layout.h"
 
-/* Low-memory layout of the boot structures (guest-physical). */
-#define BOOT_GDT_GPA		0x500ULL
-#define BOOT_PVH_INFO_GPA	0x6000ULL	/* hvm_start_info, memmap, modlist */
-#define BOOT_PARAMS_GPA		0x7000ULL	/* zero page */
-#define BOOT_PML4_GPA		0x9000ULL	/* page tables up to 0xf000 */
-#define BOOT_CMDLINE_GPA	0x20000ULL
-#define BOOT_CMDLINE_MAX	0x10000ULL
-#define BOOT_EBDA_GPA		0x9fc00ULL	/* reserved from here to 1 MiB */
-#define BOOT_ACPI_GPA		0xe0000ULL	/* RSDP and tables, 128 KiB */
-#define BOOT_ACPI_SIZE		0x10000ULL
-#define BOOT_RESET_VECTOR_GPA	0xffff0ULL	/* real-mode f000:fff0 */
-#define BOOT_KERNEL_GPA		0x100000ULL	/* bzImage protected-mode code */
+struct gmem;
 
 #define E820_RAM	1
 #define E820_RESERVED	2

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/loader.h"
+#include "arch/x86/loader.h"
 
 /* Offsets in struct boot_params (the zero page); the setup header starts at 0x1f1. */
 #define BP_ACPI_RSDP		0x070

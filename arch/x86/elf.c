@@ -4,9 +4,9 @@
  */
 #include <elf.h>
 
+#include "arch/x86/loader_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vmm/loader_int.h"
 
 #define PADDR_LIMIT (64 * GiB)
 

@@ -3,11 +3,11 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
+#include "arch/x86/layout.h"
+#include "arch/x86/x86_boot.h"
 #include "kvm/gmem.h"
 #include "kvm/vcpu.h"
-#include "kvm/x86_boot.h"
 #include "lib/log.h"
-#include "vmm/loader.h"
 
 #define X86_CR0_PE	(1ULL << 0)
 #define X86_CR0_ET	(1ULL << 4)

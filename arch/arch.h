@@ -1,0 +1,96 @@
+/*
+ * What vmm/ asks of the guest architecture. arch/<arch>/ implements these
+ * and its layout.h names the guest-physical map (and MAX_VCPUS,
+ * MAX_SERIALS), so that a second architecture fills in only its own folder
+ * (docs/architecture.md). The machine calls them in this order:
+ *
+ *   arch_ram_ranges     where guest RAM goes
+ *   arch_vm_init        after KVM_CREATE_VM
+ *   arch_platform_create  the platform's own devices; then -device ones
+ *   arch_load_kernel    firmware tables, kernel, initrd
+ *   arch_vcpu_init      each vCPU after vcpu_create
+ *   arch_platform_destroy  after every device is gone
+ */
+#ifndef EMBER_ARCH_H
+#define EMBER_ARCH_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include "arch/x86/layout.h"
+#else
+#error "ember runs x86-64 guests on x86-64 hosts only"
+#endif
+
+struct chardev;
+struct cpu_template;
+struct gmem;
+struct kvm_vm;
+struct platform;
+struct vcpu;
+
+/* The architecture's machines (-machine NAME), the default one flagged. */
+struct machine_type {
+	const char *name;
+	const char *desc;
+	int is_default;
+	int has_pci;
+	unsigned virtio_mmio_slots;
+};
+extern const struct machine_type arch_machine_types[];
+extern const unsigned arch_nr_machine_types;
+
+/* Guest RAM of @ram_size bytes: @size bytes from @offset of it go to @gpa. */
+#define ARCH_RAM_RANGES_MAX	2
+struct arch_ram_range {
+	uint64_t gpa, size, offset;
+};
+/* Fills @r in ascending @gpa order; returns how many ranges. */
+unsigned arch_ram_ranges(uint64_t ram_size, struct arch_ram_range r[ARCH_RAM_RANGES_MAX]);
+
+/* After KVM_CREATE_VM, before any vCPU: the in-kernel interrupt controllers and timers. */
+int arch_vm_init(struct kvm_vm *vm);
+
+struct arch_platform_config {
+	const struct machine_type *type;
+	uint64_t ram_size;
+	struct chardev *serial[MAX_SERIALS];	/* NULL: that port is off */
+	unsigned nr_serial;
+};
+/*
+ * The platform's own devices and address windows on @pf, whose buses,
+ * loop and KVM callbacks are set: serial ports, RTC, PCI host bridge,
+ * virtio-mmio slots... One message on failure.
+ */
+int arch_platform_create(struct platform *pf, const struct arch_platform_config *cfg);
+/* After every device is destroyed: what arch_platform_create() left. */
+void arch_platform_destroy(struct platform *pf);
+
+struct arch_boot_config {
+	const char *kernel, *initrd, *cmdline;
+	const char *cpu_template;	/* -cpu NAME, or NULL */
+	uint64_t ram_size;
+};
+/* How vCPUs start; written by arch_load_kernel(). */
+struct arch_boot {
+	int mode;		/* the architecture's entry mode */
+	uint64_t entry;		/* guest-physical entry point */
+	uint64_t arg;		/* handed over in a register: boot_params, hvm_start_info */
+	const struct cpu_template *cpu;	/* NULL: the host's CPU as KVM offers it */
+};
+/*
+ * Firmware tables describing the devices on @pf, then kernel, initrd and
+ * command line into guest memory (pf->mem); @out gets the entry and the
+ * CPU template found by name. One message on failure.
+ */
+int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
+		     struct arch_boot *out);
+
+/*
+ * After vcpu_create(): CPU model and registers; vCPU 0 gets the entry
+ * state of @boot, the others wait for the guest to start them.
+ */
+int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned ncpus,
+		   const struct arch_boot *boot);
+
+#endif

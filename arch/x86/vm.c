@@ -1,0 +1,58 @@
+/* The x86 VM and its vCPUs as the machine wants them; see arch/arch.h. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "arch/arch.h"
+#include "arch/x86/cpuid.h"
+#include "arch/x86/loader.h"
+#include "arch/x86/x86_boot.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "lib/log.h"
+
+/* In-kernel IOAPIC, PIC and LAPICs, and the PIT. */
+int arch_vm_init(struct kvm_vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
+		err_msg("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	/* Only VMX without unrestricted guest uses it; failure elsewhere is fine. */
+	ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		err_msg("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		err_msg("KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned ncpus,
+		   const struct arch_boot *boot)
+{
+	struct x86_entry entry = { .rsp = BOOT_STACK_GPA, .rip = boot->entry };
+	int ret;
+
+	if (boot->mode == BOOT_PVH) {
+		entry.mode = X86_ENTRY_PROT32;
+		entry.rbx = boot->arg;
+	} else {
+		entry.mode = X86_ENTRY_LONG;
+		entry.rsi = boot->arg;
+	}
+	ret = cpuid_setup(vm, v, ncpus, boot->cpu);
+	if (!ret)
+		ret = vcpu_init_state(v);
+	/* Application processors wait for the guest's INIT/SIPI. */
+	if (!ret && v->index == 0)
+		ret = x86_boot_setup(v, mem, &entry);
+	return ret;
+}
