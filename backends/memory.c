@@ -1,3 +1,7 @@
+/*
+ * -object memory-backend-memfd and the default RAM back end: a memfd mapped
+ * at a 2 MiB aligned address, found again by id or by fd; see memory.h.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,3 +1,8 @@
+/*
+ * pvpanic (QEMU0001) at port 0x505: the guest kernel reports its panic
+ * here, which stops the machine with STOP_PANIC, so a panic is told apart
+ * from a reboot.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,8 @@
+/*
+ * The VM's KVM ioctls (kvm.h): /dev/kvm and the capabilities ember needs,
+ * memory slots, interrupt lines, ioeventfds, irqfds and the GSI routing
+ * table that carries MSI routes.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,3 +1,8 @@
+/*
+ * vCPU threads (vcpu.h): KVM_RUN in a loop, port I/O and MMIO exits handed
+ * to the machine's access function, and the kick signal that brings a vCPU
+ * out of KVM_RUN so it can stop.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>

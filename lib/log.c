@@ -1,3 +1,7 @@
+/*
+ * Messages for the user (log.h): one line each on stderr, written under a
+ * lock because vCPU threads and the event loop log at the same time.
+ */
 #include <stdarg.h>
 #include <string.h>
 #include <pthread.h>

@@ -1,3 +1,8 @@
+/*
+ * ember's command line and run (ember_main): QEMU-style options, then the
+ * back ends, the machine and its devices in that order, machine_run, and
+ * the teardown.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>

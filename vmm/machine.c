@@ -1,3 +1,7 @@
+/*
+ * The machine (machine.h): the KVM VM and guest RAM, the platform lent to
+ * the devices, the vCPUs, and the run that ends at the first stop request.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>

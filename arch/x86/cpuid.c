@@ -1,3 +1,8 @@
+/*
+ * Each vCPU's CPUID table: the leaves KVM supports, with ember's topology
+ * (one thread per core, every core in one package) and the -cpu template's
+ * masks applied; see cpuid.h.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

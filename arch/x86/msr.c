@@ -1,3 +1,8 @@
+/*
+ * What every x86 vCPU starts with besides its registers: MSRs, the FPU
+ * control words and the LAPIC's LINT0/LINT1 modes, as firmware leaves them
+ * for Linux (vcpu_init_state in x86_boot.h).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,8 @@
+/*
+ * The boot vCPU at the kernel's entry: a GDT and, for the 64-bit entry,
+ * page tables identity-mapping 4 GiB, at the low addresses of layout.h;
+ * then its segment and general registers (x86_boot.h).
+ */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
