@@ -365,44 +365,6 @@ static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
 	return 0;
 }
 
-/* Answers "-device help" and "-device X,help"; checks types early. */
-static int precheck_devices(const struct cli *c)
-{
-	for (unsigned i = 0; i < c->nr_device; i++) {
-		struct keyval kv;
-		const struct device_type *t;
-		int ret = keyval_parse(c->device[i], "driver", "-device", &kv);
-
-		if (ret)
-			return ret;
-		if (kv.help && !kv.implied) {
-			device_types_help(stdout);
-			keyval_free(&kv);
-			return 1;
-		}
-		if (!kv.implied) {
-			err_msg("-device %s: the device type comes first (try -device help)",
-				c->device[i]);
-			keyval_free(&kv);
-			return -EINVAL;
-		}
-		t = device_type_find(kv.implied);
-		if (!t || t->internal) {
-			err_msg("-device %s: unknown device type (try -device help)", kv.implied);
-			keyval_free(&kv);
-			return -EINVAL;
-		}
-		if (kv.help) {
-			printf("%s options:\n", t->name);
-			props_help(t->props, stdout);
-			keyval_free(&kv);
-			return 1;
-		}
-		keyval_free(&kv);
-	}
-	return 0;
-}
-
 /* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
 static bool stdio_taken(const struct cli *c)
 {
@@ -499,9 +461,10 @@ int ember_main(int argc, char **argv)
 			chardev_help(stdout);
 			return EXIT_OK;
 		}
-	ret = precheck_devices(&c);
-	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	/* "-device help" and wrong types are answered before anything is set up. */
+	for (unsigned i = 0; i < c.nr_device; i++)
+		if ((ret = device_check(c.device[i])))
+			return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	/* sandbox */
 	if (c.sandbox && parse_sandbox(c.sandbox))
 		return EXIT_USAGE;
