@@ -141,34 +141,53 @@ static void type_help(const struct device_type *t)
 	props_help(t->props, stdout);
 }
 
+/*
+ * The type a -device option string names, parsed into @kv: 0 with *@out set,
+ * 1 when "help" or "NAME,help" was answered, or -EINVAL with one message.
+ */
+static int read_type(const char *opts, struct keyval *kv, const struct device_type **out)
+{
+	int ret = keyval_parse(opts, "driver", "-device", kv);
+
+	if (ret)
+		return ret;
+	if (!kv->implied) {
+		if (kv->help) {
+			device_types_help(stdout);
+			return 1;
+		}
+		err_msg("-device: no device type given (try -device help)");
+		return -EINVAL;
+	}
+	/* The machine's own devices cannot be added by hand. */
+	*out = device_type_find(kv->implied);
+	if (!*out || (*out)->internal)
+		return unknown_type(kv->implied);
+	if (kv->help) {
+		type_help(*out);
+		return 1;
+	}
+	return 0;
+}
+
+int device_check(const char *opts)
+{
+	const struct device_type *t;
+	struct keyval kv;
+	int ret = read_type(opts, &kv, &t);
+
+	keyval_free(&kv);
+	return ret;
+}
+
 int device_create(struct platform *pf, const char *opts)
 {
 	const struct device_type *t;
 	struct keyval kv;
-	int ret;
+	int ret = read_type(opts, &kv, &t);
 
-	ret = keyval_parse(opts, "driver", "-device", &kv);
-	if (ret)
-		return ret;
-	if (!kv.implied) {
-		if (kv.help)
-			device_types_help(stdout);
-		else
-			err_msg("-device: no device type given (try -device help)");
-		ret = kv.help ? 1 : -EINVAL;
-		goto out;
-	}
-	/* The machine's own devices cannot be added by hand. */
-	t = device_type_find(kv.implied);
-	if (!t || t->internal) {
-		ret = unknown_type(kv.implied);
-	} else if (kv.help) {
-		type_help(t);
-		ret = 1;
-	} else {
+	if (!ret)
 		ret = device_create_kv(pf, t->name, &kv, NULL);
-	}
-out:
 	keyval_free(&kv);
 	return ret;
 }

@@ -64,6 +64,12 @@ void device_types_help(FILE *f);
  * and returns 1; "help" prints the list and returns 1.
  */
 int device_create(struct platform *pf, const char *opts);
+/*
+ * What device_create does before it creates anything, with no machine yet:
+ * answers "help" and "NAME,help" (1), or checks that the type is one users
+ * may add (0; else -EINVAL, one message). The command line asks first.
+ */
+int device_check(const char *opts);
 /* Creates a device of a named type with already-parsed options. */
 int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 		     struct device **out);

@@ -18,179 +18,15 @@
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/loop.h"
-#include "lib/props.h"
 #include "lib/util.h"
 #include "kvm/vcpu.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
+#include "vmm/cli_opts.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
-/* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
-#define DEFAULT_APPEND	"console=ttyS0 panic=1"
-#define MAX_OPTS	64
-
-struct cli {
-	const char *kernel, *initrd, *append, *machine, *cpu;
-	const char *mem, *smp;
-	const char *serial[MAX_SERIALS];
-	unsigned nr_serial;
-	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
-	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
-	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
-	const char *sandbox;	/* sandbox: -sandbox on|off */
-	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: ember -kernel PATH [options]\n"
-"\n"
-"Boots a Linux kernel in a KVM virtual machine. Options follow QEMU's syntax.\n"
-"\n"
-"Guest:\n"
-"  -kernel PATH            bzImage (64-bit boot protocol) or ELF vmlinux (PVH entry)\n"
-"  -initrd PATH            initial ramdisk\n"
-"  -append CMDLINE         kernel command line (default: \"" DEFAULT_APPEND "\")\n"
-"  -m SIZE                 guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)\n"
-"  -smp N                  number of vCPUs (default 1)\n"
-"  -M TYPE[,memory-backend=ID]  machine type (-M help lists them)\n"
-"  -cpu TEMPLATE           CPUID template: host (default) or minimal\n"
-"\n"
-"Front ends and back ends:\n"
-"  -device DRIVER[,prop=value...]  add a device (-device help, -device DRIVER,help)\n"
-"  -chardev TYPE,id=ID[,...]       character back end: stdio, file, null, socket, pty\n"
-"  -serial stdio|none|null|file:PATH|chardev:ID  next serial port (COM1..COM4)\n"
-"  -blockdev driver=file|raw,node-name=N,...  block back end (-blockdev help)\n"
-"  -netdev tap,id=N[,ifname=NAME][,fd=FD][,queues=Q][,vhost=on|off]  network back end\n"
-"                          (-netdev help, -netdev tap,help)\n"
-"  -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]  guest RAM back end\n"
-"  -object rng-random,id=ID[,filename=/dev/urandom]  entropy source for virtio-rng\n"
-"\n"
-"Other:\n"
-"  -qmp unix:PATH,server=on[,wait=off]  QMP API socket (docs/api.md)\n"
-"  -sandbox on|off         seccomp allowlists per thread, no capabilities (default on)\n"
-"  -print-seccomp          print the allowed system calls of each thread class\n"
-"  -nographic, -display none, -nodefaults, -no-reboot  accepted for QEMU compatibility\n"
-"  -version                print the version\n"
-"  -help                   print this help\n"
-"\n"
-"Exit status: 0 guest powered off or rebooted, or ember was stopped by a signal;\n"
-"1 bad command line or set-up failure; 2 the guest crashed (triple fault,\n"
-"emulation failure); 3 the guest kernel panicked (reported through pvpanic).\n");
-}
-
-static int add_opt(const char **arr, unsigned *n, unsigned max, const char *opt,
-		   const char *val)
-{
-	if (*n >= max) {
-		err_msg("%s: at most %u may be given", opt, max);
-		return -EINVAL;
-	}
-	arr[(*n)++] = val;
-	return 0;
-}
-
-/* Fills @c; returns 0, 1 when done (help/version printed), or -EINVAL. */
-static int parse_args(int argc, char **argv, struct cli *c)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-
-		if (a[0] != '-' || !a[1]) {
-			err_msg("unexpected argument '%s' (see ember -help)", a);
-			return -EINVAL;
-		}
-		if (a[1] == '-')
-			a++;
-		if (!strcmp(a, "-help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if (!strcmp(a, "-version")) {
-			/* sandbox: the e2e trigger case needs to know */
-#ifdef EMBER_TEST_TRIGGERS
-			printf("ember %s (with test triggers)\n", EMBER_VERSION);
-#else
-			printf("ember %s\n", EMBER_VERSION);
-#endif
-			return 1;
-		}
-		if (!strcmp(a, "-print-seccomp"))	/* sandbox */
-			return sandbox_print(stdout) ? -EINVAL : 1;
-		if (!strcmp(a, "-nographic") || !strcmp(a, "-nodefaults") ||
-		    !strcmp(a, "-no-reboot"))
-			continue;
-		static const char *const with_arg[] = {
-			"-kernel", "-initrd", "-append", "-m", "-smp", "-M", "-machine",
-			"-cpu", "-serial", "-chardev", "-device", "-object", "-display",
-			"-blockdev", "-netdev", "-sandbox", "-qmp",
-		};
-		int known = 0;
-
-		for (size_t k = 0; k < ARRAY_SIZE(with_arg); k++)
-			known |= !strcmp(a, with_arg[k]);
-		if (!known) {
-			err_msg("unknown option '%s' (see ember -help)", argv[i]);
-			return -EINVAL;
-		}
-		if (i + 1 >= argc) {
-			err_msg("option '%s' needs an argument", argv[i]);
-			return -EINVAL;
-		}
-		v = argv[++i];
-		if (!strcmp(a, "-kernel"))
-			c->kernel = v;
-		else if (!strcmp(a, "-initrd"))
-			c->initrd = v;
-		else if (!strcmp(a, "-append"))
-			c->append = v;
-		else if (!strcmp(a, "-m"))
-			c->mem = v;
-		else if (!strcmp(a, "-smp"))
-			c->smp = v;
-		else if (!strcmp(a, "-M") || !strcmp(a, "-machine"))
-			c->machine = v;
-		else if (!strcmp(a, "-cpu"))
-			c->cpu = v;
-		else if (!strcmp(a, "-sandbox"))	/* sandbox */
-			c->sandbox = v;
-		else if (!strcmp(a, "-qmp")) {
-			if (c->qmp) {
-				err_msg("-qmp %s: only one -qmp is supported", v);
-				return -EINVAL;
-			}
-			c->qmp = v;
-		}
-		else if (!strcmp(a, "-display")) {
-			if (strcmp(v, "none")) {
-				err_msg("-display %s: ember has no display (only 'none')", v);
-				return -EINVAL;
-			}
-		} else if (!strcmp(a, "-serial")) {
-			if (add_opt(c->serial, &c->nr_serial, MAX_SERIALS, "-serial", v))
-				return -EINVAL;
-		} else if (!strcmp(a, "-chardev")) {
-			if (add_opt(c->chardev, &c->nr_chardev, MAX_OPTS, "-chardev", v))
-				return -EINVAL;
-		} else if (!strcmp(a, "-device")) {
-			if (add_opt(c->device, &c->nr_device, MAX_OPTS, "-device", v))
-				return -EINVAL;
-		} else if (!strcmp(a, "-blockdev")) {
-			if (add_opt(c->blockdev, &c->nr_blockdev, MAX_OPTS, "-blockdev", v))
-				return -EINVAL;
-		} else if (!strcmp(a, "-netdev")) {
-			if (add_opt(c->netdev, &c->nr_netdev, MAX_OPTS, "-netdev", v))
-				return -EINVAL;
-		} else if (!strcmp(a, "-object")) {
-			if (add_opt(c->object, &c->nr_object, MAX_OPTS, "-object", v))
-				return -EINVAL;
-		}
-	}
-	return 0;
-}
 
 static int parse_mem(const char *s, uint64_t *out)
 {
@@ -370,44 +206,6 @@ static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
 	return 0;
 }
 
-/* Answers "-device help" and "-device X,help"; checks types early. */
-static int precheck_devices(const struct cli *c)
-{
-	for (unsigned i = 0; i < c->nr_device; i++) {
-		struct keyval kv;
-		const struct device_type *t;
-		int ret = keyval_parse(c->device[i], "driver", "-device", &kv);
-
-		if (ret)
-			return ret;
-		if (kv.help && !kv.implied) {
-			device_types_help(stdout);
-			keyval_free(&kv);
-			return 1;
-		}
-		if (!kv.implied) {
-			err_msg("-device %s: the device type comes first (try -device help)",
-				c->device[i]);
-			keyval_free(&kv);
-			return -EINVAL;
-		}
-		t = device_type_find(kv.implied);
-		if (!t || t->internal) {
-			err_msg("-device %s: unknown device type (try -device help)", kv.implied);
-			keyval_free(&kv);
-			return -EINVAL;
-		}
-		if (kv.help) {
-			printf("%s options:\n", t->name);
-			props_help(t->props, stdout);
-			keyval_free(&kv);
-			return 1;
-		}
-		keyval_free(&kv);
-	}
-	return 0;
-}
-
 /* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
 static bool stdio_taken(const struct cli *c)
 {
@@ -488,7 +286,9 @@ int ember_main(int argc, char **argv)
 	}
 	/* A console reader that went away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
-	ret = parse_args(argc, argv, &c);
+	ret = cli_parse(argc, argv, &c);
+	if (c.print_seccomp)	/* sandbox */
+		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	if (c.machine && !strcmp(c.machine, "help")) {
@@ -504,9 +304,10 @@ int ember_main(int argc, char **argv)
 			chardev_help(stdout);
 			return EXIT_OK;
 		}
-	ret = precheck_devices(&c);
-	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	/* "-device help" and wrong types are answered before anything is set up. */
+	for (unsigned i = 0; i < c.nr_device; i++)
+		if ((ret = device_check(c.device[i])))
+			return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	/* sandbox */
 	if (c.sandbox && parse_sandbox(c.sandbox))
 		return EXIT_USAGE;

@@ -304,8 +304,8 @@ static void t_types_help(void **state)
 	free(buf);
 }
 
-/* Help goes to stdout; capture it through a pipe. */
-static char *capture(const char *opts, int *ret)
+/* Help goes to stdout; capture it through a pipe. @check: device_check. */
+static char *capture(const char *opts, bool check, int *ret)
 {
 	static char out[1024];
 	int p[2], saved = dup(1);
@@ -314,7 +314,7 @@ static char *capture(const char *opts, int *ret)
 	assert_int_equal(pipe(p), 0);
 	fflush(stdout);
 	dup2(p[1], 1);
-	*ret = device_create(&pf, opts);
+	*ret = check ? device_check(opts) : device_create(&pf, opts);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -330,13 +330,13 @@ static void t_help_option(void **state)
 	int ret;
 	char *out;
 
-	out = capture("help", &ret);
+	out = capture("help", false, &ret);
 	assert_int_equal(ret, 1);
 	assert_non_null(strstr(out, "Devices:\n"));
 	assert_non_null(strstr(out, "name \"fake-sys\", bus system"));
 	assert_null(strstr(out, "fake-internal"));
 
-	out = capture("fake-isa,help", &ret);
+	out = capture("fake-isa,help", false, &ret);
 	assert_int_equal(ret, 1);
 	assert_string_equal(out,
 		"fake-isa options:\n"
@@ -346,11 +346,35 @@ static void t_help_option(void **state)
 		"  fail=<bool> - fail realize (default: off)\n");
 	assert_null(pf.devices);
 
-	out = capture("?", &ret);
+	out = capture("?", false, &ret);
 	assert_int_equal(ret, 1);
-	out = capture("nosuch,help", &ret);
+	out = capture("nosuch,help", false, &ret);
 	assert_int_equal(ret, -EINVAL);
 	assert_string_equal(out, "");
+}
+
+/* The command line's early look: the same help, no device made. */
+static void t_check(void **state)
+{
+	int ret;
+	char *out;
+
+	out = capture("fake-isa,help", true, &ret);
+	assert_int_equal(ret, 1);
+	assert_non_null(strstr(out, "fake-isa options:\n  id=<str>"));
+	out = capture("help", true, &ret);
+	assert_int_equal(ret, 1);
+	assert_non_null(strstr(out, "Devices:\n"));
+
+	/* the properties are device_create's to check */
+	assert_int_equal(device_check("fake-isa,foo=1"), 0);
+	assert_null(pf.devices);
+	assert_int_equal(device_check("fake-internal"), -EINVAL);
+	assert_string_equal(log_last(),
+			    "-device fake-internal: unknown device type (try -device help)");
+	assert_int_equal(device_check("id=x"), -EINVAL);
+	assert_string_equal(log_last(), "-device: no device type given (try -device help)");
+	assert_int_equal(device_check("fake-isa,"), -EINVAL);
 }
 
 static struct device *leaf_parent(const char *opts)
@@ -402,6 +426,7 @@ int main(void)
 		cmocka_unit_test_teardown(t_id_check, reset),
 		cmocka_unit_test_teardown(t_types_help, reset),
 		cmocka_unit_test_teardown(t_help_option, reset),
+		cmocka_unit_test_teardown(t_check, reset),
 		cmocka_unit_test_teardown(t_child_bus, reset),
 	};
 

@@ -1,0 +1,66 @@
+/*
+ * ember's options: one table (cli_opts.c) gives the usage text, the parser
+ * and its errors. Parsing only fills struct cli; vmm/cli.c acts on it.
+ */
+#ifndef EMBER_CLI_OPTS_H
+#define EMBER_CLI_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "vmm/machine.h"	/* MAX_SERIALS */
+
+/* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
+#define DEFAULT_APPEND	"console=ttyS0 panic=1"
+#define MAX_OPTS	64
+
+struct cli {
+	const char *kernel, *initrd, *append, *machine, *cpu;
+	const char *mem, *smp;
+	const char *serial[MAX_SERIALS];
+	unsigned nr_serial;
+	const char *chardev[MAX_OPTS], *device[MAX_OPTS], *object[MAX_OPTS];
+	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
+	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
+	const char *sandbox;	/* sandbox: -sandbox on|off */
+	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
+	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
+};
+
+/* The headings of the usage text, in its order. */
+enum cli_group { CLI_GUEST, CLI_BACKENDS, CLI_OTHER, CLI_NR_GROUPS };
+
+/* Where an option's value goes. */
+enum cli_kind {
+	CLI_FIELD,	/* a const char * member of struct cli; the last one counts */
+	CLI_LIST,	/* a const char * array member, at most .max, counted in .count */
+	CLI_CALL,	/* .call decides */
+	CLI_IGNORED,	/* accepted for QEMU compatibility, changes nothing */
+	CLI_MORE,	/* another form of the option above: a usage line only */
+};
+
+struct cli_opt {
+	const char *name, *alias;	/* "-M", "-machine"; "--M" works too */
+	const char *arg;		/* the value's name in the usage; NULL: takes none */
+	enum cli_kind kind;
+	size_t field, count;		/* CLI_FIELD, CLI_LIST: offsets in struct cli */
+	unsigned max;			/* CLI_LIST */
+	/* CLI_CALL: 0, 1 (the parse ends: -help, -version...) or -EINVAL */
+	int (*call)(struct cli *c, const char *arg);
+	enum cli_group group;
+	const char *help;		/* may go on over lines; "": on the line before */
+};
+
+extern const struct cli_opt cli_opts[];
+extern const size_t cli_nr_opts;
+
+void cli_usage(FILE *f);
+/*
+ * Fills @c (zeroed by the caller) from argv[1..]: 0, 1 when an option such
+ * as -help was answered and nothing more is to be done, or -EINVAL with one
+ * message (unknown option, missing argument, too many of one option...).
+ */
+int cli_parse(int argc, char **argv, struct cli *c);
+
+#endif
