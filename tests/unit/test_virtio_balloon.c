@@ -325,7 +325,7 @@ static void t_private_ram(void **state)
 	assert_int_equal(p[4 * 4096 - 1], 0);
 	assert_int_equal(p[4 * 4096], 0xaa);
 	device_destroy_all(&pf);
-	mem_backend_free_all();
+	object_cleanup_all();
 }
 
 static void t_broken_chain(void **state)
