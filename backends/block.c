@@ -221,8 +221,8 @@ out:
 static void drivers_help(FILE *f)
 {
 	fprintf(f, "Available -blockdev drivers (-blockdev driver=NAME,help for options):\n");
-	fprintf(f, "  file - an image file or a block device (protocol layer)\n");
-	fprintf(f, "  raw  - raw image format over a file node\n");
+	fprintf(f, "  file - %s\n", file_type.desc);
+	fprintf(f, "  raw  - %s\n", raw_type.desc);
 }
 
 static void driver_help(const char *driver, FILE *f)

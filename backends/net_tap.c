@@ -62,7 +62,7 @@ static const struct prop tap_props[] = {
 void netdev_help(FILE *f)
 {
 	fprintf(f, "Available -netdev types (-netdev tap,help for options):\n");
-	fprintf(f, "  tap - a Linux tap interface, opened through /dev/net/tun\n");
+	fprintf(f, "  tap - %s\n", tap_type.desc);
 }
 
 static const char *why_tap(int err)
