@@ -13,19 +13,13 @@
 #include "lib/props.h"
 #include "lib/util.h"
 
-static struct blk *nodes;	/* creation order: a raw node after its file */
-
-static struct blk *node_find(const char *name)
-{
-	for (struct blk *b = nodes; b; b = b->next)
-		if (!strcmp(b->node_name, name))
-			return b;
-	return NULL;
-}
+static const struct object_type file_type, raw_type;
 
 struct blk *blk_find(const char *node_name)
 {
-	return node_name ? node_find(node_name) : NULL;
+	struct object *o = object_find(OBJ_BLOCKDEV, node_name);
+
+	return o ? container_of(o, struct blk, obj) : NULL;
 }
 
 static void node_free(struct blk *b)
@@ -33,36 +27,28 @@ static void node_free(struct blk *b)
 	if (b->queues)
 		blk_io_stop(b, false);
 	blk_file_close(b);
-	free(b->node_name);
-	free(b->user);
+	object_del(&b->obj);
 	free(b);
 }
 
-static void node_add(struct blk *b)
+/* Added once complete: a raw node comes after its file node, and goes first. */
+static int node_add(struct blk *b, const char *name, const char *owner)
 {
-	struct blk **tail;
-
-	for (tail = &nodes; *tail; tail = &(*tail)->next)
-		;
-	*tail = b;
+	return object_add(&b->obj, strcmp(b->driver, "raw") ? &file_type : &raw_type,
+			  name, owner);
 }
 
-static struct blk *node_new(const char *name, const char *driver,
-			    struct loop *loop, const char *owner)
+static struct blk *node_new(const char *driver, struct loop *loop, const char *owner)
 {
 	struct blk *b = calloc(1, sizeof(*b));
 
-	if (b) {
-		b->node_name = strdup(name);
-		b->driver = driver;
-		b->loop = loop;
-		b->fd = -1;
-	}
-	if (!b || !b->node_name) {
-		free(b);
+	if (!b) {
 		err_msg("%s: out of memory", owner);
 		return NULL;
 	}
+	b->driver = driver;
+	b->loop = loop;
+	b->fd = -1;
 	return b;
 }
 
@@ -80,7 +66,7 @@ int blk_parse_discard(const char *s, const char *owner)
 static int create_file(const char *name, struct keyval *kv, struct loop *loop,
 		       const char *owner, struct blk **out)
 {
-	struct blk *b = node_new(name, "file", loop, owner);
+	struct blk *b = node_new("file", loop, owner);
 	int ret;
 
 	if (!b)
@@ -88,11 +74,12 @@ static int create_file(const char *name, struct keyval *kv, struct loop *loop,
 	ret = blk_throttle_parse(kv, b->throttle_cfg, owner);
 	if (!ret)
 		ret = blk_file_open(b, kv, owner);
+	if (!ret)
+		ret = node_add(b, name, owner);
 	if (ret) {
 		node_free(b);
 		return ret;
 	}
-	node_add(b);
 	*out = b;
 	return 0;
 }
@@ -168,6 +155,7 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	struct blk *b = NULL, *file = NULL;
 	struct ratelimit_cfg throttle[BLK_TH_N];
 	struct keyval sub;
+	char user[160];
 	int ret, unmap = 0;
 
 	ret = split_file_keys(kv, &sub, owner);
@@ -189,11 +177,11 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	} else if (!o.file) {
 		err_msg("%s: driver=raw needs file=NODE (a driver=file node-name)", owner);
 		ret = -EINVAL;
-	} else if (!(file = node_find(o.file))) {
+	} else if (!(file = blk_find(o.file))) {
 		err_msg("%s: file=%s: no -blockdev with node-name '%s'", owner, o.file, o.file);
 		ret = -EINVAL;
-	} else if (file->user) {
-		err_msg("%s: node '%s' is already used by %s", owner, o.file, file->user);
+	} else if (file->obj.owner) {
+		err_msg("%s: node '%s' is already used by %s", owner, o.file, file->obj.owner);
 		ret = -EBUSY;
 		file = NULL;
 	} else if (file->ro && !o.ro) {
@@ -203,34 +191,26 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	}
 	if (ret)
 		goto out;
-	b = node_new(name, "raw", loop, owner);
-	if (b && asprintf(&file->user, "raw node '%s'", name) < 0)
-		file->user = NULL;
-	if (!b || !file->user) {
-		err_msg("%s: out of memory", owner);
-		ret = -ENOMEM;
+	b = node_new("raw", loop, owner);
+	snprintf(user, sizeof(user), "raw node '%s'", name);
+	ret = b ? object_claim(&file->obj, user) : -ENOMEM;
+	if (ret)
 		goto out;
-	}
 	b->file = file;
 	memcpy(b->throttle_cfg, throttle, sizeof(throttle));
 	b->ro = o.ro || file->ro;
 	b->discard = unmap && file->discard;
-	node_add(b);
+	ret = node_add(b, name, owner);
+	if (ret)
+		goto out;
 	b = NULL;
 	file = NULL;
 out:
 	/* A nested file node is only ever ours: drop it on failure. */
-	if (file && file->node_name[0] == '#') {
-		struct blk **pp;
-
-		for (pp = &nodes; *pp != file; pp = &(*pp)->next)
-			;
-		*pp = file->next;
+	if (file && file->obj.id[0] == '#')
 		node_free(file);
-	} else if (file) {
-		free(file->user);
-		file->user = NULL;
-	}
+	else if (file)
+		object_release(&file->obj);
 	if (b)
 		node_free(b);
 	free(sub.pairs);
@@ -241,8 +221,8 @@ out:
 static void drivers_help(FILE *f)
 {
 	fprintf(f, "Available -blockdev drivers (-blockdev driver=NAME,help for options):\n");
-	fprintf(f, "  file - an image file or a block device (protocol layer)\n");
-	fprintf(f, "  raw  - raw image format over a file node\n");
+	fprintf(f, "  file - %s\n", file_type.desc);
+	fprintf(f, "  raw  - %s\n", raw_type.desc);
 }
 
 static void driver_help(const char *driver, FILE *f)
@@ -275,12 +255,10 @@ static int create_kv(struct keyval *kv, struct loop *loop)
 	}
 	snprintf(owner, sizeof(owner), "-blockdev node-name=%s", name);
 	ret = id_check(name, owner);
+	if (!ret)
+		ret = object_id_free(OBJ_BLOCKDEV, name, owner);
 	if (ret)
 		return ret;
-	if (node_find(name)) {
-		err_msg("%s: duplicate node-name '%s'", owner, name);
-		return -EINVAL;
-	}
 	if (!strcmp(driver, "raw"))
 		return create_raw(name, kv, loop, owner);
 	return create_file(name, kv, loop, owner, &b);
@@ -312,24 +290,17 @@ int blk_attach(struct blk *b, const char *owner, unsigned queues, unsigned depth
 {
 	int ret;
 
-	if (b->user) {
-		err_msg("%s: drive '%s' is already used by %s", owner, b->node_name, b->user);
-		return -EBUSY;
-	}
+	ret = object_claim(&b->obj, owner);
+	if (ret)
+		return ret;
 	if (!queues || !depth) {
-		err_msg("%s: drive '%s': no queues", owner, b->node_name);
-		return -EINVAL;
+		err_msg("%s: drive '%s': no queues", owner, b->obj.id);
+		ret = -EINVAL;
+	} else {
+		ret = blk_io_start(b, queues, depth, owner);
 	}
-	b->user = strdup(owner);
-	if (!b->user) {
-		err_msg("%s: out of memory", owner);
-		return -ENOMEM;
-	}
-	ret = blk_io_start(b, queues, depth, owner);
-	if (ret) {
-		free(b->user);
-		b->user = NULL;
-	}
+	if (ret)
+		object_release(&b->obj);
 	return ret;
 }
 
@@ -339,8 +310,7 @@ void blk_detach(struct blk *b)
 		blk_io_stop(b, true);
 	b->batch_end = NULL;
 	b->batch_opaque = NULL;
-	free(b->user);
-	b->user = NULL;
+	object_release(&b->obj);
 }
 
 void blk_set_batch_end(struct blk *b, blk_batch_fn fn, void *opaque)
@@ -366,22 +336,26 @@ bool blk_discard_supported(const struct blk *b)
 
 const char *blk_node_name(const struct blk *b)
 {
-	return b->node_name;
+	return b->obj.id;
 }
 
-void blockdev_cleanup_all(void)
+static void node_destroy(struct object *o)
 {
-	struct blk *rev = NULL, *b, *next;
-
-	/* Newest first: a raw node goes before the file node it claimed. */
-	for (b = nodes; b; b = next) {
-		next = b->next;
-		b->next = rev;
-		rev = b;
-	}
-	nodes = NULL;
-	for (b = rev; b; b = next) {
-		next = b->next;
-		node_free(b);
-	}
+	node_free(container_of(o, struct blk, obj));
 }
+
+static const struct object_type file_type = {
+	.name = "blockdev-file",
+	.kind = OBJ_BLOCKDEV,
+	.noun = "drive",
+	.desc = "an image file or a block device (protocol layer)",
+	.props = blk_file_props,
+	.destroy = node_destroy,
+}, raw_type = {
+	.name = "blockdev-raw",
+	.kind = OBJ_BLOCKDEV,
+	.noun = "drive",
+	.desc = "raw image format over a file node",
+	.props = raw_props,
+	.destroy = node_destroy,
+};

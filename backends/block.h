@@ -64,6 +64,5 @@ void blk_flush_queue(struct blk *b, unsigned queue);
  * the front end submits nothing.
  */
 void blk_drop_waiting(struct blk *b);
-void blockdev_cleanup_all(void);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "backends/block.h"
 #include "backends/block_batch.h"
+#include "backends/object.h"
 #include "lib/keyval.h"
 #include "lib/props.h"
 #include "lib/ratelimit.h"
@@ -18,13 +19,11 @@ struct blk_io;
 enum { BLK_TH_TOTAL, BLK_TH_READ, BLK_TH_WRITE, BLK_TH_N };
 
 struct blk {
-	char *node_name;
+	struct object obj;		/* obj.id: the node-name; obj.owner: who claimed it */
 	const char *driver;		/* "file" or "raw" */
 	struct blk *file;		/* raw: the node it stacks over */
-	char *user;			/* who claimed the node, or NULL */
 	bool ro;
 	struct loop *loop;
-	struct blk *next;
 
 	/* file nodes */
 	char *filename;

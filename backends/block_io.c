@@ -122,7 +122,7 @@ static void submit(struct blk_queue *q)
 	int ret = uring_submit(&q->u);
 
 	if (ret < 0)
-		warn_once("block node '%s': io_uring_submit: %s", q->b->node_name,
+		warn_once("block node '%s': io_uring_submit: %s", q->b->obj.id,
 			  strerror(-ret));
 }
 
@@ -366,8 +366,8 @@ static const struct ratelimit_cfg *throttle_cfg(const struct blk *b, const char 
 			continue;
 		if (set) {
 			err_msg("%s: drive '%s': throttling.* is set on node '%s' and on "
-				"node '%s' below it: give it once", owner, b->node_name,
-				set->node_name, n->node_name);
+				"node '%s' below it: give it once", owner, b->obj.id,
+				set->obj.id, n->obj.id);
 			return NULL;
 		}
 		set = n;
@@ -480,7 +480,7 @@ static void queue_stop(struct blk_queue *q, bool callbacks)
 				continue;
 			if (ret < 0) {
 				warn_msg("block node '%s': %u requests lost at exit: %s",
-					 q->b->node_name, q->inflight, strerror(-ret));
+					 q->b->obj.id, q->inflight, strerror(-ret));
 				break;
 			}
 			reap(q, callbacks);
@@ -530,7 +530,7 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		for (unsigned i = 0; i < ZERO_IOVS; i++)
 			zero_iov[i] = (struct iovec){ zero_buf, ZERO_CHUNK };
 	if (!b->loop) {
-		err_msg("%s: drive '%s': no event loop", owner, b->node_name);
+		err_msg("%s: drive '%s': no event loop", owner, b->obj.id);
 		return -EINVAL;
 	}
 	ret = throttle_start(b, owner);
@@ -547,7 +547,7 @@ int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *own
 		ret = queue_start(b, &b->queues[i], i, depth);
 	}
 	if (ret) {
-		err_msg("%s: drive '%s': cannot set up io_uring: %s", owner, b->node_name,
+		err_msg("%s: drive '%s': cannot set up io_uring: %s", owner, b->obj.id,
 			strerror(-ret));
 		blk_io_stop(b, false);
 	}

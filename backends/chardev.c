@@ -1,6 +1,7 @@
 /*
- * Chardev core: -chardev parsing, the list of chardevs, output from any
- * thread and input with back-pressure on the loop thread; see chardev.h.
+ * Chardev core: -chardev parsing (the chardevs are in the object registry),
+ * output from any thread and input with back-pressure on the loop thread;
+ * see chardev.h.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static const struct chardev_backend *const backends[] = {
 	&chr_stdio, &chr_file, &chr_null, &chr_socket, &chr_pty,
 };
 
-static struct chardev *chardevs;	/* creation order */
+static const struct object_type chardev_type;
 
 static const struct chardev_backend *backend_find(const char *name)
 {
@@ -56,7 +57,7 @@ static void set_polling(struct chardev *c, bool on)
 	ret = loop_add(c->loop, c->in_fd, EPOLLIN, on_input, c);
 	if (ret) {
 		/* stdin on /dev/null or a regular file: nothing to wait for. */
-		debug_msg("chardev '%s': input ignored: %s", c->id, strerror(-ret));
+		debug_msg("chardev '%s': input ignored: %s", c->obj.id, strerror(-ret));
 		c->in_fd = -1;
 		return;
 	}
@@ -228,7 +229,7 @@ ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
 		write_or_drop(c->out_fd, buf, len, c->out_mode == CHR_OUT_SOCKET);
 	if (ret < 0 && !c->write_warned) {
 		c->write_warned = true;
-		warn_msg("chardev '%s': write failed: %s", c->id, strerror(-ret));
+		warn_msg("chardev '%s': write failed: %s", c->obj.id, strerror(-ret));
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
@@ -247,7 +248,7 @@ static void chr_free(struct chardev *c)
 	props_free(c->be->props, c->state);
 	pthread_mutex_destroy(&c->lock);
 	free(c->state);
-	free(c->id);
+	object_del(&c->obj);
 	free(c);
 }
 
@@ -255,7 +256,7 @@ static int chr_new(const struct chardev_backend *be, const char *id,
 		   struct keyval *kv, struct loop *loop, const char *owner,
 		   struct chardev **out)
 {
-	struct chardev *c = calloc(1, sizeof(*c)), **tail;
+	struct chardev *c = calloc(1, sizeof(*c));
 	int ret = -ENOMEM;
 
 	if (!c)
@@ -265,10 +266,12 @@ static int chr_new(const struct chardev_backend *be, const char *id,
 	c->in_fd = c->out_fd = c->wake_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	c->state = calloc(1, be->state_size ? be->state_size : 1);
-	c->id = strdup(id);
-	if (!c->state || !c->id)
+	if (!c->state)
 		goto nomem;
-	ret = props_set_defaults(be->props, c->state, owner);
+	/* Added first: back ends name it in their messages while opening. */
+	ret = object_add(&c->obj, &chardev_type, id, owner);
+	if (!ret)
+		ret = props_set_defaults(be->props, c->state, owner);
 	if (!ret)
 		ret = props_apply(be->props, c->state, kv, owner);
 	if (ret)
@@ -284,9 +287,6 @@ static int chr_new(const struct chardev_backend *be, const char *id,
 	ret = be->open ? be->open(c, owner) : 0;
 	if (ret)
 		goto fail;
-	for (tail = &chardevs; *tail; tail = &(*tail)->next)
-		;
-	*tail = c;
 	if (out)
 		*out = c;
 	return 0;
@@ -326,12 +326,10 @@ int chardev_create_kv(struct keyval *kv, struct loop *loop, struct chardev **out
 		return -EINVAL;
 	}
 	ret = id_check(id, owner);
+	if (!ret)
+		ret = object_id_free(OBJ_CHARDEV, id, owner);
 	if (ret)
 		return ret;
-	if (chardev_find(id)) {
-		err_msg("%s: duplicate id '%s'", owner, id);
-		return -EINVAL;
-	}
 	return chr_new(be, id, kv, loop, owner, out);
 }
 
@@ -388,15 +386,14 @@ int chardev_create_simple(const char *type, const char *path, struct loop *loop,
 
 struct chardev *chardev_find(const char *id)
 {
-	for (struct chardev *c = chardevs; c; c = c->next)
-		if (!strcmp(c->id, id))
-			return c;
-	return NULL;
+	struct object *o = object_find(OBJ_CHARDEV, id);
+
+	return o ? container_of(o, struct chardev, obj) : NULL;
 }
 
 const char *chardev_id(const struct chardev *c)
 {
-	return c->id;
+	return c->obj.id;
 }
 
 void chardev_help(FILE *f)
@@ -406,15 +403,20 @@ void chardev_help(FILE *f)
 		fprintf(f, "  %-6s - %s\n", backends[i]->name, backends[i]->desc);
 }
 
-void chardev_cleanup_all(void)
+/* At exit: restores terminals (stdio raw mode) and closes the back end. */
+static void chardev_destroy(struct object *o)
 {
-	struct chardev *c;
+	struct chardev *c = container_of(o, struct chardev, obj);
 
-	while ((c = chardevs)) {
-		chardevs = c->next;
-		chr_stop_input(c);
-		if (c->be->close)
-			c->be->close(c);
-		chr_free(c);
-	}
+	chr_stop_input(c);
+	if (c->be->close)
+		c->be->close(c);
+	chr_free(c);
 }
+
+static const struct object_type chardev_type = {
+	.name = "chardev",
+	.kind = OBJ_CHARDEV,
+	.noun = "chardev",
+	.destroy = chardev_destroy,
+};

@@ -45,7 +45,4 @@ ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
 /* The front end has room again; thread-safe (wakes the event loop). */
 void chardev_accept_input(struct chardev *c);
 
-/* Restores terminals (stdio raw mode) and closes everything; at exit. */
-void chardev_cleanup_all(void);
-
 #endif

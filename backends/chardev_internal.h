@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "backends/chardev.h"
+#include "backends/object.h"
 #include "lib/props.h"
 
 enum chr_out {
@@ -26,11 +27,10 @@ struct chardev_backend {
 };
 
 struct chardev {
-	char *id;
+	struct object obj;	/* obj.id: -chardev id= or "serialN" */
 	const struct chardev_backend *be;
 	void *state;		/* be->state_size bytes */
 	struct loop *loop;
-	struct chardev *next;
 
 	/* Output from any thread; out_fd changes only under the lock. */
 	pthread_mutex_t lock;

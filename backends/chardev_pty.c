@@ -38,7 +38,7 @@ static int pty_open(struct chardev *c, const char *owner)
 	if (tcsetattr(p->slave, TCSANOW, &t) ||
 	    fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK))
 		goto fail;
-	info_msg("char device redirected to %s (label %s)", name, c->id);
+	info_msg("char device redirected to %s (label %s)", name, c->obj.id);
 	chr_set_output(c, p->master, CHR_OUT_DROP);
 	chr_set_input(c, p->master);
 	return 0;

@@ -22,8 +22,6 @@
 
 #define RAM_ALIGN (2 * MiB)
 
-static struct mem_backend *backends;
-
 static const struct prop mem_props[] = {
 	{ "size", PROP_SIZE, offsetof(struct mem_backend, size), NULL,
 	  "size of the memory region (e.g. 512M)", .required = 1, .min = 1 },
@@ -36,20 +34,26 @@ static const struct prop mem_props[] = {
 	{ NULL },
 };
 
+static const struct object_type memfd_type;
+
+static struct mem_backend *to_mem(const struct object *o)
+{
+	return o ? container_of(o, struct mem_backend, obj) : NULL;
+}
+
 struct mem_backend *mem_backend_by_fd(int fd)
 {
-	for (struct mem_backend *b = backends; b; b = b->next)
-		if (fd >= 0 && b->fd == fd)
-			return b;
+	for (struct object *o = NULL; (o = object_next(&memfd_type, o));)
+		if (fd >= 0 && to_mem(o)->fd == fd)
+			return to_mem(o);
 	return NULL;
 }
 
 struct mem_backend *mem_backend_find(const char *id)
 {
-	for (struct mem_backend *b = backends; b; b = b->next)
-		if (b->id && !strcmp(b->id, id))
-			return b;
-	return NULL;
+	struct object *o = object_find(OBJ_OBJECT, id);
+
+	return o && o->type == &memfd_type ? to_mem(o) : NULL;
 }
 
 static struct mem_backend *mem_backend_new(void)
@@ -62,15 +66,6 @@ static struct mem_backend *mem_backend_new(void)
 	return b;
 }
 
-static void link_backend(struct mem_backend *b)
-{
-	struct mem_backend **p = &backends;
-
-	while (*p)
-		p = &(*p)->next;
-	*p = b;
-}
-
 int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out)
 {
 	const char *id = keyval_get(kv, "id");
@@ -81,10 +76,9 @@ int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out)
 		err_msg("-object memory-backend-memfd: 'id' is required");
 		return -EINVAL;
 	}
-	if (mem_backend_find(id)) {
-		err_msg("-object memory-backend-memfd: duplicate id '%s'", id);
-		return -EINVAL;
-	}
+	ret = object_id_free(OBJ_OBJECT, id, "-object memory-backend-memfd");
+	if (ret)
+		return ret;
 	b = mem_backend_new();
 	if (!b)
 		return -ENOMEM;
@@ -98,12 +92,12 @@ int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out)
 		err_msg("-object memory-backend-memfd,id=%s: size must be a multiple of the huge page size", id);
 		ret = -EINVAL;
 	}
+	if (!ret)
+		ret = object_add(&b->obj, &memfd_type, id, "-object memory-backend-memfd");
 	if (ret) {
 		free(b);
 		return ret;
 	}
-	b->id = strdup(id);
-	link_backend(b);
 	*out = b;
 	return 0;
 }
@@ -116,7 +110,10 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out)
 		return -ENOMEM;
 	b->size = size;
 	b->share = true;
-	link_backend(b);
+	if (object_add(&b->obj, &memfd_type, NULL, "-m")) {
+		free(b);
+		return -ENOMEM;
+	}
 	*out = b;
 	return 0;
 }
@@ -147,7 +144,7 @@ void mem_backend_check_thp(const struct mem_backend *b)
 
 int mem_backend_map(struct mem_backend *b)
 {
-	const char *what = b->id ? b->id : "guest RAM";
+	const char *what = b->obj.id ? b->obj.id : "guest RAM";
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	uint64_t align = RAM_ALIGN;
 	uint8_t *base, *aligned;
@@ -220,17 +217,32 @@ fail:
 	return -e;
 }
 
-void mem_backend_free_all(void)
+static void mem_destroy(struct object *o)
 {
-	while (backends) {
-		struct mem_backend *b = backends;
+	struct mem_backend *b = to_mem(o);
 
-		backends = b->next;
-		if (b->map_base)
-			munmap(b->map_base, b->map_size);
-		if (b->fd >= 0)
-			close(b->fd);
-		free(b->id);
-		free(b);
-	}
+	if (b->map_base)
+		munmap(b->map_base, b->map_size);
+	if (b->fd >= 0)
+		close(b->fd);
+	object_del(o);
+	free(b);
 }
+
+static int mem_create(struct keyval *kv, const char *owner)
+{
+	struct mem_backend *b;
+
+	return mem_backend_create_kv(kv, &b);
+}
+
+static const struct object_type memfd_type = {
+	.name = "memory-backend-memfd",
+	.kind = OBJ_OBJECT,
+	.noun = "memory backend",
+	.desc = "guest RAM back end",
+	.props = mem_props,
+	.create = mem_create,
+	.destroy = mem_destroy,
+};
+OBJECT_TYPE(memfd_type)

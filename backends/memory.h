@@ -10,10 +10,11 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "backends/object.h"
 #include "lib/keyval.h"
 
 struct mem_backend {
-	char *id;
+	struct object obj;	/* obj.id: NULL for the RAM of a plain -m */
 	uint64_t size;
 	bool hugetlb;
 	uint64_t hugetlbsize;	/* 0: the system default */
@@ -24,7 +25,6 @@ struct mem_backend {
 	void *hva;
 	uint64_t map_size;	/* includes alignment slack */
 	void *map_base;
-	struct mem_backend *next;
 };
 
 /* Parses "-object memory-backend-memfd,id=..,size=..[,hugetlb=on]". */
@@ -34,7 +34,6 @@ struct mem_backend *mem_backend_find(const char *id);
 int mem_backend_create_default(uint64_t size, struct mem_backend **out);
 /* Allocates and maps; messages name the backend and the cause. */
 int mem_backend_map(struct mem_backend *b);
-void mem_backend_free_all(void);
 /* The mapped backend whose memfd is @fd (a gmem region's), or NULL. */
 struct mem_backend *mem_backend_by_fd(int fd);
 /*

@@ -44,6 +44,5 @@ const struct ratelimit_cfg *netdev_tx_limit(const struct netdev *nd);
 int netdev_set_offload(struct netdev *nd, unsigned flags);
 /* Multi-queue: queue @q takes packets (attached) or not. */
 int netdev_enable_queue(struct netdev *nd, unsigned q, bool on);
-void netdev_cleanup_all(void);
 
 #endif

@@ -14,12 +14,14 @@
 #include <linux/if_tun.h>
 
 #include "backends/net.h"
+#include "backends/object.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"
 
 struct netdev {
+	struct object obj;		/* its owner: the front end that claimed it */
 	/* Properties. */
 	char *id, *ifname, *fd_str;
 	uint32_t queues;
@@ -29,11 +31,9 @@ struct netdev {
 	char name[IFNAMSIZ];		/* the tap's name, for messages */
 	char owner[80];			/* "-netdev tap,id=N" */
 	int fds[NETDEV_MAX_QUEUES];
-	char *user;			/* the front end that claimed it */
-	struct netdev *next;
 };
 
-static struct netdev *netdevs;
+static const struct object_type tap_type;
 
 #define RL(dir, key, field, type, what)					\
 	{ #dir "-" key, type, offsetof(struct netdev, dir.field), "0", what }
@@ -62,7 +62,7 @@ static const struct prop tap_props[] = {
 void netdev_help(FILE *f)
 {
 	fprintf(f, "Available -netdev types (-netdev tap,help for options):\n");
-	fprintf(f, "  tap - a Linux tap interface, opened through /dev/net/tun\n");
+	fprintf(f, "  tap - %s\n", tap_type.desc);
 }
 
 static const char *why_tap(int err)
@@ -172,7 +172,7 @@ static void netdev_free(struct netdev *nd)
 	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
 		if (nd->fds[i] >= 0)
 			close(nd->fds[i]);
-	free(nd->user);
+	object_del(&nd->obj);
 	props_free(tap_props, nd);
 	free(nd);
 }
@@ -219,19 +219,15 @@ static int create_kv(struct keyval *kv)
 		ret = props_apply(tap_props, nd, kv, nd->owner);
 	if (!ret)
 		ret = id_check(nd->id, nd->owner);
-	if (!ret && netdev_find(nd->id)) {
-		err_msg("%s: duplicate id '%s'", nd->owner, nd->id);
-		ret = -EINVAL;
-	}
+	if (!ret)
+		ret = object_id_free(OBJ_NETDEV, nd->id, nd->owner);
 	if (!ret)
 		ret = tap_open(nd);
-	if (ret) {
+	if (!ret)
+		ret = object_add(&nd->obj, &tap_type, nd->id, nd->owner);
+	if (ret)
 		netdev_free(nd);
-		return ret;
-	}
-	nd->next = netdevs;
-	netdevs = nd;
-	return 0;
+	return ret;
 }
 
 int netdev_create(const char *opts)
@@ -258,30 +254,19 @@ int netdev_create(const char *opts)
 
 struct netdev *netdev_find(const char *id)
 {
-	for (struct netdev *nd = netdevs; nd && id; nd = nd->next)
-		if (!strcmp(nd->id, id))
-			return nd;
-	return NULL;
+	struct object *o = object_find(OBJ_NETDEV, id);
+
+	return o ? container_of(o, struct netdev, obj) : NULL;
 }
 
 int netdev_claim(struct netdev *nd, const char *owner)
 {
-	if (nd->user) {
-		err_msg("%s: netdev '%s' is already used by %s", owner, nd->id, nd->user);
-		return -EBUSY;
-	}
-	nd->user = strdup(owner);
-	if (!nd->user) {
-		err_msg("%s: out of memory", owner);
-		return -ENOMEM;
-	}
-	return 0;
+	return object_claim(&nd->obj, owner);
 }
 
 void netdev_release(struct netdev *nd)
 {
-	free(nd->user);
-	nd->user = NULL;
+	object_release(&nd->obj);
 }
 
 const char *netdev_id(const struct netdev *nd)
@@ -346,12 +331,16 @@ int netdev_enable_queue(struct netdev *nd, unsigned q, bool on)
 	return 0;
 }
 
-void netdev_cleanup_all(void)
+static void tap_destroy(struct object *o)
 {
-	struct netdev *nd;
-
-	while ((nd = netdevs)) {
-		netdevs = nd->next;
-		netdev_free(nd);
-	}
+	netdev_free(container_of(o, struct netdev, obj));
 }
+
+static const struct object_type tap_type = {
+	.name = "netdev-tap",
+	.kind = OBJ_NETDEV,
+	.noun = "netdev",
+	.desc = "a Linux tap interface, opened through /dev/net/tun",
+	.props = tap_props,
+	.destroy = tap_destroy,
+};

@@ -6,19 +6,17 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include "backends/object.h"
 #include "backends/rng.h"
 #include "lib/log.h"
 #include "lib/props.h"
+#include "lib/util.h"
 
 struct rng_backend {
-	char *id;
+	struct object obj;		/* its owner: the device it feeds */
 	char *filename;
 	int fd;
-	char *user;			/* the device it feeds, or NULL */
-	struct rng_backend *next;
 };
-
-static struct rng_backend *backends;
 
 static const struct prop rng_props[] = {
 	{ "filename", PROP_STR, offsetof(struct rng_backend, filename), "/dev/urandom",
@@ -26,12 +24,13 @@ static const struct prop rng_props[] = {
 	{ NULL }
 };
 
+static const struct object_type rng_type;
+
 struct rng_backend *rng_backend_find(const char *id)
 {
-	for (struct rng_backend *b = backends; b; b = b->next)
-		if (!strcmp(b->id, id))
-			return b;
-	return NULL;
+	struct object *o = object_find(OBJ_OBJECT, id);
+
+	return o && o->type == &rng_type ? container_of(o, struct rng_backend, obj) : NULL;
 }
 
 static void backend_free(struct rng_backend *b)
@@ -39,15 +38,14 @@ static void backend_free(struct rng_backend *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	props_free(rng_props, b);
-	free(b->id);
-	free(b->user);
+	object_del(&b->obj);
 	free(b);
 }
 
 int rng_backend_create_kv(struct keyval *kv)
 {
 	const char *owner = "-object rng-random", *id = keyval_get(kv, "id");
-	struct rng_backend *b, **tail;
+	struct rng_backend *b;
 	int ret;
 
 	if (!id || !*id) {
@@ -55,15 +53,12 @@ int rng_backend_create_kv(struct keyval *kv)
 		return -EINVAL;
 	}
 	ret = id_check(id, owner);
+	if (!ret)
+		ret = object_id_free(OBJ_OBJECT, id, owner);
 	if (ret)
 		return ret;
-	if (rng_backend_find(id)) {
-		err_msg("%s: duplicate id '%s'", owner, id);
-		return -EINVAL;
-	}
 	b = calloc(1, sizeof(*b));
-	if (!b || !(b->id = strdup(id))) {
-		free(b);
+	if (!b) {
 		err_msg("%s: out of memory", owner);
 		return -ENOMEM;
 	}
@@ -79,34 +74,21 @@ int rng_backend_create_kv(struct keyval *kv)
 				strerror(errno));
 		}
 	}
-	if (ret) {
+	if (!ret)
+		ret = object_add(&b->obj, &rng_type, id, owner);
+	if (ret)
 		backend_free(b);
-		return ret;
-	}
-	for (tail = &backends; *tail; tail = &(*tail)->next)
-		;
-	*tail = b;
-	return 0;
+	return ret;
 }
 
 int rng_backend_claim(struct rng_backend *b, const char *owner)
 {
-	if (b->user) {
-		err_msg("%s: rng '%s' is already used by %s", owner, b->id, b->user);
-		return -EBUSY;
-	}
-	b->user = strdup(owner);
-	if (!b->user) {
-		err_msg("%s: out of memory", owner);
-		return -ENOMEM;
-	}
-	return 0;
+	return object_claim(&b->obj, owner);
 }
 
 void rng_backend_release(struct rng_backend *b)
 {
-	free(b->user);
-	b->user = NULL;
+	object_release(&b->obj);
 }
 
 ssize_t rng_read(struct rng_backend *b, void *buf, size_t len)
@@ -123,13 +105,23 @@ ssize_t rng_read(struct rng_backend *b, void *buf, size_t len)
 	return n;
 }
 
-void rng_backend_free_all(void)
+static void rng_destroy(struct object *o)
 {
-	struct rng_backend *b, *next;
-
-	for (b = backends; b; b = next) {
-		next = b->next;
-		backend_free(b);
-	}
-	backends = NULL;
+	backend_free(container_of(o, struct rng_backend, obj));
 }
+
+static int rng_create(struct keyval *kv, const char *owner)
+{
+	return rng_backend_create_kv(kv);
+}
+
+static const struct object_type rng_type = {
+	.name = "rng-random",
+	.kind = OBJ_OBJECT,
+	.noun = "rng",
+	.desc = "entropy source for virtio-rng",
+	.props = rng_props,
+	.create = rng_create,
+	.destroy = rng_destroy,
+};
+OBJECT_TYPE(rng_type)

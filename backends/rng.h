@@ -14,7 +14,10 @@
 
 struct rng_backend;
 
-/* Parses "-object rng-random,id=..[,filename=..]" and opens the file. */
+/*
+ * Parses "-object rng-random,id=..[,filename=..]" and opens the file;
+ * object_create_opts() comes here through the type table.
+ */
 int rng_backend_create_kv(struct keyval *kv);
 struct rng_backend *rng_backend_find(const char *id);
 /* Each source feeds one device, as in QEMU; -EBUSY after a message. */
@@ -26,6 +29,5 @@ void rng_backend_release(struct rng_backend *b);
  * at its end is -ENODATA).
  */
 ssize_t rng_read(struct rng_backend *b, void *buf, size_t len);
-void rng_backend_free_all(void);
 
 #endif

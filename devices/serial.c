@@ -104,12 +104,6 @@ struct serial {
 	int index;		/* among the machine's UARTs: COM<index+1> in the DSDT */
 };
 
-/*
- * The chardev serial_create() passes to realize: the machine's -serial
- * chardevs are anonymous, so they cannot travel as a property string.
- */
-static __thread struct chardev *create_chr;
-
 static unsigned rx_capacity(const struct serial_regs *r)
 {
 	/* With the FIFO off the 16550 behaves as a 16450: one holding byte. */
@@ -383,7 +377,7 @@ static size_t serial_input(void *opaque, const uint8_t *buf, size_t len)
 static int serial_realize(struct device *dev, struct platform *pf)
 {
 	struct serial *s = dev->state;
-	struct chardev *chr = create_chr;
+	struct chardev *chr = NULL;
 	int ret;
 
 	s->name = dev->id ? dev->id : "isa-serial";
@@ -482,18 +476,16 @@ DEVICE_TYPE(serial_type)
 int serial_create(struct platform *pf, struct chardev *chr, uint16_t iobase,
 		  unsigned irq, struct device **out)
 {
-	char k_base[] = "iobase", k_irq[] = "irq", v_base[16], v_irq[16];
+	char k_base[] = "iobase", k_irq[] = "irq", k_chr[] = "chardev", v_base[16], v_irq[16];
+	/* The -serial chardevs have ids too ("serialN"): realize finds it by id. */
 	struct kv_pair pairs[] = {
 		{ .key = k_base, .val = v_base },
 		{ .key = k_irq, .val = v_irq },
+		{ .key = k_chr, .val = chr ? (char *)chardev_id(chr) : NULL },
 	};
-	struct keyval kv = { .pairs = pairs, .n = ARRAY_SIZE(pairs) };
-	int ret;
+	struct keyval kv = { .pairs = pairs, .n = ARRAY_SIZE(pairs) - !chr };
 
 	snprintf(v_base, sizeof(v_base), "%#x", iobase);
 	snprintf(v_irq, sizeof(v_irq), "%u", irq);
-	create_chr = chr;
-	ret = device_create_kv(pf, serial_type.name, &kv, out);
-	create_chr = NULL;
-	return ret;
+	return device_create_kv(pf, serial_type.name, &kv, out);
 }

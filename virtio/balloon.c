@@ -65,8 +65,7 @@ struct vballoon {
 	struct balloon_run runs[BALLOON_MAX_PFNS];
 };
 
-/* QEMU's rule: one balloon per machine, so the API knows which one. */
-static struct vballoon *the_balloon;
+static const struct virtio_dev_type vb_type;
 
 static struct vballoon *to_vb(struct virtio_dev *vdev)
 {
@@ -330,9 +329,21 @@ static const struct virtio_dev_ops vb_ops = {
 
 /* ---- the API (loop thread) ---- */
 
-int balloon_set_target(uint64_t bytes)
+/*
+ * QEMU's rule: one balloon per machine, so the API knows which one; it is
+ * found among the machine's devices (realized and on its transport).
+ */
+static struct vballoon *find_balloon(struct platform *pf)
 {
-	struct vballoon *vb = the_balloon;
+	for (struct device *d = pf->devices; d; d = d->next)
+		if (virtio_dev_is(d, &vb_type))
+			return d->state;
+	return NULL;
+}
+
+int balloon_set_target(struct platform *pf, uint64_t bytes)
+{
+	struct vballoon *vb = find_balloon(pf);
 
 	if (!vb)
 		return -ENODEV;
@@ -346,9 +357,9 @@ int balloon_set_target(uint64_t bytes)
 	return 0;
 }
 
-int balloon_get_actual(uint64_t *bytes)
+int balloon_get_actual(struct platform *pf, uint64_t *bytes)
 {
-	struct vballoon *vb = the_balloon;
+	struct vballoon *vb = find_balloon(pf);
 	uint64_t held;
 
 	if (!vb)
@@ -360,14 +371,17 @@ int balloon_get_actual(uint64_t *bytes)
 	return 0;
 }
 
-uint64_t balloon_ram_size(void)
+uint64_t balloon_ram_size(struct platform *pf)
 {
-	return the_balloon ? the_balloon->ram_size : 0;
+	struct vballoon *vb = find_balloon(pf);
+
+	return vb ? vb->ram_size : 0;
 }
 
-int balloon_get_stats(struct balloon_stats *st, int64_t *when, uint32_t *interval)
+int balloon_get_stats(struct platform *pf, struct balloon_stats *st, int64_t *when,
+		      uint32_t *interval)
 {
-	struct vballoon *vb = the_balloon;
+	struct vballoon *vb = find_balloon(pf);
 
 	if (!vb)
 		return -ENODEV;
@@ -379,9 +393,9 @@ int balloon_get_stats(struct balloon_stats *st, int64_t *when, uint32_t *interva
 	return 0;
 }
 
-int balloon_set_stats_interval(uint32_t seconds)
+int balloon_set_stats_interval(struct platform *pf, uint32_t seconds)
 {
-	struct vballoon *vb = the_balloon;
+	struct vballoon *vb = find_balloon(pf);
 	int ret;
 
 	if (!vb)
@@ -393,9 +407,11 @@ int balloon_set_stats_interval(uint32_t seconds)
 	return ret;
 }
 
-const char *balloon_id(void)
+const char *balloon_id(struct platform *pf)
 {
-	return the_balloon ? the_balloon->dev->id : NULL;
+	struct vballoon *vb = find_balloon(pf);
+
+	return vb ? vb->dev->id : NULL;
 }
 
 /* ---- creation ---- */
@@ -434,8 +450,6 @@ static void vb_unrealize(struct device *dev, struct platform *pf)
 		vb->timer_fd = -1;
 	}
 	balloon_hp_free(&vb->hp);
-	if (the_balloon == vb)
-		the_balloon = NULL;
 }
 
 static int open_timer(struct vballoon *vb, const char *owner)
@@ -471,7 +485,8 @@ static int vb_realize(struct device *dev, struct platform *pf, const char *owner
 	vb->dev = dev;
 	vb->timer_fd = -1;
 	vb->stats_q = vb->report_q = -1;
-	if (the_balloon) {
+	/* Not in the device list before it is realized: any there is another. */
+	if (find_balloon(pf)) {
 		err_msg("%s: only one balloon device is supported", owner);
 		return -EEXIST;
 	}
@@ -486,13 +501,9 @@ static int vb_realize(struct device *dev, struct platform *pf, const char *owner
 				      name);
 	if (!ret)
 		ret = open_timer(vb, owner);
-	if (ret) {
+	if (ret)
 		vb_unrealize(dev, pf);
-		return ret;
-	}
-	/* vb_unrealize forgets it again if the transport cannot be attached. */
-	the_balloon = vb;
-	return 0;
+	return ret;
 }
 
 static const struct prop vb_props[] = {

@@ -13,6 +13,7 @@
 #include "virtio/virtq.h"
 
 struct gmem;
+struct platform;
 
 #define BALLOON_PAGE		(1ull << VIRTIO_BALLOON_PFN_SHIFT)
 /* Tags 0..15: Linux 6.12 has 16; unknown tags are ignored. */
@@ -75,22 +76,25 @@ bool balloon_hp_mark(struct balloon_hp *h, uint64_t gpa, bool in);
 
 /* ---- run time (the API; loop thread) ---- */
 
+/* The balloon is the one among @pf's devices. */
+
 /*
  * Sets the guest's target RAM size to @bytes (rounded down to 4 KiB).
  * -ENODEV: no balloon device; -ERANGE: 0 or above the guest's RAM.
  */
-int balloon_set_target(uint64_t bytes);
+int balloon_set_target(struct platform *pf, uint64_t bytes);
 /* The guest's RAM less what is in the balloon; -ENODEV without one. */
-int balloon_get_actual(uint64_t *bytes);
+int balloon_get_actual(struct platform *pf, uint64_t *bytes);
 /* The balloon's guest RAM size (what 'actual' is when nothing is inflated). */
-uint64_t balloon_ram_size(void);
+uint64_t balloon_ram_size(struct platform *pf);
 /*
  * The last statistics and when they came (CLOCK_REALTIME seconds, 0:
  * never); the polling interval in seconds (0: off) is read and set.
  */
-int balloon_get_stats(struct balloon_stats *st, int64_t *when, uint32_t *interval);
-int balloon_set_stats_interval(uint32_t seconds);
+int balloon_get_stats(struct platform *pf, struct balloon_stats *st, int64_t *when,
+		      uint32_t *interval);
+int balloon_set_stats_interval(struct platform *pf, uint32_t seconds);
 /* The balloon device's id= (NULL when it has none or there is no balloon). */
-const char *balloon_id(void);
+const char *balloon_id(struct platform *pf);
 
 #endif

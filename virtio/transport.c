@@ -112,6 +112,11 @@ static struct prop *pci_props(const struct virtio_dev_type *vt)
 	return p;
 }
 
+bool virtio_dev_is(const struct device *dev, const struct virtio_dev_type *vt)
+{
+	return dev->type->realize == virtio_type_realize && vtype(dev) == vt;
+}
+
 void virtio_dev_type_register(const struct virtio_dev_type *vt)
 {
 	struct virtio_type *ty = calloc(2, sizeof(*ty));

@@ -118,6 +118,8 @@ struct virtio_dev_type {
 	.link_offset = offsetof(type, link)
 
 void virtio_dev_type_register(const struct virtio_dev_type *vt);
+/* Is @dev one of the two device types made of @vt? */
+bool virtio_dev_is(const struct device *dev, const struct virtio_dev_type *vt);
 #define VIRTIO_DEV_TYPE(var)                                                  \
 	static void __attribute__((constructor)) register_##var(void)        \
 	{                                                                     \

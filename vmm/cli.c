@@ -12,8 +12,8 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
-#include "backends/rng.h"
 #include "backends/net.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -144,36 +144,6 @@ static int parse_machine(const char *s, struct machine_config *mc)
 	return ret;
 }
 
-static int create_object(const char *s)
-{
-	struct mem_backend *b;
-	struct keyval kv;
-	int ret;
-
-	ret = keyval_parse(s, "qom-type", "-object", &kv);
-	if (ret)
-		return ret;
-	if (kv.help || !kv.implied) {
-		if (!kv.help)
-			err_msg("-object %s: the object type comes first", s);
-		else
-			printf("Objects:\nmemory-backend-memfd\nrng-random\n");
-		keyval_free(&kv);
-		return kv.help ? 1 : -EINVAL;
-	}
-	if (!strcmp(kv.implied, "memory-backend-memfd")) {
-		ret = mem_backend_create_kv(&kv, &b);
-	} else if (!strcmp(kv.implied, "rng-random")) {
-		ret = rng_backend_create_kv(&kv);
-	} else {
-		err_msg("-object %s: unknown object type (supported: memory-backend-memfd, "
-			"rng-random)", kv.implied);
-		ret = -EINVAL;
-	}
-	keyval_free(&kv);
-	return ret;
-}
-
 static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
 {
 	struct chardev *chr;
@@ -239,13 +209,13 @@ static int build_config(struct cli *c, struct loop *loop, struct machine_config 
 	if (mc->ram) {
 		if (c->mem && mc->ram_size != mc->ram->size) {
 			err_msg("-m %s does not match the size of memory-backend '%s'",
-				c->mem, mc->ram->id);
+				c->mem, mc->ram->obj.id);
 			return -EINVAL;
 		}
 		mc->ram_size = mc->ram->size;
 		if (mc->ram_size < MIN_RAM) {
 			err_msg("memory-backend '%s': guest RAM must be at least %llu MiB",
-				mc->ram->id, MIN_RAM >> 20);
+				mc->ram->obj.id, MIN_RAM >> 20);
 			return -EINVAL;
 		}
 	}
@@ -322,7 +292,7 @@ int ember_main(int argc, char **argv)
 		if ((ret = chardev_create(c.chardev[i], loop)))
 			goto out;
 	for (unsigned i = 0; i < c.nr_object; i++)
-		if ((ret = create_object(c.object[i])))
+		if ((ret = object_create_opts(c.object[i])))
 			goto out;
 	for (unsigned i = 0; i < c.nr_blockdev; i++)
 		if ((ret = blockdev_create(c.blockdev[i], loop)))
@@ -352,11 +322,7 @@ out:
 	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);
-	chardev_cleanup_all();
-	blockdev_cleanup_all();
-	netdev_cleanup_all();
-	mem_backend_free_all();
-	rng_backend_free_all();
+	object_cleanup_all();
 	if (loop)
 		loop_free(loop);
 	return status;

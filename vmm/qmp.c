@@ -37,19 +37,28 @@ static struct qmp_server *server;
 
 /* ---- what the commands act on ---- */
 
-static int t_balloon_set(void *o, uint64_t bytes) { return balloon_set_target(bytes); }
-static int t_balloon_get(void *o, uint64_t *actual) { return balloon_get_actual(actual); }
-static uint64_t t_ram_size(void *o) { return balloon_ram_size(); }
-static const char *t_balloon_id(void *o) { return balloon_id(); }
+/* The balloon is found among the machine's devices on every command. */
+static struct platform *pf_of(void *o)
+{
+	return ((struct qmp_server *)o)->pf;
+}
+
+static int t_balloon_set(void *o, uint64_t bytes) { return balloon_set_target(pf_of(o), bytes); }
+static int t_balloon_get(void *o, uint64_t *actual)
+{
+	return balloon_get_actual(pf_of(o), actual);
+}
+static uint64_t t_ram_size(void *o) { return balloon_ram_size(pf_of(o)); }
+static const char *t_balloon_id(void *o) { return balloon_id(pf_of(o)); }
 
 static int t_balloon_stats(void *o, struct balloon_stats *st, int64_t *when, uint32_t *iv)
 {
-	return balloon_get_stats(st, when, iv);
+	return balloon_get_stats(pf_of(o), st, when, iv);
 }
 
 static int t_set_interval(void *o, uint32_t seconds)
 {
-	return balloon_set_stats_interval(seconds);
+	return balloon_set_stats_interval(pf_of(o), seconds);
 }
 
 static void t_quit(void *o)

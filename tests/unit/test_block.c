@@ -17,6 +17,7 @@
 
 #include "backends/block.h"
 #include "backends/block_batch.h"
+#include "backends/object.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/ratelimit.h"
@@ -172,7 +173,7 @@ static int teardown_test(void **state)
 {
 	char cmd[300];
 
-	blockdev_cleanup_all();
+	object_cleanup_all();
 	loop_del(loop, timer_fd);
 	close(timer_fd);
 	loop_free(loop);
@@ -341,7 +342,7 @@ static void t_write_zeroes_fallback(void **state)
 	assert_int_equal(run1(blk, BLK_WRITE_ZEROES, 512, 1 * MiB + 3 * 65536 + 4096,
 			      NULL, 0), 0);
 	check_zero(blk, 512, 1 * MiB + 3 * 65536 + 4096, 0x77);
-	blockdev_cleanup_all();
+	object_cleanup_all();
 	unlink(path);
 }
 
@@ -491,7 +492,7 @@ static void t_detach_pending(void **state)
 	/* At exit, pending requests are waited for without callbacks. */
 	assert_int_equal(submit(blk, 0, &t[0], BLK_READ, 0, 0, &v[0], 1), 0);
 	blk_flush_queue(blk, 0);
-	blockdev_cleanup_all();
+	object_cleanup_all();
 }
 
 static void t_locking(void **state)
@@ -506,14 +507,14 @@ static void t_locking(void **state)
 	assert_non_null(strstr(log_last(), "Failed to get shared \"write\" lock"));
 	/* locking=off opens anyway, as QEMU's does. */
 	assert_int_equal(create("driver=file,node-name=w3,filename=%s,locking=off", img), 0);
-	blockdev_cleanup_all();
+	object_cleanup_all();
 
 	assert_int_equal(create("driver=file,node-name=r1,filename=%s,read-only=on", img), 0);
 	assert_int_equal(create("driver=raw,node-name=r2,read-only=on,"
 				"file.driver=file,file.filename=%s,file.locking=on", img), 0);
 	assert_int_equal(create("driver=file,node-name=w1,filename=%s", img), -EBUSY);
 	assert_non_null(strstr(log_last(), "Failed to get \"write\" lock"));
-	blockdev_cleanup_all();
+	object_cleanup_all();
 	/* Closed: the locks went with the descriptors. */
 	assert_int_equal(create("driver=file,node-name=w1,filename=%s", img), 0);
 }
@@ -602,7 +603,7 @@ static void t_direct_unsupported(void **state)
 	} else {
 		assert_int_equal(blockdev_create(o, loop), 0);
 	}
-	blockdev_cleanup_all();
+	object_cleanup_all();
 	unlink(path);
 }
 

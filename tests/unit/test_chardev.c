@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include "backends/chardev.h"
+#include "backends/object.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
@@ -111,7 +112,7 @@ static int setup_test(void **state)
 
 static int teardown_test(void **state)
 {
-	chardev_cleanup_all();
+	object_cleanup_all();
 	loop_del(loop, timer_fd);
 	close(timer_fd);
 	loop_free(loop);
@@ -149,7 +150,7 @@ static void t_file(void **state)
 	/* file has no input, attaching is still fine */
 	assert_int_equal(chardev_attach(c, fe_input, NULL), 0);
 	chardev_accept_input(c);
-	chardev_cleanup_all();
+	object_cleanup_all();
 	assert_null(chardev_find("f0"));
 
 	/* append=on keeps, the default truncates */
@@ -433,7 +434,7 @@ static void t_socket_server(void **state)
 	expect_recv(cl, "pong");
 	close(cl);
 
-	chardev_cleanup_all();
+	object_cleanup_all();
 	assert_int_equal(access(path, F_OK), -1);	/* socket removed */
 }
 
@@ -597,7 +598,7 @@ static void t_stdio(void **state)
 		/* EOF seen: stdin is off the loop, not spinning on EPOLLHUP */
 		del = loop_del(loop, 0);
 	}
-	chardev_cleanup_all();
+	object_cleanup_all();
 	dup2(save_in, 0);
 	dup2(save_out, 1);
 	close(save_in);

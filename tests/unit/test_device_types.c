@@ -28,6 +28,7 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/net.h"
+#include "backends/object.h"
 #include "backends/rng.h"
 #include "devices/device.h"
 #include "devices/pci.h"
@@ -207,10 +208,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	device_destroy_all(&pf);
-	netdev_cleanup_all();
-	chardev_cleanup_all();
-	blockdev_cleanup_all();
-	rng_backend_free_all();
+	object_cleanup_all();
 	unlink(img);
 	pci_host_destroy(&pf);
 	bus_destroy(&pf.mmio);

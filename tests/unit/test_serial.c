@@ -386,9 +386,8 @@ static void t_second_uart(void **state)
 	assert_non_null(strstr(log_last(), "nope"));
 	assert_true(device_create(&pf, "isa-serial,iobase=0x3e8,irq=16") < 0);
 
-	/* The machine's path, with an anonymous chardev. */
+	/* The machine's path: its -serial chardevs have ids too (serialN). */
 	chr_c2.fn = NULL;
-	chr_c2.id = NULL;
 	assert_int_equal(serial_create(&pf, &chr_c2, 0x3e8, 5, &dev), 0);
 	assert_non_null(dev);
 	assert_non_null(chr_c2.fn);

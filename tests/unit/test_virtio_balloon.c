@@ -187,10 +187,10 @@ static void t_inflate(void **state)
 	uint64_t b0, actual;
 	int irq0;
 
-	assert_int_equal(balloon_set_target(1 * MiB), -ENODEV);
+	assert_int_equal(balloon_set_target(&pf, 1 * MiB), -ENODEV);
 	assert_int_equal(device_create(&pf, "virtio-balloon-device,id=b0"), 0);
-	assert_string_equal(balloon_id(), "b0");
-	assert_int_equal(balloon_ram_size(), RAM_SIZE);
+	assert_string_equal(balloon_id(&pf), "b0");
+	assert_int_equal(balloon_ram_size(&pf), RAM_SIZE);
 	expect_dev_error("virtio-balloon-device", "only one balloon device is supported");
 	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BALLOON);
 	assert_int_equal(dev_features() & 0xffffff, F(VIRTIO_BALLOON_F_STATS_VQ));
@@ -198,9 +198,9 @@ static void t_inflate(void **state)
 
 	/* The target: config num_pages, and a config interrupt. */
 	irq0 = irqs;
-	assert_int_equal(balloon_set_target(0), -ERANGE);
-	assert_int_equal(balloon_set_target(RAM_SIZE + 4096), -ERANGE);
-	assert_int_equal(balloon_set_target(3 * MiB / 2 + 100), 0);
+	assert_int_equal(balloon_set_target(&pf, 0), -ERANGE);
+	assert_int_equal(balloon_set_target(&pf, RAM_SIZE + 4096), -ERANGE);
+	assert_int_equal(balloon_set_target(&pf, 3 * MiB / 2 + 100), 0);
 	assert_int_equal(cfg(0), 128);
 	assert_true(irqs > irq0);
 	assert_true(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_ISR_CONFIG);
@@ -225,11 +225,11 @@ static void t_inflate(void **state)
 
 	/* The driver reports what it holds. */
 	wr(VIRTIO_MMIO_CONFIG + 4, htole32(4));
-	assert_int_equal(balloon_get_actual(&actual), 0);
+	assert_int_equal(balloon_get_actual(&pf, &actual), 0);
 	assert_int_equal(actual, RAM_SIZE - 4 * 4096);
 	/* Reset: the driver's balloon is empty again; the target stays. */
 	wr(VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(balloon_get_actual(&actual), 0);
+	assert_int_equal(balloon_get_actual(&pf, &actual), 0);
 	assert_int_equal(actual, RAM_SIZE);
 	assert_int_equal(cfg(0), 128);
 }
@@ -264,7 +264,7 @@ static void t_reporting_and_stats(void **state)
 	qpost_buf(2, BUF_GPA, sizeof(s), false);
 	qkick(2);
 	assert_int_equal(qrun(2, 1, 20), 0);
-	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
+	assert_int_equal(balloon_get_stats(&pf, &st, &when, &iv), 0);
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_MEMTOT], 2 * MiB);
 	assert_true(when > 0);
 	assert_int_equal(iv, 0);
@@ -274,9 +274,9 @@ static void t_reporting_and_stats(void **state)
 	qkick_wait(2, 1);
 	assert_true(irqs > irq0);
 	/* Polling returns the held one so that the driver refills it. */
-	assert_int_equal(balloon_set_stats_interval(1), 0);
+	assert_int_equal(balloon_set_stats_interval(&pf, 1), 0);
 	assert_int_equal(qrun(2, 1, 2500), 1);
-	assert_int_equal(balloon_set_stats_interval(0), 0);
+	assert_int_equal(balloon_set_stats_interval(&pf, 0), 0);
 }
 
 /* Linux adds the first statistics buffer and kicks before DRIVER_OK. */
@@ -295,7 +295,7 @@ static void t_stats_before_driver_ok(void **state)
 	qpost_buf(2, BUF_GPA, sizeof(s), false);
 	qkick(2);
 	driver_ok();
-	assert_int_equal(balloon_get_stats(&st, &when, &iv), 0);
+	assert_int_equal(balloon_get_stats(&pf, &st, &when, &iv), 0);
 	assert_int_equal(st.valid, 1u << VIRTIO_BALLOON_S_AVAIL);
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
 }
@@ -325,7 +325,7 @@ static void t_private_ram(void **state)
 	assert_int_equal(p[4 * 4096 - 1], 0);
 	assert_int_equal(p[4 * 4096], 0xaa);
 	device_destroy_all(&pf);
-	mem_backend_free_all();
+	object_cleanup_all();
 }
 
 static void t_broken_chain(void **state)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backends/block.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -386,7 +387,7 @@ static int teardown_dev(void **state)
 	char cmd[300];
 
 	device_destroy_all(&pf);
-	blockdev_cleanup_all();
+	object_cleanup_all();
 	guest_teardown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);

@@ -28,6 +28,7 @@
 #include <linux/if_tun.h>
 
 #include "backends/net.h"
+#include "backends/object.h"
 #include "lib/log.h"
 #include "net_host.h"
 #include "lib/util.h"
@@ -481,7 +482,7 @@ static void t_tap_errors(void **state)
 	assert_int_equal(netdev_claim(netdev_find("ok"), "-device b"), -EBUSY);
 	assert_non_null(strstr(log_last(), "already used by -device a"));
 	netdev_release(netdev_find("ok"));
-	netdev_cleanup_all();
+	object_cleanup_all();
 	assert_null(netdev_find("ok"));
 }
 
@@ -508,7 +509,7 @@ static void t_tap_fd(void **state)
 	assert_int_equal(netdev_create(opt), 0);
 	assert_int_equal(netdev_fd(netdev_find("f"), 0), fd);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
-	netdev_cleanup_all();
+	object_cleanup_all();
 	assert_true(fcntl(fd, F_GETFD) < 0);	/* ours to close */
 }
 
@@ -533,7 +534,7 @@ static void t_tap_mq(void **state)
 	assert_int_equal(netdev_enable_queue(nd, 3, false), 0);
 	assert_int_equal(netdev_enable_queue(nd, 3, true), 0);
 	assert_int_equal(netdev_enable_queue(nd, 3, true), 0);	/* already attached */
-	netdev_cleanup_all();
+	object_cleanup_all();
 }
 
 /* Reads one packet (vnet header + frame) from the tap, waiting up to 2 s. */
@@ -632,7 +633,7 @@ static void t_tap_packets(void **state)
 		assert_string_equal(got, "hello");
 	}
 	close(s);
-	netdev_cleanup_all();
+	object_cleanup_all();
 }
 
 int main(void)

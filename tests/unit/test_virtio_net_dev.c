@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "backends/net.h"
+#include "backends/object.h"
 #include "lib/util.h"
 #include "net_host.h"
 #include "mmio_guest.h"
@@ -83,7 +84,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	device_destroy_all(&pf);
-	netdev_cleanup_all();
+	object_cleanup_all();
 	guest_teardown();
 	return 0;
 }

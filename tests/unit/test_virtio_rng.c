@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backends/rng.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
 #include "lib/ratelimit.h"
@@ -31,7 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	device_destroy_all(&pf);
-	rng_backend_free_all();
+	object_cleanup_all();
 	guest_teardown();
 	ratelimit_set_clock(NULL);
 	if (path[0])
