@@ -108,7 +108,7 @@ static const struct allow common_calls[] = {
 	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
 	ANY(rt_sigprocmask),		/* pthread_kill(); glibc's thread exit */
-	/* Block requests; on a vCPU through virtio-pci's configuration-access window. */
+	/* Block and tap I/O; on a vCPU, virtio-net's DRIVER_OK and reset (its tap's ring). */
 	ANY(io_uring_enter),
 	/* malloc and free (a vCPU's first malloc makes an arena); never an executable mapping */
 	NO_EXEC(mmap),

@@ -4,9 +4,11 @@
  *
  * Register handlers run on vCPU threads under vdev->lock. QueueNotify has
  * an ioeventfd per queue (datamatch = queue index), so a kick is an eventfd
- * the event loop reads and never an exit to ember's vCPU thread; the loop
- * then calls ops->queue_notify under vdev->lock, as the register path does
- * in unit tests, where there is no KVM.
+ * the event loop reads, and the loop calls ops->queue_notify under
+ * vdev->lock. A QueueNotify write that reaches ember anyway is passed to
+ * the same eventfd (virtio_queue_doorbell), so queues are served on the
+ * loop whichever way the kick came; only without KVM's ioeventfds (unit
+ * tests) does the register path call queue_notify itself.
  *
  * The interrupt is a level line. With KVM, a level irqfd raises it and KVM
  * lowers it at the guest's EOI, signalling the resample fd; we raise it
@@ -213,7 +215,7 @@ static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 			vdev->vqs[m->queue_sel].enabled = false;
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		virtio_queue_kick(vdev, val);
+		virtio_queue_doorbell(vdev, val);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		ack_isr(m, val);

@@ -6,12 +6,15 @@
  * queue and one for config changes, as Linux asks for them).
  *
  * Register handlers run on vCPU threads under vdev->lock, as virtio.c
- * expects; so do kicks. While BAR 4 decodes, each queue's doorbell is an
- * ioeventfd the loop reads, so a kick never exits to a vCPU thread; the
- * ioeventfds follow BAR 4 when the guest moves it. Interrupts: the queue's
- * (or config) MSI-X vector, or with MSI-X off the ISR bit and INTA, which
- * isr_lock keeps in step with the ISR since devices raise interrupts from
- * the loop without vdev->lock.
+ * expects. While BAR 4 decodes, each queue's doorbell is an ioeventfd the
+ * loop reads, so a kick does not exit to a vCPU thread; the ioeventfds
+ * follow BAR 4 when the guest moves it. A doorbell that still arrives as a
+ * register write (through the PCI cfg access capability, or one KVM
+ * refused) is handed to the loop too (virtio_queue_doorbell).
+ *
+ * Interrupts: the queue's (or config) MSI-X vector, or with MSI-X off the
+ * ISR bit and INTA, which isr_lock keeps in step with the ISR since
+ * devices raise interrupts from the loop without vdev->lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -375,7 +378,7 @@ static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len
 		virtio_write_config(vdev, off - DEVICE_OFF, data, len);
 	else if (off >= NOTIFY_OFF && off < NOTIFY_OFF + REGION_SIZE &&
 		 (off - NOTIFY_OFF) % NOTIFY_MULT == 0 && len <= 4)
-		virtio_queue_kick(vdev, (off - NOTIFY_OFF) / NOTIFY_MULT);
+		virtio_queue_doorbell(vdev, (off - NOTIFY_OFF) / NOTIFY_MULT);
 	pthread_mutex_unlock(&vdev->lock);
 }
 

@@ -3,8 +3,10 @@
  * machine, config space and the interrupt decisions.
  *
  * Locking: transports call the feature, status and config functions with
- * vdev->lock held (from vCPU threads), and call ops->queue_notify with it
- * held too, so a reset never runs in the middle of a queue's processing.
+ * vdev->lock held (from vCPU threads); ops->queue_notify runs on the loop
+ * (on_kick; a doorbell from a vCPU is passed there by
+ * virtio_queue_doorbell) with it held too, so a reset never runs in the
+ * middle of a queue's processing.
  * virtio_notify, virtio_config_changed and virtio_needs_reset may be called
  * with or without the lock: they touch status and isr atomically and the
  * transport serialises its own interrupt state.
@@ -196,6 +198,21 @@ void virtio_queue_kick(struct virtio_dev *vdev, unsigned q)
 	    (vdev->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
 	    VIRTIO_STATUS_DRIVER_OK)
 		vdev->ops->queue_notify(vdev, q);
+}
+
+/*
+ * The loop, not the vCPU, serves queues: the block layer has no lock
+ * against the loop's completions, and the vcpu seccomp filter lacks the
+ * calls of rng's and the balloon's back ends. So the doorbell becomes a
+ * write to the kick fd, which whoever watches it (on_kick, or vhost's
+ * worker) serves as it does a KVM ioeventfd's signal.
+ */
+void virtio_queue_doorbell(struct virtio_dev *vdev, unsigned q)
+{
+	if (q < vdev->num_queues && vdev->vqs[q].kick_fd >= 0)
+		eventfd_signal(vdev->vqs[q].kick_fd);
+	else
+		virtio_queue_kick(vdev, q);
 }
 
 static void on_kick(void *opaque, uint32_t events)

@@ -5,9 +5,11 @@
  * when the device is created and the device never knows which.
  *
  * Threads: the transport's register handlers run on vCPU threads; queue
- * notifications (ioeventfd) and back-end completions run on the event
- * loop. vdev->lock serialises status/feature/queue-setup changes against
- * the loop; the data path takes only the per-queue state it owns.
+ * notifications and back-end completions run on the event loop, including
+ * a doorbell that reached a register instead of KVM's ioeventfd
+ * (virtio_queue_doorbell passes it on). vdev->lock serialises
+ * status/feature/queue-setup changes against the loop; the data path
+ * takes only the per-queue state it owns.
  */
 #ifndef EMBER_VIRTIO_H
 #define EMBER_VIRTIO_H
@@ -120,6 +122,13 @@ void virtio_read_config(struct virtio_dev *vdev, uint32_t off, void *data, unsig
 void virtio_write_config(struct virtio_dev *vdev, uint32_t off, const void *data, unsigned len);
 /* The driver kicked queue @q (under vdev->lock): to queue_notify if the device runs. */
 void virtio_queue_kick(struct virtio_dev *vdev, unsigned q);
+/*
+ * The driver wrote queue @q's doorbell register, on a vCPU thread (under
+ * vdev->lock): the kick goes to the loop through the queue's kick fd (or
+ * to the kernel, if vhost holds it). Only without a kick fd (no event
+ * loop: unit tests) does it run here, as virtio_queue_kick.
+ */
+void virtio_queue_doorbell(struct virtio_dev *vdev, unsigned q);
 /*
  * Queue @q's kick eventfd, vq->kick_fd, watched on pf->loop, which passes
  * kicks on as virtio_queue_kick does (taking vdev->lock). The transport

@@ -25,6 +25,7 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 #include "mmio_driver.h"
+#include "vcpu_thread.h"
 
 #define RAM_SIZE	0x100000
 #define F(bit)		(1ull << (bit))
@@ -48,11 +49,14 @@ static void irq_set(void *opaque, unsigned gsi, int l)
 
 /* Set by a test that waits in the loop for a kick. */
 static struct loop *stop_on_kick;
+/* The thread that served the last kick. */
+static pthread_t kick_thread;
 
 static void fake_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	/* Called with the device lock held. */
 	assert_int_not_equal(pthread_mutex_trylock(&vdev->lock), 0);
+	kick_thread = pthread_self();
 	fk.kicks[q]++;
 	if (stop_on_kick)
 		loop_stop(stop_on_kick, 0);
@@ -539,6 +543,31 @@ static void t_kvm_kick(void **state)
 	assert_int_equal(fk.kicks[0], 0);
 }
 
+/* Queue 1's QueueNotify as a register write: one KVM's ioeventfd did not take. */
+static void notify_queue_1(void)
+{
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+}
+
+/*
+ * A QueueNotify write that exits to ember's vCPU thread with KVM's
+ * ioeventfds in place goes to the loop, as the ioeventfd's kick would:
+ * queue handlers and their back ends must not run on a vCPU.
+ */
+static void t_kvm_doorbell(void **state)
+{
+	bring_up();
+	on_vcpu(notify_queue_1);
+	assert_int_equal(fk.kicks[1], 0);
+	run_loop_once();
+	assert_int_equal(fk.kicks[1], 1);
+	assert_int_equal(fk.kicks[0], 0);
+	assert_true(pthread_equal(kick_thread, pthread_self()));
+	/* A queue that does not exist has no kick fd: dropped right away. */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);
+	assert_int_equal(fk.kicks[0] + fk.kicks[1], 1);
+}
+
 static void t_kvm_irqfd(void **state)
 {
 	assert_int_equal(kvm.nirq, 1);
@@ -582,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_init_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kvm_kick, kvm_setup, kvm_teardown),
+		cmocka_unit_test_setup_teardown(t_kvm_doorbell, kvm_setup, kvm_teardown),
 		cmocka_unit_test_setup_teardown(t_kvm_irqfd, kvm_setup, kvm_teardown),
 	};
 

@@ -21,6 +21,7 @@
 #include "kvm/gmem.h"
 #include "lib/log.h"
 #include "pci_guest.h"
+#include "vcpu_thread.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
@@ -68,10 +69,14 @@ static int fake_ioeventfd(void *opaque, uint64_t addr, unsigned len, int pio, in
 #define FAKE_CFG_SIZE	8
 #include "fake_vdev.h"
 
+/* The thread that served the last kick. */
+static pthread_t kick_thread;
+
 /* Kicks also come from a thread running the loop: counted atomically. */
 static void fake_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	assert_true(q < 2);
+	kick_thread = pthread_self();
 	__atomic_add_fetch(&fk.kicks[q], 1, __ATOMIC_SEQ_CST);
 }
 
@@ -579,7 +584,10 @@ static void t_ioeventfd(void **state)
 	assert_int_equal(__atomic_load_n(&fk.kicks[1], __ATOMIC_SEQ_CST), 1);
 	/* A doorbell that reaches ember anyway (no ioeventfd) still works. */
 	mmio_write(BAR4_AT + cap.notify, 0, 2);
-	assert_int_equal(fk.kicks[0], 1);
+	for (int i = 0; i < 1000 && !__atomic_load_n(&fk.kicks[0], __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	assert_int_equal(__atomic_load_n(&fk.kicks[0], __ATOMIC_SEQ_CST), 1);
+	assert_true(pthread_equal(kick_thread, th));
 	loop_stop(pf.loop, 0);
 	pthread_join(th, NULL);
 }
@@ -593,18 +601,65 @@ static void on_stopper(void *opaque, uint32_t events)
 	loop_stop(pf.loop, 0);
 }
 
-/* Writes @fd as vhost would, and lets the loop see it. */
-static void signal_and_run(int fd)
+/* Runs the loop on this thread over everything ready now, then stops. */
+static void run_loop_once(void)
 {
-	uint64_t one = 1;
-	int stopper;
+	int stopper = eventfd(1, EFD_NONBLOCK);
 
-	assert_int_equal(write(fd, &one, 8), 8);
-	stopper = eventfd(1, EFD_NONBLOCK);
 	assert_int_equal(loop_add(pf.loop, stopper, EPOLLIN, on_stopper, &stopper), 0);
 	loop_run(pf.loop);
 	loop_del(pf.loop, stopper);
 	close(stopper);
+}
+
+/* Writes @fd as vhost would, and lets the loop see it. */
+static void signal_and_run(int fd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(fd, &one, 8), 8);
+	run_loop_once();
+}
+
+/* Queue 1's doorbell through the cfg access window, set up by the caller. */
+static void ring_through_cfg_cap(void)
+{
+	cfg_wr(cap.pcicfg + 16, 1, 2);
+}
+
+/* Queue 0's doorbell at its notify address (the fake KVM catches none). */
+static void ring_notify_area(void)
+{
+	mmio_write(BAR4_AT + cap.notify, 0, 2);
+}
+
+/*
+ * Doorbells that reach BAR 4 as register writes on a vCPU thread: through
+ * the PCI cfg access capability, which no ioeventfd sees, and at the notify
+ * address when KVM has no ioeventfd there. The queue is served by the loop,
+ * not inside the vCPU's write: there, virtio-blk's submissions would race
+ * the loop's completions, and rng's and the balloon's back ends would call
+ * what the vcpu seccomp filter forbids.
+ */
+static void t_doorbell_on_loop(void **state)
+{
+	bring_up();
+	cfg_wr(cap.pcicfg + VIRTIO_PCI_CAP_BAR, 4, 1);
+	cfg_wr(cap.pcicfg + VIRTIO_PCI_CAP_OFFSET, cap.notify + 1 * cap.notify_mult, 4);
+	cfg_wr(cap.pcicfg + VIRTIO_PCI_CAP_LENGTH, 2, 4);
+	on_vcpu(ring_through_cfg_cap);
+	assert_int_equal(fk.kicks[1], 0);
+	run_loop_once();
+	assert_int_equal(fk.kicks[1], 1);
+	assert_true(pthread_equal(kick_thread, pthread_self()));
+
+	/* As if KVM had refused the doorbell's ioeventfd. */
+	kick_thread = 0;
+	on_vcpu(ring_notify_area);
+	assert_int_equal(fk.kicks[0], 0);
+	run_loop_once();
+	assert_int_equal(fk.kicks[0], 1);
+	assert_true(pthread_equal(kick_thread, pthread_self()));
 }
 
 /* virtio_call_fd: the queue's MSI-X vector, or the loop's ISR + INTx. */
@@ -722,6 +777,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_cfg_cap, setup, teardown),
 		cmocka_unit_test_prestate_setup_teardown(t_ioeventfd, setup, teardown, &with_loop),
 		cmocka_unit_test_prestate_setup_teardown(t_call_fd, setup, teardown, &with_loop),
+		cmocka_unit_test_prestate_setup_teardown(t_doorbell_on_loop, setup, teardown,
+							 &with_loop),
 		cmocka_unit_test_setup_teardown(t_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_random, setup, teardown),
 	};
