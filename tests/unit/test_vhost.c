@@ -59,6 +59,7 @@ static struct {
 	uint64_t cid;
 	int running, opens;
 	bool no_dev;			/* open(/dev/vhost-vsock) fails */
+	bool real_dev;			/* open(/dev/vhost-vsock) is the real one */
 } k;
 
 int __real_ioctl(int fd, unsigned long req, ...);
@@ -79,7 +80,7 @@ static int fake_open(const char *path)
 static int open_or_fake(int (*real)(const char *, int, ...), const char *path, int flags,
 			va_list ap)
 {
-	if (!strcmp(path, "/dev/vhost-vsock"))
+	if (!strcmp(path, "/dev/vhost-vsock") && !k.real_dev)
 		return fake_open(path);
 	return real(path, flags, va_arg(ap, int));
 }
@@ -513,7 +514,11 @@ static void t_real_kernel(void **state)
 	}
 	close(k.fd);
 	k.fd = -1;
+	/* Past the wrapped open(), or this would be the fake kernel again. */
+	k.real_dev = true;
 	assert_int_equal(vhost_open(&vh, "/dev/vhost-vsock", "-device x"), 0);
+	k.real_dev = false;
+	assert_int_equal(k.opens, 0);
 	assert_true(vh.features & F(VIRTIO_F_VERSION_1));
 	assert_false(vhost_features(&vh, ~0ull) & F(VIRTIO_F_RING_PACKED));
 	vhost_close(&vh);
