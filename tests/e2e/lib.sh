@@ -8,7 +8,7 @@
 #     # e2e-needs: qemu PROG   ship qemu-system-x86_64 (+ firmware) / host PROGs into L1
 #     # e2e-smp: N             L1 vCPUs this case wants (the run takes the largest;
 #                              default 1, which boots L2 guests fastest)
-#     # e2e-unit: test_NAME... unit test binaries of build/ to ship in (E2E_UNIT_DIR)
+#     # e2e-unit: test_NAME... unit test binaries of build/ to ship in ($LAB_FILES/unit)
 #
 # Environment set by the lab and the driver:
 #   EMBER        ember binary (unset when it was not built)

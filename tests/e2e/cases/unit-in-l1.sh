@@ -6,13 +6,14 @@
 # e2e-unit: test_kvm test_vhost test_device_types
 . "$E2E_LIB"
 need_kvm
-[ -n "${E2E_UNIT_DIR:-}" ] || skip "the unit tests are not built (no build/tests/unit)"
+E2E_UNIT_DIR=$LAB_FILES/unit
+[ -d "$E2E_UNIT_DIR" ] || skip "the unit tests are not built (no build/tests/unit)"
 for m in tun vhost_net vhost_vsock; do
 	modprobe "$m" 2>/dev/null || note "modprobe $m failed"
 done
 for t in test_kvm test_vhost test_device_types; do
 	bin=$E2E_UNIT_DIR/$t
-	[ -x "$bin" ] || fail "$bin was not shipped into the lab"
+	[ -x "$bin" ] || fail "$t was not shipped into the lab ($bin)"
 	log=$E2E_TMP/$t.log
 	"$bin" >"$log" 2>&1
 	rc=$?
