@@ -41,6 +41,7 @@ int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned
 	struct x86_entry entry = { .rsp = BOOT_STACK_GPA, .rip = boot->entry };
 	int ret;
 
+	v->arch_exit = arch_vcpu_exit;
 	if (boot->mode == BOOT_PVH) {
 		entry.mode = X86_ENTRY_PROT32;
 		entry.rbx = boot->arg;

@@ -97,6 +97,7 @@ static int setup(void **state)
 	e->v.pio = &e->pio;
 	e->v.mmio = &e->mmio;
 	e->v.access = bus_access;
+	e->v.arch_exit = arch_vcpu_exit;	/* port I/O */
 	e->v.on_exit = on_exit_cb;
 	e->v.opaque = e;
 	port_log_n = 0;
