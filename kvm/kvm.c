@@ -14,27 +14,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static int get_supported_cpuid(struct kvm_vm *vm)
-{
-	for (int nent = 128; nent <= 4096; nent *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-
-		if (!c)
-			return -ENOMEM;
-		c->nent = nent;
-		if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			vm->cpuid = c;
-			return 0;
-		}
-		free(c);
-		if (errno != E2BIG) {
-			err_msg("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-			return -errno;
-		}
-	}
-	return -E2BIG;
-}
-
 int kvm_vm_open(struct kvm_vm *vm)
 {
 	const char *dev = getenv("EMBER_KVM_DEV");
@@ -45,6 +24,7 @@ int kvm_vm_open(struct kvm_vm *vm)
 	pthread_mutex_init(&vm->route_lock, NULL);
 	if (!dev)
 		dev = "/dev/kvm";
+	vm->dev = dev;
 	vm->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->sys_fd < 0) {
 		ret = -errno;
@@ -64,7 +44,6 @@ int kvm_vm_open(struct kvm_vm *vm)
 		{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
 		{ KVM_CAP_IRQFD, "IRQFD" },
 		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
-		{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
@@ -80,9 +59,6 @@ int kvm_vm_open(struct kvm_vm *vm)
 		err_msg("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		goto fail;
 	}
-	ret = get_supported_cpuid(vm);
-	if (ret)
-		goto fail;
 	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
@@ -101,8 +77,6 @@ void kvm_vm_close(struct kvm_vm *vm)
 		close(vm->vm_fd);
 	if (vm->sys_fd >= 0)
 		close(vm->sys_fd);
-	free(vm->cpuid);
-	vm->cpuid = NULL;
 	free(vm->msi);
 	vm->msi = NULL;
 	vm->vm_fd = vm->sys_fd = -1;

@@ -7,10 +7,10 @@
 #include <linux/kvm.h>
 
 struct kvm_vm {
+	const char *dev;	/* /dev/kvm or $EMBER_KVM_DEV, for messages */
 	int sys_fd;
 	int vm_fd;
 	int run_size;		/* mmap size of struct kvm_run */
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, once */
 	unsigned nr_slots;
 	/* MSI routes: gsi -> (addr, data); entries [0, KVM_IOAPIC_GSIS) unused. */
 	struct kvm_msi_route {

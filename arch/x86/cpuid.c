@@ -22,6 +22,9 @@
 #define TOPO_LEVEL_SMT		1
 #define TOPO_LEVEL_CORE		2
 
+/* KVM_GET_SUPPORTED_CPUID: the host's, so one for every VM of the process. */
+static struct kvm_cpuid2 *supported;
+
 static const struct cpuid_mask no_masks[1];
 static const struct cpuid_mask minimal_masks[] = {
 	/* No PMU, no TSX, no MPX: features that break migration between hosts. */
@@ -179,10 +182,37 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *sup, unsigned index,
 	return c;
 }
 
+int cpuid_get_supported(struct kvm_vm *vm)
+{
+	if (supported)
+		return 0;
+	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0) {
+		err_msg("%s lacks KVM_CAP_EXT_CPUID", vm->dev);
+		return -ENOTSUP;
+	}
+	for (int nent = 128; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			supported = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG) {
+			err_msg("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return -E2BIG;
+}
+
 int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
 		const struct cpu_template *t)
 {
-	struct kvm_cpuid2 *c = cpuid_build(vm->cpuid, v->index, ncpus, t);
+	struct kvm_cpuid2 *c = cpuid_build(supported, v->index, ncpus, t);
 	int ret = 0;
 
 	if (!c)

@@ -12,12 +12,16 @@
 #include "kvm/vcpu.h"
 #include "lib/log.h"
 
-/* In-kernel IOAPIC, PIC and LAPICs, and the PIT. */
+/* The CPUID KVM offers, in-kernel IOAPIC, PIC and LAPICs, and the PIT. */
 int arch_vm_init(struct kvm_vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	int ret;
 
+	ret = cpuid_get_supported(vm);
+	if (ret)
+		return ret;
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
 		err_msg("KVM_SET_TSS_ADDR: %s", strerror(errno));
 		return -errno;
