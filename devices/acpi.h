@@ -23,8 +23,6 @@ struct platform;
 #define ACPI_PM_LEN		4
 #define ACPI_S5_TYPE		5	/* SLP_TYP value of \_S5 */
 
-#define IOAPIC_PINS		24
-
 struct acpi_config {
 	unsigned ncpus;
 	const char *oem_id;	/* 6 chars, default "EMBER " */
