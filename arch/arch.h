@@ -69,6 +69,9 @@ int arch_platform_create(struct platform *pf, const struct arch_platform_config 
 /* After every device is destroyed: what arch_platform_create() left. */
 void arch_platform_destroy(struct platform *pf);
 
+/* -cpu help: the CPU templates arch_load_kernel() takes by name. */
+void arch_cpu_help(FILE *f);
+
 struct arch_boot_config {
 	const char *kernel, *initrd, *cmdline;
 	const char *cpu_template;	/* -cpu NAME, or NULL */

@@ -4,11 +4,13 @@
  * masks applied; see cpuid.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
+#include "arch/arch.h"
 #include "arch/x86/cpuid.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
@@ -43,6 +45,13 @@ const struct cpu_template *cpu_template_find(const char *name)
 		if (!strcmp(templates[i].name, name))
 			return &templates[i];
 	return NULL;
+}
+
+void arch_cpu_help(FILE *f)
+{
+	fprintf(f, "Available CPU templates:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(templates); i++)
+		fprintf(f, "%s\n", templates[i].name);
 }
 
 static unsigned order_base_2(unsigned n)
