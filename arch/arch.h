@@ -12,6 +12,8 @@
  *   arch_vcpu_exit      on a vCPU thread, exits kvm/vcpu.c does not know
  *   arch_vcpu_dump      after a fatal exit
  *   arch_platform_destroy  after every device is gone
+ *
+ * and the option table asks arch_cpu_help for -cpu help.
  */
 #ifndef EMBER_ARCH_H
 #define EMBER_ARCH_H
@@ -51,7 +53,10 @@ struct arch_ram_range {
 /* Fills @r in ascending @gpa order; returns how many ranges. */
 unsigned arch_ram_ranges(uint64_t ram_size, struct arch_ram_range r[ARCH_RAM_RANGES_MAX]);
 
-/* After KVM_CREATE_VM, before any vCPU: the in-kernel interrupt controllers and timers. */
+/*
+ * After KVM_CREATE_VM, before any vCPU: the in-kernel interrupt controllers,
+ * their routes and first MSI GSI (kvm_set_chip_routes), and timers.
+ */
 int arch_vm_init(struct kvm_vm *vm);
 
 struct arch_platform_config {
