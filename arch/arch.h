@@ -9,12 +9,17 @@
  *   arch_platform_create  the platform's own devices; then -device ones
  *   arch_load_kernel    firmware tables, kernel, initrd
  *   arch_vcpu_init      each vCPU after vcpu_create
+ *   arch_vcpu_exit      on a vCPU thread, exits kvm/vcpu.c does not know
+ *   arch_vcpu_dump      after a fatal exit
  *   arch_platform_destroy  after every device is gone
+ *
+ * and the option table asks arch_cpu_help for -cpu help.
  */
 #ifndef EMBER_ARCH_H
 #define EMBER_ARCH_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(__x86_64__)
 #include "arch/x86/layout.h"
@@ -48,7 +53,10 @@ struct arch_ram_range {
 /* Fills @r in ascending @gpa order; returns how many ranges. */
 unsigned arch_ram_ranges(uint64_t ram_size, struct arch_ram_range r[ARCH_RAM_RANGES_MAX]);
 
-/* After KVM_CREATE_VM, before any vCPU: the in-kernel interrupt controllers and timers. */
+/*
+ * After KVM_CREATE_VM, before any vCPU: the in-kernel interrupt controllers,
+ * their routes and first MSI GSI (kvm_set_chip_routes), and timers.
+ */
 int arch_vm_init(struct kvm_vm *vm);
 
 struct arch_platform_config {
@@ -65,6 +73,9 @@ struct arch_platform_config {
 int arch_platform_create(struct platform *pf, const struct arch_platform_config *cfg);
 /* After every device is destroyed: what arch_platform_create() left. */
 void arch_platform_destroy(struct platform *pf);
+
+/* -cpu help: the CPU templates arch_load_kernel() takes by name. */
+void arch_cpu_help(FILE *f);
 
 struct arch_boot_config {
 	const char *kernel, *initrd, *cmdline;
@@ -87,10 +98,20 @@ int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
 		     struct arch_boot *out);
 
 /*
- * After vcpu_create(): CPU model and registers; vCPU 0 gets the entry
- * state of @boot, the others wait for the guest to start them.
+ * After vcpu_create(): CPU model and registers, and v->arch_exit; vCPU 0
+ * gets the entry state of @boot, the others wait for the guest to start them.
  */
 int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned ncpus,
 		   const struct arch_boot *boot);
+
+/*
+ * The vCPU's arch_exit hook (kvm/vcpu.h): the exits only this architecture
+ * has (x86: port I/O, handed to v->access on v->pio). 0 when handled,
+ * -ENOENT when the exit is not one of them.
+ */
+int arch_vcpu_exit(struct vcpu *v);
+
+/* The registers of a vCPU that stopped on a fatal exit, to @f. */
+void arch_vcpu_dump(struct vcpu *v, FILE *f);
 
 #endif

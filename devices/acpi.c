@@ -1,14 +1,14 @@
 /*
- * ACPI tables for a hardware-reduced x86 machine (ACPI 6.0, section 4.1):
- * no PM1/GPE blocks, no SCI, no FACS. The guest powers off and resets
- * through the FADT's sleep-control and reset registers (acpi_pm.c). The
- * MADT is what gives the guest its CPUs: Debian's kernel ignores MP tables.
- * A machine with a PCI host bridge also gets an MCFG table (its ECAM) and
- * \_SB.PCI0 in the DSDT.
+ * ACPI tables for a hardware-reduced machine (ACPI 6.0, section 4.1): no
+ * PM1/GPE blocks, no SCI, no FACS. The guest powers off and resets through
+ * the FADT's sleep-control and reset registers (acpi_pm.c). The
+ * architecture hands in its own tables (x86: the MADT, arch/x86/acpi.c),
+ * which this file places, names and checksums. A machine with a PCI host
+ * bridge also gets an MCFG table (its ECAM) and \_SB.PCI0 in the DSDT.
  *
- * Layout in the reserved area: RSDP, XSDT, FADT, MADT, [MCFG,] DSDT, each
- * at a 16-byte boundary. Fields are little-endian; ember runs on x86 hosts
- * only.
+ * Layout in the reserved area: RSDP, XSDT, FADT, the architecture's tables,
+ * [MCFG,] DSDT, each at a 16-byte boundary. Fields are little-endian, as
+ * on every host ember runs on.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -23,16 +23,6 @@
 
 #define OEM_TABLE_ID	"EMBERVM "
 #define CREATOR_ID	"EMBR"
-
-struct acpi_header {
-	char sig[4];
-	uint32_t len;
-	uint8_t rev, csum;
-	char oem_id[6], oem_table_id[8];
-	uint32_t oem_rev;
-	char creator_id[4];
-	uint32_t creator_rev;
-} __attribute__((packed));
 
 struct rsdp {
 	char sig[8];
@@ -97,30 +87,6 @@ _Static_assert(sizeof(struct fadt) == 276, "FADT revision 6 is 276 bytes");
  */
 #define IAPC_VGA_NOT_PRESENT	(1u << 2)
 
-struct madt {
-	struct acpi_header h;
-	uint32_t lapic_addr;
-	uint32_t flags;
-} __attribute__((packed));
-
-struct madt_lapic {
-	uint8_t type, len, uid, apic_id;
-	uint32_t flags;
-} __attribute__((packed));
-
-struct madt_ioapic {
-	uint8_t type, len, id, reserved;
-	uint32_t addr, gsi_base;
-} __attribute__((packed));
-
-struct madt_lapic_nmi {
-	uint8_t type, len, uid;
-	uint16_t flags;
-	uint8_t lint;
-} __attribute__((packed));
-
-enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_LAPIC_NMI = 4 };
-
 /* PCI Firmware 3.3, 4.1.2: one ECAM allocation per segment and bus range. */
 struct mcfg {
 	struct acpi_header h;
@@ -130,9 +96,6 @@ struct mcfg {
 	uint8_t bus_first, bus_last;
 	uint32_t reserved2;
 } __attribute__((packed));
-
-/* The I/O APIC id is ncpus, and 0xff means "all processors". */
-#define MAX_CPUS	254
 
 static uint8_t checksum(const void *p, size_t n)
 {
@@ -152,6 +115,7 @@ static void header(void *t, const char *sig, uint32_t len, uint8_t rev,
 	memcpy(h->sig, sig, 4);
 	h->len = len;
 	h->rev = rev;
+	h->csum = 0;	/* for seal() */
 	memcpy(h->oem_id, oem_id, 6);
 	memcpy(h->oem_table_id, OEM_TABLE_ID, 8);
 	h->oem_rev = 1;
@@ -188,43 +152,6 @@ static void build_fadt(struct fadt *f, uint64_t dsdt, const char *oem)
 	f->sleep_sts = pio_reg(ACPI_SLEEP_STS_PORT);
 	memcpy(f->hypervisor_id, "EMBER", 5);
 	seal(f);
-}
-
-static size_t madt_len(unsigned ncpus)
-{
-	return sizeof(struct madt) + ncpus * sizeof(struct madt_lapic) +
-	       sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi);
-}
-
-/*
- * No Interrupt Source Overrides: ISA IRQs reach the I/O APIC pins of the
- * same number, edge and active high, which is the default. QEMU's PC adds
- * IRQ 0 -> GSI 2 for the PIT, but a hardware-reduced guest runs no PIT
- * timer (kvm-clock and the local APIC timer), and since SCI_INT is 0, Linux
- * would take an override of IRQ 0 for the SCI's and make that line level
- * triggered, active low. Flags 0: no dual 8259 (PCAT_COMPAT) either.
- */
-static void build_madt(uint8_t *t, const struct acpi_config *cfg, const char *oem)
-{
-	struct madt *m = (struct madt *)t;
-	uint8_t *p = t + sizeof(*m);
-	unsigned ncpus = cfg->ncpus;
-
-	header(m, "APIC", madt_len(ncpus), 4, oem);
-	m->lapic_addr = cfg->lapic_addr;
-	for (unsigned i = 0; i < ncpus; i++, p += sizeof(struct madt_lapic))
-		*(struct madt_lapic *)p = (struct madt_lapic){
-			.type = MADT_LAPIC, .len = sizeof(struct madt_lapic),
-			.uid = i, .apic_id = i, .flags = 1 /* enabled */ };
-	*(struct madt_ioapic *)p = (struct madt_ioapic){
-		.type = MADT_IOAPIC, .len = sizeof(struct madt_ioapic),
-		.id = ncpus, .addr = cfg->ioapic_addr, .gsi_base = 0 };
-	p += sizeof(struct madt_ioapic);
-	/* LINT1 of every CPU is NMI, with the bus's default polarity/trigger. */
-	*(struct madt_lapic_nmi *)p = (struct madt_lapic_nmi){
-		.type = MADT_LAPIC_NMI, .len = sizeof(struct madt_lapic_nmi),
-		.uid = 0xff, .flags = 0, .lint = 1 };
-	seal(m);
 }
 
 static void build_mcfg(struct mcfg *m, const struct pci_layout *l, const char *oem)
@@ -264,17 +191,27 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 		void *buf, size_t size, uint64_t gpa)
 {
 	char oem[7] = "EMBER ";
-	size_t xsdt, fadt, madt, mcfg, dsdt, xsdt_len, dsdt_len, total;
-	unsigned ntables = pf->pci ? 3 : 2;
+	struct acpi_header arch[ACPI_ARCH_TABLES_MAX];
+	size_t at[ACPI_ARCH_TABLES_MAX];
+	size_t xsdt, fadt, mcfg, dsdt, xsdt_len, dsdt_len, total;
+	unsigned ntables;
 	uint8_t *b = buf;
 	struct rsdp *r = buf;
 	struct aml a;
 	int err;
 
-	if (cfg->ncpus < 1 || cfg->ncpus > MAX_CPUS) {
-		err_msg("ACPI: %u CPUs; the MADT can describe 1 to %u",
-			cfg->ncpus, MAX_CPUS);
+	if (cfg->nr_tables > ACPI_ARCH_TABLES_MAX) {
+		err_msg("ACPI: %u tables of the architecture, at most %u",
+			cfg->nr_tables, ACPI_ARCH_TABLES_MAX);
 		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->nr_tables; i++) {
+		memcpy(&arch[i], cfg->tables[i], sizeof(arch[i]));
+		if (arch[i].len < sizeof(arch[i])) {
+			err_msg("ACPI: table %.4s of %u bytes has no room for its header",
+				arch[i].sig, arch[i].len);
+			return -EINVAL;
+		}
 	}
 	/* The RSDP must sit on a 16-byte boundary for a guest that scans. */
 	if (!IS_ALIGNED(gpa, 16) || range_wraps(gpa, size)) {
@@ -300,12 +237,19 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 		return err;
 	}
 
-	/* The XSDT lists the FADT, MADT (and MCFG); the FADT points to the DSDT. */
+	/*
+	 * The XSDT lists the FADT, the architecture's tables (and MCFG); the
+	 * FADT points to the DSDT.
+	 */
+	ntables = 1 + cfg->nr_tables + (pf->pci ? 1 : 0);
 	xsdt = ALIGN_UP(sizeof(struct rsdp), 16);
 	xsdt_len = sizeof(struct acpi_header) + ntables * sizeof(uint64_t);
 	fadt = ALIGN_UP(xsdt + xsdt_len, 16);
-	madt = ALIGN_UP(fadt + sizeof(struct fadt), 16);
-	mcfg = ALIGN_UP(madt + madt_len(cfg->ncpus), 16);
+	mcfg = ALIGN_UP(fadt + sizeof(struct fadt), 16);
+	for (unsigned i = 0; i < cfg->nr_tables; i++) {
+		at[i] = mcfg;
+		mcfg = ALIGN_UP(mcfg + arch[i].len, 16);
+	}
 	dsdt = pf->pci ? ALIGN_UP(mcfg + sizeof(struct mcfg), 16) : mcfg;
 	dsdt_len = sizeof(struct acpi_header) + a.len;
 	total = dsdt + dsdt_len;
@@ -322,14 +266,18 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 	seal(b + dsdt);
 	aml_free(&a);
 
-	build_madt(b + madt, cfg, oem);
+	for (unsigned i = 0; i < cfg->nr_tables; i++) {
+		memcpy(b + at[i], cfg->tables[i], arch[i].len);
+		header(b + at[i], arch[i].sig, arch[i].len, arch[i].rev, oem);
+		seal(b + at[i]);
+	}
 	build_fadt((struct fadt *)(b + fadt), gpa + dsdt, oem);
 	if (pf->pci)
 		build_mcfg((struct mcfg *)(b + mcfg), pci_host_layout(pf->pci), oem);
 
 	header(b + xsdt, "XSDT", xsdt_len, 1, oem);
 	for (unsigned i = 0; i < ntables; i++) {
-		uint64_t addr = gpa + (i == 0 ? fadt : i == 1 ? madt : mcfg);
+		uint64_t addr = gpa + (i == 0 ? fadt : i <= cfg->nr_tables ? at[i - 1] : mcfg);
 
 		memcpy(b + xsdt + sizeof(struct acpi_header) + 8 * i, &addr, 8);
 	}

@@ -1,7 +1,8 @@
 /*
  * ACPI tables generated at start-up from the machine's actual devices:
- * RSDP, XSDT, FADT (hardware-reduced), MADT, DSDT. Power-off and reset go
- * through the FADT's sleep-control and reset registers, served by acpi_pm.c.
+ * RSDP, XSDT, FADT (hardware-reduced), the architecture's own (x86: MADT),
+ * DSDT. Power-off and reset go through the FADT's sleep-control and reset
+ * registers, served by acpi_pm.c.
  */
 #ifndef EMBER_ACPI_H
 #define EMBER_ACPI_H
@@ -23,19 +24,35 @@ struct platform;
 #define ACPI_PM_LEN		4
 #define ACPI_S5_TYPE		5	/* SLP_TYP value of \_S5 */
 
-#define IOAPIC_PINS		24
+/* What every table begins with; acpi_build() fills in all but sig, len, rev. */
+struct acpi_header {
+	char sig[4];
+	uint32_t len;
+	uint8_t rev, csum;
+	char oem_id[6], oem_table_id[8];
+	uint32_t oem_rev;
+	char creator_id[4];
+	uint32_t creator_rev;
+} __attribute__((packed));
+
+#define ACPI_ARCH_TABLES_MAX	2
 
 struct acpi_config {
-	unsigned ncpus;
 	const char *oem_id;	/* 6 chars, default "EMBER " */
-	uint32_t lapic_addr, ioapic_addr;	/* guest-physical, for the MADT */
+	/*
+	 * The architecture's own tables (x86: the MADT), in the XSDT after
+	 * the FADT; each begins with a header whose sig, len and rev are set.
+	 */
+	const void *tables[ACPI_ARCH_TABLES_MAX];
+	unsigned nr_tables;
 };
 
 /*
  * Builds all tables into @buf (guest memory at @gpa, @size bytes), RSDP first
- * at @gpa. The DSDT gets the fixed objects (\_S5) plus what each device's
- * type->aml adds. Returns bytes used, or -ENOSPC, -EINVAL (bad config or
- * DSDT content), -ENOMEM, after one message.
+ * at @gpa; @cfg's tables are copied in, their headers completed and
+ * checksummed. The DSDT gets the fixed objects (\_S5) plus what each
+ * device's type->aml adds. Returns bytes used, or -ENOSPC, -EINVAL (bad
+ * config or DSDT content), -ENOMEM, after one message.
  */
 long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 		void *buf, size_t size, uint64_t gpa);

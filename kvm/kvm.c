@@ -14,27 +14,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static int get_supported_cpuid(struct kvm_vm *vm)
-{
-	for (int nent = 128; nent <= 4096; nent *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-
-		if (!c)
-			return -ENOMEM;
-		c->nent = nent;
-		if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			vm->cpuid = c;
-			return 0;
-		}
-		free(c);
-		if (errno != E2BIG) {
-			err_msg("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-			return -errno;
-		}
-	}
-	return -E2BIG;
-}
-
 int kvm_vm_open(struct kvm_vm *vm)
 {
 	const char *dev = getenv("EMBER_KVM_DEV");
@@ -45,6 +24,7 @@ int kvm_vm_open(struct kvm_vm *vm)
 	pthread_mutex_init(&vm->route_lock, NULL);
 	if (!dev)
 		dev = "/dev/kvm";
+	vm->dev = dev;
 	vm->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->sys_fd < 0) {
 		ret = -errno;
@@ -64,7 +44,6 @@ int kvm_vm_open(struct kvm_vm *vm)
 		{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
 		{ KVM_CAP_IRQFD, "IRQFD" },
 		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
-		{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
@@ -80,9 +59,6 @@ int kvm_vm_open(struct kvm_vm *vm)
 		err_msg("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		goto fail;
 	}
-	ret = get_supported_cpuid(vm);
-	if (ret)
-		goto fail;
 	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
@@ -101,10 +77,10 @@ void kvm_vm_close(struct kvm_vm *vm)
 		close(vm->vm_fd);
 	if (vm->sys_fd >= 0)
 		close(vm->sys_fd);
-	free(vm->cpuid);
-	vm->cpuid = NULL;
 	free(vm->msi);
 	vm->msi = NULL;
+	free(vm->chip_routes);
+	vm->chip_routes = NULL;
 	vm->vm_fd = vm->sys_fd = -1;
 }
 
@@ -187,37 +163,43 @@ int kvm_irqfd(struct kvm_vm *vm, unsigned gsi, int fd, int resample_fd, int deas
 	return 0;
 }
 
-/* Rebuilds the whole table: IOAPIC pins, then every MSI route in use. */
+int kvm_set_chip_routes(struct kvm_vm *vm, const struct kvm_irq_routing_entry *r,
+			unsigned n, unsigned msi_base)
+{
+	struct kvm_irq_routing_entry *copy;
+
+	if (n >= KVM_MAX_GSI_ROUTES || msi_base >= KVM_MAX_GSI_ROUTES) {
+		err_msg("%u interrupt controller routes, MSIs from GSI %u: at most %u routes",
+			n, msi_base, KVM_MAX_GSI_ROUTES);
+		return -EINVAL;
+	}
+	copy = calloc(MAX(n, 1u), sizeof(*r));
+	if (!copy)
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, r, n * sizeof(*r));
+	free(vm->chip_routes);
+	vm->chip_routes = copy;
+	vm->nr_chip_routes = n;
+	vm->msi_base = msi_base;
+	return 0;
+}
+
+/* Rebuilds the whole table: the controllers' pins, then every MSI route in use. */
 static int set_routing(struct kvm_vm *vm)
 {
 	/* Under route_lock; kept for the life of the process. */
 	static struct kvm_irq_routing *r;
-	unsigned n = 0;
+	unsigned n = vm->nr_chip_routes;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r) + KVM_MAX_GSI_ROUTES * sizeof(r->entries[0]));
 		if (!r)
 			return -ENOMEM;
 	}
-	for (unsigned pin = 0; pin < KVM_IOAPIC_GSIS; pin++) {
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = pin,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = pin },
-		};
-	}
-	/* The PIC keeps ISA IRQs 0-15 (minus the cascade) for legacy guests. */
-	for (unsigned pin = 0; pin < 16; pin++) {
-		if (pin == 2)
-			continue;
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = pin,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = pin < 8 ? KVM_IRQCHIP_PIC_MASTER :
-				       KVM_IRQCHIP_PIC_SLAVE, .pin = pin % 8 },
-		};
-	}
-	for (unsigned gsi = KVM_IOAPIC_GSIS; vm->msi && gsi < KVM_MAX_GSI_ROUTES; gsi++) {
+	if (n)
+		memcpy(r->entries, vm->chip_routes, n * sizeof(r->entries[0]));
+	for (unsigned gsi = vm->msi_base; vm->msi && gsi < KVM_MAX_GSI_ROUTES; gsi++) {
 		if (!vm->msi[gsi].used || n >= KVM_MAX_GSI_ROUTES)
 			continue;
 		r->entries[n++] = (struct kvm_irq_routing_entry){
@@ -247,7 +229,7 @@ int kvm_msi_route_alloc(struct kvm_vm *vm)
 	pthread_mutex_lock(&vm->route_lock);
 	if (!vm->msi)
 		vm->msi = calloc(KVM_MAX_GSI_ROUTES, sizeof(*vm->msi));
-	for (unsigned g = KVM_IOAPIC_GSIS; vm->msi && g < KVM_MAX_GSI_ROUTES; g++) {
+	for (unsigned g = vm->msi_base; vm->msi && g < KVM_MAX_GSI_ROUTES; g++) {
 		if (!vm->msi[g].used) {
 			vm->msi[g].used = 1;
 			vm->msi[g].addr = 0;
@@ -266,7 +248,7 @@ int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t d
 {
 	int ret;
 
-	if (gsi < KVM_IOAPIC_GSIS || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
+	if (gsi < vm->msi_base || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->route_lock);
 	vm->msi[gsi].addr = addr;
@@ -278,7 +260,7 @@ int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t d
 
 void kvm_msi_route_free(struct kvm_vm *vm, unsigned gsi)
 {
-	if (gsi < KVM_IOAPIC_GSIS || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
+	if (gsi < vm->msi_base || gsi >= KVM_MAX_GSI_ROUTES || !vm->msi)
 		return;
 	pthread_mutex_lock(&vm->route_lock);
 	vm->msi[gsi].used = 0;

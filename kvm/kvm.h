@@ -7,12 +7,15 @@
 #include <linux/kvm.h>
 
 struct kvm_vm {
+	const char *dev;	/* /dev/kvm or $EMBER_KVM_DEV, for messages */
 	int sys_fd;
 	int vm_fd;
 	int run_size;		/* mmap size of struct kvm_run */
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, once */
 	unsigned nr_slots;
-	/* MSI routes: gsi -> (addr, data); entries [0, KVM_IOAPIC_GSIS) unused. */
+	/* The interrupt controllers' pins (kvm_set_chip_routes); MSI GSIs from msi_base. */
+	struct kvm_irq_routing_entry *chip_routes;
+	unsigned nr_chip_routes, msi_base;
+	/* MSI routes: gsi -> (addr, data); entries [0, msi_base) unused. */
 	struct kvm_msi_route {
 		uint64_t addr;
 		uint32_t data;
@@ -44,12 +47,15 @@ int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd,
 int kvm_irqfd(struct kvm_vm *vm, unsigned gsi, int fd, int resample_fd, int deassign);
 
 /*
- * GSI routing. The IOAPIC pins 0-23 are routed by default; MSI vectors get
- * GSIs from 24 up. The table is rebuilt and set as a whole
- * (KVM_SET_GSI_ROUTING replaces it); callers serialise.
+ * GSI routing. The table is rebuilt and set as a whole (KVM_SET_GSI_ROUTING
+ * replaces it), so it starts with the @n routes of the interrupt
+ * controllers' pins that the architecture gives once (copied here), before
+ * any MSI route; MSI vectors then get GSIs from @msi_base up. Callers
+ * serialise.
  */
-#define KVM_IOAPIC_GSIS		24
 #define KVM_MAX_GSI_ROUTES	1024
+int kvm_set_chip_routes(struct kvm_vm *vm, const struct kvm_irq_routing_entry *r,
+			unsigned n, unsigned msi_base);
 int kvm_msi_route_alloc(struct kvm_vm *vm);	/* returns a GSI or -ENOSPC */
 int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
 void kvm_msi_route_free(struct kvm_vm *vm, unsigned gsi);

@@ -1,7 +1,7 @@
 /*
- * vCPU threads (vcpu.h): KVM_RUN in a loop, port I/O and MMIO exits handed
- * to the machine's access function, and the kick signal that brings a vCPU
- * out of KVM_RUN so it can stop.
+ * vCPU threads (vcpu.h): KVM_RUN in a loop, MMIO exits handed to the
+ * machine's access function and the architecture's own exits to its hook,
+ * and the kick signal that brings a vCPU out of KVM_RUN so it can stop.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,7 +15,6 @@
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "lib/log.h"
-#include "lib/util.h"
 
 /* Interrupts KVM_RUN; the handler does nothing, the EINTR is the point. */
 #define SIG_VCPU_KICK (SIGRTMIN + 1)
@@ -70,22 +69,6 @@ void vcpu_destroy(struct vcpu *v)
 	v->run = NULL;
 }
 
-static void handle_io(struct vcpu *v)
-{
-	struct kvm_run *r = v->run;
-	uint8_t *data = (uint8_t *)r + r->io.data_offset;
-
-	if (unlikely(vcpu_trace_io))
-		debug_msg("vCPU %u: %s port %#x size %u count %u first %#x", v->index,
-			  r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.port,
-			  r->io.size, r->io.count, data[0]);
-	/* String I/O (rep outsb) arrives as count back-to-back elements. */
-	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
-		v->access(v->pio, r->io.port, data, r->io.size,
-			  r->io.direction == KVM_EXIT_IO_OUT);
-	}
-}
-
 static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
@@ -129,9 +112,6 @@ enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 		}
 		v->exits++;
 		switch (r->exit_reason) {
-		case KVM_EXIT_IO:
-			handle_io(v);
-			break;
 		case KVM_EXIT_MMIO:
 			handle_mmio(v);
 			break;
@@ -160,6 +140,8 @@ enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 				     r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
 				     " (instruction emulation failed)" : "");
 		default:
+			if (v->arch_exit && !v->arch_exit(v))
+				break;
 			return fatal(v, VCPU_ERROR, "vCPU %u: unexpected exit reason %u",
 				     v->index, r->exit_reason);
 		}
@@ -213,48 +195,4 @@ void vcpu_join(struct vcpu *v)
 	if (v->started)
 		pthread_join(v->thread, NULL);
 	v->started = false;
-}
-
-static void dump_seg(FILE *f, const char *n, const struct kvm_segment *s)
-{
-	fprintf(f, "%-3s sel=%04x base=%016llx limit=%08x type=%x dpl=%u db=%u l=%u present=%u\n",
-		n, s->selector, (unsigned long long)s->base, s->limit, s->type,
-		s->dpl, s->db, s->l, s->present);
-}
-
-void vcpu_dump(struct vcpu *v, FILE *f)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(f, "vCPU %u: registers unavailable: %s\n", v->index, strerror(errno));
-		return;
-	}
-	fprintf(f, "vCPU %u registers:\n", v->index);
-	fprintf(f, "rip=%016llx rsp=%016llx rflags=%016llx\n",
-		r.rip, r.rsp, r.rflags);
-	fprintf(f, "rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
-		r.rax, r.rbx, r.rcx, r.rdx);
-	fprintf(f, "rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n",
-		r.rsi, r.rdi, r.rbp, r.r8);
-	fprintf(f, "r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n",
-		r.r9, r.r10, r.r11, r.r12);
-	fprintf(f, "r13=%016llx r14=%016llx r15=%016llx\n", r.r13, r.r14, r.r15);
-	fprintf(f, "cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n",
-		s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
-	dump_seg(f, "cs", &s.cs);
-	dump_seg(f, "ds", &s.ds);
-	dump_seg(f, "ss", &s.ss);
-	dump_seg(f, "tr", &s.tr);
-	fprintf(f, "gdt base=%016llx limit=%04x idt base=%016llx limit=%04x\n",
-		s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
-	if (r.rip == 0xfff0 && s.cs.base == 0xffff0000)
-		fprintf(f, "(this is the reset state: on AMD, KVM reinitialises a vCPU after a triple fault)\n");
-	if (v->run && v->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
-		fprintf(f, "internal error data:");
-		for (unsigned i = 0; i < v->run->internal.ndata && i < 16; i++)
-			fprintf(f, " %llx", (unsigned long long)v->run->internal.data[i]);
-		fprintf(f, "\n");
-	}
 }

@@ -1,13 +1,13 @@
 /*
- * vCPUs: one thread each, running KVM_RUN and dispatching port I/O and MMIO
- * exits to the buses. A fatal exit (triple fault, emulation failure, failed
- * entry) stops the machine with a register dump.
+ * vCPUs: one thread each, running KVM_RUN and dispatching MMIO exits to the
+ * bus, and exits only the guest architecture has (port I/O on x86) to its
+ * hook. A fatal exit (triple fault, emulation failure, failed entry) stops
+ * the machine, which then dumps the registers (arch_vcpu_dump).
  */
 #ifndef EMBER_VCPU_H
 #define EMBER_VCPU_H
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
@@ -27,8 +27,9 @@ struct vcpu;
 typedef void (*vcpu_exit_fn)(void *opaque, struct vcpu *v, enum vcpu_exit why,
 			     const char *msg);
 /*
- * Port I/O and MMIO exits: an access of @len bytes at @addr of the address
- * space @space (the machine gives its buses and devices/bus.c's bus_access).
+ * MMIO (and, through arch_exit, port I/O) exits: an access of @len bytes at
+ * @addr of the address space @space (the machine gives its buses and
+ * devices/bus.c's bus_access).
  */
 typedef void (*vcpu_access_fn)(void *space, uint64_t addr, void *data, unsigned len,
 			       bool is_write);
@@ -43,6 +44,12 @@ struct vcpu {
 	volatile int stop;
 	void *pio, *mmio;	/* address spaces, handed to access() */
 	vcpu_access_fn access;
+	/*
+	 * Exit reasons the loop does not know, so that kvm/ holds no
+	 * architecture: 0 when handled, -ENOENT when not the architecture's
+	 * either (a fatal exit). NULL: none.
+	 */
+	int (*arch_exit)(struct vcpu *v);
 	vcpu_exit_fn on_exit;
 	void *opaque;
 	/* Runs first on the vCPU's own thread (the machine loads its sandbox). */
@@ -50,7 +57,7 @@ struct vcpu {
 	uint64_t exits;		/* statistics */
 };
 
-/* Log every port access (EMBER_DEBUG=io); for debugging guests. */
+/* Log every port access (EMBER_DEBUG=io; the arch_exit hook logs them). */
 extern int vcpu_trace_io;
 
 int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index);
@@ -61,7 +68,5 @@ int vcpu_start(struct vcpu *v);
 /* Asks the vCPU to leave KVM_RUN; safe from any thread. */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
-/* Writes registers and segment state to @f (fatal-exit reports). */
-void vcpu_dump(struct vcpu *v, FILE *f);
 
 #endif

@@ -261,14 +261,6 @@ int ember_main(int argc, char **argv)
 		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	if (c.machine && !strcmp(c.machine, "help")) {
-		machine_types_help(stdout);
-		return EXIT_OK;
-	}
-	if (c.cpu && !strcmp(c.cpu, "help")) {
-		printf("Available CPU templates:\nhost\nminimal\n");
-		return EXIT_OK;
-	}
 	for (unsigned i = 0; i < c.nr_chardev; i++)
 		if (!strcmp(c.chardev[i], "help")) {
 			chardev_help(stdout);

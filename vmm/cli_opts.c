@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vmm/cli_opts.h"
@@ -70,9 +71,9 @@ const struct cli_opt cli_opts[] = {
 	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)" },
 	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)" },
 	{ "-M", "-machine", "TYPE[,memory-backend=ID]", FIELD(machine), CLI_GUEST,
-	  "machine type (-M help lists them)" },
+	  "machine type (-M help lists them)", machine_types_help },
 	{ "-cpu", NULL, "TEMPLATE", FIELD(cpu), CLI_GUEST,
-	  "CPUID template: host (default) or minimal" },
+	  "CPUID template: host (default) or minimal", arch_cpu_help },
 
 	{ "-device", NULL, "DRIVER[,prop=value...]", LIST(device, MAX_OPTS), CLI_BACKENDS,
 	  "add a device (-device help, -device DRIVER,help)" },
@@ -228,6 +229,19 @@ int cli_parse(int argc, char **argv, struct cli *c)
 		ret = set_opt(c, o, val);
 		if (ret)
 			return ret;
+	}
+	/* After the whole line, so that a bad option still fails and the last -M counts. */
+	for (size_t i = 0; i < cli_nr_opts; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		const char *val;
+
+		if (!o->values)
+			continue;
+		val = *(const char **)((char *)c + o->field);
+		if (val && !strcmp(val, "help")) {
+			o->values(stdout);
+			return 1;
+		}
 	}
 	return 0;
 }

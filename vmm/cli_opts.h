@@ -50,6 +50,12 @@ struct cli_opt {
 	int (*call)(struct cli *c, const char *arg);
 	enum cli_group group;
 	const char *help;		/* may go on over lines; "": on the line before */
+	/*
+	 * CLI_FIELD: when its value is "help" once the line is parsed, prints
+	 * what the option takes (-M help) and the parse ends with 1. -chardev
+	 * help, a CLI_LIST, is still answered in cli.c.
+	 */
+	void (*values)(FILE *f);
 };
 
 extern const struct cli_opt cli_opts[];
@@ -58,8 +64,9 @@ extern const size_t cli_nr_opts;
 void cli_usage(FILE *f);
 /*
  * Fills @c (zeroed by the caller) from argv[1..]: 0, 1 when an option such
- * as -help was answered and nothing more is to be done, or -EINVAL with one
- * message (unknown option, missing argument, too many of one option...).
+ * as -help or -M help was answered and nothing more is to be done, or
+ * -EINVAL with one message (unknown option, missing argument, too many of
+ * one option...).
  */
 int cli_parse(int argc, char **argv, struct cli *c);
 

@@ -128,7 +128,7 @@ static void on_vcpu_exit(void *opaque, struct vcpu *v, enum vcpu_exit why,
 	default:
 		if (!__atomic_load_n(&m->stopping, __ATOMIC_SEQ_CST)) {
 			err_msg("%s", msg);
-			vcpu_dump(v, stderr);
+			arch_vcpu_dump(v, stderr);
 		}
 		request_stop(m, STOP_ERROR, msg);
 		break;

@@ -3,8 +3,10 @@
  * the e820 map, kernel and initrd (loader.c). See arch/arch.h.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "arch/arch.h"
+#include "arch/x86/acpi.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/loader.h"
 #include "devices/acpi.h"
@@ -48,25 +50,37 @@ static int write_reset_vector(struct gmem *mem)
 	return gmem_write(mem, BOOT_RESET_VECTOR_GPA, stub, sizeof(stub));
 }
 
-int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
-		     struct arch_boot *out)
+/* The generic tables of devices/acpi.c, with x86's MADT among them. */
+static int build_acpi(struct platform *pf)
 {
-	struct acpi_config acfg = {
-		.ncpus = pf->ncpus, .lapic_addr = LAPIC_ADDR, .ioapic_addr = IOAPIC_ADDR,
-	};
-	struct e820_entry e820[E820_MAX];
-	struct boot_config bc = { 0 };
-	struct boot_info bi;
-	void *acpi;
+	struct acpi_config acfg = { .nr_tables = 1 };
+	void *acpi, *madt;
 	long n;
 	int ret;
 
 	acpi = gmem_ptr(pf->mem, BOOT_ACPI_GPA, BOOT_ACPI_SIZE);
 	if (!acpi)
 		return -EFAULT;
+	ret = madt_build(pf->ncpus, &madt);
+	if (ret)
+		return ret;
+	acfg.tables[0] = madt;
 	n = acpi_build(pf, &acfg, acpi, BOOT_ACPI_SIZE, BOOT_ACPI_GPA);
-	if (n < 0)
-		return (int)n;
+	free(madt);
+	return n < 0 ? (int)n : 0;
+}
+
+int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
+		     struct arch_boot *out)
+{
+	struct e820_entry e820[E820_MAX];
+	struct boot_config bc = { 0 };
+	struct boot_info bi;
+	int ret;
+
+	ret = build_acpi(pf);
+	if (ret)
+		return ret;
 	ret = write_reset_vector(pf->mem);
 	if (ret)
 		return ret;

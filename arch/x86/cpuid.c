@@ -4,11 +4,13 @@
  * masks applied; see cpuid.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
+#include "arch/arch.h"
 #include "arch/x86/cpuid.h"
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
@@ -21,6 +23,9 @@
 #define CPUID_CMP_LEGACY	(1u << 1)	/* 0x80000001 ECX */
 #define TOPO_LEVEL_SMT		1
 #define TOPO_LEVEL_CORE		2
+
+/* KVM_GET_SUPPORTED_CPUID: the host's, so one for every VM of the process. */
+static struct kvm_cpuid2 *supported;
 
 static const struct cpuid_mask no_masks[1];
 static const struct cpuid_mask minimal_masks[] = {
@@ -40,6 +45,13 @@ const struct cpu_template *cpu_template_find(const char *name)
 		if (!strcmp(templates[i].name, name))
 			return &templates[i];
 	return NULL;
+}
+
+void arch_cpu_help(FILE *f)
+{
+	fprintf(f, "Available CPU templates:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(templates); i++)
+		fprintf(f, "%s\n", templates[i].name);
 }
 
 static unsigned order_base_2(unsigned n)
@@ -179,10 +191,37 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *sup, unsigned index,
 	return c;
 }
 
+int cpuid_get_supported(struct kvm_vm *vm)
+{
+	if (supported)
+		return 0;
+	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) <= 0) {
+		err_msg("%s lacks KVM_CAP_EXT_CPUID", vm->dev);
+		return -ENOTSUP;
+	}
+	for (int nent = 128; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			supported = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG) {
+			err_msg("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return -E2BIG;
+}
+
 int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
 		const struct cpu_template *t)
 {
-	struct kvm_cpuid2 *c = cpuid_build(vm->cpuid, v->index, ncpus, t);
+	struct kvm_cpuid2 *c = cpuid_build(supported, v->index, ncpus, t);
 	int ret = 0;
 
 	if (!c)

@@ -32,7 +32,9 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported, unsigned inde
 
 struct kvm_vm;
 struct vcpu;
-/* Per-vCPU CPUID from the supported set, with topology. */
+/* Asks KVM once which leaves it supports (arch_vm_init). */
+int cpuid_get_supported(struct kvm_vm *vm);
+/* Per-vCPU CPUID from the supported set, with topology; after cpuid_get_supported(). */
 int cpuid_setup(struct kvm_vm *vm, struct vcpu *v, unsigned ncpus,
 		const struct cpu_template *t);
 

@@ -65,6 +65,7 @@
 /* Interrupt controllers, at their usual addresses (in the MADT). */
 #define IOAPIC_ADDR		0xfec00000ULL
 #define LAPIC_ADDR		0xfee00000ULL
+#define IOAPIC_PINS		24	/* GSIs 0-23; MSI routes take the GSIs above */
 
 /* KVM needs these pages out of guest RAM (used by VMX for real mode). */
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "devices/acpi.h"
 #include "devices/aml.h"
@@ -290,12 +291,27 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* As arch/x86/boot.c does: the tables with x86's MADT. */
+static long build_cfg(unsigned ncpus, struct acpi_config *cfg, size_t size, uint64_t gpa)
+{
+	void *madt;
+	long ret;
+
+	ret = madt_build(ncpus, &madt);
+	if (ret)
+		return ret;
+	cfg->tables[0] = madt;
+	cfg->nr_tables = 1;
+	ret = acpi_build(&pf, cfg, area, size, gpa);
+	free(madt);
+	return ret;
+}
+
 static long build(unsigned ncpus)
 {
-	struct acpi_config cfg = { .ncpus = ncpus, .lapic_addr = LAPIC_ADDR,
-				    .ioapic_addr = IOAPIC_ADDR };
+	struct acpi_config cfg = { 0 };
 
-	return acpi_build(&pf, &cfg, area, sizeof(area), GPA);
+	return build_cfg(ncpus, &cfg, sizeof(area), GPA);
 }
 
 static void check_fadt(const uint8_t *f, const uint8_t *dsdt)
@@ -406,30 +422,28 @@ static void t_tables_4cpus(void **state)
 
 static void t_errors(void **state)
 {
-	struct acpi_config cfg = { .ncpus = 2, .lapic_addr = LAPIC_ADDR,
-				    .ioapic_addr = IOAPIC_ADDR };
+	struct acpi_config cfg = { 0 };
 	long used;
 
 	machine_devices(&pf);
 	used = build(2);
 	assert_true(used > 0);
 	memset(area, 0xcc, sizeof(area));
-	assert_int_equal(acpi_build(&pf, &cfg, area, used - 1, GPA), -ENOSPC);
+	assert_int_equal(build_cfg(2, &cfg, used - 1, GPA), -ENOSPC);
 	assert_non_null(strstr(log_last(), "bytes"));
 	assert_int_equal(area[0], 0xcc);	/* nothing written */
-	assert_int_equal(acpi_build(&pf, &cfg, area, used, GPA), used);
+	assert_int_equal(build_cfg(2, &cfg, used, GPA), used);
 
-	assert_int_equal(acpi_build(&pf, &cfg, area, used, GPA + 8), -EINVAL);
+	assert_int_equal(build_cfg(2, &cfg, used, GPA + 8), -EINVAL);
 	assert_int_equal(build(0), -EINVAL);
 	assert_int_equal(build(255), -EINVAL);
 	assert_true(build(254) > 0);
 
 	cfg.oem_id = "TOOLONG";
-	assert_int_equal(acpi_build(&pf, &cfg, area, sizeof(area), GPA),
-			 -EINVAL);
+	assert_int_equal(build_cfg(2, &cfg, sizeof(area), GPA), -EINVAL);
 	assert_non_null(strstr(log_last(), "TOOLONG"));
 	cfg.oem_id = "ABC";
-	used = acpi_build(&pf, &cfg, area, sizeof(area), GPA);
+	used = build_cfg(2, &cfg, sizeof(area), GPA);
 	assert_true(used > 0);
 	assert_memory_equal(area + 9, "ABC   ", 6);
 	assert_memory_equal(area + (rd64(area + 24) - GPA) + 10, "ABC   ", 6);
@@ -441,7 +455,7 @@ static void t_errors(void **state)
 	free_devices(&pf);
 
 	/* Tables above 4 GiB: only the 64-bit DSDT pointer can reach. */
-	used = acpi_build(&pf, &cfg, area, sizeof(area), 0x100000000ULL);
+	used = build_cfg(2, &cfg, sizeof(area), 0x100000000ULL);
 	assert_true(used > 0);
 	assert_int_equal(rd32(area + 24 + 4), 1);	/* XSDT high dword */
 	{
@@ -452,6 +466,53 @@ static void t_errors(void **state)
 		assert_int_equal(rd32(f + 40), 0);
 		assert_true(rd64(f + 140) > 0x100000000ULL);
 	}
+}
+
+/*
+ * The architecture's tables: x86's MADT comes with only sig, len and rev;
+ * acpi_build() places each after the FADT, in order, completes its header
+ * and lists it in the XSDT before the MCFG.
+ */
+static void t_arch_tables(void **state)
+{
+	struct { struct acpi_header h; uint8_t body[3]; } __attribute__((packed)) extra = {
+		.h = { .sig = "TEST", .len = sizeof(extra), .rev = 7, .csum = 0x55 },
+		.body = { 1, 2, 3 },
+	};
+	struct acpi_config cfg = { 0 };
+	const uint8_t *x, *m, *e;
+	void *madt;
+	long used;
+
+	assert_int_equal(madt_build(3, &madt), 0);
+	m = madt;
+	assert_memory_equal(m, "APIC", 4);
+	assert_int_equal(rd32(m + 4), 44 + 3 * 8 + 12 + 6);
+	assert_int_equal(m[8], 4);			/* revision */
+	for (int off = 9; off < 36; off++)		/* for acpi_build() */
+		assert_int_equal(m[off], 0);
+	check_madt(m, 3);
+
+	cfg.tables[0] = madt;
+	cfg.tables[1] = &extra;
+	cfg.nr_tables = 2;
+	used = acpi_build(&pf, &cfg, area, sizeof(area), GPA);
+	assert_true(used > 0);
+	x = area + (rd64(area + 24) - GPA);
+	assert_int_equal(rd32(x + 4), 36 + 3 * 8);
+	m = table_at(rd64(x + 44), used, "APIC");
+	e = table_at(rd64(x + 52), used, "TEST");	/* checksum redone */
+	assert_true(e > m);
+	assert_int_equal(e[8], 7);
+	assert_memory_equal(e + 36, extra.body, 3);
+	check_madt(m, 3);
+
+	extra.h.len = sizeof(extra.h) - 1;
+	assert_int_equal(acpi_build(&pf, &cfg, area, sizeof(area), GPA), -EINVAL);
+	assert_non_null(strstr(log_last(), "TEST"));
+	cfg.nr_tables = ACPI_ARCH_TABLES_MAX + 1;
+	assert_int_equal(acpi_build(&pf, &cfg, area, sizeof(area), GPA), -EINVAL);
+	free(madt);
 }
 
 /* --- iasl --- */
@@ -809,6 +870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_tables_1cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tables_4cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_arch_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_iasl, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_pm, setup, teardown),

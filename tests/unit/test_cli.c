@@ -19,6 +19,19 @@
 #define ARGC(...) ((int)(sizeof((char *[]){ "ember", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(c, ...) parse((c), ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
+/* Fakes of what -M help and -cpu help print (vmm/machine.c, arch/): which one ran. */
+static const char *helped;
+
+void machine_types_help(FILE *f)
+{
+	helped = "-M";
+}
+
+void arch_cpu_help(FILE *f)
+{
+	helped = "-cpu";
+}
+
 static int setup(void **state)
 {
 	log_set_quiet(1);
@@ -209,6 +222,35 @@ static void t_done(void **state)
 	PARSE_FAILS("unknown option '-bogus' (see ember -help)", "-bogus", "-help");
 }
 
+/* "OPT help" goes through the option's .values, once the whole line is read. */
+static void t_values_help(void **state)
+{
+	struct cli c;
+
+	helped = NULL;
+	assert_int_equal(PARSE(&c, "-M", "help"), 1);
+	assert_string_equal(helped, "-M");
+	helped = NULL;
+	assert_int_equal(PARSE(&c, "-kernel", "k", "-cpu", "help"), 1);
+	assert_string_equal(helped, "-cpu");
+	/* the table's order: -M before -cpu, as ember always answered */
+	assert_int_equal(PARSE(&c, "-cpu", "help", "--machine", "help"), 1);
+	assert_string_equal(helped, "-M");
+
+	helped = NULL;
+	assert_int_equal(PARSE(&c, "-M", "help", "-M", "pci"), 0);	/* the last counts */
+	assert_int_equal(PARSE(&c, "-M", "pci,help"), 0);	/* cli.c's keyval answers it */
+	assert_int_equal(PARSE(&c, "-cpu", "minimal"), 0);
+	PARSE_FAILS("unknown option '-bogus' (see ember -help)", "-M", "help", "-bogus");
+	assert_int_equal(PARSE(&c, "-M", "help", "-help"), 1);	/* -help first */
+	assert_int_equal(PARSE(&c, "-print-seccomp", "-M", "help"), 1);
+	assert_null(helped);
+
+	for (size_t i = 0; i < cli_nr_opts; i++)
+		if (cli_opts[i].values)
+			assert_int_equal(cli_opts[i].kind, CLI_FIELD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +262,7 @@ int main(void)
 		cmocka_unit_test(t_fields),
 		cmocka_unit_test(t_aliases),
 		cmocka_unit_test(t_done),
+		cmocka_unit_test(t_values_help),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

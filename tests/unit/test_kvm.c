@@ -97,6 +97,7 @@ static int setup(void **state)
 	e->v.pio = &e->pio;
 	e->v.mmio = &e->mmio;
 	e->v.access = bus_access;
+	e->v.arch_exit = arch_vcpu_exit;	/* port I/O */
 	e->v.on_exit = on_exit_cb;
 	e->v.opaque = e;
 	port_log_n = 0;
@@ -327,8 +328,8 @@ static void t_msi_routes(void **state)
 	assert_int_equal(arch_vm_init(&vm), 0);
 	gsi = kvm_msi_route_alloc(&vm);
 	gsi2 = kvm_msi_route_alloc(&vm);
-	assert_int_equal(gsi, KVM_IOAPIC_GSIS);
-	assert_int_equal(gsi2, KVM_IOAPIC_GSIS + 1);
+	assert_int_equal(gsi, IOAPIC_PINS);
+	assert_int_equal(gsi2, IOAPIC_PINS + 1);
 	assert_int_equal(kvm_msi_route_set(&vm, gsi, 0xfee00000, 0x4031), 0);
 	fd = eventfd(0, 0);
 	rfd = eventfd(0, 0);
@@ -346,6 +347,36 @@ static void t_msi_routes(void **state)
 }
 
 /* CPUID topology, from a synthetic "supported" table: no KVM needed. */
+/*
+ * The architecture's pin routes and where MSI GSIs start: no /dev/kvm
+ * needed, as nothing is set until an MSI route is programmed.
+ */
+static void t_chip_routes(void **state)
+{
+	struct kvm_irq_routing_entry r[2] = {
+		{ .gsi = 0, .type = KVM_IRQ_ROUTING_IRQCHIP },
+		{ .gsi = 1, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip.pin = 1 },
+	};
+	struct kvm_vm vm = { .sys_fd = -1, .vm_fd = -1,
+			     .route_lock = PTHREAD_MUTEX_INITIALIZER };
+
+	log_set_quiet(1);
+	assert_int_equal(kvm_set_chip_routes(&vm, r, KVM_MAX_GSI_ROUTES, 8), -EINVAL);
+	assert_int_equal(kvm_set_chip_routes(&vm, r, 2, KVM_MAX_GSI_ROUTES), -EINVAL);
+	assert_null(vm.chip_routes);
+	assert_int_equal(kvm_set_chip_routes(&vm, r, 2, 8), 0);
+	r[1].u.irqchip.pin = 7;		/* the table was copied */
+	assert_int_equal(vm.nr_chip_routes, 2);
+	assert_int_equal(vm.chip_routes[1].u.irqchip.pin, 1);
+	assert_int_equal(kvm_msi_route_alloc(&vm), 8);
+	assert_int_equal(kvm_msi_route_alloc(&vm), 9);
+	/* Below the first MSI GSI is the controllers'. */
+	assert_int_equal(kvm_msi_route_set(&vm, 7, 0xfee00000, 0), -EINVAL);
+	kvm_vm_close(&vm);
+	assert_null(vm.chip_routes);
+	assert_null(vm.msi);
+}
+
 static struct kvm_cpuid2 *fake_supported(void)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 8 * sizeof(c->entries[0]));
@@ -420,6 +451,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_init_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ioeventfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_msi_routes, setup, teardown),
+		cmocka_unit_test(t_chip_routes),
 		cmocka_unit_test(t_cpuid_topology),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
