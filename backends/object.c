@@ -22,12 +22,15 @@ static const struct kind {
 	bool keyed;		/* the type is written KEY=NAME (QEMU's -blockdev) */
 	const char *id_key;
 	const char *word;	/* "unknown back-end type" */
+	const char *words;	/* "Available -chardev back-end types" */
 	const char *ref;	/* how front ends name one, or NULL */
 } kinds[OBJ_KINDS] = {
-	[OBJ_OBJECT] = { "-object", "qom-type", false, "id", "object type", NULL },
-	[OBJ_CHARDEV] = { "-chardev", "backend", false, "id", "back-end type", "chardev=" },
-	[OBJ_NETDEV] = { "-netdev", "type", false, "id", "type", "netdev=" },
-	[OBJ_BLOCKDEV] = { "-blockdev", "driver", true, "node-name", "driver", "drive=" },
+	[OBJ_OBJECT] = { "-object", "qom-type", false, "id", "object type", "types", NULL },
+	[OBJ_CHARDEV] = { "-chardev", "backend", false, "id", "back-end type", "back-end types",
+			  "chardev=" },
+	[OBJ_NETDEV] = { "-netdev", "type", false, "id", "type", "types", "netdev=" },
+	[OBJ_BLOCKDEV] = { "-blockdev", "driver", true, "node-name", "driver", "drivers",
+			   "drive=" },
 };
 
 void object_type_register(const struct object_type *t)
@@ -169,7 +172,7 @@ void object_types_help(enum object_kind kind, FILE *f)
 	for (unsigned i = 0; i < nr_types; i++)
 		if (types[i]->kind == kind && (int)strlen(types[i]->name) > width)
 			width = (int)strlen(types[i]->name);
-	fprintf(f, "Available %s %ss (%s %sNAME,help for options):\n", k->option, k->word,
+	fprintf(f, "Available %s %s (%s %sNAME,help for options):\n", k->option, k->words,
 		k->option, k->keyed ? "driver=" : "");
 	for (unsigned i = 0; i < nr_types; i++)
 		if (types[i]->kind == kind)
