@@ -218,72 +218,16 @@ out:
 	return ret;
 }
 
-static void drivers_help(FILE *f)
+/* -blockdev driver=file|raw: messages name the node, as QEMU's do. */
+static int node_create(const struct object_args *a)
 {
-	fprintf(f, "Available -blockdev drivers (-blockdev driver=NAME,help for options):\n");
-	fprintf(f, "  file - %s\n", file_type.desc);
-	fprintf(f, "  raw  - %s\n", raw_type.desc);
-}
-
-static void driver_help(const char *driver, FILE *f)
-{
-	fprintf(f, "%s options:\n", driver);
-	fprintf(f, "  node-name=<str> - name front ends refer to with drive= (required)\n");
-	props_help(strcmp(driver, "raw") ? blk_file_props : raw_props, f);
-	blk_throttle_help(f);
-}
-
-static int create_kv(struct keyval *kv, struct loop *loop)
-{
-	const char *driver = kv->implied, *name;
 	char owner[128];
 	struct blk *b;
-	int ret;
 
-	if (!driver) {
-		err_msg("-blockdev: no driver given (driver=file or driver=raw)");
-		return -EINVAL;
-	}
-	if (strcmp(driver, "file") && strcmp(driver, "raw")) {
-		err_msg("-blockdev driver=%s: unknown driver (use file or raw)", driver);
-		return -EINVAL;
-	}
-	name = keyval_get(kv, "node-name");
-	if (!name) {
-		err_msg("-blockdev driver=%s: node-name is required", driver);
-		return -EINVAL;
-	}
-	snprintf(owner, sizeof(owner), "-blockdev node-name=%s", name);
-	ret = id_check(name, owner);
-	if (!ret)
-		ret = object_id_free(OBJ_BLOCKDEV, name, owner);
-	if (ret)
-		return ret;
-	if (!strcmp(driver, "raw"))
-		return create_raw(name, kv, loop, owner);
-	return create_file(name, kv, loop, owner, &b);
-}
-
-int blockdev_create(const char *opts, struct loop *loop)
-{
-	struct keyval kv;
-	int ret;
-
-	ret = keyval_parse(opts, "driver", "-blockdev", &kv);
-	if (ret)
-		return ret;
-	if (kv.help && (!kv.implied || (strcmp(kv.implied, "file") &&
-					 strcmp(kv.implied, "raw")))) {
-		drivers_help(stdout);
-		ret = 1;
-	} else if (kv.help) {
-		driver_help(kv.implied, stdout);
-		ret = 1;
-	} else {
-		ret = create_kv(&kv, loop);
-	}
-	keyval_free(&kv);
-	return ret;
+	snprintf(owner, sizeof(owner), "-blockdev node-name=%s", a->id);
+	if (a->type == &raw_type)
+		return create_raw(a->id, a->kv, a->loop, owner);
+	return create_file(a->id, a->kv, a->loop, owner, &b);
 }
 
 int blk_attach(struct blk *b, const char *owner, unsigned queues, unsigned depth)
@@ -345,17 +289,23 @@ static void node_destroy(struct object *o)
 }
 
 static const struct object_type file_type = {
-	.name = "blockdev-file",
+	.name = "file",
 	.kind = OBJ_BLOCKDEV,
 	.noun = "drive",
 	.desc = "an image file or a block device (protocol layer)",
 	.props = blk_file_props,
+	.create = node_create,
+	.help = blk_throttle_help,
 	.destroy = node_destroy,
 }, raw_type = {
-	.name = "blockdev-raw",
+	.name = "raw",
 	.kind = OBJ_BLOCKDEV,
 	.noun = "drive",
 	.desc = "raw image format over a file node",
 	.props = raw_props,
+	.create = node_create,
+	.help = blk_throttle_help,
 	.destroy = node_destroy,
 };
+OBJECT_TYPE(file_type)
+OBJECT_TYPE(raw_type)

@@ -35,8 +35,7 @@ struct blk_req {
 	void *opaque;
 };
 
-/* Parses "-blockdev driver=file|raw,node-name=N,..."; one message on error. */
-int blockdev_create(const char *opts, struct loop *loop);
+/* "-blockdev driver=file|raw,node-name=N,..." is object_create(OBJ_BLOCKDEV, ...). */
 /* The top node called @node_name, or NULL. */
 struct blk *blk_find(const char *node_name);
 /*

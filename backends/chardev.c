@@ -1,5 +1,5 @@
 /*
- * Chardev core: -chardev parsing (the chardevs are in the object registry),
+ * Chardev core: creating one (its type comes from the object table),
  * output from any thread and input with back-pressure on the loop thread;
  * see chardev.h.
  */
@@ -15,25 +15,6 @@
 #include "lib/loop.h"
 #include "lib/props.h"
 #include "lib/util.h"
-
-static const struct chardev_backend chr_null = {
-	.name = "null",
-	.desc = "discards output, never has input",
-};
-
-static const struct chardev_backend *const backends[] = {
-	&chr_stdio, &chr_file, &chr_null, &chr_socket, &chr_pty,
-};
-
-static const struct object_type chardev_type;
-
-static const struct chardev_backend *backend_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
-		if (!strcmp(backends[i]->name, name))
-			return backends[i];
-	return NULL;
-}
 
 /* ---- input ---- */
 
@@ -245,22 +226,24 @@ static void chr_free(struct chardev *c)
 			loop_del(c->loop, c->wake_fd);
 		close(c->wake_fd);
 	}
-	props_free(c->be->props, c->state);
+	props_free(c->obj.type->props, c->state);
 	pthread_mutex_destroy(&c->lock);
 	free(c->state);
 	object_del(&c->obj);
 	free(c);
 }
 
-static int chr_new(const struct chardev_backend *be, const char *id,
+static int chr_new(const struct object_type *t, const char *id,
 		   struct keyval *kv, struct loop *loop, const char *owner,
 		   struct chardev **out)
 {
+	const struct chardev_backend *be = t->ops;
 	struct chardev *c = calloc(1, sizeof(*c));
 	int ret = -ENOMEM;
 
 	if (!c)
 		goto nomem;
+	c->obj.type = t;	/* chr_free's props, before object_add */
 	c->be = be;
 	c->loop = loop;
 	c->in_fd = c->out_fd = c->wake_fd = -1;
@@ -269,11 +252,11 @@ static int chr_new(const struct chardev_backend *be, const char *id,
 	if (!c->state)
 		goto nomem;
 	/* Added first: back ends name it in their messages while opening. */
-	ret = object_add(&c->obj, &chardev_type, id, owner);
+	ret = object_add(&c->obj, t, id, owner);
 	if (!ret)
-		ret = props_set_defaults(be->props, c->state, owner);
+		ret = props_set_defaults(t->props, c->state, owner);
 	if (!ret)
-		ret = props_apply(be->props, c->state, kv, owner);
+		ret = props_apply(t->props, c->state, kv, owner);
 	if (ret)
 		goto fail;
 	if (loop) {
@@ -298,70 +281,9 @@ fail:
 	return ret;
 }
 
-static int unknown_type(const char *what, const char *type)
+int chr_create(const struct object_args *a)
 {
-	err_msg("%s %s: unknown back-end type (try -chardev help)", what, type);
-	return -EINVAL;
-}
-
-int chardev_create_kv(struct keyval *kv, struct loop *loop, struct chardev **out)
-{
-	const char *type = kv->implied ? kv->implied : keyval_get(kv, "backend");
-	const struct chardev_backend *be;
-	const char *id;
-	char owner[64];
-	int ret;
-
-	if (!type) {
-		err_msg("-chardev: no back-end type given (try -chardev help)");
-		return -EINVAL;
-	}
-	be = backend_find(type);
-	if (!be)
-		return unknown_type("-chardev", type);
-	snprintf(owner, sizeof(owner), "-chardev %s", type);
-	id = keyval_get(kv, "id");
-	if (!id) {
-		err_msg("%s: property 'id' is required", owner);
-		return -EINVAL;
-	}
-	ret = id_check(id, owner);
-	if (!ret)
-		ret = object_id_free(OBJ_CHARDEV, id, owner);
-	if (ret)
-		return ret;
-	return chr_new(be, id, kv, loop, owner, out);
-}
-
-static void backend_help(const struct chardev_backend *be, FILE *f)
-{
-	fprintf(f, "%s options:\n", be->name);
-	fprintf(f, "  id=<str> - name front ends refer to (required)\n");
-	props_help(be->props, f);
-}
-
-int chardev_create(const char *opts, struct loop *loop)
-{
-	const struct chardev_backend *be;
-	struct keyval kv;
-	int ret;
-
-	ret = keyval_parse(opts, "backend", "-chardev", &kv);
-	if (ret)
-		return ret;
-	if (kv.help && !kv.implied) {
-		chardev_help(stdout);
-		ret = 1;
-	} else if (kv.help) {
-		be = backend_find(kv.implied);
-		if (be)
-			backend_help(be, stdout);
-		ret = be ? 1 : unknown_type("-chardev", kv.implied);
-	} else {
-		ret = chardev_create_kv(&kv, loop, NULL);
-	}
-	keyval_free(&kv);
-	return ret;
+	return chr_new(a->type, a->id, a->kv, a->loop, a->owner, NULL);
 }
 
 int chardev_create_simple(const char *type, const char *path, struct loop *loop,
@@ -369,11 +291,13 @@ int chardev_create_simple(const char *type, const char *path, struct loop *loop,
 {
 	struct kv_pair pair = { .key = (char *)"path", .val = (char *)path };
 	struct keyval kv = { .pairs = &pair, .n = path != NULL };
-	const struct chardev_backend *be = backend_find(type);
+	const struct object_type *t = object_type_find(OBJ_CHARDEV, type);
 	char owner[64], id[32];
 
-	if (!be)
-		return unknown_type("-serial", type);
+	if (!t) {
+		err_msg("-serial %s: unknown back-end type (try -chardev help)", type);
+		return -EINVAL;
+	}
 	snprintf(owner, sizeof(owner), "-serial %s", type);
 	/* Named like QEMU's, so that messages (pty) have a label. */
 	for (unsigned n = 0;; n++) {
@@ -381,7 +305,7 @@ int chardev_create_simple(const char *type, const char *path, struct loop *loop,
 		if (!chardev_find(id))
 			break;
 	}
-	return chr_new(be, id, &kv, loop, owner, out);
+	return chr_new(t, id, &kv, loop, owner, out);
 }
 
 struct chardev *chardev_find(const char *id)
@@ -396,15 +320,8 @@ const char *chardev_id(const struct chardev *c)
 	return c->obj.id;
 }
 
-void chardev_help(FILE *f)
-{
-	fprintf(f, "Available chardev back ends (-chardev TYPE,help for options):\n");
-	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
-		fprintf(f, "  %-6s - %s\n", backends[i]->name, backends[i]->desc);
-}
-
 /* At exit: restores terminals (stdio raw mode) and closes the back end. */
-static void chardev_destroy(struct object *o)
+void chr_destroy(struct object *o)
 {
 	struct chardev *c = container_of(o, struct chardev, obj);
 
@@ -414,9 +331,9 @@ static void chardev_destroy(struct object *o)
 	chr_free(c);
 }
 
-static const struct object_type chardev_type = {
-	.name = "chardev",
-	.kind = OBJ_CHARDEV,
-	.noun = "chardev",
-	.destroy = chardev_destroy,
+static const struct chardev_backend null_ops = { 0 };
+
+static const struct object_type null_type = {
+	CHARDEV_TYPE("null", "discards output, never has input", NULL, &null_ops),
 };
+OBJECT_TYPE(null_type)

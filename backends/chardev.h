@@ -13,25 +13,21 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "lib/keyval.h"
-
 struct loop;
 struct chardev;
 
 /* Returns how many of the @len bytes the front end accepted (may be 0). */
 typedef size_t (*chr_input_fn)(void *opaque, const uint8_t *buf, size_t len);
 
-/* Parses "-chardev TYPE,id=ID,..." and creates it. Errors: one message, <0. */
-int chardev_create(const char *opts, struct loop *loop);
-/* Creates a chardev from parsed options; type is kv->implied or "backend". */
-int chardev_create_kv(struct keyval *kv, struct loop *loop, struct chardev **out);
-/* For -serial stdio / -serial file:PATH: an anonymous chardev. */
+/*
+ * "-chardev TYPE,id=ID,..." is object_create(OBJ_CHARDEV, ...): each back
+ * end is a type of the object table. For -serial stdio / -serial
+ * file:PATH: a chardev named serialN.
+ */
 int chardev_create_simple(const char *type, const char *path, struct loop *loop,
 			  struct chardev **out);
 struct chardev *chardev_find(const char *id);
 const char *chardev_id(const struct chardev *c);
-/* `-chardev help`. */
-void chardev_help(FILE *f);
 
 /* -EBUSY if another front end is attached already. */
 int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque);

@@ -45,11 +45,13 @@ static void file_close(struct chardev *c)
 	close(f->fd);
 }
 
-const struct chardev_backend chr_file = {
-	.name = "file",
-	.desc = "writes output to a file",
-	.props = file_props,
+static const struct chardev_backend file_ops = {
 	.state_size = sizeof(struct file_chr),
 	.open = file_open,
 	.close = file_close,
 };
+
+static const struct object_type file_type = {
+	CHARDEV_TYPE("file", "writes output to a file", file_props, &file_ops),
+};
+OBJECT_TYPE(file_type)

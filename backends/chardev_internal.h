@@ -15,10 +15,8 @@ enum chr_out {
 	CHR_OUT_SOCKET,		/* as DROP, through send(MSG_NOSIGNAL) */
 };
 
+/* What a chardev type's ops (object_type.ops) are. */
 struct chardev_backend {
-	const char *name;
-	const char *desc;
-	const struct prop *props;
 	size_t state_size;	/* options at the props' offsets, then runtime state */
 	int (*open)(struct chardev *c, const char *owner);
 	/* Input hit EOF or an error (loop thread). Default: stop reading. */
@@ -28,7 +26,7 @@ struct chardev_backend {
 
 struct chardev {
 	struct object obj;	/* obj.id: -chardev id= or "serialN" */
-	const struct chardev_backend *be;
+	const struct chardev_backend *be;	/* obj.type->ops */
 	void *state;		/* be->state_size bytes */
 	struct loop *loop;
 
@@ -54,6 +52,11 @@ void chr_set_output(struct chardev *c, int fd, enum chr_out mode);
 void chr_set_input(struct chardev *c, int fd);
 void chr_stop_input(struct chardev *c);
 
-extern const struct chardev_backend chr_stdio, chr_file, chr_socket, chr_pty;
+/* A chardev type of the object table: NAME as in -chardev NAME, OPS its chardev_backend. */
+#define CHARDEV_TYPE(n, d, p, o)						\
+	.name = n, .kind = OBJ_CHARDEV, .noun = "chardev", .desc = d, .props = p,	\
+	.ops = o, .create = chr_create, .destroy = chr_destroy
+int chr_create(const struct object_args *a);
+void chr_destroy(struct object *o);
 
 #endif

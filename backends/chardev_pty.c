@@ -60,10 +60,13 @@ static void pty_close(struct chardev *c)
 	close(p->master);
 }
 
-const struct chardev_backend chr_pty = {
-	.name = "pty",
-	.desc = "a new pseudo-terminal (/dev/pts/N)",
+static const struct chardev_backend pty_ops = {
 	.state_size = sizeof(struct pty_chr),
 	.open = pty_open,
 	.close = pty_close,
 };
+
+static const struct object_type pty_type = {
+	CHARDEV_TYPE("pty", "a new pseudo-terminal (/dev/pts/N)", NULL, &pty_ops),
+};
+OBJECT_TYPE(pty_type)

@@ -150,12 +150,14 @@ static void sock_close(struct chardev *c)
 	}
 }
 
-const struct chardev_backend chr_socket = {
-	.name = "socket",
-	.desc = "a unix stream socket, as server or client",
-	.props = socket_props,
+static const struct chardev_backend socket_ops = {
 	.state_size = sizeof(struct socket_chr),
 	.open = sock_open,
 	.close = sock_close,
 	.eof = sock_eof,
 };
+
+static const struct object_type socket_type = {
+	CHARDEV_TYPE("socket", "a unix stream socket, as server or client", socket_props, &socket_ops),
+};
+OBJECT_TYPE(socket_type)

@@ -80,11 +80,13 @@ static void stdio_close(struct chardev *c)
 	in_use = false;
 }
 
-const struct chardev_backend chr_stdio = {
-	.name = "stdio",
-	.desc = "ember's standard input and output",
-	.props = stdio_props,
+static const struct chardev_backend stdio_ops = {
 	.state_size = sizeof(struct stdio_chr),
 	.open = stdio_open,
 	.close = stdio_close,
 };
+
+static const struct object_type stdio_type = {
+	CHARDEV_TYPE("stdio", "ember's standard input and output", stdio_props, &stdio_ops),
+};
+OBJECT_TYPE(stdio_type)

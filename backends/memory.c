@@ -66,40 +66,30 @@ static struct mem_backend *mem_backend_new(void)
 	return b;
 }
 
-int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out)
+static int mem_create(const struct object_args *a)
 {
-	const char *id = keyval_get(kv, "id");
-	struct mem_backend *b;
+	struct mem_backend *b = mem_backend_new();
 	int ret;
 
-	if (!id || !*id) {
-		err_msg("-object memory-backend-memfd: 'id' is required");
-		return -EINVAL;
-	}
-	ret = object_id_free(OBJ_OBJECT, id, "-object memory-backend-memfd");
-	if (ret)
-		return ret;
-	b = mem_backend_new();
-	if (!b)
+	if (!b) {
+		err_msg("%s: out of memory", a->owner);
 		return -ENOMEM;
-	props_set_defaults(mem_props, b, "memory-backend-memfd");
-	ret = props_apply(mem_props, b, kv, "-object memory-backend-memfd");
+	}
+	props_set_defaults(mem_props, b, a->owner);
+	ret = props_apply(mem_props, b, a->kv, a->owner);
 	if (!ret && b->hugetlbsize && b->hugetlbsize != 2 * MiB && b->hugetlbsize != GiB) {
-		err_msg("-object memory-backend-memfd: hugetlbsize must be 2M or 1G");
+		err_msg("%s: hugetlbsize must be 2M or 1G", a->owner);
 		ret = -EINVAL;
 	}
 	if (!ret && b->hugetlb && !IS_ALIGNED(b->size, b->hugetlbsize ? b->hugetlbsize : RAM_ALIGN)) {
-		err_msg("-object memory-backend-memfd,id=%s: size must be a multiple of the huge page size", id);
+		err_msg("%s,id=%s: size must be a multiple of the huge page size", a->owner, a->id);
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = object_add(&b->obj, &memfd_type, id, "-object memory-backend-memfd");
-	if (ret) {
+		ret = object_add(&b->obj, &memfd_type, a->id, a->owner);
+	if (ret)
 		free(b);
-		return ret;
-	}
-	*out = b;
-	return 0;
+	return ret;
 }
 
 int mem_backend_create_default(uint64_t size, struct mem_backend **out)
@@ -227,13 +217,6 @@ static void mem_destroy(struct object *o)
 		close(b->fd);
 	object_del(o);
 	free(b);
-}
-
-static int mem_create(struct keyval *kv, const char *owner)
-{
-	struct mem_backend *b;
-
-	return mem_backend_create_kv(kv, &b);
 }
 
 static const struct object_type memfd_type = {

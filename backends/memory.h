@@ -27,8 +27,7 @@ struct mem_backend {
 	void *map_base;
 };
 
-/* Parses "-object memory-backend-memfd,id=..,size=..[,hugetlb=on]". */
-int mem_backend_create_kv(struct keyval *kv, struct mem_backend **out);
+/* "-object memory-backend-memfd,id=..,size=..[,hugetlb=on]" comes through the object table. */
 struct mem_backend *mem_backend_find(const char *id);
 /* A backend for plain "-m SIZE". */
 int mem_backend_create_default(uint64_t size, struct mem_backend **out);

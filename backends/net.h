@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "lib/ratelimit.h"
 
@@ -26,9 +25,7 @@ enum {
 	NETDEV_OFF_TSO_ECN = 8, NETDEV_OFF_UFO = 16,
 };
 
-/* Parses and opens "-netdev tap,id=N,..."; "help" lists. 1: help printed. */
-int netdev_create(const char *opts);
-void netdev_help(FILE *f);
+/* "-netdev tap,id=N,..." is object_create(OBJ_NETDEV, ...) through the table. */
 struct netdev *netdev_find(const char *id);
 /* A front end claims the netdev (only one may). -EBUSY after a message. */
 int netdev_claim(struct netdev *nd, const char *owner);

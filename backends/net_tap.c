@@ -23,7 +23,7 @@
 struct netdev {
 	struct object obj;		/* its owner: the front end that claimed it */
 	/* Properties. */
-	char *id, *ifname, *fd_str;
+	char *ifname, *fd_str;
 	uint32_t queues;
 	bool vhost;
 	struct ratelimit_cfg rx, tx;
@@ -44,8 +44,6 @@ static const struct object_type tap_type;
 	RL(dir, "ops-burst", ops_burst, PROP_U64, word " packet burst (0: a tenth of a second)")
 
 static const struct prop tap_props[] = {
-	{ "id", PROP_STR, offsetof(struct netdev, id), NULL,
-	  "name front ends refer to with netdev=", .required = 1 },
 	{ "ifname", PROP_STR, offsetof(struct netdev, ifname), NULL,
 	  "tap interface to attach to or create (default: the kernel picks tapN)" },
 	{ "fd", PROP_STR, offsetof(struct netdev, fd_str), NULL,
@@ -58,12 +56,6 @@ static const struct prop tap_props[] = {
 	RL_PROPS(tx, "transmit:"),
 	{ NULL }
 };
-
-void netdev_help(FILE *f)
-{
-	fprintf(f, "Available -netdev types (-netdev tap,help for options):\n");
-	fprintf(f, "  tap - %s\n", tap_type.desc);
-}
 
 static const char *why_tap(int err)
 {
@@ -193,62 +185,28 @@ static int tap_open(struct netdev *nd)
 	return ret;
 }
 
-static int create_kv(struct keyval *kv)
+static int tap_create(const struct object_args *a)
 {
-	struct netdev *nd;
-	const char *id;
+	struct netdev *nd = calloc(1, sizeof(*nd));
 	int ret;
 
-	if (!kv->implied || strcmp(kv->implied, "tap")) {
-		err_msg("-netdev %s: unknown type (supported: tap; try -netdev help)",
-			kv->implied ? kv->implied : "(none)");
-		return -EINVAL;
-	}
-	nd = calloc(1, sizeof(*nd));
 	if (!nd) {
-		err_msg("-netdev tap: out of memory");
+		err_msg("%s: out of memory", a->owner);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
 		nd->fds[i] = -1;
-	id = keyval_has(kv, "id") ? keyval_get(kv, "id") : NULL;
-	snprintf(nd->owner, sizeof(nd->owner), "-netdev tap%s%s", id ? ",id=" : "",
-		 id ? id : "");
+	/* Run-time warnings name the netdev too. */
+	snprintf(nd->owner, sizeof(nd->owner), "%s,id=%s", a->owner, a->id);
 	ret = props_set_defaults(tap_props, nd, nd->owner);
 	if (!ret)
-		ret = props_apply(tap_props, nd, kv, nd->owner);
-	if (!ret)
-		ret = id_check(nd->id, nd->owner);
-	if (!ret)
-		ret = object_id_free(OBJ_NETDEV, nd->id, nd->owner);
+		ret = props_apply(tap_props, nd, a->kv, nd->owner);
 	if (!ret)
 		ret = tap_open(nd);
 	if (!ret)
-		ret = object_add(&nd->obj, &tap_type, nd->id, nd->owner);
+		ret = object_add(&nd->obj, &tap_type, a->id, nd->owner);
 	if (ret)
 		netdev_free(nd);
-	return ret;
-}
-
-int netdev_create(const char *opts)
-{
-	struct keyval kv;
-	int ret;
-
-	ret = keyval_parse(opts, "type", "-netdev", &kv);
-	if (ret)
-		return ret;
-	if (kv.help && kv.implied && !strcmp(kv.implied, "tap")) {
-		printf("tap options:\n");
-		props_help(tap_props, stdout);
-		ret = 1;
-	} else if (kv.help) {
-		netdev_help(stdout);
-		ret = 1;
-	} else {
-		ret = create_kv(&kv);
-	}
-	keyval_free(&kv);
 	return ret;
 }
 
@@ -271,7 +229,7 @@ void netdev_release(struct netdev *nd)
 
 const char *netdev_id(const struct netdev *nd)
 {
-	return nd->id;
+	return nd->obj.id;
 }
 
 unsigned netdev_queues(const struct netdev *nd)
@@ -337,10 +295,12 @@ static void tap_destroy(struct object *o)
 }
 
 static const struct object_type tap_type = {
-	.name = "netdev-tap",
+	.name = "tap",
 	.kind = OBJ_NETDEV,
 	.noun = "netdev",
 	.desc = "a Linux tap interface, opened through /dev/net/tun",
 	.props = tap_props,
+	.create = tap_create,
 	.destroy = tap_destroy,
 };
+OBJECT_TYPE(tap_type)

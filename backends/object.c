@@ -1,6 +1,6 @@
 /*
  * The back-end registry (see object.h): one list of every back end, the
- * -object type table, claiming and cleanup.
+ * type table of every option and its parser, claiming and cleanup.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,16 +9,28 @@
 #include "backends/object.h"
 #include "lib/log.h"
 
-#define MAX_TYPES	16
+#define MAX_TYPES	32
 
-static const struct object_type *types[MAX_TYPES];	/* -object types, by name */
+static const struct object_type *types[MAX_TYPES];	/* every kind, by name */
 static unsigned nr_types;
 static struct object *objects;				/* oldest first */
 
-/* What "duplicate ..." calls the id in each namespace. */
-static const char *const id_key[OBJ_KINDS] = {
-	[OBJ_OBJECT] = "id", [OBJ_CHARDEV] = "id", [OBJ_NETDEV] = "id",
-	[OBJ_BLOCKDEV] = "node-name",
+/* How each option is written, and what its messages call things. */
+static const struct kind {
+	const char *option;
+	const char *type_key;	/* picks the type */
+	bool keyed;		/* the type is written KEY=NAME (QEMU's -blockdev) */
+	const char *id_key;
+	const char *word;	/* "unknown back-end type" */
+	const char *words;	/* "Available -chardev back-end types" */
+	const char *ref;	/* how front ends name one, or NULL */
+} kinds[OBJ_KINDS] = {
+	[OBJ_OBJECT] = { "-object", "qom-type", false, "id", "object type", "types", NULL },
+	[OBJ_CHARDEV] = { "-chardev", "backend", false, "id", "back-end type", "back-end types",
+			  "chardev=" },
+	[OBJ_NETDEV] = { "-netdev", "type", false, "id", "type", "types", "netdev=" },
+	[OBJ_BLOCKDEV] = { "-blockdev", "driver", true, "node-name", "driver", "drivers",
+			   "drive=" },
 };
 
 void object_type_register(const struct object_type *t)
@@ -37,10 +49,10 @@ void object_type_register(const struct object_type *t)
 	nr_types++;
 }
 
-static const struct object_type *type_find(const char *name)
+const struct object_type *object_type_find(enum object_kind kind, const char *name)
 {
-	for (unsigned i = 0; i < nr_types; i++)
-		if (!strcmp(types[i]->name, name))
+	for (unsigned i = 0; i < nr_types && name; i++)
+		if (types[i]->kind == kind && !strcmp(types[i]->name, name))
 			return types[i];
 	return NULL;
 }
@@ -66,7 +78,7 @@ int object_id_free(enum object_kind kind, const char *id, const char *owner)
 {
 	if (!object_find(kind, id))
 		return 0;
-	err_msg("%s: duplicate %s '%s'", owner, id_key[kind], id);
+	err_msg("%s: duplicate %s '%s'", owner, kinds[kind].id_key, id);
 	return -EINVAL;
 }
 
@@ -142,40 +154,123 @@ void object_cleanup_all(void)
 	}
 }
 
-static void types_list(char *buf, size_t size, const char *sep)
+static void types_list(enum object_kind kind, char *buf, size_t size)
 {
 	size_t n = 0;
 
 	buf[0] = 0;
 	for (unsigned i = 0; i < nr_types && n < size; i++)
-		n += snprintf(buf + n, size - n, "%s%s", i ? sep : "", types[i]->name);
+		if (types[i]->kind == kind)
+			n += snprintf(buf + n, size - n, "%s%s", n ? ", " : "", types[i]->name);
 }
 
-int object_create_opts(const char *opts)
+void object_types_help(enum object_kind kind, FILE *f)
+{
+	const struct kind *k = &kinds[kind];
+	int width = 0;
+
+	for (unsigned i = 0; i < nr_types; i++)
+		if (types[i]->kind == kind && (int)strlen(types[i]->name) > width)
+			width = (int)strlen(types[i]->name);
+	fprintf(f, "Available %s %s (%s %sNAME,help for options):\n", k->option, k->words,
+		k->option, k->keyed ? "driver=" : "");
+	for (unsigned i = 0; i < nr_types; i++)
+		if (types[i]->kind == kind)
+			fprintf(f, "  %-*s - %s\n", width, types[i]->name,
+				types[i]->desc ? types[i]->desc : "");
+}
+
+void object_type_help(const struct object_type *t, FILE *f)
+{
+	const struct kind *k = &kinds[t->kind];
+
+	fprintf(f, "%s options:\n", t->name);
+	if (k->ref)
+		fprintf(f, "  %s=<str> - name front ends refer to with %s (required)\n",
+			k->id_key, k->ref);
+	else
+		fprintf(f, "  %s=<str> - name to refer to it by (required)\n", k->id_key);
+	props_help(t->props, f);
+	if (t->help)
+		t->help(f);
+}
+
+/*
+ * Parses @opts and finds its type: 0 with @kv to free and *@out set; 1
+ * after help; <0 after one message (@kv freed).
+ */
+static int pick(enum object_kind kind, const char *opts, struct keyval *kv,
+		const struct object_type **out)
+{
+	const struct kind *k = &kinds[kind];
+	const struct object_type *t;
+	char list[256];
+	int ret;
+
+	ret = keyval_parse(opts, k->type_key, k->option, kv);
+	if (ret)
+		return ret;
+	t = object_type_find(kind, kv->implied);
+	if (kv->help && t)
+		object_type_help(t, stdout);
+	else if (kv->help && !kv->implied)
+		object_types_help(kind, stdout);
+	if (kv->help && (t || !kv->implied)) {
+		ret = 1;
+	} else if (!t) {
+		types_list(kind, list, sizeof(list));
+		if (kv->implied)
+			err_msg("%s %s%s%s: unknown %s (supported: %s; try %s help)", k->option,
+				k->keyed ? k->type_key : "", k->keyed ? "=" : "", kv->implied,
+				k->word, list, k->option);
+		else
+			err_msg("%s: no %s given (supported: %s; try %s help)", k->option, k->word,
+				list, k->option);
+		ret = -EINVAL;
+	}
+	if (ret)
+		keyval_free(kv);
+	*out = t;
+	return ret;
+}
+
+int object_check(enum object_kind kind, const char *opts)
 {
 	const struct object_type *t;
-	char owner[80], list[256];
+	struct keyval kv;
+	int ret = pick(kind, opts, &kv, &t);
+
+	if (!ret)
+		keyval_free(&kv);
+	return ret;
+}
+
+int object_create(enum object_kind kind, const char *opts, struct loop *loop)
+{
+	const struct kind *k = &kinds[kind];
+	struct object_args a = { .loop = loop };
+	char owner[96];
 	struct keyval kv;
 	int ret;
 
-	ret = keyval_parse(opts, "qom-type", "-object", &kv);
+	ret = pick(kind, opts, &kv, &a.type);
 	if (ret)
 		return ret;
-	if (kv.help) {
-		types_list(list, sizeof(list), "\n");
-		printf("Objects:\n%s\n", list);
-		ret = 1;
-	} else if (!kv.implied) {
-		err_msg("-object %s: the object type comes first", opts);
+	snprintf(owner, sizeof(owner), "%s %s%s%s", k->option, k->keyed ? k->type_key : "",
+		 k->keyed ? "=" : "", a.type->name);
+	a.kv = &kv;
+	a.owner = owner;
+	a.id = keyval_get(&kv, k->id_key);
+	if (!a.id || !*a.id) {
+		err_msg("%s: property '%s' is required", owner, k->id_key);
 		ret = -EINVAL;
-	} else if (!(t = type_find(kv.implied))) {
-		types_list(list, sizeof(list), ", ");
-		err_msg("-object %s: unknown object type (supported: %s)", kv.implied, list);
-		ret = -EINVAL;
-	} else {
-		snprintf(owner, sizeof(owner), "-object %s", t->name);
-		ret = t->create(&kv, owner);
 	}
+	if (!ret)
+		ret = id_check(a.id, owner);
+	if (!ret)
+		ret = object_id_free(kind, a.id, owner);
+	if (!ret)
+		ret = a.type->create(&a);
 	keyval_free(&kv);
 	return ret;
 }

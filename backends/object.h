@@ -4,8 +4,9 @@
  * for a front end (one only, and the error names the first), releasing it
  * and freeing everything at exit are written once, here.
  *
- * The -object types come from a table (OBJECT_TYPE() registers them, as
- * DEVICE_TYPE() does devices): `-object help` and dispatch come from it.
+ * Every type of every option comes from one table (OBJECT_TYPE() registers
+ * them, as DEVICE_TYPE() does devices): the option's parser, its `help`
+ * and `TYPE,help`, and its errors come from it.
  */
 #ifndef EMBER_OBJECT_H
 #define EMBER_OBJECT_H
@@ -25,15 +26,34 @@ enum object_kind {
 };
 
 struct object;
+struct object_type;
+struct loop;
+
+/* What a type's create gets; the registry has checked the type and the id. */
+struct object_args {
+	const struct object_type *type;
+	struct keyval *kv;	/* the options; the type and id keys are used up */
+	const char *id;		/* well-formed and free in the kind's namespace */
+	const char *owner;	/* "-chardev socket": names the option in messages */
+	struct loop *loop;	/* for back ends with input or io_uring */
+};
 
 struct object_type {
-	const char *name;	/* "rng-random", "chardev", "netdev-tap", "blockdev-raw" */
+	const char *name;	/* as users write it: "socket", "tap", "raw", "rng-random" */
 	enum object_kind kind;
 	const char *noun;	/* "netdev" in "netdev 'n0' is already used by ..." */
 	const char *desc;
+	/*
+	 * Its options, for help and qom-list. For -object types the offsets are
+	 * from the start of the struct that embeds its struct object first, so
+	 * that qom-get reads them.
+	 */
 	const struct prop *props;
-	/* -object types: parses @kv and adds the object; @owner is "-object NAME". */
-	int (*create)(struct keyval *kv, const char *owner);
+	const void *ops;	/* the kind's own: a chardev back end's open and close */
+	/* Parses a->kv and adds the object named a->id. One message on error. */
+	int (*create)(const struct object_args *a);
+	/* Help for options outside props (blockdev's throttling.*); optional. */
+	void (*help)(FILE *f);
 	/* Frees the back end holding @o, which calls object_del() on it. */
 	void (*destroy)(struct object *o);
 };
@@ -73,8 +93,24 @@ struct object *object_next(const struct object_type *t, const struct object *pre
 int object_claim(struct object *o, const char *owner);
 void object_release(struct object *o);
 
-/* "-object TYPE,id=..,..." and "-object help"; 1: help printed. */
-int object_create_opts(const char *opts);
+/* The type of @kind called @name, or NULL. */
+const struct object_type *object_type_find(enum object_kind kind, const char *name);
+/* "-chardev help": every type of @kind, one a line. */
+void object_types_help(enum object_kind kind, FILE *f);
+/* "-chardev socket,help": the id and the type's options. */
+void object_type_help(const struct object_type *t, FILE *f);
+/*
+ * One option of @kind ("-netdev tap,id=n0,..."): picks the type by the
+ * kind's key (-chardev BACKEND, -netdev TYPE, -blockdev driver=, -object
+ * QOM-TYPE), checks the id and calls the type's create. 0; 1 when help was
+ * printed; <0 after one message naming the option.
+ */
+int object_create(enum object_kind kind, const char *opts, struct loop *loop);
+/*
+ * What object_create does before it creates anything: answers help (1) or
+ * checks that the type exists (0; else -EINVAL, one message).
+ */
+int object_check(enum object_kind kind, const char *opts);
 /* Frees every object, newest first (a raw node before its file node). */
 void object_cleanup_all(void);
 

@@ -42,40 +42,29 @@ static void backend_free(struct rng_backend *b)
 	free(b);
 }
 
-int rng_backend_create_kv(struct keyval *kv)
+static int rng_create(const struct object_args *a)
 {
-	const char *owner = "-object rng-random", *id = keyval_get(kv, "id");
-	struct rng_backend *b;
+	struct rng_backend *b = calloc(1, sizeof(*b));
 	int ret;
 
-	if (!id || !*id) {
-		err_msg("%s: 'id' is required", owner);
-		return -EINVAL;
-	}
-	ret = id_check(id, owner);
-	if (!ret)
-		ret = object_id_free(OBJ_OBJECT, id, owner);
-	if (ret)
-		return ret;
-	b = calloc(1, sizeof(*b));
 	if (!b) {
-		err_msg("%s: out of memory", owner);
+		err_msg("%s: out of memory", a->owner);
 		return -ENOMEM;
 	}
 	b->fd = -1;
-	ret = props_set_defaults(rng_props, b, owner);
+	ret = props_set_defaults(rng_props, b, a->owner);
 	if (!ret)
-		ret = props_apply(rng_props, b, kv, owner);
+		ret = props_apply(rng_props, b, a->kv, a->owner);
 	if (!ret) {
 		b->fd = open(b->filename, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (b->fd < 0) {
 			ret = -errno;
-			err_msg("%s,id=%s: cannot open %s: %s", owner, id, b->filename,
+			err_msg("%s,id=%s: cannot open %s: %s", a->owner, a->id, b->filename,
 				strerror(errno));
 		}
 	}
 	if (!ret)
-		ret = object_add(&b->obj, &rng_type, id, owner);
+		ret = object_add(&b->obj, &rng_type, a->id, a->owner);
 	if (ret)
 		backend_free(b);
 	return ret;
@@ -108,11 +97,6 @@ ssize_t rng_read(struct rng_backend *b, void *buf, size_t len)
 static void rng_destroy(struct object *o)
 {
 	backend_free(container_of(o, struct rng_backend, obj));
-}
-
-static int rng_create(struct keyval *kv, const char *owner)
-{
-	return rng_backend_create_kv(kv);
 }
 
 static const struct object_type rng_type = {

@@ -10,15 +10,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "lib/keyval.h"
-
 struct rng_backend;
 
-/*
- * Parses "-object rng-random,id=..[,filename=..]" and opens the file;
- * object_create_opts() comes here through the type table.
- */
-int rng_backend_create_kv(struct keyval *kv);
+/* "-object rng-random,id=..[,filename=..]" is created through the object table. */
 struct rng_backend *rng_backend_find(const char *id);
 /* Each source feeds one device, as in QEMU; -EBUSY after a message. */
 int rng_backend_claim(struct rng_backend *b, const char *owner);

@@ -119,6 +119,11 @@ static const char *const type_name[] = {
 	[PROP_SIZE] = "size",
 };
 
+const char *props_type_name(enum prop_type t)
+{
+	return t < ARRAY_SIZE(type_name) && type_name[t] ? type_name[t] : "?";
+}
+
 static int set_number(const struct prop *p, void *field, const char *val,
 		      const char *owner)
 {

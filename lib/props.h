@@ -41,6 +41,8 @@ int props_set_defaults(const struct prop *p, void *obj, const char *owner);
 int props_apply(const struct prop *p, void *obj, struct keyval *kv,
 		const char *owner);
 void props_help(const struct prop *p, FILE *f);
+/* "str", "bool", "uint32", "uint64", "size": as in help and QMP's qom-list. */
+const char *props_type_name(enum prop_type t);
 void props_free(const struct prop *p, void *obj);
 
 /* Number parsing shared with the CLI (-m, -smp). Return 0 or -EINVAL/-ERANGE. */

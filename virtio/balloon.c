@@ -407,6 +407,11 @@ int balloon_set_stats_interval(struct platform *pf, uint32_t seconds)
 	return ret;
 }
 
+bool balloon_is(const struct device *d)
+{
+	return virtio_dev_is(d, &vb_type);
+}
+
 const char *balloon_id(struct platform *pf)
 {
 	struct vballoon *vb = find_balloon(pf);

@@ -12,6 +12,7 @@
 
 #include "virtio/virtq.h"
 
+struct device;
 struct gmem;
 struct platform;
 
@@ -96,5 +97,7 @@ int balloon_get_stats(struct platform *pf, struct balloon_stats *st, int64_t *wh
 int balloon_set_stats_interval(struct platform *pf, uint32_t seconds);
 /* The balloon device's id= (NULL when it has none or there is no balloon). */
 const char *balloon_id(struct platform *pf);
+/* @d is a balloon (the API's qom paths find devices by id, then ask). */
+bool balloon_is(const struct device *d);
 
 #endif

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
-#include "backends/net.h"
 #include "backends/object.h"
 #include "devices/device.h"
 #include "lib/keyval.h"
@@ -240,6 +238,36 @@ static int build_config(struct cli *c, struct loop *loop, struct machine_config 
 	return 0;
 }
 
+/* The back-end options, in the order they are created: a raw node may name a file node. */
+struct backend_opts {
+	enum object_kind kind;
+	const char *const *opts;
+	unsigned n;
+};
+
+static int backends_each(const struct cli *c, struct loop *loop,
+			 int (*fn)(enum object_kind kind, const char *opts, struct loop *loop))
+{
+	const struct backend_opts list[] = {
+		{ OBJ_CHARDEV, c->chardev, c->nr_chardev },
+		{ OBJ_OBJECT, c->object, c->nr_object },
+		{ OBJ_BLOCKDEV, c->blockdev, c->nr_blockdev },
+		{ OBJ_NETDEV, c->netdev, c->nr_netdev },
+	};
+	int ret;
+
+	for (size_t k = 0; k < ARRAY_SIZE(list); k++)
+		for (unsigned i = 0; i < list[k].n; i++)
+			if ((ret = fn(list[k].kind, list[k].opts[i], loop)))
+				return ret;
+	return 0;
+}
+
+static int check_one(enum object_kind kind, const char *opts, struct loop *loop)
+{
+	return object_check(kind, opts);
+}
+
 int ember_main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -261,12 +289,9 @@ int ember_main(int argc, char **argv)
 		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	for (unsigned i = 0; i < c.nr_chardev; i++)
-		if (!strcmp(c.chardev[i], "help")) {
-			chardev_help(stdout);
-			return EXIT_OK;
-		}
-	/* "-device help" and wrong types are answered before anything is set up. */
+	/* "-netdev help" and wrong types are answered before anything is set up. */
+	if ((ret = backends_each(&c, NULL, check_one)))
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	for (unsigned i = 0; i < c.nr_device; i++)
 		if ((ret = device_check(c.device[i])))
 			return ret > 0 ? EXIT_OK : EXIT_USAGE;
@@ -280,19 +305,9 @@ int ember_main(int argc, char **argv)
 	loop = loop_new();
 	if (!loop)
 		return EXIT_USAGE;
-	for (unsigned i = 0; i < c.nr_chardev; i++)
-		if ((ret = chardev_create(c.chardev[i], loop)))
-			goto out;
-	for (unsigned i = 0; i < c.nr_object; i++)
-		if ((ret = object_create_opts(c.object[i])))
-			goto out;
-	for (unsigned i = 0; i < c.nr_blockdev; i++)
-		if ((ret = blockdev_create(c.blockdev[i], loop)))
-			goto out;
-	for (unsigned i = 0; i < c.nr_netdev; i++)
-		if ((ret = netdev_create(c.netdev[i])))
-			goto out;
-	ret = build_config(&c, loop, &mc);
+	ret = backends_each(&c, loop, object_create);
+	if (!ret)
+		ret = build_config(&c, loop, &mc);
 	if (ret)
 		goto out;
 	ret = machine_init(&m, loop, &mc);

@@ -78,7 +78,7 @@ const struct cli_opt cli_opts[] = {
 	{ "-device", NULL, "DRIVER[,prop=value...]", LIST(device, MAX_OPTS), CLI_BACKENDS,
 	  "add a device (-device help, -device DRIVER,help)" },
 	{ "-chardev", NULL, "TYPE,id=ID[,...]", LIST(chardev, MAX_OPTS), CLI_BACKENDS,
-	  "character back end: stdio, file, null, socket, pty" },
+	  "character back end\n(-chardev help, -chardev TYPE,help)" },
 	{ "-serial", NULL, "stdio|none|null|file:PATH|chardev:ID", LIST(serial, MAX_SERIALS),
 	  CLI_BACKENDS, "next serial port (COM1..COM4)" },
 	{ "-blockdev", NULL, "driver=file|raw,node-name=N,...", LIST(blockdev, MAX_OPTS),
@@ -87,7 +87,7 @@ const struct cli_opt cli_opts[] = {
 	  LIST(netdev, MAX_OPTS), CLI_BACKENDS,
 	  "network back end\n(-netdev help, -netdev tap,help)" },
 	{ "-object", NULL, "memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]",
-	  LIST(object, MAX_OPTS), CLI_BACKENDS, "guest RAM back end" },
+	  LIST(object, MAX_OPTS), CLI_BACKENDS, "guest RAM back end (-object help)" },
 	{ "-object", NULL, "rng-random,id=ID[,filename=/dev/urandom]", MORE, CLI_BACKENDS,
 	  "entropy source for virtio-rng" },
 

@@ -52,8 +52,9 @@ struct cli_opt {
 	const char *help;		/* may go on over lines; "": on the line before */
 	/*
 	 * CLI_FIELD: when its value is "help" once the line is parsed, prints
-	 * what the option takes (-M help) and the parse ends with 1. -chardev
-	 * help, a CLI_LIST, is still answered in cli.c.
+	 * what the option takes (-M help) and the parse ends with 1. The
+	 * back-end lists (-chardev help, -netdev tap,help) are answered by
+	 * their object types' table (backends/object.h), from cli.c.
 	 */
 	void (*values)(FILE *f);
 };

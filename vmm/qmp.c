@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "backends/object.h"
+#include "devices/device.h"
 #include "devices/platform.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
@@ -43,6 +45,27 @@ static struct platform *pf_of(void *o)
 	return ((struct qmp_server *)o)->pf;
 }
 
+static int t_find_device(void *o, const char *id, struct qom_node *n)
+{
+	struct device *d = device_find(pf_of(o), id);
+
+	if (!d)
+		return -ENOENT;
+	*n = (struct qom_node){ d->type->name, d->type->props, d->state, balloon_is(d) };
+	return 0;
+}
+
+/* -object types keep their options in the struct that starts with obj. */
+static int t_find_object(void *o, const char *id, struct qom_node *n)
+{
+	struct object *ob = object_find(OBJ_OBJECT, id);
+
+	if (!ob)
+		return -ENOENT;
+	*n = (struct qom_node){ ob->type->name, ob->type->props, ob, false };
+	return 0;
+}
+
 static int t_balloon_set(void *o, uint64_t bytes) { return balloon_set_target(pf_of(o), bytes); }
 static int t_balloon_get(void *o, uint64_t *actual)
 {
@@ -69,6 +92,8 @@ static void t_quit(void *o)
 }
 
 static struct qmp_target target = {
+	.find_device = t_find_device,
+	.find_object = t_find_object,
 	.balloon_set = t_balloon_set,
 	.balloon_get = t_balloon_get,
 	.ram_size = t_ram_size,

@@ -7,25 +7,41 @@
 #ifndef EMBER_QMP_H
 #define EMBER_QMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct loop;
 struct platform;
 struct balloon_stats;
+struct prop;
 
 /* Bytes of one command (a JSON text) at most; more closes the connection. */
 #define QMP_MAX_COMMAND		(64 * 1024)
 /* Replies a client leaves unread, at most; more closes the connection. */
 #define QMP_MAX_PENDING		(1024 * 1024)
 
+/* What a qom-* path leads to: a device with an id= or an -object. */
+struct qom_node {
+	const char *type;		/* "virtio-balloon-pci", "rng-random" */
+	const struct prop *props;	/* its type's options, read from @state */
+	const void *state;
+	bool balloon;			/* also has guest-stats and their polling interval */
+};
+
 /* What the commands act on. Returns are 0 or -errno. */
 struct qmp_target {
+	/*
+	 * qom-*: the device with id @id (QEMU's /machine/peripheral/ID) or the
+	 * -object with id @id (/objects/ID); -ENOENT: none.
+	 */
+	int (*find_device)(void *o, const char *id, struct qom_node *out);
+	int (*find_object)(void *o, const char *id, struct qom_node *out);
 	/* balloon: -ENODEV without a balloon, -ERANGE for a bad size */
 	int (*balloon_set)(void *o, uint64_t bytes);
 	int (*balloon_get)(void *o, uint64_t *actual);
 	uint64_t (*ram_size)(void *o);
-	/* qom-get/qom-set of the balloon's statistics; id: its -device id= */
+	/* The balloon's -device id= (NULL: none), for a hint when a path is not found. */
 	const char *(*balloon_id)(void *o);
 	int (*balloon_stats)(void *o, struct balloon_stats *st, int64_t *when,
 			     uint32_t *interval);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
@@ -272,19 +273,54 @@ static struct json_object *cmd_query_balloon(struct qmp_session *s, struct json_
 	return r;
 }
 
-/* QEMU's paths of a device with id=ID: "/machine/peripheral/ID", or just "ID". */
-static bool is_balloon_path(struct qmp_session *s, const char *path, struct qmp_err *e)
+/*
+ * QEMU's paths: "/machine/peripheral/ID" (or just "ID") for -device
+ * ...,id=ID, "/objects/ID" for -object ...,id=ID.
+ */
+static bool find_node(struct qmp_session *s, const char *path, struct qom_node *n,
+		      struct qmp_err *e)
 {
-	const char *id = s->t->balloon_id(s->t->opaque);
-	static const char prefix[] = "/machine/peripheral/";
+	static const char dev[] = "/machine/peripheral/", obj[] = "/objects/";
+	const struct qmp_target *t = s->t;
+	int ret;
 
-	if (id && (!strcmp(path, id) ||
-		   (!strncmp(path, prefix, sizeof(prefix) - 1) &&
-		    !strcmp(path + sizeof(prefix) - 1, id))))
+	memset(n, 0, sizeof(*n));
+	if (!strncmp(path, obj, sizeof(obj) - 1))
+		ret = t->find_object(t->opaque, path + sizeof(obj) - 1, n);
+	else
+		ret = t->find_device(t->opaque, strncmp(path, dev, sizeof(dev) - 1) ?
+				     path : path + sizeof(dev) - 1, n);
+	if (!ret)
 		return true;
 	set_err(e, "DeviceNotFound", "Device '%.64s' not found%s", path,
-		id ? "" : " (give the balloon an id= to reach it)");
+		t->balloon_id(t->opaque) ? "" : " (give the balloon an id= to reach it)");
 	return false;
+}
+
+static const struct prop *find_prop(const struct qom_node *n, const char *name)
+{
+	for (const struct prop *p = n->props; p && p->name; p++)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+/* A property's value, read at its offset in the node's state. */
+static struct json_object *prop_value(const struct qom_node *n, const struct prop *p)
+{
+	const char *field = (const char *)n->state + p->offset;
+
+	switch (p->type) {
+	case PROP_STR:
+		/* Unset is "", as QEMU reports it (a JSON null would read as {}). */
+		return json_object_new_string(*(char *const *)field ? *(char *const *)field : "");
+	case PROP_BOOL:
+		return json_object_new_boolean(*(const bool *)field);
+	case PROP_U32:
+		return json_object_new_int64(*(const uint32_t *)field);
+	default:
+		return json_object_new_uint64(*(const uint64_t *)field);
+	}
 }
 
 static struct json_object *stats_obj(const struct balloon_stats *st, int64_t when)
@@ -307,6 +343,12 @@ static struct json_object *stats_obj(const struct balloon_stats *st, int64_t whe
 #define PROP_STATS	"guest-stats"
 #define PROP_INTERVAL	"guest-stats-polling-interval"
 
+static void not_found(struct qmp_err *e, const struct qom_node *n, const char *prop)
+{
+	set_err(e, GENERIC, "Property '%.64s' not found%s", prop, n->balloon ?
+		" (the balloon has " PROP_STATS " and " PROP_INTERVAL ")" : "");
+}
+
 static struct json_object *cmd_qom_get(struct qmp_session *s, struct json_object *args,
 				       struct qmp_err *e)
 {
@@ -314,19 +356,27 @@ static struct json_object *cmd_qom_get(struct qmp_session *s, struct json_object
 	const struct qmp_target *t = s->t;
 	struct balloon_stats st;
 	const char *path, *prop;
+	const struct prop *p;
+	struct qom_node n;
 	uint32_t interval;
 	int64_t when;
 
 	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
-	    !(prop = get_str(args, "property", e)) || !is_balloon_path(s, path, e) ||
-	    no_balloon(t->balloon_stats(t->opaque, &st, &when, &interval), e))
+	    !(prop = get_str(args, "property", e)) || !find_node(s, path, &n, e))
 		return NULL;
-	if (!strcmp(prop, PROP_STATS))
-		return stats_obj(&st, when);
-	if (!strcmp(prop, PROP_INTERVAL))
+	if (!strcmp(prop, "type"))
+		return json_object_new_string(n.type);
+	if (n.balloon && (!strcmp(prop, PROP_STATS) || !strcmp(prop, PROP_INTERVAL))) {
+		if (no_balloon(t->balloon_stats(t->opaque, &st, &when, &interval), e))
+			return NULL;
+		if (!strcmp(prop, PROP_STATS))
+			return stats_obj(&st, when);
 		return json_object_new_int64(interval);
-	set_err(e, GENERIC, "Property '%.64s' not found (the balloon has " PROP_STATS
-		" and " PROP_INTERVAL ")", prop);
+	}
+	p = find_prop(&n, prop);
+	if (p)
+		return prop_value(&n, p);
+	not_found(e, &n, prop);
 	return NULL;
 }
 
@@ -336,15 +386,21 @@ static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object
 	static const char *const known[] = { "path", "property", "value", NULL };
 	const struct qmp_target *t = s->t;
 	const char *path, *prop;
+	struct qom_node n;
 	int64_t v;
 	bool huge;
 
 	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
-	    !(prop = get_str(args, "property", e)) || !is_balloon_path(s, path, e))
+	    !(prop = get_str(args, "property", e)) || !find_node(s, path, &n, e))
 		return NULL;
-	if (strcmp(prop, PROP_INTERVAL)) {
-		set_err(e, GENERIC, "Property '%.64s' cannot be set (only " PROP_INTERVAL ")",
-			prop);
+	if (!n.balloon || strcmp(prop, PROP_INTERVAL)) {
+		/* The options of a type are fixed once the device or object exists. */
+		if (!find_prop(&n, prop) && strcmp(prop, "type") &&
+		    (!n.balloon || strcmp(prop, PROP_STATS)))
+			not_found(e, &n, prop);
+		else
+			set_err(e, GENERIC, "Property '%.64s' cannot be set%s", prop,
+				n.balloon ? " (only " PROP_INTERVAL ")" : " while ember runs");
 		return NULL;
 	}
 	if (!get_int(args, "value", &v, &huge, e))
@@ -355,6 +411,38 @@ static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object
 	}
 	return empty_or_err(t->balloon_set_interval(t->opaque, (uint32_t)v), e,
 			    "cannot set the polling interval");
+}
+
+static void list_add(struct json_object *r, const char *name, const char *type)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "name", json_object_new_string(name));
+	add(o, "type", json_object_new_string(type));
+	json_object_array_add(r, o);
+}
+
+/* QEMU's ObjectPropertyInfo list: the type's options, and the balloon's own. */
+static struct json_object *cmd_qom_list(struct qmp_session *s, struct json_object *args,
+					struct qmp_err *e)
+{
+	static const char *const known[] = { "path", NULL };
+	struct json_object *r;
+	const char *path;
+	struct qom_node n;
+
+	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
+	    !find_node(s, path, &n, e))
+		return NULL;
+	r = json_object_new_array();
+	list_add(r, "type", "string");
+	for (const struct prop *p = n.props; p && p->name; p++)
+		list_add(r, p->name, props_type_name(p->type));
+	if (n.balloon) {
+		list_add(r, PROP_STATS, "guest-stats");
+		list_add(r, PROP_INTERVAL, "int");
+	}
+	return r;
 }
 
 static struct json_object *cmd_quit(struct qmp_session *s, struct json_object *args,
@@ -379,6 +467,7 @@ static const struct {
 	{ "balloon", cmd_balloon },
 	{ "query-balloon", cmd_query_balloon },
 	{ "qom-get", cmd_qom_get },
+	{ "qom-list", cmd_qom_list },
 	{ "qom-set", cmd_qom_set },
 	{ "quit", cmd_quit },
 };

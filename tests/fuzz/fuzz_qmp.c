@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "lib/log.h"
+#include "lib/props.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
 
@@ -59,7 +60,43 @@ static int f_interval(void *o, uint32_t s)
 
 static void f_quit(void *o) {}
 
+/* "b0" the balloon, "d0" a device and "/objects/o0" an object, with every kind of option. */
+struct fake_state {
+	char *s;
+	bool b;
+	uint32_t u;
+	uint64_t v;
+};
+
+static const struct prop props[] = {
+	{ "s", PROP_STR, offsetof(struct fake_state, s) },
+	{ "b", PROP_BOOL, offsetof(struct fake_state, b) },
+	{ "u", PROP_U32, offsetof(struct fake_state, u) },
+	{ "v", PROP_U64, offsetof(struct fake_state, v) },
+	{ "z", PROP_SIZE, offsetof(struct fake_state, v) },
+	{ NULL }
+};
+
+static struct fake_state state = { .s = "x", .v = UINT64_MAX };
+
+static int f_device(void *o, const char *id, struct qom_node *n)
+{
+	if (strcmp(id, "b0") && strcmp(id, "d0"))
+		return -ENOENT;
+	*n = (struct qom_node){ "t", props, &state, !strcmp(id, "b0") };
+	return 0;
+}
+
+static int f_object(void *o, const char *id, struct qom_node *n)
+{
+	if (strcmp(id, "o0"))
+		return -ENOENT;
+	*n = (struct qom_node){ "o", props, &state, false };
+	return 0;
+}
+
 static const struct qmp_target target = {
+	.find_device = f_device, .find_object = f_object,
 	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
 	.balloon_id = f_id, .balloon_stats = f_stats,
 	.balloon_set_interval = f_interval, .quit = f_quit,

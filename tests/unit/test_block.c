@@ -116,7 +116,7 @@ static int create(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(opts, sizeof(opts), fmt, ap);
 	va_end(ap);
-	return blockdev_create(opts, loop);
+	return object_create(OBJ_BLOCKDEV, opts, loop);
 }
 
 static struct blk *attach(const char *node, unsigned queues, unsigned depth)
@@ -521,7 +521,7 @@ static void t_locking(void **state)
 
 static void expect_error(const char *opts, const char *msg)
 {
-	int ret = blockdev_create(opts, loop);
+	int ret = object_create(OBJ_BLOCKDEV, opts, loop);
 
 	if (ret >= 0)
 		fail_msg("'%s' was accepted", opts);
@@ -536,7 +536,7 @@ static void t_errors(void **state)
 	expect_error("driver=file,node-name=f0", "property 'filename' is required");
 	expect_error("driver=qcow2,node-name=f0,filename=x", "driver=qcow2: unknown driver");
 	expect_error("node-name=f0,filename=x", "no driver given");
-	expect_error("driver=file,filename=x", "node-name is required");
+	expect_error("driver=file,filename=x", "property 'node-name' is required");
 	expect_error("driver=raw,node-name=d0", "driver=raw needs file=NODE");
 	expect_error("driver=raw,node-name=d0,file=nope", "no -blockdev with node-name 'nope'");
 	expect_error("driver=file,node-name=f0,filename=/nonexistent/x", "cannot open /nonexistent/x");
@@ -563,12 +563,12 @@ static void t_errors(void **state)
 	assert_null(blk_find("#d0.file"));
 
 	snprintf(o, sizeof(o), "driver=file,node-name=f0,filename=%s,read-only=on", img);
-	assert_int_equal(blockdev_create(o, loop), 0);
+	assert_int_equal(object_create(OBJ_BLOCKDEV, o, loop), 0);
 	expect_error(o, "duplicate node-name 'f0'");
 	expect_error("driver=raw,node-name=d0,file=f0", "node 'f0' is read-only");
 	expect_error("driver=raw,node-name=d0,file=f0,read-only=on,file.filename=x",
 		     "either file= or file.*");
-	assert_int_equal(blockdev_create("driver=raw,node-name=d0,file=f0,read-only=on", loop), 0);
+	assert_int_equal(object_create(OBJ_BLOCKDEV, "driver=raw,node-name=d0,file=f0,read-only=on", loop), 0);
 	expect_error("driver=raw,node-name=d1,file=f0,read-only=on",
 		     "node 'f0' is already used by raw node 'd0'");
 	assert_int_equal(blk_attach(blk_find("f0"), "-device x", 1, 4), -EBUSY);
@@ -576,8 +576,8 @@ static void t_errors(void **state)
 	assert_int_equal(blk_attach(blk_find("d0"), "-device x", 1, 4), 0);
 	assert_int_equal(blk_attach(blk_find("d0"), "-device y", 1, 4), -EBUSY);
 	assert_non_null(strstr(log_last(), "already used by -device x"));
-	assert_int_equal(blockdev_create("help", loop), 1);
-	assert_int_equal(blockdev_create("driver=file,help", loop), 1);
+	assert_int_equal(object_create(OBJ_BLOCKDEV, "help", loop), 1);
+	assert_int_equal(object_create(OBJ_BLOCKDEV, "driver=file,help", loop), 1);
 }
 
 /* O_DIRECT where the file system refuses it: one clear message. */
@@ -601,7 +601,7 @@ static void t_direct_unsupported(void **state)
 		expect_error(o, "cache.direct=on: ");
 		assert_non_null(strstr(log_last(), "file system does not support O_DIRECT"));
 	} else {
-		assert_int_equal(blockdev_create(o, loop), 0);
+		assert_int_equal(object_create(OBJ_BLOCKDEV, o, loop), 0);
 	}
 	object_cleanup_all();
 	unlink(path);
@@ -655,7 +655,7 @@ static void t_throttle_options(void **state)
 	assert_int_equal(create("driver=raw,node-name=d0,file=f0,throttling.bps-total=5000"), 0);
 	assert_int_equal(blk_attach(blk_find("d0"), "-device x", 1, 4), -EINVAL);
 	assert_non_null(strstr(log_last(), "on node 'd0' and on node 'f0'"));
-	assert_int_equal(blockdev_create("driver=file,help", loop), 1);
+	assert_int_equal(object_create(OBJ_BLOCKDEV, "driver=file,help", loop), 1);
 }
 
 /* A limit on the file node applies to the raw node a front end claims. */

@@ -140,7 +140,7 @@ static void t_file(void **state)
 	struct chardev *c;
 
 	snprintf(opts, sizeof(opts), "file,id=f0,path=%s", path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	c = chardev_find("f0");
 	assert_non_null(c);
 	assert_string_equal(chardev_id(c), "f0");
@@ -155,11 +155,11 @@ static void t_file(void **state)
 
 	/* append=on keeps, the default truncates */
 	snprintf(opts, sizeof(opts), "file,id=f1,path=%s,append=on", path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	assert_int_equal(chardev_write(chardev_find("f1"), "!", 1), 1);
 	assert_string_equal(slurp(path), "hello world!");
 	snprintf(opts, sizeof(opts), "file,id=f2,path=%s", path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	assert_string_equal(slurp(path), "");
 }
 
@@ -167,10 +167,10 @@ static void t_file_errors(void **state)
 {
 	char opts[256];
 
-	assert_int_equal(chardev_create("file,id=f0", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "file,id=f0", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev file: property 'path' is required");
 	snprintf(opts, sizeof(opts), "file,id=f0,path=%s/no/such", dir);
-	assert_int_equal(chardev_create(opts, loop), -ENOENT);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -ENOENT);
 	snprintf(opts, sizeof(opts), "-chardev file: cannot open '%s/no/such': "
 		 "No such file or directory", dir);
 	assert_string_equal(log_last(), opts);
@@ -227,7 +227,7 @@ static void t_null(void **state)
 	struct fe f = { .credit = 100, .per_call = 100 };
 	struct chardev *c;
 
-	assert_int_equal(chardev_create("null,id=n0", loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=n0", loop), 0);
 	c = chardev_find("n0");
 	assert_int_equal(chardev_write(c, "abc", 3), 3);
 	assert_int_equal(chardev_attach(c, fe_input, &f), 0);
@@ -242,28 +242,30 @@ static void t_errors(void **state)
 {
 	int save, nul, help, type_help;
 
-	assert_int_equal(chardev_create("nosuch,id=x", loop), -EINVAL);
-	assert_string_equal(log_last(), "-chardev nosuch: unknown back-end type (try -chardev help)");
-	assert_int_equal(chardev_create("id=x", loop), -EINVAL);
-	assert_string_equal(log_last(), "-chardev: no back-end type given (try -chardev help)");
-	assert_int_equal(chardev_create("null", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "nosuch,id=x", loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev nosuch: unknown back-end type "
+			    "(supported: file, null, pty, socket, stdio; try -chardev help)");
+	assert_int_equal(object_create(OBJ_CHARDEV, "id=x", loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev: no back-end type given "
+			    "(supported: file, null, pty, socket, stdio; try -chardev help)");
+	assert_int_equal(object_create(OBJ_CHARDEV, "null", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev null: property 'id' is required");
-	assert_int_equal(chardev_create("null,id=9", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=9", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev null: invalid id '9' "
 			    "(use letters, digits, '-', '.', '_', starting with a letter)");
-	assert_int_equal(chardev_create("null,id=a,path=x", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=a,path=x", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev null: unknown property 'path'");
-	assert_int_equal(chardev_create("null,id=a,", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=a,", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev: trailing ',' in 'null,id=a,'");
 
-	assert_int_equal(chardev_create("null,id=a", loop), 0);
-	assert_int_equal(chardev_create("null,id=a", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=a", loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=a", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev null: duplicate id 'a'");
-	assert_int_equal(chardev_create("pty,id=a", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "pty,id=a", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev pty: duplicate id 'a'");
 
 	/* backend= names the type as the implied key does */
-	assert_int_equal(chardev_create("backend=null,id=b", loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, "backend=null,id=b", loop), 0);
 	assert_non_null(chardev_find("b"));
 
 	/* help goes to stdout: keep it out of the test report */
@@ -272,16 +274,17 @@ static void t_errors(void **state)
 	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	dup2(nul, 1);
 	close(nul);
-	help = chardev_create("help", loop);
-	type_help = chardev_create("socket,help", loop);
+	help = object_create(OBJ_CHARDEV, "help", loop);
+	type_help = object_create(OBJ_CHARDEV, "socket,help", loop);
 	fflush(stdout);
 	dup2(save, 1);
 	close(save);
 	assert_int_equal(help, 1);
 	assert_int_equal(type_help, 1);
 	assert_null(chardev_find("socket"));
-	assert_int_equal(chardev_create("nosuch,help", loop), -EINVAL);
-	assert_string_equal(log_last(), "-chardev nosuch: unknown back-end type (try -chardev help)");
+	assert_int_equal(object_create(OBJ_CHARDEV, "nosuch,help", loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev nosuch: unknown back-end type "
+			    "(supported: file, null, pty, socket, stdio; try -chardev help)");
 }
 
 static void t_help(void **state)
@@ -290,7 +293,7 @@ static void t_help(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	chardev_help(f);
+	object_types_help(OBJ_CHARDEV, f);
 	fclose(f);
 	assert_non_null(strstr(buf, "\n  stdio  - "));
 	assert_non_null(strstr(buf, "\n  file   - "));
@@ -371,7 +374,7 @@ static void t_socket_server(void **state)
 	int cl;
 
 	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off", path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	c = chardev_find("s0");
 	/* no client yet: output is dropped, not blocked on */
 	assert_int_equal(chardev_write(c, "lost", 4), 4);
@@ -462,7 +465,7 @@ static void t_socket_wait(void **state)
 	/* wait=on is the default for servers: creation returns with a client */
 	snprintf(opts, sizeof(opts), "socket,id=w0,path=%s,server=on", path);
 	pthread_create(&th, NULL, connect_later, path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	pthread_join(th, &res);
 	cl = (int)(intptr_t)res;
 	assert_true(cl >= 0);
@@ -489,7 +492,7 @@ static void t_socket_client(void **state)
 	assert_int_equal(listen(ls, 1), 0);
 
 	snprintf(opts, sizeof(opts), "socket,id=c0,path=%s", path);
-	assert_int_equal(chardev_create(opts, loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
 	c = chardev_find("c0");
 	peer = accept(ls, NULL, NULL);
 	assert_true(peer >= 0);
@@ -514,22 +517,22 @@ static void t_socket_errors(void **state)
 	char opts[512], want[512];
 
 	snprintf(opts, sizeof(opts), "socket,id=e0,path=%s/nope", dir);
-	assert_int_equal(chardev_create(opts, loop), -ENOENT);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -ENOENT);
 	snprintf(want, sizeof(want), "-chardev socket: cannot connect to '%s/nope': "
 		 "No such file or directory", dir);
 	assert_string_equal(log_last(), want);
 
-	assert_int_equal(chardev_create("socket,id=e0,server=on", loop), -EINVAL);
+	assert_int_equal(object_create(OBJ_CHARDEV, "socket,id=e0,server=on", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev socket: property 'path' is required");
 
 	snprintf(opts, sizeof(opts), "socket,id=e0,server=on,wait=off,path=/%0200d", 0);
-	assert_int_equal(chardev_create(opts, loop), -ENAMETOOLONG);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -ENAMETOOLONG);
 	assert_non_null(strstr(log_last(), "is too long (at most 107 bytes)"));
 
 	/* never removes a file that is not a socket */
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	snprintf(opts, sizeof(opts), "socket,id=e0,server=on,wait=off,path=%s", path);
-	assert_int_equal(chardev_create(opts, loop), -EADDRINUSE);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EADDRINUSE);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_null(chardev_find("e0"));
 }
@@ -542,7 +545,7 @@ static void t_pty(void **state)
 	struct chardev *c;
 	int s;
 
-	assert_int_equal(chardev_create("pty,id=p0", loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, "pty,id=p0", loop), 0);
 	assert_int_equal(sscanf(log_last(), "char device redirected to %63s (label p0)", name), 1);
 	assert_memory_equal(name, "/dev/pts/", 9);
 	c = chardev_find("p0");
@@ -585,8 +588,8 @@ static void t_stdio(void **state)
 	fflush(stdout);
 	dup2(in[0], 0);
 	dup2(out[1], 1);
-	ret = chardev_create("stdio,id=io,signal=off", loop);
-	dup_ret = chardev_create("stdio,id=io2", loop);
+	ret = object_create(OBJ_CHARDEV, "stdio,id=io,signal=off", loop);
+	dup_ret = object_create(OBJ_CHARDEV, "stdio,id=io2", loop);
 	c = chardev_find("io");
 	if (c) {
 		chardev_write(c, "out!", 4);

@@ -195,12 +195,12 @@ static int setup(void **state)
 
 		snprintf(o, sizeof(o), "driver=raw,node-name=d0,file.driver=file,"
 			 "file.filename=%s", img);
-		assert_int_equal(blockdev_create(o, loop), 0);
+		assert_int_equal(object_create(OBJ_BLOCKDEV, o, loop), 0);
 	}
-	assert_int_equal(chardev_create("null,id=c0", loop), 0);
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=c0", loop), 0);
 	/* A network namespace of our own: the tap never shows on the host. */
 	have_tap = access("/dev/net/tun", R_OK | W_OK) == 0 && unshare(CLONE_NEWNET) == 0 &&
-		   netdev_create("tap,id=n0") == 0;
+		   object_create(OBJ_NETDEV, "tap,id=n0", NULL) == 0;
 	have_vsock = access("/dev/vhost-vsock", R_OK | W_OK) == 0;
 	return 0;
 }

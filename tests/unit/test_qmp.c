@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/props.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
 
@@ -72,7 +73,50 @@ static int f_interval(void *o, uint32_t s)
 
 static void f_quit(void *o) { quits++; }
 
+/* A device "ser0", the balloon "bal0" and an object "mem0", with options. */
+struct fake_state {
+	char *chardev, *unset;
+	bool on;
+	uint32_t n;
+	uint64_t sz;
+};
+
+static const struct prop fake_props[] = {
+	{ "chardev", PROP_STR, offsetof(struct fake_state, chardev) },
+	{ "unset", PROP_STR, offsetof(struct fake_state, unset) },
+	{ "on", PROP_BOOL, offsetof(struct fake_state, on) },
+	{ "n", PROP_U32, offsetof(struct fake_state, n) },
+	{ "sz", PROP_SIZE, offsetof(struct fake_state, sz) },
+	{ NULL }
+}, bal_props[] = {
+	{ "deflate-on-oom", PROP_BOOL, offsetof(struct fake_state, on) },
+	{ NULL }
+};
+
+static struct fake_state fake_dev = { .chardev = "c0", .on = true, .n = 5, .sz = 1ull << 40 };
+static struct fake_state fake_mem = { .sz = 512ull << 20 };
+
+static int f_device(void *o, const char *id, struct qom_node *n)
+{
+	if (has_balloon && !strcmp(id, bal_id))
+		*n = (struct qom_node){ "virtio-balloon-pci", bal_props, &fake_dev, true };
+	else if (!strcmp(id, "ser0"))
+		*n = (struct qom_node){ "fake-dev", fake_props, &fake_dev, false };
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static int f_object(void *o, const char *id, struct qom_node *n)
+{
+	if (strcmp(id, "mem0"))
+		return -ENOENT;
+	*n = (struct qom_node){ "memory-backend-memfd", fake_props + 4, &fake_mem, false };
+	return 0;
+}
+
 static const struct qmp_target target = {
+	.find_device = f_device, .find_object = f_object,
 	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
 	.balloon_id = f_id, .balloon_stats = f_stats,
 	.balloon_set_interval = f_interval, .quit = f_quit,
@@ -214,6 +258,71 @@ static void t_stats(void **state)
 		    "expected: string");
 }
 
+#define QOM(cmd, path, rest)						\
+	"{\"execute\": \"" cmd "\", \"arguments\": {\"path\": \"" path "\"" rest "}}"
+
+/* Paths find devices and objects by id; their type's options answer. */
+static void t_qom(void **state)
+{
+	negotiate();
+	expect(QOM("qom-get", "/machine/peripheral/ser0", ", \"property\": \"chardev\""),
+	       "{\"return\":\"c0\"}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"on\""), "{\"return\":true}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"n\""), "{\"return\":5}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"sz\""), "{\"return\":1099511627776}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"unset\""), "{\"return\":\"\"}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"type\""), "{\"return\":\"fake-dev\"}");
+	expect(QOM("qom-get", "ser0", ", \"property\": \"nope\""),
+	       "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Property 'nope' not found\"}}");
+	expect(QOM("qom-get", "/objects/mem0", ", \"property\": \"sz\""),
+	       "{\"return\":536870912}");
+	expect(QOM("qom-get", "/objects/nope", ", \"property\": \"sz\""),
+	       "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device '/objects/nope' "
+	       "not found\"}}");
+	/* Devices and objects are apart, as in QEMU. */
+	expect_part(QOM("qom-get", "/objects/ser0", ", \"property\": \"n\""), "DeviceNotFound");
+	expect_part(QOM("qom-get", "/machine/peripheral/mem0", ", \"property\": \"sz\""),
+		    "DeviceNotFound");
+	/* The balloon's own properties, and its type's. */
+	expect(QOM("qom-get", "bal0", ", \"property\": \"deflate-on-oom\""), "{\"return\":true}");
+	expect_part(QOM("qom-get", "bal0", ", \"property\": \"n\""),
+		    "Property 'n' not found (the balloon has guest-stats");
+
+	expect(QOM("qom-list", "ser0", ""),
+	       "{\"return\":[{\"name\":\"type\",\"type\":\"string\"},"
+	       "{\"name\":\"chardev\",\"type\":\"str\"},{\"name\":\"unset\",\"type\":\"str\"},"
+	       "{\"name\":\"on\",\"type\":\"bool\"},{\"name\":\"n\",\"type\":\"uint32\"},"
+	       "{\"name\":\"sz\",\"type\":\"size\"}]}");
+	expect(QOM("qom-list", "/machine/peripheral/bal0", ""),
+	       "{\"return\":[{\"name\":\"type\",\"type\":\"string\"},"
+	       "{\"name\":\"deflate-on-oom\",\"type\":\"bool\"},"
+	       "{\"name\":\"guest-stats\",\"type\":\"guest-stats\"},"
+	       "{\"name\":\"guest-stats-polling-interval\",\"type\":\"int\"}]}");
+	expect_part(QOM("qom-list", "/objects/mem0", ""), "{\"name\":\"sz\",\"type\":\"size\"}");
+	expect_part(QOM("qom-list", "x", ""), "\"Device 'x' not found\"");
+	expect_part("{\"execute\": \"qom-list\"}", "Parameter 'path' is missing");
+	expect_part(QOM("qom-list", "x", ", \"property\": 1"), "Parameter 'property' is unexpected");
+
+	/* Options are fixed once the device exists; the balloon's interval is not. */
+	expect(QOM("qom-set", "ser0", ", \"property\": \"n\", \"value\": 1"),
+	       "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Property 'n' cannot be set "
+	       "while ember runs\"}}");
+	expect_part(QOM("qom-set", "ser0", ", \"property\": \"nope\", \"value\": 1"),
+		    "Property 'nope' not found");
+	expect_part(QOM("qom-set", "bal0", ", \"property\": \"guest-stats\", \"value\": 1"),
+		    "Property 'guest-stats' cannot be set (only guest-stats-polling-interval)");
+	expect_part(QOM("qom-set", "bal0", ", \"property\": \"nope\", \"value\": 1"),
+		    "Property 'nope' not found (the balloon has");
+	expect_part(QOM("qom-set", "/objects/nope", ", \"property\": \"n\", \"value\": 1"),
+		    "DeviceNotFound");
+	assert_int_equal(interval, 0);
+	/* Without a balloon id the hint says how to reach it. */
+	has_balloon = 0;
+	expect_part(QOM("qom-get", "bal0", ", \"property\": \"guest-stats\""),
+		    "Device 'bal0' not found (give the balloon an id= to reach it)");
+	expect_part("{\"execute\": \"query-commands\"}", "{\"name\":\"qom-list\"}");
+}
+
 static void t_envelope(void **state)
 {
 	negotiate();
@@ -306,6 +415,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_balloon, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_qom, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_envelope, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_too_long, setup, teardown),

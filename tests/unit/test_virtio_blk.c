@@ -400,7 +400,7 @@ static int blockdev(const char *extra)
 
 	snprintf(o, sizeof(o), "driver=raw,node-name=d0,file.driver=file,file.filename=%s%s",
 		 img, extra);
-	return blockdev_create(o, loop);
+	return object_create(OBJ_BLOCKDEV, o, loop);
 }
 
 static uint32_t cfg32(unsigned off)

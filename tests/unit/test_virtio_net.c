@@ -444,7 +444,7 @@ static int setup_netns(void **state)
 
 static void expect_err(const char *opts, const char *msg)
 {
-	assert_true(netdev_create(opts) < 0);
+	assert_true(object_create(OBJ_NETDEV, opts, NULL) < 0);
 	if (!strstr(log_last(), msg))
 		fail_msg("'%s': got \"%s\", want \"%s\"", opts, log_last(), msg);
 }
@@ -473,7 +473,7 @@ static void t_tap_errors(void **state)
 	expect_err("tap,id=x,fd=1000", "not open");
 	NEED_TAP();
 	expect_err("tap,id=x,ifname=lo", "not a tap");
-	assert_int_equal(netdev_create("tap,id=ok,ifname=embt0"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=ok,ifname=embt0", NULL), 0);
 	expect_err("tap,id=ok,ifname=embt1", "duplicate id");
 	/* Single-queue embt0 is attached: a second opener is refused. */
 	expect_err("tap,id=y,ifname=embt0", "busy");
@@ -506,7 +506,7 @@ static void t_tap_fd(void **state)
 	strcpy(ifr.ifr_name, "embfd1");
 	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
 	snprintf(opt, sizeof(opt), "tap,id=f,fd=%d", fd);
-	assert_int_equal(netdev_create(opt), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, opt, NULL), 0);
 	assert_int_equal(netdev_fd(netdev_find("f"), 0), fd);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	object_cleanup_all();
@@ -518,8 +518,8 @@ static void t_tap_mq(void **state)
 	struct netdev *nd;
 
 	NEED_TAP();
-	assert_int_equal(netdev_create("tap,id=m,ifname=embmq0,queues=4,"
-				       "tx-bps=10M,tx-bps-burst=1M,rx-ops=1000"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=m,ifname=embmq0,queues=4,"
+				       "tx-bps=10M,tx-bps-burst=1M,rx-ops=1000", NULL), 0);
 	nd = netdev_find("m");
 	assert_int_equal(netdev_queues(nd), 4);
 	for (unsigned q = 0; q < 4; q++)
@@ -563,7 +563,7 @@ static void t_tap_packets(void **state)
 	ssize_t n;
 
 	NEED_TAP();
-	assert_int_equal(netdev_create("tap,id=p,ifname=embp0"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=p,ifname=embp0", NULL), 0);
 	nd = netdev_find("p");
 	fd = netdev_fd(nd, 0);
 	/* Writes with NEEDS_CSUM need the offload on the tap. */

@@ -75,7 +75,7 @@ static int setup(void **state)
 	have_netns = unshare(CLONE_NEWNET) == 0 && access("/dev/net/tun", R_OK | W_OK) == 0;
 	if (!have_netns)
 		return 0;
-	assert_int_equal(netdev_create("tap,id=n0,ifname=embd0"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=n0,ifname=embd0", NULL), 0);
 	assert_int_equal(device_create(&pf, "virtio-net-device,netdev=n0"), 0);
 	if_up_neigh("embd0", "10.9.1.1");
 	return 0;
@@ -271,9 +271,9 @@ static void t_config_errors(void **state)
 	expect_dev_error("virtio-net-device,netdev=n0,mac=52:54:00:12:34:56:", "six hex bytes");
 	expect_dev_error("virtio-net-device,netdev=n0,mac=53:54:00:12:34:56", "multicast");
 	expect_dev_error("virtio-net-device,netdev=n0,queue-size=100", "power of 2");
-	assert_int_equal(netdev_create("tap,id=m2,queues=2"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=m2,queues=2", NULL), 0);
 	expect_dev_error("virtio-net-device,netdev=m2", "add mq=on");
-	assert_int_equal(netdev_create("tap,id=m3,queues=3"), 0);
+	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=m3,queues=3", NULL), 0);
 	expect_dev_error("virtio-net-device,netdev=m3,mq=on", "3 queue pairs but 2 vCPUs");
 }
 

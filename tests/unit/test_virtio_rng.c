@@ -42,13 +42,7 @@ static int teardown(void **state)
 
 static int object(const char *opts)
 {
-	struct keyval kv;
-	int ret = keyval_parse(opts, "qom-type", "-object", &kv);
-
-	if (!ret)
-		ret = rng_backend_create_kv(&kv);
-	keyval_free(&kv);
-	return ret;
+	return object_create(OBJ_OBJECT, opts, NULL);
 }
 
 /* A file source holding @len bytes 0, 1, 2, ... */
