@@ -88,3 +88,14 @@ net_recv_file() {
 	timeout 250 nc -l -p "$2" <>"/tmp/nc-$2.fifo" >"$1" &
 	RECV_PID=$!
 }
+
+# net_dump IF: what the guest sees of IF when a transfer stalled (queue
+# counters, virtio interrupts, softirq backlog), each line "DUMP ...", so
+# that a stall in ember's queues is told from a guest that stopped.
+net_dump() {
+	echo "DUMP uptime $(cat /proc/uptime)"
+	ethtool -S "$1" 2>&1 | awk '$2 != 0 { print "DUMP stat" $0 }'
+	awk '/virtio/ { print "DUMP irq" $0 }' /proc/interrupts
+	awk '{ print "DUMP softnet cpu" NR - 1 " " $0 }' /proc/net/softnet_stat
+	ip -s link show "$1" | sed 's/^/DUMP link /'
+}

@@ -122,13 +122,40 @@ net_vm_one() {
 	net_attach tap0 br0
 }
 
-# net_stall_watch: when the guest reports an RCU stall, record once what every
-# VMM thread is doing (a vCPU that never re-enters the guest shows where it
-# waits), for net_vm_wait to print.
+# L1's kernel traces how KVM hands interrupts to the L2 guest (a ring of
+# 1 MiB per CPU, overwritten), so that a stall shows whether an interrupt
+# was raised and not taken, or never raised. Quietly absent without tracefs.
+NET_TRACE_EVENTS="kvm_msi_set_irq kvm_set_irq kvm_apic_accept_irq kvm_inj_virq kvm_vcpu_wakeup kvm_apic_ipi kvm_pic_set_irq"
+net_trace() {
+	_tr=/sys/kernel/tracing
+	[ -d "$_tr/events" ] || mount -t tracefs tracefs "$_tr" 2>/dev/null || return 0
+	[ -d "$_tr/events/kvm" ] || return 0
+	echo 0 >"$_tr/tracing_on"
+	case "$1" in
+	on)
+		echo 1024 >"$_tr/buffer_size_kb"
+		: >"$_tr/trace"
+		for _e in $NET_TRACE_EVENTS; do
+			[ -e "$_tr/events/kvm/$_e/enable" ] && echo 1 >"$_tr/events/kvm/$_e/enable"
+		done
+		echo 1 >"$_tr/tracing_on" ;;
+	dump) tail -n "${2:-400}" "$_tr/trace" ;;
+	esac
+	return 0
+}
+
+# net_stall_watch: when the guest reports an RCU stall, or its console has
+# been quiet for $E2E_NET_QUIET_SECS (default 90) s, record once what every VMM
+# thread is doing (a vCPU that never re-enters the guest shows where it
+# waits) and L1's last KVM interrupt events, for net_vm_wait to print.
 net_stall_watch() {
-	rm -f "$E2E_TMP/stall-threads"
+	rm -f "$E2E_TMP/stall-threads" "$E2E_TMP/stall-why"
+	[ "${E2E_NET_VMM:-ember}" = ember ] && net_trace on
 	while kill -0 "$VM_PID" 2>/dev/null; do
-		if grep -q "rcu: INFO: .* detected stalls" "$VM_LOG" 2>/dev/null; then
+		_quiet=$(($(date +%s) - $(stat -c %Y "$VM_LOG" 2>/dev/null || date +%s)))
+		if grep -q "rcu: INFO: .* detected stalls" "$VM_LOG" 2>/dev/null ||
+			[ "$_quiet" -ge "${E2E_NET_QUIET_SECS:-90}" ]; then
+			[ "$_quiet" -ge "${E2E_NET_QUIET_SECS:-90}" ] && echo "console quiet for ${_quiet} s" >"$E2E_TMP/stall-why"
 			sleep 2
 			_p=$(net_vmm_pid)
 			for _t in /proc/$_p/task/*; do
@@ -136,11 +163,13 @@ net_stall_watch() {
 					"wchan=$(cat "$_t/wchan") syscall=$(cut -d' ' -f1 "$_t/syscall")"
 				sed 's/^/    /' "$_t/stack" 2>/dev/null
 			done >"$E2E_TMP/stall-threads.tmp" 2>&1
+			{ echo "L1's last KVM interrupt events:"; net_trace dump; } >>"$E2E_TMP/stall-threads.tmp" 2>&1
 			mv "$E2E_TMP/stall-threads.tmp" "$E2E_TMP/stall-threads"
 			return
 		fi
 		sleep 1
 	done
+	net_trace off
 }
 
 # net_vm_wait: wait for the VM; print its log into the case's log; return its
@@ -150,7 +179,7 @@ net_vm_wait() {
 	_rc=$?
 	sed 's/^/| /' "$VM_LOG"
 	if [ -s "$E2E_TMP/stall-threads" ]; then
-		note "the guest stalled; the VMM's threads then:"
+		note "the guest stalled ($(cat "$E2E_TMP/stall-why" 2>/dev/null || echo "RCU stall")); the VMM's threads then:"
 		sed 's/^/  /' "$E2E_TMP/stall-threads"
 	fi
 	return "$_rc"

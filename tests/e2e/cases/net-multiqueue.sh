@@ -17,6 +17,7 @@ net_iperf_server 10.0.0.1 5201
 net_iperf_server 10.0.0.1 5202
 net_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 . /net-guest.sh
+export NET_IPERF_TIMEOUT=60
 net_config
 echo "CHANNELS $(ethtool -l eth0 | awk '/^Combined:/ { printf "%s ", $2 }')"
 ethtool -L eth0 combined 1 && ethtool -L eth0 combined 2 && echo "SET-CHANNELS ok"
@@ -29,6 +30,7 @@ for dir in up down; do
 	taskset -c 1 sh -c ". /net-guest.sh; net_iperf $dir-1 10.0.0.1 5202 -t 4 -P 4 $r" >/tmp/1
 	wait
 	cat /tmp/0 /tmp/1
+	grep -q "rc=0 " /tmp/0 && grep -q "rc=0 " /tmp/1 || net_dump eth0
 done
 echo "IRQS input.0=$(($(net_irqs '-input\.0$') - i0)) input.1=$(($(net_irqs '-input\.1$') - i1))"
 echo "QSTATS $(ethtool -S eth0 | awk '/[rt]x_queue_[0-9]_packets:/ { gsub(/[ :]/, ""); sub(/packets/, "=") ; printf "%s ", $0 }')"
