@@ -137,6 +137,7 @@ int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
 void chardev_detach(struct chardev *c)
 {
 	c->fn = NULL;
+	c->peer_fn = NULL;
 	c->opaque = NULL;
 }
 
@@ -156,10 +157,23 @@ void chardev_accept_input(struct chardev *c)
 
 void chr_set_output(struct chardev *c, int fd, enum chr_out mode)
 {
+	bool was;
+
 	pthread_mutex_lock(&c->lock);
+	was = c->out_fd >= 0;
 	c->out_fd = fd;
 	c->out_mode = mode;
 	pthread_mutex_unlock(&c->lock);
+	/* A socket's client came or went. */
+	if (c->peer_fn && was != (fd >= 0))
+		c->peer_fn(c->opaque, fd >= 0);
+}
+
+void chardev_watch_peer(struct chardev *c, chr_event_fn fn)
+{
+	c->peer_fn = fn;
+	if (fn && c->out_fd >= 0)
+		fn(c->opaque, 1);
 }
 
 static ssize_t write_all(int fd, const uint8_t *p, size_t len)

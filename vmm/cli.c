@@ -227,6 +227,8 @@ static int build_config(struct cli *c, struct loop *loop, struct machine_config 
 	mc->initrd = c->initrd;
 	mc->append = c->append ? c->append : DEFAULT_APPEND;
 	mc->cpu_template = c->cpu;
+	mc->start_paused = c->start_paused;
+	mc->no_shutdown = c->no_shutdown;
 	if (!c->nr_serial)
 		c->serial[c->nr_serial++] = stdio_taken(c) ? "none" : "stdio";
 	for (unsigned i = 0; i < c->nr_serial; i++) {
@@ -306,6 +308,11 @@ int ember_main(int argc, char **argv)
 	if (!loop)
 		return EXIT_USAGE;
 	ret = backends_each(&c, loop, object_create);
+	/* QMP monitors on chardevs: before the machine, so that errors come first. */
+	for (unsigned i = 0; !ret && i < c.nr_monitor; i++)
+		ret = qmp_monitor_create(c.monitor[i], loop, &m);
+	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
+		ret = qmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
 		ret = build_config(&c, loop, &mc);
 	if (ret)
@@ -319,7 +326,7 @@ int ember_main(int argc, char **argv)
 			goto out;
 	ret = machine_finish(&m);
 	if (!ret && c.qmp)
-		ret = qmp_server_create(c.qmp, loop, &m.pf);
+		ret = qmp_server_create(c.qmp, loop, &m);
 	if (ret)
 		goto out;
 	status = machine_run(&m);
