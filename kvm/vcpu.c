@@ -214,11 +214,18 @@ static void kick(struct vcpu *v)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
 }
 
-void vcpu_pause(struct vcpu *v)
+void vcpu_pause_soon(struct vcpu *v)
 {
 	pthread_mutex_lock(&v->park_lock);
 	__atomic_store_n(&v->pause, true, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&v->park_lock);
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_pause(struct vcpu *v)
+{
+	vcpu_pause_soon(v);
 	kick(v);
 }
 

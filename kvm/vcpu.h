@@ -84,6 +84,11 @@ void vcpu_join(struct vcpu *v);
  * until resumed (-S).
  */
 void vcpu_pause(struct vcpu *v);
+/*
+ * Without the kick: the vCPU parks at its next exit. For a vCPU thread,
+ * whose sandbox allows no signals; the caller itself parks on its return.
+ */
+void vcpu_pause_soon(struct vcpu *v);
 int vcpu_wait_parked(struct vcpu *v, unsigned ms);
 void vcpu_resume(struct vcpu *v);
 

@@ -153,6 +153,12 @@ static void request_stop_status(struct machine *m, int status, const char *msg)
  * -no-reboot) or panic pauses the machine instead of ending the run; the
  * loop does it (on_request), since this may run on a vCPU thread.
  */
+static void pause_vcpus(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_pause(&m->vcpus[i]);
+}
+
 static void wake_loop(struct machine *m)
 {
 	uint64_t one = 1;
@@ -179,6 +185,13 @@ static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 		if (__atomic_compare_exchange_n(&m->pending, &none, (int)why + 1, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 			info_msg("%s; paused (-no-shutdown)", msg);
+			/*
+			 * At once, as QEMU stops a vCPU that reports a panic: the
+			 * guest must not go on to reboot (panic=-1) meanwhile. No
+			 * kick here (a vCPU thread may not signal); the loop kicks.
+			 */
+			for (unsigned i = 0; i < m->nr_vcpus; i++)
+				vcpu_pause_soon(&m->vcpus[i]);
 			wake_loop(m);
 		}
 		return;
@@ -186,11 +199,6 @@ static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 	stop_as(m, status_of(why), why, cause_of(why), msg);
 }
 
-static void pause_vcpus(struct machine *m)
-{
-	for (unsigned i = 0; i < m->nr_vcpus; i++)
-		vcpu_pause(&m->vcpus[i]);
-}
 
 static int wait_vcpus(struct machine *m)
 {
