@@ -39,6 +39,15 @@ int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque);
  */
 typedef void (*chr_event_fn)(void *opaque, int open);
 void chardev_watch_peer(struct chardev *c, chr_event_fn fn);
+
+/*
+ * For QMP's query-chardev: the chardev after @prev (NULL: the first),
+ * oldest first, NULL after the last; its QEMU-style filename ("pty:/dev/pts/3",
+ * "unix:PATH,server=on", "stdio", "file:PATH", "null") into @buf, and
+ * whether a front end uses it.
+ */
+struct chardev *chardev_next_info(const struct chardev *prev, char *buf, size_t size,
+				  int *frontend_open);
 void chardev_detach(struct chardev *c);
 /*
  * Writes guest output; callable from any thread. Never blocks on a peer

@@ -43,6 +43,7 @@ struct chardev {
 	int waiting;		/* front end should wake us when it has room */
 	chr_input_fn fn;
 	chr_event_fn peer_fn;	/* chardev_watch_peer */
+	char filename[96];	/* set by a back end whose name is only known once open (pty) */
 	void *opaque;
 	size_t head, len;	/* bytes read but not yet accepted */
 	uint8_t buf[4096];

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/object.h"
 #include "devices/device.h"
@@ -140,31 +141,64 @@ static int t_cpu(void *o, unsigned i, int *tid)
 	return 0;
 }
 
-/* info qtree: the devices; info block: the block nodes. */
-static int t_listing(void *o, bool qtree, unsigned i, const char **a, const char **b,
-		     const char **c)
+static int t_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *frontend_open)
 {
-	if (qtree) {
-		for (struct device *d = machine->pf.devices; d; d = d->next)
-			if (!i--) {
-				*a = d->type->name;
-				*b = d->id;
-				*c = d->type->bus;
-				return 0;
-			}
-		return -ENOENT;
-	}
-	for (const char *const *tn = (const char *const[]){ "file", "raw", NULL }; *tn; tn++) {
-		const struct object_type *ty = object_type_find(OBJ_BLOCKDEV, *tn);
+	struct chardev *c = NULL;
+	int open = 0;
 
-		for (struct object *ob = NULL; ty && (ob = object_next(ty, ob));)
-			if (!i--) {
-				*a = ob->id ? ob->id : "";
-				*b = ob->type->name;
-				*c = ob->owner ? ob->owner : "unused";
-				return 0;
-			}
-	}
+	do
+		c = chardev_next_info(c, fn, size, &open);
+	while (c && i--);
+	if (!c)
+		return -ENOENT;
+	*label = chardev_id(c);
+	*frontend_open = open;
+	return 0;
+}
+
+/* The device whose drive= names @node: its QOM path, or its type without an id. */
+static void block_user(const char *node, char *qdev, size_t size)
+{
+	qdev[0] = 0;
+	for (struct device *d = machine->pf.devices; d && node; d = d->next)
+		for (const struct prop *p = d->type->props; p && p->name; p++) {
+			const char *v = *(char *const *)((const char *)d->state + p->offset);
+
+			if (p->type != PROP_STR || strcmp(p->name, "drive") || !v || strcmp(v, node))
+				continue;
+			if (d->id)
+				snprintf(qdev, size, "/machine/peripheral/%s", d->id);
+			else
+				snprintf(qdev, size, "%s", d->type->name);
+			return;
+		}
+}
+
+static int t_block(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size)
+{
+	struct blk *b = NULL;
+
+	do
+		b = blk_next_info(b, info);
+	while (b && i--);
+	if (!b)
+		return -ENOENT;
+	block_user(info->node_name, qdev, size);
+	return 0;
+}
+
+/* info qtree */
+static int t_device(void *o, unsigned i, const char **type, const char **id,
+		    const char **bus)
+{
+	for (struct device *d = machine->pf.devices; d; d = d->next)
+		if (!i--) {
+			*type = d->type->name;
+			*id = d->id;
+			*bus = d->type->bus;
+			return 0;
+		}
 	return -ENOENT;
 }
 
@@ -186,7 +220,9 @@ static struct qmp_target target = {
 	.name = t_name,
 	.uuid = t_uuid,
 	.cpu = t_cpu,
-	.listing = t_listing,
+	.device = t_device,
+	.chardev = t_chardev,
+	.block = t_block,
 };
 
 /* ---- the connections ---- */

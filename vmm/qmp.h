@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct blk_info;
 struct loop;
 struct platform;
 struct balloon_stats;
@@ -71,13 +72,20 @@ struct qmp_target {
 	const char *(*uuid)(void *o);
 	/* vCPU @i's thread id; -ENOENT past the last. */
 	int (*cpu)(void *o, unsigned i, int *tid);
+	/* The @i-th device (HMP's info qtree): type, id or NULL, bus; -ENOENT after. */
+	int (*device)(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus);
 	/*
-	 * The @i-th line of HMP's info qtree (@qtree: type, id or NULL, bus) or
-	 * info block (node name, file, "read-only"/"read-write"); -ENOENT past
-	 * the last.
+	 * query-chardev: the @i-th chardev's id, QEMU-style filename (into
+	 * @fn, @size bytes) and whether a front end uses it; -ENOENT after.
 	 */
-	int (*listing)(void *o, bool qtree, unsigned i, const char **a, const char **b,
-		       const char **c);
+	int (*chardev)(void *o, unsigned i, const char **label, char *fn, size_t size,
+		       bool *frontend_open);
+	/*
+	 * query-block, query-named-block-nodes: the @i-th block node, and the
+	 * device that uses it (into @qdev, "" if none); -ENOENT after.
+	 */
+	int (*block)(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size);
 	void *opaque;
 };
 

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "arch/arch.h"
+#include "backends/block.h"
 #include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
@@ -716,6 +717,23 @@ CMD(cmd_query_command_line_options)
 	return r;
 }
 
+/* Text at @buf + *@n; what does not fit is left out. */
+static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, size - *n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= size - *n)
+		buf[*n] = 0;
+	else
+		*n += (size_t)k;
+}
+
 /* human-monitor-command: the few HMP commands tools send, as text. */
 CMD(cmd_hmp)
 {
@@ -736,21 +754,27 @@ CMD(cmd_hmp)
 			snprintf(buf, sizeof(buf), "VM status: paused (%s)\r\n", st);
 		return json_object_new_string(buf);
 	}
-	if (!strcmp(line, "info qtree") || !strcmp(line, "info block")) {
-		bool qtree = line[5] == 'q';
-		const char *a, *b, *c;
+	if (!strcmp(line, "info qtree")) {
+		const char *type, *id, *bus;
 
 		buf[0] = 0;
-		for (unsigned i = 0; t->listing &&
-		     !t->listing(t->opaque, qtree, i, &a, &b, &c); i++) {
-			int k = qtree ?
-				snprintf(buf + n, sizeof(buf) - n, "  dev: %s, id \"%s\"\r\n"
-					 "    bus: %s\r\n", a, b ? b : "", c) :
-				snprintf(buf + n, sizeof(buf) - n, "%s: %s (%s)\r\n", a, b, c);
+		for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
+			appendf(buf, sizeof(buf), &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
+				type, id ? id : "", bus);
+		return json_object_new_string(buf);
+	}
+	if (!strcmp(line, "info block")) {
+		struct blk_info bi;
+		char qdev[96];
 
-			if (k < 0 || (size_t)k >= sizeof(buf) - n)
-				break;
-			n += (size_t)k;
+		buf[0] = 0;
+		for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev));
+		     i++) {
+			appendf(buf, sizeof(buf), &n, "%s: %s (%s%s)\r\n",
+				bi.node_name ? bi.node_name : "(anonymous)",
+				bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
+			if (qdev[0])
+				appendf(buf, sizeof(buf), &n, "    Attached to:      %s\r\n", qdev);
 		}
 		return json_object_new_string(buf);
 	}
@@ -764,6 +788,84 @@ CMD(cmd_hmp)
 		 "info qtree, info block, system_powerdown)\r\n", line);
 	return json_object_new_string(buf);
 }
+
+CMD(cmd_query_chardev)
+{
+	const struct qmp_target *t = s->t;
+	struct json_object *r = json_object_new_array();
+	const char *label;
+	char fn[128];
+	bool open;
+
+	for (unsigned i = 0; t->chardev &&
+	     !t->chardev(t->opaque, i, &label, fn, sizeof(fn), &open); i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "label", json_object_new_string(label ? label : ""));
+		add(o, "filename", json_object_new_string(fn));
+		add(o, "frontend-open", json_object_new_boolean(open));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+/* QEMU's BlockDeviceInfo, the part ember has. */
+static struct json_object *block_node(const struct blk_info *bi)
+{
+	struct json_object *o = json_object_new_object(), *img = json_object_new_object();
+	struct json_object *cache = json_object_new_object();
+	const char *file = bi->filename ? bi->filename : "";
+
+	add(o, "file", json_object_new_string(file));
+	if (bi->node_name)
+		add(o, "node-name", json_object_new_string(bi->node_name));
+	add(o, "ro", json_object_new_boolean(bi->ro));
+	add(o, "drv", json_object_new_string(bi->driver));
+	add(o, "encrypted", json_object_new_boolean(0));
+	add(o, "backing_file_depth", json_object_new_int(0));
+	add(img, "filename", json_object_new_string(file));
+	add(img, "format", json_object_new_string(bi->driver));
+	add(img, "virtual-size", json_object_new_int64((int64_t)bi->size));
+	add(o, "image", img);
+	add(cache, "writeback", json_object_new_boolean(1));
+	add(cache, "direct", json_object_new_boolean(bi->direct));
+	add(cache, "no-flush", json_object_new_boolean(0));
+	add(o, "cache", cache);
+	return o;
+}
+
+/*
+ * query-named-block-nodes: every node; query-block (@used): the nodes
+ * devices use, as QEMU's BlockInfo ("device" is "": no -drive names).
+ */
+static struct json_object *blocks(struct qmp_session *s, bool used)
+{
+	const struct qmp_target *t = s->t;
+	struct json_object *r = json_object_new_array(), *o;
+	struct blk_info bi;
+	char qdev[96];
+
+	for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev)); i++) {
+		if (!used) {
+			json_object_array_add(r, block_node(&bi));
+			continue;
+		}
+		if (!qdev[0])
+			continue;
+		o = json_object_new_object();
+		add(o, "device", json_object_new_string(""));
+		add(o, "qdev", json_object_new_string(qdev));
+		add(o, "type", json_object_new_string("unknown"));
+		add(o, "removable", json_object_new_boolean(0));
+		add(o, "locked", json_object_new_boolean(0));
+		add(o, "inserted", block_node(&bi));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+CMD(cmd_query_named_block_nodes) { return blocks(s, false); }
+CMD(cmd_query_block) { return blocks(s, true); }
 
 CMD(cmd_query_commands);
 CMD(cmd_query_qmp_schema);
@@ -786,6 +888,10 @@ static const struct qmp_cmd commands[] = {
 	{ "query-kvm", "", "KvmInfo", cmd_query_kvm },
 	{ "query-machines", "", "[MachineInfo]", cmd_query_machines },
 	{ "query-cpus-fast", "", "[CpuInfoFast]", cmd_query_cpus_fast },
+	{ "query-chardev", "", "[ChardevInfo]", cmd_query_chardev },
+	{ "query-block", "", "[BlockInfo]", cmd_query_block },
+	{ "query-named-block-nodes", "flat?:bool", "[BlockDeviceInfo]",
+	  cmd_query_named_block_nodes },
 	{ "query-command-line-options", "option?:str", "[CommandLineOptionInfo]",
 	  cmd_query_command_line_options },
 	{ "stop", "", "q_empty", cmd_stop },

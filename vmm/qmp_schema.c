@@ -33,6 +33,13 @@ static const struct {
 	{ "CommandLineOptionInfo", "option:str,parameters:[CommandLineParameterInfo]" },
 	{ "CommandLineParameterInfo", "name:str,type:str,help?:str,default?:str" },
 	{ "BalloonInfo", "actual:int" },
+	{ "ChardevInfo", "label:str,filename:str,frontend-open:bool" },
+	{ "BlockInfo", "device:str,qdev?:str,type:str,removable:bool,locked:bool,"
+	  "inserted?:BlockDeviceInfo" },
+	{ "BlockDeviceInfo", "file:str,node-name?:str,ro:bool,drv:str,encrypted:bool,"
+	  "backing_file_depth:int,image:ImageInfo,cache:BlockdevCacheInfo" },
+	{ "ImageInfo", "filename:str,format:str,virtual-size:int" },
+	{ "BlockdevCacheInfo", "writeback:bool,direct:bool,no-flush:bool" },
 	{ "ObjectPropertyInfo", "name:str,type:str,description?:str,default-value?:any" },
 	{ "ObjectTypeInfo", "name:str,abstract?:bool,parent?:str" },
 	{ "ShutdownCause", "host-error,host-qmp-quit,host-qmp-system-reset,host-signal,"

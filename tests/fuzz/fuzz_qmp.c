@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "arch/arch.h"
+#include "backends/block.h"
 #include "devices/device.h"
 #include "lib/log.h"
 #include "lib/props.h"
@@ -106,13 +108,31 @@ static int f_cpu(void *o, unsigned i, int *tid)
 	return i < 2 ? 0 : -ENOENT;
 }
 
-static int f_listing(void *o, bool qtree, unsigned i, const char **a, const char **b,
-		     const char **c)
+/* More devices and nodes than the HMP text holds. */
+static int f_device_n(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus)
 {
-	*a = "t";
-	*b = qtree ? NULL : "x";
-	*c = "bus";
-	return i < 300 ? 0 : -ENOENT;	/* more than the HMP text holds */
+	*type = "t";
+	*id = i & 1 ? NULL : "x";
+	*bus = "bus";
+	return i < 300 ? 0 : -ENOENT;
+}
+
+static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *open)
+{
+	*label = i ? NULL : "c";
+	snprintf(fn, size, "pty:/dev/pts/%u", i);
+	*open = i & 1;
+	return i < 3 ? 0 : -ENOENT;
+}
+
+static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
+{
+	*bi = (struct blk_info){ i & 1 ? NULL : "n", "raw", i & 2 ? NULL : "/f", NULL,
+				 i & 1, 0, 1, UINT64_MAX };
+	snprintf(qdev, size, "%s", i & 1 ? "" : "/machine/peripheral/d");
+	return i < 300 ? 0 : -ENOENT;
 }
 
 /* ember's tables, which qmp_cmd.c reads; small stand-ins here. */
@@ -187,7 +207,8 @@ static const struct qmp_target target = {
 	.balloon_id = f_id, .balloon_stats = f_stats,
 	.balloon_set_interval = f_interval, .quit = f_quit, .system_reset = f_quit,
 	.run_state = f_state, .stop = f_stop, .cont = f_cont, .powerdown = f_powerdown,
-	.name = f_name, .cpu = f_cpu, .listing = f_listing,
+	.name = f_name, .cpu = f_cpu, .device = f_device_n,
+	.chardev = f_chardev, .block = f_block,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "backends/block.h"
 #include "lib/log.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
@@ -125,14 +126,37 @@ static int f_cpu(void *o, unsigned i, int *tid)
 	return i < 2 ? 0 : -ENOENT;
 }
 
-static int f_listing(void *o, bool qtree, unsigned i, const char **a, const char **b,
-		     const char **c)
+static int f_device_n(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus)
 {
 	if (i)
 		return -ENOENT;
-	*a = qtree ? "virtio-blk-pci" : "disk0";
-	*b = qtree ? "vd0" : "file";
-	*c = qtree ? "pci" : "virtio-blk-pci 'vd0'";
+	*type = "virtio-blk-pci";
+	*id = "vd0";
+	*bus = "pci";
+	return 0;
+}
+
+/* A pty and a socket chardev. */
+static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *open)
+{
+	if (i > 1)
+		return -ENOENT;
+	*label = i ? "mon" : "serial0";
+	snprintf(fn, size, "%s", i ? "unix:/run/m.sock,server=on" : "pty:/dev/pts/7");
+	*open = !i;
+	return 0;
+}
+
+/* A raw node "disk0" over an anonymous file node, used by vd0. */
+static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
+{
+	if (i > 1)
+		return -ENOENT;
+	*bi = (struct blk_info){ i ? NULL : "disk0", i ? "file" : "raw", "/img/a.raw",
+				 NULL, !i, i, !i, 1ull << 30 };
+	snprintf(qdev, size, "%s", i ? "" : "/machine/peripheral/vd0");
 	return 0;
 }
 
@@ -184,7 +208,8 @@ static const struct qmp_target target = {
 	.balloon_id = f_id, .balloon_stats = f_stats,
 	.balloon_set_interval = f_interval, .quit = f_quit, .system_reset = f_reset,
 	.run_state = f_state, .stop = f_stop, .cont = f_cont, .powerdown = f_powerdown,
-	.name = f_name, .uuid = f_uuid, .cpu = f_cpu, .listing = f_listing,
+	.name = f_name, .uuid = f_uuid, .cpu = f_cpu, .device = f_device_n,
+	.chardev = f_chardev, .block = f_block,
 };
 
 static struct qmp_session *sess;
@@ -647,7 +672,25 @@ static void t_info(void **state)
 	       "{\"return\":\"  dev: virtio-blk-pci, id \\\"vd0\\\"\\r\\n    bus: pci\\r\\n\"}");
 	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
 	       "{\"command-line\": \"info block\"}}",
-	       "{\"return\":\"disk0: file (virtio-blk-pci 'vd0')\\r\\n\"}");
+	       "{\"return\":\"disk0: /img/a.raw (raw, read-only)\\r\\n"
+	       "    Attached to:      /machine/peripheral/vd0\\r\\n"
+	       "(anonymous): /img/a.raw (file)\\r\\n\"}");
+	/* Chardevs with the pty's path; block nodes and the devices using them. */
+	expect("{\"execute\": \"query-chardev\"}",
+	       "{\"return\":[{\"label\":\"serial0\",\"filename\":\"pty:/dev/pts/7\","
+	       "\"frontend-open\":true},{\"label\":\"mon\",\"filename\":"
+	       "\"unix:/run/m.sock,server=on\",\"frontend-open\":false}]}");
+	expect("{\"execute\": \"query-block\"}",
+	       "{\"return\":[{\"device\":\"\",\"qdev\":\"/machine/peripheral/vd0\","
+	       "\"type\":\"unknown\",\"removable\":false,\"locked\":false,\"inserted\":"
+	       "{\"file\":\"/img/a.raw\",\"node-name\":\"disk0\",\"ro\":true,\"drv\":\"raw\","
+	       "\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":"
+	       "\"/img/a.raw\",\"format\":\"raw\",\"virtual-size\":1073741824},\"cache\":"
+	       "{\"writeback\":true,\"direct\":false,\"no-flush\":false}}}]}");
+	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": true}}",
+		    "},{\"file\":\"/img/a.raw\",\"ro\":false,\"drv\":\"file\",");
+	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": 1}}",
+		    "Invalid parameter type for 'flat', expected: boolean");
 	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
 		    "{\"command-line\": \"savevm x\"}}", "{\"return\":\"unknown command: 'savevm x'");
 	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "

@@ -9,8 +9,12 @@
 need_kvm
 need_cmd socat
 qmp_guest "$E2E_TMP/initrd"
+dd if=/dev/zero of="$E2E_TMP/disk.img" bs=1M count=4 2>/dev/null
 qmp_ember -S -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
-	-append "$E2E_APPEND" -qmp "unix:$QMP_SOCK,server=on,wait=off"
+	-append "$E2E_APPEND" -serial stdio -serial pty \
+	-blockdev driver=file,node-name=f0,filename="$E2E_TMP/disk.img" \
+	-blockdev driver=raw,node-name=d0,file=f0 -device virtio-blk-device,drive=d0,id=vd0 \
+	-qmp "unix:$QMP_SOCK,server=on,wait=off"
 wait_sock "$QMP_SOCK"
 client_open a 3 "$QMP_SOCK"
 client_open b 4 "$QMP_SOCK"
@@ -24,6 +28,17 @@ expect_reply b 4 b1 '{"execute": "qmp_capabilities", "id": "b1"}' '{"return":{},
 expect_reply a 3 a1 '{"execute": "query-status", "id": "a1"}' \
 	'"status":"prelaunch","singlestep":false,"running":false'
 expect_reply a 3 a2 '{"execute": "query-cpus-fast", "id": "a2"}' '"cpu-index":1,'
+# What ember has, as QEMU names it: the pty's path, the disk and its device.
+pty=$(sed -n 's/.*char device redirected to \(.*\) (label serial1)/\1/p' "$EMBER_LOG")
+[ -n "$pty" ] || fail "no pty in the log"
+expect_reply a 3 c1 '{"execute": "query-chardev", "id": "c1"}' \
+	"{\"label\":\"serial1\",\"filename\":\"pty:$pty\",\"frontend-open\":true}"
+expect_reply a 3 c2 '{"execute": "query-block", "id": "c2"}' \
+	"\"qdev\":\"/machine/peripheral/vd0\",\"type\":\"unknown\",\"removable\":false,\"locked\":false,\"inserted\":{\"file\":\"$E2E_TMP/disk.img\",\"node-name\":\"d0\",\"ro\":false,\"drv\":\"raw\""
+expect_reply a 3 c3 '{"execute": "query-named-block-nodes", "id": "c3"}' \
+	"\"node-name\":\"f0\",\"ro\":false,\"drv\":\"file\",\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":\"$E2E_TMP/disk.img\",\"format\":\"file\",\"virtual-size\":4194304}"
+expect_reply a 3 c4 '{"execute": "human-monitor-command", "arguments": {"command-line": "info qtree"}, "id": "c4"}' \
+	'dev: virtio-blk-device, id \"vd0\"'
 sleep 3
 expect_not_in "$EMBER_LOG" GUEST-UP
 
