@@ -7,6 +7,7 @@
  * replies unread, is disconnected. The commands act on the machine.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -522,8 +523,12 @@ int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 	}
 	if (!ret)
 		ret = keyval_check_unused(&kv, "-mon");
-	if (!ret)
-		ret = chr_mon_add("-mon", id, m);
+	if (!ret) {
+		char owner[128];
+
+		snprintf(owner, sizeof(owner), "-mon %s", opt);
+		ret = chr_mon_add(owner, id, m);
+	}
 	keyval_free(&kv);
 	return ret;
 }
