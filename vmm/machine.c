@@ -148,11 +148,6 @@ static void request_stop_status(struct machine *m, int status, const char *msg)
 	stop_as(m, status, STOP_ERROR, "host-error", msg);
 }
 
-/*
- * With -no-shutdown a guest poweroff, reset (ember never reboots: QEMU's
- * -no-reboot) or panic pauses the machine instead of ending the run; the
- * loop does it (on_request), since this may run on a vCPU thread.
- */
 static void pause_vcpus(struct machine *m)
 {
 	for (unsigned i = 0; i < m->nr_vcpus; i++)
@@ -176,6 +171,11 @@ static void pf_event(void *opaque, enum platform_event ev)
 	wake_loop(m);
 }
 
+/*
+ * With -no-shutdown a guest poweroff, reset (ember never reboots: QEMU's
+ * -no-reboot) or panic pauses the machine instead of ending the run; the
+ * loop does it (on_request), since this may run on a vCPU thread.
+ */
 static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 {
 	struct machine *m = opaque;
@@ -198,7 +198,6 @@ static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 	}
 	stop_as(m, status_of(why), why, cause_of(why), msg);
 }
-
 
 static int wait_vcpus(struct machine *m)
 {

@@ -164,9 +164,12 @@ static void block_user(const char *node, char *qdev, size_t size)
 	qdev[0] = 0;
 	for (struct device *d = machine->pf.devices; d && node; d = d->next)
 		for (const struct prop *p = d->type->props; p && p->name; p++) {
-			const char *v = *(char *const *)((const char *)d->state + p->offset);
+			const char *v;
 
-			if (p->type != PROP_STR || strcmp(p->name, "drive") || !v || strcmp(v, node))
+			if (p->type != PROP_STR || strcmp(p->name, "drive"))
+				continue;
+			v = *(char *const *)((const char *)d->state + p->offset);
+			if (!v || strcmp(v, node))
 				continue;
 			if (d->id)
 				snprintf(qdev, size, "/machine/peripheral/%s", d->id);
