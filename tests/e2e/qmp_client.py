@@ -9,7 +9,8 @@ lifecycle and fails loudly on anything the specification does not allow.
 
 The VMM must have been started with -S and a guest that prints GUEST-UP,
 then "TICK n" lines, and powers off when its ACPI power button is pressed
-(printing GUEST-POWER-BUTTON). Prints QMP-CLIENT-OK at the end.
+(printing GUEST-POWER-BUTTON). With a balloon, it is inflated by a quarter
+and BALLOON_CHANGE awaited. Prints QMP-CLIENT-OK at the end.
 """
 import json
 import os
@@ -244,6 +245,17 @@ def main():
     log("cont: the guest runs again")
 
     sweep_schema(a)
+
+    # The balloon, if there is one: BALLOON_CHANGE to both as the guest inflates it.
+    r = a.execute("query-balloon", error_ok=True)
+    if "return" in r:
+        full = r["return"]["actual"]
+        a.execute("balloon", {"value": full * 3 // 4})
+        for c in (a, b):
+            e = c.event("BALLOON_CHANGE", timeout=120)
+            if not 0 < e["data"]["actual"] < full:
+                raise QMPError("BALLOON_CHANGE %r after asking for %d" % (e, full * 3 // 4))
+        log("balloon: BALLOON_CHANGE, actual %d of %d" % (e["data"]["actual"], full))
 
     b.execute("system_powerdown")
     a.event("POWERDOWN")

@@ -14,9 +14,16 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "backends/block.h"
 #include "lib/log.h"
+#include "lib/loop.h"
+#include "vmm/machine.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
@@ -817,6 +824,129 @@ static void t_every_command(void **state)
 	json_object_put(cmds);
 }
 
+/* ---- the socket server, with several clients, against a machine without vCPUs ---- */
+
+static struct machine srv_m;
+
+static void *loop_thread(void *arg)
+{
+	loop_run(arg);
+	return NULL;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* The next line from @fd within @ms (NULL: none came), without its CR LF. */
+static char *read_line(int fd, int ms)
+{
+	static char line[8192];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, ms) != 1 || read(fd, line + n, 1) != 1)
+			return NULL;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n >= 2 ? n - 2 : 0] = 0;
+	return line;
+}
+
+static void say(int fd, const char *json)
+{
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+}
+
+static void hear(int fd, const char *part)
+{
+	char *l = read_line(fd, 5000);
+
+	if (!l || !strstr(l, part))
+		fail_msg("expected %s, got %s", part, l ? l : "nothing");
+}
+
+static void t_server(void **state)
+{
+	char path[64];
+	struct loop *l = loop_new();
+	int c[QMP_MAX_CLIENTS + 1];
+	pthread_t th;
+
+	assert_non_null(l);
+	snprintf(path, sizeof(path), "/tmp/ember-qmp-%d.sock", getpid());
+	memset(&srv_m, 0, sizeof(srv_m));
+	srv_m.pf.loop = l;
+	srv_m.state = RUN_PRELAUNCH;
+	{
+		char opt[96];
+
+		snprintf(opt, sizeof(opt), "unix:%s,server=on,wait=off", path);
+		assert_int_equal(qmp_server_create(opt, l, &srv_m), 0);
+	}
+	assert_int_equal(pthread_create(&th, NULL, loop_thread, l), 0);
+	c[0] = connect_to(path);
+	c[1] = connect_to(path);
+	hear(c[0], "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7");
+	hear(c[1], "{\"QMP\":");
+	/* Each its own negotiation. */
+	say(c[1], "{\"execute\": \"query-status\"}\n");
+	hear(c[1], "\"class\":\"CommandNotFound\"");
+	say(c[0], "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(c[0], "{\"return\":{}}");
+	say(c[0], "{\"execute\": \"query-status\"}\n");
+	hear(c[0], "\"status\":\"prelaunch\"");
+	/* cont: RESUME to the negotiated client only. */
+	say(c[0], "{\"execute\": \"cont\", \"id\": 1}\n");
+	hear(c[0], "\"event\":\"RESUME\"");
+	hear(c[0], "{\"return\":{},\"id\":1}");
+	assert_null(read_line(c[1], 300));
+	say(c[1], "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(c[1], "{\"return\":{}}");
+	/* stop from one: STOP to both. */
+	say(c[1], "{\"execute\": \"stop\"}\n");
+	hear(c[1], "\"event\":\"STOP\"");
+	hear(c[1], "{\"return\":{}}");
+	hear(c[0], "\"event\":\"STOP\"");
+	say(c[0], "{\"execute\": \"query-status\"}\n");
+	hear(c[0], "\"status\":\"paused\",\"singlestep\":false,\"running\":false");
+	/* Up to QMP_MAX_CLIENTS at once; the next waits until one leaves. */
+	for (int i = 2; i <= QMP_MAX_CLIENTS; i++)
+		c[i] = connect_to(path);
+	for (int i = 2; i < QMP_MAX_CLIENTS; i++)
+		hear(c[i], "{\"QMP\":");
+	assert_null(read_line(c[QMP_MAX_CLIENTS], 300));
+	close(c[2]);
+	hear(c[QMP_MAX_CLIENTS], "{\"QMP\":");
+	/* quit ends the loop, after its reply. */
+	say(c[QMP_MAX_CLIENTS], "{\"execute\": \"qmp_capabilities\"}\n"
+	    "{\"execute\": \"quit\"}\n");
+	hear(c[QMP_MAX_CLIENTS], "{\"return\":{}}");
+	hear(c[QMP_MAX_CLIENTS], "{\"return\":{}}");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_string_equal(srv_m.stop_cause, "host-qmp-quit");
+	qmp_event_shutdown(false, srv_m.stop_cause);
+	qmp_server_destroy();
+	/* The last event went out before the sockets closed. */
+	hear(c[0], "\"event\":\"SHUTDOWN\",\"data\":{\"guest\":false,\"reason\":\"host-qmp-quit\"}");
+	assert_null(read_line(c[0], 1000));	/* then EOF */
+	for (int i = 0; i <= QMP_MAX_CLIENTS; i++)
+		if (i != 2)
+			close(c[i]);
+	assert_int_not_equal(access(path, F_OK), 0);	/* the socket is gone */
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +966,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_every_command, setup, teardown),
+		cmocka_unit_test(t_server),
 	};
 
 	log_set_quiet(1);
