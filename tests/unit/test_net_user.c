@@ -1,0 +1,348 @@
+/*
+ * -netdev user without a guest: its option parsers, its errors, and libslirp
+ * on the loop (an ARP request and a DHCP DISCOVER in, slirp's replies out; a
+ * connection to a host forward becomes frames for the guest).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "backends/net.h"
+#include "backends/object.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+
+static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static struct loop *lp;
+static int readies;
+
+static int setup(void **state)
+{
+	log_set_quiet(1);
+	lp = loop_new();
+	return lp ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	object_cleanup_all();
+	loop_free(lp);
+	return 0;
+}
+
+static struct netdev_user *make(const char *opts)
+{
+	struct netdev *nd;
+	char id[32];
+	const char *p = strstr(opts, "id=");
+
+	assert_int_equal(object_create(OBJ_NETDEV, opts, lp), 0);
+	assert_non_null(p);
+	snprintf(id, sizeof(id), "%.*s", (int)strcspn(p + 3, ","), p + 3);
+	nd = netdev_find(id);
+	assert_non_null(nd);
+	return netdev_user(nd);
+}
+
+static void expect_error(const char *opts, const char *msg)
+{
+	assert_true(object_create(OBJ_NETDEV, opts, lp) < 0);
+	if (!strstr(log_last(), msg))
+		fail_msg("'%s': got '%s', want '%s'", opts, log_last(), msg);
+}
+
+/* ---- parsers ---- */
+
+static void test_parse_fwd(void **state)
+{
+	struct netdev_user_fwd f;
+	const char *why;
+
+	assert_int_equal(netdev_user_parse_fwd("tcp::5555-:22", &f, &why), 0);
+	assert_false(f.udp);
+	assert_int_equal(f.hport, 5555);
+	assert_int_equal(f.gport, 22);
+	assert_int_equal(f.haddr.s_addr, INADDR_ANY);
+	assert_int_equal(f.gaddr.s_addr, INADDR_ANY);
+	assert_int_equal(netdev_user_parse_fwd("udp:127.0.0.1:0-10.0.2.9:53", &f, &why), 0);
+	assert_true(f.udp);
+	assert_int_equal(f.hport, 0);
+	assert_int_equal(f.haddr.s_addr, htonl(0x7f000001));
+	assert_int_equal(f.gaddr.s_addr, htonl(0x0a000209));
+	assert_int_equal(netdev_user_parse_fwd("::80-:8080", &f, &why), 0);	/* QEMU: tcp */
+	assert_false(f.udp);
+
+	static const char *const bad[] = {
+		"", "tcp", "sctp::1-:2", "tcp::1:2", "tcp::99999-:22", "tcp::-1-:22",
+		"tcp::x-:22", "tcp::22-:0", "tcp::22-:65536", "tcp::22-22", "tcp:1.2.3:22-:22",
+		"tcp::22-1.2.3.4.5:22", "tcp::22-:", "tcp::22-:22 ", "tcp::000022-:22",
+		"TCP::1-:2", "tc::1-:2",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!netdev_user_parse_fwd(bad[i], &f, &why))
+			fail_msg("'%s' was accepted", bad[i]);
+}
+
+static void test_parse_net(void **state)
+{
+	struct netdev_user_net n;
+	const char *why;
+
+	assert_int_equal(netdev_user_parse_net(NULL, NULL, NULL, NULL, &n, &why), 0);
+	assert_int_equal(n.net.s_addr, htonl(0x0a000200));
+	assert_int_equal(n.mask.s_addr, htonl(0xffffff00));
+	assert_int_equal(n.host.s_addr, htonl(0x0a000202));
+	assert_int_equal(n.dhcp.s_addr, htonl(0x0a00020f));
+	assert_int_equal(n.dns.s_addr, htonl(0x0a000203));
+	assert_int_equal(netdev_user_parse_net("192.168.76.0/255.255.255.0", "192.168.76.1",
+					       NULL, NULL, &n, &why), 0);
+	assert_int_equal(n.host.s_addr, htonl(0xc0a84c01));
+	assert_int_equal(n.dhcp.s_addr, htonl(0xc0a84c0f));
+	/* QEMU's classful default without a prefix. */
+	assert_int_equal(netdev_user_parse_net("10.0.0.0", NULL, NULL, NULL, &n, &why), 0);
+	assert_int_equal(n.mask.s_addr, htonl(0xff000000));
+
+	assert_int_equal(netdev_user_parse_net("10.0.2.0/33", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net("10.0.2.1/24", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_string_equal(why, "net= has bits set outside its prefix");
+	assert_int_equal(netdev_user_parse_net("10.0.2.0/30", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net("10.0.2.0/255.0.255.0", NULL, NULL, NULL, &n, &why),
+			 -EINVAL);
+	assert_int_equal(netdev_user_parse_net("1.2.3/24", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net("200.1.1.0", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net(NULL, "10.0.3.2", NULL, NULL, &n, &why), -EINVAL);
+	assert_string_equal(why, "host= is not an address inside net=");
+	assert_int_equal(netdev_user_parse_net(NULL, NULL, "10.0.2.255", NULL, &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net(NULL, NULL, NULL, "10.0.2.0", &n, &why), -EINVAL);
+	assert_int_equal(netdev_user_parse_net(NULL, "10.0.2.3", NULL, NULL, &n, &why), -EINVAL);
+	assert_string_equal(why, "host= and dns= must differ");
+}
+
+/* ---- the object's errors ---- */
+
+static int listening_port(int *fd_out)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*fd_out = fd;
+	return ntohs(a.sin_port);
+}
+
+static void test_errors(void **state)
+{
+	char opts[128], msg[128];
+	int fd, port;
+
+	expect_error("user,id=e1,hostfwd=tcp::99999-:22",
+		     "-netdev user,id=e1: hostfwd=tcp::99999-:22: the host port is not a number");
+	expect_error("user,id=e2,hostfwd=sctp::1-:2",
+		     "hostfwd=sctp::1-:2: the protocol is tcp or udp");
+	expect_error("user,id=e3,hostfwd=tcp::2222-:22,hostfwd=tcp::2223-:0",
+		     "hostfwd=tcp::2223-:0: the guest port is not a number 1..65535");
+	expect_error("user,id=e4,net=10.0.2.0/31", "-netdev user,id=e4: net= must leave room");
+	expect_error("user,id=e5,ipv4=off", "ipv4=off");
+	expect_error("user,id=e6,smb=/tmp", "unknown property 'smb'");
+	expect_error("user,id=e7,host=1.2.3.4", "host= is not an address inside net=");
+
+	port = listening_port(&fd);
+	snprintf(opts, sizeof(opts), "user,id=e8,hostfwd=tcp:127.0.0.1:%d-:22", port);
+	snprintf(msg, sizeof(msg), "hostfwd=tcp:127.0.0.1:%d-:22: cannot listen on tcp "
+		 "127.0.0.1:%d: Address already in use", port, port);
+	expect_error(opts, msg);
+	close(fd);
+	/* Nothing of a failed netdev stays behind: the id is free again. */
+	assert_null(netdev_find("e8"));
+	assert_non_null(make(opts));
+	assert_true(netdev_user_exists());
+}
+
+/* ---- frames ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static size_t arp_request(uint8_t *f, uint32_t sender, uint32_t target)
+{
+	memset(f, 0, 42);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, guest_mac, 6);
+	put16(f + 12, 0x0806);
+	put16(f + 14, 1);		/* Ethernet */
+	put16(f + 16, 0x0800);		/* IPv4 */
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, 1);		/* request */
+	memcpy(f + 22, guest_mac, 6);
+	sender = htonl(sender);
+	memcpy(f + 28, &sender, 4);
+	target = htonl(target);
+	memcpy(f + 38, &target, 4);
+	return 42;
+}
+
+static void test_arp(void **state)
+{
+	struct netdev_user *u = make("user,id=a0");
+	uint8_t f[64];
+	const uint8_t *r;
+	size_t len;
+
+	assert_null(netdev_user_peek(u, &len));
+	netdev_user_send(u, f, arp_request(f, 0x0a00020f, 0x0a000202));
+	r = netdev_user_peek(u, &len);
+	assert_non_null(r);
+	assert_true(len >= 42);
+	assert_memory_equal(r, guest_mac, 6);
+	assert_int_equal(get16(r + 12), 0x0806);
+	assert_int_equal(get16(r + 20), 2);		/* reply */
+	assert_int_equal(r[28], 10);			/* from 10.0.2.2 */
+	assert_int_equal(r[31], 2);
+	assert_memory_equal(r + 32, guest_mac, 6);	/* to us */
+	netdev_user_pop(u);
+	assert_null(netdev_user_peek(u, &len));
+}
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += get16(p + i);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static size_t dhcp_discover(uint8_t *f)
+{
+	uint8_t *ip = f + 14, *udp = ip + 20, *bp = udp + 8;
+	size_t blen = 240 + 4, len;
+
+	memset(f, 0, 14 + 20 + 8 + 300);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, guest_mac, 6);
+	put16(f + 12, 0x0800);
+	bp[0] = 1;				/* BOOTREQUEST */
+	bp[1] = 1;
+	bp[2] = 6;
+	memcpy(bp + 4, "\x12\x34\x56\x78", 4);	/* xid */
+	memcpy(bp + 28, guest_mac, 6);
+	memcpy(bp + 236, "\x63\x82\x53\x63", 4);	/* magic cookie */
+	memcpy(bp + 240, "\x35\x01\x01\xff", 4);	/* DHCPDISCOVER, end */
+	blen = 300;				/* BOOTP's minimum */
+	put16(udp, 68);
+	put16(udp + 2, 67);
+	put16(udp + 4, (uint16_t)(8 + blen));
+	len = 20 + 8 + blen;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)len);
+	ip[8] = 64;
+	ip[9] = 17;
+	memset(ip + 16, 0xff, 4);		/* from 0.0.0.0 to 255.255.255.255 */
+	put16(ip + 10, csum(ip, 20));
+	return 14 + len;
+}
+
+static void test_dhcp(void **state)
+{
+	struct netdev_user *u = make("user,id=d0,net=192.168.7.0/24,hostname=guest7");
+	uint8_t f[400];
+	const uint8_t *r, *bp;
+	size_t len;
+
+	netdev_user_send(u, f, dhcp_discover(f));
+	r = netdev_user_peek(u, &len);
+	assert_non_null(r);
+	assert_true(len > 14 + 20 + 8 + 240);
+	assert_int_equal(get16(r + 12), 0x0800);
+	assert_int_equal(r[14 + 9], 17);		/* UDP */
+	assert_int_equal(get16(r + 14 + 20), 67);
+	assert_int_equal(get16(r + 14 + 22), 68);
+	bp = r + 14 + 20 + 8;
+	assert_int_equal(bp[0], 2);			/* BOOTREPLY */
+	assert_memory_equal(bp + 4, "\x12\x34\x56\x78", 4);
+	assert_memory_equal(bp + 16, "\xc0\xa8\x07\x0f", 4);	/* yiaddr 192.168.7.15 */
+	assert_memory_equal(bp + 242, "\x02", 1);	/* option 53 first: DHCPOFFER */
+	assert_non_null(memmem(bp + 240, len - (bp + 240 - r), "guest7", 6));
+	netdev_user_pop(u);
+}
+
+static void stop_loop(void *opaque)
+{
+	readies++;
+	loop_stop(lp, 0);
+}
+
+/*
+ * A host connection to a forwarded port: slirp accepts it on the loop and
+ * asks for the guest (ARP), which only works if its sockets are watched.
+ */
+static void test_hostfwd_on_loop(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct netdev_user *u;
+	char opts[96];
+	const uint8_t *r;
+	size_t len;
+	int fd, port;
+
+	/* A free port: bound, read back, closed. */
+	port = listening_port(&fd);
+	close(fd);
+	snprintf(opts, sizeof(opts), "user,id=f0,hostfwd=tcp:127.0.0.1:%d-:22", port);
+	u = make(opts);
+	netdev_user_attach(u, stop_loop, NULL);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin_port = htons(port);
+	assert_true(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	readies = 0;
+	assert_int_equal(loop_run(lp), 0);
+	assert_int_equal(readies, 1);
+	r = netdev_user_peek(u, &len);
+	assert_non_null(r);
+	/* Who has 10.0.2.15 (the first DHCP address, the forward's default)? */
+	assert_int_equal(get16(r + 12), 0x0806);
+	assert_int_equal(get16(r + 20), 1);
+	assert_memory_equal(r + 38, "\x0a\x00\x02\x0f", 4);
+	netdev_user_attach(u, NULL, NULL);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_fwd),
+		cmocka_unit_test(test_parse_net),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostfwd_on_loop, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
