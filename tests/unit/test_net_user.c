@@ -15,12 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "backends/net.h"
 #include "backends/object.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "seccomp/seccomp.h"
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
@@ -333,6 +338,198 @@ static void test_hostfwd_on_loop(void **state)
 	close(fd);
 }
 
+/* ---- under the sandbox ---- */
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* The guest 10.0.2.15 opens a TCP connection to 10.0.2.2:@port (the host's loopback). */
+static size_t tcp_syn(uint8_t *f, uint16_t port)
+{
+	uint8_t *ip = f + 14, *tcp = ip + 20, pseudo[12];
+
+	memset(f, 0, 54);
+	memcpy(f, "\x52\x55\x0a\x00\x02\x02", 6);	/* slirp's MAC for the gateway */
+	memcpy(f + 6, guest_mac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, 40);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8);
+	put16(ip + 10, csum(ip, 20));
+	put16(tcp, 40000);
+	put16(tcp + 2, port);
+	memcpy(tcp + 4, "\x00\x00\x10\x00", 4);	/* seq */
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x02;					/* SYN */
+	put16(tcp + 14, 65535);
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	put16(pseudo + 10, 20);
+	put16(tcp + 16, fold(sum16(tcp, 20, sum16(pseudo, 12, 0))));
+	return 54;
+}
+
+/* A DNS query to slirp's forwarder 10.0.2.3: slirp reads /etc/resolv.conf. */
+static size_t dns_query(uint8_t *f)
+{
+	static const uint8_t q[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+				   "\x07example\x03com\x00\x00\x01\x00\x01";
+	uint8_t *ip = f + 14, *udp = ip + 20;
+	size_t ql = sizeof(q) - 1;
+
+	memset(f, 0, 14 + 28 + ql);
+	memcpy(f, "\x52\x55\x0a\x00\x02\x02", 6);
+	memcpy(f + 6, guest_mac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(28 + ql));
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, "\x0a\x00\x02\x0f\x0a\x00\x02\x03", 8);
+	put16(ip + 10, csum(ip, 20));
+	put16(udp, 40001);
+	put16(udp + 2, 53);
+	put16(udp + 4, (uint16_t)(8 + ql));		/* checksum 0: none */
+	memcpy(udp + 8, q, ql);
+	return 14 + 28 + ql;
+}
+
+static void on_watchdog(void *opaque, uint32_t events)
+{
+	loop_stop(lp, 99);
+}
+
+/* Waits on the loop for a frame for the guest that @want accepts. */
+static int wait_frame(struct netdev_user *u, bool (*want)(const uint8_t *, size_t, uint16_t),
+		      uint16_t arg)
+{
+	const uint8_t *r;
+	size_t len;
+
+	for (;;) {
+		while ((r = netdev_user_peek(u, &len))) {
+			bool ok = want(r, len, arg);
+
+			netdev_user_pop(u);
+			if (ok)
+				return 0;
+		}
+		if (loop_run(lp))
+			return 1;		/* the watchdog */
+	}
+}
+
+static bool is_synack(const uint8_t *r, size_t len, uint16_t port)
+{
+	return len >= 54 && get16(r + 12) == 0x0800 && r[14 + 9] == 6 &&
+	       get16(r + 34) == port && (r[34 + 13] & 0x12) == 0x12;
+}
+
+/* slirp knows the guest's MAC from its ARP request: a SYN to the guest's port. */
+static bool is_syn(const uint8_t *r, size_t len, uint16_t port)
+{
+	return len >= 54 && get16(r + 12) == 0x0800 && r[14 + 9] == 6 &&
+	       get16(r + 36) == port && (r[34 + 13] & 0x12) == 0x02;
+}
+
+/*
+ * In a child: main's filter with (@allow) or without the user netdev's
+ * calls, then a guest connection to the host, a DNS query and a host
+ * connection to a forward. Its exit status: 0, or which step failed.
+ */
+static int sandboxed(bool allow)
+{
+	struct itimerspec its = { .it_value = { 10, 0 } };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct netdev_user *u;
+	uint8_t f[128];
+	char opts[96];
+	int lfd, cfd, tfd, port, fport;
+
+	lp = loop_new();
+	port = listening_port(&lfd);		/* the guest connects to it */
+	fport = listening_port(&cfd);		/* a free port for the forward */
+	close(cfd);
+	snprintf(opts, sizeof(opts), "user,id=s0,hostfwd=tcp:127.0.0.1:%d-:22", fport);
+	if (object_create(OBJ_NETDEV, opts, lp))
+		return 2;
+	u = netdev_user(netdev_find("s0"));
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (tfd < 0 || cfd < 0 || timerfd_settime(tfd, 0, &its, NULL) ||
+	    loop_add(lp, tfd, EPOLLIN, on_watchdog, NULL))
+		return 3;
+	netdev_user_attach(u, stop_loop, NULL);
+	if (allow)
+		sandbox_allow_user_net();
+	sandbox_set_enabled(true);
+	if (sandbox_setup() || sandbox_load(SANDBOX_MAIN, "main"))
+		return 4;
+
+	netdev_user_send(u, f, arp_request(f, 0x0a00020f, 0x0a000202));
+	netdev_user_send(u, f, tcp_syn(f, (uint16_t)port));
+	if (wait_frame(u, is_synack, (uint16_t)port))
+		return 5;
+	netdev_user_send(u, f, dns_query(f));
+	a.sin_port = htons(fport);
+	if (connect(cfd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+		return 6;
+	if (wait_frame(u, is_syn, 22))
+		return 7;
+	return 0;
+}
+
+static int run_sandboxed(bool allow, char *err, size_t errlen)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(p[0]);
+		dup2(p[1], STDERR_FILENO);
+		log_set_quiet(0);
+		syscall(SYS_exit_group, sandboxed(allow));
+	}
+	close(p[1]);
+	n = read(p[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_sandbox(void **state)
+{
+	char err[1024];
+	int st;
+
+	st = run_sandboxed(true, err, sizeof(err));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fail_msg("with the user netdev's calls: status %#x; stderr: %s", st, err);
+	/* Without them the first socket slirp opens is fatal: the list is what makes it work. */
+	st = run_sandboxed(false, err, sizeof(err));
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	assert_non_null(strstr(err, "made forbidden system call socket"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +539,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostfwd_on_loop, setup, teardown),
+		cmocka_unit_test(test_sandbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
