@@ -238,15 +238,14 @@ static int in_net(const char *s, uint32_t def, const struct netdev_user_net *n,
 {
 	uint32_t net = ntohl(n->net.s_addr), mask = ntohl(n->mask.s_addr), a;
 
-	if (!s) {
+	if (!s)
 		out->s_addr = htonl(net | def);
-		return 0;
-	}
-	if (!*s || !parse_addr(s, strlen(s), out))
+	else if (!*s || !parse_addr(s, strlen(s), out))
 		return bad(why, what);
 	a = ntohl(out->s_addr);
 	if ((a & mask) != net || a == net || (a & ~mask) == ~mask)
-		return bad(why, what);
+		return bad(why, s ? what : "net= is too small for the default addresses "
+			   "(.2, .3, .15): give host=, dns= and dhcpstart=");
 	return 0;
 }
 

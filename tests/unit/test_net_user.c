@@ -122,6 +122,10 @@ static void test_parse_net(void **state)
 	assert_int_equal(netdev_user_parse_net("10.0.2.1/24", NULL, NULL, NULL, &n, &why), -EINVAL);
 	assert_string_equal(why, "net= has bits set outside its prefix");
 	assert_int_equal(netdev_user_parse_net("10.0.2.0/30", NULL, NULL, NULL, &n, &why), -EINVAL);
+	/* .15, the default DHCP start, is the broadcast address of a /28. */
+	assert_int_equal(netdev_user_parse_net("10.0.2.0/28", NULL, NULL, NULL, &n, &why), -EINVAL);
+	assert_non_null(strstr(why, "too small for the default addresses"));
+	assert_int_equal(netdev_user_parse_net("10.0.2.0/28", NULL, "10.0.2.4", NULL, &n, &why), 0);
 	assert_int_equal(netdev_user_parse_net("10.0.2.0/255.0.255.0", NULL, NULL, NULL, &n, &why),
 			 -EINVAL);
 	assert_int_equal(netdev_user_parse_net("1.2.3/24", NULL, NULL, NULL, &n, &why), -EINVAL);
