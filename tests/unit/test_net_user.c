@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -534,6 +535,40 @@ static void test_sandbox(void **state)
 	assert_non_null(strstr(err, "made forbidden system call socket"));
 }
 
+/* restrict=on: the guest's connection to the host's loopback goes nowhere. */
+static void test_restrict(void **state)
+{
+	struct itimerspec its = { .it_value = { 0, 300000000 } };
+	struct netdev_user *u = make("user,id=r0,restrict=on");
+	uint8_t f[128];
+	const uint8_t *r;
+	size_t len;
+	int lfd, tfd, port;
+
+	port = listening_port(&lfd);
+	netdev_user_send(u, f, arp_request(f, 0x0a00020f, 0x0a000202));
+	assert_non_null(netdev_user_peek(u, &len));	/* ARP still answers */
+	netdev_user_pop(u);
+	netdev_user_send(u, f, tcp_syn(f, (uint16_t)port));
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
+	assert_int_equal(loop_add(lp, tfd, EPOLLIN, on_watchdog, NULL), 0);
+	while ((r = netdev_user_peek(u, &len))) {
+		assert_false(is_synack(r, len, (uint16_t)port));
+		netdev_user_pop(u);
+	}
+	assert_int_equal(loop_run(lp), 99);		/* the watchdog, no frame */
+	while ((r = netdev_user_peek(u, &len))) {
+		assert_false(is_synack(r, len, (uint16_t)port));
+		netdev_user_pop(u);
+	}
+	/* Nothing connected to the host's listening socket. */
+	assert_int_equal(poll(&(struct pollfd){ .fd = lfd, .events = POLLIN }, 1, 0), 0);
+	loop_del(lp, tfd);
+	close(tfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dhcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostfwd_on_loop, setup, teardown),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test_setup_teardown(test_restrict, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
