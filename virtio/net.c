@@ -976,11 +976,11 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 		}
 		p->held = calloc(RX_HOLD, sizeof(*p->held));
 		p->riov = calloc(RX_IOV, sizeof(*p->riov));
-		p->slots = calloc(TX_SLOTS, sizeof(*p->slots));
+		/* -netdev user: one chain at a time (slots[0]) through one frame buffer. */
+		p->slots = calloc(vn->user ? 1 : TX_SLOTS, sizeof(*p->slots));
 		if (!p->held || !p->riov || !p->slots)
 			goto nomem;
 		if (vn->user) {
-			/* One chain at a time (slots[0]) through one frame buffer. */
 			p->tx_buf = malloc(VNET_MAX_FRAME);
 			if (!p->tx_buf)
 				goto nomem;
