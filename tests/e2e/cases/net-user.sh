@@ -19,11 +19,12 @@ cat >/tmp/dhcp.sh <<'EOF'
 [ "$1" = bound ] || exit 0
 ip addr add "$ip/${mask:-24}" dev "$interface"
 ip route add default via "$router"
-echo "DHCP ip=$ip router=$router dns=$dns"
+echo "DHCP ip=$ip router=$router dns=$dns" >/tmp/lease
 EOF
 chmod +x /tmp/dhcp.sh
 udhcpc -i eth0 -n -q -t 10 -T 2 -s /tmp/dhcp.sh >/tmp/udhcpc.log 2>&1 ||
 	{ cat /tmp/udhcpc.log; echo DHCP-FAILED; }
+cat /tmp/lease
 echo "ADDR $(ip addr show dev eth0 | awk '/inet / { print $2 }')"
 echo "FEATURES $(cat /sys/bus/virtio/devices/*/features | head -n 1)"
 timeout 30 nc 10.0.2.2 6001 -e sh -c 'cat >/tmp/gw'
