@@ -54,6 +54,7 @@ struct netdev_user {
 	struct loop *loop;
 	Slirp *slirp;
 	int tfd;		/* timerfd: slirp's poll timeout and timers */
+	int64_t armed_ms;	/* its deadline (CLOCK_MONOTONIC ms), 0: none */
 	struct utimer *timers;
 
 	/* What slirp asked for in the last fill, and what is on the loop. */
@@ -445,6 +446,10 @@ static void arm(struct netdev_user *u, uint32_t timeout_ms)
 			at = t->expire_ms;
 	if (at < 1)
 		at = 1;
+	/* Most calls into slirp (a frame each) leave the deadline where it was. */
+	if (at == u->armed_ms)
+		return;
+	u->armed_ms = at;
 	its.it_value.tv_sec = at / 1000;
 	its.it_value.tv_nsec = at % 1000 * 1000000;
 	timerfd_settime(u->tfd, TFD_TIMER_ABSTIME, &its, NULL);
@@ -479,6 +484,7 @@ static void on_timer(void *opaque, uint32_t events)
 	if (read(u->tfd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: rearmed before we read it; the cycle below rearms again. */
 	}
+	u->armed_ms = 0;
 	for (struct utimer *t = u->timers; t; t = t->next)
 		if (t->expire_ms >= 0 && t->expire_ms <= now) {
 			t->expire_ms = -1;
