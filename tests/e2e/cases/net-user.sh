@@ -5,7 +5,8 @@
 # reaches through hostfwd=tcp::5555-:22. The guest negotiates no checksum
 # or segmentation offload. virtio-net-pci, then virtio-net-device (mmio).
 # With the sandbox on (the default). L1 has no network card: all of it is
-# loopback inside L1. Then bad hostfwd= values.
+# loopback inside L1. An ember without a user netdev maps neither libslirp
+# nor a dynamic loader. Then bad hostfwd= values.
 # e2e-timeout: 500
 . "$E2E_LIB"
 need_ember
@@ -64,6 +65,7 @@ user() {
 		[ "$_i" -lt 3000 ] || break
 		sleep 0.1
 	done
+	grep -c libslirp "/proc/$_pid/maps" >"$E2E_TMP/maps-$1" 2>/dev/null
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && ! grep -q HELLO-FROM-GUEST "$E2E_TMP/fwd" 2>/dev/null; do
 		_i=$((_i + 1))
@@ -90,10 +92,26 @@ user() {
 	expect_in "$_log" "TXSUM $(sha256sum <"$E2E_TMP/in" | cut -d' ' -f1)"
 	expect_in "$E2E_TMP/fwd" HELLO-FROM-GUEST
 	expect_in "$_log" SERVED
+	[ "$(cat "$E2E_TMP/maps-$1")" -gt 0 ] || fail "$_dev: libslirp is not mapped in ember"
 	note "$_dev: 16 MiB through slirp in $(awk '/^BULK-SECONDS/ { printf "%.1f", $3 - $2 }' "$_log") s"
 }
 user pci virtio-net-pci -M pci
 user mmio virtio-net-device
+
+# Without a user netdev libslirp (and GLib) is never loaded: no resident cost.
+make_initrd "$E2E_TMP/initrd-idle" --script - <<'GUEST'
+echo IDLE-UP
+sleep 4
+GUEST
+"$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd-idle" -m 256 -append "$E2E_APPEND" \
+	</dev/null >"$E2E_TMP/ember-idle.log" 2>&1 &
+idle=$!
+wait_for "$E2E_TMP/ember-idle.log" IDLE-UP 60
+grep -q /ember "/proc/$idle/maps" || fail "cannot read the idle ember's /proc/PID/maps"
+grep -q ld-linux "/proc/$idle/maps" && fail "ember without a user netdev mapped a dynamic loader"
+grep -q libslirp "/proc/$idle/maps" && fail "ember without a user netdev mapped libslirp"
+wait "$idle"
+expect_eq "$?" 0 "ember exit status (no netdev)"
 
 # Bad input: one clear line each, exit status 1, before the guest.
 expect_usage_error port "hostfwd=tcp::99999-:22: the host port is not a number 0..65535" \
