@@ -11,6 +11,7 @@
 
 #include "arch/arch.h"
 #include "backends/memory.h"
+#include "backends/net.h"
 #include "devices/device.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -278,6 +279,8 @@ int machine_run(struct machine *m)
 		return EXIT_USAGE;
 	}
 	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
+	if (netdev_user_exists())
+		sandbox_allow_user_net();	/* libslirp's sockets, only then */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);
