@@ -32,6 +32,8 @@ struct netdev {
 	char owner[80];			/* "-netdev tap,id=N" */
 	int fds[NETDEV_MAX_QUEUES];
 };
+/* netdev_user() tells the types apart through the object at the start. */
+_Static_assert(offsetof(struct netdev, obj) == 0, "struct netdev starts with its object");
 
 static const struct object_type tap_type;
 

@@ -71,6 +71,12 @@ static struct kv_pair *find(const struct keyval *kv, const char *key)
 	return NULL;
 }
 
+/* QEMU's keys that may come several times (-netdev user,hostfwd=...,hostfwd=...). */
+static bool repeatable(const char *key)
+{
+	return !strcmp(key, "hostfwd");
+}
+
 /* One "key=value" element at @p (key is @klen bytes); returns its end. */
 static int parse_pair(const char *p, size_t klen, const char *implied_key,
 		      const char *what, struct keyval *out, const char **end)
@@ -96,7 +102,7 @@ static int parse_pair(const char *p, size_t klen, const char *implied_key,
 			out->implied = val;
 			return 0;
 		}
-	} else if (!find(out, key)) {
+	} else if (!find(out, key) || repeatable(key)) {
 		if (!add_pair(out, key, val))
 			return 0;
 		free(key);

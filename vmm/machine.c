@@ -14,6 +14,7 @@
 
 #include "arch/arch.h"
 #include "backends/memory.h"
+#include "backends/net.h"
 #include "devices/acpi.h"
 #include "devices/device.h"
 #include "lib/log.h"
@@ -474,6 +475,8 @@ int machine_run(struct machine *m)
 	if (m->state == RUN_PRELAUNCH)
 		pause_vcpus(m);
 	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
+	if (netdev_user_exists())
+		sandbox_allow_user_net();	/* libslirp's sockets, only then */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);

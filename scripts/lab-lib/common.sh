@@ -87,9 +87,10 @@ lab_cpio_devconsole() {
 
 # Copy an executable and the shared libraries it needs (ldd) into DESTROOT, each at
 # its own path. Prints nothing; fails if the program is not found.
-lab_copy_with_libs() { # PROG DESTROOT [DESTPATH]
+lab_copy_with_libs() { # PROG|LIBRARY-PATH DESTROOT [DESTPATH]
 	local prog=$1 root=$2 dst=${3:-} path lib
-	path=$(command -v "$prog" 2>/dev/null) || lab_die "program not found: $prog"
+	path=$(command -v "$prog" 2>/dev/null) || { [ -f "$prog" ] && path=$prog; } ||
+		lab_die "program not found: $prog"
 	path=$(readlink -f "$path")
 	[ -n "$dst" ] || dst=$(command -v "$prog")
 	mkdir -p "$root/$(dirname "$dst")"
