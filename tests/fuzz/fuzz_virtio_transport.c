@@ -5,9 +5,12 @@
  * virtio-mmio slot and guest RAM, interleaved with device-side events
  * (used-buffer and config interrupts, NEEDS_RESET). The PCI host, buses,
  * virtio core and both transports are the real ones; the device is a fake
- * with two queues, and interrupts are recorded. See docs/fuzzing.md for the
+ * with two queues, and interrupts are recorded; in the input's KVM mode
+ * the eventfd plumbing (ioeventfds, irqfds, MSI routes) is faked and
+ * checked for pairing. See docs/fuzzing.md for the
  * input format.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include "devices/platform.h"
 #include "kvm/gmem.h"
 #include "lib/log.h"
+#include "lib/loop.h"
 #include "lib/util.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
@@ -100,6 +104,57 @@ static int fake_msi_send(void *opaque, uint64_t addr, uint32_t data)
 {
 	msis++;
 	return 0;
+}
+
+/*
+ * KVM's eventfd plumbing, in the input's "KVM" mode: counted, so that every
+ * binding is undone by the time the devices are gone. Few MSI routes, so
+ * that running out (vectors then go through the loop) is reached too.
+ */
+#define ROUTES 4
+static int ioevents, irqfds;
+static bool route_used[ROUTES];
+
+static int fake_ioeventfd(void *opaque, uint64_t addr, unsigned len, int pio, int fd,
+			  int use_datamatch, uint64_t datamatch, int deassign)
+{
+	if (fd < 0 || (deassign && ioevents <= 0))
+		abort();
+	ioevents += deassign ? -1 : 1;
+	return 0;
+}
+
+static int fake_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign)
+{
+	if (fd < 0 || (deassign && irqfds <= 0))
+		abort();
+	irqfds += deassign ? -1 : 1;
+	return 0;
+}
+
+static int fake_route_alloc(void *opaque)
+{
+	for (unsigned i = 0; i < ROUTES; i++) {
+		if (!route_used[i]) {
+			route_used[i] = true;
+			return 100 + i;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int fake_route_set(void *opaque, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	if (gsi < 100 || gsi >= 100 + ROUTES || !route_used[gsi - 100])
+		abort();	/* a route nobody allocated */
+	return 0;
+}
+
+static void fake_route_free(void *opaque, unsigned gsi)
+{
+	if (gsi < 100 || gsi >= 100 + ROUTES || !route_used[gsi - 100])
+		abort();
+	route_used[gsi - 100] = false;
 }
 
 static uint64_t ecam_addr(unsigned slot, unsigned fn, unsigned reg)
@@ -215,6 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtio_pci_opts o = { .bus = "pci.0", .slot = SLOT, .function = 0 };
 	struct in in = { data, size };
 	unsigned steps = 0;
+	static struct loop *loop;
+	uint8_t mode = 0;
 
 	log_set_quiet(1);
 	irqs = msis = 0;
@@ -238,6 +295,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pf.virtio_mmio_size = VMMIO_SIZE;
 	pf.virtio_mmio_gsi_base = 16;
 	pf.virtio_mmio_slots = 1;
+	/* The first byte: bit 0, with an event loop and KVM's eventfd plumbing. */
+	take(&in, &mode, 1);
+	ioevents = irqfds = 0;
+	memset(route_used, 0, sizeof(route_used));
+	if (mode & 1) {
+		if (!loop && !(loop = loop_new()))
+			abort();
+		pf.loop = loop;
+		pf.ioeventfd = fake_ioeventfd;
+		pf.irqfd = fake_irqfd;
+		pf.msi_route_alloc = fake_route_alloc;
+		pf.msi_route_set = fake_route_set;
+		pf.msi_route_free = fake_route_free;
+	}
 	if (pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE) ||
 	    virtio_dev_init(&fpci.vdev, &fake_ops, &pf, 2, 256, "fuzz-pci") ||
 	    virtio_pci_attach(&fpci.vdev, &pf, &o) ||
@@ -256,8 +327,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_pci_detach(&fpci.vdev);
 	pci_host_destroy(&pf);
 	/* Every range the devices registered, wherever the guest moved it, is gone. */
-	if (pf.mmio.nr || pf.pio.nr)
+	if (pf.mmio.nr || pf.pio.nr || ioevents || irqfds)
 		abort();
+	for (unsigned i = 0; i < ROUTES; i++)
+		if (route_used[i])
+			abort();
 	bus_destroy(&pf.pio);
 	bus_destroy(&pf.mmio);
 	return 0;

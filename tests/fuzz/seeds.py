@@ -17,8 +17,8 @@ def out(target, name, data):
 
 # --- fuzz_virtio_transport: kind byte (where | write<<3 | log2(size)<<4) ---
 class T:
-    def __init__(self):
-        self.b = b''
+    def __init__(self, kvm=False):
+        self.b = bytes([1 if kvm else 0])   # mode byte
 
     def op(self, where, write, size, operand, val=None):
         self.b += bytes([where | (8 if write else 0) | LOG2[size] << 4]) + operand
@@ -88,6 +88,7 @@ t.bar4(0x2000, 0x1234, 4); t.bar4(0x2008, size=4)  # device config
 t.ecam(0x24, 0x9); t.bar4(0x3000, 0, 2)          # BAR 4 moved: doorbell at the new place
 t.event(4); t.bar4(COMMON['status'], 0, 1)       # NEEDS_RESET, then reset
 out('virtio_transport', 'pci-bringup', t.b)
+out('virtio_transport', 'pci-bringup-kvm', b'\x01' + t.b[1:])
 
 t = T(); pci_bringup(t, msix=False)
 t.event(0); t.bar4(0x1000, size=1); t.ecam(0x3c, size=1)   # INTx
@@ -112,6 +113,7 @@ for r, v in ((0x70, 0), (0x70, 1), (0x70, 3), (0x14, 1), (0x10, 1), (0x24, 0), (
 t.ram(0x0002, 1); t.event(1); t.mmio(0x60); t.mmio(0x64, 1); t.mmio(0xfc); t.mmio(0x100, 7)
 t.event(3); t.mmio(0x70); t.mmio(0x70, 0)
 out('virtio_transport', 'mmio-bringup', t.b)
+out('virtio_transport', 'mmio-bringup-kvm', b'\x01' + t.b[1:])
 
 # --- fuzz_legacy_pio: kind byte (op | log2(size)<<4), then port and value ---
 class P:
