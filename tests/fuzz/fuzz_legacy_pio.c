@@ -83,10 +83,15 @@ static struct timespec fake_now(void *opaque, clockid_t id)
 
 static const struct clock_src fake_clock = { .now = fake_now };
 
-static void fake_irq_set(void *opaque, unsigned gsi, int level)
+/* The UART and the RTC drive their lines on change only (as their unit tests check). */
+static int level[24];
+
+static void fake_irq_set(void *opaque, unsigned gsi, int lvl)
 {
-	if (gsi >= 24)
+	if (gsi >= 24 || lvl < 0 || lvl > 1 ||
+	    ((gsi == SERIAL_COM1_IRQ || gsi == RTC_IRQ) && level[gsi] == lvl))
 		abort();
+	level[gsi] = lvl;
 }
 
 static void fake_stop(void *opaque, enum stop_reason why, const char *msg) { }
@@ -138,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_set_quiet(1);
 	memset(&pf, 0, sizeof(pf));
 	memset(&chr, 0, sizeof(chr));
+	memset(level, 0, sizeof(level));
 	/* 2026-12-06 22:10:07.25 UTC */
 	fake_ns = 1796595007LL * 1000000000LL + 250000000LL;
 	pf.clock = &fake_clock;
