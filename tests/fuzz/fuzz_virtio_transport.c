@@ -49,7 +49,8 @@ struct fake {
 	uint8_t cfg[CFG_SIZE];
 };
 
-static struct fake fpci, fmmio;
+/* Functions 0 and 1 of one slot (multifunction), and a virtio-mmio slot. */
+static struct fake fpci, fpci1, fmmio;
 
 static uint64_t fake_features(struct virtio_dev *vdev)
 {
@@ -162,21 +163,21 @@ static uint64_t ecam_addr(unsigned slot, unsigned fn, unsigned reg)
 	return ECAM + ((uint64_t)slot << 15 | fn << 12 | reg);
 }
 
-/* Where the guest has put BAR @bar of the virtio-pci function, as it reads it back. */
-static uint64_t bar_addr(int bar)
+/* Where the guest has put BAR @bar of virtio-pci function @fn, as it reads it back. */
+static uint64_t bar_addr(unsigned fn, int bar)
 {
 	uint64_t lo = 0, hi = 0;
 
-	bus_read(&pf.mmio, ecam_addr(SLOT, 0, PCI_BASE_ADDRESS_0 + 4 * bar), &lo, 4);
+	bus_read(&pf.mmio, ecam_addr(SLOT, fn, PCI_BASE_ADDRESS_0 + 4 * bar), &lo, 4);
 	if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64)
-		bus_read(&pf.mmio, ecam_addr(SLOT, 0, PCI_BASE_ADDRESS_0 + 4 * bar + 4), &hi, 4);
+		bus_read(&pf.mmio, ecam_addr(SLOT, fn, PCI_BASE_ADDRESS_0 + 4 * bar + 4), &hi, 4);
 	return (hi << 32 | lo) & ~0xfULL;
 }
 
 /* Device-side events: what a back end does between the guest's accesses. */
 static void device_event(uint8_t e)
 {
-	struct virtio_dev *v = e & 1 ? &fmmio.vdev : &fpci.vdev;
+	struct virtio_dev *v = e & 1 ? &fmmio.vdev : e & 0x20 ? &fpci1.vdev : &fpci.vdev;
 
 	switch ((e >> 1) & 3) {
 	case 0:
@@ -196,7 +197,7 @@ static void device_event(uint8_t e)
 
 /*
  * One operation: a kind byte (bits 0-2 where, bit 3 write, bits 4-5 log2 of
- * the size), the address operand of that place, then for a write the value.
+ * the size, bit 6 function 1's BARs instead of function 0's), the address operand of that place, then for a write the value.
  */
 static bool step(struct in *in)
 {
@@ -233,7 +234,7 @@ static bool step(struct in *in)
 	case 3:		/* BAR 1 (MSI-X table and PBA) */
 		if (!take(in, &b16, 2))
 			return false;
-		addr = bar_addr((kind & 7) == 2 ? 4 : 1) + b16;
+		addr = bar_addr(kind >> 6 & 1, (kind & 7) == 2 ? 4 : 1) + b16;
 		break;
 	case 4:		/* the virtio-mmio slot */
 		if (!take(in, &b16, 2))
@@ -268,6 +269,7 @@ static bool step(struct in *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct virtio_pci_opts o = { .bus = "pci.0", .slot = SLOT, .function = 0 };
+	struct virtio_pci_opts o1 = { .bus = "pci.0", .slot = SLOT, .function = 1 };
 	struct in in = { data, size };
 	unsigned steps = 0;
 	static struct loop *loop;
@@ -284,6 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&pf, 0, sizeof(pf));
 	memset(&mem, 0, sizeof(mem));
 	memset(&fpci, 0, sizeof(fpci));
+	memset(&fpci1, 0, sizeof(fpci1));
 	memset(&fmmio, 0, sizeof(fmmio));
 	if (gmem_add(&mem, 0, RAM_SIZE, ram, -1, 0) || bus_init(&pf.pio, "pio") ||
 	    bus_init(&pf.mmio, "mmio"))
@@ -312,6 +315,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE) ||
 	    virtio_dev_init(&fpci.vdev, &fake_ops, &pf, 2, 256, "fuzz-pci") ||
 	    virtio_pci_attach(&fpci.vdev, &pf, &o) ||
+	    virtio_dev_init(&fpci1.vdev, &fake_ops, &pf, 2, 256, "fuzz-pci1") ||
+	    virtio_pci_attach(&fpci1.vdev, &pf, &o1) ||
 	    virtio_dev_init(&fmmio.vdev, &fake_ops, &pf, 2, 256, "fuzz-mmio") ||
 	    virtio_mmio_attach(&fmmio.vdev, &pf))
 		abort();
@@ -324,6 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fpci.vdev.status, fmmio.vdev.status, irqs, msis);
 
 	virtio_mmio_detach(&fmmio.vdev);
+	virtio_pci_detach(&fpci1.vdev);
 	virtio_pci_detach(&fpci.vdev);
 	pci_host_destroy(&pf);
 	/* Every range the devices registered, wherever the guest moved it, is gone. */

@@ -32,8 +32,8 @@ class T:
         self.op(1, True, 4, bytes([0]), 0x80000000 | slot << 11 | (reg & 0xfc))
         self.op(1, val is not None, size, bytes([4 + (reg & 3)]), val)
 
-    def bar4(self, off, val=None, size=4):
-        self.op(2, val is not None, size, struct.pack('<H', off), val)
+    def bar4(self, off, val=None, size=4, fn=0):
+        self.op(2 | fn << 6, val is not None, size, struct.pack('<H', off), val)
 
     def bar1(self, off, val=None, size=4):
         self.op(3, val is not None, size, struct.pack('<H', off), val)
@@ -103,6 +103,15 @@ t.cf8(0, 0); t.cf8(31, 0); t.ecam(0, slot=0); t.ecam(0x100)
 t.cf8(3, 0x84 + 4, 4, size=1); t.cf8(3, 0x84 + 8, 20); t.cf8(3, 0x84 + 12, 1)
 t.cf8(3, 0x84 + 16, 1); t.cf8(3, 0x84 + 16, size=1)
 out('virtio_transport', 'cf8-config', t.b)
+
+t = T()   # function 1 (multifunction) puts BAR 4 on top of function 0's, then moves it off
+pci_bringup(t, msix=False)
+t.ecam(0x0e, size=1); t.ecam(0x00, fn=1)
+t.ecam(0x20, BAR4_AT & 0xffffffff, fn=1); t.ecam(0x24, BAR4_AT >> 32, fn=1)
+t.ecam(0x04, 0x6, size=2, fn=1); t.bar4(COMMON['status'], size=1); t.bar4(COMMON['status'], 1, 1, fn=1)
+t.ecam(0x20, (BAR4_AT + 0x10000) & 0xffffffff, fn=1); t.bar4(COMMON['status'], size=1, fn=1)
+t.event(0x20 | 2); t.ecam(0x04, 0, size=2)
+out('virtio_transport', 'multifunction-overlap', t.b)
 
 t = T()
 for r, v in ((0x70, 0), (0x70, 1), (0x70, 3), (0x14, 1), (0x10, 1), (0x24, 0), (0x20, 0x21),
