@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of the stateful register fuzzers into
+tests/fuzz/corpus/NAME/. Run from the top of the tree after changing an
+input format; scripts/fuzz merges what the fuzzers find on top of these."""
+import os
+import struct
+
+LOG2 = {1: 0, 2: 1, 4: 2, 8: 3}
+
+
+def out(target, name, data):
+    d = os.path.join('tests/fuzz/corpus', target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+# --- fuzz_virtio_transport: kind byte (where | write<<3 | log2(size)<<4) ---
+class T:
+    def __init__(self, kvm=False):
+        self.b = bytes([1 if kvm else 0])   # mode byte
+
+    def op(self, where, write, size, operand, val=None):
+        self.b += bytes([where | (8 if write else 0) | LOG2[size] << 4]) + operand
+        if write:
+            self.b += val.to_bytes(size, 'little')
+
+    def ecam(self, reg, val=None, size=4, slot=3, fn=0):
+        self.op(0, val is not None, size, bytes([slot | fn << 5]) + struct.pack('<H', reg), val)
+
+    def cf8(self, slot, reg, val=None, size=4):
+        self.op(1, True, 4, bytes([0]), 0x80000000 | slot << 11 | (reg & 0xfc))
+        self.op(1, val is not None, size, bytes([4 + (reg & 3)]), val)
+
+    def bar4(self, off, val=None, size=4, fn=0):
+        self.op(2 | fn << 6, val is not None, size, struct.pack('<H', off), val)
+
+    def bar1(self, off, val=None, size=4):
+        self.op(3, val is not None, size, struct.pack('<H', off), val)
+
+    def mmio(self, off, val=None, size=4):
+        self.op(4, val is not None, size, struct.pack('<H', off), val)
+
+    def ram(self, off, val, size=2):
+        self.b += bytes([6 | LOG2[size] << 4]) + struct.pack('<H', off) + val.to_bytes(size, 'little')
+
+    def event(self, e):
+        self.b += bytes([7]) + bytes([e])
+
+
+BAR4_AT, BAR1_AT, MSIX_CAP = 0x800100000, 0xc0010000, 0x98
+COMMON = dict(dfselect=0, df=4, gfselect=8, gf=12, msix=16, numq=18, status=20, gen=21,
+              qsel=22, qsize=24, qmsix=26, qenable=28, qnoff=30, qdesc=32, qavail=40, qused=48)
+
+
+def pci_bringup(t, msix=True):
+    t.ecam(0x20, 0xffffffff); t.ecam(0x24, 0xffffffff); t.ecam(0x20)
+    t.ecam(0x14, 0xffffffff); t.ecam(0x14)
+    t.ecam(0x20, BAR4_AT & 0xffffffff); t.ecam(0x24, BAR4_AT >> 32)
+    t.ecam(0x14, BAR1_AT)
+    t.ecam(0x04, 0x6, size=2)
+    t.ecam(0x34, size=1)
+    c = COMMON
+    for s in (0, 1, 3):
+        t.bar4(c['status'], s, 1)
+    t.bar4(c['dfselect'], 1); t.bar4(c['df']); t.bar4(c['gfselect'], 1); t.bar4(c['gf'], 1)
+    t.bar4(c['gfselect'], 0); t.bar4(c['gf'], 0x20)
+    t.bar4(c['status'], 11, 1); t.bar4(c['status'], size=1)
+    for q in (0, 1):
+        base = 0x10000 + q * 0x8000
+        t.bar4(c['qsel'], q, 2); t.bar4(c['qsize'], 16, 2); t.bar4(c['qmsix'], q + 1, 2)
+        t.bar4(c['qdesc'], base, 8); t.bar4(c['qavail'], base + 0x2000, 8)
+        t.bar4(c['qused'], base + 0x4000, 8); t.bar4(c['qenable'], 1, 2)
+    t.bar4(c['msix'], 0, 2)
+    if msix:
+        for v in range(3):
+            t.bar1(16 * v, 0xfee00000); t.bar1(16 * v + 8, 0x40 + v); t.bar1(16 * v + 12, 0)
+        t.ecam(MSIX_CAP + 2, 0x8000, size=2)
+    t.bar4(c['status'], 15, 1)
+
+
+t = T(); pci_bringup(t)
+t.bar4(0x3000, 0, 2); t.bar4(0x3004, 1, 2)       # doorbells
+t.ram(0x2000, 0, 2); t.event(0); t.event(0x08)    # used-buffer interrupts
+t.bar1(12, 1); t.event(0); t.bar1(0x800, size=8); t.bar1(12, 0)   # masked: PBA, then unmask
+t.event(2); t.bar4(0x1000, size=1)                # config change, ISR
+t.bar4(0x2000, 0x1234, 4); t.bar4(0x2008, size=4)  # device config
+t.ecam(0x24, 0x9); t.bar4(0x3000, 0, 2)          # BAR 4 moved: doorbell at the new place
+t.event(4); t.bar4(COMMON['status'], 0, 1)       # NEEDS_RESET, then reset
+out('virtio_transport', 'pci-bringup', t.b)
+out('virtio_transport', 'pci-bringup-kvm', b'\x01' + t.b[1:])
+
+t = T(); pci_bringup(t, msix=False)
+t.event(0); t.bar4(0x1000, size=1); t.ecam(0x3c, size=1)   # INTx
+t.ecam(0x04, 0x406, size=2)                                 # INTx disabled
+out('virtio_transport', 'pci-intx', t.b)
+
+t = T()
+t.cf8(3, 0); t.cf8(3, 8); t.cf8(3, 0x34, size=1); t.cf8(3, 0x40, size=1)
+t.cf8(3, 0x20, 0xffffffff); t.cf8(3, 0x20); t.cf8(3, 0x98 + 2, 0xc000, size=2)
+t.cf8(0, 0); t.cf8(31, 0); t.ecam(0, slot=0); t.ecam(0x100)
+# the PCI cfg access capability at 0x84: BAR 4, offset 20 (status), length 1
+t.cf8(3, 0x84 + 4, 4, size=1); t.cf8(3, 0x84 + 8, 20); t.cf8(3, 0x84 + 12, 1)
+t.cf8(3, 0x84 + 16, 1); t.cf8(3, 0x84 + 16, size=1)
+out('virtio_transport', 'cf8-config', t.b)
+
+t = T()   # function 1 (multifunction) puts BAR 4 on top of function 0's, then moves it off
+pci_bringup(t, msix=False)
+t.ecam(0x0e, size=1); t.ecam(0x00, fn=1)
+t.ecam(0x20, BAR4_AT & 0xffffffff, fn=1); t.ecam(0x24, BAR4_AT >> 32, fn=1)
+t.ecam(0x04, 0x6, size=2, fn=1); t.bar4(COMMON['status'], size=1); t.bar4(COMMON['status'], 1, 1, fn=1)
+t.ecam(0x20, (BAR4_AT + 0x10000) & 0xffffffff, fn=1); t.bar4(COMMON['status'], size=1, fn=1)
+t.event(0x20 | 2); t.ecam(0x04, 0, size=2)
+out('virtio_transport', 'multifunction-overlap', t.b)
+
+t = T()
+for r, v in ((0x70, 0), (0x70, 1), (0x70, 3), (0x14, 1), (0x10, 1), (0x24, 0), (0x20, 0x21),
+             (0x70, 11), (0x30, 0), (0x38, 16), (0x80, 0x10000), (0x84, 0), (0x90, 0x12000),
+             (0x94, 0), (0xa0, 0x14000), (0xa4, 0), (0x44, 1), (0x70, 15), (0x50, 0),
+             (0x50, 1)):
+    t.mmio(r, v)
+t.ram(0x0002, 1); t.event(1); t.mmio(0x60); t.mmio(0x64, 1); t.mmio(0xfc); t.mmio(0x100, 7)
+t.event(3); t.mmio(0x70); t.mmio(0x70, 0)
+out('virtio_transport', 'mmio-bringup', t.b)
+out('virtio_transport', 'mmio-bringup-kvm', b'\x01' + t.b[1:])
+
+# --- fuzz_legacy_pio: kind byte (op | log2(size)<<4), then port and value ---
+class P:
+    def __init__(self):
+        self.b = b''
+
+    def out(self, port, val, size=1):
+        self.b += bytes([1 | LOG2[size] << 4]) + struct.pack('<H', port) + val.to_bytes(size, 'little')
+
+    def inp(self, port, size=1):
+        self.b += bytes([0 | LOG2[size] << 4]) + struct.pack('<H', port)
+
+    def chr_in(self, data):
+        self.b += bytes([2, len(data)]) + data
+
+    def tick(self, ms):
+        self.b += bytes([3]) + struct.pack('<H', ms)
+
+
+p = P()   # 16550: 115200 8n1, FIFO, interrupts, loopback, input
+for port, v in ((0x3fb, 0x80), (0x3f8, 1), (0x3f9, 0), (0x3fb, 3), (0x3fa, 0xc7), (0x3f9, 0xf),
+                (0x3fc, 0xb)):
+    p.out(port, v)
+p.out(0x3f8, ord('h')); p.chr_in(b'hello\r\n' * 3); p.inp(0x3fa); p.inp(0x3fd)
+for _ in range(5):
+    p.inp(0x3f8)
+p.out(0x3fc, 0x1b); p.out(0x3f8, 0x41); p.inp(0x3f8); p.inp(0x3fe); p.out(0x3ff, 0x5a); p.inp(0x3ff)
+out('legacy_pio', 'serial', p.b)
+
+p = P()   # RTC: time, alarm, periodic and update interrupts, register C
+for i in (0, 2, 4, 6, 7, 8, 9, 0x32, 0x0a, 0x0b):
+    p.out(0x70, i); p.inp(0x71)
+p.out(0x70, 0x0b); p.out(0x71, 0x82); p.out(0x70, 0); p.out(0x71, 0x30); p.out(0x70, 0x0b)
+p.out(0x71, 0x76); p.out(0x70, 0x0a); p.out(0x71, 0x26); p.out(0x70, 1); p.out(0x71, 0xff)
+p.tick(1000); p.tick(250); p.out(0x70, 0x0c); p.inp(0x71); p.out(0x70, 0x8d); p.inp(0x71)
+p.out(0x70, 0x0b); p.out(0x71, 0x06); p.out(0x70, 0x04); p.out(0x71, 13); p.inp(0x70, 2)
+out('legacy_pio', 'rtc', p.b)
+
+p = P()   # i8042: self test, config byte, output port, reset; POST; pvpanic; ACPI PM
+for c, d in ((0xaa, None), (0x20, None), (0x60, 0x47), (0xad, None), (0xd0, None), (0xd1, 0xdf),
+             (0xa7, None), (0xa8, None), (0xae, None)):
+    p.out(0x64, c)
+    if d is not None:
+        p.out(0x60, d)
+    p.inp(0x64); p.inp(0x60)
+p.out(0x60, 0xff); p.inp(0x60); p.out(0x80, 0x55); p.inp(0x80)
+p.inp(0x505); p.out(0x505, 2); p.out(0x505, 1)
+p.inp(0x600); p.inp(0x601); p.out(0x601, 0x80); p.out(0x600, 0x14); p.out(0x602, 0x0e)
+p.out(0x64, 0xfe)
+out('legacy_pio', 'i8042-misc', p.b)
+
+
+# --- the ring fuzzers: a split ring of 16 at the start of RAM (fuzz_ring.h) ---
+def split_ring(chains, qsize=16, base=0x1000, avail_off=None, used_align=4, buf_off=0x1000):
+    """chains: lists of (len, write, data) segments. Returns the RAM image
+    (descriptors at 0, avail after them, buffers from buf_off)."""
+    img = bytearray(0x2000 + buf_off)
+    avail = avail_off if avail_off is not None else 16 * qsize
+    d, heads, at = 0, [], buf_off
+    for chain in chains:
+        heads.append(d)
+        for i, (ln, wr, data) in enumerate(chain):
+            flags = (1 if i < len(chain) - 1 else 0) | (2 if wr else 0)
+            struct.pack_into('<QIHH', img, 16 * d, base + at, ln, flags, d + 1)
+            if data:
+                img[at:at + len(data)] = data
+            at += max(ln, 1)
+            d += 1
+    struct.pack_into('<HH', img, avail, 0, len(heads))
+    for i, h in enumerate(heads):
+        struct.pack_into('<H', img, avail + 4 + 2 * i, h)
+    return bytes(img[:at])
+
+
+def blk_req(kind, sector=0, out=b'', inlen=0):
+    chain = [(16, False, struct.pack('<IIQ', kind, 0, sector))]
+    if out:
+        chain.append((len(out), False, out))
+    if inlen:
+        chain.append((inlen, True, None))
+    chain.append((1, True, None))
+    return chain
+
+
+blk_hdr = bytes([0, 4, 0, 0x10, 0, 0, 0, 0])       # split, 16 entries, 0x1000 sectors
+out('virtio_blk', 'read-write-flush', blk_hdr + split_ring([
+    blk_req(0, 8, inlen=512), blk_req(1, 16, out=b'\x5a' * 512), blk_req(4),
+    blk_req(8, inlen=20)]))
+out('virtio_blk', 'discard-zeroes', bytes([16 | 32, 4, 0, 0x10, 0, 0, 0, 0]) + split_ring([
+    blk_req(11, out=struct.pack('<QII', 8, 8, 0)), blk_req(13, out=struct.pack('<QII', 0, 16, 1)),
+    blk_req(1, 0xfff, out=b'\0' * 1024)]))
+
+net_hdr = lambda flags, feat: bytes([flags, 4]) + struct.pack('<Q', feat) + b'\0\0'
+vnet = b'\0' * 12
+out('virtio_net', 'tx', net_hdr(0, 1 << 0 | 1 << 11) + split_ring([
+    [(12, False, vnet), (60, False, b'\xff' * 6 + b'\x52\x54\0\x12\x34\x56\x08\x00')],
+    [(72, False, bytes([1, 0, 14, 0, 20, 0, 34, 0, 16, 0, 0, 0]) + b'\0' * 60)]]))
+out('virtio_net', 'rx', net_hdr(16, 1 << 15) + split_ring([[(1526, True, None)], [(12, True, None)]]))
+out('virtio_net', 'ctrl', bytes([8, 4 | 0x10]) + struct.pack('<Q', 1 << 17 | 1 << 18 | 1 << 22 | 1 << 23) +
+    b'\0\0' + split_ring([
+        [(3, False, bytes([0, 0, 1])), (1, True, None)],
+        [(8, False, bytes([1, 1]) + bytes([0x52, 0x54, 0, 1, 2, 3])), (1, True, None)],
+        [(4, False, bytes([4, 0, 2, 0])), (1, True, None)],
+        [(2 + 4 + 6 + 4 + 6, False, bytes([1, 0]) + struct.pack('<I', 1) + bytes(6) +
+          struct.pack('<I', 1) + bytes([1, 0, 0x5e, 0, 0, 1])), (1, True, None)],
+        [(4, False, bytes([2, 0, 5, 0])), (1, True, None)]]))
+
+# fuzz_virtq: 16-byte header, then RAM region A (rings at 0, 0x100, 0x200; buffers from 0x1000)
+vq_hdr = bytes([0, 4, 0, 0, 0, 0, 0, 0]) + struct.pack('<HHH', 0, 0x100, 0x200) + bytes([1, 0])
+out('virtq', 'split-chains', vq_hdr + split_ring([
+    [(16, False, b'h' * 16), (512, True, None), (1, True, None)], [(64, False, b'x' * 64)]],
+    avail_off=0x100))
+img = bytearray(split_ring([[(32, False, None)]], avail_off=0x100))
+struct.pack_into('<QIHH', img, 0, 0x1000 + 0x1000, 32, 4, 0)   # one indirect table of two
+struct.pack_into('<QIHH', img, 0x1000, 0x1000 + 0x1800, 16, 1, 1)
+struct.pack_into('<QIHH', img, 0x1010, 0x1000 + 0x1900, 64, 2, 0)
+out('virtq', 'indirect', bytes([4]) + vq_hdr[1:] + bytes(img))
+
+# fuzz_virtio_balloon: segment count, then (length, bytes) per segment
+pfns = struct.pack('<4I', 0x100, 0x101, 0x102, 0x1000)
+stats = b''.join(struct.pack('<HQ', t, v) for t, v in ((0, 1), (4, 1 << 20), (5, 1 << 30), (7, 3)))
+out('virtio_balloon', 'pfns', bytes([1]) + struct.pack('<H', len(pfns)) + pfns)
+out('virtio_balloon', 'stats-split', bytes([2]) + struct.pack('<H', 15) + stats[:15] +
+    struct.pack('<H', len(stats) - 15) + stats[15:])
+
+# fuzz_bzimage, fuzz_elf: the input is XORed onto a valid image, so zeros are that image
+for t in ('bzimage', 'elf'):
+    out(t, 'template', bytes(64))
+    out(t, 'template-initrd', bytes(63) + b'\x01')
+
+# fuzz_keyval: option strings
+for name, s in (('device', 'virtio-blk-pci,name=d0,base=0x2f8,size=4G,flag=on,n=18446744073709551615'),
+                ('implied', 'isa-serial,size=1k'), ('help', 'help'), ('empty-value', 'x=,size=0'),
+                ('commas', 'a,name=one,,two,size=1M')):
+    out('keyval', name, s.encode())
+out('blk_throttle', 'bursts', b'driver=qcow2,throttling.iops-total=100,throttling.iops-total-max=200,'
+    b'throttling.bps-read=1M,throttling.bps-read-max=2M,throttling.bps-write=1k')
+
+# fuzz_qmp: the first byte is the piece size (0: all at once), then the client's bytes
+sess = b'{"execute":"qmp_capabilities"}\n'
+out('qmp', 'quit', b'\0' + sess + b'{"execute":"quit"}\n')
+out('qmp', 'queries', b'\0' + sess + b''.join(b'{"execute":"%s","id":%d}\n' % (c.encode(), i)
+    for i, c in enumerate(('query-status', 'query-version', 'query-commands', 'query-balloon'))))
+out('qmp', 'qom', b'\x07' + sess +
+    b'{"execute":"qom-list","arguments":{"path":"d0"}}\n'
+    b'{"execute":"qom-set","arguments":{"path":"d0","property":"u","value":7}}\n'
+    b'{"execute":"qom-get","arguments":{"path":"/objects/o0","property":"z"}}\n'
+    b'{"execute":"qom-set","arguments":{"path":"b0","property":"guest-stats-polling-interval","value":2}}\n'
+    b'{"execute":"balloon","arguments":{"value":268435456}}\n{"execute":"quit","id":"bye"}\n')
+out('qmp', 'errors', b'\x03' + b'{"execute":"query-status"}\n' + sess + b'{"execute":"nope"}\n'
+    b'{"execute":"qom-get","arguments":{"path":"zz","property":"u"}}\n}{ garbage\n'
+    b'{"execute":"quit"}\n')
