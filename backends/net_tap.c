@@ -23,7 +23,7 @@
 struct netdev {
 	struct object obj;		/* its owner: the front end that claimed it */
 	/* Properties. */
-	char *ifname, *fd_str;
+	char *ifname, *fd_str, *fds_str, *script, *downscript, *vhostfd, *vhostfds;
 	uint32_t queues;
 	bool vhost;
 	struct ratelimit_cfg rx, tx;
@@ -48,6 +48,16 @@ static const struct prop tap_props[] = {
 	  "tap interface to attach to or create (default: the kernel picks tapN)" },
 	{ "fd", PROP_STR, offsetof(struct netdev, fd_str), NULL,
 	  "an already open tap fd (IFF_VNET_HDR; queues=1)" },
+	{ "fds", PROP_STR, offsetof(struct netdev, fds_str), NULL,
+	  "already open fds of one multi-queue tap, N:M:..., one per queue pair" },
+	{ "script", PROP_STR, offsetof(struct netdev, script), "no",
+	  "QEMU's ifup script: only no (ember runs no helpers)" },
+	{ "downscript", PROP_STR, offsetof(struct netdev, downscript), "no",
+	  "QEMU's ifdown script: only no" },
+	{ "vhostfd", PROP_STR, offsetof(struct netdev, vhostfd), NULL,
+	  "not supported: ember opens /dev/vhost-net itself (vhost=on)" },
+	{ "vhostfds", PROP_STR, offsetof(struct netdev, vhostfds), NULL,
+	  "not supported, as vhostfd=" },
 	{ "queues", PROP_U32, offsetof(struct netdev, queues), "1",
 	  "queue pairs (IFF_MULTI_QUEUE when > 1)", .min = 1, .max = NETDEV_MAX_QUEUES },
 	{ "vhost", PROP_BOOL, offsetof(struct netdev, vhost), "off",
@@ -120,22 +130,18 @@ static int tap_open_queue(struct netdev *nd, unsigned q)
 	return tap_setup_fd(nd, fd);
 }
 
-/* fd=: a tap someone else opened; it must already carry the vnet header. */
-static int tap_adopt_fd(struct netdev *nd)
+/* fd= or one of fds=: a tap someone else opened; it must carry the vnet header. */
+static int tap_adopt_fd(struct netdev *nd, const char *str, unsigned q)
 {
 	struct ifreq ifr = { 0 };
 	uint64_t v;
 	int fd, fl;
 
-	if (parse_u64(nd->fd_str, &v) || v > INT32_MAX) {
-		err_msg("%s: fd=%s is not a file descriptor number", nd->owner, nd->fd_str);
+	if (parse_u64(str, &v) || v > INT32_MAX) {
+		err_msg("%s: fd=%s is not a file descriptor number", nd->owner, str);
 		return -EINVAL;
 	}
 	fd = (int)v;
-	if (nd->queues > 1 || nd->ifname) {
-		err_msg("%s: fd= takes one open tap: no queues > 1, no ifname=", nd->owner);
-		return -EINVAL;
-	}
 	if (ioctl(fd, TUNGETIFF, &ifr)) {
 		err_msg("%s: fd=%d is not a tap: %s", nd->owner, fd,
 			errno == EBADF ? "not open" : strerror(errno));
@@ -155,8 +161,67 @@ static int tap_adopt_fd(struct netdev *nd)
 		err_msg("%s: fd=%d: %s", nd->owner, fd, strerror(errno));
 		return -EINVAL;
 	}
-	nd->fds[0] = fd;
+	nd->fds[q] = fd;
 	return tap_setup_fd(nd, fd);
+}
+
+/* fds=N:M:...: one fd per queue pair, of one multi-queue tap; queues= follows. */
+static int tap_adopt_fds(struct netdev *nd)
+{
+	char *list = strdup(nd->fds_str), *tok, *save = NULL;
+	unsigned n = 0;
+	int ret = 0;
+
+	if (!list)
+		return -ENOMEM;
+	for (const char *p = nd->fds_str; *p; p += strcspn(p, ":"), p += !!*p)
+		n += p[0] != ':';
+	if (!n) {
+		err_msg("%s: fds= names no fd", nd->owner);
+		ret = -EINVAL;
+	} else if (n > NETDEV_MAX_QUEUES) {
+		err_msg("%s: fds=%s: at most %d fds", nd->owner, nd->fds_str, NETDEV_MAX_QUEUES);
+		ret = -EINVAL;
+	} else if (nd->queues != 1 && nd->queues != n) {
+		err_msg("%s: queues=%u but fds= has %u", nd->owner, nd->queues, n);
+		ret = -EINVAL;
+	}
+	n = 0;
+	for (tok = strtok_r(list, ":", &save); tok && !ret; tok = strtok_r(NULL, ":", &save))
+		ret = tap_adopt_fd(nd, tok, n++);
+	free(list);
+	nd->queues = n;
+	return ret;
+}
+
+/* What QEMU's tap takes that ember cannot honour, each named. */
+static int tap_refuse(struct netdev *nd)
+{
+	if (strcmp(nd->script, "no") && nd->script[0]) {
+		err_msg("%s: script=%s: ember runs no helper scripts (script=no; set the tap "
+			"up beforehand)", nd->owner, nd->script);
+		return -EINVAL;
+	}
+	if (strcmp(nd->downscript, "no") && nd->downscript[0]) {
+		err_msg("%s: downscript=%s: ember runs no helper scripts (downscript=no)",
+			nd->owner, nd->downscript);
+		return -EINVAL;
+	}
+	if (nd->vhostfd || nd->vhostfds) {
+		err_msg("%s: %s=%s: not supported: ember opens /dev/vhost-net itself "
+			"(vhost=on)", nd->owner, nd->vhostfd ? "vhostfd" : "vhostfds",
+			nd->vhostfd ? nd->vhostfd : nd->vhostfds);
+		return -EINVAL;
+	}
+	if ((nd->fd_str || nd->fds_str) && nd->ifname) {
+		err_msg("%s: fd= and fds= take open taps: no ifname=", nd->owner);
+		return -EINVAL;
+	}
+	if (nd->fd_str && (nd->fds_str || nd->queues > 1)) {
+		err_msg("%s: fd= takes one open tap: no queues > 1 (use fds=)", nd->owner);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void netdev_free(struct netdev *nd)
@@ -178,8 +243,12 @@ static int tap_open(struct netdev *nd)
 			nd->ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
+	if ((ret = tap_refuse(nd)))
+		return ret;
 	if (nd->fd_str)
-		return tap_adopt_fd(nd);
+		return tap_adopt_fd(nd, nd->fd_str, 0);
+	if (nd->fds_str)
+		return tap_adopt_fds(nd);
 	for (unsigned q = 0; q < nd->queues && !ret; q++)
 		ret = tap_open_queue(nd, q);
 	return ret;
