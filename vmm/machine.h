@@ -38,6 +38,7 @@ struct machine_config {
 	const char *cpu_template;
 	struct serial_cfg serial[MAX_SERIALS];
 	unsigned nr_serial;
+	const char *name, *uuid;	/* -name, -uuid, or NULL (for QMP) */
 };
 
 struct machine {
