@@ -292,7 +292,7 @@ const struct cli_opt cli_opts[] = {
 	{ "-initrd", NULL, "PATH", FIELD(initrd), CLI_GUEST, "initial ramdisk" },
 	{ "-append", NULL, "CMDLINE", FIELD(append), CLI_GUEST,
 	  "kernel command line (default: \"" DEFAULT_APPEND "\")" },
-	{ "-m", NULL, "SIZE", FIELD(mem), CLI_GUEST,
+	{ "-m", NULL, "SIZE[,slots=N,maxmem=M]", FIELD(mem), CLI_GUEST,
 	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)" },
 	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)" },
 	{ "-M", "-machine", "TYPE[,memory-backend=ID]", FIELD(machine), CLI_GUEST,
@@ -311,7 +311,7 @@ const struct cli_opt cli_opts[] = {
 	  "add a device (-device help, -device DRIVER,help)" },
 	{ "-chardev", NULL, "TYPE,id=ID[,...]", LIST(chardev, MAX_OPTS), CLI_BACKENDS,
 	  "character back end\n(-chardev help, -chardev TYPE,help)" },
-	{ "-serial", NULL, "stdio|none|null|file:PATH|chardev:ID", LIST(serial, MAX_SERIALS),
+	{ "-serial", NULL, "stdio|mon:stdio|none|null|pty|file:PATH|unix:PATH[,server,nowait]|chardev:ID", LIST(serial, MAX_SERIALS),
 	  CLI_BACKENDS, "next serial port (COM1..COM4)" },
 	{ "-blockdev", NULL, "driver=file|raw,node-name=N,...", LIST(blockdev, MAX_OPTS),
 	  CLI_BACKENDS, "block back end (-blockdev help)" },
@@ -324,13 +324,13 @@ const struct cli_opt cli_opts[] = {
 	  "entropy source for virtio-rng" },
 	{ "-drive", NULL, "file=PATH,if=none|virtio[,id=ID][,format=raw][,readonly=on]",
 	  LIST(drive, MAX_OPTS), CLI_BACKENDS,
-	  "a raw disk image: a -blockdev (and with if=virtio\na virtio-blk device)" },
+	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device" },
 	{ "-nic", NULL, "TYPE[,netdev options][,model=virtio][,mac=MAC]", LIST(nic, MAX_OPTS),
 	  CLI_BACKENDS, "a -netdev with a virtio-net device" },
 
 	{ "-qmp", NULL, "unix:PATH,server=on[,wait=off]", CALL(opt_qmp), CLI_OTHER,
 	  "QMP API socket (docs/api.md)" },
-	{ "-sandbox", NULL, "on|off", FIELD(sandbox), CLI_OTHER,	/* sandbox */
+	{ "-sandbox", NULL, "on|off[,obsolete=deny,spawn=deny,...]", FIELD(sandbox), CLI_OTHER,	/* sandbox */
 	  "seccomp allowlists per thread, no capabilities (default on)" },
 	{ "-print-seccomp", NULL, NULL, CALL(opt_print_seccomp), CLI_OTHER,	/* sandbox */
 	  "print the allowed system calls of each thread class" },

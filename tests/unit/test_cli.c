@@ -300,7 +300,8 @@ static void t_qemu_options(void **state)
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
-			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on"), 0);
+			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on,guest-name=on",
+			       "-no-reboot", "-nographic"), 0);
 	assert_string_equal(c.name, "vm2");
 	assert_null(c.overcommit);
 	log_set_timestamps(0);
