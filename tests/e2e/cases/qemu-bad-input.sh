@@ -3,16 +3,15 @@
 # and exit status 1 (a usage error), before /dev/kvm is opened
 # (EMBER_KVM_DEV points nowhere: an error after opening it would name it).
 # e2e-timeout: 120
+# shellcheck source=../lib.sh
 . "$E2E_LIB"
 need_ember
 ulimit -c 0
 export EMBER_KVM_DEV=/nonexistent/kvm
-K="-kernel $LAB_KERNEL"
 bad() { # NAME PATTERN ARGS...
 	_n=$1 _p=$2
 	shift 2
-	# shellcheck disable=SC2086 # $K: words
-	expect_usage_error "$_n" "$_p" $K "$@"
+	expect_usage_error "$_n" "$_p" -kernel "$LAB_KERNEL" "$@"
 	expect_not_in "$E2E_TMP/$_n.out" "nonexistent/kvm"
 }
 # unknown options, each named
@@ -50,13 +49,13 @@ bad uuid "-uuid not-a-uuid: expected a UUID" -uuid not-a-uuid
 bad isa-serial-off "-serial stdio: -M isa-serial=off has no serial ports" -M microvm,isa-serial=off -serial stdio
 # -nic user is -netdev user: without that back end the usual unknown-type
 # error, with it the options are all taken and /dev/kvm is next
-"$EMBER" $K -nic user </dev/null >"$E2E_TMP/nic-user.out" 2>&1
+"$EMBER" -kernel "$LAB_KERNEL" -nic user </dev/null >"$E2E_TMP/nic-user.out" 2>&1
 cat "$E2E_TMP/nic-user.out"
 grep -q -e "-netdev user: unknown type" -e "nonexistent/kvm" "$E2E_TMP/nic-user.out" ||
 	fail "-nic user: neither -netdev user's unknown-type error nor /dev/kvm"
 # -nodefaults drops COM1: an isa-serial of the user's at 0x3f8 no longer collides
 # (this one fails later, at /dev/kvm: every option was accepted)
-"$EMBER" $K -nodefaults -chardev null,id=n1 -device isa-serial,chardev=n1 \
+"$EMBER" -kernel "$LAB_KERNEL" -nodefaults -chardev null,id=n1 -device isa-serial,chardev=n1 \
 	</dev/null >"$E2E_TMP/nodefaults.out" 2>&1
 cat "$E2E_TMP/nodefaults.out"
 expect_not_in "$E2E_TMP/nodefaults.out" "0x3f8"

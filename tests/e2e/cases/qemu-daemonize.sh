@@ -5,6 +5,7 @@
 # it is refused), and is removed when the VM stops on QMP quit (socat).
 # e2e-timeout: 200
 # e2e-needs: socat
+# shellcheck source=../lib.sh
 . "$E2E_LIB"
 need_ember
 need_kvm

@@ -5,6 +5,7 @@
 # hvc0 as console. In each the guest sees its disk (test.img, by its
 # contents), its virtio-net card on the tap, and its console.
 # e2e-timeout: 300
+# shellcheck source=../lib.sh
 . "$E2E_LIB"
 need_ember
 need_kvm

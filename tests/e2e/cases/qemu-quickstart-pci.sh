@@ -7,6 +7,7 @@
 # sees the disk on PCI, 1 GiB of RAM and its console; -msg timestamp=on
 # stamps ember's lines.
 # e2e-timeout: 240
+# shellcheck source=../lib.sh
 . "$E2E_LIB"
 need_ember
 need_kvm
