@@ -25,12 +25,13 @@ struct netdev {
 	/* Properties. */
 	char *ifname, *fd_str, *fds_str, *script, *downscript, *vhostfd, *vhostfds;
 	uint32_t queues;
-	bool vhost;
+	bool vhost, vhost_set;		/* vhost=, and whether it was given */
 	struct ratelimit_cfg rx, tx;
 
 	char name[IFNAMSIZ];		/* the tap's name, for messages */
 	char owner[80];			/* "-netdev tap,id=N" */
 	int fds[NETDEV_MAX_QUEUES];
+	int vhost_fds[NETDEV_MAX_QUEUES];	/* vhostfd(s)=, until virtio-net takes them */
 };
 
 static const struct object_type tap_type;
@@ -55,9 +56,9 @@ static const struct prop tap_props[] = {
 	{ "downscript", PROP_STR, offsetof(struct netdev, downscript), "no",
 	  "QEMU's ifdown script: only no" },
 	{ "vhostfd", PROP_STR, offsetof(struct netdev, vhostfd), NULL,
-	  "not supported: ember opens /dev/vhost-net itself (vhost=on)" },
+	  "an open /dev/vhost-net for the queue pair (implies vhost=on)" },
 	{ "vhostfds", PROP_STR, offsetof(struct netdev, vhostfds), NULL,
-	  "not supported, as vhostfd=" },
+	  "open /dev/vhost-net fds N:M:..., one per queue pair" },
 	{ "queues", PROP_U32, offsetof(struct netdev, queues), "1",
 	  "queue pairs (IFF_MULTI_QUEUE when > 1)", .min = 1, .max = NETDEV_MAX_QUEUES },
 	{ "vhost", PROP_BOOL, offsetof(struct netdev, vhost), "off",
@@ -194,6 +195,47 @@ static int tap_adopt_fds(struct netdev *nd)
 	return ret;
 }
 
+/*
+ * vhostfd=N or vhostfds=N:M:...: /dev/vhost-net fds a manager opened, one per
+ * queue pair; virtio-net hands them to vhost (which checks them) instead of
+ * opening its own. They mean vhost=on, as in QEMU.
+ */
+static int tap_vhost_fds(struct netdev *nd, const char *key, const char *list)
+{
+	unsigned n = 0;
+	const char *p = list;
+	uint64_t v;
+
+	for (;;) {
+		size_t len = strcspn(p, ":");
+		char num[24];
+
+		snprintf(num, sizeof(num), "%.*s", (int)MIN(len, sizeof(num) - 1), p);
+		if (n == nd->queues) {
+			err_msg("%s: %s=%s: more fds than the %u queue pairs", nd->owner, key,
+				list, nd->queues);
+			return -EINVAL;
+		}
+		if (!len || parse_u64(num, &v) || v > INT32_MAX || fcntl((int)v, F_GETFD) < 0) {
+			err_msg("%s: %s=%s: '%.*s' is not an open file descriptor", nd->owner, key,
+				list, (int)len, p);
+			return -EINVAL;
+		}
+		fcntl((int)v, F_SETFD, FD_CLOEXEC);
+		nd->vhost_fds[n++] = (int)v;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n != nd->queues) {
+		err_msg("%s: %s=%s: %u fds for %u queue pairs", nd->owner, key, list, n,
+			nd->queues);
+		return -EINVAL;
+	}
+	nd->vhost = true;
+	return 0;
+}
+
 /* What QEMU's tap takes that ember cannot honour, each named. */
 static int tap_refuse(struct netdev *nd)
 {
@@ -207,10 +249,12 @@ static int tap_refuse(struct netdev *nd)
 			nd->owner, nd->downscript);
 		return -EINVAL;
 	}
-	if (nd->vhostfd || nd->vhostfds) {
-		err_msg("%s: %s=%s: not supported: ember opens /dev/vhost-net itself "
-			"(vhost=on)", nd->owner, nd->vhostfd ? "vhostfd" : "vhostfds",
-			nd->vhostfd ? nd->vhostfd : nd->vhostfds);
+	if (nd->vhostfd && nd->vhostfds) {
+		err_msg("%s: give either vhostfd= or vhostfds=, not both", nd->owner);
+		return -EINVAL;
+	}
+	if ((nd->vhostfd || nd->vhostfds) && !nd->vhost && nd->vhost_set) {
+		err_msg("%s: vhostfd= needs vhost=on", nd->owner);
 		return -EINVAL;
 	}
 	if ((nd->fd_str || nd->fds_str) && nd->ifname) {
@@ -226,9 +270,12 @@ static int tap_refuse(struct netdev *nd)
 
 static void netdev_free(struct netdev *nd)
 {
-	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
+	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++) {
 		if (nd->fds[i] >= 0)
 			close(nd->fds[i]);
+		if (nd->vhost_fds[i] >= 0)
+			close(nd->vhost_fds[i]);
+	}
 	object_del(&nd->obj);
 	props_free(tap_props, nd);
 	free(nd);
@@ -246,11 +293,15 @@ static int tap_open(struct netdev *nd)
 	if ((ret = tap_refuse(nd)))
 		return ret;
 	if (nd->fd_str)
-		return tap_adopt_fd(nd, nd->fd_str, 0);
-	if (nd->fds_str)
-		return tap_adopt_fds(nd);
-	for (unsigned q = 0; q < nd->queues && !ret; q++)
-		ret = tap_open_queue(nd, q);
+		ret = tap_adopt_fd(nd, nd->fd_str, 0);
+	else if (nd->fds_str)
+		ret = tap_adopt_fds(nd);
+	else
+		for (unsigned q = 0; q < nd->queues && !ret; q++)
+			ret = tap_open_queue(nd, q);
+	if (!ret && (nd->vhostfd || nd->vhostfds))
+		ret = tap_vhost_fds(nd, nd->vhostfd ? "vhostfd" : "vhostfds",
+				    nd->vhostfd ? nd->vhostfd : nd->vhostfds);
 	return ret;
 }
 
@@ -264,9 +315,10 @@ static int tap_create(const struct object_args *a)
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
-		nd->fds[i] = -1;
+		nd->fds[i] = nd->vhost_fds[i] = -1;
 	/* Run-time warnings name the netdev too. */
 	snprintf(nd->owner, sizeof(nd->owner), "%s,id=%s", a->owner, a->id);
+	nd->vhost_set = keyval_has(a->kv, "vhost");
 	ret = props_set_defaults(tap_props, nd, nd->owner);
 	if (!ret)
 		ret = props_apply(tap_props, nd, a->kv, nd->owner);
@@ -304,6 +356,17 @@ const char *netdev_id(const struct netdev *nd)
 unsigned netdev_queues(const struct netdev *nd)
 {
 	return nd->queues;
+}
+
+int netdev_take_vhost_fd(struct netdev *nd, unsigned q)
+{
+	int fd;
+
+	if (q >= NETDEV_MAX_QUEUES)
+		return -1;
+	fd = nd->vhost_fds[q];
+	nd->vhost_fds[q] = -1;
+	return fd;
 }
 
 int netdev_fd(const struct netdev *nd, unsigned q)
