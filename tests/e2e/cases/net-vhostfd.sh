@@ -27,7 +27,10 @@ net_vm_one ,vhostfd=7 virtio-net-pci -M pci
 exec 7<&-
 net_wait_line "^HOLDING"
 vmm=$(net_vmm_pid)
-vhost_fds=$(ls -l "/proc/$vmm/fd" 2>/dev/null | grep -c /dev/vhost-net)
+vhost_fds=0
+for f in "/proc/$vmm/fd/"*; do
+	[ "$(readlink "$f")" = /dev/vhost-net ] && vhost_fds=$((vhost_fds + 1))
+done
 fd7=$(readlink "/proc/$vmm/fd/7")
 workers=$(cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep -E "^vhost-$vmm([^0-9]|$)" | sort -u | tr '\n' ' ')
 note "VMM pid $vmm: fd 7 $fd7, $vhost_fds fds on /dev/vhost-net, vhost workers: ${workers:-none}"
