@@ -26,6 +26,10 @@ bad json-blockdev "-blockdev: 'file.filename': null is not a value" \
 	-blockdev '{"driver":"raw","node-name":"d","file":{"driver":"file","filename":null}}'
 bad json-key "-device: JSON key 'a=b' cannot be an option key" -device '{"driver":"virtio-rng-device","a=b":1}'
 bad json-unknown-device "-device frobnicator: unknown device type" -device '{"driver":"frobnicator"}'
+# a device's properties too, before /dev/kvm (device_check)
+bad json-device-prop "-device virtio-blk-pci: unknown property 'scsi'" \
+	-M pci -device '{"driver":"virtio-blk-pci","drive":"d0","scsi":false}'
+bad device-required "-device virtio-net-device: property 'netdev' is required" -device virtio-net-device
 # what ember cannot honour, each named
 bad accel-tcg "-accel tcg: ember runs on KVM only" -accel tcg
 bad machine-accel "-M accel=tcg: ember runs on KVM only" -M microvm,accel=tcg
