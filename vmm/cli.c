@@ -355,16 +355,26 @@ static void pidfile_remove(void)
 	pidfile_fd = -1;
 }
 
-/* -overcommit mem-lock=on: all of ember's memory, guest RAM included, locked. */
+/*
+ * -overcommit mem-lock=on: all of ember's memory, guest RAM included, locked.
+ * The sandbox drops CAP_IPC_LOCK before the vCPU threads' stacks are mapped
+ * (locked too, MCL_FUTURE), so RLIMIT_MEMLOCK must cover all of it: raised
+ * to unlimited where ember may, else checked against guest RAM plus room
+ * for a stack per vCPU and ember's own.
+ */
 static int lock_memory(const struct machine_config *mc)
 {
-	struct rlimit rl;
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY }, st;
+	unsigned long long need, stack = 8ULL << 20;
 
-	/* A limit below guest RAM would fail later, at the RAM's mmap, less clearly. */
-	if (geteuid() && !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < mc->ram_size + (64ULL << 20)) {
-		err_msg("-overcommit mem-lock=on: RLIMIT_MEMLOCK (%llu KiB) is below guest RAM "
-			"plus 64 MiB (ulimit -l)", (unsigned long long)rl.rlim_cur >> 10);
+	if (!getrlimit(RLIMIT_STACK, &st) && st.rlim_cur != RLIM_INFINITY && st.rlim_cur > stack)
+		stack = st.rlim_cur;
+	need = mc->ram_size + (mc->ncpus + 8ULL) * stack;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		err_msg("-overcommit mem-lock=on: RLIMIT_MEMLOCK (%llu MiB) is below the %llu MiB "
+			"to lock: guest RAM and a stack per vCPU (ulimit -l)",
+			(unsigned long long)rl.rlim_cur >> 20, need >> 20);
 		return -EINVAL;
 	}
 	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {

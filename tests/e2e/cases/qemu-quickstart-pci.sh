@@ -28,7 +28,7 @@ run_ember --timeout 200 -M pci,accel=kvm,dump-guest-core=off,mem-merge=off,usb=o
 	-enable-kvm -cpu host -smp 2,sockets=1,cores=2,threads=1,maxcpus=2 -m 1G,slots=2,maxmem=4G \
 	-name quickstart,debug-threads=on -uuid 6a6b3c2e-1d4f-4e5a-9b8c-7d6e5f4a3b2c \
 	-kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -append "$E2E_APPEND" \
-	-drive file=disk.img,if=virtio,format=raw,cache=none,aio=native \
+	-drive file=disk.img,if=virtio,format=raw,cache=writeback,aio=native \
 	-nic tap,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:ab:cd:ef \
 	-rtc base=utc,driftfix=slew -msg timestamp=on \
 	-no-user-config -nographic -serial mon:stdio
