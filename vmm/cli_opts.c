@@ -82,12 +82,15 @@ static int kv_oneof(struct keyval *kv, const char *key, const char *opt,
 
 /*
  * The syntax of -qmp, checked here so that it fails before anything is set
- * up; vmm/qmp.c makes the server from the same string later.
+ * up, with vmm/qmp.c's messages; qmp.c makes the server from the string later.
  */
+#define QMP_USAGE	"use -qmp unix:PATH,server=on[,wait=on|off]"
+
 static int opt_qmp(struct cli *c, const char *arg)
 {
 	struct keyval kv;
 	int server = 0, wait = 1, ret;
+	const char *v;
 
 	if (c->qmp) {
 		err_msg("-qmp %s: only one -qmp is supported", arg);
@@ -97,16 +100,20 @@ static int opt_qmp(struct cli *c, const char *arg)
 	if (ret)
 		return ret;
 	if (!kv.implied || strncmp(kv.implied, "unix:", 5) || !kv.implied[5]) {
-		err_msg("-qmp %s: use -qmp unix:PATH,server=on[,wait=on|off]", arg);
+		err_msg("-qmp %s: only unix sockets are supported: " QMP_USAGE, arg);
 		ret = -EINVAL;
 	}
-	if (!ret && !(ret = kv_bool(&kv, "server", "-qmp", &server)) && !server) {
-		err_msg("-qmp %s: server=on is required (ember listens; it does not connect)",
-			arg);
+	v = keyval_get(&kv, "server");
+	if (!ret && (!v || parse_bool(v, &server) || !server)) {
+		err_msg("-qmp %s: server=on is required (ember listens; it does not "
+			"connect): " QMP_USAGE, arg);
 		ret = -EINVAL;
 	}
-	if (!ret)
-		ret = kv_bool(&kv, "wait", "-qmp", &wait);
+	v = keyval_get(&kv, "wait");
+	if (!ret && v && parse_bool(v, &wait)) {
+		err_msg("-qmp %s: wait=%s: expected on or off", arg, v);
+		ret = -EINVAL;
+	}
 	if (!ret)
 		ret = keyval_check_unused(&kv, "-qmp");
 	keyval_free(&kv);

@@ -325,11 +325,15 @@ static void t_qemu_options(void **state)
 	PARSE_FAILS("-overcommit cpu-pm=on: ember does not give the guest HLT and MWAIT",
 		    "-overcommit", "cpu-pm=on");
 	PARSE_FAILS("-overcommit: unknown property 'mem'", "-overcommit", "mem=on");
-	PARSE_FAILS("-qmp unix:/s: server=on is required (ember listens; it does not connect)",
-		    "-qmp", "unix:/s");
-	PARSE_FAILS("-qmp tcp:1:2,server: use -qmp unix:PATH,server=on[,wait=on|off]",
-		    "-qmp", "tcp:1:2,server");
-	PARSE_FAILS("-qmp wait=maybe: expected on or off", "-qmp", "unix:/s,server,wait=maybe");
+	/* vmm/qmp.c's messages, before anything is set up */
+	PARSE_FAILS("-qmp unix:/s: server=on is required (ember listens; it does not connect): "
+		    "use -qmp unix:PATH,server=on[,wait=on|off]", "-qmp", "unix:/s");
+	PARSE_FAILS("-qmp unix:/s,noserver: server=on is required (ember listens; it does not "
+		    "connect): use -qmp unix:PATH,server=on[,wait=on|off]", "-qmp", "unix:/s,noserver");
+	PARSE_FAILS("-qmp tcp:1:2,server: only unix sockets are supported: "
+		    "use -qmp unix:PATH,server=on[,wait=on|off]", "-qmp", "tcp:1:2,server");
+	PARSE_FAILS("-qmp unix:/s,server,wait=maybe: wait=maybe: expected on or off", "-qmp",
+		    "unix:/s,server,wait=maybe");
 	PARSE_FAILS("-qmp: unknown property 'telnet'", "-qmp", "unix:/s,server,telnet");
 }
 

@@ -44,7 +44,8 @@ bad rtc-localtime "-rtc base=localtime: ember's RTC starts on UTC" -rtc base=loc
 bad sandbox-allow "-sandbox spawn=allow: ember's allowlist always denies" -sandbox on,spawn=allow
 bad cpu-unknown "-cpu Skylake-Server: unknown CPU template" -cpu Skylake-Server
 bad qmp-client "-qmp unix:/tmp/x: server=on is required" -qmp unix:/tmp/x
-bad qmp-tcp "-qmp tcp:localhost:4444,server,nowait: use -qmp unix:PATH" -qmp tcp:localhost:4444,server,nowait
+bad qmp-tcp "-qmp tcp:localhost:4444,server,nowait: only unix sockets are supported" \
+	-qmp tcp:localhost:4444,server,nowait
 bad serial-tcp "-serial tcp::4444: expected stdio" -serial tcp::4444
 bad daemonize-stdio "-serial stdio: not with -daemonize" -daemonize -serial stdio
 bad mem-maxmem "-m maxmem=512M: expected a size at least the RAM size" -m 1G,maxmem=512M
