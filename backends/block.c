@@ -309,3 +309,20 @@ static const struct object_type file_type = {
 };
 OBJECT_TYPE(file_type)
 OBJECT_TYPE(raw_type)
+
+struct blk *blk_next_info(const struct blk *prev, struct blk_info *info)
+{
+	struct object *o = object_next_of_kind(OBJ_BLOCKDEV, prev ? &prev->obj : NULL);
+	struct blk *b, *bottom;
+
+	if (!o)
+		return NULL;
+	b = container_of(o, struct blk, obj);
+	bottom = blk_bottom(b);
+	*info = (struct blk_info){
+		.node_name = b->obj.id, .driver = b->driver, .filename = bottom->filename,
+		.child = b->file ? b->file->obj.id : NULL, .ro = b->ro, .direct = bottom->direct,
+		.claimed = b->obj.owner != NULL, .size = bottom->size,
+	};
+	return b;
+}

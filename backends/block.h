@@ -38,6 +38,18 @@ struct blk_req {
 /* "-blockdev driver=file|raw,node-name=N,..." is object_create(OBJ_BLOCKDEV, ...). */
 /* The top node called @node_name, or NULL. */
 struct blk *blk_find(const char *node_name);
+
+/* What QMP's query-block and query-named-block-nodes say of a node. */
+struct blk_info {
+	const char *node_name;	/* NULL: anonymous (file.driver=...) */
+	const char *driver;	/* "file", "raw" */
+	const char *filename;	/* the image (a raw node's: its file node's) */
+	const char *child;	/* raw: the node-name of the node below, or NULL */
+	bool ro, direct, claimed;	/* claimed: a front end uses it */
+	uint64_t size;		/* bytes */
+};
+/* The node after @prev (NULL: the first), oldest first, and its @info; NULL after the last. */
+struct blk *blk_next_info(const struct blk *prev, struct blk_info *info);
 /*
  * A front end claims a node (only one may); @queues io_uring rings of
  * @depth entries each are created for it.

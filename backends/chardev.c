@@ -137,6 +137,7 @@ int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
 void chardev_detach(struct chardev *c)
 {
 	c->fn = NULL;
+	c->peer_fn = NULL;
 	c->opaque = NULL;
 }
 
@@ -156,10 +157,23 @@ void chardev_accept_input(struct chardev *c)
 
 void chr_set_output(struct chardev *c, int fd, enum chr_out mode)
 {
+	bool was;
+
 	pthread_mutex_lock(&c->lock);
+	was = c->out_fd >= 0;
 	c->out_fd = fd;
 	c->out_mode = mode;
 	pthread_mutex_unlock(&c->lock);
+	/* A socket's client came or went. */
+	if (c->peer_fn && was != (fd >= 0))
+		c->peer_fn(c->opaque, fd >= 0);
+}
+
+void chardev_watch_peer(struct chardev *c, chr_event_fn fn)
+{
+	c->peer_fn = fn;
+	if (fn && c->out_fd >= 0)
+		fn(c->opaque, 1);
 }
 
 static ssize_t write_all(int fd, const uint8_t *p, size_t len)
@@ -337,3 +351,45 @@ static const struct object_type null_type = {
 	CHARDEV_TYPE("null", "discards output, never has input", NULL, &null_ops),
 };
 OBJECT_TYPE(null_type)
+
+/* A string option of the chardev's type, from its state (socket and file: "path"). */
+static const char *str_prop(const struct chardev *c, const char *name, bool *flag)
+{
+	for (const struct prop *p = c->obj.type->props; p && p->name; p++) {
+		const char *field = (const char *)c->state + p->offset;
+
+		if (strcmp(p->name, name))
+			continue;
+		if (p->type == PROP_BOOL) {
+			*flag = *(const bool *)field;
+			return "";
+		}
+		return p->type == PROP_STR ? *(char *const *)field : NULL;
+	}
+	return NULL;
+}
+
+struct chardev *chardev_next_info(const struct chardev *prev, char *buf, size_t size,
+				  int *frontend_open)
+{
+	struct object *o = object_next_of_kind(OBJ_CHARDEV, prev ? &prev->obj : NULL);
+	const char *path;
+	struct chardev *c;
+	bool server = false;
+
+	if (!o)
+		return NULL;
+	c = container_of(o, struct chardev, obj);
+	path = str_prop(c, "path", &server);
+	str_prop(c, "server", &server);
+	if (c->filename[0])
+		snprintf(buf, size, "%s", c->filename);
+	else if (!strcmp(o->type->name, "socket"))
+		snprintf(buf, size, "unix:%s%s", path ? path : "", server ? ",server=on" : "");
+	else if (path)
+		snprintf(buf, size, "%s:%s", o->type->name, path);
+	else
+		snprintf(buf, size, "%s", o->type->name);
+	*frontend_open = c->fn != NULL;
+	return c;
+}

@@ -31,6 +31,23 @@ const char *chardev_id(const struct chardev *c);
 
 /* -EBUSY if another front end is attached already. */
 int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque);
+/*
+ * For a front end that speaks a protocol (a QMP monitor): @fn(opaque,
+ * true) when a peer is there to talk to (at once for stdio, a file, a pty,
+ * a connected socket), @fn(opaque, false) when it went away; loop thread.
+ * Call after chardev_attach; the same opaque.
+ */
+typedef void (*chr_event_fn)(void *opaque, int open);
+void chardev_watch_peer(struct chardev *c, chr_event_fn fn);
+
+/*
+ * For QMP's query-chardev: the chardev after @prev (NULL: the first),
+ * oldest first, NULL after the last; its QEMU-style filename ("pty:/dev/pts/3",
+ * "unix:PATH,server=on", "stdio", "file:PATH", "null") into @buf, and
+ * whether a front end uses it.
+ */
+struct chardev *chardev_next_info(const struct chardev *prev, char *buf, size_t size,
+				  int *frontend_open);
 void chardev_detach(struct chardev *c);
 /*
  * Writes guest output; callable from any thread. Never blocks on a peer

@@ -42,6 +42,8 @@ struct chardev {
 	int wake_fd;		/* eventfd: chardev_accept_input() */
 	int waiting;		/* front end should wake us when it has room */
 	chr_input_fn fn;
+	chr_event_fn peer_fn;	/* chardev_watch_peer */
+	char filename[96];	/* set by a back end whose name is only known once open (pty) */
 	void *opaque;
 	size_t head, len;	/* bytes read but not yet accepted */
 	uint8_t buf[4096];

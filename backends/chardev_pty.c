@@ -1,6 +1,7 @@
 /* -chardev pty: a pseudo-terminal for screen/minicom to open. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -39,6 +40,7 @@ static int pty_open(struct chardev *c, const char *owner)
 	    fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK))
 		goto fail;
 	info_msg("char device redirected to %s (label %s)", name, c->obj.id);
+	snprintf(c->filename, sizeof(c->filename), "pty:%s", name);
 	chr_set_output(c, p->master, CHR_OUT_DROP);
 	chr_set_input(c, p->master);
 	return 0;

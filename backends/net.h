@@ -4,12 +4,18 @@
  * virtio-net header in front of every packet (IFF_VNET_HDR, 12 bytes), so
  * a front end reads and writes packets straight between guest buffers and
  * the tap. Rate limits of the netdev apply to its front end's rx and tx.
+ *
+ * -netdev user (net_user.c) has no fd: plain Ethernet frames, no vnet
+ * header and no offloads, pass through the netdev_user_* calls, on the
+ * loop thread only.
  */
 #ifndef EMBER_NET_H
 #define EMBER_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "lib/ratelimit.h"
 
@@ -46,5 +52,44 @@ const struct ratelimit_cfg *netdev_tx_limit(const struct netdev *nd);
 int netdev_set_offload(struct netdev *nd, unsigned flags);
 /* Multi-queue: queue @q takes packets (attached) or not. */
 int netdev_enable_queue(struct netdev *nd, unsigned q, bool on);
+
+/* ---- -netdev user ---- */
+
+struct netdev_user;
+/* Frames for the guest the back end holds while the guest has no room. */
+#define NETDEV_USER_QUEUE	256
+
+/* @nd as a user netdev, or NULL (a tap: use the calls above). */
+struct netdev_user *netdev_user(struct netdev *nd);
+/* Whether any -netdev user exists (the sandbox then allows its sockets). */
+bool netdev_user_exists(void);
+/*
+ * The front end: @ready(@opaque) runs on the loop when a frame for the
+ * guest was queued outside netdev_user_send(). NULL detaches.
+ */
+void netdev_user_attach(struct netdev_user *u, void (*ready)(void *), void *opaque);
+/* One frame from the guest; replies made at once are queued, no @ready. */
+void netdev_user_send(struct netdev_user *u, const void *frame, size_t len);
+/* The oldest frame for the guest (NULL: none), until netdev_user_pop(). */
+const void *netdev_user_peek(struct netdev_user *u, size_t *len);
+void netdev_user_pop(struct netdev_user *u);
+
+/* Parsed options, for the unit tests and the fuzzer. */
+struct netdev_user_fwd {
+	bool udp;
+	struct in_addr haddr, gaddr;	/* INADDR_ANY: all host addresses, the DHCP start */
+	uint16_t hport, gport;		/* hport 0: the kernel picks */
+};
+/* "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT". -EINVAL and @why. */
+int netdev_user_parse_fwd(const char *s, struct netdev_user_fwd *f, const char **why);
+struct netdev_user_net {
+	struct in_addr net, mask, host, dhcp, dns;
+};
+/*
+ * net= ("A.B.C.D/PREFIX" or "/MASK"; without it 10.0.2.0/24) and the
+ * addresses inside it (NULL: QEMU's defaults .2, .15, .3). -EINVAL and @why.
+ */
+int netdev_user_parse_net(const char *net, const char *host, const char *dhcp,
+			  const char *dns, struct netdev_user_net *n, const char **why);
 
 #endif

@@ -33,6 +33,8 @@ struct netdev {
 	int fds[NETDEV_MAX_QUEUES];
 	int vhost_fds[NETDEV_MAX_QUEUES];	/* vhostfd(s)=, until virtio-net takes them */
 };
+/* netdev_user() tells the types apart through the object at the start. */
+_Static_assert(offsetof(struct netdev, obj) == 0, "struct netdev starts with its object");
 
 static const struct object_type tap_type;
 

@@ -74,6 +74,15 @@ struct object *object_next(const struct object_type *t, const struct object *pre
 	return o;
 }
 
+struct object *object_next_of_kind(enum object_kind kind, const struct object *prev)
+{
+	struct object *o = prev ? prev->next : objects;
+
+	while (o && o->type->kind != kind)
+		o = o->next;
+	return o;
+}
+
 int object_id_free(enum object_kind kind, const char *id, const char *owner)
 {
 	if (!object_find(kind, id))

@@ -86,6 +86,8 @@ void object_del(struct object *o);
 struct object *object_find(enum object_kind kind, const char *id);
 /* The object of type @t after @prev (NULL: the first), oldest first. */
 struct object *object_next(const struct object_type *t, const struct object *prev);
+/* The object of @kind after @prev (NULL: the first), oldest first. */
+struct object *object_next_of_kind(enum object_kind kind, const struct object *prev);
 /*
  * @owner (a front end, "-device virtio-net-pci,id=n") takes @o; only one
  * may. -EBUSY after "OWNER: NOUN 'ID' is already used by FIRST".

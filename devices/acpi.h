@@ -21,7 +21,14 @@ struct platform;
 #define ACPI_SLEEP_STS_PORT	(ACPI_PM_PORT + 1)
 #define ACPI_RESET_PORT		(ACPI_PM_PORT + 2)
 #define ACPI_RESET_VALUE	0x42
+#define ACPI_GED_EVT_PORT	(ACPI_PM_PORT + 3)	/* pending GED events, read clears */
 #define ACPI_PM_LEN		4
+/*
+ * The Generic Event Device's interrupt (ACPI 6.0, 5.6.9: events of a
+ * hardware-reduced machine), edge, active high: ISA IRQ 9, the PC's SCI.
+ */
+#define ACPI_GED_GSI		9
+#define ACPI_GED_PWR_BUTTON	(1u << 0)
 #define ACPI_S5_TYPE		5	/* SLP_TYP value of \_S5 */
 
 /* What every table begins with; acpi_build() fills in all but sig, len, rev. */
@@ -59,5 +66,10 @@ long acpi_build(struct platform *pf, const struct acpi_config *cfg,
 
 /* Creates the power-management register device on @pf (internal device). */
 int acpi_pm_create(struct platform *pf);
+/*
+ * Presses the power button (PNP0C0C, signalled through the GED): the
+ * guest's button driver sees KEY_POWER. -ENODEV without the device.
+ */
+int acpi_pm_power_button(struct platform *pf);
 
 #endif

@@ -16,6 +16,12 @@ struct gmem;
 struct device;
 struct pci_host;
 
+/* What a device reports for the machine's clients to hear of (QMP events). */
+enum platform_event {
+	PF_EVENT_BALLOON_CHANGE,	/* the balloon's size changed */
+	PF_EVENT_NR,
+};
+
 /* Why the machine stops. */
 enum stop_reason {
 	STOP_POWEROFF,		/* guest ACPI S5: exit 0 */
@@ -39,6 +45,8 @@ struct platform {
 	void *irq_opaque;
 	/* Ask the machine to stop; callable from any thread. */
 	void (*request_stop)(void *opaque, enum stop_reason why, const char *msg);
+	/* Report an event; callable from any thread (same opaque). */
+	void (*event)(void *opaque, enum platform_event ev);
 	void *stop_opaque;
 
 	struct device *devices;	/* creation order */
@@ -87,6 +95,12 @@ static inline void platform_stop(struct platform *pf, enum stop_reason why,
 {
 	if (pf->request_stop)
 		pf->request_stop(pf->stop_opaque, why, msg);
+}
+
+static inline void platform_event(struct platform *pf, enum platform_event ev)
+{
+	if (pf && pf->event)
+		pf->event(pf->stop_opaque, ev);
 }
 
 #endif

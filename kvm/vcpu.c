@@ -1,7 +1,8 @@
 /*
  * vCPU threads (vcpu.h): KVM_RUN in a loop, MMIO exits handed to the
  * machine's access function and the architecture's own exits to its hook,
- * and the kick signal that brings a vCPU out of KVM_RUN so it can stop.
+ * and the kick signal that brings a vCPU out of KVM_RUN so it can stop or
+ * park (pause: QMP stop, -S).
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
@@ -39,6 +41,8 @@ int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index)
 	pthread_once(&once, init_kick_signal);
 	memset(v, 0, sizeof(*v));
 	v->index = index;
+	pthread_mutex_init(&v->park_lock, NULL);
+	pthread_cond_init(&v->park_cond, NULL);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		int e = errno;
@@ -95,11 +99,28 @@ static enum vcpu_exit fatal(struct vcpu *v, enum vcpu_exit why, const char *fmt,
 	return why;
 }
 
+/* Paused: wait here, out of the guest, until resumed or stopped. */
+static void park(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->park_lock);
+	v->parked = true;
+	pthread_cond_broadcast(&v->park_cond);
+	while (v->pause && !v->stop)
+		pthread_cond_wait(&v->park_cond, &v->park_lock);
+	v->parked = false;
+	pthread_cond_broadcast(&v->park_cond);
+	pthread_mutex_unlock(&v->park_lock);
+	/* The kick that paused us may have left this set. */
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 
 	for (;;) {
+		if (__atomic_load_n(&v->pause, __ATOMIC_SEQ_CST))
+			park(v);
 		if (v->stop)
 			return VCPU_STOPPED;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -155,10 +176,14 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
+	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELAXED);
 	/* e.g. the vCPU's seccomp filter; on failure this vCPU never runs */
-	if (v->thread_init && v->thread_init(v))
-		return NULL;
-	vcpu_run_loop(v);
+	if (!v->thread_init || !v->thread_init(v))
+		vcpu_run_loop(v);
+	pthread_mutex_lock(&v->park_lock);
+	v->done = true;
+	pthread_cond_broadcast(&v->park_cond);
+	pthread_mutex_unlock(&v->park_lock);
 	return NULL;
 }
 
@@ -181,13 +206,66 @@ int vcpu_start(struct vcpu *v)
 	return 0;
 }
 
-void vcpu_kick(struct vcpu *v)
+static void kick(struct vcpu *v)
 {
-	v->stop = 1;
 	if (v->run)
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (v->started)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void vcpu_pause_soon(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->park_lock);
+	__atomic_store_n(&v->pause, true, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&v->park_lock);
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_pause(struct vcpu *v)
+{
+	vcpu_pause_soon(v);
+	kick(v);
+}
+
+int vcpu_wait_parked(struct vcpu *v, unsigned ms)
+{
+	struct timespec end;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&v->park_lock);
+	/* A thread not started, or gone, is out of the guest too. */
+	while (v->started && v->pause && !v->parked && !v->done && !ret)
+		if (pthread_cond_timedwait(&v->park_cond, &v->park_lock, &end) == ETIMEDOUT)
+			ret = -ETIMEDOUT;
+	pthread_mutex_unlock(&v->park_lock);
+	return ret;
+}
+
+void vcpu_resume(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->park_lock);
+	__atomic_store_n(&v->pause, false, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&v->park_cond);
+	pthread_mutex_unlock(&v->park_lock);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->park_lock);
+	v->stop = 1;
+	/* Wakes a parked thread so that it ends. */
+	pthread_cond_broadcast(&v->park_cond);
+	pthread_mutex_unlock(&v->park_lock);
+	kick(v);
 }
 
 void vcpu_join(struct vcpu *v)

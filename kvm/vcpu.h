@@ -42,6 +42,14 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	volatile int stop;
+	/*
+	 * Pause (vcpu_pause): the thread parks before its next KVM_RUN until
+	 * vcpu_resume. @parked says it is there; both under @park_lock.
+	 */
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond;
+	bool pause, parked, done;	/* done: the thread left its loop */
+	int tid;		/* the thread's id, once it runs (query-cpus-fast) */
 	void *pio, *mmio;	/* address spaces, handed to access() */
 	vcpu_access_fn access;
 	/*
@@ -68,5 +76,20 @@ int vcpu_start(struct vcpu *v);
 /* Asks the vCPU to leave KVM_RUN; safe from any thread. */
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
+/*
+ * Pause and resume, from any thread but the vCPU's own. vcpu_pause kicks
+ * the vCPU out of KVM_RUN and returns; vcpu_wait_parked waits until it has
+ * left (a device access in progress ends first), at most @ms milliseconds:
+ * 0 or -ETIMEDOUT. A vCPU paused before vcpu_start never enters the guest
+ * until resumed (-S).
+ */
+void vcpu_pause(struct vcpu *v);
+/*
+ * Without the kick: the vCPU parks at its next exit. For a vCPU thread,
+ * whose sandbox allows no signals; the caller itself parks on its return.
+ */
+void vcpu_pause_soon(struct vcpu *v);
+int vcpu_wait_parked(struct vcpu *v, unsigned ms);
+void vcpu_resume(struct vcpu *v);
 
 #endif

@@ -74,6 +74,12 @@ static struct kv_pair *find(const struct keyval *kv, const char *key)
 static int take_pair(char *key, char *val, const char *implied_key, const char *what,
 		     struct keyval *out);
 
+/* QEMU's keys that may come several times (-netdev user,hostfwd=...,hostfwd=...). */
+static bool repeatable(const char *key)
+{
+	return !strcmp(key, "hostfwd");
+}
+
 /* One "key=value" element at @p (key is @klen bytes); returns its end. */
 static int parse_pair(const char *p, size_t klen, const char *implied_key,
 		      const char *what, struct keyval *out, const char **end)
@@ -107,7 +113,7 @@ static int take_pair(char *key, char *val, const char *implied_key, const char *
 			out->implied = val;
 			return 0;
 		}
-	} else if (!find(out, key)) {
+	} else if (!find(out, key) || repeatable(key)) {
 		if (!add_pair(out, key, val))
 			return 0;
 		free(key);

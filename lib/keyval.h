@@ -27,7 +27,8 @@ struct keyval {
  * Parses @s. @what names the option in messages ("-device"). On error prints
  * one line naming the problem and returns -EINVAL; @out is then empty.
  * @implied_key: name of the key a leading bare value belongs to (e.g.
- * "driver"), or NULL if a bare leading value is not allowed.
+ * "driver"), or NULL if a bare leading value is not allowed. A key given
+ * twice is an error, but for QEMU's list keys (hostfwd), kept in order.
  */
 int keyval_parse(const char *s, const char *implied_key, const char *what,
 		 struct keyval *out);

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -170,10 +171,49 @@ static const struct allow main_calls[] = {
 	{ NULL }
 };
 
+/*
+ * -netdev user only (sandbox_allow_user_net()): libslirp on the loop
+ * opens, connects, accepts and closes IPv4 and IPv6 sockets for the
+ * guest's connections and the host forwards, and reads /etc/resolv.conf
+ * (re-read when it changes) to forward the guest's DNS queries.
+ */
+static const struct allow user_net_calls[] = {
+	ARG32(socket, 0, AF_INET),
+	ARG32(socket, 0, AF_INET6),
+	ANY(connect),			/* the guest's TCP connections, UDP and ICMP peers */
+	ANY(bind),			/* UDP sockets; hostfwd added later would listen */
+	ANY(listen),
+	ANY(accept),			/* a connection to a host forward */
+	ANY(setsockopt),		/* SO_REUSEADDR, SO_OOBINLINE, TCP_NODELAY, ... */
+	ANY(getsockopt),		/* SO_ERROR of a connect that completed */
+	ANY(getsockname),
+	ANY(getpeername),
+	ANY(shutdown),			/* the guest closed its half of a connection */
+	ANY(recvfrom),			/* recv(), recvfrom(): TCP, UDP and ICMP data */
+	ARG32(fcntl, 1, F_GETFL),	/* slirp_set_nonblock() */
+	ARG32(fcntl, 1, F_SETFL),
+	IOCTL(FIONREAD),		/* how much a UDP socket holds */
+	/* /etc/resolv.conf, read only: stat() for a change, then fopen() */
+	{ "openat", { { 2, T_CLEAR, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND,
+			"read-only" } } },
+	ANY(newfstatat),
+	ANY(lseek),
+	{ NULL }
+};
+
 struct class_def {
 	const char *name;
 	const struct allow *lists[6];	/* NULL-terminated */
 };
+
+/* Printed as a class of its own; compiled into main's filter when wanted. */
+static const struct class_def user_net_def = { "main+netdev-user", { user_net_calls } };
+static bool user_net;
+
+void sandbox_allow_user_net(void)
+{
+	user_net = true;
+}
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
@@ -284,9 +324,17 @@ static int check_class(const struct class_def *d)
 
 static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 {
-	const struct class_def *d = &classes[c];
+	struct class_def with = classes[c];
+	const struct class_def *d = &with;
 	scmp_filter_ctx ctx;
+	unsigned nl = 0;
 	int ret;
+
+	if (c == SANDBOX_MAIN && user_net) {
+		while (with.lists[nl])
+			nl++;
+		with.lists[nl] = user_net_calls;	/* lists[] has room: main has 4 */
+	}
 
 	ret = check_class(d);
 	if (ret)
@@ -392,8 +440,9 @@ static int cmp_str(const void *a, const void *b)
 
 int sandbox_print(FILE *f)
 {
-	for (unsigned c = 0; c < SANDBOX_NR_CLASSES; c++) {
-		const struct class_def *d = &classes[c];
+	/* The classes, then what -netdev user adds to main's. */
+	for (unsigned c = 0; c <= SANDBOX_NR_CLASSES; c++) {
+		const struct class_def *d = c < SANDBOX_NR_CLASSES ? &classes[c] : &user_net_def;
 		char *lines[256];
 		unsigned n = 0;
 		int ret = check_class(d);

@@ -45,6 +45,12 @@ const char *sandbox_class_name(enum sandbox_class c);
 /* Compiles the class's filter into BPF (tests); returns its length in instructions. */
 int sandbox_compile(enum sandbox_class c);
 
+/*
+ * Before sandbox_setup(): a -netdev user exists, so main's filter also
+ * allows libslirp's socket calls (the "main+netdev-user" lines).
+ */
+void sandbox_allow_user_net(void);
+
 int sandbox_setup(void);
 /* In a vCPU thread before its first KVM_RUN; nonzero: the thread must not run. */
 int sandbox_enter_vcpu(unsigned index);

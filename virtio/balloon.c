@@ -287,8 +287,12 @@ static void vb_write_config(struct virtio_dev *vdev, uint32_t off, const void *d
 {
 	struct vballoon *vb = to_vb(vdev);
 
-	if (off == offsetof(struct virtio_balloon_config, actual) && len == 4)
+	if (off == offsetof(struct virtio_balloon_config, actual) && len == 4 &&
+	    memcmp(&vb->cfg.actual, data, 4)) {
 		memcpy(&vb->cfg.actual, data, 4);
+		/* QMP's BALLOON_CHANGE */
+		platform_event(vb->pf, PF_EVENT_BALLOON_CHANGE);
+	}
 }
 
 static int vb_activate(struct virtio_dev *vdev)

@@ -14,6 +14,12 @@
  * With vhost=on the kernel's vhost-net serves each pair's rings straight
  * from the tap (one /dev/vhost-net per pair); only the control queue stays
  * here.
+ *
+ * Over a -netdev user (libslirp) there is no fd and one pair: a frame the
+ * guest sends is copied out of its chain and handed to the back end, and
+ * the back end's frames are copied into held chains, all on the loop. That
+ * back end takes plain Ethernet frames, so no checksum or segmentation
+ * offload is offered in either direction.
  */
 #include <endian.h>
 #include <errno.h>
@@ -73,6 +79,7 @@ struct vnet_pair {
 	bool rx_limited, tx_limited;	/* waiting for the rate limiter's resume */
 
 	/* Transmit. */
+	uint8_t *tx_buf;		/* -netdev user: one frame, copied out of its chain */
 	struct tx_slot *slots, *free;
 	unsigned tx_inflight;
 	bool tx_stalled, tx_pushed;
@@ -94,6 +101,7 @@ struct vnet {
 
 	struct platform *pf;
 	struct netdev *nd;
+	struct netdev_user *user;	/* -netdev user: frames through calls, not a tap */
 	unsigned npairs;
 	bool claimed, vhost;
 	struct vnet_pair *pairs;
@@ -191,13 +199,11 @@ static bool rx_fill(struct vnet_pair *p, struct virtq *vq)
 	return true;
 }
 
-static void rx_arm(struct vnet_pair *p)
+/* The held chains' writable iovecs, in order, as one packet's. */
+static void rx_iovs(struct vnet_pair *p)
 {
-	struct io_uring_sqe *sqe = uring_sqe(&p->u);
 	unsigned n = p->vn->mrg ? p->count : 1;
 
-	if (!sqe)
-		return;		/* the ring is full of tx: a completion retries */
 	p->riovcnt = p->rchains = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct virtq_elem *e = held(p, i);
@@ -208,6 +214,15 @@ static void rx_arm(struct vnet_pair *p)
 		p->riovcnt += e->in_num;
 		p->rchains++;
 	}
+}
+
+static void rx_arm(struct vnet_pair *p)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&p->u);
+
+	if (!sqe)
+		return;		/* the ring is full of tx: a completion retries */
+	rx_iovs(p);
 	io_uring_prep_readv(sqe, p->fd, p->riov, p->riovcnt, 0);
 	io_uring_sqe_set_data64(sqe, OP(OP_RX_READ, 0));
 	p->reading = true;
@@ -302,14 +317,28 @@ static void rx_done(struct vnet_pair *p, int res)
 
 /* ---- transmit (loop thread, under vdev->lock) ---- */
 
+/* A chain whose header breaks what was negotiated goes back unsent. */
+static bool tx_refused(struct vnet_pair *p, struct virtq *vq, struct virtq_elem *e)
+{
+	struct virtio_net_hdr_v1 hdr;
+	const char *why;
+
+	if (!vnet_tx_check(e, p->vn->vdev.guest_features, &hdr, &why))
+		return false;
+	p->vn->tx_dropped++;
+	warn_once("%s: dropping transmitted frames the driver got wrong: %s",
+		  p->vn->vdev.name, why);
+	virtq_push(vq, e, 0);
+	p->tx_pushed = true;
+	return true;
+}
+
 /* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
 static int tx_one(struct vnet_pair *p, struct virtq *vq)
 {
 	struct vnet *vn = p->vn;
 	struct tx_slot *s = p->free;
-	struct virtio_net_hdr_v1 hdr;
 	struct io_uring_sqe *sqe;
-	const char *why;
 	int ret;
 
 	if (!s) {
@@ -327,14 +356,8 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 	}
 	if (!ret)
 		return 0;
-	if (vnet_tx_check(&s->elem, vn->vdev.guest_features, &hdr, &why)) {
-		vn->tx_dropped++;
-		warn_once("%s: dropping transmitted frames the driver got wrong: %s",
-			  vn->vdev.name, why);
-		virtq_push(vq, &s->elem, 0);
-		p->tx_pushed = true;
+	if (tx_refused(p, vq, &s->elem))
 		return 1;
-	}
 	sqe = uring_sqe(&p->u);
 	if (!sqe) {
 		/* Cannot happen (the ring has room for every slot); never lose the chain. */
@@ -350,21 +373,24 @@ static int tx_one(struct vnet_pair *p, struct virtq *vq)
 	return 1;
 }
 
+static int user_tx_one(struct vnet_pair *p, struct virtq *vq);
+
 static void tx_process(struct vnet_pair *p)
 {
 	struct virtq *vq = &p->vn->vdev.vqs[2 * p->index + 1];
+	int (*one)(struct vnet_pair *, struct virtq *) = p->vn->user ? user_tx_one : tx_one;
 	int ret;
 
 	p->tx_stalled = p->tx_limited = false;
 	for (;;) {
 		virtq_set_notification(vq, false);
-		while ((ret = tx_one(p, vq)) > 0)
+		while ((ret = one(p, vq)) > 0)
 			;
 		if (ret < 0)
 			break;		/* kicks stay off until we are restarted */
 		virtq_set_notification(vq, true);
 		/* A chain the driver added before it saw the flag gets no kick. */
-		if (tx_one(p, vq) <= 0)
+		if (one(p, vq) <= 0)
 			break;
 	}
 }
@@ -481,6 +507,15 @@ static void on_ring(void *opaque)
 	pthread_mutex_unlock(&vn->vdev.lock);
 }
 
+/* After a reset: the driver took its buffers back. */
+static void forget(struct vnet_pair *p)
+{
+	p->head = p->count = 0;
+	p->held_cap = p->held_iovs = 0;
+	p->rx_pushed = p->tx_pushed = p->tx_stalled = false;
+	p->rx_limited = p->tx_limited = false;
+}
+
 /*
  * Waits until nothing of @p is in flight: reads into guest buffers must not
  * land after the driver reset the device and took its memory back.
@@ -513,10 +548,7 @@ static void drain(struct vnet_pair *p)
 		}
 		reap(p, true);
 	}
-	p->head = p->count = 0;
-	p->held_cap = p->held_iovs = 0;
-	p->rx_pushed = p->tx_pushed = p->tx_stalled = false;
-	p->rx_limited = p->tx_limited = false;
+	forget(p);
 }
 
 /* The rate limiter has tokens again: restart what it held back. */
@@ -536,6 +568,73 @@ static void on_limit(void *opaque)
 		pump(p);
 	}
 	pthread_mutex_unlock(&vn->vdev.lock);
+}
+
+/* ---- -netdev user (loop thread, under vdev->lock) ---- */
+
+/* 1: a chain was handed to the back end; 0: the ring is empty; -1: broken. */
+static int user_tx_one(struct vnet_pair *p, struct virtq *vq)
+{
+	struct virtq_elem *e = &p->slots[0].elem;
+	uint32_t len;
+	int ret;
+
+	ret = virtq_pop(vq, e);
+	if (ret < 0) {
+		virtio_needs_reset(&p->vn->vdev, vq->why);
+		return -1;
+	}
+	if (!ret)
+		return 0;
+	if (tx_refused(p, vq, e))
+		return 1;
+	/* Without offloads a frame is at most the MTU the guest set. */
+	len = MIN(e->out_len - VNET_HDR_LEN, (uint32_t)VNET_MAX_FRAME);
+	iov_read(e->iov, e->out_num, VNET_HDR_LEN, p->tx_buf, len);
+	virtq_push(vq, e, 0);
+	p->tx_pushed = true;
+	netdev_user_send(p->vn->user, p->tx_buf, len);
+	return 1;
+}
+
+/* The back end's frames into held chains, until either runs out. */
+static void user_rx(struct vnet_pair *p)
+{
+	static const uint8_t no_offload[VNET_HDR_LEN];
+	struct vnet *vn = p->vn;
+	const uint8_t *f;
+	size_t len;
+
+	while (live(vn, 0) && (f = netdev_user_peek(vn->user, &len))) {
+		uint32_t n;
+
+		if (len >= 6 && !vnet_rx_accept(&vn->ctrl, f)) {
+			vn->rx_filtered++;
+			netdev_user_pop(vn->user);
+			continue;
+		}
+		if (!rx_fill(p, &vn->vdev.vqs[0]))
+			break;		/* no room: the frame waits in the back end */
+		rx_iovs(p);
+		n = (uint32_t)MIN(VNET_HDR_LEN + len, (size_t)riov_cap(p));
+		iov_write(p->riov, p->riovcnt, 0, no_offload, VNET_HDR_LEN);
+		iov_write(p->riov, p->riovcnt, VNET_HDR_LEN, f, n - VNET_HDR_LEN);
+		rx_deliver(p, n);
+		netdev_user_pop(vn->user);
+	}
+}
+
+/* The back end queued a frame from outside a send (a socket, a timer). */
+static void on_user_ready(void *opaque)
+{
+	struct vnet_pair *p = opaque;
+
+	pthread_mutex_lock(&p->vn->vdev.lock);
+	if (!p->vn->link.dying) {
+		user_rx(p);
+		notify(p);
+	}
+	pthread_mutex_unlock(&p->vn->vdev.lock);
 }
 
 /* ---- control queue ---- */
@@ -567,9 +666,9 @@ static void ctrl_process(struct vnet *vn)
 		pushed = true;
 		if (chg & VNET_CHG_MAC)
 			memcpy(vn->cfg.mac, vn->ctrl.mac, 6);
-		if (chg & VNET_CHG_OFFLOADS)
+		if ((chg & VNET_CHG_OFFLOADS) && !vn->user)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
-		if (chg & VNET_CHG_PAIRS) {
+		if ((chg & VNET_CHG_PAIRS) && !vn->user) {
 			apply_pairs(vn);
 			for (unsigned i = 0; i < vn->npairs && !vn->vhost; i++) {
 				/* A queue read while it was detached failed: try again. */
@@ -600,6 +699,13 @@ static void vnet_queue_notify(struct virtio_dev *vdev, unsigned qi)
 	if (vn->vhost)
 		return;		/* the kernel's (a doorbell reaches it through its eventfd) */
 	p = &vn->pairs[qi / 2];
+	if (vn->user) {
+		if (qi & 1)
+			tx_process(p);
+		user_rx(p);	/* new buffers, or the replies to what was sent */
+		notify(p);
+		return;
+	}
 	if (qi & 1)
 		tx_process(p);
 	pump(p);
@@ -666,6 +772,9 @@ static int vnet_activate(struct virtio_dev *vdev)
 
 	vn->mrg = vdev->guest_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	vnet_ctrl_reset(&vn->ctrl, vn->cfg.mac, vdev->guest_features & VNET_GUEST_OFFLOADS);
+	/* -netdev user: its frames wait for the guest's first rx kick (on the loop). */
+	if (vn->user)
+		return 0;
 	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 	apply_pairs(vn);
 	if (vn->vhost)
@@ -684,7 +793,10 @@ static void vnet_reset(struct virtio_dev *vdev)
 	if (vn->vhost)
 		vhost_down(vn);
 	for (unsigned i = 0; i < vn->npairs; i++)
-		drain(&vn->pairs[i]);
+		if (vn->user)
+			forget(&vn->pairs[i]);
+		else
+			drain(&vn->pairs[i]);
 	vn->mrg = false;
 }
 
@@ -747,6 +859,11 @@ static int check_props(struct vnet *vn, const char *owner)
 		err_msg("%s: no -netdev with id '%s'", owner, vn->netdev_id);
 		return -ENOENT;
 	}
+	vn->user = netdev_user(vn->nd);
+	if (vn->user) {
+		vn->npairs = 1;
+		return parse_mac(vn, owner);
+	}
 	q = netdev_queues(vn->nd);
 	if (q > 1 && !vn->mq) {
 		err_msg("%s: netdev '%s' has %u queues: add mq=on", owner, vn->netdev_id, q);
@@ -764,11 +881,14 @@ static int check_props(struct vnet *vn, const char *owner)
 
 static int setup_limits(struct vnet *vn)
 {
-	const struct ratelimit_cfg *rx = netdev_rx_limit(vn->nd), *tx = netdev_tx_limit(vn->nd);
+	static const struct ratelimit_cfg none;
+	const struct ratelimit_cfg *rx = vn->user ? &none : netdev_rx_limit(vn->nd);
+	const struct ratelimit_cfg *tx = vn->user ? &none : netdev_tx_limit(vn->nd);
 	char owner[80];
 	int ret;
 
-	snprintf(owner, sizeof(owner), "-netdev tap,id=%s", vn->netdev_id);
+	snprintf(owner, sizeof(owner), "-netdev %s,id=%s", vn->user ? "user" : "tap",
+		 vn->netdev_id);
 	if (vn->vhost && (rx->bps || rx->ops || tx->bps || tx->ops)) {
 		err_msg("%s: rate limits need vhost=off (vhost-net's data path is the kernel's)",
 			owner);
@@ -800,6 +920,12 @@ static void setup_features(struct vnet *vn)
 		BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 	if (vn->npairs > 1)
 		vn->features |= BIT(VIRTIO_NET_F_MQ);
+	/* libslirp takes and makes whole, checksummed frames. */
+	if (vn->user)
+		vn->features &= ~(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+				  BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_GUEST_OFFLOADS |
+				  BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+				  BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO));
 	vn->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
 	vn->cfg.max_virtqueue_pairs = htole16(vn->npairs);
 }
@@ -818,6 +944,7 @@ static void free_pairs(struct vnet *vn)
 		free(p->held);
 		free(p->riov);
 		free(p->slots);
+		free(p->tx_buf);
 	}
 	free(vn->pairs);
 	vn->pairs = NULL;
@@ -852,9 +979,17 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 		}
 		p->held = calloc(RX_HOLD, sizeof(*p->held));
 		p->riov = calloc(RX_IOV, sizeof(*p->riov));
-		p->slots = calloc(TX_SLOTS, sizeof(*p->slots));
+		/* -netdev user: one chain at a time (slots[0]) through one frame buffer. */
+		p->slots = calloc(vn->user ? 1 : TX_SLOTS, sizeof(*p->slots));
 		if (!p->held || !p->riov || !p->slots)
 			goto nomem;
+		if (vn->user) {
+			p->tx_buf = malloc(VNET_MAX_FRAME);
+			if (!p->tx_buf)
+				goto nomem;
+			netdev_user_attach(vn->user, on_user_ready, p);
+			continue;
+		}
 		for (unsigned k = TX_SLOTS; k-- > 0;) {
 			p->slots[k].next = p->free;
 			p->free = &p->slots[k];
@@ -892,6 +1027,8 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 		ratelimit_destroy(&vn->tx_rl);
 	}
 	vn->rl_ok = false;
+	if (vn->user)
+		netdev_user_attach(vn->user, NULL, NULL);
 	if (vn->claimed)
 		netdev_release(vn->nd);
 	vn->claimed = false;

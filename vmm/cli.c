@@ -202,6 +202,8 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	mc->initrd = c->initrd;
 	mc->append = c->append ? c->append : DEFAULT_APPEND;
 	mc->cpu_template = c->cpu;
+	mc->start_paused = c->start_paused;
+	mc->no_shutdown = c->no_shutdown;
 	mc->name = c->name;
 	mc->uuid = c->uuid;
 	if (cm->no_com1 && c->nr_serial) {
@@ -482,6 +484,11 @@ int ember_main(int argc, char **argv)
 	if (!loop)
 		goto out;
 	ret = backends_each(&c, loop, object_create);
+	/* QMP monitors on chardevs: before the machine, so that errors come first. */
+	for (unsigned i = 0; !ret && i < c.nr_monitor; i++)
+		ret = qmp_monitor_create(c.monitor[i], loop, &m);
+	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
+		ret = qmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
 		ret = finish_config(&c, &cm, loop, &mc);
 	if (ret)
@@ -495,7 +502,7 @@ int ember_main(int argc, char **argv)
 			goto out;
 	ret = machine_finish(&m);
 	if (!ret && c.qmp)
-		ret = qmp_server_create(c.qmp, loop, &m.pf);
+		ret = qmp_server_create(c.qmp, loop, &m);
 	if (ret)
 		goto out;
 	daemon_ready();

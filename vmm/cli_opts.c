@@ -286,6 +286,18 @@ void cli_free(struct cli *c)
 	c->nr_owned = 0;
 }
 
+static int opt_S(struct cli *c, const char *arg)
+{
+	c->start_paused = true;
+	return 0;
+}
+
+static int opt_no_shutdown(struct cli *c, const char *arg)
+{
+	c->no_shutdown = true;
+	return 0;
+}
+
 /* kind, field, count, max, call */
 #define FIELD(m)	CLI_FIELD, offsetof(struct cli, m), 0, 0, NULL
 #define LIST(m, max)	CLI_LIST, offsetof(struct cli, m), offsetof(struct cli, nr_##m), max, NULL
@@ -353,6 +365,13 @@ const struct cli_opt cli_opts[] = {
 	{ "-display", NULL, "none", CALL(opt_display), CLI_OTHER, "" },
 	{ "-no-reboot", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-no-user-config", NULL, NULL, IGNORED, CLI_OTHER, "" },
+	{ "-S", NULL, NULL, CALL(opt_S), CLI_OTHER, "start paused: vCPUs wait for QMP cont" },
+	{ "-no-shutdown", NULL, NULL, CALL(opt_no_shutdown), CLI_OTHER,
+	  "on guest poweroff or panic, pause (QMP status shutdown) until quit" },
+	{ "-mon", NULL, "chardev=ID,mode=control", LIST(mon, 8), CLI_OTHER,
+	  "QMP on a -chardev (docs/api.md)" },
+	{ "-monitor", NULL, "none", LIST(monitor, 8), CLI_OTHER,
+	  "no human monitor (HMP): only none is accepted" },
 	{ "-version", NULL, NULL, CALL(opt_version), CLI_OTHER, "print the version" },
 	{ "-help", "-h", NULL, CALL(opt_help), CLI_OTHER, "print this help" },
 };

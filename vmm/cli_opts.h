@@ -25,6 +25,9 @@ struct cli {
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
 	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
+	const char *mon[8], *monitor[8];	/* -mon, -monitor (vmm/qmp.c) */
+	unsigned nr_mon, nr_monitor;
+	bool start_paused, no_shutdown;		/* -S, -no-shutdown */
 	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
 	/* QEMU compatibility (docs/cli.md) */
 	const char *drive[MAX_OPTS], *nic[MAX_OPTS];

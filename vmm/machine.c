@@ -1,22 +1,29 @@
 /*
  * The machine (machine.h): the KVM VM and guest RAM, the platform lent to
- * the devices, the vCPUs, and the run that ends at the first stop request.
+ * the devices, the vCPUs, the run state QMP drives (pause, resume, the
+ * power button), and the run that ends at the first stop request, with
+ * QEMU's events (SHUTDOWN, STOP, RESUME, GUEST_PANICKED) on the way.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
 #include "arch/arch.h"
 #include "backends/memory.h"
+#include "backends/net.h"
+#include "devices/acpi.h"
 #include "devices/device.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
 #include "vmm/machine.h"
+#include "vmm/qmp.h"
 #include "seccomp/seccomp.h"	/* sandbox */
+#include "virtio/balloon.h"
 
 const struct machine_type *machine_type_find(const char *name)
 {
@@ -97,20 +104,189 @@ static int status_of(enum stop_reason why)
 	}
 }
 
-static void request_stop_status(struct machine *m, int status, const char *msg)
+/* QEMU's ShutdownCause for what the guest did (SHUTDOWN's reason). */
+static const char *cause_of(enum stop_reason why)
+{
+	switch (why) {
+	case STOP_POWEROFF:
+		return "guest-shutdown";
+	case STOP_RESET:
+		return "guest-reset";
+	case STOP_SIGNAL:
+		return "host-signal";
+	case STOP_PANIC:
+		return "guest-panic";
+	default:
+		return "host-error";
+	}
+}
+
+const char *run_state_name(enum run_state s)
+{
+	static const char *const names[] = {
+		[RUN_PRELAUNCH] = "prelaunch", [RUN_RUNNING] = "running",
+		[RUN_PAUSED] = "paused", [RUN_SHUTDOWN] = "shutdown",
+		[RUN_GUEST_PANICKED] = "guest-panicked",
+	};
+
+	return s < ARRAY_SIZE(names) ? names[s] : "internal-error";
+}
+
+static void stop_as(struct machine *m, int status, enum stop_reason why, const char *cause,
+		    const char *msg)
 {
 	if (__atomic_exchange_n(&m->stopping, 1, __ATOMIC_SEQ_CST))
 		return;
 	m->exit_status = status;
+	m->stop_why = why;
+	m->stop_cause = cause;
 	snprintf(m->stop_msg, sizeof(m->stop_msg), "%s", msg);
 	loop_stop(m->pf.loop, status);
 }
 
-static void request_stop(void *opaque, enum stop_reason why, const char *msg)
+static void request_stop_status(struct machine *m, int status, const char *msg)
+{
+	stop_as(m, status, STOP_ERROR, "host-error", msg);
+}
+
+static void pause_vcpus(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_pause(&m->vcpus[i]);
+}
+
+static void wake_loop(struct machine *m)
+{
+	uint64_t one = 1;
+
+	if (m->reqfd >= 0 && write(m->reqfd, &one, sizeof(one)) < 0) {
+		/* the counter is full: a wake-up is pending anyway */
+	}
+}
+
+static void pf_event(void *opaque, enum platform_event ev)
 {
 	struct machine *m = opaque;
 
-	request_stop_status(m, status_of(why), msg);
+	__atomic_or_fetch(&m->events, 1u << ev, __ATOMIC_SEQ_CST);
+	wake_loop(m);
+}
+
+/*
+ * With -no-shutdown a guest poweroff, reset (ember never reboots: QEMU's
+ * -no-reboot) or panic pauses the machine instead of ending the run; the
+ * loop does it (on_request), since this may run on a vCPU thread.
+ */
+static void request_stop(void *opaque, enum stop_reason why, const char *msg)
+{
+	struct machine *m = opaque;
+	int none = 0;
+
+	if (m->cfg.no_shutdown && why != STOP_SIGNAL && why != STOP_ERROR && m->reqfd >= 0) {
+		if (__atomic_compare_exchange_n(&m->pending, &none, (int)why + 1, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			info_msg("%s; paused (-no-shutdown)", msg);
+			/*
+			 * At once, as QEMU stops a vCPU that reports a panic: the
+			 * guest must not go on to reboot (panic=-1) meanwhile. No
+			 * kick here (a vCPU thread may not signal); the loop kicks.
+			 */
+			for (unsigned i = 0; i < m->nr_vcpus; i++)
+				vcpu_pause_soon(&m->vcpus[i]);
+			wake_loop(m);
+		}
+		return;
+	}
+	stop_as(m, status_of(why), why, cause_of(why), msg);
+}
+
+static int wait_vcpus(struct machine *m)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		if (vcpu_wait_parked(&m->vcpus[i], 2000))
+			ret = -EIO;
+	return ret;
+}
+
+/* QEMU's vm_stop(): only a running machine stops, and says so (STOP). */
+static int stop_to(struct machine *m, enum run_state to)
+{
+	int ret;
+
+	if (m->state != RUN_RUNNING) {
+		if (to != RUN_PAUSED)
+			m->state = to;
+		return 0;
+	}
+	pause_vcpus(m);
+	ret = wait_vcpus(m);
+	m->state = to;
+	qmp_event_simple("STOP");
+	return ret;
+}
+
+int machine_pause(struct machine *m)
+{
+	int ret = stop_to(m, RUN_PAUSED);
+
+	if (ret)
+		warn_msg("QMP stop: a vCPU did not leave the guest within 2 s");
+	return ret;
+}
+
+int machine_resume(struct machine *m)
+{
+	if (m->state == RUN_SHUTDOWN || m->state == RUN_GUEST_PANICKED)
+		return -EBUSY;
+	if (m->state == RUN_RUNNING)
+		return 0;
+	m->state = RUN_RUNNING;
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_resume(&m->vcpus[i]);
+	qmp_event_simple("RESUME");
+	return 0;
+}
+
+int machine_powerdown(struct machine *m)
+{
+	qmp_event_simple("POWERDOWN");
+	return acpi_pm_power_button(&m->pf);
+}
+
+void machine_quit(struct machine *m, const char *cause, const char *msg)
+{
+	stop_as(m, EXIT_OK, STOP_SIGNAL, cause, msg);
+}
+
+/*
+ * Device events, and a guest poweroff, reset or panic under -no-shutdown,
+ * now on the loop.
+ */
+static void on_request(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	unsigned ev;
+	uint64_t n, actual;
+	int why;
+
+	if (read(m->reqfd, &n, sizeof(n)) != sizeof(n))
+		return;
+	ev = __atomic_exchange_n(&m->events, 0, __ATOMIC_SEQ_CST);
+	if ((ev & 1u << PF_EVENT_BALLOON_CHANGE) && !balloon_get_actual(&m->pf, &actual))
+		qmp_event_balloon(actual);
+	why = __atomic_load_n(&m->pending, __ATOMIC_SEQ_CST) - 1;
+	if (why < 0 || m->state == RUN_SHUTDOWN || m->state == RUN_GUEST_PANICKED)
+		return;
+	/* QEMU: GUEST_PANICKED then STOP; or SHUTDOWN then STOP. */
+	if (why == STOP_PANIC) {
+		qmp_event_panicked("pause");
+		stop_to(m, RUN_GUEST_PANICKED);
+		return;
+	}
+	qmp_event_shutdown(true, cause_of((enum stop_reason)why));
+	stop_to(m, RUN_SHUTDOWN);
 }
 
 static void on_vcpu_exit(void *opaque, struct vcpu *v, enum vcpu_exit why,
@@ -163,6 +339,8 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
 	m->vm.sys_fd = m->vm.vm_fd = -1;
+	m->sigfd = m->reqfd = -1;
+	m->state = cfg->start_paused ? RUN_PRELAUNCH : RUN_RUNNING;
 	ret = kvm_vm_open(&m->vm);
 	if (ret)
 		return ret;
@@ -187,6 +365,7 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.irq_set = irq_set;
 	m->pf.irq_opaque = m;
 	m->pf.request_stop = request_stop;
+	m->pf.event = pf_event;
 	m->pf.stop_opaque = m;
 	m->pf.ioeventfd = pf_ioeventfd;
 	m->pf.irqfd = pf_irqfd;
@@ -261,6 +440,16 @@ static void on_signal(void *opaque, uint32_t events)
 	request_stop(m, STOP_SIGNAL, msg);
 }
 
+/* After the run: what QEMU tells its clients as it exits. */
+static void final_events(struct machine *m)
+{
+	if (!m->stop_cause)
+		return;
+	if (m->stop_why == STOP_PANIC)
+		qmp_event_panicked("poweroff");
+	qmp_event_shutdown(!strncmp(m->stop_cause, "guest-", 6), m->stop_cause);
+}
+
 int machine_run(struct machine *m)
 {
 	sigset_t set;
@@ -277,7 +466,17 @@ int machine_run(struct machine *m)
 		err_msg("cannot watch signals: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
+	m->reqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->reqfd < 0 || loop_add(m->pf.loop, m->reqfd, EPOLLIN, on_request, m)) {
+		err_msg("cannot create an eventfd: %s", strerror(errno));
+		return EXIT_USAGE;
+	}
+	/* -S: the threads start, but park before their first KVM_RUN. */
+	if (m->state == RUN_PRELAUNCH)
+		pause_vcpus(m);
 	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
+	if (netdev_user_exists())
+		sandbox_allow_user_net();	/* libslirp's sockets, only then */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);
@@ -298,6 +497,7 @@ int machine_run(struct machine *m)
 		vcpu_kick(&m->vcpus[i]);
 	for (unsigned i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
+	final_events(m);
 	/* A crash was reported with its register dump already. */
 	if (m->exit_status != EXIT_GUEST_CRASH)
 		info_msg("%s", m->stop_msg);
@@ -319,7 +519,9 @@ void machine_destroy(struct machine *m)
 		bus_destroy(&m->pf.pio);
 	if (m->pf.mmio.name)
 		bus_destroy(&m->pf.mmio);
-	if (m->sigfd > 0)
+	if (m->sigfd >= 0)
 		close(m->sigfd);
+	if (m->reqfd >= 0)
+		close(m->reqfd);
 	kvm_vm_close(&m->vm);
 }

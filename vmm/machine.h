@@ -2,6 +2,7 @@
 #ifndef EMBER_MACHINE_H
 #define EMBER_MACHINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,7 +39,18 @@ struct machine_config {
 	const char *cpu_template;
 	struct serial_cfg serial[MAX_SERIALS];
 	unsigned nr_serial;
-	const char *name, *uuid;	/* -name, -uuid, or NULL (for QMP) */
+	const char *name, *uuid;	/* -name, -uuid (NULL: none) */
+	bool start_paused;		/* -S: vCPUs wait for QMP cont */
+	bool no_shutdown;		/* -no-shutdown: a guest poweroff pauses instead */
+};
+
+/* The run state, as QEMU's query-status names it (run_state_name). */
+enum run_state {
+	RUN_PRELAUNCH,		/* -S, before the first cont */
+	RUN_RUNNING,
+	RUN_PAUSED,		/* QMP stop */
+	RUN_SHUTDOWN,		/* the guest powered off under -no-shutdown */
+	RUN_GUEST_PANICKED,	/* the guest panicked under -no-shutdown */
 };
 
 struct machine {
@@ -54,8 +66,37 @@ struct machine {
 	int stopping;
 	int exit_status;
 	char stop_msg[160];
+	const char *stop_cause;	/* QEMU's SHUTDOWN reason ("guest-shutdown", ...) */
+	enum stop_reason stop_why;
 	int sigfd;
+
+	/* Loop thread only. */
+	enum run_state state;
+	/*
+	 * A guest poweroff or panic under -no-shutdown happens on a vCPU
+	 * thread; the loop acts on it (reqfd, an eventfd). 0 or why + 1.
+	 */
+	int reqfd;
+	int pending;
+	unsigned events;	/* 1 << PF_EVENT_*, for the loop to send */
 };
+
+const char *run_state_name(enum run_state s);
+/*
+ * QMP's controls, on the loop thread. machine_pause: running -> paused,
+ * once every vCPU is out of the guest (-EIO if one would not leave);
+ * other states stay. machine_resume: prelaunch/paused -> running;
+ * -EBUSY in shutdown and guest-panicked (QEMU wants a reset first).
+ */
+int machine_pause(struct machine *m);
+int machine_resume(struct machine *m);
+/* The ACPI power button (system_powerdown); -ENODEV without one. */
+int machine_powerdown(struct machine *m);
+/*
+ * Ends the run with QEMU's SHUTDOWN reason @cause (host-qmp-quit,
+ * host-qmp-system-reset) and @msg for the log; exit status 0.
+ */
+void machine_quit(struct machine *m, const char *cause, const char *msg);
 
 const struct machine_type *machine_type_find(const char *name);
 void machine_types_help(FILE *f);

@@ -1,11 +1,13 @@
 /*
- * -qmp unix:PATH,server=on[,wait=off]: the QMP socket, served on the
- * event loop. One client at a time, like QEMU's default: the next waits in
- * the listen backlog until the current one leaves. A client that sends a
- * command longer than QMP_MAX_COMMAND, or leaves more than
- * QMP_MAX_PENDING bytes of replies unread, is disconnected.
+ * -qmp unix:PATH,server=on[,wait=off]: the QMP sockets, served on the
+ * event loop. Each serves up to QMP_MAX_CLIENTS clients at once, each with
+ * its own session (capability state; events go to all that negotiated);
+ * more wait in the listen backlog. A client that sends a command longer
+ * than QMP_MAX_COMMAND, or leaves more than QMP_MAX_PENDING bytes of
+ * replies unread, is disconnected. The commands act on the machine.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "backends/block.h"
+#include "backends/chardev.h"
 #include "backends/object.h"
 #include "devices/device.h"
 #include "devices/platform.h"
@@ -21,28 +25,50 @@
 #include "lib/loop.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
+#include "vmm/machine.h"
 #include "vmm/qmp.h"
 
-struct qmp_server {
-	char *path;
-	int listen_fd, client_fd;
-	bool listening;
-	struct loop *loop;
-	struct platform *pf;
+struct qmp_server;
+
+/* One connection, with its own session (capability state). */
+struct qmp_client {
+	struct qmp_server *srv;
+	int fd;
 	struct qmp_session *sess;
 	char *out;			/* replies not yet written */
 	size_t out_len, out_cap;
 	bool want_out, drop;
 };
 
-static struct qmp_server *server;
+/* One -qmp socket. */
+struct qmp_server {
+	char *path;
+	int listen_fd;
+	bool listening;
+	struct loop *loop;
+	struct qmp_client *clients[QMP_MAX_CLIENTS];
+	unsigned nr_clients;
+	struct qmp_server *next;
+};
+
+static struct qmp_server *servers;
+static struct machine *machine;
+
+/* -mon chardev=ID,mode=control: QMP over a chardev, one peer at a time. */
+struct qmp_chr_mon {
+	struct chardev *chr;
+	struct qmp_session *sess;	/* while a peer is there */
+	struct qmp_chr_mon *next;
+};
+
+static struct qmp_chr_mon *chr_mons;
 
 /* ---- what the commands act on ---- */
 
 /* The balloon is found among the machine's devices on every command. */
 static struct platform *pf_of(void *o)
 {
-	return ((struct qmp_server *)o)->pf;
+	return &machine->pf;
 }
 
 static int t_find_device(void *o, const char *id, struct qom_node *n)
@@ -86,9 +112,98 @@ static int t_set_interval(void *o, uint32_t seconds)
 
 static void t_quit(void *o)
 {
-	struct qmp_server *s = o;
+	machine_quit(machine, "host-qmp-quit", "terminating on QMP command 'quit'");
+}
 
-	platform_stop(s->pf, STOP_SIGNAL, "terminating on QMP command 'quit'");
+/* ember never resets in place: as QEMU does under -no-reboot, it ends the run. */
+static void t_reset(void *o)
+{
+	machine_quit(machine, "host-qmp-system-reset",
+		     "terminating on QMP command 'system_reset' (ember does not reboot)");
+}
+
+static const char *t_run_state(void *o, bool *running)
+{
+	*running = machine->state == RUN_RUNNING;
+	return run_state_name(machine->state);
+}
+
+static int t_stop(void *o) { return machine_pause(machine); }
+static int t_cont(void *o) { return machine_resume(machine); }
+static int t_powerdown(void *o) { return machine_powerdown(machine); }
+static const char *t_name(void *o) { return machine->cfg.name; }
+static const char *t_uuid(void *o) { return machine->cfg.uuid; }
+
+static int t_cpu(void *o, unsigned i, int *tid)
+{
+	if (i >= machine->nr_vcpus)
+		return -ENOENT;
+	*tid = __atomic_load_n(&machine->vcpus[i].tid, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int t_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *frontend_open)
+{
+	struct chardev *c = NULL;
+	int open = 0;
+
+	do
+		c = chardev_next_info(c, fn, size, &open);
+	while (c && i--);
+	if (!c)
+		return -ENOENT;
+	*label = chardev_id(c);
+	*frontend_open = open;
+	return 0;
+}
+
+/* The device whose drive= names @node: its QOM path, or its type without an id. */
+static void block_user(const char *node, char *qdev, size_t size)
+{
+	qdev[0] = 0;
+	for (struct device *d = machine->pf.devices; d && node; d = d->next)
+		for (const struct prop *p = d->type->props; p && p->name; p++) {
+			const char *v;
+
+			if (p->type != PROP_STR || strcmp(p->name, "drive"))
+				continue;
+			v = *(char *const *)((const char *)d->state + p->offset);
+			if (!v || strcmp(v, node))
+				continue;
+			if (d->id)
+				snprintf(qdev, size, "/machine/peripheral/%s", d->id);
+			else
+				snprintf(qdev, size, "%s", d->type->name);
+			return;
+		}
+}
+
+static int t_block(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size)
+{
+	struct blk *b = NULL;
+
+	do
+		b = blk_next_info(b, info);
+	while (b && i--);
+	if (!b)
+		return -ENOENT;
+	block_user(info->node_name, qdev, size);
+	return 0;
+}
+
+/* info qtree */
+static int t_device(void *o, unsigned i, const char **type, const char **id,
+		    const char **bus)
+{
+	for (struct device *d = machine->pf.devices; d; d = d->next)
+		if (!i--) {
+			*type = d->type->name;
+			*id = d->id;
+			*bus = d->type->bus;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 static struct qmp_target target = {
@@ -101,9 +216,20 @@ static struct qmp_target target = {
 	.balloon_stats = t_balloon_stats,
 	.balloon_set_interval = t_set_interval,
 	.quit = t_quit,
+	.system_reset = t_reset,
+	.run_state = t_run_state,
+	.stop = t_stop,
+	.cont = t_cont,
+	.powerdown = t_powerdown,
+	.name = t_name,
+	.uuid = t_uuid,
+	.cpu = t_cpu,
+	.device = t_device,
+	.chardev = t_chardev,
+	.block = t_block,
 };
 
-/* ---- the connection ---- */
+/* ---- the connections ---- */
 
 static void on_listen(void *opaque, uint32_t events);
 static void on_client(void *opaque, uint32_t events);
@@ -119,110 +245,115 @@ static void set_listening(struct qmp_server *s, bool on)
 	s->listening = on;
 }
 
-static void drop_client(struct qmp_server *s)
+static void drop_client(struct qmp_client *c)
 {
-	if (s->client_fd < 0)
-		return;
-	loop_del(s->loop, s->client_fd);
-	close(s->client_fd);
-	s->client_fd = -1;
-	qmp_session_free(s->sess);
-	s->sess = NULL;
-	s->out_len = 0;
-	s->want_out = s->drop = false;
+	struct qmp_server *s = c->srv;
+
+	loop_del(s->loop, c->fd);
+	close(c->fd);
+	qmp_session_free(c->sess);
+	free(c->out);
+	for (unsigned i = 0; i < s->nr_clients; i++)
+		if (s->clients[i] == c)
+			s->clients[i] = s->clients[--s->nr_clients];
+	free(c);
 	set_listening(s, true);
 }
 
-static void flush(struct qmp_server *s)
+static void flush(struct qmp_client *c)
 {
 	size_t done = 0;
 	bool want;
 
-	while (done < s->out_len) {
-		ssize_t n = write(s->client_fd, s->out + done, s->out_len - done);
+	while (done < c->out_len) {
+		ssize_t n = write(c->fd, c->out + done, c->out_len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			s->drop = true;		/* the client went away */
+			c->drop = true;		/* the client went away */
 			break;
 		}
 		done += (size_t)n;
 	}
-	memmove(s->out, s->out + done, s->out_len - done);
-	s->out_len -= done;
-	want = s->out_len > 0;
-	if (!s->drop && want != s->want_out &&
-	    !loop_mod(s->loop, s->client_fd, EPOLLIN | (want ? EPOLLOUT : 0)))
-		s->want_out = want;
+	memmove(c->out, c->out + done, c->out_len - done);
+	c->out_len -= done;
+	want = c->out_len > 0;
+	if (!c->drop && want != c->want_out &&
+	    !loop_mod(c->srv->loop, c->fd, EPOLLIN | (want ? EPOLLOUT : 0)))
+		c->want_out = want;
 }
 
-/* Replies end in CR LF, as QEMU's do. */
+/* Replies and events end in CR LF, as QEMU's do. */
 static void send_text(void *opaque, const char *json, size_t len)
 {
-	struct qmp_server *s = opaque;
-	size_t need = s->out_len + len + 2;
+	struct qmp_client *c = opaque;
+	size_t need = c->out_len + len + 2;
 
-	if (s->drop)
+	if (c->drop)
 		return;
 	if (need > QMP_MAX_PENDING) {
 		warn_msg("-qmp: a client leaves its replies unread; disconnecting it");
-		s->drop = true;
+		c->drop = true;
 		return;
 	}
-	if (need > s->out_cap) {
+	if (need > c->out_cap) {
 		size_t cap = need < 4096 ? 4096 : need * 2;
-		char *p = realloc(s->out, cap);
+		char *p = realloc(c->out, cap);
 
 		if (!p) {
-			s->drop = true;
+			c->drop = true;
 			return;
 		}
-		s->out = p;
-		s->out_cap = cap;
+		c->out = p;
+		c->out_cap = cap;
 	}
-	memcpy(s->out + s->out_len, json, len);
-	memcpy(s->out + s->out_len + len, "\r\n", 2);
-	s->out_len = need;
-	flush(s);
+	memcpy(c->out + c->out_len, json, len);
+	memcpy(c->out + c->out_len + len, "\r\n", 2);
+	c->out_len = need;
+	flush(c);
 }
 
 static void on_client(void *opaque, uint32_t events)
 {
-	struct qmp_server *s = opaque;
+	struct qmp_client *c = opaque;
 	char buf[4096];
 
 	if (events & EPOLLOUT)
-		flush(s);
+		flush(c);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		ssize_t n = read(s->client_fd, buf, sizeof(buf));
+		ssize_t n = read(c->fd, buf, sizeof(buf));
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0 || qmp_session_input(s->sess, buf, (size_t)n) < 0)
-			s->drop = true;
+		if (n <= 0 || qmp_session_input(c->sess, buf, (size_t)n) < 0)
+			c->drop = true;
 	}
-	if (s->drop)
-		drop_client(s);
+	/* An event may have marked other clients too; they go on their next wake-up. */
+	if (c->drop)
+		drop_client(c);
 }
 
 static void take_client(struct qmp_server *s, int fd)
 {
-	s->client_fd = fd;
-	if (loop_add(s->loop, fd, EPOLLIN, on_client, s)) {
+	struct qmp_client *c = calloc(1, sizeof(*c));
+
+	if (!c || loop_add(s->loop, fd, EPOLLIN, on_client, c)) {
+		free(c);
 		close(fd);
-		s->client_fd = -1;
 		return;
 	}
-	/* Others wait in the backlog until this one leaves. */
-	set_listening(s, false);
-	s->sess = qmp_session_new(&target, send_text, s);
-	if (!s->sess)
-		s->drop = true;
-	if (s->drop)
-		drop_client(s);
+	c->srv = s;
+	c->fd = fd;
+	s->clients[s->nr_clients++] = c;
+	/* More wait in the backlog until one leaves. */
+	if (s->nr_clients == QMP_MAX_CLIENTS)
+		set_listening(s, false);
+	c->sess = qmp_session_new(&target, send_text, c);
+	if (!c->sess || c->drop)
+		drop_client(c);
 }
 
 static void on_listen(void *opaque, uint32_t events)
@@ -301,7 +432,7 @@ static int open_socket(struct qmp_server *s)
 		unlink(s->path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return fail("bind", s->path, fd);
-	if (listen(fd, 1)) {
+	if (listen(fd, QMP_MAX_CLIENTS)) {
 		unlink(s->path);
 		return fail("listen on", s->path, fd);
 	}
@@ -309,48 +440,163 @@ static int open_socket(struct qmp_server *s)
 	return 0;
 }
 
-int qmp_server_create(const char *opt, struct loop *loop, struct platform *pf)
+/* ---- -mon chardev=ID,mode=control ---- */
+
+static void chr_send(void *opaque, const char *json, size_t len)
+{
+	struct qmp_chr_mon *mon = opaque;
+
+	chardev_write(mon->chr, json, len);
+	chardev_write(mon->chr, "\r\n", 2);
+}
+
+static size_t chr_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct qmp_chr_mon *mon = opaque;
+
+	/* Too long a command: nothing more until the next peer. */
+	if (mon->sess && qmp_session_input(mon->sess, (const char *)buf, len) < 0) {
+		qmp_session_free(mon->sess);
+		mon->sess = NULL;
+	}
+	return len;
+}
+
+/* A new peer gets a new session and the greeting. */
+static void chr_peer(void *opaque, int open)
+{
+	struct qmp_chr_mon *mon = opaque;
+
+	qmp_session_free(mon->sess);
+	mon->sess = open ? qmp_session_new(&target, chr_send, mon) : NULL;
+}
+
+static int chr_mon_add(const char *owner, const char *id, struct machine *m)
+{
+	struct chardev *chr = chardev_find(id);
+	struct qmp_chr_mon *mon;
+	int ret;
+
+	if (!chr) {
+		err_msg("%s: no -chardev with id '%s'", owner, id);
+		return -ENOENT;
+	}
+	mon = calloc(1, sizeof(*mon));
+	if (!mon)
+		return -ENOMEM;
+	mon->chr = chr;
+	ret = chardev_attach(chr, chr_input, mon);
+	if (ret) {
+		err_msg("%s: chardev '%s' is already used by another front end", owner, id);
+		free(mon);
+		return ret;
+	}
+	machine = m;
+	qmp_init();
+	mon->next = chr_mons;
+	chr_mons = mon;
+	chardev_watch_peer(chr, chr_peer);
+	return 0;
+}
+
+int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
+{
+	struct keyval kv;
+	const char *id, *mode, *pretty;
+	int ret, on = 0;
+
+	ret = keyval_parse(opt, "chardev", "-mon", &kv);
+	if (ret)
+		return ret;
+	id = kv.implied ? kv.implied : keyval_get(&kv, "chardev");
+	mode = keyval_get(&kv, "mode");
+	pretty = keyval_get(&kv, "pretty");
+	if (!id) {
+		err_msg("-mon %s: chardev=ID is required", opt);
+		ret = -EINVAL;
+	} else if (!mode || strcmp(mode, "control")) {
+		/* QEMU's default is readline: the human monitor. */
+		err_msg("-mon %s: mode=%s: ember has no human monitor (HMP); use mode=control "
+			"(QMP)", opt, mode ? mode : "readline (the default)");
+		ret = -EINVAL;
+	} else if (pretty && (parse_bool(pretty, &on) || on)) {
+		err_msg("-mon %s: pretty=%s: ember's QMP sends one line a text (pretty=off)",
+			opt, pretty);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-mon");
+	if (!ret) {
+		char owner[128];
+
+		snprintf(owner, sizeof(owner), "-mon %s", opt);
+		ret = chr_mon_add(owner, id, m);
+	}
+	keyval_free(&kv);
+	return ret;
+}
+
+/* QEMU's -monitor is the human monitor on a chardev; only "none" means anything here. */
+int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m)
+{
+	if (!strcmp(opt, "none"))
+		return 0;
+	err_msg("-monitor %s: ember has no human monitor (HMP); for QMP use -qmp %s or "
+		"-mon chardev=ID,mode=control", opt, strncmp(opt, "unix:", 5) ? "unix:PATH,server=on" :
+		opt);
+	return -EINVAL;
+}
+
+static void server_free(struct qmp_server *s)
+{
+	while (s->nr_clients) {
+		struct qmp_client *c = s->clients[0];
+
+		flush(c);	/* the last events (SHUTDOWN), if the socket takes them */
+		drop_client(c);
+	}
+	set_listening(s, false);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	free(s->path);
+	free(s);
+}
+
+int qmp_server_create(const char *opt, struct loop *loop, struct machine *m)
 {
 	struct qmp_server *s;
 	bool wait;
 	int ret, fd;
 
-	if (server) {
-		err_msg("-qmp %s: only one -qmp is supported", opt);
-		return -EINVAL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->listen_fd = s->client_fd = -1;
+	s->listen_fd = -1;
 	s->loop = loop;
-	s->pf = pf;
+	machine = m;
 	target.opaque = s;
 	qmp_init();
-	server = s;
 	ret = parse(opt, s, &wait);
 	if (!ret)
 		ret = open_socket(s);
 	if (ret) {
-		qmp_server_destroy();
+		server_free(s);
 		return ret;
 	}
+	s->next = servers;
+	servers = s;
 	if (wait) {
 		info_msg("-qmp: waiting for a client on %s", s->path);
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
-			ret = fail("accept a client on", s->path, fd);
-			qmp_server_destroy();
-			return ret;
-		}
+		if (fd < 0)
+			return fail("accept a client on", s->path, -1);
 		take_client(s, fd);
-		if (s->client_fd >= 0)
-			return 0;
 	}
 	set_listening(s, true);
-	if (!s->listening) {
+	if (!s->listening && s->nr_clients < QMP_MAX_CLIENTS) {
 		err_msg("-qmp: cannot watch '%s'", s->path);
-		qmp_server_destroy();
 		return -EIO;
 	}
 	return 0;
@@ -358,18 +604,18 @@ int qmp_server_create(const char *opt, struct loop *loop, struct platform *pf)
 
 void qmp_server_destroy(void)
 {
-	struct qmp_server *s = server;
+	while (chr_mons) {
+		struct qmp_chr_mon *mon = chr_mons;
 
-	if (!s)
-		return;
-	drop_client(s);
-	set_listening(s, false);
-	if (s->listen_fd >= 0) {
-		close(s->listen_fd);
-		unlink(s->path);
+		chr_mons = mon->next;
+		chardev_detach(mon->chr);
+		qmp_session_free(mon->sess);
+		free(mon);
 	}
-	free(s->path);
-	free(s->out);
-	free(s);
-	server = NULL;
+	while (servers) {
+		struct qmp_server *s = servers;
+
+		servers = s->next;
+		server_free(s);
+	}
 }

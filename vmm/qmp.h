@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/version.h"
+
+struct blk_info;
 struct loop;
 struct platform;
 struct balloon_stats;
@@ -20,6 +23,19 @@ struct prop;
 #define QMP_MAX_COMMAND		(64 * 1024)
 /* Replies a client leaves unread, at most; more closes the connection. */
 #define QMP_MAX_PENDING		(1024 * 1024)
+/* Clients of one socket served at once; more wait in the backlog. */
+#define QMP_MAX_CLIENTS		8
+
+/*
+ * The QEMU release whose QMP behaviour ember follows: query-version's
+ * "qemu" and the greeting's (docs/api.md says why).
+ */
+#define QMP_QEMU_LEVEL		EMBER_QEMU_LEVEL	/* vmm/version.h: -version says the same */
+#if defined(__x86_64__)
+#define QMP_TARGET_ARCH		"x86_64"
+#else
+#define QMP_TARGET_ARCH		"aarch64"
+#endif
 
 /* What a qom-* path leads to: a device with an id= or an -object. */
 struct qom_node {
@@ -46,8 +62,32 @@ struct qmp_target {
 	int (*balloon_stats)(void *o, struct balloon_stats *st, int64_t *when,
 			     uint32_t *interval);
 	int (*balloon_set_interval)(void *o, uint32_t seconds);
-	/* quit: the reply is sent first */
+	/* quit and system_reset: the reply is sent first */
 	void (*quit)(void *o);
+	void (*system_reset)(void *o);
+	/* The run state's QEMU name; @running: whether vCPUs run. */
+	const char *(*run_state)(void *o, bool *running);
+	int (*stop)(void *o);		/* -EIO: a vCPU would not leave the guest */
+	int (*cont)(void *o);		/* -EBUSY: shutdown or guest-panicked */
+	int (*powerdown)(void *o);	/* -ENODEV: no power button */
+	const char *(*name)(void *o);	/* -name, -uuid; NULL: none */
+	const char *(*uuid)(void *o);
+	/* vCPU @i's thread id; -ENOENT past the last. */
+	int (*cpu)(void *o, unsigned i, int *tid);
+	/* The @i-th device (HMP's info qtree): type, id or NULL, bus; -ENOENT after. */
+	int (*device)(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus);
+	/*
+	 * query-chardev: the @i-th chardev's id, QEMU-style filename (into
+	 * @fn, @size bytes) and whether a front end uses it; -ENOENT after.
+	 */
+	int (*chardev)(void *o, unsigned i, const char **label, char *fn, size_t size,
+		       bool *frontend_open);
+	/*
+	 * query-block, query-named-block-nodes: the @i-th block node, and the
+	 * device that uses it (into @qdev, "" if none); -ENOENT after.
+	 */
+	int (*block)(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size);
 	void *opaque;
 };
 
@@ -68,14 +108,36 @@ void qmp_session_free(struct qmp_session *s);
  */
 int qmp_session_input(struct qmp_session *s, const char *buf, size_t len);
 
+/*
+ * Events, to every session that finished negotiation, in QEMU's format
+ * ({"timestamp": {"seconds", "microseconds"}, "event", "data"}). Loop
+ * thread only (the machine brings vCPU-thread events there first).
+ * qmp_event takes @data (a json-c object, or NULL): the way for events
+ * to come (DEVICE_DELETED).
+ */
+struct json_object;
+void qmp_event(const char *name, struct json_object *data);
+void qmp_event_simple(const char *name);		/* POWERDOWN, STOP, RESUME */
+void qmp_event_shutdown(bool guest, const char *reason);
+void qmp_event_panicked(const char *action);	/* GUEST_PANICKED */
+void qmp_event_balloon(uint64_t actual);		/* BALLOON_CHANGE */
+
 /* ---- the server (loop thread) ---- */
 
+struct machine;
 /*
  * -qmp unix:PATH,server=on[,wait=on|off]: binds and listens now; with
- * wait=on (QEMU's default) waits for the first client. One message on error.
+ * wait=on (QEMU's default) waits for the first client. Each call adds a
+ * monitor; one message on error.
  */
-int qmp_server_create(const char *opt, struct loop *loop, struct platform *pf);
-/* Closes the socket and removes its path. */
+int qmp_server_create(const char *opt, struct loop *loop, struct machine *m);
+/*
+ * -mon chardev=ID,mode=control[,pretty=off] and -monitor (QMP only:
+ * -monitor chardev:ID / unix:... as -qmp would; readline is refused).
+ */
+int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m);
+int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m);
+/* Closes every monitor's sockets and removes their paths. */
 void qmp_server_destroy(void);
 
 #endif

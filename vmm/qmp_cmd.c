@@ -3,7 +3,10 @@
  * reply each out, commands from a table. No socket here (vmm/qmp.c), so
  * the whole of it is unit-tested and fuzzed (tests/fuzz/fuzz_qmp.c).
  * Error classes and descriptions follow QEMU's, so that QEMU's clients
- * understand them.
+ * understand them. The command table also gives each command's arguments
+ * and return type: dispatch checks arguments against it, and
+ * query-qmp-schema describes it (qmp_schema.c), so the two cannot differ.
+ * Events go to every session that finished negotiation.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,12 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <json-c/json.h>
 
+#include "arch/arch.h"
+#include "backends/block.h"
+#include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
+#include "vmm/cli_opts.h"
 #include "vmm/qmp.h"
+#include "vmm/qmp_internal.h"
 
 struct qmp_session {
 	const struct qmp_target *t;
@@ -27,13 +36,10 @@ struct qmp_session {
 	size_t pending;			/* bytes of the text being read */
 	bool negotiated;		/* qmp_capabilities done */
 	bool skip_line;			/* after a syntax error: resync at a newline */
+	struct qmp_session *next;	/* every session, for events */
 };
 
-/* A failed command: QEMU's error class and a description for people. */
-struct qmp_err {
-	const char *cls;
-	char desc[160];
-};
+static struct qmp_session *sessions;
 
 #define GENERIC		"GenericError"
 
@@ -89,56 +95,140 @@ static void reply(struct qmp_session *s, struct json_object *ret, const struct q
 	json_object_put(o);
 }
 
-/* ---- argument checking ---- */
+/* ---- arguments, checked against the command's spec ---- */
 
-static bool check_args(struct json_object *args, const char *const *known, struct qmp_err *e)
+/* "int" -> json-c's type and QEMU's word for it in messages. */
+static bool type_ok(const char *type, struct json_object *v, const char **expected)
 {
-	json_object_object_foreach(args, key, val) {
-		bool ok = false;
+	if (type[0] == '[') {
+		*expected = "array";
+		return json_object_is_type(v, json_type_array);
+	}
+	if (!strcmp(type, "int")) {
+		*expected = "integer";
+		return json_object_is_type(v, json_type_int);
+	}
+	if (!strcmp(type, "number")) {
+		*expected = "number";
+		return json_object_is_type(v, json_type_int) ||
+		       json_object_is_type(v, json_type_double);
+	}
+	if (!strcmp(type, "bool")) {
+		*expected = "boolean";
+		return json_object_is_type(v, json_type_boolean);
+	}
+	if (!strcmp(type, "any"))
+		return true;
+	*expected = "string";		/* str and enums */
+	return json_object_is_type(v, json_type_string);
+}
 
+/*
+ * Walks a spec "name:type,name?:type" ('?': optional), calling @fn for
+ * each member; stops when it returns false.
+ */
+bool qmp_spec_each(const char *spec, bool (*fn)(void *o, const char *name, size_t nlen,
+						 bool optional, const char *type), void *o)
+{
+	char type[64];
+
+	while (spec && *spec) {
+		const char *colon = strchr(spec, ':'), *end;
+		size_t nlen, tlen;
+		bool opt;
+
+		if (!colon)
+			return true;
+		end = strchr(colon, ',');
+		if (!end)
+			end = colon + strlen(colon);
+		nlen = (size_t)(colon - spec);
+		opt = nlen && spec[nlen - 1] == '?';
+		tlen = MIN((size_t)(end - colon - 1), sizeof(type) - 1);
+		memcpy(type, colon + 1, tlen);
+		type[tlen] = 0;
+		if (!fn(o, spec, nlen - opt, opt, type))
+			return false;
+		spec = *end ? end + 1 : end;
+	}
+	return true;
+}
+
+struct arg_check {
+	struct json_object *args;
+	struct qmp_err *e;
+	const char *key;	/* looked up in the spec */
+	bool found;
+};
+
+static bool check_member(void *o, const char *name, size_t nlen, bool optional,
+			 const char *type)
+{
+	struct arg_check *c = o;
+	struct json_object *v;
+	const char *expected = "";
+	char key[64];
+
+	snprintf(key, sizeof(key), "%.*s", (int)nlen, name);
+	if (c->key) {
+		c->found = !strcmp(key, c->key);
+		return !c->found;
+	}
+	if (!json_object_object_get_ex(c->args, key, &v)) {
+		if (optional)
+			return true;
+		set_err(c->e, GENERIC, "Parameter '%s' is missing", key);
+		return false;
+	}
+	if (!type_ok(type, v, &expected)) {
+		set_err(c->e, GENERIC, "Invalid parameter type for '%s', expected: %s", key,
+			expected);
+		return false;
+	}
+	return true;
+}
+
+/* QEMU's messages: an unknown member first, then missing, then wrong types. */
+static bool check_args(struct json_object *args, const char *spec, struct qmp_err *e)
+{
+	struct arg_check c = { args, e, NULL, false };
+
+	json_object_object_foreach(args, key, val) {
 		(void)val;
-		for (const char *const *k = known; *k && !ok; k++)
-			ok = !strcmp(key, *k);
-		if (!ok) {
+		c.key = key;
+		c.found = false;
+		qmp_spec_each(spec, check_member, &c);
+		if (!c.found) {
 			set_err(e, GENERIC, "Parameter '%.64s' is unexpected", key);
 			return false;
 		}
 	}
-	return true;
+	c.key = NULL;
+	return qmp_spec_each(spec, check_member, &c);
 }
 
-/* A required integer argument; json-c keeps values above INT64_MAX as uint64. */
-static bool get_int(struct json_object *args, const char *key, int64_t *v, bool *huge,
-		    struct qmp_err *e)
+/* Checked already: present, of the right type. */
+static int64_t arg_int(struct json_object *args, const char *key)
 {
-	struct json_object *o;
+	struct json_object *o = json_object_object_get(args, key);
 
-	if (!json_object_object_get_ex(args, key, &o)) {
-		set_err(e, GENERIC, "Parameter '%s' is missing", key);
-		return false;
-	}
-	if (!json_object_is_type(o, json_type_int)) {
-		set_err(e, GENERIC, "Invalid parameter type for '%s', expected: integer", key);
-		return false;
-	}
-	*v = json_object_get_int64(o);
-	*huge = *v == INT64_MAX;
-	return true;
+	return o ? json_object_get_int64(o) : 0;
 }
 
-static const char *get_str(struct json_object *args, const char *key, struct qmp_err *e)
+static const char *arg_str(struct json_object *args, const char *key)
 {
-	struct json_object *o;
+	struct json_object *o = json_object_object_get(args, key);
 
-	if (!json_object_object_get_ex(args, key, &o)) {
-		set_err(e, GENERIC, "Parameter '%s' is missing", key);
-		return NULL;
-	}
-	if (!json_object_is_type(o, json_type_string)) {
-		set_err(e, GENERIC, "Invalid parameter type for '%s', expected: string", key);
-		return NULL;
-	}
-	return json_object_get_string(o);
+	return o ? json_object_get_string(o) : NULL;
+}
+
+/* No such hook in this target (tests, the fuzzer): say so. */
+static bool lacks(const void *fn, struct qmp_err *e)
+{
+	if (fn)
+		return false;
+	set_err(e, GENERIC, "ember cannot do that here");
+	return true;
 }
 
 /* ---- commands ---- */
@@ -146,55 +236,57 @@ static const char *get_str(struct json_object *args, const char *key, struct qmp
 typedef struct json_object *(*cmd_fn)(struct qmp_session *s, struct json_object *args,
 				      struct qmp_err *e);
 
-static struct json_object *cmd_capabilities(struct qmp_session *s, struct json_object *args,
-					    struct qmp_err *e)
+#define CMD(name)	static struct json_object *name(struct qmp_session *s,	\
+							struct json_object *args,	\
+							struct qmp_err *e)
+
+CMD(cmd_capabilities)
 {
-	static const char *const known[] = { "enable", NULL };
 	struct json_object *en;
 
-	if (!check_args(args, known, e))
-		return NULL;
-	if (json_object_object_get_ex(args, "enable", &en)) {
-		if (!json_object_is_type(en, json_type_array)) {
-			set_err(e, GENERIC, "Invalid parameter type for 'enable', expected: array");
-			return NULL;
-		}
-		/* ember has no optional capabilities (no out-of-band execution). */
-		if (json_object_array_length(en)) {
-			struct json_object *c = json_object_array_get_idx(en, 0);
+	/* ember has no optional capabilities (no out-of-band execution). */
+	if (json_object_object_get_ex(args, "enable", &en) && json_object_array_length(en)) {
+		struct json_object *c = json_object_array_get_idx(en, 0);
 
-			set_err(e, GENERIC, "Capability '%.64s' not available",
-				json_object_is_type(c, json_type_string) ?
-				json_object_get_string(c) : "?");
-			return NULL;
-		}
+		set_err(e, GENERIC, "Capability '%.64s' not available",
+			json_object_is_type(c, json_type_string) ?
+			json_object_get_string(c) : "?");
+		return NULL;
 	}
 	s->negotiated = true;
 	return json_object_new_object();
 }
 
-static struct json_object *cmd_query_status(struct qmp_session *s, struct json_object *args,
-					    struct qmp_err *e)
+static const char *run_state(struct qmp_session *s, bool *running)
 {
-	static const char *const known[] = { NULL };
-	struct json_object *r;
+	const struct qmp_target *t = s->t;
 
-	if (!check_args(args, known, e))
-		return NULL;
-	/* ember cannot pause a guest: while it answers, the guest runs. */
-	r = json_object_new_object();
-	add(r, "status", json_object_new_string("running"));
+	*running = true;
+	return t->run_state ? t->run_state(t->opaque, running) : "running";
+}
+
+CMD(cmd_query_status)
+{
+	struct json_object *r = json_object_new_object();
+	bool running;
+	const char *st = run_state(s, &running);
+
+	add(r, "status", json_object_new_string(st));
 	add(r, "singlestep", json_object_new_boolean(0));
-	add(r, "running", json_object_new_boolean(1));
+	add(r, "running", json_object_new_boolean(running));
 	return r;
 }
 
+/*
+ * "qemu" is the QEMU release whose QMP ember follows (QMP_QEMU_LEVEL), so
+ * that clients pick the right dialect; "package" says it is ember.
+ */
 static struct json_object *version(void)
 {
 	unsigned v[3] = { 0 };
 	struct json_object *r, *q;
 
-	sscanf(EMBER_VERSION, "%u.%u.%u", &v[0], &v[1], &v[2]);
+	sscanf(QMP_QEMU_LEVEL, "%u.%u.%u", &v[0], &v[1], &v[2]);
 	q = json_object_new_object();
 	add(q, "major", json_object_new_int(v[0]));
 	add(q, "minor", json_object_new_int(v[1]));
@@ -205,12 +297,9 @@ static struct json_object *version(void)
 	return r;
 }
 
-static struct json_object *cmd_query_version(struct qmp_session *s, struct json_object *args,
-					     struct qmp_err *e)
+CMD(cmd_query_version)
 {
-	static const char *const known[] = { NULL };
-
-	return check_args(args, known, e) ? version() : NULL;
+	return version();
 }
 
 static bool no_balloon(int ret, struct qmp_err *e)
@@ -233,17 +322,14 @@ static struct json_object *empty_or_err(int ret, struct qmp_err *e, const char *
 	return json_object_new_object();
 }
 
-static struct json_object *cmd_balloon(struct qmp_session *s, struct json_object *args,
-				       struct qmp_err *e)
+CMD(cmd_balloon)
 {
-	static const char *const known[] = { "value", NULL };
 	const struct qmp_target *t = s->t;
-	uint64_t ram = t->ram_size(t->opaque);
-	int64_t v;
-	bool huge;
+	int64_t v = arg_int(args, "value");
+	bool huge = v == INT64_MAX;	/* json-c keeps values above INT64_MAX as uint64 */
 	int ret;
 
-	if (!check_args(args, known, e) || !get_int(args, "value", &v, &huge, e))
+	if (lacks(t->balloon_set, e))
 		return NULL;
 	if (v <= 0) {
 		set_err(e, GENERIC, "Parameter 'value' expects a size in bytes above 0");
@@ -252,21 +338,20 @@ static struct json_object *cmd_balloon(struct qmp_session *s, struct json_object
 	ret = t->balloon_set(t->opaque, (uint64_t)v);
 	if (ret == -ERANGE) {
 		set_err(e, GENERIC, "Parameter 'value' expects a size from 4096 up to the "
-			"guest's RAM (%" PRIu64 " bytes)%s", ram, huge ? "; it is too large" : "");
+			"guest's RAM (%" PRIu64 " bytes)%s", t->ram_size(t->opaque),
+			huge ? "; it is too large" : "");
 		return NULL;
 	}
 	return empty_or_err(ret, e, "balloon");
 }
 
-static struct json_object *cmd_query_balloon(struct qmp_session *s, struct json_object *args,
-					     struct qmp_err *e)
+CMD(cmd_query_balloon)
 {
-	static const char *const known[] = { NULL };
 	const struct qmp_target *t = s->t;
 	struct json_object *r;
 	uint64_t actual;
 
-	if (!check_args(args, known, e) || no_balloon(t->balloon_get(t->opaque, &actual), e))
+	if (lacks(t->balloon_get, e) || no_balloon(t->balloon_get(t->opaque, &actual), e))
 		return NULL;
 	r = json_object_new_object();
 	add(r, "actual", json_object_new_int64((int64_t)actual));
@@ -282,24 +367,27 @@ static bool find_node(struct qmp_session *s, const char *path, struct qom_node *
 {
 	static const char dev[] = "/machine/peripheral/", obj[] = "/objects/";
 	const struct qmp_target *t = s->t;
-	int ret;
+	int ret = -ENOENT;
 
 	memset(n, 0, sizeof(*n));
-	if (!strncmp(path, obj, sizeof(obj) - 1))
-		ret = t->find_object(t->opaque, path + sizeof(obj) - 1, n);
-	else
+	if (!strncmp(path, obj, sizeof(obj) - 1)) {
+		if (t->find_object)
+			ret = t->find_object(t->opaque, path + sizeof(obj) - 1, n);
+	} else if (t->find_device) {
 		ret = t->find_device(t->opaque, strncmp(path, dev, sizeof(dev) - 1) ?
 				     path : path + sizeof(dev) - 1, n);
+	}
 	if (!ret)
 		return true;
 	set_err(e, "DeviceNotFound", "Device '%.64s' not found%s", path,
-		t->balloon_id(t->opaque) ? "" : " (give the balloon an id= to reach it)");
+		t->balloon_id && !t->balloon_id(t->opaque) ?
+		" (give the balloon an id= to reach it)" : "");
 	return false;
 }
 
-static const struct prop *find_prop(const struct qom_node *n, const char *name)
+static const struct prop *find_prop(const struct prop *props, const char *name)
 {
-	for (const struct prop *p = n->props; p && p->name; p++)
+	for (const struct prop *p = props; p && p->name; p++)
 		if (!strcmp(p->name, name))
 			return p;
 	return NULL;
@@ -349,53 +437,48 @@ static void not_found(struct qmp_err *e, const struct qom_node *n, const char *p
 		" (the balloon has " PROP_STATS " and " PROP_INTERVAL ")" : "");
 }
 
-static struct json_object *cmd_qom_get(struct qmp_session *s, struct json_object *args,
-				       struct qmp_err *e)
+CMD(cmd_qom_get)
 {
-	static const char *const known[] = { "path", "property", NULL };
 	const struct qmp_target *t = s->t;
+	const char *prop = arg_str(args, "property");
 	struct balloon_stats st;
-	const char *path, *prop;
 	const struct prop *p;
 	struct qom_node n;
 	uint32_t interval;
 	int64_t when;
 
-	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
-	    !(prop = get_str(args, "property", e)) || !find_node(s, path, &n, e))
+	if (!find_node(s, arg_str(args, "path"), &n, e))
 		return NULL;
 	if (!strcmp(prop, "type"))
 		return json_object_new_string(n.type);
 	if (n.balloon && (!strcmp(prop, PROP_STATS) || !strcmp(prop, PROP_INTERVAL))) {
-		if (no_balloon(t->balloon_stats(t->opaque, &st, &when, &interval), e))
+		if (lacks(t->balloon_stats, e) ||
+		    no_balloon(t->balloon_stats(t->opaque, &st, &when, &interval), e))
 			return NULL;
 		if (!strcmp(prop, PROP_STATS))
 			return stats_obj(&st, when);
 		return json_object_new_int64(interval);
 	}
-	p = find_prop(&n, prop);
+	p = find_prop(n.props, prop);
 	if (p)
 		return prop_value(&n, p);
 	not_found(e, &n, prop);
 	return NULL;
 }
 
-static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object *args,
-				       struct qmp_err *e)
+CMD(cmd_qom_set)
 {
-	static const char *const known[] = { "path", "property", "value", NULL };
 	const struct qmp_target *t = s->t;
-	const char *path, *prop;
+	const char *prop = arg_str(args, "property");
+	struct json_object *val = json_object_object_get(args, "value");
 	struct qom_node n;
 	int64_t v;
-	bool huge;
 
-	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
-	    !(prop = get_str(args, "property", e)) || !find_node(s, path, &n, e))
+	if (!find_node(s, arg_str(args, "path"), &n, e))
 		return NULL;
 	if (!n.balloon || strcmp(prop, PROP_INTERVAL)) {
 		/* The options of a type are fixed once the device or object exists. */
-		if (!find_prop(&n, prop) && strcmp(prop, "type") &&
+		if (!find_prop(n.props, prop) && strcmp(prop, "type") &&
 		    (!n.balloon || strcmp(prop, PROP_STATS)))
 			not_found(e, &n, prop);
 		else
@@ -403,12 +486,17 @@ static struct json_object *cmd_qom_set(struct qmp_session *s, struct json_object
 				n.balloon ? " (only " PROP_INTERVAL ")" : " while ember runs");
 		return NULL;
 	}
-	if (!get_int(args, "value", &v, &huge, e))
+	if (!json_object_is_type(val, json_type_int)) {
+		set_err(e, GENERIC, "Invalid parameter type for 'value', expected: integer");
 		return NULL;
+	}
+	v = json_object_get_int64(val);
 	if (v < 0 || v > 86400) {
 		set_err(e, GENERIC, "Parameter 'value' expects seconds from 0 (off) to 86400");
 		return NULL;
 	}
+	if (lacks(t->balloon_set_interval, e))
+		return NULL;
 	return empty_or_err(t->balloon_set_interval(t->opaque, (uint32_t)v), e,
 			    "cannot set the polling interval");
 }
@@ -423,16 +511,12 @@ static void list_add(struct json_object *r, const char *name, const char *type)
 }
 
 /* QEMU's ObjectPropertyInfo list: the type's options, and the balloon's own. */
-static struct json_object *cmd_qom_list(struct qmp_session *s, struct json_object *args,
-					struct qmp_err *e)
+CMD(cmd_qom_list)
 {
-	static const char *const known[] = { "path", NULL };
 	struct json_object *r;
-	const char *path;
 	struct qom_node n;
 
-	if (!check_args(args, known, e) || !(path = get_str(args, "path", e)) ||
-	    !find_node(s, path, &n, e))
+	if (!find_node(s, arg_str(args, "path"), &n, e))
 		return NULL;
 	r = json_object_new_array();
 	list_add(r, "type", "string");
@@ -445,49 +529,455 @@ static struct json_object *cmd_qom_list(struct qmp_session *s, struct json_objec
 	return r;
 }
 
-static struct json_object *cmd_quit(struct qmp_session *s, struct json_object *args,
-				    struct qmp_err *e)
-{
-	static const char *const known[] = { NULL };
+/* The action comes after the reply (the table's after). */
+CMD(cmd_quit) { return json_object_new_object(); }
+CMD(cmd_system_reset) { return json_object_new_object(); }
 
-	return check_args(args, known, e) ? json_object_new_object() : NULL;
+/* A run-state control of the target: {} or @why. */
+static struct json_object *control(struct qmp_session *s, int (*fn)(void *o),
+				   struct qmp_err *e, const char *why)
+{
+	if (lacks(fn, e))
+		return NULL;
+	if (fn(s->t->opaque)) {
+		set_err(e, GENERIC, "%s", why);
+		return NULL;
+	}
+	return json_object_new_object();
 }
 
-static struct json_object *cmd_query_commands(struct qmp_session *s, struct json_object *args,
-					      struct qmp_err *e);
-
-static const struct {
-	const char *name;
-	cmd_fn fn;
-} commands[] = {
-	{ "qmp_capabilities", cmd_capabilities },
-	{ "query-commands", cmd_query_commands },
-	{ "query-status", cmd_query_status },
-	{ "query-version", cmd_query_version },
-	{ "balloon", cmd_balloon },
-	{ "query-balloon", cmd_query_balloon },
-	{ "qom-get", cmd_qom_get },
-	{ "qom-list", cmd_qom_list },
-	{ "qom-set", cmd_qom_set },
-	{ "quit", cmd_quit },
-};
-
-static struct json_object *cmd_query_commands(struct qmp_session *s, struct json_object *args,
-					      struct qmp_err *e)
+CMD(cmd_stop)
 {
-	static const char *const known[] = { NULL };
-	struct json_object *r;
+	return control(s, s->t->stop, e, "a vCPU did not leave the guest; the machine is "
+		       "partly paused");
+}
 
-	if (!check_args(args, known, e))
-		return NULL;
-	r = json_object_new_array();
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		struct json_object *c = json_object_new_object();
+/* QEMU's words; ember cannot reset, so quit is the way out. */
+CMD(cmd_cont)
+{
+	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required "
+		       "(ember cannot reset in place: use quit)");
+}
 
-		add(c, "name", json_object_new_string(commands[i].name));
-		json_object_array_add(r, c);
+CMD(cmd_system_powerdown)
+{
+	return control(s, s->t->powerdown, e, "this machine has no ACPI power button");
+}
+
+CMD(cmd_query_name)
+{
+	const struct qmp_target *t = s->t;
+	const char *name = t->name ? t->name(t->opaque) : NULL;
+	struct json_object *r = json_object_new_object();
+
+	if (name)
+		add(r, "name", json_object_new_string(name));
+	return r;
+}
+
+CMD(cmd_query_uuid)
+{
+	const struct qmp_target *t = s->t;
+	const char *uuid = t->uuid ? t->uuid(t->opaque) : NULL;
+	struct json_object *r = json_object_new_object();
+
+	add(r, "UUID", json_object_new_string(uuid ? uuid :
+					      "00000000-0000-0000-0000-000000000000"));
+	return r;
+}
+
+CMD(cmd_query_target)
+{
+	struct json_object *r = json_object_new_object();
+
+	add(r, "arch", json_object_new_string(QMP_TARGET_ARCH));
+	return r;
+}
+
+CMD(cmd_query_kvm)
+{
+	struct json_object *r = json_object_new_object();
+
+	/* ember runs on KVM or not at all. */
+	add(r, "enabled", json_object_new_boolean(1));
+	add(r, "present", json_object_new_boolean(1));
+	return r;
+}
+
+CMD(cmd_query_machines)
+{
+	struct json_object *r = json_object_new_array();
+
+	for (unsigned i = 0; i < arch_nr_machine_types; i++) {
+		const struct machine_type *mt = &arch_machine_types[i];
+		struct json_object *o = json_object_new_object();
+
+		add(o, "name", json_object_new_string(mt->name));
+		if (mt->is_default)
+			add(o, "is-default", json_object_new_boolean(1));
+		add(o, "cpu-max", json_object_new_int(MAX_VCPUS));
+		add(o, "hotpluggable-cpus", json_object_new_boolean(0));
+		add(o, "numa-mem-supported", json_object_new_boolean(0));
+		add(o, "deprecated", json_object_new_boolean(0));
+		json_object_array_add(r, o);
 	}
 	return r;
+}
+
+CMD(cmd_query_cpus_fast)
+{
+	const struct qmp_target *t = s->t;
+	struct json_object *r = json_object_new_array();
+	char path[64];
+	int tid;
+
+	for (unsigned i = 0; t->cpu && !t->cpu(t->opaque, i, &tid); i++) {
+		struct json_object *o = json_object_new_object();
+
+		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", i);
+		add(o, "cpu-index", json_object_new_int((int)i));
+		add(o, "qom-path", json_object_new_string(path));
+		add(o, "thread-id", json_object_new_int(tid));
+		add(o, "target", json_object_new_string(QMP_TARGET_ARCH));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+/* Device types: QEMU's ObjectTypeInfo, all of them under "device". */
+CMD(cmd_qom_list_types)
+{
+	const char *impl = arg_str(args, "implements");
+	struct json_object *r = json_object_new_array();
+	const struct device_type *dt;
+
+	if (impl && strcmp(impl, "device"))
+		return r;
+	for (unsigned i = 0; (dt = device_type_nth(i)); i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "name", json_object_new_string(dt->name));
+		add(o, "parent", json_object_new_string("device"));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+CMD(cmd_device_list_properties)
+{
+	const char *name = arg_str(args, "typename");
+	const struct device_type *dt = device_type_find(name);
+	struct json_object *r;
+
+	if (!dt || dt->internal) {
+		set_err(e, "DeviceNotFound", "Device '%.64s' not found (-device help lists "
+			"them)", name);
+		return NULL;
+	}
+	r = json_object_new_array();
+	for (const struct prop *p = dt->props; p && p->name; p++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "name", json_object_new_string(p->name));
+		add(o, "type", json_object_new_string(props_type_name(p->type)));
+		if (p->help)
+			add(o, "description", json_object_new_string(p->help));
+		if (p->def)
+			add(o, "default-value", json_object_new_string(p->def));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+/* From the option table itself; ember's options take no QemuOpts lists. */
+CMD(cmd_query_command_line_options)
+{
+	const char *want = arg_str(args, "option");
+	struct json_object *r = json_object_new_array();
+
+	for (size_t i = 0; i < cli_nr_opts; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		struct json_object *c;
+		bool dup = false;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !strcmp(cli_opts[j].name, o->name);
+		if (o->kind == CLI_MORE || dup || (want && strcmp(want, o->name + 1)))
+			continue;
+		c = json_object_new_object();
+		add(c, "option", json_object_new_string(o->name + 1));
+		add(c, "parameters", json_object_new_array());
+		json_object_array_add(r, c);
+	}
+	if (want && !json_object_array_length(r)) {
+		json_object_put(r);
+		set_err(e, GENERIC, "invalid option name: %.64s", want);
+		return NULL;
+	}
+	return r;
+}
+
+/* Text at @buf + *@n; what does not fit is left out. */
+static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, size - *n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= size - *n)
+		buf[*n] = 0;
+	else
+		*n += (size_t)k;
+}
+
+/* human-monitor-command: the few HMP commands tools send, as text. */
+CMD(cmd_hmp)
+{
+	const struct qmp_target *t = s->t;
+	const char *line = arg_str(args, "command-line");
+	char buf[4096];
+	size_t n = 0;
+	bool running;
+
+	while (*line == ' ')
+		line++;
+	if (!strcmp(line, "info status")) {
+		const char *st = run_state(s, &running);
+
+		if (running || !strcmp(st, "paused"))
+			snprintf(buf, sizeof(buf), "VM status: %s\r\n", running ? "running" : st);
+		else
+			snprintf(buf, sizeof(buf), "VM status: paused (%s)\r\n", st);
+		return json_object_new_string(buf);
+	}
+	if (!strcmp(line, "info qtree")) {
+		const char *type, *id, *bus;
+
+		buf[0] = 0;
+		for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
+			appendf(buf, sizeof(buf), &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
+				type, id ? id : "", bus);
+		return json_object_new_string(buf);
+	}
+	if (!strcmp(line, "info block")) {
+		struct blk_info bi;
+		char qdev[96];
+
+		buf[0] = 0;
+		for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev));
+		     i++) {
+			appendf(buf, sizeof(buf), &n, "%s: %s (%s%s)\r\n",
+				bi.node_name ? bi.node_name : "(anonymous)",
+				bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
+			if (qdev[0])
+				appendf(buf, sizeof(buf), &n, "    Attached to:      %s\r\n", qdev);
+		}
+		return json_object_new_string(buf);
+	}
+	if (!strcmp(line, "system_powerdown")) {
+		struct json_object *r = cmd_system_powerdown(s, args, e);
+
+		json_object_put(r);
+		return r ? json_object_new_string("") : NULL;
+	}
+	snprintf(buf, sizeof(buf), "unknown command: '%.64s' (ember's HMP has info status, "
+		 "info qtree, info block, system_powerdown)\r\n", line);
+	return json_object_new_string(buf);
+}
+
+CMD(cmd_query_chardev)
+{
+	const struct qmp_target *t = s->t;
+	struct json_object *r = json_object_new_array();
+	const char *label;
+	char fn[128];
+	bool open;
+
+	for (unsigned i = 0; t->chardev &&
+	     !t->chardev(t->opaque, i, &label, fn, sizeof(fn), &open); i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "label", json_object_new_string(label ? label : ""));
+		add(o, "filename", json_object_new_string(fn));
+		add(o, "frontend-open", json_object_new_boolean(open));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+/* QEMU's BlockDeviceInfo, the part ember has. */
+static struct json_object *block_node(const struct blk_info *bi)
+{
+	struct json_object *o = json_object_new_object(), *img = json_object_new_object();
+	struct json_object *cache = json_object_new_object();
+	const char *file = bi->filename ? bi->filename : "";
+
+	add(o, "file", json_object_new_string(file));
+	if (bi->node_name)
+		add(o, "node-name", json_object_new_string(bi->node_name));
+	add(o, "ro", json_object_new_boolean(bi->ro));
+	add(o, "drv", json_object_new_string(bi->driver));
+	add(o, "encrypted", json_object_new_boolean(0));
+	add(o, "backing_file_depth", json_object_new_int(0));
+	add(img, "filename", json_object_new_string(file));
+	add(img, "format", json_object_new_string(bi->driver));
+	add(img, "virtual-size", json_object_new_int64((int64_t)bi->size));
+	add(o, "image", img);
+	add(cache, "writeback", json_object_new_boolean(1));
+	add(cache, "direct", json_object_new_boolean(bi->direct));
+	add(cache, "no-flush", json_object_new_boolean(0));
+	add(o, "cache", cache);
+	return o;
+}
+
+/*
+ * query-named-block-nodes: every node; query-block (@used): the nodes
+ * devices use, as QEMU's BlockInfo ("device" is "": no -drive names).
+ */
+static struct json_object *blocks(struct qmp_session *s, bool used)
+{
+	const struct qmp_target *t = s->t;
+	struct json_object *r = json_object_new_array(), *o;
+	struct blk_info bi;
+	char qdev[96];
+
+	for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev)); i++) {
+		if (!used) {
+			json_object_array_add(r, block_node(&bi));
+			continue;
+		}
+		if (!qdev[0])
+			continue;
+		o = json_object_new_object();
+		add(o, "device", json_object_new_string(""));
+		add(o, "qdev", json_object_new_string(qdev));
+		add(o, "type", json_object_new_string("unknown"));
+		add(o, "removable", json_object_new_boolean(0));
+		add(o, "locked", json_object_new_boolean(0));
+		add(o, "inserted", block_node(&bi));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+CMD(cmd_query_named_block_nodes) { return blocks(s, false); }
+CMD(cmd_query_block) { return blocks(s, true); }
+
+CMD(cmd_query_commands);
+CMD(cmd_query_qmp_schema);
+
+/*
+ * Every command: its arguments ("name:type,opt?:type") and its return
+ * type, both in the types of qmp_schema.c. After the reply, @after acts.
+ */
+enum after { NOTHING, QUIT, RESET };
+
+static const struct qmp_cmd commands[] = {
+	{ "qmp_capabilities", "enable?:[str]", "q_empty", cmd_capabilities },
+	{ "query-commands", "", "[CommandInfo]", cmd_query_commands },
+	{ "query-qmp-schema", "", "[SchemaInfo]", cmd_query_qmp_schema },
+	{ "query-status", "", "StatusInfo", cmd_query_status },
+	{ "query-version", "", "VersionInfo", cmd_query_version },
+	{ "query-name", "", "NameInfo", cmd_query_name },
+	{ "query-uuid", "", "UuidInfo", cmd_query_uuid },
+	{ "query-target", "", "TargetInfo", cmd_query_target },
+	{ "query-kvm", "", "KvmInfo", cmd_query_kvm },
+	{ "query-machines", "", "[MachineInfo]", cmd_query_machines },
+	{ "query-cpus-fast", "", "[CpuInfoFast]", cmd_query_cpus_fast },
+	{ "query-chardev", "", "[ChardevInfo]", cmd_query_chardev },
+	{ "query-block", "", "[BlockInfo]", cmd_query_block },
+	{ "query-named-block-nodes", "flat?:bool", "[BlockDeviceInfo]",
+	  cmd_query_named_block_nodes },
+	{ "query-command-line-options", "option?:str", "[CommandLineOptionInfo]",
+	  cmd_query_command_line_options },
+	{ "stop", "", "q_empty", cmd_stop },
+	{ "cont", "", "q_empty", cmd_cont },
+	{ "system_powerdown", "", "q_empty", cmd_system_powerdown },
+	{ "system_reset", "", "q_empty", cmd_system_reset, RESET },
+	{ "quit", "", "q_empty", cmd_quit, QUIT },
+	{ "balloon", "value:int", "q_empty", cmd_balloon },
+	{ "query-balloon", "", "BalloonInfo", cmd_query_balloon },
+	{ "qom-get", "path:str,property:str", "any", cmd_qom_get },
+	{ "qom-set", "path:str,property:str,value:any", "q_empty", cmd_qom_set },
+	{ "qom-list", "path:str", "[ObjectPropertyInfo]", cmd_qom_list },
+	{ "qom-list-types", "implements?:str,abstract?:bool", "[ObjectTypeInfo]",
+	  cmd_qom_list_types },
+	{ "device-list-properties", "typename:str", "[ObjectPropertyInfo]",
+	  cmd_device_list_properties },
+	{ "human-monitor-command", "command-line:str,cpu-index?:int", "str", cmd_hmp },
+	{ NULL },
+};
+
+CMD(cmd_query_commands)
+{
+	struct json_object *r = json_object_new_array();
+
+	for (const struct qmp_cmd *c = commands; c->name; c++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "name", json_object_new_string(c->name));
+		json_object_array_add(r, o);
+	}
+	return r;
+}
+
+CMD(cmd_query_qmp_schema)
+{
+	return qmp_schema(commands);
+}
+
+/* ---- events ---- */
+
+void qmp_event(const char *name, struct json_object *data)
+{
+	struct json_object *o = json_object_new_object(), *ts = json_object_new_object();
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	add(ts, "seconds", json_object_new_int64(tv.tv_sec));
+	add(ts, "microseconds", json_object_new_int64(tv.tv_usec));
+	add(o, "timestamp", ts);
+	add(o, "event", json_object_new_string(name));
+	if (data)
+		add(o, "data", data);
+	for (struct qmp_session *s = sessions; s; s = s->next)
+		if (s->negotiated)
+			send_obj(s, o);
+	json_object_put(o);
+}
+
+void qmp_event_simple(const char *name)
+{
+	qmp_event(name, NULL);
+}
+
+void qmp_event_shutdown(bool guest, const char *reason)
+{
+	struct json_object *d = json_object_new_object();
+
+	add(d, "guest", json_object_new_boolean(guest));
+	add(d, "reason", json_object_new_string(reason));
+	qmp_event("SHUTDOWN", d);
+}
+
+void qmp_event_panicked(const char *action)
+{
+	struct json_object *d = json_object_new_object();
+
+	add(d, "action", json_object_new_string(action));
+	qmp_event("GUEST_PANICKED", d);
+}
+
+void qmp_event_balloon(uint64_t actual)
+{
+	struct json_object *d = json_object_new_object();
+
+	add(d, "actual", json_object_new_int64((int64_t)actual));
+	qmp_event("BALLOON_CHANGE", d);
 }
 
 /* ---- one JSON text ---- */
@@ -497,7 +987,7 @@ static void dispatch(struct qmp_session *s, struct json_object *in)
 	struct json_object *id = NULL, *exec = NULL, *args = NULL, *ret = NULL;
 	struct qmp_err e = { 0 };
 	const char *name = NULL;
-	bool quit = false;
+	int after = NOTHING;
 
 	if (!json_object_is_type(in, json_type_object)) {
 		set_err(&e, GENERIC, "QMP input must be a JSON object");
@@ -535,23 +1025,28 @@ static void dispatch(struct qmp_session *s, struct json_object *in)
 			"Capabilities negotiation is already complete, command ignored");
 		goto out;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(name, commands[i].name))
+	for (const struct qmp_cmd *c = commands; c->name; c++) {
+		if (strcmp(name, c->name))
 			continue;
 		if (!args)
 			args = json_object_new_object();
 		else
 			json_object_get(args);
-		ret = commands[i].fn(s, args, &e);
+		if (check_args(args, c->args, &e))
+			ret = c->fn(s, args, &e);
 		json_object_put(args);
-		quit = ret && commands[i].fn == cmd_quit;
+		if (ret)
+			after = c->after;
 		goto out;
 	}
 	set_err(&e, "CommandNotFound", "The command %.64s has not been found", name);
 out:
 	reply(s, ret, e.cls ? &e : NULL, id);
-	if (quit)
+	/* QEMU's quit and (under -no-reboot) system_reset: SHUTDOWN after the reply. */
+	if (after == QUIT && s->t->quit)
 		s->t->quit(s->t->opaque);
+	if (after == RESET && s->t->system_reset)
+		s->t->system_reset(s->t->opaque);
 }
 
 /* ---- the stream ---- */
@@ -584,6 +1079,8 @@ struct qmp_session *qmp_session_new(const struct qmp_target *t, qmp_send_fn send
 	s->t = t;
 	s->send = send;
 	s->send_opaque = send_opaque;
+	s->next = sessions;
+	sessions = s;
 	/* The greeting: {"QMP": {"version": ..., "capabilities": []}} */
 	qmp = json_object_new_object();
 	add(qmp, "version", version());
@@ -599,6 +1096,11 @@ void qmp_session_free(struct qmp_session *s)
 {
 	if (!s)
 		return;
+	for (struct qmp_session **p = &sessions; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
 	json_tokener_free(s->tok);
 	free(s);
 }

@@ -6,10 +6,7 @@
 #define EMBER_VERSION_H
 
 /* The QEMU release whose command line and QMP ember implements a subset of. */
-#define EMBER_QEMU_MAJOR	7
-#define EMBER_QEMU_MINOR	2
-#define EMBER_QEMU_MICRO	0
-#define EMBER_QEMU_LEVEL	"7.2"
+#define EMBER_QEMU_LEVEL	"7.2.0"
 /* What -version says after ember's own version. */
 #define EMBER_QEMU_COMPAT	"QEMU " EMBER_QEMU_LEVEL " command line and QMP subset"
 

@@ -22,7 +22,8 @@ vsock vsock_loopback vfio vfio_iommu_type1 vfio-pci loop overlay fuse nbd"
 LAB_L2_MODULES="virtio_mmio virtio_pci virtio_pci_legacy_dev virtio_pci_modern_dev
 virtio_blk virtio_net net_failover failover virtio_console virtio-rng virtio_rng
 virtio_balloon virtio_mem vsock vmw_vsock_virtio_transport_common
-vmw_vsock_virtio_transport virtio_pmem nd_pmem virtiofs fuse virtio_input pvpanic pvpanic-mmio"
+vmw_vsock_virtio_transport virtio_pmem nd_pmem virtiofs fuse virtio_input pvpanic pvpanic-mmio
+button evdev"
 
 lab_log() { [ -n "${LAB_QUIET:-}" ] || printf 'lab: %s\n' "$*" >&2; }
 lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
@@ -86,9 +87,10 @@ lab_cpio_devconsole() {
 
 # Copy an executable and the shared libraries it needs (ldd) into DESTROOT, each at
 # its own path. Prints nothing; fails if the program is not found.
-lab_copy_with_libs() { # PROG DESTROOT [DESTPATH]
+lab_copy_with_libs() { # PROG|LIBRARY-PATH DESTROOT [DESTPATH]
 	local prog=$1 root=$2 dst=${3:-} path lib
-	path=$(command -v "$prog" 2>/dev/null) || lab_die "program not found: $prog"
+	path=$(command -v "$prog" 2>/dev/null) || { [ -f "$prog" ] && path=$prog; } ||
+		lab_die "program not found: $prog"
 	path=$(readlink -f "$path")
 	[ -n "$dst" ] || dst=$(command -v "$prog")
 	mkdir -p "$root/$(dirname "$dst")"

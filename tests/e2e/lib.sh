@@ -6,6 +6,7 @@
 # Optional header lines in the case file:
 #     # e2e-timeout: SECS      per-case timeout (default 300)
 #     # e2e-needs: qemu PROG   ship qemu-system-x86_64 (+ firmware) / host PROGs into L1
+#                              (python3: the interpreter and the stdlib tests/e2e/*.py use)
 #     # e2e-smp: N             L1 vCPUs this case wants (the run takes the largest;
 #                              default 1, which boots L2 guests fastest)
 #     # e2e-unit: test_NAME... unit test binaries of build/ to ship in ($LAB_FILES/unit)

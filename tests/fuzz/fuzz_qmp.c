@@ -6,13 +6,19 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
+#include "arch/arch.h"
+#include "backends/block.h"
+#include "devices/device.h"
 #include "lib/log.h"
 #include "lib/props.h"
+#include "lib/util.h"
 #include "virtio/balloon.h"
+#include "vmm/cli_opts.h"
 #include "vmm/qmp.h"
 
 #define RAM (512ull << 20)
@@ -60,6 +66,88 @@ static int f_interval(void *o, uint32_t s)
 
 static void f_quit(void *o) {}
 
+/* The run state, driven by stop, cont and system_powerdown as the machine would. */
+static int run_st;	/* 0 running, 1 paused, 2 shutdown */
+
+static const char *f_state(void *o, bool *running)
+{
+	static const char *const n[] = { "running", "paused", "shutdown" };
+
+	*running = !run_st;
+	return n[run_st];
+}
+
+static int f_stop(void *o)
+{
+	if (!run_st)
+		run_st = 1;
+	return 0;
+}
+
+static int f_cont(void *o)
+{
+	if (run_st == 2)
+		return -EBUSY;
+	run_st = 0;
+	qmp_event_simple("RESUME");
+	return 0;
+}
+
+static int f_powerdown(void *o)
+{
+	qmp_event_simple("POWERDOWN");
+	qmp_event_shutdown(true, "guest-shutdown");
+	run_st = 2;
+	return 0;
+}
+
+static const char *f_name(void *o) { return "vm\"0"; }
+static int f_cpu(void *o, unsigned i, int *tid)
+{
+	*tid = 100 + (int)i;
+	return i < 2 ? 0 : -ENOENT;
+}
+
+/* More devices and nodes than the HMP text holds. */
+static int f_device_n(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus)
+{
+	*type = "t";
+	*id = i & 1 ? NULL : "x";
+	*bus = "bus";
+	return i < 300 ? 0 : -ENOENT;
+}
+
+static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *open)
+{
+	*label = i ? NULL : "c";
+	snprintf(fn, size, "pty:/dev/pts/%u", i);
+	*open = i & 1;
+	return i < 3 ? 0 : -ENOENT;
+}
+
+static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
+{
+	*bi = (struct blk_info){ i & 1 ? NULL : "n", "raw", i & 2 ? NULL : "/f", NULL,
+				 i & 1, 0, 1, UINT64_MAX };
+	snprintf(qdev, size, "%s", i & 1 ? "" : "/machine/peripheral/d");
+	return i < 300 ? 0 : -ENOENT;
+}
+
+/* ember's tables, which qmp_cmd.c reads; small stand-ins here. */
+const struct machine_type arch_machine_types[] = {
+	{ .name = "microvm", .desc = "m", .is_default = 1 }, { .name = "pci", .desc = "p" },
+};
+const unsigned arch_nr_machine_types = 2;
+const struct cli_opt cli_opts[] = {
+	{ .name = "-m", .arg = "SIZE", .kind = CLI_FIELD },
+	{ .name = "-object", .arg = "X", .kind = CLI_LIST },
+	{ .name = "-object", .arg = "Y", .kind = CLI_MORE },
+	{ .name = "-S", .kind = CLI_CALL },
+};
+const size_t cli_nr_opts = ARRAY_SIZE(cli_opts);
+
 /* "b0" the balloon, "d0" a device and "/objects/o0" an object, with every kind of option. */
 struct fake_state {
 	char *s;
@@ -95,11 +183,32 @@ static int f_object(void *o, const char *id, struct qom_node *n)
 	return 0;
 }
 
+static const struct device_type dev_types[] = {
+	{ .name = "virtio-x", .bus = "pci", .props = props },
+	{ .name = "acpi-pm", .bus = "system", .props = props + 4, .internal = 1 },
+};
+
+const struct device_type *device_type_nth(unsigned i)
+{
+	return i < ARRAY_SIZE(dev_types) ? &dev_types[i] : NULL;
+}
+
+const struct device_type *device_type_find(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(dev_types); i++)
+		if (!strcmp(dev_types[i].name, name))
+			return &dev_types[i];
+	return NULL;
+}
+
 static const struct qmp_target target = {
 	.find_device = f_device, .find_object = f_object,
 	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
 	.balloon_id = f_id, .balloon_stats = f_stats,
-	.balloon_set_interval = f_interval, .quit = f_quit,
+	.balloon_set_interval = f_interval, .quit = f_quit, .system_reset = f_quit,
+	.run_state = f_state, .stop = f_stop, .cont = f_cont, .powerdown = f_powerdown,
+	.name = f_name, .cpu = f_cpu, .device = f_device_n,
+	.chardev = f_chardev, .block = f_block,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cut = 0;
 
 	log_set_quiet(1);
+	run_st = 0;
 	s = qmp_session_new(&target, on_send, NULL);
 	if (!s)
 		return 0;

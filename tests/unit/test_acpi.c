@@ -627,6 +627,15 @@ static void t_iasl(void **state)
 		"Memory32Fixed (ReadWrite, 0xD0000200, // Address Base 0x00000200,",
 		"Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) { 0x00000010, }",
 		"Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) { 0x00000011, }",
+		/* the power button, through the GED */
+		"Device (PWRB) { Name (_HID, EisaId (\"PNP0C0C\")",
+		"Device (GED0) { Name (_HID, \"ACPI0013\" /* Generic Event Device */)",
+		"Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, ) { 0x00000009, }",
+		"OperationRegion (EREG, SystemIO, 0x0603, One)",
+		"Field (EREG, ByteAcc, NoLock, Preserve) { EVTS, 8 }",
+		"Method (_EVT, 1, Serialized)",
+		"Local0 = EVTS",
+		"If ((Local0 & One)) { Notify (PWRB, 0x80)",
 	};
 	static const char *const fadt_want[] = {
 		"Signature : \"FACP\"",
@@ -663,6 +672,7 @@ static void t_iasl(void **state)
 	if (system("command -v iasl >/dev/null 2>&1") != 0)
 		skip();
 	machine_devices(&pf);
+	assert_int_equal(acpi_pm_create(&pf), 0);
 	used = build(4);
 	assert_true(used > 0);
 	find_tables(used, &t);
@@ -804,6 +814,13 @@ static void t_pci(void **state)
 
 static enum stop_reason stop_why;
 static int stops;
+static int irq_log[8], nirq;
+
+static void on_irq(void *opaque, unsigned gsi, int level)
+{
+	if (nirq < 8)
+		irq_log[nirq++] = (int)gsi << 1 | level;
+}
 
 static void on_stop(void *opaque, enum stop_reason why, const char *msg)
 {
@@ -857,11 +874,37 @@ static void t_pm(void **state)
 	fake_range.ops->read(fake_range.opaque, 0, v, 4);
 	assert_int_equal(rd32(v), 0);
 
+	/*
+	 * The power button: GED's line goes up and down (edge), and its event
+	 * byte says "power button" once, then reads 0 (_EVT's read clears it).
+	 */
+	pf.irq_set = on_irq;
+	nirq = 0;
+	assert_int_equal(acpi_pm_power_button(&pf), 0);
+	assert_int_equal(nirq, 2);
+	assert_int_equal(irq_log[0], ACPI_GED_GSI << 1 | 1);
+	assert_int_equal(irq_log[1], ACPI_GED_GSI << 1);
+	v[0] = 0xff;
+	fake_range.ops->read(fake_range.opaque, ACPI_GED_EVT_PORT - ACPI_PM_PORT, v, 1);
+	assert_int_equal(v[0], ACPI_GED_PWR_BUTTON);
+	fake_range.ops->read(fake_range.opaque, ACPI_GED_EVT_PORT - ACPI_PM_PORT, v, 1);
+	assert_int_equal(v[0], 0);
+	/* Two presses before the guest looks: one event; a word read sees it in byte 3. */
+	acpi_pm_power_button(&pf);
+	acpi_pm_power_button(&pf);
+	fake_range.ops->read(fake_range.opaque, 0, v, 4);
+	assert_int_equal(rd32(v), (uint32_t)ACPI_GED_PWR_BUTTON << 24);
+	fake_range.ops->read(fake_range.opaque, 0, v, 4);
+	assert_int_equal(rd32(v), 0);
+	pf.irq_set = NULL;
+
 	/* A second instance would overlap: the bus's error comes back. */
 	assert_int_equal(acpi_pm_create(&pf), -EEXIST);
 	assert_null(pf.devices->next);
 	free_devices(&pf);
 	assert_null(fake_range.ops);
+	/* Without the device there is no button. */
+	assert_int_equal(acpi_pm_power_button(&pf), -ENODEV);
 }
 
 int main(void)

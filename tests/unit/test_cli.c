@@ -275,8 +275,8 @@ static void t_version(void **state)
 	n = read(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);
 	assert_true(n > 0);
-	assert_non_null(strstr(buf, "ember " EMBER_VERSION " (QEMU 7.2 command line and QMP subset)"));
-	assert_string_equal(EMBER_QEMU_LEVEL, "7.2");
+	assert_non_null(strstr(buf, "ember " EMBER_VERSION " (QEMU 7.2.0 command line and QMP subset)"));
+	assert_string_equal(EMBER_QEMU_LEVEL, "7.2.0");
 }
 
 /* QEMU's options that carry a value ember keeps or checks. */

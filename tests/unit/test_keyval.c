@@ -220,6 +220,13 @@ static void t_duplicate(void **state)
 				      "-device", &kv), -EINVAL);
 	assert_string_equal(log_last(), "-device: key 'id' given twice");
 	assert_int_equal(kv.n, 0);
+	/* QEMU's -netdev user takes several forwards; every one is kept, in order. */
+	assert_int_equal(keyval_parse("user,id=n,hostfwd=tcp::1-:2,hostfwd=udp::3-:4", "type",
+				      "-netdev", &kv), 0);
+	assert_int_equal(kv.n, 3);
+	assert_string_equal(kv.pairs[1].val, "tcp::1-:2");
+	assert_string_equal(kv.pairs[2].val, "udp::3-:4");
+	keyval_free(&kv);
 }
 
 static void t_many_pairs(void **state)

@@ -245,6 +245,58 @@ static void t_kick_stops_spinning_vcpu(void **state)
 	assert_int_equal(e->exits, 0);	/* a stop is not a fatal exit */
 }
 
+static uint32_t counter(struct env *e)
+{
+	return __atomic_load_n((uint32_t *)(e->ram + 0x2000), __ATOMIC_RELAXED);
+}
+
+/*
+ * Pause and resume (QMP stop/cont, -S): a guest that counts in memory
+ * stops counting while parked and counts again once resumed; a vCPU paused
+ * before it starts never enters the guest; a kick ends a parked vCPU.
+ */
+static void t_pause_resume(void **state)
+{
+	struct env *e = *state;
+	/* inc dword [0x2000]; jmp back */
+	static const uint8_t code[] = { 0x66, 0xff, 0x06, 0x00, 0x20, 0xeb, 0xf9 };
+	struct x86_entry entry = { .mode = X86_ENTRY_REAL, .rip = 0x1000 };
+	uint32_t c1;
+
+	NEED_KVM(e);
+	memcpy(e->ram + 0x1000, code, sizeof(code));
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	vcpu_pause(&e->v);
+	assert_int_equal(vcpu_start(&e->v), 0);
+	assert_int_equal(vcpu_wait_parked(&e->v, 2000), 0);
+	usleep(100 * 1000);
+	assert_int_equal(counter(e), 0);
+	assert_true(e->v.tid > 0);
+
+	vcpu_resume(&e->v);
+	usleep(100 * 1000);
+	assert_int_not_equal(counter(e), 0);
+
+	vcpu_pause(&e->v);
+	assert_int_equal(vcpu_wait_parked(&e->v, 2000), 0);
+	c1 = counter(e);
+	usleep(200 * 1000);
+	assert_int_equal(counter(e), c1);
+
+	vcpu_resume(&e->v);
+	usleep(100 * 1000);
+	assert_int_not_equal(counter(e), c1);
+
+	/* Parked again, then stopped: the thread ends without running. */
+	vcpu_pause(&e->v);
+	assert_int_equal(vcpu_wait_parked(&e->v, 2000), 0);
+	c1 = counter(e);
+	vcpu_kick(&e->v);
+	vcpu_join(&e->v);
+	assert_int_equal(counter(e), c1);
+	assert_int_equal(e->exits, 0);
+}
+
 static void t_init_state(void **state)
 {
 	struct kvm_vm vm;
@@ -448,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_long_mode_mmio, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_prot32_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kick_stops_spinning_vcpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_pause_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_init_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ioeventfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_msi_routes, setup, teardown),

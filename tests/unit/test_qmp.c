@@ -13,7 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "backends/block.h"
 #include "lib/log.h"
+#include "lib/loop.h"
+#include "vmm/machine.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
@@ -72,6 +82,90 @@ static int f_interval(void *o, uint32_t s)
 }
 
 static void f_quit(void *o) { quits++; }
+static int resets;
+static void f_reset(void *o) { resets++; }
+
+/* The machine's run state, with the events the machine sends. */
+static const char *run_st = "running";
+static int stop_fails, powerdowns;
+static const char *vm_name;
+
+static const char *f_state(void *o, bool *running)
+{
+	*running = !strcmp(run_st, "running");
+	return run_st;
+}
+
+static int f_stop(void *o)
+{
+	if (stop_fails)
+		return -EIO;
+	if (!strcmp(run_st, "running")) {
+		run_st = "paused";
+		qmp_event_simple("STOP");
+	}
+	return 0;
+}
+
+static int f_cont(void *o)
+{
+	if (!strcmp(run_st, "shutdown") || !strcmp(run_st, "guest-panicked"))
+		return -EBUSY;
+	if (strcmp(run_st, "running")) {
+		run_st = "running";
+		qmp_event_simple("RESUME");
+	}
+	return 0;
+}
+
+static int f_powerdown(void *o)
+{
+	powerdowns++;
+	return has_balloon ? 0 : -ENODEV;	/* the flag doubles as "has ACPI" */
+}
+
+static const char *f_name(void *o) { return vm_name; }
+static const char *f_uuid(void *o) { return vm_name ? "c0ffee00-0000-4000-8000-000000000001" : NULL; }
+
+static int f_cpu(void *o, unsigned i, int *tid)
+{
+	*tid = 4242 + (int)i;
+	return i < 2 ? 0 : -ENOENT;
+}
+
+static int f_device_n(void *o, unsigned i, const char **type, const char **id,
+		      const char **bus)
+{
+	if (i)
+		return -ENOENT;
+	*type = "virtio-blk-pci";
+	*id = "vd0";
+	*bus = "pci";
+	return 0;
+}
+
+/* A pty and a socket chardev. */
+static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t size,
+		     bool *open)
+{
+	if (i > 1)
+		return -ENOENT;
+	*label = i ? "mon" : "serial0";
+	snprintf(fn, size, "%s", i ? "unix:/run/m.sock,server=on" : "pty:/dev/pts/7");
+	*open = !i;
+	return 0;
+}
+
+/* A raw node "disk0" over an anonymous file node, used by vd0. */
+static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
+{
+	if (i > 1)
+		return -ENOENT;
+	*bi = (struct blk_info){ i ? NULL : "disk0", i ? "file" : "raw", "/img/a.raw",
+				 NULL, !i, i, !i, 1ull << 30 };
+	snprintf(qdev, size, "%s", i ? "" : "/machine/peripheral/vd0");
+	return 0;
+}
 
 /* A device "ser0", the balloon "bal0" and an object "mem0", with options. */
 struct fake_state {
@@ -119,7 +213,10 @@ static const struct qmp_target target = {
 	.find_device = f_device, .find_object = f_object,
 	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
 	.balloon_id = f_id, .balloon_stats = f_stats,
-	.balloon_set_interval = f_interval, .quit = f_quit,
+	.balloon_set_interval = f_interval, .quit = f_quit, .system_reset = f_reset,
+	.run_state = f_state, .stop = f_stop, .cont = f_cont, .powerdown = f_powerdown,
+	.name = f_name, .uuid = f_uuid, .cpu = f_cpu, .device = f_device_n,
+	.chardev = f_chardev, .block = f_block,
 };
 
 static struct qmp_session *sess;
@@ -135,7 +232,9 @@ static int setup(void **state)
 {
 	clear();
 	has_balloon = 1;
-	quits = 0;
+	quits = resets = powerdowns = stop_fails = 0;
+	run_st = "running";
+	vm_name = NULL;
 	target_bytes = 0;
 	interval = 0;
 	sess = qmp_session_new(&target, on_send, NULL);
@@ -183,7 +282,7 @@ static void t_greeting(void **state)
 {
 	assert_int_equal(nreplies, 1);
 	assert_string_equal(replies[0],
-		"{\"QMP\":{\"version\":{\"qemu\":{\"major\":0,\"minor\":1,\"micro\":0},"
+		"{\"QMP\":{\"version\":{\"qemu\":{\"major\":7,\"minor\":2,\"micro\":0},"
 		"\"package\":\"ember " EMBER_VERSION "\"},\"capabilities\":[]}}");
 }
 
@@ -408,6 +507,446 @@ static void t_quit(void **state)
 	assert_int_equal(quits, 1);
 }
 
+/* -S, stop, cont, the states QEMU names, and the events on the way. */
+static void t_run_state(void **state)
+{
+	negotiate();
+	run_st = "prelaunch";
+	expect("{\"execute\": \"query-status\"}",
+	       "{\"return\":{\"status\":\"prelaunch\",\"singlestep\":false,\"running\":false}}");
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"info status\"}}",
+	       "{\"return\":\"VM status: paused (prelaunch)\\r\\n\"}");
+	clear();
+	feed("{\"execute\": \"cont\"}");
+	assert_int_equal(nreplies, 2);
+	assert_non_null(strstr(replies[0], "\"event\":\"RESUME\""));
+	assert_string_equal(replies[1], "{\"return\":{}}");
+	expect_part("{\"execute\": \"query-status\"}", "\"status\":\"running\"");
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"info status\"}}", "{\"return\":\"VM status: running\\r\\n\"}");
+	clear();
+	feed("{\"execute\": \"stop\"}");
+	assert_int_equal(nreplies, 2);
+	assert_non_null(strstr(replies[0], "\"event\":\"STOP\""));
+	expect("{\"execute\": \"query-status\"}",
+	       "{\"return\":{\"status\":\"paused\",\"singlestep\":false,\"running\":false}}");
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"info status\"}}", "{\"return\":\"VM status: paused\\r\\n\"}");
+	/* stop when stopped: nothing happens, as in QEMU */
+	expect("{\"execute\": \"stop\"}", "{\"return\":{}}");
+	run_st = "shutdown";
+	expect("{\"execute\": \"cont\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+	       "\"Resetting the Virtual Machine is required (ember cannot reset in place: use "
+	       "quit)\"}}");
+	run_st = "guest-panicked";
+	expect_part("{\"execute\": \"cont\"}", "Resetting the Virtual Machine is required");
+	expect_part("{\"execute\": \"query-status\"}", "\"status\":\"guest-panicked\"");
+	run_st = "running";
+	stop_fails = 1;
+	expect_part("{\"execute\": \"stop\"}", "a vCPU did not leave the guest");
+	expect_part("{\"execute\": \"stop\", \"arguments\": {\"now\": true}}",
+		    "Parameter 'now' is unexpected");
+}
+
+static void t_power(void **state)
+{
+	negotiate();
+	expect("{\"execute\": \"system_powerdown\"}", "{\"return\":{}}");
+	assert_int_equal(powerdowns, 1);
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"system_powerdown\"}}", "{\"return\":\"\"}");
+	assert_int_equal(powerdowns, 2);
+	has_balloon = 0;
+	expect("{\"execute\": \"system_powerdown\"}", "{\"error\":{\"class\":\"GenericError\","
+	       "\"desc\":\"this machine has no ACPI power button\"}}");
+	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
+		    "{\"command-line\": \"system_powerdown\"}}", "no ACPI power button");
+	/* system_reset (ember: as QEMU with -no-reboot) acts after its reply */
+	expect("{\"execute\": \"system_reset\", \"id\": 3}", "{\"return\":{},\"id\":3}");
+	assert_int_equal(resets, 1);
+	expect_part("{\"execute\": \"system_reset\", \"arguments\": {\"a\": 1}}", "unexpected");
+	assert_int_equal(resets, 1);
+}
+
+static bool event_ok(const char *txt, const char *name, const char *data)
+{
+	struct json_object *o = json_tokener_parse(txt), *ts, *v;
+	bool ok = o && json_object_object_get_ex(o, "timestamp", &ts) &&
+		  json_object_object_get_ex(ts, "seconds", &v) &&
+		  json_object_get_int64(v) > 1600000000 &&
+		  json_object_object_get_ex(ts, "microseconds", &v) &&
+		  json_object_get_int64(v) >= 0 && json_object_get_int64(v) < 1000000 &&
+		  json_object_object_get_ex(o, "event", &v) &&
+		  !strcmp(json_object_get_string(v), name);
+
+	if (ok && data)
+		ok = json_object_object_get_ex(o, "data", &v) &&
+		     !strcmp(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), data);
+	if (ok && !data)
+		ok = !json_object_object_get_ex(o, "data", NULL);
+	json_object_put(o);
+	return ok;
+}
+
+/* Events: QEMU's format, to every negotiated session and only to those. */
+static void t_events(void **state)
+{
+	struct qmp_session *other = qmp_session_new(&target, on_send, NULL);
+
+	assert_non_null(other);
+	clear();
+	qmp_event_simple("STOP");
+	assert_int_equal(nreplies, 0);		/* nobody negotiated yet */
+	negotiate();
+	clear();
+	qmp_event_shutdown(true, "guest-shutdown");
+	qmp_event_simple("POWERDOWN");
+	qmp_event_panicked("pause");
+	qmp_event_balloon(1ull << 30);
+	qmp_event_simple("RESUME");
+	assert_int_equal(nreplies, 5);
+	assert_true(event_ok(replies[0], "SHUTDOWN", "{\"guest\":true,\"reason\":\"guest-shutdown\"}"));
+	assert_true(event_ok(replies[1], "POWERDOWN", NULL));
+	assert_true(event_ok(replies[2], "GUEST_PANICKED", "{\"action\":\"pause\"}"));
+	assert_true(event_ok(replies[3], "BALLOON_CHANGE", "{\"actual\":1073741824}"));
+	assert_true(event_ok(replies[4], "RESUME", NULL));
+	/* The second session negotiates: now both hear. */
+	clear();
+	assert_int_equal(qmp_session_input(other, "{\"execute\": \"qmp_capabilities\"}", 31), 0);
+	assert_int_equal(nreplies, 1);
+	qmp_event_shutdown(false, "host-qmp-quit");
+	assert_int_equal(nreplies, 3);
+	assert_true(event_ok(replies[1], "SHUTDOWN", "{\"guest\":false,\"reason\":\"host-qmp-quit\"}"));
+	assert_string_equal(replies[1], replies[2]);
+	qmp_session_free(other);
+	clear();
+	qmp_event_simple("STOP");
+	assert_int_equal(nreplies, 1);
+}
+
+static void t_info(void **state)
+{
+	negotiate();
+	expect("{\"execute\": \"query-name\"}", "{\"return\":{}}");
+	expect("{\"execute\": \"query-uuid\"}",
+	       "{\"return\":{\"UUID\":\"00000000-0000-0000-0000-000000000000\"}}");
+	vm_name = "vm0";
+	expect("{\"execute\": \"query-name\"}", "{\"return\":{\"name\":\"vm0\"}}");
+	expect("{\"execute\": \"query-uuid\"}",
+	       "{\"return\":{\"UUID\":\"c0ffee00-0000-4000-8000-000000000001\"}}");
+	expect("{\"execute\": \"query-target\"}", "{\"return\":{\"arch\":\"x86_64\"}}");
+	expect("{\"execute\": \"query-kvm\"}", "{\"return\":{\"enabled\":true,\"present\":true}}");
+	expect_part("{\"execute\": \"query-machines\"}",
+		    "{\"name\":\"microvm\",\"is-default\":true,\"cpu-max\":254,"
+		    "\"hotpluggable-cpus\":false,\"numa-mem-supported\":false,\"deprecated\":false}");
+	expect_part("{\"execute\": \"query-machines\"}", "{\"name\":\"pci\",\"cpu-max\"");
+	expect("{\"execute\": \"query-cpus-fast\"}",
+	       "{\"return\":[{\"cpu-index\":0,\"qom-path\":\"/machine/unattached/device[0]\","
+	       "\"thread-id\":4242,\"target\":\"x86_64\"},{\"cpu-index\":1,\"qom-path\":"
+	       "\"/machine/unattached/device[1]\",\"thread-id\":4243,\"target\":\"x86_64\"}]}");
+	/* Device types: the real table. */
+	expect_part("{\"execute\": \"qom-list-types\"}",
+		    "{\"name\":\"virtio-balloon-pci\",\"parent\":\"device\"}");
+	expect_part("{\"execute\": \"qom-list-types\", \"arguments\": {\"implements\": \"device\","
+		    " \"abstract\": false}}", "\"name\":\"isa-serial\"");
+	expect("{\"execute\": \"qom-list-types\", \"arguments\": {\"implements\": \"nope\"}}",
+	       "{\"return\":[]}");
+	expect_part("{\"execute\": \"qom-list-types\", \"arguments\": {\"abstract\": 1}}",
+		    "Invalid parameter type for 'abstract', expected: boolean");
+	expect_part("{\"execute\": \"device-list-properties\", \"arguments\": "
+		    "{\"typename\": \"virtio-balloon-pci\"}}",
+		    "{\"name\":\"deflate-on-oom\",\"type\":\"bool\"");
+	expect("{\"execute\": \"device-list-properties\", \"arguments\": {\"typename\": \"nope\"}}",
+	       "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device 'nope' not found "
+	       "(-device help lists them)\"}}");
+	expect_part("{\"execute\": \"device-list-properties\", \"arguments\": "
+		    "{\"typename\": \"acpi-pm\"}}", "DeviceNotFound");
+	expect_part("{\"execute\": \"device-list-properties\"}", "Parameter 'typename' is missing");
+	/* Options: the real table, each once. */
+	expect_part("{\"execute\": \"query-command-line-options\"}",
+		    "{\"option\":\"qmp\",\"parameters\":[]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"S\"");
+	expect("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": \"object\"}}",
+	       "{\"return\":[{\"option\":\"object\",\"parameters\":[]}]}");
+	expect("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": \"nope\"}}",
+	       "{\"error\":{\"class\":\"GenericError\",\"desc\":\"invalid option name: nope\"}}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": 1}}",
+		    "Invalid parameter type for 'option', expected: string");
+	/* HMP */
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"info qtree\"}}",
+	       "{\"return\":\"  dev: virtio-blk-pci, id \\\"vd0\\\"\\r\\n    bus: pci\\r\\n\"}");
+	expect("{\"execute\": \"human-monitor-command\", \"arguments\": "
+	       "{\"command-line\": \"info block\"}}",
+	       "{\"return\":\"disk0: /img/a.raw (raw, read-only)\\r\\n"
+	       "    Attached to:      /machine/peripheral/vd0\\r\\n"
+	       "(anonymous): /img/a.raw (file)\\r\\n\"}");
+	/* Chardevs with the pty's path; block nodes and the devices using them. */
+	expect("{\"execute\": \"query-chardev\"}",
+	       "{\"return\":[{\"label\":\"serial0\",\"filename\":\"pty:/dev/pts/7\","
+	       "\"frontend-open\":true},{\"label\":\"mon\",\"filename\":"
+	       "\"unix:/run/m.sock,server=on\",\"frontend-open\":false}]}");
+	expect("{\"execute\": \"query-block\"}",
+	       "{\"return\":[{\"device\":\"\",\"qdev\":\"/machine/peripheral/vd0\","
+	       "\"type\":\"unknown\",\"removable\":false,\"locked\":false,\"inserted\":"
+	       "{\"file\":\"/img/a.raw\",\"node-name\":\"disk0\",\"ro\":true,\"drv\":\"raw\","
+	       "\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":"
+	       "\"/img/a.raw\",\"format\":\"raw\",\"virtual-size\":1073741824},\"cache\":"
+	       "{\"writeback\":true,\"direct\":false,\"no-flush\":false}}}]}");
+	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": true}}",
+		    "},{\"file\":\"/img/a.raw\",\"ro\":false,\"drv\":\"file\",");
+	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": 1}}",
+		    "Invalid parameter type for 'flat', expected: boolean");
+	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
+		    "{\"command-line\": \"savevm x\"}}", "{\"return\":\"unknown command: 'savevm x'");
+	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
+		    "{\"command-line\": [\"info\"]}}",
+		    "Invalid parameter type for 'command-line', expected: string");
+	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
+		    "{\"command-line\": \"info status\", \"cpu-index\": \"0\"}}", "expected: integer");
+}
+
+static struct json_object *run(const char *cmd)
+{
+	struct json_object *o, *r;
+
+	clear();
+	feed(cmd);
+	assert_int_equal(nreplies, 1);
+	o = json_tokener_parse(replies[0]);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "return", &r));
+	json_object_get(r);
+	json_object_put(o);
+	return r;
+}
+
+/* A type name the schema defines (builtins, arrays, objects, enums). */
+static struct json_object *schema_find(struct json_object *schema, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(schema); i++) {
+		struct json_object *e = json_object_array_get_idx(schema, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(e, "name")), name))
+			return e;
+	}
+	fail_msg("schema lacks %s", name);
+	return NULL;
+}
+
+/*
+ * query-qmp-schema: every command query-commands lists, every type any
+ * of them refers to, defined exactly once; what it says of arguments is
+ * what dispatch enforces.
+ */
+static void t_schema(void **state)
+{
+	struct json_object *cmds, *schema, *e, *members;
+	size_t ncmd = 0;
+
+	negotiate();
+	cmds = run("{\"execute\": \"query-commands\"}");
+	schema = run("{\"execute\": \"query-qmp-schema\"}");
+	for (size_t i = 0; i < json_object_array_length(schema); i++) {
+		const char *meta, *name;
+
+		e = json_object_array_get_idx(schema, i);
+		name = json_object_get_string(json_object_object_get(e, "name"));
+		meta = json_object_get_string(json_object_object_get(e, "meta-type"));
+		assert_ptr_equal(schema_find(schema, name), e);	/* once */
+		if (!strcmp(meta, "command")) {
+			ncmd++;
+			schema_find(schema, json_object_get_string(json_object_object_get(e, "arg-type")));
+			schema_find(schema, json_object_get_string(json_object_object_get(e, "ret-type")));
+		} else if (!strcmp(meta, "event")) {
+			schema_find(schema, json_object_get_string(json_object_object_get(e, "arg-type")));
+		} else if (!strcmp(meta, "array")) {
+			schema_find(schema, json_object_get_string(json_object_object_get(e, "element-type")));
+		} else if (!strcmp(meta, "object")) {
+			members = json_object_object_get(e, "members");
+			for (size_t k = 0; k < json_object_array_length(members); k++)
+				schema_find(schema, json_object_get_string(json_object_object_get(
+					json_object_array_get_idx(members, k), "type")));
+		} else if (strcmp(meta, "builtin") && strcmp(meta, "enum")) {
+			fail_msg("unknown meta-type %s", meta);
+		}
+	}
+	assert_int_equal(ncmd, json_object_array_length(cmds));
+	for (size_t i = 0; i < json_object_array_length(cmds); i++) {
+		const char *n = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(cmds, i), "name"));
+
+		assert_string_equal(json_object_get_string(json_object_object_get(
+			schema_find(schema, n), "meta-type")), "command");
+	}
+	/* balloon takes value:int, human-monitor-command an optional cpu-index */
+	e = schema_find(schema, "q_obj_balloon-arg");
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(e, "members"),
+		JSON_C_TO_STRING_PLAIN), "[{\"name\":\"value\",\"type\":\"int\"}]");
+	e = schema_find(schema, "q_obj_human-monitor-command-arg");
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(e, "members"),
+		JSON_C_TO_STRING_PLAIN), "[{\"name\":\"command-line\",\"type\":\"str\"},"
+		"{\"name\":\"cpu-index\",\"type\":\"int\",\"default\":null}]");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		schema_find(schema, "SHUTDOWN"), "meta-type")), "event");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		schema_find(schema, "int"), "json-type")), "int");
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(
+		schema_find(schema, "RunState"), "values"), JSON_C_TO_STRING_PLAIN),
+		"[\"prelaunch\",\"running\",\"paused\",\"shutdown\",\"guest-panicked\"]");
+	json_object_put(cmds);
+	json_object_put(schema);
+}
+
+/* Each command of the table answers with no arguments: a result or a clear error. */
+static void t_every_command(void **state)
+{
+	struct json_object *cmds;
+	char in[128];
+
+	negotiate();
+	cmds = run("{\"execute\": \"query-commands\"}");
+	for (size_t i = 0; i < json_object_array_length(cmds); i++) {
+		const char *n = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(cmds, i), "name"));
+
+		if (!strcmp(n, "qmp_capabilities"))
+			continue;
+		snprintf(in, sizeof(in), "{\"execute\": \"%s\"}", n);
+		clear();
+		feed(in);
+		assert_true(nreplies >= 1);
+		if (!strstr(replies[nreplies - 1], "\"return\"") &&
+		    !strstr(replies[nreplies - 1], "is missing\""))
+			fail_msg("%s: %s", n, replies[nreplies - 1]);
+	}
+	json_object_put(cmds);
+}
+
+/* ---- the socket server, with several clients, against a machine without vCPUs ---- */
+
+static struct machine srv_m;
+
+static void *loop_thread(void *arg)
+{
+	loop_run(arg);
+	return NULL;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* The next line from @fd within @ms (NULL: none came), without its CR LF. */
+static char *read_line(int fd, int ms)
+{
+	static char line[8192];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, ms) != 1 || read(fd, line + n, 1) != 1)
+			return NULL;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n >= 2 ? n - 2 : 0] = 0;
+	return line;
+}
+
+static void say(int fd, const char *json)
+{
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+}
+
+static void hear(int fd, const char *part)
+{
+	char *l = read_line(fd, 5000);
+
+	if (!l || !strstr(l, part))
+		fail_msg("expected %s, got %s", part, l ? l : "nothing");
+}
+
+static void t_server(void **state)
+{
+	char path[64];
+	struct loop *l = loop_new();
+	int c[QMP_MAX_CLIENTS + 1];
+	pthread_t th;
+
+	assert_non_null(l);
+	snprintf(path, sizeof(path), "/tmp/ember-qmp-%d.sock", getpid());
+	memset(&srv_m, 0, sizeof(srv_m));
+	srv_m.pf.loop = l;
+	srv_m.state = RUN_PRELAUNCH;
+	{
+		char opt[96];
+
+		snprintf(opt, sizeof(opt), "unix:%s,server=on,wait=off", path);
+		assert_int_equal(qmp_server_create(opt, l, &srv_m), 0);
+	}
+	assert_int_equal(pthread_create(&th, NULL, loop_thread, l), 0);
+	c[0] = connect_to(path);
+	c[1] = connect_to(path);
+	hear(c[0], "{\"QMP\":{\"version\":{\"qemu\":{\"major\":7");
+	hear(c[1], "{\"QMP\":");
+	/* Each its own negotiation. */
+	say(c[1], "{\"execute\": \"query-status\"}\n");
+	hear(c[1], "\"class\":\"CommandNotFound\"");
+	say(c[0], "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(c[0], "{\"return\":{}}");
+	say(c[0], "{\"execute\": \"query-status\"}\n");
+	hear(c[0], "\"status\":\"prelaunch\"");
+	/* cont: RESUME to the negotiated client only. */
+	say(c[0], "{\"execute\": \"cont\", \"id\": 1}\n");
+	hear(c[0], "\"event\":\"RESUME\"");
+	hear(c[0], "{\"return\":{},\"id\":1}");
+	assert_null(read_line(c[1], 300));
+	say(c[1], "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(c[1], "{\"return\":{}}");
+	/* stop from one: STOP to both. */
+	say(c[1], "{\"execute\": \"stop\"}\n");
+	hear(c[1], "\"event\":\"STOP\"");
+	hear(c[1], "{\"return\":{}}");
+	hear(c[0], "\"event\":\"STOP\"");
+	say(c[0], "{\"execute\": \"query-status\"}\n");
+	hear(c[0], "\"status\":\"paused\",\"singlestep\":false,\"running\":false");
+	/* Up to QMP_MAX_CLIENTS at once; the next waits until one leaves. */
+	for (int i = 2; i <= QMP_MAX_CLIENTS; i++)
+		c[i] = connect_to(path);
+	for (int i = 2; i < QMP_MAX_CLIENTS; i++)
+		hear(c[i], "{\"QMP\":");
+	assert_null(read_line(c[QMP_MAX_CLIENTS], 300));
+	close(c[2]);
+	hear(c[QMP_MAX_CLIENTS], "{\"QMP\":");
+	/* quit ends the loop, after its reply. */
+	say(c[QMP_MAX_CLIENTS], "{\"execute\": \"qmp_capabilities\"}\n"
+	    "{\"execute\": \"quit\"}\n");
+	hear(c[QMP_MAX_CLIENTS], "{\"return\":{}}");
+	hear(c[QMP_MAX_CLIENTS], "{\"return\":{}}");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_string_equal(srv_m.stop_cause, "host-qmp-quit");
+	qmp_event_shutdown(false, srv_m.stop_cause);
+	qmp_server_destroy();
+	/* The last event went out before the sockets closed. */
+	hear(c[0], "\"event\":\"SHUTDOWN\",\"data\":{\"guest\":false,\"reason\":\"host-qmp-quit\"}");
+	assert_null(read_line(c[0], 1000));	/* then EOF */
+	for (int i = 0; i <= QMP_MAX_CLIENTS; i++)
+		if (i != 2)
+			close(c[i]);
+	assert_int_not_equal(access(path, F_OK), 0);	/* the socket is gone */
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +960,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_nesting, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_quit, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_run_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_power, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_every_command, setup, teardown),
+		cmocka_unit_test(t_server),
 	};
 
 	log_set_quiet(1);

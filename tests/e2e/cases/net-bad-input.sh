@@ -26,8 +26,8 @@ expect_usage_error queues-over-vcpus "queues" $K -M pci -smp 1 \
 	-netdev tap,id=n0,ifname=tap0,queues=4 -device virtio-net-pci,netdev=n0,mq=on
 expect_usage_error unknown-netdev "nope" $K -M pci \
 	-netdev tap,id=n0,ifname=tap0 -device virtio-net-pci,netdev=nope
-expect_usage_error unknown-backend "user" $K -M pci \
-	-netdev user,id=n0 -device virtio-net-pci,netdev=n0
+expect_usage_error unknown-backend "bridge: unknown type (supported: tap, user" $K -M pci \
+	-netdev bridge,id=n0 -device virtio-net-pci,netdev=n0
 # Limits are ember's own data path, which vhost bypasses.
 expect_usage_error rl-vhost "rate limits need vhost=off" $K \
 	-netdev tap,id=n1,vhost=on,tx-bps=1M -device virtio-net-device,netdev=n1
