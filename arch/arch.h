@@ -76,6 +76,8 @@ void arch_platform_destroy(struct platform *pf);
 
 /* -cpu help: the CPU templates arch_load_kernel() takes by name. */
 void arch_cpu_help(FILE *f);
+/* Whether @name is one of them: -cpu is checked before the VM exists. */
+int arch_cpu_known(const char *name);
 
 struct arch_boot_config {
 	const char *kernel, *initrd, *cmdline;

@@ -13,9 +13,10 @@
 #include "backends/chardev_internal.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/props.h"
 
 struct socket_chr {
-	char *path;
+	char *path, *fd_str;
 	bool server, wait;
 	int listen_fd, client_fd;
 	bool listening;		/* listen_fd is on the loop */
@@ -23,7 +24,9 @@ struct socket_chr {
 
 static const struct prop socket_props[] = {
 	{ "path", PROP_STR, offsetof(struct socket_chr, path), NULL,
-	  "unix socket path", .required = 1 },
+	  "unix socket path (or fd=)" },
+	{ "fd", PROP_STR, offsetof(struct socket_chr, fd_str), NULL,
+	  "a socket a manager opened: listening with server=on, else connected" },
 	{ "server", PROP_BOOL, offsetof(struct socket_chr, server), "off",
 	  "listen on path instead of connecting to it" },
 	{ "wait", PROP_BOOL, offsetof(struct socket_chr, wait), "on",
@@ -90,6 +93,70 @@ static int sock_fail(const char *owner, const char *what, const char *path, int 
 	return ret;
 }
 
+/* The client of a server waited for (wait=on), before the guest starts. */
+static int wait_client(struct chardev *c, const char *owner, const char *what)
+{
+	struct socket_chr *s = c->state;
+	int fd;
+
+	info_msg("waiting for a connection on %s", what);
+	do
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return sock_fail(owner, "accept a connection on", what, -1);
+	take_client(c, fd);
+	return 0;
+}
+
+/*
+ * fd=N: a unix stream socket a manager (libvirt) opened and passed: a
+ * listening one for server=on, else a connected one. ember owns it then.
+ */
+static int sock_adopt(struct chardev *c, const char *owner)
+{
+	struct socket_chr *s = c->state;
+	int fd, type = 0, listening = 0, fl;
+	socklen_t len = sizeof(int);
+	uint64_t v;
+
+	if (s->path) {
+		err_msg("%s: give either path= or fd=, not both", owner);
+		return -EINVAL;
+	}
+	if (parse_u64(s->fd_str, &v) || v < 3 || v > INT32_MAX) {
+		err_msg("%s: fd=%s is not a file descriptor number (3 or more)", owner, s->fd_str);
+		return -EINVAL;
+	}
+	fd = (int)v;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) {
+		err_msg("%s: fd=%d is not an open stream socket", owner, fd);
+		return -EINVAL;
+	}
+	if (!!listening != s->server) {
+		err_msg("%s: fd=%d is %s socket but server=%s", owner, fd,
+			listening ? "a listening" : "a connected", s->server ? "on" : "off");
+		return -EINVAL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	/* A listening fd blocks (wait=on accepts on it); a client's never does */
+	if (fl < 0 || fcntl(fd, F_SETFL, s->server ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		err_msg("%s: fd=%d: %s", owner, fd, strerror(errno));
+		return -EINVAL;
+	}
+	if (!s->server) {
+		take_client(c, fd);
+		return 0;
+	}
+	s->listen_fd = fd;
+	if (s->wait)
+		return wait_client(c, owner, s->fd_str);
+	set_listening(c, true);
+	return 0;
+}
+
 static int sock_open(struct chardev *c, const char *owner)
 {
 	struct socket_chr *s = c->state;
@@ -98,6 +165,12 @@ static int sock_open(struct chardev *c, const char *owner)
 	int fd, ret;
 
 	s->listen_fd = s->client_fd = -1;
+	if (s->fd_str)
+		return sock_adopt(c, owner);
+	if (!s->path) {
+		err_msg("%s: path= or fd= is required", owner);
+		return -EINVAL;
+	}
 	if (strlen(s->path) >= sizeof(sa.sun_path)) {
 		err_msg("%s: path '%s' is too long (at most %zu bytes)", owner,
 			s->path, sizeof(sa.sun_path) - 1);
@@ -124,17 +197,13 @@ static int sock_open(struct chardev *c, const char *owner)
 		set_listening(c, true);
 		return 0;
 	}
-	info_msg("waiting for a connection on %s", s->path);
-	do
-		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		ret = sock_fail(owner, "accept a connection on", s->path, s->listen_fd);
+	ret = wait_client(c, owner, s->path);
+	if (ret) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
 		unlink(s->path);
-		return ret;
 	}
-	take_client(c, fd);
-	return 0;
+	return ret;
 }
 
 static void sock_close(struct chardev *c)
@@ -146,7 +215,8 @@ static void sock_close(struct chardev *c)
 	if (s->listen_fd >= 0) {
 		set_listening(c, false);
 		close(s->listen_fd);
-		unlink(s->path);
+		if (s->path)	/* never a path a manager's fd= was bound to */
+			unlink(s->path);
 	}
 }
 

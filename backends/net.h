@@ -41,6 +41,11 @@ unsigned netdev_queues(const struct netdev *nd);
 /* The tap fd of queue pair @q (non-blocking). */
 int netdev_fd(const struct netdev *nd, unsigned q);
 bool netdev_vhost(const struct netdev *nd);
+/*
+ * The vhost-net fd a manager passed for queue pair @q (vhostfd=, vhostfds=),
+ * now the caller's to close; -1 when none (open /dev/vhost-net then).
+ */
+int netdev_take_vhost_fd(struct netdev *nd, unsigned q);
 const struct ratelimit_cfg *netdev_rx_limit(const struct netdev *nd);
 const struct ratelimit_cfg *netdev_tx_limit(const struct netdev *nd);
 /* TUNSETOFFLOAD on every queue; 0 or -errno (warned once). */

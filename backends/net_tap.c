@@ -23,14 +23,15 @@
 struct netdev {
 	struct object obj;		/* its owner: the front end that claimed it */
 	/* Properties. */
-	char *ifname, *fd_str;
+	char *ifname, *fd_str, *fds_str, *script, *downscript, *vhostfd, *vhostfds;
 	uint32_t queues;
-	bool vhost;
+	bool vhost, vhost_set;		/* vhost=, and whether it was given */
 	struct ratelimit_cfg rx, tx;
 
 	char name[IFNAMSIZ];		/* the tap's name, for messages */
 	char owner[80];			/* "-netdev tap,id=N" */
 	int fds[NETDEV_MAX_QUEUES];
+	int vhost_fds[NETDEV_MAX_QUEUES];	/* vhostfd(s)=, until virtio-net takes them */
 };
 /* netdev_user() tells the types apart through the object at the start. */
 _Static_assert(offsetof(struct netdev, obj) == 0, "struct netdev starts with its object");
@@ -50,6 +51,16 @@ static const struct prop tap_props[] = {
 	  "tap interface to attach to or create (default: the kernel picks tapN)" },
 	{ "fd", PROP_STR, offsetof(struct netdev, fd_str), NULL,
 	  "an already open tap fd (IFF_VNET_HDR; queues=1)" },
+	{ "fds", PROP_STR, offsetof(struct netdev, fds_str), NULL,
+	  "already open fds of one multi-queue tap, N:M:..., one per queue pair" },
+	{ "script", PROP_STR, offsetof(struct netdev, script), "no",
+	  "QEMU's ifup script: only no (ember runs no helpers)" },
+	{ "downscript", PROP_STR, offsetof(struct netdev, downscript), "no",
+	  "QEMU's ifdown script: only no" },
+	{ "vhostfd", PROP_STR, offsetof(struct netdev, vhostfd), NULL,
+	  "an open /dev/vhost-net for the queue pair (implies vhost=on)" },
+	{ "vhostfds", PROP_STR, offsetof(struct netdev, vhostfds), NULL,
+	  "open /dev/vhost-net fds N:M:..., one per queue pair" },
 	{ "queues", PROP_U32, offsetof(struct netdev, queues), "1",
 	  "queue pairs (IFF_MULTI_QUEUE when > 1)", .min = 1, .max = NETDEV_MAX_QUEUES },
 	{ "vhost", PROP_BOOL, offsetof(struct netdev, vhost), "off",
@@ -122,22 +133,18 @@ static int tap_open_queue(struct netdev *nd, unsigned q)
 	return tap_setup_fd(nd, fd);
 }
 
-/* fd=: a tap someone else opened; it must already carry the vnet header. */
-static int tap_adopt_fd(struct netdev *nd)
+/* fd= or one of fds=: a tap someone else opened; it must carry the vnet header. */
+static int tap_adopt_fd(struct netdev *nd, const char *str, unsigned q)
 {
 	struct ifreq ifr = { 0 };
 	uint64_t v;
 	int fd, fl;
 
-	if (parse_u64(nd->fd_str, &v) || v > INT32_MAX) {
-		err_msg("%s: fd=%s is not a file descriptor number", nd->owner, nd->fd_str);
+	if (parse_u64(str, &v) || v > INT32_MAX) {
+		err_msg("%s: fd=%s is not a file descriptor number", nd->owner, str);
 		return -EINVAL;
 	}
 	fd = (int)v;
-	if (nd->queues > 1 || nd->ifname) {
-		err_msg("%s: fd= takes one open tap: no queues > 1, no ifname=", nd->owner);
-		return -EINVAL;
-	}
 	if (ioctl(fd, TUNGETIFF, &ifr)) {
 		err_msg("%s: fd=%d is not a tap: %s", nd->owner, fd,
 			errno == EBADF ? "not open" : strerror(errno));
@@ -157,15 +164,120 @@ static int tap_adopt_fd(struct netdev *nd)
 		err_msg("%s: fd=%d: %s", nd->owner, fd, strerror(errno));
 		return -EINVAL;
 	}
-	nd->fds[0] = fd;
+	nd->fds[q] = fd;
 	return tap_setup_fd(nd, fd);
+}
+
+/* fds=N:M:...: one fd per queue pair, of one multi-queue tap; queues= follows. */
+static int tap_adopt_fds(struct netdev *nd)
+{
+	char *list = strdup(nd->fds_str), *tok, *save = NULL;
+	unsigned n = 0;
+	int ret = 0;
+
+	if (!list)
+		return -ENOMEM;
+	for (const char *p = nd->fds_str; *p; p += strcspn(p, ":"), p += !!*p)
+		n += p[0] != ':';
+	if (!n) {
+		err_msg("%s: fds= names no fd", nd->owner);
+		ret = -EINVAL;
+	} else if (n > NETDEV_MAX_QUEUES) {
+		err_msg("%s: fds=%s: at most %d fds", nd->owner, nd->fds_str, NETDEV_MAX_QUEUES);
+		ret = -EINVAL;
+	} else if (nd->queues != 1 && nd->queues != n) {
+		err_msg("%s: queues=%u but fds= has %u", nd->owner, nd->queues, n);
+		ret = -EINVAL;
+	}
+	n = 0;
+	for (tok = strtok_r(list, ":", &save); tok && !ret; tok = strtok_r(NULL, ":", &save))
+		ret = tap_adopt_fd(nd, tok, n++);
+	free(list);
+	nd->queues = n;
+	return ret;
+}
+
+/*
+ * vhostfd=N or vhostfds=N:M:...: /dev/vhost-net fds a manager opened, one per
+ * queue pair; virtio-net hands them to vhost (which checks them) instead of
+ * opening its own. They mean vhost=on, as in QEMU.
+ */
+static int tap_vhost_fds(struct netdev *nd, const char *key, const char *list)
+{
+	unsigned n = 0;
+	const char *p = list;
+	uint64_t v;
+
+	for (;;) {
+		size_t len = strcspn(p, ":");
+		char num[24];
+
+		snprintf(num, sizeof(num), "%.*s", (int)MIN(len, sizeof(num) - 1), p);
+		if (n == nd->queues) {
+			err_msg("%s: %s=%s: more fds than the %u queue pairs", nd->owner, key,
+				list, nd->queues);
+			return -EINVAL;
+		}
+		if (!len || parse_u64(num, &v) || v > INT32_MAX || fcntl((int)v, F_GETFD) < 0) {
+			err_msg("%s: %s=%s: '%.*s' is not an open file descriptor", nd->owner, key,
+				list, (int)len, p);
+			return -EINVAL;
+		}
+		fcntl((int)v, F_SETFD, FD_CLOEXEC);
+		nd->vhost_fds[n++] = (int)v;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n != nd->queues) {
+		err_msg("%s: %s=%s: %u fds for %u queue pairs", nd->owner, key, list, n,
+			nd->queues);
+		return -EINVAL;
+	}
+	nd->vhost = true;
+	return 0;
+}
+
+/* What QEMU's tap takes that ember cannot honour, each named. */
+static int tap_refuse(struct netdev *nd)
+{
+	if (strcmp(nd->script, "no") && nd->script[0]) {
+		err_msg("%s: script=%s: ember runs no helper scripts (script=no; set the tap "
+			"up beforehand)", nd->owner, nd->script);
+		return -EINVAL;
+	}
+	if (strcmp(nd->downscript, "no") && nd->downscript[0]) {
+		err_msg("%s: downscript=%s: ember runs no helper scripts (downscript=no)",
+			nd->owner, nd->downscript);
+		return -EINVAL;
+	}
+	if (nd->vhostfd && nd->vhostfds) {
+		err_msg("%s: give either vhostfd= or vhostfds=, not both", nd->owner);
+		return -EINVAL;
+	}
+	if ((nd->vhostfd || nd->vhostfds) && !nd->vhost && nd->vhost_set) {
+		err_msg("%s: vhostfd= needs vhost=on", nd->owner);
+		return -EINVAL;
+	}
+	if ((nd->fd_str || nd->fds_str) && nd->ifname) {
+		err_msg("%s: fd= and fds= take open taps: no ifname=", nd->owner);
+		return -EINVAL;
+	}
+	if (nd->fd_str && (nd->fds_str || nd->queues > 1)) {
+		err_msg("%s: fd= takes one open tap: no queues > 1 (use fds=)", nd->owner);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void netdev_free(struct netdev *nd)
 {
-	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
+	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++) {
 		if (nd->fds[i] >= 0)
 			close(nd->fds[i]);
+		if (nd->vhost_fds[i] >= 0)
+			close(nd->vhost_fds[i]);
+	}
 	object_del(&nd->obj);
 	props_free(tap_props, nd);
 	free(nd);
@@ -180,10 +292,18 @@ static int tap_open(struct netdev *nd)
 			nd->ifname, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
+	if ((ret = tap_refuse(nd)))
+		return ret;
 	if (nd->fd_str)
-		return tap_adopt_fd(nd);
-	for (unsigned q = 0; q < nd->queues && !ret; q++)
-		ret = tap_open_queue(nd, q);
+		ret = tap_adopt_fd(nd, nd->fd_str, 0);
+	else if (nd->fds_str)
+		ret = tap_adopt_fds(nd);
+	else
+		for (unsigned q = 0; q < nd->queues && !ret; q++)
+			ret = tap_open_queue(nd, q);
+	if (!ret && (nd->vhostfd || nd->vhostfds))
+		ret = tap_vhost_fds(nd, nd->vhostfd ? "vhostfd" : "vhostfds",
+				    nd->vhostfd ? nd->vhostfd : nd->vhostfds);
 	return ret;
 }
 
@@ -197,9 +317,10 @@ static int tap_create(const struct object_args *a)
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < NETDEV_MAX_QUEUES; i++)
-		nd->fds[i] = -1;
+		nd->fds[i] = nd->vhost_fds[i] = -1;
 	/* Run-time warnings name the netdev too. */
 	snprintf(nd->owner, sizeof(nd->owner), "%s,id=%s", a->owner, a->id);
+	nd->vhost_set = keyval_has(a->kv, "vhost");
 	ret = props_set_defaults(tap_props, nd, nd->owner);
 	if (!ret)
 		ret = props_apply(tap_props, nd, a->kv, nd->owner);
@@ -237,6 +358,17 @@ const char *netdev_id(const struct netdev *nd)
 unsigned netdev_queues(const struct netdev *nd)
 {
 	return nd->queues;
+}
+
+int netdev_take_vhost_fd(struct netdev *nd, unsigned q)
+{
+	int fd;
+
+	if (q >= NETDEV_MAX_QUEUES)
+		return -1;
+	fd = nd->vhost_fds[q];
+	nd->vhost_fds[q] = -1;
+	return fd;
 }
 
 int netdev_fd(const struct netdev *nd, unsigned q)

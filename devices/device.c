@@ -170,12 +170,37 @@ static int read_type(const char *opts, struct keyval *kv, const struct device_ty
 	return 0;
 }
 
+/* The id's form and the properties, applied to a scratch state: no device is made. */
+static int check_props(const struct device_type *t, struct keyval *kv)
+{
+	const char *id = keyval_get(kv, "id");
+	void *state = calloc(1, t->state_size ? t->state_size : 1);
+	char owner[128];
+	int ret;
+
+	snprintf(owner, sizeof(owner), "-device %s", t->name);
+	if (!state) {
+		err_msg("%s: out of memory", owner);
+		return -ENOMEM;
+	}
+	ret = id ? id_check(id, owner) : 0;
+	if (!ret)
+		ret = props_set_defaults(t->props, state, owner);
+	if (!ret)
+		ret = props_apply(t->props, state, kv, owner);
+	props_free(t->props, state);
+	free(state);
+	return ret;
+}
+
 int device_check(const char *opts)
 {
 	const struct device_type *t;
 	struct keyval kv;
 	int ret = read_type(opts, &kv, &t);
 
+	if (!ret)
+		ret = check_props(t, &kv);
 	keyval_free(&kv);
 	return ret;
 }

@@ -67,7 +67,10 @@ int device_create(struct platform *pf, const char *opts);
 /*
  * What device_create does before it creates anything, with no machine yet:
  * answers "help" and "NAME,help" (1), or checks that the type is one users
- * may add (0; else -EINVAL, one message). The command line asks first.
+ * may add, the id's form and the properties (0; else -EINVAL, one message,
+ * the one device_create would give). The command line asks first, so that
+ * option errors come before /dev/kvm is opened. What needs the machine
+ * (back ends, buses, duplicate ids, free slots) is device_create's.
  */
 int device_check(const char *opts);
 /* Creates a device of a named type with already-parsed options. */

@@ -71,6 +71,9 @@ static struct kv_pair *find(const struct keyval *kv, const char *key)
 	return NULL;
 }
 
+static int take_pair(char *key, char *val, const char *implied_key, const char *what,
+		     struct keyval *out);
+
 /* QEMU's keys that may come several times (-netdev user,hostfwd=...,hostfwd=...). */
 static bool repeatable(const char *key)
 {
@@ -91,8 +94,16 @@ static int parse_pair(const char *p, size_t klen, const char *implied_key,
 	}
 	key = strndup(p, klen);
 	val = key ? dup_value(p + klen + 1, end) : NULL;
-	if (!val) {
+	return take_pair(key, val, implied_key, what, out);
+}
+
+/* Adds @key=@val (both malloc'ed, or NULL when out of memory; taken either way). */
+static int take_pair(char *key, char *val, const char *implied_key, const char *what,
+		     struct keyval *out)
+{
+	if (!key || !val) {
 		free(key);
+		free(val);
 		err_msg("%s: out of memory", what);
 		return -ENOMEM;
 	}
@@ -139,8 +150,11 @@ static int parse_bare(const char *p, size_t len, bool first,
 		err_msg("%s: empty element in '%s'", what, p);
 		return -EINVAL;
 	}
-	err_msg("%s: expected '=' after '%.*s'", what, (int)len, p);
-	return -EINVAL;
+	/* QEMU's short booleans: "server" is server=on, "nowait" is wait=off. */
+	*end = p + len;
+	if (len > 2 && !strncmp(p, "no", 2))
+		return take_pair(strndup(p + 2, len - 2), strdup("off"), implied_key, what, out);
+	return take_pair(strndup(p, len), strdup("on"), implied_key, what, out);
 }
 
 int keyval_parse(const char *s, const char *implied_key, const char *what,

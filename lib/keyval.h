@@ -2,7 +2,8 @@
  * QEMU-style option strings: "driver,key=value,key2=value2".
  * A first element without '=' is the value of the implied key (the driver or
  * back-end type). ",," stands for a literal comma inside a value. "help" or
- * "?" as an element asks for help.
+ * "?" as an element asks for help. Any other bare element is one of QEMU's
+ * short booleans: "server" is server=on, "nowait" is wait=off.
  */
 #ifndef EMBER_KEYVAL_H
 #define EMBER_KEYVAL_H

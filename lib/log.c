@@ -4,12 +4,13 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 #include <pthread.h>
 
 #include "lib/log.h"
 
 static enum log_level max_level = LOG_INFO;
-static int quiet;
+static int quiet, timestamps;
 static FILE *out;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread char last[512];
@@ -24,10 +25,12 @@ static const char *const prefix[] = {
 void log_set_level(enum log_level max) { max_level = max; }
 void log_set_quiet(int q) { quiet = q; }
 void log_set_file(FILE *f) { out = f; }
+void log_set_timestamps(int on) { timestamps = on; }
 const char *log_last(void) { return last; }
 
 void ember_log(enum log_level lvl, const char *fmt, ...)
 {
+	char stamp[40] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -40,8 +43,19 @@ void ember_log(enum log_level lvl, const char *fmt, ...)
 	 * log concurrently and the console may be in raw mode, hence \r\n-free
 	 * plain lines on stderr.
 	 */
+	if (timestamps) {
+		/* QEMU's -msg timestamp=on: UTC, to the microsecond, first on the line */
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%06ldZ ",
+			 ts.tv_nsec / 1000);
+	}
 	pthread_mutex_lock(&out_lock);
-	fprintf(out ? out : stderr, "ember: %s%s\n", prefix[lvl], last);
+	fprintf(out ? out : stderr, "%sember: %s%s\n", stamp, prefix[lvl], last);
 	fflush(out ? out : stderr);
 	pthread_mutex_unlock(&out_lock);
 }

@@ -17,6 +17,8 @@ void log_set_level(enum log_level max);
 void log_set_quiet(int quiet);
 /* Redirect output (default stderr). */
 void log_set_file(FILE *f);
+/* -msg timestamp=on: each line starts with the UTC time, as QEMU's do. */
+void log_set_timestamps(int on);
 const char *log_last(void);
 
 #define err_msg(...) ember_log(LOG_ERROR, __VA_ARGS__)

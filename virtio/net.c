@@ -968,8 +968,11 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 		if (vn->vhost) {
 			char nd_owner[80];
 
+			int vfd = netdev_take_vhost_fd(vn->nd, i);
+
 			snprintf(nd_owner, sizeof(nd_owner), "-netdev tap,id=%s", vn->netdev_id);
-			ret = vhost_open(&p->vh, "/dev/vhost-net", nd_owner);
+			ret = vfd >= 0 ? vhost_adopt(&p->vh, vfd, "vhostfd", nd_owner) :
+			      vhost_open(&p->vh, "/dev/vhost-net", nd_owner);
 			if (ret)
 				return ret;
 			continue;

@@ -94,13 +94,14 @@ static const char *module_of(const char *path, char *buf, size_t size)
 int vhost_open(struct vhost *vh, const char *path, const char *owner)
 {
 	char mod[32];
-	int ret;
+	int fd, ret;
 
 	memset(vh, 0, sizeof(*vh));
+	vh->fd = -1;
 	snprintf(vh->owner, sizeof(vh->owner), "%s", owner);
 	snprintf(vh->path, sizeof(vh->path), "%s", path);
-	vh->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (vh->fd < 0) {
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
 		ret = -errno;
 		if (errno == ENOENT)
 			err_msg("%s: %s: %s (is the %s module loaded?)", owner, path,
@@ -109,10 +110,21 @@ int vhost_open(struct vhost *vh, const char *path, const char *owner)
 			err_msg("%s: %s: %s", owner, path, strerror(errno));
 		return ret;
 	}
+	return vhost_adopt(vh, fd, path, owner);
+}
+
+int vhost_adopt(struct vhost *vh, int fd, const char *what, const char *owner)
+{
+	int ret;
+
+	memset(vh, 0, sizeof(*vh));
+	snprintf(vh->owner, sizeof(vh->owner), "%s", owner);
+	snprintf(vh->path, sizeof(vh->path), "%s", what);
+	vh->fd = fd;
 	if (ioctl(vh->fd, VHOST_SET_OWNER) < 0 ||
 	    ioctl(vh->fd, VHOST_GET_FEATURES, &vh->features) < 0) {
 		ret = -errno;
-		err_msg("%s: %s: %s", owner, path, strerror(errno));
+		err_msg("%s: %s: %s", owner, what, strerror(errno));
 		vhost_close(vh);
 		return ret;
 	}

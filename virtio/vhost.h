@@ -47,6 +47,11 @@ struct vhost {
  * No such file or directory"), and a negative errno.
  */
 int vhost_open(struct vhost *vh, const char *path, const char *owner);
+/*
+ * The same on @fd, a vhost device a manager opened (-netdev tap,vhostfd=),
+ * which @vh owns from now on, even on failure; @what names it in messages.
+ */
+int vhost_adopt(struct vhost *vh, int fd, const char *what, const char *owner);
 void vhost_close(struct vhost *vh);
 /* The device-independent features the kernel can serve, masked into @want. */
 uint64_t vhost_features(const struct vhost *vh, uint64_t want);

@@ -4,11 +4,16 @@
  * the teardown.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
+#include "arch/arch.h"
 #include "backends/chardev.h"
 #include "backends/memory.h"
 #include "backends/object.h"
@@ -20,38 +25,12 @@
 #include "kvm/vcpu.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "vmm/cli.h"
+#include "vmm/cli_compat.h"
 #include "vmm/cli_opts.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
-
-static int parse_mem(const char *s, uint64_t *out)
-{
-	struct keyval kv;
-	const char *v;
-	int ret;
-
-	ret = keyval_parse(s, "size", "-m", &kv);
-	if (ret)
-		return ret;
-	v = kv.implied ? kv.implied : keyval_get(&kv, "size");
-	ret = keyval_check_unused(&kv, "-m");
-	if (!ret && (!v || parse_size(v, MiB, out))) {
-		err_msg("-m %s: not a memory size (e.g. 512M, 2G)", s);
-		ret = -EINVAL;
-	}
-	if (!ret && *out < MIN_RAM) {
-		err_msg("-m %s: guest RAM must be at least %llu MiB", s, MIN_RAM >> 20);
-		ret = -EINVAL;
-	}
-	if (!ret && *out % (4 * KiB)) {
-		err_msg("-m %s: guest RAM must be a multiple of 4 KiB", s);
-		ret = -EINVAL;
-	}
-	keyval_free(&kv);
-	return ret;
-}
 
 static int parse_smp(const char *s, unsigned *out)
 {
@@ -79,24 +58,11 @@ static int parse_smp(const char *s, unsigned *out)
 	return ret;
 }
 
-/* sandbox: -sandbox on|off (QEMU's spelling; its other keys are not supported). */
+/* sandbox: -sandbox on|off (QEMU's spelling, with its deny keys). */
 static int parse_sandbox(const char *s)
 {
-	struct keyval kv;
-	const char *v;
-	int on = 0, ret;
+	int on = 0, ret = cli_parse_sandbox(s, &on);
 
-	ret = keyval_parse(s, "enable", "-sandbox", &kv);
-	if (ret)
-		return ret;
-	v = kv.implied ? kv.implied : keyval_get(&kv, "enable");
-	ret = keyval_check_unused(&kv, "-sandbox");
-	if (!ret && (!v || (strcmp(v, "on") && strcmp(v, "off")))) {
-		err_msg("-sandbox %s: expected on or off", s);
-		ret = -EINVAL;
-	}
-	on = !ret && !strcmp(v, "on");
-	keyval_free(&kv);
 	if (ret)
 		return ret;
 	sandbox_set_enabled(on);
@@ -106,45 +72,33 @@ static int parse_sandbox(const char *s)
 	return 0;
 }
 
-static int parse_machine(const char *s, struct machine_config *mc)
+/* -M: the type now; memory-backend= once the -object back ends exist (ram_id). */
+static int parse_machine(struct cli *c, struct machine_config *mc, struct cli_machine *cm)
 {
-	struct keyval kv;
-	const char *v;
-	int ret;
+	int ret = cli_parse_machine(c, c->machine, cm);
 
-	ret = keyval_parse(s, "type", "-M", &kv);
 	if (ret)
 		return ret;
-	if (kv.help || (kv.implied && !strcmp(kv.implied, "help"))) {
+	if (cm->help) {
 		machine_types_help(stdout);
-		keyval_free(&kv);
 		return 1;
 	}
-	v = kv.implied ? kv.implied : keyval_get(&kv, "type");
-	if (v) {
-		mc->type = machine_type_find(v);
+	if (cm->type) {
+		mc->type = machine_type_find(cm->type);
 		if (!mc->type) {
-			err_msg("-M %s: unknown machine type (try -M help)", v);
-			ret = -EINVAL;
+			err_msg("-M %s: unknown machine type (try -M help)", cm->type);
+			return -EINVAL;
 		}
 	}
-	v = keyval_get(&kv, "memory-backend");
-	if (!ret && v) {
-		mc->ram = mem_backend_find(v);
-		if (!mc->ram) {
-			err_msg("-M memory-backend=%s: no -object with that id", v);
-			ret = -EINVAL;
-		}
-	}
-	if (!ret)
-		ret = keyval_check_unused(&kv, "-M");
-	keyval_free(&kv);
-	return ret;
+	return 0;
 }
 
-static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
+/* -serial's forms; with no @loop only checked (before anything is set up). */
+static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct serial_cfg *sc)
 {
+	const char *s = c->serial[idx], *opts;
 	struct chardev *chr;
+	char id[16];
 	int ret;
 
 	sc->kind = SERIAL_CHARDEV;
@@ -152,22 +106,45 @@ static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
 		sc->kind = SERIAL_NONE;
 		return 0;
 	}
-	if (!strncmp(s, "chardev:", 8)) {
+	/* QEMU multiplexes its human monitor here; ember has none: plain stdio */
+	if (!strcmp(s, "mon:stdio"))
+		s = "stdio";
+	if (c->daemonize && !strcmp(s, "stdio")) {
+		err_msg("-serial %s: not with -daemonize, which closes stdio", c->serial[idx]);
+		return -EINVAL;
+	}
+	if (!strncmp(s, "unix:", 5)) {
+		snprintf(id, sizeof(id), "serial%u", idx);
+		ret = cli_serial_unix(c, s, id, &opts);
+		if (ret || !loop)
+			return ret;
+		ret = object_create(OBJ_CHARDEV, opts, loop);
+		if (ret)
+			return ret;
+		chr = chardev_find(id);
+	} else if (!strncmp(s, "chardev:", 8)) {
+		if (!loop)
+			return 0;
 		chr = chardev_find(s + 8);
 		if (!chr) {
 			err_msg("-serial %s: no -chardev with id '%s'", s, s + 8);
 			return -EINVAL;
 		}
 	} else if (!strncmp(s, "file:", 5)) {
+		if (!loop)
+			return 0;
 		ret = chardev_create_simple("file", s + 5, loop, &chr);
 		if (ret)
 			return ret;
 	} else if (!strcmp(s, "stdio") || !strcmp(s, "null") || !strcmp(s, "pty")) {
+		if (!loop)
+			return 0;
 		ret = chardev_create_simple(s, NULL, loop, &chr);
 		if (ret)
 			return ret;
 	} else {
-		err_msg("-serial %s: expected stdio, none, null, pty, file:PATH or chardev:ID", s);
+		err_msg("-serial %s: expected stdio, mon:stdio, none, null, pty, file:PATH, "
+			"unix:PATH[,server,nowait] or chardev:ID", s);
 		return -EINVAL;
 	}
 	sc->chr = chr;
@@ -175,7 +152,7 @@ static int parse_serial(const char *s, struct loop *loop, struct serial_cfg *sc)
 }
 
 /* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
-static bool stdio_taken(const struct cli *c)
+static const char *stdio_chardev(const struct cli *c)
 {
 	for (unsigned i = 0; i < c->nr_chardev; i++) {
 		struct keyval kv;
@@ -188,23 +165,74 @@ static bool stdio_taken(const struct cli *c)
 		stdio = type && !strcmp(type, "stdio");
 		keyval_free(&kv);
 		if (stdio)
-			return true;
+			return c->chardev[i];
 	}
-	return false;
+	return NULL;
 }
 
-static int build_config(struct cli *c, struct loop *loop, struct machine_config *mc)
+/*
+ * Everything the options say that can be checked before anything is set
+ * up: the machine, RAM, vCPUs, CPU template, kernel, serial ports, -drive
+ * and -nic (which become -blockdev, -netdev and -device options here).
+ */
+static int check_config(struct cli *c, struct machine_config *mc, struct cli_machine *cm)
 {
+	const char *stdio = stdio_chardev(c);
 	int ret = 0;
 
 	mc->type = machine_type_find("microvm");
 	mc->ram_size = DEFAULT_RAM;
 	mc->ncpus = 1;
-	if (c->machine && (ret = parse_machine(c->machine, mc)))
+	memset(cm, 0, sizeof(*cm));
+	if (c->machine && (ret = parse_machine(c, mc, cm)))
 		return ret;
-	if (c->mem && (ret = parse_mem(c->mem, &mc->ram_size)))
+	if (c->mem && (ret = cli_parse_mem(c->mem, &mc->ram_size)))
 		return ret;
-	if (mc->ram) {
+	if (c->smp && (ret = parse_smp(c->smp, &mc->ncpus)))
+		return ret;
+	if (c->cpu && !arch_cpu_known(c->cpu)) {
+		err_msg("-cpu %s: unknown CPU template (try -cpu help)", c->cpu);
+		return -EINVAL;
+	}
+	if (c->daemonize && stdio) {
+		err_msg("-chardev %s: not with -daemonize, which closes stdio", stdio);
+		return -EINVAL;
+	}
+	mc->kernel = c->kernel;
+	mc->initrd = c->initrd;
+	mc->append = c->append ? c->append : DEFAULT_APPEND;
+	mc->cpu_template = c->cpu;
+	mc->start_paused = c->start_paused;
+	mc->no_shutdown = c->no_shutdown;
+	mc->name = c->name;
+	mc->uuid = c->uuid;
+	if (cm->no_com1 && c->nr_serial) {
+		err_msg("-serial %s: -M isa-serial=off has no serial ports", c->serial[0]);
+		return -EINVAL;
+	}
+	/* QEMU's default serial port, which -nodefaults and -daemonize drop */
+	if (!c->nr_serial)
+		c->serial[c->nr_serial++] =
+			stdio || c->nodefaults || c->daemonize || cm->no_com1 ? "none" : "stdio";
+	for (unsigned i = 0; i < c->nr_serial; i++)
+		if ((ret = parse_serial(c, i, NULL, &mc->serial[i])))
+			return ret;
+	mc->nr_serial = c->nr_serial;
+	return cli_expand(c, mc->type->has_pci);
+}
+
+/* What needs the back ends: -M memory-backend=, and the serial ports' chardevs. */
+static int finish_config(struct cli *c, const struct cli_machine *cm, struct loop *loop,
+			 struct machine_config *mc)
+{
+	int ret;
+
+	if (cm->ram_id) {
+		mc->ram = mem_backend_find(cm->ram_id);
+		if (!mc->ram) {
+			err_msg("-M memory-backend=%s: no -object with that id", cm->ram_id);
+			return -EINVAL;
+		}
 		if (c->mem && mc->ram_size != mc->ram->size) {
 			err_msg("-m %s does not match the size of memory-backend '%s'",
 				c->mem, mc->ram->obj.id);
@@ -217,26 +245,144 @@ static int build_config(struct cli *c, struct loop *loop, struct machine_config 
 			return -EINVAL;
 		}
 	}
-	if (c->smp && (ret = parse_smp(c->smp, &mc->ncpus)))
-		return ret;
-	if (!c->kernel) {
-		err_msg("no kernel given: use -kernel PATH (see ember -help)");
+	for (unsigned i = 0; i < c->nr_serial; i++)
+		if ((ret = parse_serial(c, i, loop, &mc->serial[i])))
+			return ret;
+	return 0;
+}
+
+/*
+ * -daemonize: the parent waits until the child is set up (or has failed,
+ * its errors on the terminal) and exits with that. 1 in the parent, with
+ * *@status; 0 in the child.
+ */
+static int daemon_pipe = -1;
+
+static int daemonize(int *status)
+{
+	int p[2], ws;
+	ssize_t n;
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		err_msg("-daemonize: pipe: %s", strerror(errno));
+		*status = EXIT_USAGE;
+		return 1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err_msg("-daemonize: fork: %s", strerror(errno));
+		*status = EXIT_USAGE;
+		return 1;
+	}
+	if (pid) {
+		close(p[1]);
+		do
+			n = read(p[0], &ok, 1);
+		while (n < 0 && errno == EINTR);
+		close(p[0]);
+		*status = EXIT_OK;
+		if (n != 1)	/* the child ended before it was set up */
+			*status = waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) ?
+				  WEXITSTATUS(ws) : EXIT_USAGE;
+		return 1;
+	}
+	close(p[0]);
+	setsid();
+	daemon_pipe = p[1];
+	return 0;
+}
+
+/* The child is set up: stdio goes to /dev/null and the parent exits. */
+static void daemon_ready(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (daemon_pipe < 0)
+		return;
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	if (write(daemon_pipe, "", 1) != 1)
+		warn_msg("-daemonize: the parent is gone");
+	close(daemon_pipe);
+	daemon_pipe = -1;
+}
+
+/* -pidfile: written and locked (as QEMU locks it) before the parent exits, removed at exit. */
+static int pidfile_fd = -1;
+static const char *pidfile_path;
+
+static int pidfile_write(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char buf[24];
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err_msg("-pidfile %s: %s", path, strerror(errno));
 		return -EINVAL;
 	}
-	mc->kernel = c->kernel;
-	mc->initrd = c->initrd;
-	mc->append = c->append ? c->append : DEFAULT_APPEND;
-	mc->cpu_template = c->cpu;
-	mc->start_paused = c->start_paused;
-	mc->no_shutdown = c->no_shutdown;
-	if (!c->nr_serial)
-		c->serial[c->nr_serial++] = stdio_taken(c) ? "none" : "stdio";
-	for (unsigned i = 0; i < c->nr_serial; i++) {
-		ret = parse_serial(c->serial[i], loop, &mc->serial[i]);
-		if (ret)
-			return ret;
+	if (fcntl(fd, F_SETLK, &fl)) {
+		err_msg("-pidfile %s: %s", path, errno == EAGAIN || errno == EACCES ?
+			"locked by another process (is another VM using it?)" : strerror(errno));
+		close(fd);
+		return -EINVAL;
 	}
-	mc->nr_serial = c->nr_serial;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || write(fd, buf, n) != n) {
+		err_msg("-pidfile %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -EINVAL;
+	}
+	pidfile_fd = fd;
+	pidfile_path = path;
+	return 0;
+}
+
+static void pidfile_remove(void)
+{
+	if (pidfile_fd < 0)
+		return;
+	unlink(pidfile_path);
+	close(pidfile_fd);
+	pidfile_fd = -1;
+}
+
+/*
+ * -overcommit mem-lock=on: all of ember's memory, guest RAM included, locked.
+ * The sandbox drops CAP_IPC_LOCK before the vCPU threads' stacks are mapped
+ * (locked too, MCL_FUTURE), so RLIMIT_MEMLOCK must cover all of it: raised
+ * to unlimited where ember may, else checked against guest RAM plus room
+ * for a stack per vCPU and ember's own.
+ */
+static int lock_memory(const struct machine_config *mc)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY }, st;
+	unsigned long long need, stack = 8ULL << 20;
+
+	if (!getrlimit(RLIMIT_STACK, &st) && st.rlim_cur != RLIM_INFINITY && st.rlim_cur > stack)
+		stack = st.rlim_cur;
+	need = mc->ram_size + (mc->ncpus + 8ULL) * stack;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		err_msg("-overcommit mem-lock=on: RLIMIT_MEMLOCK (%llu MiB) is below the %llu MiB "
+			"to lock: guest RAM and a stack per vCPU (ulimit -l)",
+			(unsigned long long)rl.rlim_cur >> 20, need >> 20);
+		return -EINVAL;
+	}
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		err_msg("-overcommit mem-lock=on: mlockall: %s", strerror(errno));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -270,10 +416,20 @@ static int check_one(enum object_kind kind, const char *opts, struct loop *loop)
 	return object_check(kind, opts);
 }
 
+static int check_backends(const struct cli *c)
+{
+	int ret = backends_each(c, NULL, check_one);
+
+	for (unsigned i = 0; !ret && i < c->nr_device; i++)
+		ret = device_check(c->device[i]);
+	return ret;
+}
+
 int ember_main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	struct machine_config mc = { 0 };
+	struct cli_machine cm;
 	struct machine m;
 	struct loop *loop = NULL;
 	int ret, status = EXIT_USAGE;
@@ -287,26 +443,46 @@ int ember_main(int argc, char **argv)
 	/* A console reader that went away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
 	ret = cli_parse(argc, argv, &c);
-	if (c.print_seccomp)	/* sandbox */
+	if (c.print_seccomp) {	/* sandbox */
+		cli_free(&c);
 		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
-	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	/* "-netdev help" and wrong types are answered before anything is set up. */
-	if ((ret = backends_each(&c, NULL, check_one)))
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	for (unsigned i = 0; i < c.nr_device; i++)
-		if ((ret = device_check(c.device[i])))
-			return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	/*
+	 * Every option error before anything is set up (and /dev/kvm opened):
+	 * "-netdev help" and wrong types first, then the rest, then again what
+	 * -drive and -nic added.
+	 */
+	if (!ret)
+		ret = check_backends(&c);
+	if (!ret)
+		ret = check_config(&c, &mc, &cm);
+	if (!ret && (c.nr_drive || c.nr_nic))
+		ret = check_backends(&c);
+	if (!ret && !c.kernel) {
+		err_msg("no kernel given: use -kernel PATH (see ember -help)");
+		ret = -EINVAL;
+	}
 	/* sandbox */
-	if (c.sandbox && parse_sandbox(c.sandbox))
-		return EXIT_USAGE;
+	if (!ret && c.sandbox)
+		ret = parse_sandbox(c.sandbox);
+	if (ret) {
+		cli_free(&c);
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	}
 	if (!c.sandbox && !sandbox_enabled())
 		warn_msg("built with sanitizers: the sandbox is off (-sandbox on forces it; "
 			 "see docs/sandbox.md)");
+	if (c.daemonize && daemonize(&status)) {
+		cli_free(&c);
+		return status;
+	}
+	if ((c.pidfile && (ret = pidfile_write(c.pidfile))) ||
+	    (c.overcommit && (ret = lock_memory(&mc))))
+		goto out;
 
 	loop = loop_new();
 	if (!loop)
-		return EXIT_USAGE;
+		goto out;
 	ret = backends_each(&c, loop, object_create);
 	/* QMP monitors on chardevs: before the machine, so that errors come first. */
 	for (unsigned i = 0; !ret && i < c.nr_monitor; i++)
@@ -314,7 +490,7 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
 		ret = qmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
-		ret = build_config(&c, loop, &mc);
+		ret = finish_config(&c, &cm, loop, &mc);
 	if (ret)
 		goto out;
 	ret = machine_init(&m, loop, &mc);
@@ -329,6 +505,7 @@ int ember_main(int argc, char **argv)
 		ret = qmp_server_create(c.qmp, loop, &m);
 	if (ret)
 		goto out;
+	daemon_ready();
 	status = machine_run(&m);
 out:
 	if (ret > 0)
@@ -339,5 +516,7 @@ out:
 	object_cleanup_all();
 	if (loop)
 		loop_free(loop);
+	pidfile_remove();
+	cli_free(&c);
 	return status;
 }

@@ -1,12 +1,18 @@
 /* ember's options: the table, its usage text and its parser; see cli_opts.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
+#include "lib/keyval.h"
 #include "lib/log.h"
+#include "lib/props.h"
 #include "lib/util.h"
+#include "vmm/cli_json.h"
 #include "vmm/cli_opts.h"
+#include "vmm/version.h"
 
 /* The column of the help texts in the usage. */
 #define HELP_COL	26
@@ -21,9 +27,9 @@ static int opt_version(struct cli *c, const char *arg)
 {
 	/* sandbox: the e2e trigger case needs to know */
 #ifdef EMBER_TEST_TRIGGERS
-	printf("ember %s (with test triggers)\n", EMBER_VERSION);
+	printf("ember %s (%s) (with test triggers)\n", EMBER_VERSION, EMBER_QEMU_COMPAT);
 #else
-	printf("ember %s\n", EMBER_VERSION);
+	printf("ember %s (%s)\n", EMBER_VERSION, EMBER_QEMU_COMPAT);
 #endif
 	return 1;
 }
@@ -44,14 +50,240 @@ static int opt_display(struct cli *c, const char *arg)
 	return 0;
 }
 
+/*
+ * @key of @kv as a boolean into *@out (left alone when absent): 0, or
+ * -EINVAL after "OPT KEY=VALUE: expected on or off".
+ */
+static int kv_bool(struct keyval *kv, const char *key, const char *opt, int *out)
+{
+	const char *v = keyval_get(kv, key);
+
+	if (v && parse_bool(v, out)) {
+		err_msg("%s %s=%s: expected on or off", opt, key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* @key of @kv must be absent or one of @allowed (a NULL-ended list). */
+static int kv_oneof(struct keyval *kv, const char *key, const char *opt,
+		    const char *const *allowed, const char *why)
+{
+	const char *v = keyval_get(kv, key);
+
+	if (!v)
+		return 0;
+	for (; *allowed; allowed++)
+		if (!strcmp(v, *allowed))
+			return 0;
+	err_msg("%s %s=%s: %s", opt, key, v, why);
+	return -EINVAL;
+}
+
+/*
+ * The syntax of -qmp, checked here so that it fails before anything is set
+ * up, with vmm/qmp.c's messages; qmp.c makes the server from the string later.
+ */
+#define QMP_USAGE	"use -qmp unix:PATH,server=on[,wait=on|off]"
+
 static int opt_qmp(struct cli *c, const char *arg)
 {
+	struct keyval kv;
+	int server = 0, wait = 1, ret;
+	const char *v;
+
 	if (c->qmp) {
 		err_msg("-qmp %s: only one -qmp is supported", arg);
 		return -EINVAL;
 	}
-	c->qmp = arg;
+	ret = keyval_parse(arg, "path", "-qmp", &kv);
+	if (ret)
+		return ret;
+	if (!kv.implied || strncmp(kv.implied, "unix:", 5) || !kv.implied[5]) {
+		err_msg("-qmp %s: only unix sockets are supported: " QMP_USAGE, arg);
+		ret = -EINVAL;
+	}
+	v = keyval_get(&kv, "server");
+	if (!ret && (!v || parse_bool(v, &server) || !server)) {
+		err_msg("-qmp %s: server=on is required (ember listens; it does not "
+			"connect): " QMP_USAGE, arg);
+		ret = -EINVAL;
+	}
+	v = keyval_get(&kv, "wait");
+	if (!ret && v && parse_bool(v, &wait)) {
+		err_msg("-qmp %s: wait=%s: expected on or off", arg, v);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-qmp");
+	keyval_free(&kv);
+	if (!ret)
+		c->qmp = arg;
+	return ret;
+}
+
+static int opt_nodefaults(struct cli *c, const char *arg)
+{
+	c->nodefaults = true;
 	return 0;
+}
+
+static int opt_daemonize(struct cli *c, const char *arg)
+{
+	c->daemonize = true;
+	return 0;
+}
+
+/* -accel kvm: the only accelerator ember has. */
+static int opt_accel(struct cli *c, const char *arg)
+{
+	struct keyval kv;
+	int ret = keyval_parse(arg, "accel", "-accel", &kv);
+
+	if (ret)
+		return ret;
+	if (!kv.implied || strcmp(kv.implied, "kvm")) {
+		err_msg("-accel %s: ember runs on KVM only (use -accel kvm)", arg);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-accel");
+	keyval_free(&kv);
+	return ret;
+}
+
+/* 8-4-4-4-12 hexadecimal digits, as QEMU takes them. */
+static int opt_uuid(struct cli *c, const char *arg)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	for (i = 0; form[i] && arg[i]; i++)
+		if (form[i] == '-' ? arg[i] != '-' : !isxdigit((unsigned char)arg[i]))
+			break;
+	if (form[i] || arg[i]) {
+		err_msg("-uuid %s: expected a UUID like 12345678-9abc-def0-1234-56789abcdef0", arg);
+		return -EINVAL;
+	}
+	c->uuid = arg;
+	return 0;
+}
+
+/* -name NAME or -name guest=NAME[,process=P][,debug-threads=on|off] */
+static int opt_name(struct cli *c, const char *arg)
+{
+	struct keyval kv;
+	int on, ret = keyval_parse(arg, "guest", "-name", &kv);
+
+	if (ret)
+		return ret;
+	keyval_get(&kv, "process");	/* the host's process name: ember stays ember */
+	ret = kv_bool(&kv, "debug-threads", "-name", &on);	/* ember names its threads */
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-name");
+	if (!ret && !kv.implied) {
+		err_msg("-name %s: no name given (-name NAME or -name guest=NAME)", arg);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		c->name = cli_own(c, strdup(kv.implied));
+	keyval_free(&kv);
+	return ret ? ret : c->name ? 0 : -ENOMEM;
+}
+
+/* -rtc base=utc: the guest's RTC runs on UTC, as ember's always does. */
+static int opt_rtc(struct cli *c, const char *arg)
+{
+	static const char *const utc[] = { "utc", NULL }, *const host[] = { "host", NULL },
+		*const drift[] = { "none", "slew", NULL };
+	struct keyval kv;
+	int ret = keyval_parse(arg, NULL, "-rtc", &kv);
+
+	if (ret)
+		return ret;
+	ret = kv_oneof(&kv, "base", "-rtc", utc, "ember's RTC starts on UTC (only base=utc)");
+	if (!ret)
+		ret = kv_oneof(&kv, "clock", "-rtc", host,
+			       "ember's RTC follows the host's clock (only clock=host)");
+	if (!ret)	/* how QEMU catches up missed ticks; KVM's PIT and ember's RTC do it */
+		ret = kv_oneof(&kv, "driftfix", "-rtc", drift, "expected none or slew");
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-rtc");
+	keyval_free(&kv);
+	if (!ret)
+		c->rtc = arg;
+	return ret;
+}
+
+/* -msg timestamp=on|off: messages start with the time, as QEMU's do. */
+static int opt_msg(struct cli *c, const char *arg)
+{
+	struct keyval kv;
+	int on = 0, ret = keyval_parse(arg, NULL, "-msg", &kv);
+
+	if (ret)
+		return ret;
+	ret = kv_bool(&kv, "timestamp", "-msg", &on);
+	keyval_get(&kv, "guest-name");	/* QEMU's prefix for its own messages */
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-msg");
+	keyval_free(&kv);
+	if (ret)
+		return ret;
+	log_set_timestamps(on);
+	c->msg = arg;
+	return 0;
+}
+
+/* -overcommit mem-lock=on|off[,cpu-pm=off]: cli.c locks the memory. */
+static int opt_overcommit(struct cli *c, const char *arg)
+{
+	struct keyval kv;
+	int lock = 0, pm = 0, ret = keyval_parse(arg, NULL, "-overcommit", &kv);
+
+	if (ret)
+		return ret;
+	ret = kv_bool(&kv, "mem-lock", "-overcommit", &lock);
+	if (!ret)
+		ret = kv_bool(&kv, "cpu-pm", "-overcommit", &pm);
+	if (!ret && pm) {
+		err_msg("-overcommit cpu-pm=on: ember does not give the guest HLT and MWAIT");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = keyval_check_unused(&kv, "-overcommit");
+	keyval_free(&kv);
+	if (!ret)
+		c->overcommit = lock ? "mem-lock" : NULL;
+	return ret;
+}
+
+char *cli_own(struct cli *c, char *s)
+{
+	char **n;
+
+	if (!s) {
+		err_msg("out of memory");
+		return NULL;
+	}
+	n = realloc(c->owned, (c->nr_owned + 1) * sizeof(*n));
+	if (!n) {
+		free(s);
+		err_msg("out of memory");
+		return NULL;
+	}
+	c->owned = n;
+	c->owned[c->nr_owned++] = s;
+	return s;
+}
+
+void cli_free(struct cli *c)
+{
+	for (unsigned i = 0; i < c->nr_owned; i++)
+		free(c->owned[i]);
+	free(c->owned);
+	c->owned = NULL;
+	c->nr_owned = 0;
 }
 
 static int opt_S(struct cli *c, const char *arg)
@@ -79,19 +311,26 @@ const struct cli_opt cli_opts[] = {
 	{ "-initrd", NULL, "PATH", FIELD(initrd), CLI_GUEST, "initial ramdisk" },
 	{ "-append", NULL, "CMDLINE", FIELD(append), CLI_GUEST,
 	  "kernel command line (default: \"" DEFAULT_APPEND "\")" },
-	{ "-m", NULL, "SIZE", FIELD(mem), CLI_GUEST,
+	{ "-m", NULL, "SIZE[,slots=N,maxmem=M]", FIELD(mem), CLI_GUEST,
 	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)" },
 	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)" },
 	{ "-M", "-machine", "TYPE[,memory-backend=ID]", FIELD(machine), CLI_GUEST,
 	  "machine type (-M help lists them)", machine_types_help },
 	{ "-cpu", NULL, "TEMPLATE", FIELD(cpu), CLI_GUEST,
 	  "CPUID template: host (default) or minimal", arch_cpu_help },
+	{ "-name", NULL, "NAME", CALL(opt_name), CLI_GUEST, "the guest's name (for QMP)" },
+	{ "-uuid", NULL, "UUID", CALL(opt_uuid), CLI_GUEST, "the guest's UUID (for QMP)" },
+	{ "-enable-kvm", NULL, NULL, IGNORED, CLI_GUEST, "use KVM (ember always does)" },
+	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "" },
+	{ "-rtc", NULL, "base=utc", CALL(opt_rtc), CLI_GUEST, "the RTC runs on UTC (the default)" },
+	{ "-overcommit", NULL, "mem-lock=on|off", CALL(opt_overcommit), CLI_GUEST,
+	  "mem-lock=on: lock ember's and the guest's memory (mlockall)" },
 
 	{ "-device", NULL, "DRIVER[,prop=value...]", LIST(device, MAX_OPTS), CLI_BACKENDS,
 	  "add a device (-device help, -device DRIVER,help)" },
 	{ "-chardev", NULL, "TYPE,id=ID[,...]", LIST(chardev, MAX_OPTS), CLI_BACKENDS,
 	  "character back end\n(-chardev help, -chardev TYPE,help)" },
-	{ "-serial", NULL, "stdio|none|null|file:PATH|chardev:ID", LIST(serial, MAX_SERIALS),
+	{ "-serial", NULL, "stdio|mon:stdio|none|null|pty|file:PATH|unix:PATH[,server,nowait]|chardev:ID", LIST(serial, MAX_SERIALS),
 	  CLI_BACKENDS, "next serial port (COM1..COM4)" },
 	{ "-blockdev", NULL, "driver=file|raw,node-name=N,...", LIST(blockdev, MAX_OPTS),
 	  CLI_BACKENDS, "block back end (-blockdev help)" },
@@ -102,17 +341,30 @@ const struct cli_opt cli_opts[] = {
 	  LIST(object, MAX_OPTS), CLI_BACKENDS, "guest RAM back end (-object help)" },
 	{ "-object", NULL, "rng-random,id=ID[,filename=/dev/urandom]", MORE, CLI_BACKENDS,
 	  "entropy source for virtio-rng" },
+	{ "-drive", NULL, "file=PATH,if=none|virtio[,id=ID][,format=raw][,readonly=on]",
+	  LIST(drive, MAX_OPTS), CLI_BACKENDS,
+	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device" },
+	{ "-nic", NULL, "TYPE[,netdev options][,model=virtio][,mac=MAC]", LIST(nic, MAX_OPTS),
+	  CLI_BACKENDS, "a -netdev with a virtio-net device" },
 
 	{ "-qmp", NULL, "unix:PATH,server=on[,wait=off]", CALL(opt_qmp), CLI_OTHER,
 	  "QMP API socket (docs/api.md)" },
-	{ "-sandbox", NULL, "on|off", FIELD(sandbox), CLI_OTHER,	/* sandbox */
+	{ "-sandbox", NULL, "on|off[,obsolete=deny,spawn=deny,...]", FIELD(sandbox), CLI_OTHER,	/* sandbox */
 	  "seccomp allowlists per thread, no capabilities (default on)" },
 	{ "-print-seccomp", NULL, NULL, CALL(opt_print_seccomp), CLI_OTHER,	/* sandbox */
 	  "print the allowed system calls of each thread class" },
+	{ "-daemonize", NULL, NULL, CALL(opt_daemonize), CLI_OTHER,
+	  "run in the background once set up (errors before that on the terminal)" },
+	{ "-pidfile", NULL, "FILE", FIELD(pidfile), CLI_OTHER,
+	  "write ember's pid to FILE, locked, removed at exit" },
+	{ "-msg", NULL, "timestamp=on|off", CALL(opt_msg), CLI_OTHER,
+	  "timestamp=on: messages start with the UTC time" },
+	{ "-nodefaults", NULL, NULL, CALL(opt_nodefaults), CLI_OTHER,
+	  "no default COM1 (add serial ports with -serial or -device isa-serial)" },
 	{ "-nographic", NULL, NULL, IGNORED, CLI_OTHER, "accepted for QEMU compatibility" },
 	{ "-display", NULL, "none", CALL(opt_display), CLI_OTHER, "" },
-	{ "-nodefaults", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-no-reboot", NULL, NULL, IGNORED, CLI_OTHER, "" },
+	{ "-no-user-config", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-S", NULL, NULL, CALL(opt_S), CLI_OTHER, "start paused: vCPUs wait for QMP cont" },
 	{ "-no-shutdown", NULL, NULL, CALL(opt_no_shutdown), CLI_OTHER,
 	  "on guest poweroff or panic, pause (QMP status shutdown) until quit" },
@@ -198,6 +450,17 @@ static const struct cli_opt *find_opt(const char *name)
 	return NULL;
 }
 
+/* QEMU takes these in JSON too ('{"driver":"virtio-blk-pci","drive":"d0"}'). */
+static bool takes_json(const struct cli_opt *o)
+{
+	static const char *const json_opts[] = { "-device", "-object", "-netdev", "-blockdev" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(json_opts); i++)
+		if (!strcmp(o->name, json_opts[i]))
+			return true;
+	return false;
+}
+
 static int set_opt(struct cli *c, const struct cli_opt *o, const char *val)
 {
 	const char **field = (const char **)((char *)c + o->field);
@@ -211,6 +474,15 @@ static int set_opt(struct cli *c, const struct cli_opt *o, const char *val)
 		if (*count >= o->max) {
 			err_msg("%s: at most %u may be given", o->name, o->max);
 			return -EINVAL;
+		}
+		if (cli_json_is(val) && takes_json(o)) {
+			char *kv;
+			int ret = cli_json_to_keyval(val, o->name, &kv);
+
+			if (ret)
+				return ret;
+			if (!(val = cli_own(c, kv)))
+				return -ENOMEM;
 		}
 		field[(*count)++] = val;
 		return 0;

@@ -29,6 +29,15 @@ struct cli {
 	unsigned nr_mon, nr_monitor;
 	bool start_paused, no_shutdown;		/* -S, -no-shutdown */
 	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
+	/* QEMU compatibility (docs/cli.md) */
+	const char *drive[MAX_OPTS], *nic[MAX_OPTS];
+	unsigned nr_drive, nr_nic;
+	const char *name, *uuid;	/* -name, -uuid: kept for QMP */
+	const char *pidfile, *rtc, *msg, *overcommit;
+	bool daemonize, nodefaults;
+	/* Strings made by the parser (JSON options turned into keyval); cli_free. */
+	char **owned;
+	unsigned nr_owned;
 };
 
 /* The headings of the usage text, in its order. */
@@ -73,5 +82,9 @@ void cli_usage(FILE *f);
  * one option...).
  */
 int cli_parse(int argc, char **argv, struct cli *c);
+/* Frees what cli_parse (and cli.c) made and recorded in c->owned. */
+void cli_free(struct cli *c);
+/* Records @s (malloc'ed) in c->owned; @s, or NULL after a message if @s is NULL. */
+char *cli_own(struct cli *c, char *s);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/version.h"
+
 struct blk_info;
 struct loop;
 struct platform;
@@ -28,7 +30,7 @@ struct prop;
  * The QEMU release whose QMP behaviour ember follows: query-version's
  * "qemu" and the greeting's (docs/api.md says why).
  */
-#define QMP_QEMU_LEVEL		"7.2.0"
+#define QMP_QEMU_LEVEL		EMBER_QEMU_LEVEL	/* vmm/version.h: -version says the same */
 #if defined(__x86_64__)
 #define QMP_TARGET_ARCH		"x86_64"
 #else

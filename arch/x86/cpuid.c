@@ -47,6 +47,11 @@ const struct cpu_template *cpu_template_find(const char *name)
 	return NULL;
 }
 
+int arch_cpu_known(const char *name)
+{
+	return cpu_template_find(name) != NULL;
+}
+
 void arch_cpu_help(FILE *f)
 {
 	fprintf(f, "Available CPU templates:\n");

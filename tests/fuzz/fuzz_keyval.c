@@ -53,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!keyval_parse(s, NULL, "-x", &kv)) {
 		if (kv.implied)
 			abort();
+		/* short booleans ("server", "nowait") never make an empty key */
+		for (unsigned i = 0; i < kv.n; i++)
+			if (!kv.pairs[i].key[0])
+				abort();
 		keyval_check_unused(&kv, "-x");
 		keyval_free(&kv);
 	}

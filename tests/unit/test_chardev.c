@@ -523,7 +523,7 @@ static void t_socket_errors(void **state)
 	assert_string_equal(log_last(), want);
 
 	assert_int_equal(object_create(OBJ_CHARDEV, "socket,id=e0,server=on", loop), -EINVAL);
-	assert_string_equal(log_last(), "-chardev socket: property 'path' is required");
+	assert_string_equal(log_last(), "-chardev socket: path= or fd= is required");
 
 	snprintf(opts, sizeof(opts), "socket,id=e0,server=on,wait=off,path=/%0200d", 0);
 	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -ENAMETOOLONG);
@@ -535,6 +535,66 @@ static void t_socket_errors(void **state)
 	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EADDRINUSE);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_null(chardev_find("e0"));
+}
+
+/* fd=: a socket a manager opened, listening (server=on) or connected. */
+static void t_socket_fd(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fe f = { .credit = 10, .per_call = 10, .want = 3 };
+	char opts[256];
+	struct chardev *c;
+	int sv[2], ls, cl, pfd[2];
+
+	/* connected: server=off */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	snprintf(opts, sizeof(opts), "socket,id=f0,fd=%d", sv[0]);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
+	c = chardev_find("f0");
+	assert_non_null(c);
+	assert_int_equal(chardev_attach(c, fe_input, &f), 0);
+	assert_int_equal(chardev_write(c, "out", 3), 3);
+	expect_recv(sv[1], "out");
+	assert_int_equal(write(sv[1], "in!", 3), 3);
+	assert_int_equal(run(2000), 0);
+	assert_memory_equal(f.got, "in!", 3);
+	close(sv[1]);
+
+	/* listening: server=on,wait=off; a client arrives through the loop */
+	ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	snprintf(opts, sizeof(opts), "socket,id=f1,fd=%d,server,nowait", ls);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
+	c = chardev_find("f1");
+	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(cl, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	idle(50);
+	assert_int_equal(chardev_write(c, "hey", 3), 3);
+	expect_recv(cl, "hey");
+	close(cl);
+
+	/* wrong kinds, each named */
+	assert_int_equal(object_create(OBJ_CHARDEV, "socket,id=f2,fd=1", loop), -EINVAL);
+	assert_string_equal(log_last(),
+			    "-chardev socket: fd=1 is not a file descriptor number (3 or more)");
+	assert_int_equal(pipe(pfd), 0);
+	snprintf(opts, sizeof(opts), "socket,id=f2,fd=%d", pfd[0]);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EINVAL);
+	assert_non_null(strstr(log_last(), "is not an open stream socket"));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	snprintf(opts, sizeof(opts), "socket,id=f2,fd=%d,server=on,wait=off", sv[0]);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EINVAL);
+	assert_non_null(strstr(log_last(), "is a connected socket but server=on"));
+	snprintf(opts, sizeof(opts), "socket,id=f2,fd=%d,path=/x", sv[0]);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev socket: give either path= or fd=, not both");
+	assert_null(chardev_find("f2"));
+	close(sv[0]);
+	close(sv[1]);
+	close(pfd[0]);
+	close(pfd[1]);
 }
 
 static void t_pty(void **state)
@@ -635,6 +695,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_socket_wait, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_client, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_errors, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_socket_fd, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_pty, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_stdio, setup_test, teardown_test),
 	};

@@ -366,8 +366,17 @@ static void t_check(void **state)
 	assert_int_equal(ret, 1);
 	assert_non_null(strstr(out, "Devices:\n"));
 
-	/* the properties are device_create's to check */
-	assert_int_equal(device_check("fake-isa,foo=1"), 0);
+	/* the properties and the id's form too, as device_create would; nothing made */
+	assert_int_equal(device_check("fake-isa,iobase=0x2f8,name=x,id=a"), 0);
+	assert_null(pf.devices);
+	assert_int_equal(device_check("fake-isa,foo=1"), -EINVAL);
+	assert_string_equal(log_last(), "-device fake-isa: unknown property 'foo'");
+	assert_int_equal(device_check("fake-isa,iobase=0x10000"), -EINVAL);
+	assert_non_null(strstr(log_last(), "iobase"));
+	assert_int_equal(device_check("fake-isa,id=0bad"), -EINVAL);
+	assert_non_null(strstr(log_last(), "-device fake-isa"));
+	/* realize is not run: fail=on passes the check */
+	assert_int_equal(device_check("fake-isa,fail=on"), 0);
 	assert_null(pf.devices);
 	assert_int_equal(device_check("fake-internal"), -EINVAL);
 	assert_string_equal(log_last(),

@@ -137,19 +137,38 @@ static void t_help(void **state)
 	keyval_free(&kv);
 }
 
-static void t_bare_word_errors(void **state)
+/* QEMU's short booleans: a bare word is KEY=on, "noKEY" is KEY=off. */
+static void t_short_booleans(void **state)
 {
 	struct keyval kv;
 
-	assert_int_equal(keyval_parse("isa-serial,foo,id=x", "driver", "-device", &kv), -EINVAL);
-	assert_string_equal(log_last(), "-device: expected '=' after 'foo'");
-	assert_null(kv.implied);
-	assert_null(kv.pairs);
-	assert_int_equal(kv.n, 0);
+	assert_int_equal(keyval_parse("unix:/s,server,nowait", "path", "-qmp", &kv), 0);
+	assert_string_equal(kv.implied, "unix:/s");
+	assert_string_equal(keyval_get(&kv, "server"), "on");
+	assert_string_equal(keyval_get(&kv, "wait"), "off");
+	assert_int_equal(kv.n, 2);
+	keyval_free(&kv);
 
-	/* no implied key: even the first bare word is an error */
-	assert_int_equal(keyval_parse("foo,id=x", NULL, "-object", &kv), -EINVAL);
-	assert_string_equal(log_last(), "-object: expected '=' after 'foo'");
+	/* no implied key: the first bare word is a boolean too */
+	assert_int_equal(keyval_parse("foo,id=x", NULL, "-object", &kv), 0);
+	assert_string_equal(keyval_get(&kv, "foo"), "on");
+	keyval_free(&kv);
+	/* "no" alone is a key */
+	assert_int_equal(keyval_parse("a=1,no", NULL, "-x", &kv), 0);
+	assert_string_equal(keyval_get(&kv, "no"), "on");
+	keyval_free(&kv);
+
+	/* the same key twice, long and short */
+	assert_int_equal(keyval_parse("socket,server,server=off", "backend", "-chardev", &kv),
+			 -EINVAL);
+	assert_string_equal(log_last(), "-chardev: key 'server' given twice");
+	assert_null(kv.pairs);
+	assert_int_equal(keyval_parse("socket,wait=on,nowait", "backend", "-chardev", &kv),
+			 -EINVAL);
+	assert_string_equal(log_last(), "-chardev: key 'wait' given twice");
+	/* a short boolean of the implied key when it is already set */
+	assert_int_equal(keyval_parse("socket,backend", "backend", "-chardev", &kv), -EINVAL);
+	assert_string_equal(log_last(), "-chardev: key 'backend' given twice");
 }
 
 static void t_empty_errors(void **state)
@@ -241,7 +260,7 @@ int main(void)
 		cmocka_unit_test(t_empty_value),
 		cmocka_unit_test(t_value_with_equals),
 		cmocka_unit_test(t_help),
-		cmocka_unit_test(t_bare_word_errors),
+		cmocka_unit_test(t_short_booleans),
 		cmocka_unit_test(t_empty_errors),
 		cmocka_unit_test(t_trailing_comma),
 		cmocka_unit_test(t_duplicate),

@@ -468,9 +468,21 @@ static void t_tap_errors(void **state)
 	expect_err(opt, "is not a tap");
 	snprintf(opt, sizeof(opt), "tap,id=x,fd=%d,queues=2", p[0]);
 	expect_err(opt, "no queues > 1");
+	snprintf(opt, sizeof(opt), "tap,id=x,fds=%d:%d", p[0], p[1]);
+	expect_err(opt, "is not a tap");
 	close(p[0]);
 	close(p[1]);
 	expect_err("tap,id=x,fd=1000", "not open");
+	/* QEMU's helper scripts and vhost fds: each refused by name */
+	expect_err("tap,id=x,script=/etc/qemu-ifup", "script=/etc/qemu-ifup: ember runs no helper");
+	expect_err("tap,id=x,script=no,downscript=/etc/qemu-ifdown",
+		   "downscript=/etc/qemu-ifdown: ember runs no helper");
+	expect_err("tap,id=x,vhostfd=4,vhostfds=5:6", "either vhostfd= or vhostfds=");
+	expect_err("tap,id=x,vhost=off,vhostfd=4", "vhostfd= needs vhost=on");
+	expect_err("tap,id=x,fd=3,fds=3:4", "use fds=");
+	expect_err("tap,id=x,fds=x:3", "fd=x is not a file descriptor");
+	expect_err("tap,id=x,fds=::", "fds= names no fd");
+	expect_err("tap,id=x,fds=3,ifname=t", "no ifname=");
 	NEED_TAP();
 	expect_err("tap,id=x,ifname=lo", "not a tap");
 	assert_int_equal(object_create(OBJ_NETDEV, "tap,id=ok,ifname=embt0", NULL), 0);
@@ -505,12 +517,73 @@ static void t_tap_fd(void **state)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	strcpy(ifr.ifr_name, "embfd1");
 	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
-	snprintf(opt, sizeof(opt), "tap,id=f,fd=%d", fd);
+	snprintf(opt, sizeof(opt), "tap,id=f,fd=%d,script=no,downscript=no", fd);
 	assert_int_equal(object_create(OBJ_NETDEV, opt, NULL), 0);
 	assert_int_equal(netdev_fd(netdev_find("f"), 0), fd);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(netdev_take_vhost_fd(netdev_find("f"), 0), -1);
 	object_cleanup_all();
 	assert_true(fcntl(fd, F_GETFD) < 0);	/* ours to close */
+}
+
+/* vhostfd=: a manager's /dev/vhost-net, one per queue pair; it means vhost=on. */
+static void t_tap_vhostfd(void **state)
+{
+	char opt[96];
+	int v, v2;
+
+	NEED_TAP();
+	v = open("/dev/null", O_RDWR);
+	v2 = open("/dev/null", O_RDWR);
+	snprintf(opt, sizeof(opt), "tap,id=v,ifname=embv0,vhostfd=%d", v);
+	assert_int_equal(object_create(OBJ_NETDEV, opt, NULL), 0);
+	assert_true(netdev_vhost(netdev_find("v")));
+	assert_true(fcntl(v, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(netdev_take_vhost_fd(netdev_find("v"), 0), v);
+	assert_int_equal(netdev_take_vhost_fd(netdev_find("v"), 0), -1);
+	object_cleanup_all();
+	assert_true(fcntl(v, F_GETFD) >= 0);	/* taken: the taker closes it */
+	/* not taken: closed with the netdev */
+	snprintf(opt, sizeof(opt), "tap,id=v,ifname=embv0,vhostfds=%d", v2);
+	assert_int_equal(object_create(OBJ_NETDEV, opt, NULL), 0);
+	object_cleanup_all();
+	assert_true(fcntl(v2, F_GETFD) < 0);
+
+	/* a failed netdev closes what it took: a fresh fd each time */
+	v2 = dup(v);
+	snprintf(opt, sizeof(opt), "tap,id=v,ifname=embv0,vhostfds=%d:%d", v2, v);
+	expect_err(opt, "more fds than the 1 queue pairs");
+	assert_true(fcntl(v2, F_GETFD) < 0);
+	v2 = dup(v);
+	snprintf(opt, sizeof(opt), "tap,id=v,ifname=embv0,queues=2,vhostfds=%d", v2);
+	expect_err(opt, "1 fds for 2 queue pairs");
+	expect_err("tap,id=v,ifname=embv0,vhostfd=999", "'999' is not an open file descriptor");
+	expect_err("tap,id=v,ifname=embv0,vhostfds=::", "'' is not an open file descriptor");
+	close(v);
+}
+
+/* fds=: the queues of one multi-queue tap a manager opened. */
+static void t_tap_fds(void **state)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE };
+	char opt[64];
+	int fd[2];
+
+	NEED_TAP();
+	strcpy(ifr.ifr_name, "embfds0");
+	for (int i = 0; i < 2; i++) {
+		fd[i] = open("/dev/net/tun", O_RDWR);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(ioctl(fd[i], TUNSETIFF, &ifr), 0);
+	}
+	snprintf(opt, sizeof(opt), "tap,id=m,fds=%d:%d,queues=3", fd[0], fd[1]);
+	expect_err(opt, "queues=3 but fds= has 2");
+	snprintf(opt, sizeof(opt), "tap,id=m,fds=%d:%d", fd[0], fd[1]);
+	assert_int_equal(object_create(OBJ_NETDEV, opt, NULL), 0);
+	assert_int_equal(netdev_queues(netdev_find("m")), 2);
+	assert_int_equal(netdev_fd(netdev_find("m"), 1), fd[1]);
+	object_cleanup_all();
+	assert_true(fcntl(fd[1], F_GETFD) < 0);
 }
 
 static void t_tap_mq(void **state)
@@ -649,6 +722,8 @@ int main(void)
 		cmocka_unit_test(t_rx_filter),
 		cmocka_unit_test(t_tap_errors),
 		cmocka_unit_test(t_tap_fd),
+		cmocka_unit_test(t_tap_fds),
+		cmocka_unit_test(t_tap_vhostfd),
 		cmocka_unit_test(t_tap_mq),
 		cmocka_unit_test(t_tap_packets),
 	};
