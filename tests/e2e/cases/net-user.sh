@@ -3,7 +3,8 @@
 # 127.0.0.1 through the gateway 10.0.2.2, moves 8 MiB each way through
 # slirp (sha256 checked), then serves one connection on port 22 that L1
 # reaches through hostfwd=tcp::5555-:22. The guest negotiates no checksum
-# or segmentation offload. virtio-net-pci, then virtio-net-device (mmio).
+# or segmentation offload. virtio-net-pci (-netdev user plus -device), then
+# virtio-net-device (mmio) from QEMU's shorthand -nic user,hostfwd=...
 # With the sandbox on (the default). L1 has no network card: all of it is
 # loopback inside L1. An ember without a user netdev maps neither libslirp
 # nor a dynamic loader. Then bad hostfwd= values.
@@ -52,16 +53,22 @@ l1sum=$(sha256sum <"$E2E_TMP/l1data" | cut -d' ' -f1)
 # user NAME DEVICE ARGS...: boot with a user netdev, serve the guest's
 # connections in L1, reach the guest through the forward, check it all.
 user() {
-	_log=$E2E_TMP/ember-$1.log
+	_name=$1 _log=$E2E_TMP/ember-$1.log
 	_dev=$2
 	shift 2
 	rm -f "$E2E_TMP/in" "$E2E_TMP/fwd"
 	timeout 300 nc -l -p 6001 -e echo HELLO-FROM-L1 &
 	timeout 300 nc -l -p 6002 -e cat "$E2E_TMP/l1data" &
 	timeout 300 nc -l -p 6003 >"$E2E_TMP/in" &
+	if [ "$_name" = nic ]; then
+		# QEMU's quick-start shorthand: -nic picks the machine's virtio-net.
+		set -- "$@" -nic user,hostfwd=tcp::5555-:22,mac=52:54:00:aa:bb:02
+	else
+		set -- "$@" -netdev user,id=n0,hostfwd=tcp::5555-:22 \
+			-device "$_dev,netdev=n0,mac=52:54:00:aa:bb:02"
+	fi
 	"$EMBER" "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-		-append "$E2E_APPEND" -netdev user,id=n0,hostfwd=tcp::5555-:22 \
-		-device "$_dev,netdev=n0,mac=52:54:00:aa:bb:02" </dev/null >"$_log" 2>&1 &
+		-append "$E2E_APPEND" </dev/null >"$_log" 2>&1 &
 	_pid=$!
 	# The guest says when it listens; a connection before that is reset by it.
 	_i=0
@@ -70,7 +77,7 @@ user() {
 		[ "$_i" -lt 3000 ] || break
 		sleep 0.1
 	done
-	grep -c libslirp "/proc/$_pid/maps" >"$E2E_TMP/maps-$1" 2>/dev/null
+	grep -c libslirp "/proc/$_pid/maps" >"$E2E_TMP/maps-$_name" 2>/dev/null
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && ! grep -q HELLO-FROM-GUEST "$E2E_TMP/fwd" 2>/dev/null; do
 		_i=$((_i + 1))
@@ -98,11 +105,11 @@ user() {
 	expect_in "$_log" "TXSUM $(sha256sum <"$E2E_TMP/in" | cut -d' ' -f1)"
 	expect_in "$E2E_TMP/fwd" HELLO-FROM-GUEST
 	expect_in "$_log" SERVED
-	[ "$(cat "$E2E_TMP/maps-$1")" -gt 0 ] || fail "$_dev: libslirp is not mapped in ember"
+	[ "$(cat "$E2E_TMP/maps-$_name")" -gt 0 ] || fail "$_dev: libslirp is not mapped in ember"
 	note "$_dev: 16 MiB through slirp in $(awk '/^BULK-SECONDS/ { printf "%.1f", $3 - $2 }' "$_log") s"
 }
 user pci virtio-net-pci -M pci
-user mmio virtio-net-device
+user nic virtio-net-device
 
 # Without a user netdev libslirp (and GLib) is never loaded: no resident cost.
 make_initrd "$E2E_TMP/initrd-idle" --script - <<'GUEST'
