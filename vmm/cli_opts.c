@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "vmm/cli_json.h"
 #include "vmm/cli_opts.h"
+#include "vmm/qmp_opts.h"
 #include "vmm/version.h"
 
 /* The column of the help texts in the usage. */
@@ -80,43 +81,16 @@ static int kv_oneof(struct keyval *kv, const char *key, const char *opt,
 	return -EINVAL;
 }
 
-/*
- * The syntax of -qmp, checked here so that it fails before anything is set
- * up, with vmm/qmp.c's messages; qmp.c makes the server from the string later.
- */
-#define QMP_USAGE	"use -qmp unix:PATH,server=on[,wait=on|off]"
-
+/* The syntax of -qmp fails here, before anything is set up; the server re-reads it. */
 static int opt_qmp(struct cli *c, const char *arg)
 {
-	struct keyval kv;
-	int server = 0, wait = 1, ret;
-	const char *v;
+	int ret;
 
 	if (c->qmp) {
 		err_msg("-qmp %s: only one -qmp is supported", arg);
 		return -EINVAL;
 	}
-	ret = keyval_parse(arg, "path", "-qmp", &kv);
-	if (ret)
-		return ret;
-	if (!kv.implied || strncmp(kv.implied, "unix:", 5) || !kv.implied[5]) {
-		err_msg("-qmp %s: only unix sockets are supported: " QMP_USAGE, arg);
-		ret = -EINVAL;
-	}
-	v = keyval_get(&kv, "server");
-	if (!ret && (!v || parse_bool(v, &server) || !server)) {
-		err_msg("-qmp %s: server=on is required (ember listens; it does not "
-			"connect): " QMP_USAGE, arg);
-		ret = -EINVAL;
-	}
-	v = keyval_get(&kv, "wait");
-	if (!ret && v && parse_bool(v, &wait)) {
-		err_msg("-qmp %s: wait=%s: expected on or off", arg, v);
-		ret = -EINVAL;
-	}
-	if (!ret)
-		ret = keyval_check_unused(&kv, "-qmp");
-	keyval_free(&kv);
+	ret = qmp_parse_opts(arg, NULL, NULL);
 	if (!ret)
 		c->qmp = arg;
 	return ret;

@@ -27,6 +27,7 @@
 #include "virtio/balloon.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
+#include "vmm/qmp_opts.h"
 
 struct qmp_server;
 
@@ -367,39 +368,9 @@ static void on_listen(void *opaque, uint32_t events)
 
 /* ---- set-up ---- */
 
-static const char usage[] = "use -qmp unix:PATH,server=on[,wait=on|off]";
-
 static int parse(const char *opt, struct qmp_server *s, bool *wait)
 {
-	struct keyval kv;
-	const char *v;
-	int server_on = 0, wait_on = 1, ret;
-
-	ret = keyval_parse(opt, "path", "-qmp", &kv);
-	if (ret)
-		return ret;
-	if (!kv.implied || strncmp(kv.implied, "unix:", 5) || !kv.implied[5]) {
-		err_msg("-qmp %s: only unix sockets are supported: %s", opt, usage);
-		ret = -EINVAL;
-	}
-	v = keyval_get(&kv, "server");
-	if (!ret && (!v || parse_bool(v, &server_on) || !server_on)) {
-		err_msg("-qmp %s: server=on is required (ember listens; it does not "
-			"connect): %s", opt, usage);
-		ret = -EINVAL;
-	}
-	v = keyval_get(&kv, "wait");
-	if (!ret && v && parse_bool(v, &wait_on)) {
-		err_msg("-qmp %s: wait=%s: expected on or off", opt, v);
-		ret = -EINVAL;
-	}
-	if (!ret)
-		ret = keyval_check_unused(&kv, "-qmp");
-	if (!ret && !(s->path = strdup(kv.implied + 5)))
-		ret = -ENOMEM;
-	*wait = wait_on;
-	keyval_free(&kv);
-	return ret;
+	return qmp_parse_opts(opt, &s->path, wait);
 }
 
 static int fail(const char *what, const char *path, int fd)
