@@ -1,6 +1,7 @@
 /*
- * -object memory-backend-memfd and the default RAM back end: a memfd mapped
- * at a 2 MiB aligned address, found again by id or by fd; see memory.h.
+ * -object memory-backend-ram and memory-backend-memfd, and the RAM of a
+ * plain -m (anonymous, as memory-backend-ram): mapped at a 2 MiB aligned
+ * address, found again by id or by host address; see memory.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,16 @@
 
 #define RAM_ALIGN (2 * MiB)
 
-static const struct prop mem_props[] = {
+/* QEMU's: share=off for memory-backend-ram, on for memory-backend-memfd. */
+static const struct prop ram_props[] = {
+	{ "size", PROP_SIZE, offsetof(struct mem_backend, size), NULL,
+	  "size of the memory region (e.g. 512M)", .required = 1, .min = 1 },
+	{ "share", PROP_BOOL, offsetof(struct mem_backend, share), "off",
+	  "shared memory (a memfd) that other processes can map" },
+	{ NULL },
+};
+
+static const struct prop memfd_props[] = {
 	{ "size", PROP_SIZE, offsetof(struct mem_backend, size), NULL,
 	  "size of the memory region (e.g. 512M)", .required = 1, .min = 1 },
 	{ "hugetlb", PROP_BOOL, offsetof(struct mem_backend, hugetlb), "off",
@@ -34,18 +44,27 @@ static const struct prop mem_props[] = {
 	{ NULL },
 };
 
-static const struct object_type memfd_type;
+static const struct object_type ram_type, memfd_type;
 
 static struct mem_backend *to_mem(const struct object *o)
 {
 	return o ? container_of(o, struct mem_backend, obj) : NULL;
 }
 
-struct mem_backend *mem_backend_by_fd(int fd)
+static bool is_mem(const struct object *o)
 {
-	for (struct object *o = NULL; (o = object_next(&memfd_type, o));)
-		if (fd >= 0 && to_mem(o)->fd == fd)
-			return to_mem(o);
+	return o && (o->type == &ram_type || o->type == &memfd_type);
+}
+
+struct mem_backend *mem_backend_by_hva(const void *hva)
+{
+	for (struct object *o = NULL; (o = object_next_of_kind(OBJ_OBJECT, o));) {
+		struct mem_backend *b = to_mem(o);
+
+		if (is_mem(o) && b->hva && (const uint8_t *)hva >= (const uint8_t *)b->hva &&
+		    (uint64_t)((const uint8_t *)hva - (const uint8_t *)b->hva) < b->size)
+			return b;
+	}
 	return NULL;
 }
 
@@ -53,7 +72,12 @@ struct mem_backend *mem_backend_find(const char *id)
 {
 	struct object *o = object_find(OBJ_OBJECT, id);
 
-	return o && o->type == &memfd_type ? to_mem(o) : NULL;
+	return is_mem(o) ? to_mem(o) : NULL;
+}
+
+bool mem_backend_is_shmem(const struct mem_backend *b)
+{
+	return b->obj.type == &memfd_type || b->share;
 }
 
 static struct mem_backend *mem_backend_new(void)
@@ -68,6 +92,7 @@ static struct mem_backend *mem_backend_new(void)
 
 static int mem_create(const struct object_args *a)
 {
+	const struct prop *props = a->type->props;
 	struct mem_backend *b = mem_backend_new();
 	int ret;
 
@@ -75,8 +100,8 @@ static int mem_create(const struct object_args *a)
 		err_msg("%s: out of memory", a->owner);
 		return -ENOMEM;
 	}
-	props_set_defaults(mem_props, b, a->owner);
-	ret = props_apply(mem_props, b, a->kv, a->owner);
+	props_set_defaults(props, b, a->owner);
+	ret = props_apply(props, b, a->kv, a->owner);
 	if (!ret && b->hugetlbsize && b->hugetlbsize != 2 * MiB && b->hugetlbsize != GiB) {
 		err_msg("%s: hugetlbsize must be 2M or 1G", a->owner);
 		ret = -EINVAL;
@@ -86,12 +111,13 @@ static int mem_create(const struct object_args *a)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = object_add(&b->obj, &memfd_type, a->id, a->owner);
+		ret = object_add(&b->obj, a->type, a->id, a->owner);
 	if (ret)
 		free(b);
 	return ret;
 }
 
+/* Private anonymous memory: huge pages with the kernel's default THP settings. */
 int mem_backend_create_default(uint64_t size, struct mem_backend **out)
 {
 	struct mem_backend *b = mem_backend_new();
@@ -99,8 +125,7 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out)
 	if (!b)
 		return -ENOMEM;
 	b->size = size;
-	b->share = true;
-	if (object_add(&b->obj, &memfd_type, NULL, "-m")) {
+	if (object_add(&b->obj, &ram_type, NULL, "-m")) {
 		free(b);
 		return -ENOMEM;
 	}
@@ -109,16 +134,24 @@ int mem_backend_create_default(uint64_t size, struct mem_backend **out)
 }
 
 /*
- * memfd RAM gets 2 MiB pages only if shmem THP is allowed; with the kernel
- * default ("never") every 4 KiB guest page is a separate nested fault and
- * a stock kernel boots ~2x slower in the lab (docs/benchmarks.md).
+ * The text of shmem_enabled says whether memfd RAM can get transparent huge
+ * pages; anonymous RAM gets them under the kernel's defaults. Without them
+ * every 4 KiB guest page is a separate nested fault and a stock kernel
+ * boots ~1.7x slower in the lab (docs/benchmarks.md).
  */
+bool mem_backend_thp_missing(const struct mem_backend *b, const char *shmem_enabled)
+{
+	if (b->hugetlb || !mem_backend_is_shmem(b) || !shmem_enabled)
+		return false;
+	return strstr(shmem_enabled, "[never]") || strstr(shmem_enabled, "[deny]");
+}
+
 void mem_backend_check_thp(const struct mem_backend *b)
 {
 	char buf[128] = "";
 	FILE *f;
 
-	if (b->hugetlb)
+	if (!mem_backend_is_shmem(b) || b->hugetlb)
 		return;
 	f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
 	if (!f)
@@ -126,26 +159,24 @@ void mem_backend_check_thp(const struct mem_backend *b)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = 0;
 	fclose(f);
-	if (strstr(buf, "[never]") || strstr(buf, "[deny]"))
-		warn_msg("guest RAM gets no huge pages: shmem THP is off; "
-			 "echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled "
-			 "(or use hugetlb=on) for faster guests");
+	if (mem_backend_thp_missing(b, buf))
+		warn_msg("memory backend '%s' gets no huge pages: it is shared memory and "
+			 "the host's shmem THP is off; use -object memory-backend-ram "
+			 "unless it must be shared, or hugetlb=on, or "
+			 "echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled",
+			 b->obj.id ? b->obj.id : "-m");
 }
 
-int mem_backend_map(struct mem_backend *b)
+/* A memfd for shared RAM, sized; -errno after a message. */
+static int open_memfd(struct mem_backend *b, const char *what)
 {
-	const char *what = b->obj.id ? b->obj.id : "guest RAM";
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
-	uint64_t align = RAM_ALIGN;
-	uint8_t *base, *aligned;
 	int e;
 
 	if (b->hugetlb) {
 		flags = MFD_CLOEXEC | MFD_HUGETLB;
-		if (b->hugetlbsize) {
+		if (b->hugetlbsize)
 			flags |= (unsigned)__builtin_ctzll(b->hugetlbsize) << MFD_HUGE_SHIFT;
-			align = MAX(align, b->hugetlbsize);
-		}
 	}
 	b->fd = memfd_create("ember-ram", flags);
 	if (b->fd < 0) {
@@ -157,7 +188,27 @@ int mem_backend_map(struct mem_backend *b)
 		e = errno;
 		err_msg("%s: cannot size memory to %llu MiB: %s", what,
 			(unsigned long long)(b->size >> 20), strerror(e));
-		goto fail;
+		close(b->fd);
+		b->fd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+int mem_backend_map(struct mem_backend *b)
+{
+	const char *what = b->obj.id ? b->obj.id : "guest RAM";
+	uint64_t align = RAM_ALIGN;
+	uint8_t *base, *aligned;
+	void *p;
+	int e;
+
+	if (b->hugetlb && b->hugetlbsize)
+		align = MAX(align, b->hugetlbsize);
+	if (mem_backend_is_shmem(b)) {
+		e = open_memfd(b, what);
+		if (e)
+			return e;
 	}
 	/* Reserve with slack, then place the real mapping on an aligned address. */
 	b->map_size = b->size + align;
@@ -172,12 +223,18 @@ int mem_backend_map(struct mem_backend *b)
 	/*
 	 * hugetlb pages are reserved at mmap time (no MAP_NORESERVE): a
 	 * shortage must fail here with a message, not later as a SIGBUS when
-	 * the guest touches a page.
+	 * the guest touches a page. Anonymous RAM is not charged to the
+	 * overcommit limit either, as a memfd's is not: -m may exceed the
+	 * host's free memory as long as the guest does not touch it all.
 	 */
-	if (mmap(aligned, b->size, PROT_READ | PROT_WRITE,
-		 (b->share ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED |
-		 (b->hugetlb ? 0 : MAP_NORESERVE),
-		 b->fd, 0) == MAP_FAILED) {
+	if (b->fd >= 0)
+		p = mmap(aligned, b->size, PROT_READ | PROT_WRITE,
+			 (b->share ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED |
+			 (b->hugetlb ? 0 : MAP_NORESERVE), b->fd, 0);
+	else
+		p = mmap(aligned, b->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
 		e = errno;
 		err_msg("%s: mmap: %s%s", what, strerror(e),
 			b->hugetlb ? " (are enough huge pages reserved? see /proc/sys/vm/nr_hugepages)" : "");
@@ -186,7 +243,7 @@ int mem_backend_map(struct mem_backend *b)
 	}
 	b->map_base = base;
 	b->hva = aligned;
-	/* hugetlbfs reports its page size as the block size; shmem 4 KiB. */
+	/* hugetlbfs reports its page size as the block size; shmem and anonymous 4 KiB. */
 	b->page_size = 4 * KiB;
 	if (b->hugetlb) {
 		struct statfs sfs;
@@ -202,7 +259,8 @@ int mem_backend_map(struct mem_backend *b)
 	madvise(aligned, b->size, MADV_DONTDUMP);
 	return 0;
 fail:
-	close(b->fd);
+	if (b->fd >= 0)
+		close(b->fd);
 	b->fd = -1;
 	return -e;
 }
@@ -219,12 +277,23 @@ static void mem_destroy(struct object *o)
 	free(b);
 }
 
+static const struct object_type ram_type = {
+	.name = "memory-backend-ram",
+	.kind = OBJ_OBJECT,
+	.noun = "memory backend",
+	.desc = "guest RAM back end: anonymous memory (huge pages by default)",
+	.props = ram_props,
+	.create = mem_create,
+	.destroy = mem_destroy,
+};
+OBJECT_TYPE(ram_type)
+
 static const struct object_type memfd_type = {
 	.name = "memory-backend-memfd",
 	.kind = OBJ_OBJECT,
 	.noun = "memory backend",
-	.desc = "guest RAM back end",
-	.props = mem_props,
+	.desc = "guest RAM back end: a memfd, shared by default",
+	.props = memfd_props,
 	.create = mem_create,
 	.destroy = mem_destroy,
 };

@@ -94,13 +94,16 @@ static void discard(struct vballoon *vb, uint64_t gpa, uint64_t len)
 
 	if (!r || !len)
 		return;
-	b = mem_backend_by_fd(r->fd);
+	b = mem_backend_by_hva(r->hva);
 	off = gpa - r->gpa;
 	if (r->fd >= 0 && fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				    (off_t)(r->fd_offset + off), (off_t)len))
 		warn_once("%s: cannot give guest memory back to the host: %s",
 			  vb->vdev.name, strerror(errno));
-	/* share=off: the pages the guest wrote are private copies, ember's own. */
+	/*
+	 * Anonymous RAM (no fd; shared RAM is always a memfd) and share=off:
+	 * the pages the guest wrote are private copies, ember's own.
+	 */
 	if (r->fd < 0 || (b && !b->share))
 		madvise(r->hva + off, len, MADV_DONTNEED);
 }
@@ -429,7 +432,7 @@ const char *balloon_id(struct platform *pf)
 static int inspect_ram(struct vballoon *vb, const char *owner)
 {
 	const struct gmem *m = vb->pf->mem;
-	struct mem_backend *b = m && m->nr ? mem_backend_by_fd(m->r[0].fd) : NULL;
+	struct mem_backend *b = m && m->nr ? mem_backend_by_hva(m->r[0].hva) : NULL;
 	int ret;
 
 	vb->ram_size = 0;
