@@ -311,7 +311,7 @@ const struct cli_opt cli_opts[] = {
 	{ "-netdev", NULL, "tap,id=N[,ifname=NAME][,fd=FD][,queues=Q][,vhost=on|off]",
 	  LIST(netdev, MAX_OPTS), CLI_BACKENDS,
 	  "network back end\n(-netdev help, -netdev tap,help)" },
-	{ "-object", NULL, "memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on]",
+	{ "-object", NULL, "memory-backend-ram|memfd,id=ID,size=SIZE[,share=on]",
 	  LIST(object, MAX_OPTS), CLI_BACKENDS, "guest RAM back end (-object help)" },
 	{ "-object", NULL, "rng-random,id=ID[,filename=/dev/urandom]", MORE, CLI_BACKENDS,
 	  "entropy source for virtio-rng" },
