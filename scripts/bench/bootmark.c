@@ -1,11 +1,13 @@
 /*
  * bootmark: runs a VMM, timestamps exec, the first appearance of a marker on
- * its output, and its exit; samples its resident memory outside guest RAM
- * when the marker appears. Used by scripts/bench/boot for ember and QEMU
+ * its output, and its exit; samples its resident memory outside guest RAM,
+ * and how much of guest RAM is resident and on huge pages, when the marker
+ * appears. Used by scripts/bench/boot for ember and QEMU
  * alike, so both are measured the same way.
  *
  *   bootmark MARKER RAM_MIB -- CMD ARGS...
- *   prints: marker_s=.. exit_s=.. status=.. rss_other_kib=.. maxrss_kib=..
+ *   prints: marker_s=.. exit_s=.. status=.. rss_other_kib=.. ram_rss_kib=..
+ *           ram_huge_kib=.. maxrss_kib=..
  *   A run still going after $BOOTMARK_TIMEOUT seconds (default 60) is
  *   killed and reported with status=timeout.
  */
@@ -38,25 +40,41 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Resident KiB of every mapping smaller than guest RAM (guest RAM excluded). */
-static long rss_outside_ram(pid_t pid, unsigned long ram_kib)
+struct rss {
+	long other_kib;		/* every mapping smaller than guest RAM */
+	long ram_kib;		/* the mappings of guest RAM's size or more */
+	long ram_huge_kib;	/* of those, mapped with 2 MiB pages (anonymous or shmem) */
+};
+
+/*
+ * Guest RAM is told apart by size, for either VMM and any kind of RAM
+ * (anonymous, memfd, hugetlbfs): its mapping is as large as guest RAM, every
+ * other mapping of a VMM (text, heap, stacks, the alignment slack around
+ * RAM) is smaller. Fields per mapping in /proc/PID/smaps: Size, Rss,
+ * AnonHugePages, ShmemPmdMapped.
+ */
+static struct rss rss_sample(pid_t pid, unsigned long ram_kib)
 {
 	char path[64], line[512];
-	unsigned long long lo, hi, size_kib = 0, rss, total = 0;
+	unsigned long long lo, hi, size_kib = 0, v;
+	struct rss r = { 0, 0, 0 };
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
+		return (struct rss){ -1, -1, -1 };
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
 			size_kib = (hi - lo) / 1024;
-		else if (sscanf(line, "Rss: %llu kB", &rss) == 1 && size_kib < ram_kib)
-			total += rss;
+		else if (sscanf(line, "Rss: %llu kB", &v) == 1)
+			*(size_kib < ram_kib ? &r.other_kib : &r.ram_kib) += (long)v;
+		else if (size_kib >= ram_kib && (sscanf(line, "AnonHugePages: %llu kB", &v) == 1 ||
+						 sscanf(line, "ShmemPmdMapped: %llu kB", &v) == 1))
+			r.ram_huge_kib += (long)v;
 	}
 	fclose(f);
-	return (long)total;
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -66,7 +84,7 @@ int main(int argc, char **argv)
 	int pfd[2], status;
 	char buf[4096], tail[256] = "";
 	double t0, tm = -1, te;
-	long rss = -1;
+	struct rss rss = { -1, -1, -1 };
 	struct rusage ru;
 	pid_t pid;
 
@@ -107,7 +125,7 @@ int main(int argc, char **argv)
 			snprintf(joined, sizeof(joined), "%s%s", tail, buf);
 			if (strstr(joined, marker)) {
 				tm = now() - t0;
-				rss = rss_outside_ram(pid, ram_kib);
+				rss = rss_sample(pid, ram_kib);
 			}
 			size_t l = strlen(joined);
 			snprintf(tail, sizeof(tail), "%s", joined + (l > 200 ? l - 200 : 0));
@@ -119,8 +137,9 @@ int main(int argc, char **argv)
 		printf("marker_s=%.3f exit_s=%.3f status=timeout\n", tm, te);
 		return 0;
 	}
-	printf("marker_s=%.3f exit_s=%.3f status=%d rss_other_kib=%ld maxrss_kib=%ld\n",
+	printf("marker_s=%.3f exit_s=%.3f status=%d rss_other_kib=%ld ram_rss_kib=%ld "
+	       "ram_huge_kib=%ld maxrss_kib=%ld\n",
 	       tm, te, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-	       rss, ru.ru_maxrss);
+	       rss.other_kib, rss.ram_kib, rss.ram_huge_kib, ru.ru_maxrss);
 	return 0;
 }
