@@ -17,7 +17,7 @@ struct gmem_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *hva;
-	int fd;			/* backing memfd, -1 if none */
+	int fd;			/* backing memfd; -1 for anonymous RAM */
 	uint64_t fd_offset;
 };
 

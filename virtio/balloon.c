@@ -4,9 +4,9 @@
  *
  * The host sets a target (num_pages, from the API); the guest inflates
  * pages into the balloon and ember gives their memory back to the host:
- * guest RAM is a memfd, so the pages are punched out of it (fallocate), which
- * also unmaps them from ember and from KVM; a later guest access faults in
- * a zeroed page. Free page reporting gives back blocks the guest has free
+ * dropped from anonymous RAM (MADV_DONTNEED) or punched out of a memfd
+ * (fallocate), which also unmaps them from ember and from KVM; a later
+ * guest access faults in a zeroed page. Free page reporting gives back blocks the guest has free
  * the same way. Queues are served on the loop thread under vdev->lock;
  * requests use preallocated scratch space.
  */

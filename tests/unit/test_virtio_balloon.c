@@ -300,15 +300,15 @@ static void t_stats_before_driver_ok(void **state)
 	assert_int_equal(st.val[VIRTIO_BALLOON_S_AVAIL], 3 * MiB);
 }
 
-/* share=off: the guest's pages are private copies, dropped with the file's. */
-static void t_private_ram(void **state)
+/*
+ * Private RAM: the guest's pages are ember's own copies, dropped with
+ * MADV_DONTNEED (and, for a memfd, the file's pages punched as well).
+ */
+static void check_private_ram(struct mem_backend *b)
 {
-	struct mem_backend *b;
 	uint32_t pfn = htole32((2 * MiB >> 12) + 3);
 	uint8_t *p;
 
-	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
-	b->share = false;
 	assert_int_equal(mem_backend_map(b), 0);
 	p = b->hva;
 	memset(p, 0xaa, 1 * MiB);
@@ -326,6 +326,22 @@ static void t_private_ram(void **state)
 	assert_int_equal(p[4 * 4096], 0xaa);
 	device_destroy_all(&pf);
 	object_cleanup_all();
+}
+
+/* The RAM of plain -m: anonymous, no fd. */
+static void t_private_ram(void **state)
+{
+	struct mem_backend *b;
+
+	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
+	check_private_ram(b);
+}
+
+static void t_private_memfd(void **state)
+{
+	assert_int_equal(object_create(OBJ_OBJECT, "qom-type=memory-backend-memfd,id=m,size=1M,share=off",
+				       NULL), 0);
+	check_private_ram(mem_backend_find("m"));
 }
 
 static void t_broken_chain(void **state)
@@ -357,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_reporting_and_stats, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_stats_before_driver_ok, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_private_ram, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_private_memfd, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_broken_chain, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_props, setup_dev, teardown_dev),
 	};
