@@ -2,8 +2,12 @@
 # Shared by the virtio-balloon cases: the transport from the case name
 # (…-mmio or …-pci), ember in the background with a QMP socket, the
 # qmp_cmd client (tests/e2e/hostile/qmp_cmd.c) and ember's resident memory.
+# Guest RAM is plain -m's anonymous memory, but balloon-pci's is a shared
+# 512M memfd, so that both ways of giving memory back are seen.
 balloon_transport() {
 	case "$E2E_CASE" in
+	balloon-pci) BAL_DEV=virtio-balloon-pci
+		BAL_MACHINE="-M pci,memory-backend=ram0 -object memory-backend-memfd,id=ram0,size=512M" ;;
 	*-pci*) BAL_DEV=virtio-balloon-pci; BAL_MACHINE="-M pci" ;;
 	*) BAL_DEV=virtio-balloon-device; BAL_MACHINE= ;;
 	esac
@@ -43,7 +47,7 @@ qmp() {
 	tail -n +3 "$E2E_TMP/qmp.out"
 }
 
-# rss_kib: ember's resident memory, KiB (guest RAM is shared memory: in VmRSS).
+# rss_kib: ember's resident memory, KiB (guest RAM, anonymous or shared, included).
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$EMBER_PID/status"; }
 
 # mem_total / mem_avail: the guest's last "MEM total avail" line (KiB).

@@ -1,7 +1,8 @@
 # virtio-balloon: the guest (-m 512M) fills and frees 360 MiB so that its RAM
 # is populated; balloon to 384 MiB over QMP: the guest's MemTotal drops by
 # ~128 MiB, query-balloon reports 384 MiB and ember's RSS drops by >= 96 MiB
-# (the pages are punched out of the RAM memfd); balloon back to 512 MiB
+# (the pages are dropped from guest RAM: anonymous, or a memfd for
+# balloon-pci); balloon back to 512 MiB
 # restores MemTotal. The guest's statistics come through qom-get; the
 # guest sees the statistics feature and not deflate-on-oom.
 # e2e-timeout: 300
