@@ -19,6 +19,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "in_child.h"
 #include "backends/chardev.h"
 #include "backends/object.h"
 #include "lib/log.h"
@@ -441,6 +442,66 @@ static void t_socket_server(void **state)
 	assert_int_equal(access(path, F_OK), -1);	/* socket removed */
 }
 
+/* CPU time of this thread, in microseconds. */
+static long thread_cpu_us(void)
+{
+	struct rusage r;
+
+	getrusage(RUSAGE_THREAD, &r);
+	return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000L + r.ru_utime.tv_usec +
+	       r.ru_stime.tv_usec;
+}
+
+/* In a child under a low RLIMIT_NOFILE: see t_socket_accept_backoff. */
+static int accept_backoff_child(void)
+{
+	struct rlimit rl = { 64, 64 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char opts[256], buf[8];
+	struct chardev *c;
+	int cl, fds[64], n = 0, ret = 0;
+	long t0, used;
+
+	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off", path);
+	if (setrlimit(RLIMIT_NOFILE, &rl) || object_create(OBJ_CHARDEV, opts, loop))
+		return 10;
+	c = chardev_find("s0");
+	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	if (cl < 0 || n == 64 || errno != EMFILE)
+		return 11;
+	strcpy(sa.sun_path, path);
+	if (connect(cl, (struct sockaddr *)&sa, sizeof(sa)))
+		return 12;
+	/* The pending connection cannot be taken: the loop must sleep, not spin. */
+	t0 = thread_cpu_us();
+	if (run(1000) != -ETIMEDOUT)
+		return 13;
+	used = thread_cpu_us() - t0;
+	if (used > 200000) {
+		fprintf(stderr, "the listener spun: %ld us of CPU in 1 s\n", used);
+		ret = 14;
+	}
+	/* A descriptor frees up: the client is taken within the back-off. */
+	close(fds[--n]);
+	run(300);
+	chardev_write(c, "hi", 2);
+	if (recv(cl, buf, sizeof(buf), MSG_DONTWAIT) != 2)
+		ret = ret ? ret : 15;
+	while (n)
+		close(fds[--n]);
+	close(cl);
+	object_cleanup_all();
+	return ret;
+}
+
+/* accept4 failing with EMFILE: the listener backs off and serves the client later. */
+static void t_socket_accept_backoff(void **state)
+{
+	in_child(accept_backoff_child, 20);
+}
+
 static void *connect_later(void *arg)
 {
 	int fd;
@@ -696,6 +757,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_socket_client, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_errors, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_fd, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_socket_accept_backoff, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_pty, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_stdio, setup_test, teardown_test),
 	};
