@@ -1073,6 +1073,7 @@ static void t_server_hostile(void **state)
 	char path[64];
 	pthread_t th;
 	unsigned saved = qmp_handshake_ms;
+	bool hung_up = false;
 
 	qmp_handshake_ms = 500;
 	start_server(l, path, sizeof(path), &th);
@@ -1110,18 +1111,19 @@ static void t_server_hostile(void **state)
 	hear(sink, "{\"QMP\":");
 	say(sink, "{\"execute\": \"qmp_capabilities\"}\n");
 	hear(sink, "{\"return\":{}}");
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < 400 && !hung_up; i++) {
 		struct pollfd p = { .fd = sink, .events = POLLRDHUP };
 		char batch[64 * 32];
 
-		if (poll(&p, 1, 0) == 1)
-			break;		/* the server hung up; unread replies wait */
+		/* The server hung up, before this client read anything. */
+		hung_up = poll(&p, 1, 0) == 1;
 		batch[0] = 0;
 		for (int j = 0; j < 32; j++)
 			strcat(batch, "{\"execute\":\"stop\"}\n{\"execute\":\"cont\"}\n");
 		say(talker, batch);
 		drain_lines(talker, 32 * 4);	/* two replies, two events */
 	}
+	assert_true(hung_up);
 	assert_true(closed_within(sink, 2000));
 	close(sink);
 	say(talker, "{\"execute\": \"query-status\"}\n");
