@@ -280,9 +280,12 @@ static void arm_timer(struct qmp_server *s)
 	struct itimerspec its = { 0 };
 	uint64_t when = s->resume_at, now = now_ms();
 
-	for (unsigned i = 0; i < s->nr_clients; i++)
-		if (s->clients[i]->deadline && (!when || s->clients[i]->deadline < when))
-			when = s->clients[i]->deadline;
+	for (unsigned i = 0; i < s->nr_clients; i++) {
+		uint64_t d = s->clients[i]->drop ? now : s->clients[i]->deadline;
+
+		if (d && (!when || d < when))
+			when = d;
+	}
 	if (s->timer_fd < 0)
 		return;
 	if (when) {
@@ -313,8 +316,10 @@ static void drop_client(struct qmp_client *c)
 }
 
 /*
- * Marked for dropping outside its own wake-up (an event to every client):
- * its replies go now, and shutting the socket wakes it to be dropped.
+ * Marked for dropping, maybe outside its own wake-up (an event to every
+ * client, while the sessions are being walked): its replies go now, and
+ * the timer drops it at once, since a client that does not read may never
+ * wake up on its own.
  */
 static void mark_drop(struct qmp_client *c)
 {
@@ -322,7 +327,7 @@ static void mark_drop(struct qmp_client *c)
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_cap = 0;
-	shutdown(c->fd, SHUT_RDWR);
+	arm_timer(c->srv);
 }
 
 static void flush(struct qmp_client *c)
@@ -469,10 +474,11 @@ static void on_timer(void *opaque, uint32_t events)
 	for (unsigned i = 0; i < s->nr_clients; i++) {
 		struct qmp_client *c = s->clients[i];
 
-		if (!c->deadline || c->deadline > now)
+		if (!c->drop && (!c->deadline || c->deadline > now))
 			continue;
-		warn_msg("-qmp: a client sent no qmp_capabilities within %u ms; disconnecting it",
-			 qmp_handshake_ms);
+		if (!c->drop)
+			warn_msg("-qmp: a client sent no qmp_capabilities within %u ms; "
+				 "disconnecting it", qmp_handshake_ms);
 		drop_client(c);
 		i--;
 	}
