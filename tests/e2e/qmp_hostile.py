@@ -24,22 +24,24 @@ def conn(path):
     return s
 
 
+PENDING = {}     # bytes received past the last line, by socket
+
+
 def line(s, timeout=10.0):
     """One line (without CR LF), or None on EOF or timeout."""
     s.settimeout(timeout)
-    buf = getattr(s, 'pending', b'')
+    buf = PENDING.pop(s, b'')
     while b'\n' not in buf:
         try:
             d = s.recv(65536)
         except (socket.timeout, ConnectionResetError):
-            s.pending = buf
+            PENDING[s] = buf
             return None
         if not d:
-            s.pending = b''
             return None
         buf += d
     ln, _, rest = buf.partition(b'\n')
-    s.pending = rest
+    PENDING[s] = rest
     return ln.rstrip(b'\r').decode('utf-8', 'replace')
 
 
