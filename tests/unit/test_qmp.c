@@ -498,8 +498,8 @@ static void t_nul(void **state)
 		"{\"execute\":\"quit\\u0000\"}",
 		"{\"execute\":\"quit\", \"arguments\": {\"x\\u0000\": 1}}",
 		"{\"execute\\u0000junk\":\"quit\"}",
-		"{\"execute\":\"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/bal0\", "
-		"\"property\": \"guest-stats-polling-interval\\u0000x\"}}",
+		("{\"execute\":\"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/bal0\", "
+		 "\"property\": \"guest-stats-polling-interval\\u0000x\"}}"),
 		"{'execute':'quit\\u0000'}",
 		"{\"execute\":\"quit\", \"id\": [\"\\u0000\"]}",
 	};
