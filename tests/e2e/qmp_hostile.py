@@ -153,20 +153,31 @@ def hostile(path, log):
 
 def fdlimit(path, n):
     cs = [conn(path) for _ in range(n)]
-    greeted = [c for c in cs if (lambda g: g and '"QMP"' in g)(line(c, 2))]
-    waiting = [c for c in cs if c not in greeted]
+    greeted, waiting = [], []
+    for c in cs:
+        g = line(c, 1)
+        if g and '"QMP"' in g:
+            # Negotiated at once: the handshake timeout must not free their slots.
+            cmd(c, '{"execute":"qmp_capabilities"}', '{"return":{}}')
+            greeted.append(c)
+        else:
+            waiting.append(c)
     print('SERVED-FIRST %d of %d' % (len(greeted), n), flush=True)
     if not greeted or not waiting:
         fail('expected some clients served and some waiting')
     time.sleep(2)   # the loop must not spin meanwhile (the case measures)
     print('WAITED', flush=True)
     sys.stdin.readline()    # the case has measured ember's CPU time
+    for c in waiting:
+        if line(c, 0.1) is not None:
+            fail('a waiting client was served while no descriptor was free')
     for c in greeted:
         c.close()
     for c in waiting:
         greet(c)
+        cmd(c, '{"execute":"qmp_capabilities"}', '{"return":{}}')
     print('the waiting clients were served once descriptors were free', flush=True)
-    cmd(waiting[0], '{"execute":"qmp_capabilities"}', '{"return":{}}')
+    cmd(waiting[0], '{"execute":"query-status"}', '"running":true')
     cmd(waiting[0], '{"execute":"quit"}', '{"return":{}}')
 
 
