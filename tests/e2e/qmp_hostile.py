@@ -173,12 +173,15 @@ def fdlimit(path, n):
             fail('a waiting client was served while no descriptor was free')
     for c in greeted:
         c.close()
+    # Each one served leaves in turn, freeing a descriptor for the next.
     for c in waiting:
         greet(c)
         cmd(c, '{"execute":"qmp_capabilities"}', '{"return":{}}')
+        if c is not waiting[-1]:
+            c.close()
     print('the waiting clients were served once descriptors were free', flush=True)
-    cmd(waiting[0], '{"execute":"query-status"}', '"running":true')
-    cmd(waiting[0], '{"execute":"quit"}', '{"return":{}}')
+    cmd(waiting[-1], '{"execute":"query-status"}', '"running":true')
+    cmd(waiting[-1], '{"execute":"quit"}', '{"return":{}}')
 
 
 if __name__ == '__main__':
