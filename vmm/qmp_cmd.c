@@ -8,6 +8,7 @@
  * query-qmp-schema describes it (qmp_schema.c), so the two cannot differ.
  * Events go to every session that finished negotiation.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -36,6 +37,12 @@ struct qmp_session {
 	size_t pending;			/* bytes of the text being read */
 	bool negotiated;		/* qmp_capabilities done */
 	bool skip_line;			/* after a syntax error: resync at a newline */
+	size_t skipped;			/* bytes skipped so far, at most QMP_MAX_COMMAND */
+	/* Where scan_nul is in the text: json-c cuts strings (keys too) at a NUL. */
+	bool in_str, esc, nul;
+	char quote;
+	unsigned char uhex;		/* \u digits still to come */
+	unsigned uval;
 	struct qmp_session *next;	/* every session, for events */
 };
 
@@ -1114,6 +1121,37 @@ static void too_long(struct qmp_session *s)
 	reply(s, NULL, &e, NULL);
 }
 
+/* Notes a NUL (raw or \u0000) inside a string of the text being read. */
+static void scan_nul(struct qmp_session *s, const char *p, size_t n)
+{
+	for (; n; p++, n--) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!ch) {
+			s->nul = true;
+		} else if (s->uhex) {
+			s->uval = s->uval << 4 | (isxdigit(ch) ? (unsigned)(ch <= '9' ? ch - '0' :
+				   (ch | 0x20) - 'a' + 10) : 1u);
+			if (!--s->uhex && !s->uval)
+				s->nul = true;
+		} else if (s->esc) {
+			s->esc = false;
+			if (ch == 'u') {
+				s->uhex = 4;
+				s->uval = 0;
+			}
+		} else if (s->in_str) {
+			if (ch == '\\')
+				s->esc = true;
+			else if (ch == (unsigned char)s->quote)
+				s->in_str = false;
+		} else if (ch == '"' || ch == '\'') {
+			s->in_str = true;
+			s->quote = (char)ch;
+		}
+	}
+}
+
 int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 {
 	while (len) {
@@ -1123,11 +1161,19 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 
 		if (s->skip_line) {
 			const char *nl = memchr(buf, '\n', len);
+			size_t n = nl ? (size_t)(nl - buf) : len;
 
+			/* A slot is not held forever by bytes without a newline. */
+			s->skipped += n;
+			if (s->skipped > QMP_MAX_COMMAND) {
+				too_long(s);
+				return -E2BIG;
+			}
 			if (!nl)
 				return 0;
 			s->skip_line = false;
-			len -= (size_t)(nl + 1 - buf);
+			s->skipped = 0;
+			len -= n + 1;
 			buf = nl + 1;
 			continue;
 		}
@@ -1143,6 +1189,7 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 		used = err == json_tokener_continue ? chunk : json_tokener_get_parse_end(s->tok);
 		if (used > chunk)
 			used = chunk;
+		scan_nul(s, buf, used);
 		s->pending += used;
 		buf += used;
 		len -= used;
@@ -1155,17 +1202,34 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 		}
 		json_tokener_reset(s->tok);
 		s->pending = 0;
-		if (err != json_tokener_success || !o) {
+		if (s->nul && err == json_tokener_success) {
+			struct qmp_err e;
+
+			/* Cut short, "quit\u0000 junk" would run quit: refused, as QEMU does. */
+			set_err(&e, GENERIC, "JSON parse error, \\u0000 (NUL) in a string is not "
+				"supported");
+			reply(s, NULL, &e, NULL);
+			json_object_put(o);
+			o = NULL;
+		} else if (err != json_tokener_success || !o) {
 			struct qmp_err e;
 
 			set_err(&e, GENERIC, "JSON parse error, %s",
 				json_tokener_error_desc(err));
 			reply(s, NULL, &e, NULL);
 			s->skip_line = true;
-			continue;
 		}
+		s->in_str = s->esc = s->nul = false;
+		s->uhex = 0;
+		if (!o)
+			continue;
 		dispatch(s, o);
 		json_object_put(o);
 	}
 	return 0;
+}
+
+bool qmp_session_negotiated(const struct qmp_session *s)
+{
+	return s->negotiated;
 }

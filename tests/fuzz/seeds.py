@@ -275,3 +275,38 @@ out('qmp', 'qom', b'\x07' + sess +
 out('qmp', 'errors', b'\x03' + b'{"execute":"query-status"}\n' + sess + b'{"execute":"nope"}\n'
     b'{"execute":"qom-get","arguments":{"path":"zz","property":"u"}}\n}{ garbage\n'
     b'{"execute":"quit"}\n')
+
+# fuzz_qmp_stream: opcode (client | op << 2; op 0 connect, 1 disconnect, 2 send LEN,
+# 3 read LEN*16, 4 event LEN), then LEN and the bytes for send
+def qs_send(k, b):
+    out_ = b''
+    while b:
+        out_ += bytes([k | 2 << 2, min(len(b), 255)]) + b[:255]
+        b = b[255:]
+    return out_
+
+
+def qs(*ops):
+    return b''.join(ops)
+
+
+QS_CONNECT = lambda k: bytes([k])
+QS_LEAVE = lambda k: bytes([k | 1 << 2])
+QS_READ = lambda k, n=255: bytes([k | 3 << 2, n])
+QS_EVENT = lambda n: bytes([4 << 2, n])
+out('qmp_stream', 'two-then-quit', qs(
+    QS_CONNECT(0), QS_CONNECT(1), qs_send(1, b'{"execute":"query-status"}\n'), QS_READ(1),
+    qs_send(0, sess), qs_send(1, sess), QS_READ(0), QS_EVENT(0), QS_EVENT(1),
+    qs_send(0, b'{"execute":"stop","id":1}\n{"execute":"cont","id":2}\n'), QS_READ(0), QS_READ(1),
+    QS_LEAVE(1), QS_CONNECT(1), qs_send(1, sess + b'{"execute":"query-version"}\n'), QS_READ(1),
+    qs_send(0, b'{"execute":"quit"}\n'), QS_READ(0)))
+out('qmp_stream', 'pieces', qs(
+    QS_CONNECT(2), *[qs_send(2, sess[i:i + 3]) for i in range(0, len(sess), 3)],
+    qs_send(2, b'{"execute":"balloon","arguments":{"value":268435456}}\n'),
+    QS_EVENT(7), QS_READ(2, 1), QS_READ(2),
+    qs_send(2, b'{"execute":"system_powerdown"}\n'), QS_READ(2), QS_LEAVE(2)))
+out('qmp_stream', 'hostile', qs(
+    QS_CONNECT(0), QS_CONNECT(3), qs_send(3, sess),
+    qs_send(0, b'}{' + b'x' * 600), qs_send(3, b'{"execute":"quit\\u0000 junk"}\n'),
+    qs_send(3, b'{"execute":"query-qmp-schema"}\n' * 8), QS_EVENT(0), QS_EVENT(2),
+    QS_READ(3, 1), qs_send(3, b'{"execute":"quit","id":"bye"}\n'), QS_READ(3)))

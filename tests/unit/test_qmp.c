@@ -17,9 +17,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "in_child.h"
 #include "backends/block.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -27,6 +30,7 @@
 #include "lib/props.h"
 #include "virtio/balloon.h"
 #include "vmm/qmp.h"
+#include "vmm/qmp_internal.h"
 
 #define MAX_REPLIES 64
 
@@ -483,6 +487,69 @@ static void t_too_long(void **state)
 	assert_int_equal(nreplies, 1);
 	assert_non_null(strstr(replies[0], "longer than 65536 bytes"));
 	free(big);
+}
+
+/* A NUL in a string (value or key) is refused whole, never cut short there. */
+static void t_nul(void **state)
+{
+	static const char raw[] = "{\"execute\": \"quit\0 junk\"}\n";
+	static const char *bad[] = {
+		"{\"execute\":\"quit\\u0000 junk\"}",
+		"{\"execute\":\"quit\\u0000\"}",
+		"{\"execute\":\"quit\", \"arguments\": {\"x\\u0000\": 1}}",
+		"{\"execute\\u0000junk\":\"quit\"}",
+		("{\"execute\":\"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/bal0\", "
+		 "\"property\": \"guest-stats-polling-interval\\u0000x\"}}"),
+		"{'execute':'quit\\u0000'}",
+		"{\"execute\":\"quit\", \"id\": [\"\\u0000\"]}",
+	};
+
+	negotiate();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect(bad[i], "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, "
+		       "\\\\u0000 (NUL) in a string is not supported\"}}");
+		/* Cut where the next one starts: the scan carries over. */
+		clear();
+		for (const char *p = bad[i]; *p; p++)
+			assert_int_equal(qmp_session_input(sess, p, 1), 0);
+		assert_int_equal(nreplies, 1);
+		assert_non_null(strstr(replies[0], "(NUL)"));
+	}
+	clear();
+	assert_int_equal(qmp_session_input(sess, raw, sizeof(raw) - 1), 0);
+	assert_true(nreplies >= 1);
+	assert_null(strstr(replies[0], "\"return\""));
+	assert_int_equal(quits, 0);
+	/* Not a NUL: an escaped backslash before u0000, and \u0001; the session goes on. */
+	expect_part("{\"execute\":\"x\\\\u0000\"}", "CommandNotFound");
+	expect_part("{\"execute\":\"x\\u0001\"}", "CommandNotFound");
+	expect_part("{\"execute\": \"quit\", \"id\": \"\\u00e9\\u0100\"}", "{\"return\":{}");
+	assert_int_equal(quits, 1);
+}
+
+/* After a syntax error, bytes without a newline do not hold the session forever. */
+static void t_skip_bound(void **state)
+{
+	size_t n = QMP_MAX_COMMAND / 2;
+	char *junk = malloc(n);
+
+	negotiate();
+	memset(junk, 'x', n);
+	clear();
+	assert_int_equal(qmp_session_input(sess, "}{", 2), 0);
+	assert_int_equal(nreplies, 1);
+	assert_int_equal(qmp_session_input(sess, junk, n), 0);
+	assert_int_equal(qmp_session_input(sess, junk, n - 100), 0);
+	/* A newline within the bound resyncs, and the count starts again. */
+	assert_int_equal(qmp_session_input(sess, "\n", 1), 0);
+	assert_int_equal(qmp_session_input(sess, "}{", 2), 0);	/* { is skipped */
+	assert_int_equal(qmp_session_input(sess, junk, n), 0);
+	assert_int_equal(qmp_session_input(sess, junk, n - 10), 0);
+	assert_int_equal(nreplies, 2);
+	assert_int_equal(qmp_session_input(sess, junk, 20), -E2BIG);
+	assert_int_equal(nreplies, 3);
+	assert_non_null(strstr(replies[2], "longer than 65536 bytes"));
+	free(junk);
 }
 
 static void t_nesting(void **state)
@@ -947,6 +1014,202 @@ static void t_server(void **state)
 	loop_free(l);
 }
 
+static void start_server(struct loop *l, char *path, size_t size, pthread_t *th)
+{
+	char opt[96];
+
+	snprintf(path, size, "/tmp/ember-qmp-%d.sock", getpid());
+	memset(&srv_m, 0, sizeof(srv_m));
+	srv_m.pf.loop = l;
+	srv_m.state = RUN_RUNNING;
+	snprintf(opt, sizeof(opt), "unix:%s,server=on,wait=off", path);
+	assert_int_equal(qmp_server_create(opt, l, &srv_m), 0);
+	assert_int_equal(pthread_create(th, NULL, loop_thread, l), 0);
+}
+
+/* Reads until EOF within @ms: whether the server closed the connection. */
+static bool closed_within(int fd, int ms)
+{
+	char buf[65536];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, ms) != 1)
+			return false;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return true;
+	}
+}
+
+/* Reads until @n lines came. */
+static void drain_lines(int fd, int n)
+{
+	char buf[4096];
+
+	while (n > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		k = read(fd, buf, sizeof(buf));
+		assert_true(k > 0);
+		for (ssize_t i = 0; i < k; i++)
+			n -= buf[i] == '\n';
+	}
+}
+
+/*
+ * A silent client is dropped after the handshake timeout and locks nobody
+ * out meanwhile; a client that never reads is dropped at the reply bound;
+ * more than QMP_MAX_CLIENTS wait in the backlog, not refused.
+ */
+static void t_server_hostile(void **state)
+{
+	struct loop *l = loop_new();
+	int silent, talker, sink, many[QMP_MAX_CLIENTS * 3];
+	char path[64];
+	pthread_t th;
+	unsigned saved = qmp_handshake_ms;
+	bool hung_up = false;
+
+	qmp_handshake_ms = 500;
+	start_server(l, path, sizeof(path), &th);
+	silent = connect_to(path);
+	hear(silent, "{\"QMP\":");
+	talker = connect_to(path);
+	hear(talker, "{\"QMP\":");
+	say(talker, "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n");
+	hear(talker, "{\"return\":{}}");
+	hear(talker, "\"running\":true");
+	/* The silent one goes; the talker, negotiated in time, stays. */
+	assert_true(closed_within(silent, 3000));
+	close(silent);
+	/* One that asks for big replies and never reads: dropped at the bound. */
+	sink = connect_to(path);
+	hear(sink, "{\"QMP\":");
+	say(sink, "{\"execute\": \"qmp_capabilities\"}\n");
+	for (int i = 0; i < 1000; i++) {
+		struct pollfd p = { .fd = sink, .events = POLLOUT };
+
+		if (poll(&p, 1, 2000) != 1 || (p.revents & (POLLERR | POLLHUP)))
+			break;
+		if (send(sink, "{\"execute\": \"query-qmp-schema\"}\n", 32, MSG_NOSIGNAL) != 32)
+			break;
+	}
+	say(talker, "{\"execute\": \"query-status\"}\n");
+	hear(talker, "\"running\":true");
+	assert_true(closed_within(sink, 5000));
+	close(sink);
+	/*
+	 * One that negotiated and never reads, flooded by events the talker
+	 * causes: dropped at the bound although it never wakes on its own.
+	 */
+	sink = connect_to(path);
+	hear(sink, "{\"QMP\":");
+	say(sink, "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(sink, "{\"return\":{}}");
+	for (int i = 0; i < 400 && !hung_up; i++) {
+		struct pollfd p = { .fd = sink, .events = POLLRDHUP };
+		char batch[64 * 32];
+
+		/* The server hung up, before this client read anything. */
+		hung_up = poll(&p, 1, 0) == 1;
+		batch[0] = 0;
+		for (int j = 0; j < 32; j++)
+			strcat(batch, "{\"execute\":\"stop\"}\n{\"execute\":\"cont\"}\n");
+		say(talker, batch);
+		drain_lines(talker, 32 * 4);	/* two replies, two events */
+	}
+	assert_true(hung_up);
+	assert_true(closed_within(sink, 2000));
+	close(sink);
+	say(talker, "{\"execute\": \"query-status\"}\n");
+	hear(talker, "\"running\":true");
+	/* Three times as many as are served at once: all connect; each is served in turn. */
+	for (unsigned i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = connect_to(path);
+	for (unsigned i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		hear(many[i], "{\"QMP\":");
+		close(many[i]);
+	}
+	say(talker, "{\"execute\": \"quit\"}\n");
+	hear(talker, "{\"return\":{}}");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	qmp_server_destroy();
+	close(talker);
+	loop_free(l);
+	qmp_handshake_ms = saved;
+}
+
+/* CPU time of the calling process, in ms. */
+static long cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Out of file descriptors, the listener rests instead of spinning on its
+ * readable socket, and the waiting client is served once one is free. In
+ * a child, under a low RLIMIT_NOFILE.
+ */
+static int accept_backoff_child(void)
+{
+	struct rlimit rl = { 64, 64 };
+	struct loop *l = loop_new();
+	char path[64];
+	pthread_t th;
+	int c, fds[64], n = 0, ret = 0;
+	long t0, used;
+
+	if (!l || setrlimit(RLIMIT_NOFILE, &rl))
+		return 10;
+	start_server(l, path, sizeof(path), &th);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	if (c < 0 || n == 64 || errno != EMFILE)
+		return 11;
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+			return 12;
+	}
+	t0 = cpu_ms();
+	usleep(1000 * 1000);
+	used = cpu_ms() - t0;
+	if (used > 200) {
+		fprintf(stderr, "the listener spun: %ld ms of CPU in 1 s\n", used);
+		ret = 13;
+	}
+	close(fds[--n]);
+	{
+		char *greet = read_line(c, 3000);
+
+		if (!greet || !strstr(greet, "{\"QMP\":"))
+			ret = ret ? ret : 14;
+	}
+	while (n)
+		close(fds[--n]);
+	say(c, "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n");
+	pthread_join(th, NULL);
+	qmp_server_destroy();
+	close(c);
+	return ret;
+}
+
+static void t_accept_backoff(void **state)
+{
+	in_child(accept_backoff_child, 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1222,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_nesting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_skip_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_quit, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_run_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_power, setup, teardown),
@@ -967,6 +1232,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_every_command, setup, teardown),
 		cmocka_unit_test(t_server),
+		cmocka_unit_test(t_server_hostile),
+		cmocka_unit_test(t_accept_backoff),
 	};
 
 	log_set_quiet(1);
