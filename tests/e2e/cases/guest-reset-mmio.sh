@@ -6,7 +6,9 @@
 # second marker and powers off. QMP sees RESET (guest true, guest-reset) once,
 # then SHUTDOWN; the console shows the init banner twice; L1 reads the second
 # marker from the image. On virtio-mmio the kernel resets through the i8042
-# (reboot=k), on virtio-pci (guest-reset-pci) through the ACPI reset register.
+# (reboot=k); on virtio-pci (guest-reset-pci) through the ACPI reset register,
+# with two vCPUs (the second waits for the guest's INIT/SIPI again: both
+# boots see 2) and the NIC on vhost-net (stopped by the reset on the loop).
 # e2e-timeout: 300
 # e2e-needs: socat
 . "$E2E_LIB"
@@ -22,14 +24,20 @@ fi
 ip link set lo up
 case "$E2E_CASE" in
 *-pci)
-	machine="-M pci" blk=virtio-blk-pci net=virtio-net-pci append= how="(ACPI reset register)" ;;
+	machine="-M pci -smp 2" blk=virtio-blk-pci net=virtio-net-pci append= how="(ACPI reset register)"
+	vhost=,vhost=on cpus=2
+	modprobe vhost_net || fail "modprobe vhost_net failed"
+	;;
 *)
-	machine= blk=virtio-blk-device net=virtio-net-device append=" reboot=k" how="via i8042" ;;
+	machine= blk=virtio-blk-device net=virtio-net-device append=" reboot=k" how="via i8042"
+	vhost= cpus=1
+	;;
 esac
 
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 m=$(dd if=/dev/vda bs=64 count=1 2>/dev/null | tr -d '\000')
 echo "GUEST-INIT marker=[$m]"
+echo "CPUS $(grep -c ^processor /proc/cpuinfo)"
 ip link set eth0 up
 ip addr add 10.0.3.2/24 dev eth0
 ping_l1() {
@@ -65,7 +73,7 @@ dd if=/dev/zero of="$img" bs=1M count=16 2>/dev/null
 qmp_ember $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
 	-append "$E2E_APPEND$append" -qmp "unix:$QMP_SOCK,server=on,wait=off" \
 	-blockdev driver=file,node-name=f0,filename="$img" -blockdev driver=raw,node-name=d0,file=f0 \
-	-device "$blk,drive=d0" -netdev tap,id=n0,ifname=tap0 \
+	-device "$blk,drive=d0" -netdev "tap,id=n0,ifname=tap0$vhost" \
 	-device "$net,netdev=n0,mac=52:54:00:aa:bb:03"
 wait_sock "$QMP_SOCK"
 client_open a 3 "$QMP_SOCK"
@@ -82,6 +90,7 @@ ember_exit 0
 exec 3>&-
 sed 's/^/  qmp: /' "$E2E_TMP/a.out" >&2
 expect_eq "$(grep -c GUEST-INIT "$EMBER_LOG")" 2 "init banners on the console"
+expect_eq "$(grep -c "^CPUS $cpus" "$EMBER_LOG")" 2 "boots that saw $cpus vCPUs"
 expect_in "$EMBER_LOG" "GUEST-INIT marker=\[\]"
 expect_in "$EMBER_LOG" "GUEST-INIT marker=\[EMBER-BOOT-1\]"
 expect_in "$EMBER_LOG" PING-1\ ok
