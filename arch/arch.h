@@ -11,7 +11,8 @@
  *   arch_vcpu_init      each vCPU after vcpu_create
  *   arch_vcpu_exit      on a vCPU thread, exits kvm/vcpu.c does not know
  *   arch_vcpu_dump      after a fatal exit
- *   arch_platform_destroy  after every device is gone
+ *   arch_vm_reset, arch_load_kernel, arch_vcpu_reset   at a machine reset
+ *   arch_boot_close, arch_platform_destroy  after every device is gone
  *
  * and the option table asks arch_cpu_help for -cpu help.
  */

@@ -298,12 +298,14 @@ static void t_qemu_options(void **state)
 	assert_string_equal(c.overcommit, "mem-lock");
 	assert_string_equal(c.qmp, "unix:/s,server,nowait");
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
+	assert_false(c.no_reboot);	/* QEMU's default: a reboot resets in place */
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
 			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on,guest-name=on",
 			       "-no-reboot", "-nographic"), 0);
 	assert_string_equal(c.name, "vm2");
 	assert_null(c.overcommit);
+	assert_true(c.no_reboot);
 	log_set_timestamps(0);
 	cli_free(&c);
 	assert_false(c.nodefaults);
