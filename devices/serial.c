@@ -427,11 +427,14 @@ static void serial_dev_reset(struct device *dev, struct platform *pf)
 {
 	struct serial *s = dev->state;
 	bool blocked;
+	int level;
 
 	pthread_mutex_lock(&s->lock);
 	blocked = s->rx_blocked;
+	level = s->level;
 	serial_reset(s);
-	irq_pin_set(&s->pin, 0);
+	if (level)
+		irq_pin_set(&s->pin, 0);
 	pthread_mutex_unlock(&s->lock);
 	/* Input the old FIFO refused can come now. */
 	if (blocked && s->chr)
