@@ -367,11 +367,22 @@ void loader_close(struct loader_files *f)
 	f->kernel_fd = f->initrd_fd = -1;
 }
 
-/* The file, mapped for reading only: no copy of it stays in ember. */
+/*
+ * The file, mapped for reading only: no copy of it stays in ember. A file
+ * cut shorter since it was opened would fault (SIGBUS) past its end: its
+ * size is checked first.
+ */
 static void *map_file(int fd, size_t len, const char *what, const char *path)
 {
-	void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	off_t end = lseek(fd, 0, SEEK_END);
+	void *p;
 
+	if (end != (off_t)len) {
+		err_msg("%s '%s' changed size since it was opened (%lld bytes, was %zu)", what,
+			path, (long long)end, len);
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED) {
 		err_msg("cannot read %s '%s': %s", what, path, strerror(errno));
 		return NULL;
