@@ -8,7 +8,9 @@
 # marker from the image. On virtio-mmio the kernel resets through the i8042
 # (reboot=k); on virtio-pci (guest-reset-pci) through the ACPI reset register,
 # with two vCPUs (the second waits for the guest's INIT/SIPI again: both
-# boots see 2) and the NIC on vhost-net (stopped by the reset on the loop).
+# boots see 2), the NIC on vhost-net (stopped by the reset on the loop), and
+# -no-shutdown, which (as in QEMU) does not stop a reboot, only the final
+# poweroff (paused in shutdown until QMP quit).
 # e2e-timeout: 300
 # e2e-needs: socat
 . "$E2E_LIB"
@@ -24,7 +26,7 @@ fi
 ip link set lo up
 case "$E2E_CASE" in
 *-pci)
-	machine="-M pci -smp 2" blk=virtio-blk-pci net=virtio-net-pci append= how="(ACPI reset register)"
+	machine="-M pci -smp 2 -no-shutdown" blk=virtio-blk-pci net=virtio-net-pci append= how="(ACPI reset register)"
 	vhost=,vhost=on cpus=2
 	modprobe vhost_net || fail "modprobe vhost_net failed"
 	;;
@@ -86,6 +88,13 @@ until ip link show tap0 >/dev/null 2>&1; do
 done
 ip addr add 10.0.3.1/24 dev tap0 && ip link set tap0 up || fail "cannot configure tap0"
 wait_for "$EMBER_LOG" GUEST-DONE 200
+case "$machine" in
+*-no-shutdown*)
+	wait_count a '"event":"STOP"' 1
+	expect_reply a 3 a1 '{"execute": "query-status", "id": "a1"}' '"status":"shutdown"'
+	expect_reply a 3 a2 '{"execute": "quit", "id": "a2"}' '{"return":{},"id":"a2"}'
+	;;
+esac
 ember_exit 0
 exec 3>&-
 sed 's/^/  qmp: /' "$E2E_TMP/a.out" >&2
