@@ -316,8 +316,7 @@ static int reset(struct machine *m, bool guest, const char *cause)
 		request_stop_status(m, EXIT_USAGE, "the machine could not be reset");
 		return -EIO;
 	}
-	m->resets++;
-	m->pending = 0;		/* a -no-shutdown pause is over */
+	__atomic_store_n(&m->pending, 0, __ATOMIC_SEQ_CST);	/* a -no-shutdown pause is over */
 	__atomic_store_n(&m->reset_pending, 0, __ATOMIC_SEQ_CST);
 	qmp_event_reset(guest, cause);
 	if (!run) {

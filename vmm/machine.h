@@ -85,7 +85,6 @@ struct machine {
 	unsigned events;	/* 1 << PF_EVENT_*, for the loop to send */
 	/* A guest reset to do in place (not -no-reboot): 1 once requested. */
 	int reset_pending;
-	unsigned resets;	/* done so far */
 };
 
 const char *run_state_name(enum run_state s);

@@ -119,9 +119,11 @@ int vcpu_save_reset_state(struct vcpu *v)
 		return -ENOMEM;
 	if (ioctl(v->fd, KVM_GET_SREGS, &rs->sregs) < 0 ||
 	    ioctl(v->fd, KVM_GET_LAPIC, &rs->lapic) < 0) {
-		err_msg("vCPU %u: cannot read its power-on state: %s", v->index, strerror(errno));
+		int e = errno;
+
+		err_msg("vCPU %u: cannot read its power-on state: %s", v->index, strerror(e));
 		free(rs);
-		return -errno;
+		return -e;
 	}
 	free(v->arch);
 	v->arch = rs;
@@ -158,11 +160,13 @@ static void reset_pv_msrs(struct vcpu *v)
 
 static int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *name)
 {
-	if (ioctl(v->fd, req, arg) < 0) {
-		err_msg("vCPU %u: reset: %s: %s", v->index, name, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	int e;
+
+	if (ioctl(v->fd, req, arg) >= 0)
+		return 0;
+	e = errno;
+	err_msg("vCPU %u: reset: %s: %s", v->index, name, strerror(e));
+	return -e;
 }
 
 int vcpu_reset_state(struct vcpu *v)

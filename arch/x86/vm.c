@@ -52,6 +52,7 @@ struct vm_reset_state {
 static int save_reset_state(struct kvm_vm *vm)
 {
 	struct vm_reset_state *rs = calloc(1, sizeof(*rs));
+	int ret;
 
 	if (!rs)
 		return -ENOMEM;
@@ -65,9 +66,10 @@ static int save_reset_state(struct kvm_vm *vm)
 	vm->arch = rs;
 	return 0;
 fail:
-	err_msg("cannot read the interrupt controllers' state: %s", strerror(errno));
+	ret = -errno;
+	err_msg("cannot read the interrupt controllers' state: %s", strerror(-ret));
 	free(rs);
-	return -errno;
+	return ret;
 }
 
 int arch_vm_reset(struct kvm_vm *vm)
@@ -152,9 +154,8 @@ int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned
 
 int arch_vcpu_reset(struct vcpu *v, struct gmem *mem, const struct arch_boot *boot)
 {
-	int ret = vcpu_reset_state(v);
-
 	struct x86_entry entry = entry_of(boot);
+	int ret = vcpu_reset_state(v);
 
 	if (!ret && v->index == 0)
 		ret = x86_boot_setup(v, mem, &entry);
