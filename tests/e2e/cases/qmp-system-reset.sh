@@ -59,6 +59,7 @@ wait_count a '"event":"SHUTDOWN","data":{"guest":true,"reason":"guest-shutdown"}
 ember_exit 0
 exec 3>&-
 expect_eq "$(count a '"event":"RESET"')" 2 "RESET events"
+expect_not_in "$EMBER_LOG" "the machine resets"
 
 note "--- pci, -no-shutdown: the way out of shutdown is system_reset"
 start -M pci -no-shutdown
@@ -78,6 +79,8 @@ expect_reply a 3 s5 '{"execute": "query-status", "id": "s5"}' '"status":"running
 expect_reply a 3 q1 '{"execute": "quit", "id": "q1"}' '{"return":{},"id":"q1"}'
 ember_exit 0
 exec 3>&-
+expect_eq "$(count a '"event":"RESET"')" 1 "RESET events (-no-shutdown)"
+expect_not_in "$EMBER_LOG" "the machine resets"
 
 note "--- -no-reboot: system_reset ends the run"
 start -no-reboot
