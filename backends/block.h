@@ -75,5 +75,11 @@ void blk_flush_queue(struct blk *b, unsigned queue);
  * the front end submits nothing.
  */
 void blk_drop_waiting(struct blk *b);
+/*
+ * For a machine reset, on the loop thread, after the front end's reset:
+ * what blk_drop_waiting marked completes, and every request on the rings
+ * finishes (its callback runs), so no read lands in guest RAM later.
+ */
+void blk_drain(struct blk *b);
 
 #endif

@@ -451,6 +451,32 @@ void blk_flush_queue(struct blk *b, unsigned queue)
 		submit(q);
 }
 
+void blk_drain(struct blk *b)
+{
+	struct io_uring_cqe *cqe;
+
+	/* What blk_drop_waiting marked goes now, not at the timer. */
+	throttle_resume(b);
+	for (unsigned i = 0; i < b->nqueues; i++) {
+		struct blk_queue *q = &b->queues[i];
+
+		while (q->u.ok && q->inflight) {
+			int ret;
+
+			blk_flush_queue(b, i);
+			ret = io_uring_wait_cqe(&q->u.ring, &cqe);
+			if (ret == -EINTR)
+				continue;
+			if (ret < 0) {
+				warn_msg("block node '%s': cannot wait for %u requests: %s",
+					 b->obj.id, q->inflight, strerror(-ret));
+				break;
+			}
+			reap(q, true);
+		}
+	}
+}
+
 static void queue_stop(struct blk_queue *q, bool callbacks)
 {
 	struct io_uring_sqe *sqe;

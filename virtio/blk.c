@@ -423,6 +423,15 @@ static const struct prop vblk_props[] = {
 	{ NULL }
 };
 
+/* Machine reset: reads still running must not land in the next boot's RAM. */
+static void vblk_quiesce(struct device *dev)
+{
+	struct vblk *vb = dev->state;
+
+	if (vb->blk)
+		blk_drain(vb->blk);
+}
+
 static const struct virtio_dev_type vblk_type = {
 	.stem = "virtio-blk",
 	.desc = "virtio block device",
@@ -430,5 +439,6 @@ static const struct virtio_dev_type vblk_type = {
 	.props = vblk_props,
 	.realize = vblk_realize,
 	.unrealize = vblk_unrealize,
+	.quiesce = vblk_quiesce,
 };
 VIRTIO_DEV_TYPE(vblk_type)

@@ -204,6 +204,7 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	mc->cpu_template = c->cpu;
 	mc->start_paused = c->start_paused;
 	mc->no_shutdown = c->no_shutdown;
+	mc->no_reboot = c->no_reboot;
 	mc->name = c->name;
 	mc->uuid = c->uuid;
 	if (cm->no_com1 && c->nr_serial) {

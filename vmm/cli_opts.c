@@ -272,6 +272,12 @@ static int opt_no_shutdown(struct cli *c, const char *arg)
 	return 0;
 }
 
+static int opt_no_reboot(struct cli *c, const char *arg)
+{
+	c->no_reboot = true;
+	return 0;
+}
+
 /* kind, field, count, max, call */
 #define FIELD(m)	CLI_FIELD, offsetof(struct cli, m), 0, 0, NULL
 #define LIST(m, max)	CLI_LIST, offsetof(struct cli, m), offsetof(struct cli, nr_##m), max, NULL
@@ -337,11 +343,12 @@ const struct cli_opt cli_opts[] = {
 	  "no default COM1 (add serial ports with -serial or -device isa-serial)" },
 	{ "-nographic", NULL, NULL, IGNORED, CLI_OTHER, "accepted for QEMU compatibility" },
 	{ "-display", NULL, "none", CALL(opt_display), CLI_OTHER, "" },
-	{ "-no-reboot", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-no-user-config", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-S", NULL, NULL, CALL(opt_S), CLI_OTHER, "start paused: vCPUs wait for QMP cont" },
 	{ "-no-shutdown", NULL, NULL, CALL(opt_no_shutdown), CLI_OTHER,
 	  "on guest poweroff or panic, pause (QMP status shutdown) until quit" },
+	{ "-no-reboot", NULL, NULL, CALL(opt_no_reboot), CLI_OTHER,
+	  "a guest reboot or system_reset ends the run instead of resetting" },
 	{ "-mon", NULL, "chardev=ID,mode=control", LIST(mon, 8), CLI_OTHER,
 	  "QMP on a -chardev (docs/api.md)" },
 	{ "-monitor", NULL, "none", LIST(monitor, 8), CLI_OTHER,

@@ -28,6 +28,7 @@ struct cli {
 	const char *mon[8], *monitor[8];	/* -mon, -monitor (vmm/qmp.c) */
 	unsigned nr_mon, nr_monitor;
 	bool start_paused, no_shutdown;		/* -S, -no-shutdown */
+	bool no_reboot;				/* -no-reboot */
 	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
 	/* QEMU compatibility (docs/cli.md) */
 	const char *drive[MAX_OPTS], *nic[MAX_OPTS];

@@ -119,6 +119,7 @@ struct json_object;
 void qmp_event(const char *name, struct json_object *data);
 void qmp_event_simple(const char *name);		/* POWERDOWN, STOP, RESUME */
 void qmp_event_shutdown(bool guest, const char *reason);
+void qmp_event_reset(bool guest, const char *reason);	/* RESET, as SHUTDOWN's data */
 void qmp_event_panicked(const char *action);	/* GUEST_PANICKED */
 void qmp_event_balloon(uint64_t actual);		/* BALLOON_CHANGE */
 

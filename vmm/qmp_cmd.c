@@ -559,11 +559,10 @@ CMD(cmd_stop)
 		       "partly paused");
 }
 
-/* QEMU's words; ember cannot reset, so quit is the way out. */
+/* QEMU's words: system_reset brings the machine back to prelaunch. */
 CMD(cmd_cont)
 {
-	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required "
-		       "(ember cannot reset in place: use quit)");
+	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required");
 }
 
 CMD(cmd_system_powerdown)
@@ -962,13 +961,24 @@ void qmp_event_simple(const char *name)
 	qmp_event(name, NULL);
 }
 
-void qmp_event_shutdown(bool guest, const char *reason)
+/* SHUTDOWN and RESET carry the same data: who asked, and QEMU's ShutdownCause. */
+static void cause_event(const char *name, bool guest, const char *reason)
 {
 	struct json_object *d = json_object_new_object();
 
 	add(d, "guest", json_object_new_boolean(guest));
 	add(d, "reason", json_object_new_string(reason));
-	qmp_event("SHUTDOWN", d);
+	qmp_event(name, d);
+}
+
+void qmp_event_shutdown(bool guest, const char *reason)
+{
+	cause_event("SHUTDOWN", guest, reason);
+}
+
+void qmp_event_reset(bool guest, const char *reason)
+{
+	cause_event("RESET", guest, reason);
 }
 
 void qmp_event_panicked(const char *action)
@@ -1049,7 +1059,7 @@ static void dispatch(struct qmp_session *s, struct json_object *in)
 	set_err(&e, "CommandNotFound", "The command %.64s has not been found", name);
 out:
 	reply(s, ret, e.cls ? &e : NULL, id);
-	/* QEMU's quit and (under -no-reboot) system_reset: SHUTDOWN after the reply. */
+	/* QEMU's quit (SHUTDOWN) and system_reset (RESET) act after the reply. */
 	if (after == QUIT && s->t->quit)
 		s->t->quit(s->t->opaque);
 	if (after == RESET && s->t->system_reset)

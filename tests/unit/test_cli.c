@@ -109,7 +109,7 @@ static void t_usage_layout(void **state)
 	assert_non_null(strstr(u, "  -M TYPE[,memory-backend=ID]  machine type"));
 	assert_non_null(strstr(u, "network back end\n                          (-netdev help"));
 	/* the options that share one help share its line */
-	assert_non_null(strstr(u, "  -nographic, -display none, -no-reboot, -no-user-config  accepted"));
+	assert_non_null(strstr(u, "  -nographic, -display none, -no-user-config  accepted"));
 	assert_non_null(strstr(u, "  -enable-kvm, -accel kvm  use KVM"));
 	assert_non_null(strstr(u, "  -help                   print this help\n\nExit status: 0"));
 	free(u);
@@ -298,12 +298,14 @@ static void t_qemu_options(void **state)
 	assert_string_equal(c.overcommit, "mem-lock");
 	assert_string_equal(c.qmp, "unix:/s,server,nowait");
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
+	assert_false(c.no_reboot);	/* QEMU's default: a reboot resets in place */
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
 			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on,guest-name=on",
 			       "-no-reboot", "-nographic"), 0);
 	assert_string_equal(c.name, "vm2");
 	assert_null(c.overcommit);
+	assert_true(c.no_reboot);
 	log_set_timestamps(0);
 	cli_free(&c);
 	assert_false(c.nodefaults);

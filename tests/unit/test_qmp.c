@@ -604,8 +604,7 @@ static void t_run_state(void **state)
 	expect("{\"execute\": \"stop\"}", "{\"return\":{}}");
 	run_st = "shutdown";
 	expect("{\"execute\": \"cont\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
-	       "\"Resetting the Virtual Machine is required (ember cannot reset in place: use "
-	       "quit)\"}}");
+	       "\"Resetting the Virtual Machine is required\"}}");
 	run_st = "guest-panicked";
 	expect_part("{\"execute\": \"cont\"}", "Resetting the Virtual Machine is required");
 	expect_part("{\"execute\": \"query-status\"}", "\"status\":\"guest-panicked\"");

@@ -140,6 +140,27 @@ static void t_reset_state(void **state)
 	assert_int_equal(level[4], 0);
 }
 
+/*
+ * Machine reset (device_reset_all): registers and FIFO at power-on, the
+ * line low, the chardev kept and asked for the input the full FIFO refused.
+ */
+static void t_machine_reset(void **state)
+{
+	outb(COM1 + 2, 0x01);
+	outb(COM1 + IER, 0x01);
+	outb(COM1 + LCR, 0x03);
+	assert_int_equal(input(&chr_c1, "ABCDEFGHIJKLMNOPQ", 17), 16);
+	assert_int_equal(level[4], 1);
+	device_reset_all(&pf);
+	assert_int_equal(level[4], 0);
+	assert_int_equal(chr_c1.accepts, 1);
+	t_reset_state(state);
+	assert_int_equal(input(&chr_c1, "Q", 1), 1);	/* a 16450 again: one byte */
+	assert_int_equal(inb(COM1 + RBR), 'Q');
+	outb(COM1 + RBR, 'z');
+	assert_int_equal(chr_c1.nout, 1);
+}
+
 static void t_thr_reaches_chardev(void **state)
 {
 	outb(COM1 + RBR, 'h');
@@ -504,7 +525,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(t_reset_state), T(t_thr_reaches_chardev), T(t_thre_interrupt),
+		T(t_reset_state), T(t_machine_reset), T(t_thr_reaches_chardev), T(t_thre_interrupt),
 		T(t_rx_data), T(t_rx_fifo_full), T(t_rx_without_fifo),
 		T(t_trigger_levels), T(t_dlab), T(t_loopback),
 		T(t_fcr_clears_rx), T(t_iir_fifo_bits), T(t_overrun_line_status),
