@@ -501,8 +501,8 @@ int ember_main(int argc, char **argv)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
 	ret = machine_finish(&m);
-	if (!ret && c.qmp)
-		ret = qmp_server_create(c.qmp, loop, &m);
+	for (unsigned i = 0; !ret && i < c.nr_qmp; i++)
+		ret = qmp_server_create(c.qmp[i], loop, &m);
 	if (ret)
 		goto out;
 	daemon_ready();

@@ -81,18 +81,32 @@ static int kv_oneof(struct keyval *kv, const char *key, const char *opt,
 	return -EINVAL;
 }
 
-/* The syntax of -qmp fails here, before anything is set up; the server re-reads it. */
+/*
+ * The syntax of -qmp fails here, before anything is set up; the server
+ * re-reads it. Several are several servers, as in QEMU, on distinct paths.
+ */
 static int opt_qmp(struct cli *c, const char *arg)
 {
+	char *path = NULL, *other;
 	int ret;
 
-	if (c->qmp) {
-		err_msg("-qmp %s: only one -qmp is supported", arg);
+	if (c->nr_qmp >= ARRAY_SIZE(c->qmp)) {
+		err_msg("-qmp %s: at most %zu -qmp may be given", arg, ARRAY_SIZE(c->qmp));
 		return -EINVAL;
 	}
-	ret = qmp_parse_opts(arg, NULL, NULL);
+	ret = qmp_parse_opts(arg, &path, NULL);
+	for (unsigned i = 0; !ret && i < c->nr_qmp; i++) {
+		if (qmp_parse_opts(c->qmp[i], &other, NULL))
+			continue;
+		if (!strcmp(path, other)) {
+			err_msg("-qmp %s: the socket '%s' is given twice", arg, path);
+			ret = -EINVAL;
+		}
+		free(other);
+	}
+	free(path);
 	if (!ret)
-		c->qmp = arg;
+		c->qmp[c->nr_qmp++] = arg;
 	return ret;
 }
 

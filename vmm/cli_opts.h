@@ -24,7 +24,8 @@ struct cli {
 	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
-	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
+	const char *qmp[8];	/* -qmp unix:PATH,server=on[,wait=off], each a server */
+	unsigned nr_qmp;
 	const char *mon[8], *monitor[8];	/* -mon, -monitor (vmm/qmp.c) */
 	unsigned nr_mon, nr_monitor;
 	bool start_paused, no_shutdown;		/* -S, -no-shutdown */

@@ -160,8 +160,8 @@ static void t_errors(void **state)
 	PARSE_FAILS("option '-kernel' needs an argument", "-kernel");
 	PARSE_FAILS("option '--machine' needs an argument", "--machine");
 	PARSE_FAILS("-display sdl: ember has no display (only 'none')", "-display", "sdl");
-	PARSE_FAILS("-qmp unix:/b,server: only one -qmp is supported", "-qmp", "unix:/a,server",
-		    "-qmp", "unix:/b,server");
+	PARSE_FAILS("-qmp unix:/a,server=on: the socket '/a' is given twice", "-qmp",
+		    "unix:/a,server", "-qmp", "unix:/a,server=on");
 	PARSE_FAILS("-serial: at most 4 may be given", "-serial", "a", "-serial", "b",
 		    "-serial", "c", "-serial", "d", "-serial", "e");
 }
@@ -194,7 +194,8 @@ static void t_fields(void **state)
 	assert_string_equal(c.mem, "1G");
 	assert_int_equal(c.nr_serial, 2);
 	assert_string_equal(c.serial[1], "stdio");
-	assert_string_equal(c.qmp, "unix:q,server=on");
+	assert_int_equal(c.nr_qmp, 1);
+	assert_string_equal(c.qmp[0], "unix:q,server=on");
 	assert_int_equal(c.nr_object, 1);
 	assert_null(c.initrd);
 }
@@ -289,14 +290,16 @@ static void t_qemu_options(void **state)
 			       "-name", "vm1", "-uuid", "12345678-9abc-DEF0-1234-56789abcdef0",
 			       "-rtc", "base=utc,clock=host,driftfix=slew", "-msg", "timestamp=off",
 			       "-overcommit", "mem-lock=on,cpu-pm=off",
-			       "-qmp", "unix:/s,server,nowait"), 0);
+			       "-qmp", "unix:/s,server,nowait", "-qmp", "unix:/t,server=on"), 0);
 	assert_true(c.nodefaults);
 	assert_true(c.daemonize);
 	assert_string_equal(c.pidfile, "/run/e.pid");
 	assert_string_equal(c.name, "vm1");
 	assert_string_equal(c.uuid, "12345678-9abc-DEF0-1234-56789abcdef0");
 	assert_string_equal(c.overcommit, "mem-lock");
-	assert_string_equal(c.qmp, "unix:/s,server,nowait");
+	assert_int_equal(c.nr_qmp, 2);	/* several servers, as in QEMU */
+	assert_string_equal(c.qmp[0], "unix:/s,server,nowait");
+	assert_string_equal(c.qmp[1], "unix:/t,server=on");
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
