@@ -18,6 +18,7 @@
 #include "backends/memory.h"
 #include "backends/object.h"
 #include "devices/device.h"
+#include "devices/rtc.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -206,6 +207,11 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	mc->no_shutdown = c->no_shutdown;
 	mc->name = c->name;
 	mc->uuid = c->uuid;
+	if (rtc_set_base(c->rtc_base)) {
+		err_msg("-rtc base=%s: expected utc, localtime or a date like 2006-06-17T16:01:21",
+			c->rtc_base);
+		return -EINVAL;
+	}
 	if (cm->no_com1 && c->nr_serial) {
 		err_msg("-serial %s: -M isa-serial=off has no serial ports", c->serial[0]);
 		return -EINVAL;

@@ -179,24 +179,26 @@ static int opt_name(struct cli *c, const char *arg)
 	return ret ? ret : c->name ? 0 : -ENOMEM;
 }
 
-/* -rtc base=utc: the guest's RTC runs on UTC, as ember's always does. */
+/* -rtc base=utc|localtime|DATE: where the guest's RTC starts (devices/rtc.c). */
 static int opt_rtc(struct cli *c, const char *arg)
 {
-	static const char *const utc[] = { "utc", NULL }, *const host[] = { "host", NULL },
+	static const char *const host[] = { "host", NULL },
 		*const drift[] = { "none", "slew", NULL };
 	struct keyval kv;
+	const char *base;
 	int ret = keyval_parse(arg, NULL, "-rtc", &kv);
 
 	if (ret)
 		return ret;
-	ret = kv_oneof(&kv, "base", "-rtc", utc, "ember's RTC starts on UTC (only base=utc)");
-	if (!ret)
-		ret = kv_oneof(&kv, "clock", "-rtc", host,
+	base = keyval_get(&kv, "base");	/* checked by cli.c, which sets the RTC's */
+	ret = kv_oneof(&kv, "clock", "-rtc", host,
 			       "ember's RTC follows the host's clock (only clock=host)");
 	if (!ret)	/* how QEMU catches up missed ticks; KVM's PIT and ember's RTC do it */
 		ret = kv_oneof(&kv, "driftfix", "-rtc", drift, "expected none or slew");
 	if (!ret)
 		ret = keyval_check_unused(&kv, "-rtc");
+	if (!ret && base && !(c->rtc_base = cli_own(c, strdup(base))))
+		ret = -ENOMEM;
 	keyval_free(&kv);
 	if (!ret)
 		c->rtc = arg;
@@ -310,7 +312,8 @@ const struct cli_opt cli_opts[] = {
 	{ "-uuid", NULL, "UUID", CALL(opt_uuid), CLI_GUEST, "the guest's UUID (for QMP)" },
 	{ "-enable-kvm", NULL, NULL, IGNORED, CLI_GUEST, "use KVM (ember always does)" },
 	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "" },
-	{ "-rtc", NULL, "base=utc", CALL(opt_rtc), CLI_GUEST, "the RTC runs on UTC (the default)" },
+	{ "-rtc", NULL, "base=utc|localtime|DATE", CALL(opt_rtc), CLI_GUEST,
+	  "where the RTC starts: UTC (the default), local time, a date" },
 	{ "-overcommit", NULL, "mem-lock=on|off", CALL(opt_overcommit), CLI_GUEST,
 	  "mem-lock=on: lock ember's and the guest's memory (mlockall)" },
 

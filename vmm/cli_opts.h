@@ -35,6 +35,7 @@ struct cli {
 	unsigned nr_drive, nr_nic;
 	const char *name, *uuid;	/* -name, -uuid: kept for QMP */
 	const char *pidfile, *rtc, *msg, *overcommit;
+	const char *rtc_base;	/* -rtc base=, NULL: utc */
 	bool daemonize, nodefaults;
 	/* Strings made by the parser (JSON options turned into keyval); cli_free. */
 	char **owned;

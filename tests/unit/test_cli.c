@@ -301,6 +301,9 @@ static void t_qemu_options(void **state)
 	assert_string_equal(c.qmp[0], "unix:/s,server,nowait");
 	assert_string_equal(c.qmp[1], "unix:/t,server=on");
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
+	assert_string_equal(c.rtc_base, "utc");
+	assert_int_equal(PARSE(&c, "-rtc", "base=localtime"), 0);
+	assert_string_equal(c.rtc_base, "localtime");	/* devices/rtc.c reads it */
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
 			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on,guest-name=on",
@@ -320,8 +323,6 @@ static void t_qemu_options(void **state)
 		    "12345678-9abc-def0-1234-56789abcdef0x");
 	PARSE_FAILS("-name process=x: no name given (-name NAME or -name guest=NAME)",
 		    "-name", "process=x");
-	PARSE_FAILS("-rtc base=localtime: ember's RTC starts on UTC (only base=utc)",
-		    "-rtc", "base=localtime");
 	PARSE_FAILS("-rtc clock=vm: ember's RTC follows the host's clock (only clock=host)",
 		    "-rtc", "clock=vm");
 	PARSE_FAILS("-msg timestamp=maybe: expected on or off", "-msg", "timestamp=maybe");
