@@ -34,6 +34,15 @@ int cli_parse_sandbox(const char *s, int *on);
  */
 int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **out);
 
+/* -drive cache=MODE as QEMU defines it (NULL: writeback, its default). */
+struct cli_cache {
+	bool writeback;		/* the guest sees a volatile write cache (else write-cache=off) */
+	bool direct;		/* cache.direct: O_DIRECT */
+	bool no_flush;		/* cache.no-flush: flushes ignored */
+};
+/* 0, or -EINVAL after one message naming -drive cache=. */
+int cli_drive_cache(const char *mode, struct cli_cache *out);
+
 /*
  * Appends each -drive's -blockdev (and -device, for if=virtio) and each
  * -nic's -netdev and -device to the lists of @c; @pci: the machine has PCI

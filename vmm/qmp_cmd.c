@@ -827,9 +827,9 @@ static struct json_object *block_node(const struct blk_info *bi)
 	add(img, "format", json_object_new_string(bi->driver));
 	add(img, "virtual-size", json_object_new_int64((int64_t)bi->size));
 	add(o, "image", img);
-	add(cache, "writeback", json_object_new_boolean(1));
+	add(cache, "writeback", json_object_new_boolean(bi->writeback));
 	add(cache, "direct", json_object_new_boolean(bi->direct));
-	add(cache, "no-flush", json_object_new_boolean(0));
+	add(cache, "no-flush", json_object_new_boolean(bi->no_flush));
 	add(o, "cache", cache);
 	return o;
 }

@@ -493,6 +493,55 @@ static void t_serial_unix(void **state)
 	cli_free(&c);
 }
 
+/* -drive cache=: QEMU's five modes onto the write cache, O_DIRECT and flushes. */
+static void t_drive_cache(void **state)
+{
+	static const struct {
+		const char *mode;
+		bool writeback, direct, no_flush;
+	} want[] = {
+		{ NULL, true, false, false }, { "writeback", true, false, false },
+		{ "none", true, true, false }, { "writethrough", false, false, false },
+		{ "directsync", false, true, false }, { "unsafe", true, false, true },
+	};
+	struct cli_cache cc;
+	struct cli c;
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(cli_drive_cache(want[i].mode, &cc), 0);
+		assert_int_equal(cc.writeback, want[i].writeback);
+		assert_int_equal(cc.direct, want[i].direct);
+		assert_int_equal(cc.no_flush, want[i].no_flush);
+	}
+	assert_int_equal(cli_drive_cache("sync", &cc), -EINVAL);
+
+	/* onto the nodes and the device; if=none: the -device naming it */
+	assert_int_equal(PARSE(&c, "-drive", "file=a.img,if=virtio,cache=writethrough",
+			       "-drive", "file=b.img,if=virtio,cache=directsync",
+			       "-drive", "file=c.img,if=virtio,cache=unsafe",
+			       "-drive", "file=d.img,if=none,id=d3,cache=writethrough",
+			       "-drive", "file=e.img,if=none,id=d4,cache=none,cache.writeback=off,"
+			       "cache.no-flush=on",
+			       "-device", "virtio-blk-pci,drive=d3",
+			       "-device", "virtio-blk-pci,drive=d4,write-cache=on"), 0);
+	assert_int_equal(cli_expand(&c, false), 0);
+	assert_string_equal(c.blockdev[0], "driver=raw,node-name=virtio0,file.driver=file,"
+			    "file.filename=a.img,discard=ignore");
+	assert_string_equal(c.blockdev[1], "driver=raw,node-name=virtio1,file.driver=file,"
+			    "file.filename=b.img,discard=ignore,file.cache.direct=on");
+	assert_string_equal(c.blockdev[2], "driver=raw,node-name=virtio2,file.driver=file,"
+			    "file.filename=c.img,discard=ignore,cache.no-flush=on");
+	assert_string_equal(c.blockdev[4], "driver=raw,node-name=d4,file.driver=file,"
+			    "file.filename=e.img,discard=ignore,file.cache.direct=on,"
+			    "cache.no-flush=on");
+	assert_string_equal(c.device[0], "virtio-blk-pci,drive=d3,write-cache=off");
+	assert_string_equal(c.device[1], "virtio-blk-pci,drive=d4,write-cache=on");	/* said */
+	assert_string_equal(c.device[2], "virtio-blk-device,drive=virtio0,write-cache=off");
+	assert_string_equal(c.device[3], "virtio-blk-device,drive=virtio1,write-cache=off");
+	assert_string_equal(c.device[4], "virtio-blk-device,drive=virtio2");
+	cli_free(&c);
+}
+
 /* -drive and -nic become -blockdev, -netdev and -device options. */
 static void t_drive_nic(void **state)
 {
@@ -539,9 +588,10 @@ static void t_drive_nic(void **state)
 		  "if=none)" },
 		{ "file=d.img,if=none,format=qcow2", "-drive format=qcow2: ember reads raw images "
 		  "only (format=raw)" },
-		{ "file=d.img,if=none,cache=writethrough", "-drive cache=writethrough: ember's disks "
-		  "keep writes in the host's cache until the guest flushes (cache=writeback, none or "
-		  "unsafe)" },
+		{ "file=d.img,if=none,cache=wb", "-drive cache=wb: expected writeback, none, "
+		  "writethrough, directsync or unsafe" },
+		{ "file=d.img,if=none,cache.no-flush=maybe", "-drive cache.no-flush=maybe: expected "
+		  "on or off" },
 		{ "file=d.img,if=none,media=cdrom", "-drive media=cdrom: ember has disks only "
 		  "(media=disk)" },
 		{ "if=none", "-drive: file= is required (ember has no removable media)" },
@@ -578,6 +628,7 @@ int main(void)
 		cmocka_unit_test(t_table),
 		cmocka_unit_test(t_errors),
 		cmocka_unit_test(t_too_many),
+		cmocka_unit_test(t_drive_cache),
 		cmocka_unit_test(t_fields),
 		cmocka_unit_test(t_aliases),
 		cmocka_unit_test(t_done),

@@ -156,13 +156,14 @@ static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t s
 	return 0;
 }
 
-/* A raw node "disk0" over an anonymous file node, used by vd0. */
+/* A raw node "disk0" (write through, flushes ignored) over an anonymous file node, used by vd0. */
 static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
 {
 	if (i > 1)
 		return -ENOENT;
-	*bi = (struct blk_info){ i ? NULL : "disk0", i ? "file" : "raw", "/img/a.raw",
-				 NULL, !i, i, !i, 1ull << 30 };
+	*bi = (struct blk_info){ .node_name = i ? NULL : "disk0", .driver = i ? "file" : "raw",
+				 .filename = "/img/a.raw", .ro = !i, .direct = i, .claimed = !i,
+				 .size = 1ull << 30, .no_flush = !i, .writeback = i };
 	snprintf(qdev, size, "%s", i ? "" : "/machine/peripheral/vd0");
 	return 0;
 }
@@ -693,7 +694,7 @@ static void t_info(void **state)
 	       "{\"file\":\"/img/a.raw\",\"node-name\":\"disk0\",\"ro\":true,\"drv\":\"raw\","
 	       "\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":"
 	       "\"/img/a.raw\",\"format\":\"raw\",\"virtual-size\":1073741824},\"cache\":"
-	       "{\"writeback\":true,\"direct\":false,\"no-flush\":false}}}]}");
+	       "{\"writeback\":false,\"direct\":false,\"no-flush\":true}}}]}");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": true}}",
 		    "},{\"file\":\"/img/a.raw\",\"ro\":false,\"drv\":\"file\",");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": 1}}",
