@@ -28,6 +28,7 @@
 #include "vmm/cli.h"
 #include "vmm/cli_compat.h"
 #include "vmm/cli_opts.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 
@@ -116,7 +117,7 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 	}
 	if (!strncmp(s, "unix:", 5)) {
 		snprintf(id, sizeof(id), "serial%u", idx);
-		ret = cli_serial_unix(c, s, id, &opts);
+		ret = cli_unix_chardev(c, "-serial", s, id, &opts);
 		if (ret || !loop)
 			return ret;
 		ret = object_create(OBJ_CHARDEV, opts, loop);
@@ -150,6 +151,55 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 	}
 	sc->chr = chr;
 	return 0;
+}
+
+/*
+ * -monitor DEV: QEMU's human monitor on a chardev made from DEV's short
+ * form, named compat_monitorN as QEMU names it; "none": no monitor. With
+ * no @loop only checked, before anything is set up.
+ */
+static int monitor_create(struct cli *c, unsigned idx, struct loop *loop, struct machine *m)
+{
+	const char *s = c->monitor[idx], *opts, *ref;
+	char id[32], owner[128];
+	struct chardev *chr;
+	int ret;
+
+	if (!strcmp(s, "none"))
+		return 0;
+	snprintf(id, sizeof(id), "compat_monitor%u", idx);
+	snprintf(owner, sizeof(owner), "-monitor %s", s);
+	ret = cli_monitor_chardev(c, "-monitor", s, id, &opts, &ref);
+	if (!ret && !strcmp(s, "stdio")) {
+		for (unsigned i = 0; i < c->nr_serial; i++)
+			if (!strcmp(c->serial[i], "stdio") || !strcmp(c->serial[i], "mon:stdio")) {
+				err_msg("%s: stdio is taken by -serial %s", owner, c->serial[i]);
+				return -EINVAL;
+			}
+		if (c->daemonize) {
+			err_msg("%s: not with -daemonize, which closes stdio", owner);
+			return -EINVAL;
+		}
+	}
+	if (ret || !loop)
+		return ret;
+	if (opts && (ret = object_create(OBJ_CHARDEV, opts, loop)))
+		return ret;
+	chr = chardev_find(opts ? id : ref);
+	if (!chr) {
+		err_msg("%s: no -chardev with id '%s'", owner, ref);
+		return -ENOENT;
+	}
+	return hmp_mon_attach(chr, owner, m);
+}
+
+/* Does a -monitor take stdio (then there is no default COM1 there)? */
+static bool monitor_stdio(const struct cli *c)
+{
+	for (unsigned i = 0; i < c->nr_monitor; i++)
+		if (!strcmp(c->monitor[i], "stdio"))
+			return true;
+	return false;
 }
 
 /* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
@@ -218,10 +268,13 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	}
 	/* QEMU's default serial port, which -nodefaults and -daemonize drop */
 	if (!c->nr_serial)
-		c->serial[c->nr_serial++] =
-			stdio || c->nodefaults || c->daemonize || cm->no_com1 ? "none" : "stdio";
+		c->serial[c->nr_serial++] = stdio || monitor_stdio(c) || c->nodefaults ||
+					    c->daemonize || cm->no_com1 ? "none" : "stdio";
 	for (unsigned i = 0; i < c->nr_serial; i++)
 		if ((ret = parse_serial(c, i, NULL, &mc->serial[i])))
+			return ret;
+	for (unsigned i = 0; i < c->nr_monitor; i++)
+		if ((ret = monitor_create(c, i, NULL, NULL)))
 			return ret;
 	mc->nr_serial = c->nr_serial;
 	return cli_expand(c, mc->type->has_pci);
@@ -490,11 +543,11 @@ int ember_main(int argc, char **argv)
 	if (!loop)
 		goto out;
 	ret = backends_each(&c, loop, object_create);
-	/* QMP monitors on chardevs: before the machine, so that errors come first. */
+	/* Monitors on chardevs (HMP, QMP): before the machine, so that errors come first. */
 	for (unsigned i = 0; !ret && i < c.nr_monitor; i++)
-		ret = qmp_monitor_create(c.monitor[i], loop, &m);
+		ret = monitor_create(&c, i, loop, &m);
 	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
-		ret = qmp_mon_create(c.mon[i], loop, &m);
+		ret = hmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
 		ret = finish_config(&c, &cm, loop, &mc);
 	if (ret)
@@ -516,6 +569,7 @@ int ember_main(int argc, char **argv)
 out:
 	if (ret > 0)
 		status = EXIT_OK;
+	hmp_mon_destroy();
 	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);

@@ -208,7 +208,8 @@ int cli_parse_sandbox(const char *s, int *on)
 	return ret;
 }
 
-int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **out)
+int cli_unix_chardev(struct cli *c, const char *what, const char *s, const char *id,
+		     const char **out)
 {
 	struct keyval kv;
 	const char *path;
@@ -217,20 +218,20 @@ int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **o
 	size_t size;
 	FILE *f;
 
-	ret = keyval_parse(s, "path", "-serial", &kv);
+	ret = keyval_parse(s, "path", what, &kv);
 	if (ret)
 		return ret;
 	path = kv.implied;
 	if (!path || strncmp(path, "unix:", 5) || !path[5]) {
-		err_msg("-serial %s: expected unix:PATH[,server=on|off][,wait=on|off]", s);
+		err_msg("%s %s: expected unix:PATH[,server=on|off][,wait=on|off]", what, s);
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = bool_key(&kv, "server", "-serial", &server);
+		ret = bool_key(&kv, "server", what, &server);
 	if (!ret)
-		ret = bool_key(&kv, "wait", "-serial", &wait);
+		ret = bool_key(&kv, "wait", what, &wait);
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-serial");
+		ret = keyval_check_unused(&kv, what);
 	f = ret ? NULL : open_memstream(&buf, &size);
 	if (f) {
 		fprintf(f, "socket,id=%s,path=", id);
@@ -246,6 +247,31 @@ int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **o
 	}
 	keyval_free(&kv);
 	return ret;
+}
+
+int cli_monitor_chardev(struct cli *c, const char *what, const char *s, const char *id,
+			const char **out, const char **ref)
+{
+	static const char *const plain[] = { "stdio", "null", "pty" };
+	char *buf;
+
+	*out = *ref = NULL;
+	if (!strncmp(s, "unix:", 5))
+		return cli_unix_chardev(c, what, s, id, out);
+	if (!strncmp(s, "chardev:", 8) && s[8]) {
+		*ref = s + 8;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (!strcmp(s, plain[i]))
+			return asprintf(&buf, "%s,id=%s", s, id) < 0 || !(*out = cli_own(c, buf)) ?
+			       -ENOMEM : 0;
+	if (!strncmp(s, "file:", 5) && s[5] && !strchr(s, ','))
+		return asprintf(&buf, "file,id=%s,path=%s", id, s + 5) < 0 ||
+		       !(*out = cli_own(c, buf)) ? -ENOMEM : 0;
+	err_msg("%s %s: expected none, stdio, null, pty, file:PATH, unix:PATH[,server,nowait] "
+		"or chardev:ID", what, s);
+	return -EINVAL;
 }
 
 /* Adds @s to the list @list of @c (a -blockdev, -netdev or -device), at most MAX_OPTS. */

@@ -29,10 +29,12 @@ int cli_parse_mem(const char *s, uint64_t *out);
 int cli_parse_sandbox(const char *s, int *on);
 
 /*
- * -serial unix:PATH[,server[,nowait]] as -chardev socket options with id
- * @id, into c->owned. 0, or -EINVAL after one message naming -serial.
+ * -serial (or -monitor) unix:PATH[,server[,nowait]] as -chardev socket
+ * options with id @id, into c->owned. 0, or -EINVAL after one message
+ * naming @what.
  */
-int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **out);
+int cli_unix_chardev(struct cli *c, const char *what, const char *s, const char *id,
+		     const char **out);
 
 /* -drive cache=MODE as QEMU defines it (NULL: writeback, its default). */
 struct cli_cache {
@@ -42,6 +44,15 @@ struct cli_cache {
 };
 /* 0, or -EINVAL after one message naming -drive cache=. */
 int cli_drive_cache(const char *mode, struct cli_cache *out);
+
+/*
+ * QEMU's short chardev forms of -monitor: stdio, null, pty, file:PATH,
+ * unix:PATH[,server[,nowait]] as -chardev options with id @id into *@out
+ * (in c->owned), or chardev:ID as *@out NULL and *@ref ID. 0, or -EINVAL
+ * after one message naming @what.
+ */
+int cli_monitor_chardev(struct cli *c, const char *what, const char *s, const char *id,
+			const char **out, const char **ref);
 
 /*
  * Appends each -drive's -blockdev (and -device, for if=virtio) and each

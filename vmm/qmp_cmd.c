@@ -734,58 +734,137 @@ static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
 		*n += (size_t)k;
 }
 
-/* human-monitor-command: the few HMP commands tools send, as text. */
-CMD(cmd_hmp)
+/*
+ * HMP's commands, as text into @buf (@size bytes): false with @e set when
+ * the command failed. Each is what QEMU's HMP command of that name prints.
+ */
+typedef bool (*hmp_fn)(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static bool hmp_info_status(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	bool running;
+	const char *st = run_state(s, &running);
+
+	if (running || !strcmp(st, "paused"))
+		snprintf(buf, size, "VM status: %s\r\n", running ? "running" : st);
+	else
+		snprintf(buf, size, "VM status: paused (%s)\r\n", st);
+	return true;
+}
+
+static bool hmp_info_qtree(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
 {
 	const struct qmp_target *t = s->t;
+	const char *type, *id, *bus;
+	size_t n = 0;
+
+	for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
+		appendf(buf, size, &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
+			type, id ? id : "", bus);
+	return true;
+}
+
+static bool hmp_info_block(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	const struct qmp_target *t = s->t;
+	struct blk_info bi;
+	char qdev[96];
+	size_t n = 0;
+
+	for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev)); i++) {
+		appendf(buf, size, &n, "%s: %s (%s%s)\r\n",
+			bi.node_name ? bi.node_name : "(anonymous)",
+			bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
+		if (qdev[0])
+			appendf(buf, size, &n, "    Attached to:      %s\r\n", qdev);
+	}
+	return true;
+}
+
+static bool hmp_info_version(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	snprintf(buf, size, "%s (ember %s)\r\n", QMP_QEMU_LEVEL, EMBER_VERSION);
+	return true;
+}
+
+/* A QMP command without arguments whose reply is {}: HMP prints nothing. */
+static bool hmp_qmp(struct qmp_session *s, struct qmp_err *e,
+		    struct json_object *(*fn)(struct qmp_session *, struct json_object *,
+					      struct qmp_err *))
+{
+	struct json_object *r = fn(s, NULL, e);
+
+	json_object_put(r);
+	return r != NULL;
+}
+
+static bool hmp_powerdown(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_system_powerdown);
+}
+
+static bool hmp_stop(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_stop);
+}
+
+static bool hmp_cont(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_cont);
+}
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static const struct {
+	const char *name, *alias, *help;
+	hmp_fn fn;
+} hmp_cmds[] = {
+	{ "info status", NULL, "show the VM's run state", hmp_info_status },
+	{ "info qtree", NULL, "show the devices", hmp_info_qtree },
+	{ "info block", NULL, "show the block nodes and their devices", hmp_info_block },
+	{ "info version", NULL, "show the version", hmp_info_version },
+	{ "stop", "s", "pause the vCPUs", hmp_stop },
+	{ "cont", "c", "resume the vCPUs", hmp_cont },
+	{ "system_powerdown", NULL, "press the ACPI power button", hmp_powerdown },
+	{ "help", "?", "list these commands", hmp_help },
+};
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++)
+		appendf(buf, size, &n, "%s%s%s -- %s\r\n", hmp_cmds[i].name,
+			hmp_cmds[i].alias ? "|" : "", hmp_cmds[i].alias ? hmp_cmds[i].alias : "",
+			hmp_cmds[i].help);
+	/* the monitor itself (vmm/hmp_mon.c) sends these as QMP commands */
+	appendf(buf, size, &n, "system_reset -- reset the machine\r\nquit|q -- quit ember\r\n");
+	return true;
+}
+
+/* human-monitor-command: HMP's commands ember has, as text (help lists them). */
+CMD(cmd_hmp)
+{
 	const char *line = arg_str(args, "command-line");
 	char buf[4096];
-	size_t n = 0;
-	bool running;
+	size_t len;
 
 	while (*line == ' ')
 		line++;
-	if (!strcmp(line, "info status")) {
-		const char *st = run_state(s, &running);
+	len = strlen(line);
+	while (len && line[len - 1] == ' ')
+		len--;
+	buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
+		const char *a = hmp_cmds[i].alias;
 
-		if (running || !strcmp(st, "paused"))
-			snprintf(buf, sizeof(buf), "VM status: %s\r\n", running ? "running" : st);
-		else
-			snprintf(buf, sizeof(buf), "VM status: paused (%s)\r\n", st);
-		return json_object_new_string(buf);
+		if ((strlen(hmp_cmds[i].name) != len || strncmp(line, hmp_cmds[i].name, len)) &&
+		    (!a || strlen(a) != len || strncmp(line, a, len)))
+			continue;
+		return hmp_cmds[i].fn(s, buf, sizeof(buf), e) ? json_object_new_string(buf) : NULL;
 	}
-	if (!strcmp(line, "info qtree")) {
-		const char *type, *id, *bus;
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
-			appendf(buf, sizeof(buf), &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
-				type, id ? id : "", bus);
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "info block")) {
-		struct blk_info bi;
-		char qdev[96];
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev));
-		     i++) {
-			appendf(buf, sizeof(buf), &n, "%s: %s (%s%s)\r\n",
-				bi.node_name ? bi.node_name : "(anonymous)",
-				bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
-			if (qdev[0])
-				appendf(buf, sizeof(buf), &n, "    Attached to:      %s\r\n", qdev);
-		}
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "system_powerdown")) {
-		struct json_object *r = cmd_system_powerdown(s, args, e);
-
-		json_object_put(r);
-		return r ? json_object_new_string("") : NULL;
-	}
-	snprintf(buf, sizeof(buf), "unknown command: '%.64s' (ember's HMP has info status, "
-		 "info qtree, info block, system_powerdown)\r\n", line);
+	snprintf(buf, sizeof(buf), "unknown command: '%.*s' (ember's HMP: try help)\r\n",
+		 (int)MIN(len, (size_t)64), line);
 	return json_object_new_string(buf);
 }
 

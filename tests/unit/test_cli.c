@@ -481,14 +481,14 @@ static void t_serial_unix(void **state)
 	struct cli c = { 0 };
 	const char *o;
 
-	assert_int_equal(cli_serial_unix(&c, "unix:/tmp/s,server,nowait", "serial0", &o), 0);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/tmp/s,server,nowait", "serial0", &o), 0);
 	assert_string_equal(o, "socket,id=serial0,path=/tmp/s,server=on,wait=off");
-	assert_int_equal(cli_serial_unix(&c, "unix:/a,,b", "serial1", &o), 0);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/a,,b", "serial1", &o), 0);
 	assert_string_equal(o, "socket,id=serial1,path=/a,,b,server=off");
-	assert_int_equal(cli_serial_unix(&c, "unix:", "serial1", &o), -EINVAL);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:", "serial1", &o), -EINVAL);
 	assert_string_equal(log_last(),
 			    "-serial unix:: expected unix:PATH[,server=on|off][,wait=on|off]");
-	assert_int_equal(cli_serial_unix(&c, "unix:/s,telnet", "serial1", &o), -EINVAL);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/s,telnet", "serial1", &o), -EINVAL);
 	assert_string_equal(log_last(), "-serial: unknown property 'telnet'");
 	cli_free(&c);
 }

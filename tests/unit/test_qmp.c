@@ -26,6 +26,7 @@
 #include "vmm/machine.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
 
 #define MAX_REPLIES 64
@@ -708,6 +709,70 @@ static void t_info(void **state)
 		    "{\"command-line\": \"info status\", \"cpu-index\": \"0\"}}", "expected: integer");
 }
 
+/* The human monitor (vmm/hmp_mon.c): what a terminal shows. */
+static char screen[8192];
+static size_t screen_len;
+
+static void on_screen(void *o, const char *text, size_t len)
+{
+	assert_true(screen_len + len < sizeof(screen));
+	memcpy(screen + screen_len, text, len);
+	screen[screen_len += len] = 0;
+}
+
+static void type(struct hmp *h, const char *s)
+{
+	screen_len = 0;
+	screen[0] = 0;
+	hmp_input(h, (const uint8_t *)s, strlen(s));
+}
+
+static void t_hmp(void **state)
+{
+	struct hmp *h;
+
+	screen_len = 0;
+	h = hmp_new(&target, on_screen, NULL);
+	assert_non_null(h);
+	assert_string_equal(screen, "QEMU 7.2.0 monitor - type 'help' for more information\r\n"
+			    "(qemu) ");
+	/* echoed as typed, in pieces; CR LF is one line end */
+	type(h, "info st");
+	assert_string_equal(screen, "info st");
+	type(h, "atus\r\n");
+	assert_string_equal(screen, "atus\r\nVM status: running\r\n(qemu) ");
+	/* the same commands as human-monitor-command; events are not shown */
+	type(h, "stop\n");
+	assert_string_equal(screen, "stop\r\n(qemu) ");
+	assert_string_equal(run_st, "paused");
+	type(h, "  info status \n");
+	assert_string_equal(screen, "  info status \r\nVM status: paused\r\n(qemu) ");
+	type(h, "c\r");
+	assert_string_equal(run_st, "running");
+	/* backspace; an empty line is only a new prompt */
+	type(h, "info blokk\x7f\x7f" "ck\n\n");
+	assert_string_equal(screen, "info blokk\b \b\b \bck\r\ndisk0: /img/a.raw (raw, read-only)\r\n"
+			    "    Attached to:      /machine/peripheral/vd0\r\n"
+			    "(anonymous): /img/a.raw (file)\r\n(qemu) \r\n(qemu) ");
+	type(h, "savevm x\n");
+	assert_non_null(strstr(screen, "unknown command: 'savevm x' (ember's HMP: try help)\r\n"));
+	type(h, "help\n");
+	assert_non_null(strstr(screen, "info qtree -- show the devices\r\n"));
+	assert_non_null(strstr(screen, "cont|c -- resume the vCPUs\r\n"));
+	assert_non_null(strstr(screen, "quit|q -- quit ember\r\n"));
+	/* errors as QEMU's HMP prints them */
+	has_balloon = 0;
+	type(h, "system_powerdown\n");
+	assert_string_equal(screen, "system_powerdown\r\nError: this machine has no ACPI power "
+			    "button\r\n(qemu) ");
+	type(h, "system_reset\n");
+	assert_int_equal(resets, 1);
+	type(h, "q\n");
+	assert_int_equal(quits, 1);
+	assert_string_equal(screen, "q\r\n");	/* no prompt after quit */
+	hmp_free(h);
+}
+
 static struct json_object *run(const char *cmd)
 {
 	struct json_object *o, *r;
@@ -952,6 +1017,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_greeting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_balloon, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stats, setup, teardown),
