@@ -34,32 +34,6 @@
 
 #define DEFAULT_RAM	(256ULL << 20)
 
-static int parse_smp(const char *s, unsigned *out)
-{
-	struct keyval kv;
-	const char *v;
-	uint64_t n = 0;
-	int ret;
-
-	ret = keyval_parse(s, "cpus", "-smp", &kv);
-	if (ret)
-		return ret;
-	v = kv.implied ? kv.implied : keyval_get(&kv, "cpus");
-	/* QEMU's topology keys are accepted; we build one socket of N cores. */
-	keyval_get(&kv, "maxcpus");
-	keyval_get(&kv, "sockets");
-	keyval_get(&kv, "cores");
-	keyval_get(&kv, "threads");
-	ret = keyval_check_unused(&kv, "-smp");
-	if (!ret && (!v || parse_u64(v, &n) || n < 1 || n > MAX_VCPUS)) {
-		err_msg("-smp %s: the number of vCPUs must be between 1 and %u", s, MAX_VCPUS);
-		ret = -EINVAL;
-	}
-	*out = (unsigned)n;
-	keyval_free(&kv);
-	return ret;
-}
-
 /* sandbox: -sandbox on|off (QEMU's spelling, with its deny keys). */
 static int parse_sandbox(const char *s)
 {
@@ -239,7 +213,7 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 		return ret;
 	if (c->mem && (ret = cli_parse_mem(c->mem, &mc->ram_size)))
 		return ret;
-	if (c->smp && (ret = parse_smp(c->smp, &mc->ncpus)))
+	if (c->smp && (ret = cli_parse_smp(c->smp, &mc->ncpus)))
 		return ret;
 	if (c->cpu && !arch_cpu_known(c->cpu)) {
 		err_msg("-cpu %s: unknown CPU template (try -cpu help)", c->cpu);

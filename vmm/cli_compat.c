@@ -130,7 +130,7 @@ int cli_parse_machine(struct cli *c, const char *s, struct cli_machine *m)
 	if (!ret)
 		ret = machine_keys(&kv, m);
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-M");
+		ret = cli_keys_check(&kv, "-M");
 	keyval_free(&kv);
 	return ret;
 }
@@ -149,7 +149,7 @@ int cli_parse_mem(const char *s, uint64_t *out)
 	/* Memory hotplug's room (QEMU's): ember has no hotplug, so nothing is reserved. */
 	max = keyval_get(&kv, "maxmem");
 	slot = keyval_get(&kv, "slots");
-	ret = keyval_check_unused(&kv, "-m");
+	ret = cli_keys_check(&kv, "-m");
 	if (!ret && (!v || parse_size(v, MiB, out))) {
 		err_msg("-m %s: not a memory size (e.g. 512M, 2G)", s);
 		ret = -EINVAL;
@@ -170,6 +170,32 @@ int cli_parse_mem(const char *s, uint64_t *out)
 		err_msg("-m maxmem=%s: expected a size at least the RAM size", max);
 		ret = -EINVAL;
 	}
+	keyval_free(&kv);
+	return ret;
+}
+
+int cli_parse_smp(const char *s, unsigned *out)
+{
+	struct keyval kv;
+	const char *v;
+	uint64_t n = 0;
+	int ret;
+
+	ret = keyval_parse(s, "cpus", "-smp", &kv);
+	if (ret)
+		return ret;
+	v = kv.implied ? kv.implied : keyval_get(&kv, "cpus");
+	/* QEMU's topology keys are accepted; we build one socket of N cores. */
+	keyval_get(&kv, "maxcpus");
+	keyval_get(&kv, "sockets");
+	keyval_get(&kv, "cores");
+	keyval_get(&kv, "threads");
+	ret = cli_keys_check(&kv, "-smp");
+	if (!ret && (!v || parse_u64(v, &n) || n < 1 || n > MAX_VCPUS)) {
+		err_msg("-smp %s: the number of vCPUs must be between 1 and %u", s, MAX_VCPUS);
+		ret = -EINVAL;
+	}
+	*out = (unsigned)n;
 	keyval_free(&kv);
 	return ret;
 }
@@ -203,7 +229,7 @@ int cli_parse_sandbox(const char *s, int *on)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-sandbox");
+		ret = cli_keys_check(&kv, "-sandbox");
 	keyval_free(&kv);
 	return ret;
 }
@@ -379,7 +405,7 @@ static int drive_keys(struct keyval *kv, struct drive *d)
 	if (!ret)
 		ret = drive_discard(keyval_get(kv, "discard"), &d->discard);
 	if (!ret)
-		ret = keyval_check_unused(kv, "-drive");
+		ret = cli_keys_check(kv, "-drive");
 	if (ret)
 		return ret;
 	if (!d->iface) {

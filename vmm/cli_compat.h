@@ -25,6 +25,9 @@ int cli_parse_machine(struct cli *c, const char *s, struct cli_machine *out);
 /* -m SIZE[,slots=N,maxmem=M]: the size; slots and maxmem are checked, then ignored. */
 int cli_parse_mem(const char *s, uint64_t *out);
 
+/* -smp N or -smp cpus=N, QEMU's topology keys accepted: the number of vCPUs. */
+int cli_parse_smp(const char *s, unsigned *out);
+
 /* -sandbox on|off[,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny] */
 int cli_parse_sandbox(const char *s, int *on);
 

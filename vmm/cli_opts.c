@@ -135,7 +135,7 @@ static int opt_accel(struct cli *c, const char *arg)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-accel");
+		ret = cli_keys_check(&kv, "-accel");
 	keyval_free(&kv);
 	return ret;
 }
@@ -168,7 +168,7 @@ static int opt_name(struct cli *c, const char *arg)
 	keyval_get(&kv, "process");	/* the host's process name: ember stays ember */
 	ret = kv_bool(&kv, "debug-threads", "-name", &on);	/* ember names its threads */
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-name");
+		ret = cli_keys_check(&kv, "-name");
 	if (!ret && !kv.implied) {
 		err_msg("-name %s: no name given (-name NAME or -name guest=NAME)", arg);
 		ret = -EINVAL;
@@ -196,7 +196,7 @@ static int opt_rtc(struct cli *c, const char *arg)
 	if (!ret)	/* how QEMU catches up missed ticks; KVM's PIT and ember's RTC do it */
 		ret = kv_oneof(&kv, "driftfix", "-rtc", drift, "expected none or slew");
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-rtc");
+		ret = cli_keys_check(&kv, "-rtc");
 	if (!ret && base && !(c->rtc_base = cli_own(c, strdup(base))))
 		ret = -ENOMEM;
 	keyval_free(&kv);
@@ -216,7 +216,7 @@ static int opt_msg(struct cli *c, const char *arg)
 	ret = kv_bool(&kv, "timestamp", "-msg", &on);
 	keyval_get(&kv, "guest-name");	/* QEMU's prefix for its own messages */
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-msg");
+		ret = cli_keys_check(&kv, "-msg");
 	keyval_free(&kv);
 	if (ret)
 		return ret;
@@ -241,7 +241,7 @@ static int opt_overcommit(struct cli *c, const char *arg)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-overcommit");
+		ret = cli_keys_check(&kv, "-overcommit");
 	keyval_free(&kv);
 	if (!ret)
 		c->overcommit = lock ? "mem-lock" : NULL;
@@ -288,6 +288,42 @@ static int opt_no_shutdown(struct cli *c, const char *arg)
 	return 0;
 }
 
+/* The keys of each key=value option, with QEMU's type names. */
+#define STR(n)	{ n, "string" }
+#define BOOL(n)	{ n, "boolean" }
+#define NUM(n)	{ n, "number" }
+#define SIZE(n)	{ n, "size" }
+static const struct cli_param p_m[] = { SIZE("size"), NUM("slots"), SIZE("maxmem"), { NULL } };
+static const struct cli_param p_smp[] = {
+	NUM("cpus"), NUM("maxcpus"), NUM("sockets"), NUM("cores"), NUM("threads"), { NULL }
+};
+static const struct cli_param p_machine[] = {
+	STR("type"), STR("memory-backend"), STR("accel"), BOOL("isa-serial"), BOOL("pcie"),
+	STR("acpi"), BOOL("x-option-roms"), BOOL("pit"), BOOL("pic"), BOOL("rtc"),
+	BOOL("dump-guest-core"), BOOL("mem-merge"), BOOL("usb"), BOOL("graphics"),
+	BOOL("vmport"), BOOL("smm"), { NULL }
+};
+static const struct cli_param p_name[] = {
+	STR("guest"), STR("process"), BOOL("debug-threads"), { NULL }
+};
+static const struct cli_param p_accel[] = { { NULL } };
+static const struct cli_param p_rtc[] = { STR("base"), STR("clock"), STR("driftfix"), { NULL } };
+static const struct cli_param p_overcommit[] = { BOOL("mem-lock"), BOOL("cpu-pm"), { NULL } };
+static const struct cli_param p_drive[] = {
+	STR("file"), STR("if"), STR("format"), STR("id"), STR("aio"), STR("media"),
+	BOOL("readonly"), STR("cache"), STR("discard"), BOOL("cache.writeback"),
+	BOOL("cache.direct"), BOOL("cache.no-flush"), { NULL }
+};
+static const struct cli_param p_qmp[] = { BOOL("server"), BOOL("wait"), { NULL } };
+static const struct cli_param p_sandbox[] = {
+	BOOL("enable"), STR("obsolete"), STR("elevateprivileges"), STR("spawn"),
+	STR("resourcecontrol"), { NULL }
+};
+static const struct cli_param p_msg[] = { BOOL("timestamp"), BOOL("guest-name"), { NULL } };
+static const struct cli_param p_mon[] = {
+	STR("chardev"), STR("mode"), BOOL("pretty"), { NULL }
+};
+
 /* kind, field, count, max, call */
 #define FIELD(m)	CLI_FIELD, offsetof(struct cli, m), 0, 0, NULL
 #define LIST(m, max)	CLI_LIST, offsetof(struct cli, m), offsetof(struct cli, nr_##m), max, NULL
@@ -302,20 +338,20 @@ const struct cli_opt cli_opts[] = {
 	{ "-append", NULL, "CMDLINE", FIELD(append), CLI_GUEST,
 	  "kernel command line (default: \"" DEFAULT_APPEND "\")" },
 	{ "-m", NULL, "SIZE[,slots=N,maxmem=M]", FIELD(mem), CLI_GUEST,
-	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)" },
-	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)" },
+	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)", .params = p_m },
+	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)", .params = p_smp },
 	{ "-M", "-machine", "TYPE[,memory-backend=ID]", FIELD(machine), CLI_GUEST,
-	  "machine type (-M help lists them)", machine_types_help },
+	  "machine type (-M help lists them)", machine_types_help, .params = p_machine },
 	{ "-cpu", NULL, "TEMPLATE", FIELD(cpu), CLI_GUEST,
 	  "CPUID template: host (default) or minimal", arch_cpu_help },
-	{ "-name", NULL, "NAME", CALL(opt_name), CLI_GUEST, "the guest's name (for QMP)" },
+	{ "-name", NULL, "NAME", CALL(opt_name), CLI_GUEST, "the guest's name (for QMP)", .params = p_name },
 	{ "-uuid", NULL, "UUID", CALL(opt_uuid), CLI_GUEST, "the guest's UUID (for QMP)" },
 	{ "-enable-kvm", NULL, NULL, IGNORED, CLI_GUEST, "use KVM (ember always does)" },
-	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "" },
+	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "", .params = p_accel },
 	{ "-rtc", NULL, "base=utc|localtime|DATE", CALL(opt_rtc), CLI_GUEST,
-	  "where the RTC starts: UTC (the default), local time, a date" },
+	  "where the RTC starts: UTC (the default), local time, a date", .params = p_rtc },
 	{ "-overcommit", NULL, "mem-lock=on|off", CALL(opt_overcommit), CLI_GUEST,
-	  "mem-lock=on: lock ember's and the guest's memory (mlockall)" },
+	  "mem-lock=on: lock ember's and the guest's memory (mlockall)", .params = p_overcommit },
 
 	{ "-device", NULL, "DRIVER[,prop=value...]", LIST(device, MAX_OPTS), CLI_BACKENDS,
 	  "add a device (-device help, -device DRIVER,help)" },
@@ -334,14 +370,14 @@ const struct cli_opt cli_opts[] = {
 	  "entropy source for virtio-rng" },
 	{ "-drive", NULL, "file=PATH,if=none|virtio[,id=ID][,format=raw][,readonly=on]",
 	  LIST(drive, MAX_OPTS), CLI_BACKENDS,
-	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device" },
+	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device", .params = p_drive },
 	{ "-nic", NULL, "TYPE[,netdev options][,model=virtio][,mac=MAC]", LIST(nic, MAX_OPTS),
 	  CLI_BACKENDS, "a -netdev with a virtio-net device" },
 
 	{ "-qmp", NULL, "unix:PATH,server=on[,wait=off]", CALL(opt_qmp), CLI_OTHER,
-	  "QMP API socket (docs/api.md)" },
+	  "QMP API socket (docs/api.md)", .params = p_qmp },
 	{ "-sandbox", NULL, "on|off[,obsolete=deny,spawn=deny,...]", FIELD(sandbox), CLI_OTHER,	/* sandbox */
-	  "seccomp allowlists per thread, no capabilities (default on)" },
+	  "seccomp allowlists per thread, no capabilities (default on)", .params = p_sandbox },
 	{ "-print-seccomp", NULL, NULL, CALL(opt_print_seccomp), CLI_OTHER,	/* sandbox */
 	  "print the allowed system calls of each thread class" },
 	{ "-daemonize", NULL, NULL, CALL(opt_daemonize), CLI_OTHER,
@@ -349,7 +385,7 @@ const struct cli_opt cli_opts[] = {
 	{ "-pidfile", NULL, "FILE", FIELD(pidfile), CLI_OTHER,
 	  "write ember's pid to FILE, locked, removed at exit" },
 	{ "-msg", NULL, "timestamp=on|off", CALL(opt_msg), CLI_OTHER,
-	  "timestamp=on: messages start with the UTC time" },
+	  "timestamp=on: messages start with the UTC time", .params = p_msg },
 	{ "-nodefaults", NULL, NULL, CALL(opt_nodefaults), CLI_OTHER,
 	  "no default COM1 (add serial ports with -serial or -device isa-serial)" },
 	{ "-nographic", NULL, NULL, IGNORED, CLI_OTHER, "accepted for QEMU compatibility" },
@@ -360,7 +396,7 @@ const struct cli_opt cli_opts[] = {
 	{ "-no-shutdown", NULL, NULL, CALL(opt_no_shutdown), CLI_OTHER,
 	  "on guest poweroff or panic, pause (QMP status shutdown) until quit" },
 	{ "-mon", NULL, "chardev=ID[,mode=readline|control]", LIST(mon, 8), CLI_OTHER,
-	  "the human monitor (HMP), or QMP with mode=control, on a -chardev" },
+	  "the human monitor (HMP), or QMP with mode=control, on a -chardev", .params = p_mon },
 	{ "-monitor", NULL, "stdio|unix:PATH,server,nowait|chardev:ID|none", LIST(monitor, 8),
 	  CLI_OTHER, "the human monitor (HMP), \"(qemu) \" prompt" },
 	{ "-version", NULL, NULL, CALL(opt_version), CLI_OTHER, "print the version" },
@@ -429,7 +465,7 @@ void cli_usage(FILE *f)
 "emulation failure); 3 the guest kernel panicked (reported through pvpanic).\n");
 }
 
-static const struct cli_opt *find_opt(const char *name)
+const struct cli_opt *cli_opt_find(const char *name)
 {
 	for (size_t i = 0; i < cli_nr_opts; i++) {
 		const struct cli_opt *o = &cli_opts[i];
@@ -439,6 +475,24 @@ static const struct cli_opt *find_opt(const char *name)
 			return o;
 	}
 	return NULL;
+}
+
+int cli_keys_check(const struct keyval *kv, const char *opt)
+{
+	const struct cli_opt *o = cli_opt_find(opt);
+	int ret = keyval_check_unused(kv, opt);
+
+	for (unsigned i = 0; !ret && i < kv->n; i++) {
+		const struct cli_param *p = o ? o->params : NULL;
+
+		while (p && p->name && strcmp(p->name, kv->pairs[i].key))
+			p++;
+		if (!p || !p->name) {
+			err_msg("%s: unknown property '%s'", opt, kv->pairs[i].key);
+			ret = -EINVAL;
+		}
+	}
+	return ret;
 }
 
 /* QEMU takes these in JSON too ('{"driver":"virtio-blk-pci","drive":"d0"}'). */
@@ -496,7 +550,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
 			return -EINVAL;
 		}
 		/* --help is -help, as in QEMU */
-		o = find_opt(a[1] == '-' ? a + 1 : a);
+		o = cli_opt_find(a[1] == '-' ? a + 1 : a);
 		if (!o) {
 			err_msg("unknown option '%s' (see ember -help)", a);
 			return -EINVAL;

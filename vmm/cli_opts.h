@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lib/keyval.h"
 #include "vmm/machine.h"	/* MAX_SERIALS */
 
 /* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
@@ -54,6 +55,15 @@ enum cli_kind {
 	CLI_MORE,	/* another form of the option above: a usage line only */
 };
 
+/*
+ * A key an option takes and its type as QEMU's query-command-line-options
+ * names it: "string", "boolean", "number", "size". The option's parser
+ * refuses keys not in its table (cli_keys_check), and QMP lists the table.
+ */
+struct cli_param {
+	const char *name, *type;
+};
+
 struct cli_opt {
 	const char *name, *alias;	/* "-M", "-machine"; "--M" works too */
 	const char *arg;		/* the value's name in the usage; NULL: takes none */
@@ -71,6 +81,8 @@ struct cli_opt {
 	 * their object types' table (backends/object.h), from cli.c.
 	 */
 	void (*values)(FILE *f);
+	/* The keys of a key=value option (NULL-ended), or NULL: none, or open (-device). */
+	const struct cli_param *params;
 };
 
 extern const struct cli_opt cli_opts[];
@@ -84,6 +96,14 @@ void cli_usage(FILE *f);
  * one option...).
  */
 int cli_parse(int argc, char **argv, struct cli *c);
+/*
+ * After an option's parser has looked up the keys it knows: -EINVAL after
+ * "OPT: unknown property 'K'" for a key it did not read or that @opt's
+ * parameter table lacks (so that QMP's list is what the parser takes).
+ */
+int cli_keys_check(const struct keyval *kv, const char *opt);
+/* The option called @name ("-rtc"), or NULL. */
+const struct cli_opt *cli_opt_find(const char *name);
 /* Frees what cli_parse (and cli.c) made and recorded in c->owned. */
 void cli_free(struct cli *c);
 /* Records @s (malloc'ed) in c->owned; @s, or NULL after a message if @s is NULL. */

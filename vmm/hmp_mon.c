@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"
+#include "vmm/cli_opts.h"
 #include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
 
@@ -250,7 +251,7 @@ int hmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-mon");
+		ret = cli_keys_check(&kv, "-mon");
 	if (!ret && !(chr = chardev_find(id))) {
 		err_msg("%s: no -chardev with id '%s'", owner, id);
 		ret = -ENOENT;

@@ -20,6 +20,7 @@
 
 #include "arch/arch.h"
 #include "backends/block.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
@@ -689,7 +690,60 @@ CMD(cmd_device_list_properties)
 	return r;
 }
 
-/* From the option table itself; ember's options take no QemuOpts lists. */
+/* QEMU's CommandLineParameterInfo, unless @name is in @r already. */
+static void param_add(struct json_object *r, const char *name, const char *type)
+{
+	struct json_object *o, *n;
+
+	for (size_t i = 0; i < json_object_array_length(r); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(r, i), "name", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return;
+	o = json_object_new_object();
+	add(o, "name", json_object_new_string(name));
+	add(o, "type", json_object_new_string(type));
+	json_object_array_add(r, o);
+}
+
+/* props.h's types as QEMU's command-line parameter types. */
+static const char *param_type(enum prop_type t)
+{
+	switch (t) {
+	case PROP_BOOL:
+		return "boolean";
+	case PROP_U32:
+	case PROP_U64:
+		return "number";
+	case PROP_SIZE:
+		return "size";
+	default:
+		return "string";
+	}
+}
+
+/*
+ * An option's parameters: its key table (the one its parser checks keys
+ * against); for -chardev, as in QEMU, the keys of all its back ends (their
+ * property tables, which the back ends parse with). Other back-end options
+ * and -device list none, as QEMU's do.
+ */
+static struct json_object *params_of(const struct cli_opt *o)
+{
+	struct json_object *r = json_object_new_array();
+	const struct object_type *t;
+
+	for (const struct cli_param *p = o->params; p && p->name; p++)
+		param_add(r, p->name, p->type);
+	if (!strcmp(o->name, "-chardev")) {
+		param_add(r, "backend", "string");
+		for (unsigned i = 0; (t = object_type_at(OBJ_CHARDEV, i)); i++)
+			for (const struct prop *p = t->props; p && p->name; p++)
+				param_add(r, p->name, param_type(p->type));
+	}
+	return r;
+}
+
+/* From the option table itself: every option, with its parameters. */
 CMD(cmd_query_command_line_options)
 {
 	const char *want = arg_str(args, "option");
@@ -702,11 +756,16 @@ CMD(cmd_query_command_line_options)
 
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = !strcmp(cli_opts[j].name, o->name);
-		if (o->kind == CLI_MORE || dup || (want && strcmp(want, o->name + 1)))
+		/* QEMU's libvirt probe names -machine, ember's table -M */
+		if (o->kind == CLI_MORE || dup ||
+		    (want && strcmp(want, o->name + 1) && (!o->alias || strcmp(want, o->alias + 1))))
 			continue;
 		c = json_object_new_object();
-		add(c, "option", json_object_new_string(o->name + 1));
-		add(c, "parameters", json_object_new_array());
+		/* QEMU's name is the long one: machine, not M */
+		add(c, "option", json_object_new_string(o->alias && strlen(o->alias) >
+							 strlen(o->name) ? o->alias + 1 :
+							 o->name + 1));
+		add(c, "parameters", params_of(o));
 		json_object_array_add(r, c);
 	}
 	if (want && !json_object_array_length(r)) {

@@ -493,6 +493,79 @@ static void t_serial_unix(void **state)
 	cli_free(&c);
 }
 
+/* Runs @opt's own parser on @arg: 0 or its error. */
+static int parse_option(const char *opt, const char *arg)
+{
+	struct cli_machine m;
+	struct cli c;
+	uint64_t size;
+	unsigned n;
+	int on, ret;
+
+	char *argv[] = { "ember", (char *)opt, (char *)arg, NULL };
+
+	memset(&c, 0, sizeof(c));
+	if (!strcmp(opt, "-m"))
+		ret = cli_parse_mem(arg, &size);
+	else if (!strcmp(opt, "-smp"))
+		ret = cli_parse_smp(arg, &n);
+	else if (!strcmp(opt, "-M"))
+		ret = cli_parse_machine(&c, arg, &m);
+	else if (!strcmp(opt, "-sandbox"))
+		ret = cli_parse_sandbox(arg, &on);
+	else if (!(ret = parse(&c, 3, argv)) && !strcmp(opt, "-drive"))
+		ret = cli_expand(&c, false);	/* -drive's keys are read there */
+	cli_free(&c);
+	return ret;
+}
+
+/* What @opt needs before a key so that the key is reached. */
+static const char *needs(const char *opt)
+{
+	return !strcmp(opt, "-qmp") ? "unix:/q,server," : !strcmp(opt, "-drive") ?
+	       "file=f,if=none," : !strcmp(opt, "-accel") ? "kvm," :
+	       !strcmp(opt, "-sandbox") ? "on," : "";
+}
+
+/*
+ * Each key of an option's parameter table (what QMP's
+ * query-command-line-options lists) is one its parser reads, and a key
+ * outside the table is refused: the table and the parser agree.
+ */
+static void t_params(void **state)
+{
+	unsigned tables = 0, keys = 0;
+
+	for (size_t i = 0; i < cli_nr_opts; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+
+		if (!o->params || !strcmp(o->name, "-mon"))	/* -mon: test_qmp, e2e */
+			continue;
+		tables++;
+		for (const struct cli_param *p = o->params; p->name; p++) {
+			const char *v = !strcmp(p->type, "boolean") ? "on" :
+					!strcmp(p->type, "size") ? "1G" :
+					!strcmp(p->type, "number") ? "1" : "x";
+			char arg[160], want[160];
+
+			snprintf(arg, sizeof(arg), "%s%s=%s", needs(o->name), p->name, v);
+			snprintf(want, sizeof(want), "%s: unknown property '%s'", o->name, p->name);
+			if (parse_option(o->name, arg) && !strcmp(log_last(), want))
+				fail_msg("%s %s: the parser does not read a key of its table", o->name,
+					 arg);
+			keys++;
+		}
+		char bad[64];
+
+		snprintf(bad, sizeof(bad), "%sfrob=1", needs(o->name));
+		assert_int_equal(parse_option(o->name, bad), -EINVAL);
+		if (!strstr(log_last(), "unknown property 'frob'"))
+			fail_msg("%s frob=1: %s", o->name, log_last());
+	}
+	assert_true(tables >= 11);
+	assert_true(keys >= 50);
+}
+
 /* -drive cache=: QEMU's five modes onto the write cache, O_DIRECT and flushes. */
 static void t_drive_cache(void **state)
 {
@@ -629,6 +702,7 @@ int main(void)
 		cmocka_unit_test(t_errors),
 		cmocka_unit_test(t_too_many),
 		cmocka_unit_test(t_drive_cache),
+		cmocka_unit_test(t_params),
 		cmocka_unit_test(t_fields),
 		cmocka_unit_test(t_aliases),
 		cmocka_unit_test(t_done),

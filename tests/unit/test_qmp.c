@@ -665,9 +665,31 @@ static void t_info(void **state)
 	expect_part("{\"execute\": \"device-list-properties\", \"arguments\": "
 		    "{\"typename\": \"acpi-pm\"}}", "DeviceNotFound");
 	expect_part("{\"execute\": \"device-list-properties\"}", "Parameter 'typename' is missing");
-	/* Options: the real table, each once. */
+	/* Options: the real table, each once, with the keys their parsers take. */
 	expect_part("{\"execute\": \"query-command-line-options\"}",
-		    "{\"option\":\"qmp\",\"parameters\":[]}");
+		    "{\"option\":\"qmp\",\"parameters\":[{\"name\":\"server\",\"type\":"
+		    "\"boolean\"},{\"name\":\"wait\",\"type\":\"boolean\"}]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}",
+		    "{\"option\":\"kernel\",\"parameters\":[]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"machine\"");
+	/* libvirt's probe */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}",
+		    "{\"return\":[{\"option\":\"machine\",\"parameters\":[{\"name\":\"type\","
+		    "\"type\":\"string\"},{\"name\":\"memory-backend\",\"type\":\"string\"},");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}", "{\"name\":\"dump-guest-core\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"M\"}}", "{\"name\":\"mem-merge\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"m\"}}", "[{\"name\":\"size\",\"type\":\"size\"},"
+		    "{\"name\":\"slots\",\"type\":\"number\"},{\"name\":\"maxmem\",\"type\":"
+		    "\"size\"}]");
+	/* -chardev: every back end's keys, once each, from their property tables */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"backend\",\"type\":\"string\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"server\",\"type\":\"boolean\"}");
 	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"S\"");
 	expect("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": \"object\"}}",
 	       "{\"return\":[{\"option\":\"object\",\"parameters\":[]}]}");
