@@ -1,5 +1,6 @@
 # Several monitors at once, as QEMU allows: two -qmp sockets and two
-# -mon chardev=ID,mode=control, each a QMP server of its own; QEMU's human
+# -mon chardev=ID,mode=control, each a QMP server of its own (one answers
+# query-command-line-options as libvirt probes it); QEMU's human
 # monitor (HMP) with its "(qemu) " prompt on -monitor unix:PATH,server,nowait
 # and on -mon chardev=ID (mode=readline, QEMU's default), driven with socat
 # (info status, stop, cont, info block); quit from HMP ends ember. Then
@@ -37,6 +38,13 @@ for s in "$QMP_SOCK" "$Q2" "$M1" "$M2"; do
 	expect_reply "q$n" $((n + 2)) "c$n" '{"execute": "qmp_capabilities", "id": "c'$n'"}' '{"return":{},"id":"c'$n'"}'
 	expect_reply "q$n" $((n + 2)) "s$n" '{"execute": "query-status", "id": "s'$n'"}' '"status":"running"'
 done
+# libvirt's probe of an option's parameters, and QEMU's error for an unknown one
+expect_reply q1 3 o1 '{"execute":"query-command-line-options","arguments":{"option":"machine"},"id":"o1"}' \
+	'{"return":[{"option":"machine","parameters":[{"name":"type","type":"string"},'
+expect_reply q1 3 o2 '{"execute":"query-command-line-options","arguments":{"option":"machine"},"id":"o2"}' \
+	'{"name":"dump-guest-core","type":"boolean"}'
+expect_reply q1 3 o3 '{"execute":"query-command-line-options","arguments":{"option":"hda"},"id":"o3"}' \
+	'{"error":{"class":"GenericError","desc":"invalid option name: hda"},"id":"o3"}'
 # hmp NAME SOCKET LINES: LINES typed into the human monitor at SOCKET, what came back in NAME.out
 hmp() {
 	printf '%b' "$3" | socat -t 3 - "UNIX-CONNECT:$2" >"$E2E_TMP/$1.out" 2>&1
