@@ -33,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *o, *ref;
 	uint64_t mem;
 	int on;
+	unsigned ncpus;
 
 	if (!s)
 		return 0;
@@ -54,6 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cli_parse_mem(s, &mem) && mem < (16 << 20))
 		abort();
 	cli_parse_sandbox(s, &on);
+	if (!cli_parse_smp(s, &ncpus) && (ncpus < 1 || ncpus > MAX_VCPUS))
+		abort();
 	if (!cli_unix_chardev(&c, "-serial", s, "serial0", &o))
 		must_parse(o, "backend", "-chardev");
 	if (!cli_monitor_chardev(&c, "-monitor", s, "compat_monitor0", &o, &ref) && o)

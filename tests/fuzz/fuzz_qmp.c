@@ -18,7 +18,9 @@
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
+#include "backends/object.h"
 #include "vmm/cli_opts.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
 
 #define RAM (512ull << 20)
@@ -140,8 +142,11 @@ const struct machine_type arch_machine_types[] = {
 	{ .name = "microvm", .desc = "m", .is_default = 1 }, { .name = "pci", .desc = "p" },
 };
 const unsigned arch_nr_machine_types = 2;
+static const struct cli_param m_params[] = { { "size", "size" }, { "slots", "number" }, { NULL } };
 const struct cli_opt cli_opts[] = {
-	{ .name = "-m", .arg = "SIZE", .kind = CLI_FIELD },
+	{ .name = "-m", .arg = "SIZE", .kind = CLI_FIELD, .params = m_params },
+	{ .name = "-M", .alias = "-machine", .arg = "T", .kind = CLI_FIELD, .params = m_params },
+	{ .name = "-chardev", .arg = "T", .kind = CLI_LIST },
 	{ .name = "-object", .arg = "X", .kind = CLI_LIST },
 	{ .name = "-object", .arg = "Y", .kind = CLI_MORE },
 	{ .name = "-S", .kind = CLI_CALL },
@@ -166,6 +171,17 @@ static const struct prop props[] = {
 };
 
 static struct fake_state state = { .s = "x", .v = UINT64_MAX };
+
+/* query-command-line-options lists -chardev's back ends' keys. */
+static const struct object_type chr_types[] = {
+	{ .name = "socket", .kind = OBJ_CHARDEV, .props = props },
+	{ .name = "file", .kind = OBJ_CHARDEV, .props = props + 1 },
+};
+
+const struct object_type *object_type_at(enum object_kind kind, unsigned i)
+{
+	return kind == OBJ_CHARDEV && i < ARRAY_SIZE(chr_types) ? &chr_types[i] : NULL;
+}
 
 static int f_device(void *o, const char *id, struct qom_node *n)
 {
@@ -211,6 +227,13 @@ static const struct qmp_target target = {
 	.chardev = f_chardev, .block = f_block,
 };
 
+/* What the human monitor shows: text, never more than it was given room for. */
+static void on_hmp(void *o, const char *text, size_t len)
+{
+	if (memchr(text, 0, len))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qmp_session *s;
@@ -242,5 +265,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += n;
 	}
 	qmp_session_free(s);
+	/* The same bytes typed into the human monitor, which must echo and answer. */
+	if (size <= 4096) {
+		struct hmp *h = hmp_new(&target, on_hmp, NULL);
+
+		if (h) {
+			hmp_input(h, data, size);
+			hmp_free(h);
+		}
+	}
 	return 0;
 }
