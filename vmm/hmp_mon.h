@@ -3,7 +3,8 @@
  * chardev=ID[,mode=readline]. A line editor with QEMU's "(qemu) " prompt
  * in front of a QMP session of its own: each line is QMP's
  * human-monitor-command (vmm/qmp_cmd.c), so HMP and QMP share one
- * implementation of every command.
+ * implementation of every command. The line editor is hmp.c, its chardev
+ * glue hmp_mon.c.
  */
 #ifndef EMBER_HMP_MON_H
 #define EMBER_HMP_MON_H
@@ -19,14 +20,14 @@ struct qmp_target;
 /* Text for the peer (the terminal or the socket's client). */
 typedef void (*hmp_out_fn)(void *opaque, const char *text, size_t len);
 
-/* One peer's monitor: sends the banner and the first prompt. NULL: out of memory. */
+/* hmp.c: one peer's monitor; sends the banner and the first prompt. NULL: out of memory. */
 struct hmp *hmp_new(const struct qmp_target *t, hmp_out_fn out, void *opaque);
 /* Bytes typed, in any pieces; each line is run once it ends (CR or LF). */
 void hmp_input(struct hmp *h, const uint8_t *buf, size_t len);
 void hmp_free(struct hmp *h);
 
 /*
- * -mon chardev=ID[,mode=readline|control][,pretty=off]: readline (QEMU's
+ * hmp_mon.c. -mon chardev=ID[,mode=readline|control][,pretty=off]: readline (QEMU's
  * default) is HMP here; control goes to QMP's qmp_mon_create. One message
  * on error.
  */
