@@ -23,8 +23,8 @@ struct blk {
 	const char *driver;		/* "file" or "raw" */
 	struct blk *file;		/* raw: the node it stacks over */
 	bool ro;
-	bool no_flush;			/* cache.no-flush=on (here or below): flushes do nothing */
-	bool write_through;		/* blk_set_write_through: each write durable (RWF_DSYNC) */
+	bool no_flush;			/* cache.no-flush=on: flushes do nothing */
+	bool write_through;		/* blk_set_write_through: RWF_DSYNC writes */
 	struct loop *loop;
 
 	/* file nodes */

@@ -1,8 +1,9 @@
 /*
  * MC146818 CMOS RTC. The clock is the platform's CLOCK_REALTIME (UTC: the
  * host's, or a unit test's fake) plus an offset in whole seconds that -rtc
- * base= starts (localtime, a date) and the guest changes by setting the time, so the guest's seconds tick exactly with
- * the host's and nothing runs between accesses. Time registers are computed at each read.
+ * base= starts (localtime, a date) and the guest changes by setting the
+ * time, so the guest's seconds tick exactly with the host's and nothing runs
+ * between accesses. Time registers are computed at each read.
  *
  * While register B's SET bit is on, the time registers are plain bytes the
  * guest fills in; clearing SET turns them into the new offset. That keeps a
