@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "backends/block_internal.h"
 #include "backends/uring.h"
@@ -87,6 +88,9 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 			io_uring_prep_readv(sqe, fd, r->iov + k, r->iovcnt - k, off);
 		else
 			io_uring_prep_writev(sqe, fd, r->iov + k, r->iovcnt - k, off);
+		/* No volatile write cache: QEMU's FUA writes */
+		if (r->op == BLK_WRITE && q->b->write_through)
+			sqe->rw_flags |= RWF_DSYNC;
 		break;
 	case IO_PUNCH:
 		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -104,7 +108,7 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 			io_uring_prep_write(sqe, fd, zero_buf, rest, off);
 		break;
 	case IO_OTHER:
-		if (r->op == BLK_FLUSH && !q->b->ro)
+		if (r->op == BLK_FLUSH && !q->b->ro && !blk_stack_no_flush(q->b))
 			io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 		else if (r->op == BLK_DISCARD && q->b->discard)
 			io_uring_prep_fallocate(sqe, fd,

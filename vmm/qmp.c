@@ -529,6 +529,14 @@ static int open_socket(struct qmp_server *s)
 	return 0;
 }
 
+/* For the human monitor (vmm/hmp_mon.c): its sessions act on the machine too. */
+const struct qmp_target *qmp_machine_target(struct machine *m)
+{
+	machine = m;
+	qmp_init();
+	return &target;
+}
+
 /* ---- -mon chardev=ID,mode=control ---- */
 
 static void chr_send(void *opaque, const char *json, size_t len)

@@ -138,6 +138,8 @@ int qmp_server_create(const char *opt, struct loop *loop, struct machine *m);
  */
 int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m);
 int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m);
+/* What QMP commands act on, for sessions made elsewhere (HMP, vmm/hmp_mon.c). */
+const struct qmp_target *qmp_machine_target(struct machine *m);
 /* Closes every monitor's sockets and removes their paths. */
 void qmp_server_destroy(void);
 

@@ -21,6 +21,7 @@
 
 #include "arch/arch.h"
 #include "backends/block.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
@@ -695,7 +696,60 @@ CMD(cmd_device_list_properties)
 	return r;
 }
 
-/* From the option table itself; ember's options take no QemuOpts lists. */
+/* QEMU's CommandLineParameterInfo, unless @name is in @r already. */
+static void param_add(struct json_object *r, const char *name, const char *type)
+{
+	struct json_object *o, *n;
+
+	for (size_t i = 0; i < json_object_array_length(r); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(r, i), "name", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return;
+	o = json_object_new_object();
+	add(o, "name", json_object_new_string(name));
+	add(o, "type", json_object_new_string(type));
+	json_object_array_add(r, o);
+}
+
+/* props.h's types as QEMU's command-line parameter types. */
+static const char *param_type(enum prop_type t)
+{
+	switch (t) {
+	case PROP_BOOL:
+		return "boolean";
+	case PROP_U32:
+	case PROP_U64:
+		return "number";
+	case PROP_SIZE:
+		return "size";
+	default:
+		return "string";
+	}
+}
+
+/*
+ * An option's parameters: its key table (the one its parser checks keys
+ * against); for -chardev, as in QEMU, the keys of all its back ends (their
+ * property tables, which the back ends parse with). Other back-end options
+ * and -device list none, as QEMU's do.
+ */
+static struct json_object *params_of(const struct cli_opt *o)
+{
+	struct json_object *r = json_object_new_array();
+	const struct object_type *t;
+
+	for (const struct cli_param *p = o->params; p && p->name; p++)
+		param_add(r, p->name, p->type);
+	if (!strcmp(o->name, "-chardev")) {
+		param_add(r, "backend", "string");
+		for (unsigned i = 0; (t = object_type_at(OBJ_CHARDEV, i)); i++)
+			for (const struct prop *p = t->props; p && p->name; p++)
+				param_add(r, p->name, param_type(p->type));
+	}
+	return r;
+}
+
+/* From the option table itself: every option, with its parameters. */
 CMD(cmd_query_command_line_options)
 {
 	const char *want = arg_str(args, "option");
@@ -708,11 +762,16 @@ CMD(cmd_query_command_line_options)
 
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = !strcmp(cli_opts[j].name, o->name);
-		if (o->kind == CLI_MORE || dup || (want && strcmp(want, o->name + 1)))
+		/* QEMU's libvirt probe names -machine, ember's table -M */
+		if (o->kind == CLI_MORE || dup ||
+		    (want && strcmp(want, o->name + 1) && (!o->alias || strcmp(want, o->alias + 1))))
 			continue;
 		c = json_object_new_object();
-		add(c, "option", json_object_new_string(o->name + 1));
-		add(c, "parameters", json_object_new_array());
+		/* QEMU's name is the long one: machine, not M */
+		add(c, "option", json_object_new_string(o->alias && strlen(o->alias) >
+							 strlen(o->name) ? o->alias + 1 :
+							 o->name + 1));
+		add(c, "parameters", params_of(o));
 		json_object_array_add(r, c);
 	}
 	if (want && !json_object_array_length(r)) {
@@ -740,58 +799,137 @@ static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
 		*n += (size_t)k;
 }
 
-/* human-monitor-command: the few HMP commands tools send, as text. */
-CMD(cmd_hmp)
+/*
+ * HMP's commands, as text into @buf (@size bytes): false with @e set when
+ * the command failed. Each is what QEMU's HMP command of that name prints.
+ */
+typedef bool (*hmp_fn)(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static bool hmp_info_status(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	bool running;
+	const char *st = run_state(s, &running);
+
+	if (running || !strcmp(st, "paused"))
+		snprintf(buf, size, "VM status: %s\r\n", running ? "running" : st);
+	else
+		snprintf(buf, size, "VM status: paused (%s)\r\n", st);
+	return true;
+}
+
+static bool hmp_info_qtree(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
 {
 	const struct qmp_target *t = s->t;
+	const char *type, *id, *bus;
+	size_t n = 0;
+
+	for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
+		appendf(buf, size, &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
+			type, id ? id : "", bus);
+	return true;
+}
+
+static bool hmp_info_block(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	const struct qmp_target *t = s->t;
+	struct blk_info bi;
+	char qdev[96];
+	size_t n = 0;
+
+	for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev)); i++) {
+		appendf(buf, size, &n, "%s: %s (%s%s)\r\n",
+			bi.node_name ? bi.node_name : "(anonymous)",
+			bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
+		if (qdev[0])
+			appendf(buf, size, &n, "    Attached to:      %s\r\n", qdev);
+	}
+	return true;
+}
+
+static bool hmp_info_version(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	snprintf(buf, size, "%s (ember %s)\r\n", QMP_QEMU_LEVEL, EMBER_VERSION);
+	return true;
+}
+
+/* A QMP command without arguments whose reply is {}: HMP prints nothing. */
+static bool hmp_qmp(struct qmp_session *s, struct qmp_err *e,
+		    struct json_object *(*fn)(struct qmp_session *, struct json_object *,
+					      struct qmp_err *))
+{
+	struct json_object *r = fn(s, NULL, e);
+
+	json_object_put(r);
+	return r != NULL;
+}
+
+static bool hmp_powerdown(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_system_powerdown);
+}
+
+static bool hmp_stop(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_stop);
+}
+
+static bool hmp_cont(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_cont);
+}
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static const struct {
+	const char *name, *alias, *help;
+	hmp_fn fn;
+} hmp_cmds[] = {
+	{ "info status", NULL, "show the VM's run state", hmp_info_status },
+	{ "info qtree", NULL, "show the devices", hmp_info_qtree },
+	{ "info block", NULL, "show the block nodes and their devices", hmp_info_block },
+	{ "info version", NULL, "show the version", hmp_info_version },
+	{ "stop", "s", "pause the vCPUs", hmp_stop },
+	{ "cont", "c", "resume the vCPUs", hmp_cont },
+	{ "system_powerdown", NULL, "press the ACPI power button", hmp_powerdown },
+	{ "help", "?", "list these commands", hmp_help },
+};
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++)
+		appendf(buf, size, &n, "%s%s%s -- %s\r\n", hmp_cmds[i].name,
+			hmp_cmds[i].alias ? "|" : "", hmp_cmds[i].alias ? hmp_cmds[i].alias : "",
+			hmp_cmds[i].help);
+	/* the monitor itself (vmm/hmp_mon.c) sends these as QMP commands */
+	appendf(buf, size, &n, "system_reset -- reset the machine\r\nquit|q -- quit ember\r\n");
+	return true;
+}
+
+/* human-monitor-command: HMP's commands ember has, as text (help lists them). */
+CMD(cmd_hmp)
+{
 	const char *line = arg_str(args, "command-line");
 	char buf[4096];
-	size_t n = 0;
-	bool running;
+	size_t len;
 
 	while (*line == ' ')
 		line++;
-	if (!strcmp(line, "info status")) {
-		const char *st = run_state(s, &running);
+	len = strlen(line);
+	while (len && line[len - 1] == ' ')
+		len--;
+	buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
+		const char *a = hmp_cmds[i].alias;
 
-		if (running || !strcmp(st, "paused"))
-			snprintf(buf, sizeof(buf), "VM status: %s\r\n", running ? "running" : st);
-		else
-			snprintf(buf, sizeof(buf), "VM status: paused (%s)\r\n", st);
-		return json_object_new_string(buf);
+		if ((strlen(hmp_cmds[i].name) != len || strncmp(line, hmp_cmds[i].name, len)) &&
+		    (!a || strlen(a) != len || strncmp(line, a, len)))
+			continue;
+		return hmp_cmds[i].fn(s, buf, sizeof(buf), e) ? json_object_new_string(buf) : NULL;
 	}
-	if (!strcmp(line, "info qtree")) {
-		const char *type, *id, *bus;
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
-			appendf(buf, sizeof(buf), &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
-				type, id ? id : "", bus);
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "info block")) {
-		struct blk_info bi;
-		char qdev[96];
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev));
-		     i++) {
-			appendf(buf, sizeof(buf), &n, "%s: %s (%s%s)\r\n",
-				bi.node_name ? bi.node_name : "(anonymous)",
-				bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
-			if (qdev[0])
-				appendf(buf, sizeof(buf), &n, "    Attached to:      %s\r\n", qdev);
-		}
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "system_powerdown")) {
-		struct json_object *r = cmd_system_powerdown(s, args, e);
-
-		json_object_put(r);
-		return r ? json_object_new_string("") : NULL;
-	}
-	snprintf(buf, sizeof(buf), "unknown command: '%.64s' (ember's HMP has info status, "
-		 "info qtree, info block, system_powerdown)\r\n", line);
+	snprintf(buf, sizeof(buf), "unknown command: '%.*s' (ember's HMP: try help)\r\n",
+		 (int)MIN(len, (size_t)64), line);
 	return json_object_new_string(buf);
 }
 
@@ -833,9 +971,9 @@ static struct json_object *block_node(const struct blk_info *bi)
 	add(img, "format", json_object_new_string(bi->driver));
 	add(img, "virtual-size", json_object_new_int64((int64_t)bi->size));
 	add(o, "image", img);
-	add(cache, "writeback", json_object_new_boolean(1));
+	add(cache, "writeback", json_object_new_boolean(bi->writeback));
 	add(cache, "direct", json_object_new_boolean(bi->direct));
-	add(cache, "no-flush", json_object_new_boolean(0));
+	add(cache, "no-flush", json_object_new_boolean(bi->no_flush));
 	add(o, "cache", cache);
 	return o;
 }

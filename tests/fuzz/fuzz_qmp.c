@@ -18,7 +18,9 @@
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
+#include "backends/object.h"
 #include "vmm/cli_opts.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
 #include "qmp_fake.h"
 
@@ -29,6 +31,13 @@ static void on_send(void *o, const char *json, size_t len)
 	if (strlen(json) != len || !r || !json_object_is_type(r, json_type_object))
 		__builtin_trap();
 	json_object_put(r);
+}
+
+/* What the human monitor shows: text, never more than it was given room for. */
+static void on_hmp(void *o, const char *text, size_t len)
+{
+	if (memchr(text, 0, len))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -62,5 +71,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += n;
 	}
 	qmp_session_free(s);
+	/* The same bytes typed into the human monitor, which must echo and answer. */
+	if (size <= 4096) {
+		struct hmp *h = hmp_new(&target, on_hmp, NULL);
+
+		if (h) {
+			hmp_input(h, data, size);
+			hmp_free(h);
+		}
+	}
 	return 0;
 }

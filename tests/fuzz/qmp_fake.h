@@ -133,8 +133,11 @@ const struct machine_type arch_machine_types[] = {
 	{ .name = "microvm", .desc = "m", .is_default = 1 }, { .name = "pci", .desc = "p" },
 };
 const unsigned arch_nr_machine_types = 2;
+static const struct cli_param m_params[] = { { "size", "size" }, { "slots", "number" }, { NULL } };
 const struct cli_opt cli_opts[] = {
-	{ .name = "-m", .arg = "SIZE", .kind = CLI_FIELD },
+	{ .name = "-m", .arg = "SIZE", .kind = CLI_FIELD, .params = m_params },
+	{ .name = "-M", .alias = "-machine", .arg = "T", .kind = CLI_FIELD, .params = m_params },
+	{ .name = "-chardev", .arg = "T", .kind = CLI_LIST },
 	{ .name = "-object", .arg = "X", .kind = CLI_LIST },
 	{ .name = "-object", .arg = "Y", .kind = CLI_MORE },
 	{ .name = "-S", .kind = CLI_CALL },
@@ -159,6 +162,17 @@ static const struct prop props[] = {
 };
 
 static struct fake_state state = { .s = "x", .v = UINT64_MAX };
+
+/* query-command-line-options lists -chardev's back ends' keys. */
+static const struct object_type chr_types[] = {
+	{ .name = "socket", .kind = OBJ_CHARDEV, .props = props },
+	{ .name = "file", .kind = OBJ_CHARDEV, .props = props + 1 },
+};
+
+const struct object_type *object_type_at(enum object_kind kind, unsigned i)
+{
+	return kind == OBJ_CHARDEV && i < ARRAY_SIZE(chr_types) ? &chr_types[i] : NULL;
+}
 
 static int f_device(void *o, const char *id, struct qom_node *n)
 {

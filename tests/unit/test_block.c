@@ -240,6 +240,50 @@ static void t_direct(void **state)
 	free(buf);
 }
 
+/*
+ * QEMU's cache.* on a raw node reach its nested file node; cache.no-flush
+ * and a front end without a write cache show in the node's info, and a
+ * write-through node's writes and flushes still work.
+ */
+static void t_cache_modes(void **state)
+{
+	uint8_t buf[4096];
+	struct iovec v = { buf, sizeof(buf) };
+	struct blk_info bi;
+	struct blk *blk, *n;
+	bool seen[2] = { false, false };
+
+	assert_int_equal(create("driver=raw,node-name=d0,cache.no-flush=on,"
+				"file.driver=file,file.filename=%s", img), 0);
+	assert_int_equal(create("driver=raw,node-name=d1,cache.direct=on,"
+				"file.driver=file,file.filename=%s,file.locking=off", img), 0);
+	for (n = NULL; (n = blk_next_info(n, &bi));) {
+		if (!bi.node_name || bi.node_name[0] == '#') {	/* the nested file nodes */
+			seen[bi.direct] = true;
+			assert_int_equal(bi.no_flush, !bi.direct);
+			continue;
+		}
+		assert_true(bi.writeback);
+		assert_int_equal(bi.no_flush, !strcmp(bi.node_name, "d0"));
+		assert_int_equal(bi.direct, !strcmp(bi.node_name, "d1"));
+	}
+	assert_true(seen[0] && seen[1]);
+	blk = attach("d0", 1, 4);
+	blk_set_write_through(blk, true);
+	assert_non_null(blk_next_info(NULL, &bi));
+	for (n = NULL; (n = blk_next_info(n, &bi));)
+		if (bi.node_name && !strcmp(bi.node_name, "d0"))
+			assert_false(bi.writeback);
+	memset(buf, 0x7e, sizeof(buf));
+	assert_int_equal(run1(blk, BLK_WRITE, 0, 0, &v, 1), 4096);
+	assert_int_equal(run1(blk, BLK_FLUSH, 0, 0, NULL, 0), 0);	/* a no-op, still done */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, &v, 1), 4096);
+	assert_int_equal(buf[4095], 0x7e);
+	assert_int_equal(create("driver=file,node-name=f9,filename=%s,cache.no-flush=maybe", img),
+			 -EINVAL);
+}
+
 static blkcnt_t blocks_of(const char *path)
 {
 	struct stat st;
@@ -906,6 +950,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_drain, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_roundtrip, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_direct, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_cache_modes, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_discard, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_discard_ignored, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_write_zeroes, setup_test, teardown_test),

@@ -29,6 +29,7 @@
 #include "vmm/machine.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
 #include "vmm/qmp_internal.h"
 
@@ -160,13 +161,14 @@ static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t s
 	return 0;
 }
 
-/* A raw node "disk0" over an anonymous file node, used by vd0. */
+/* A raw node "disk0" (write through, flushes ignored) over an anonymous file node, used by vd0. */
 static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
 {
 	if (i > 1)
 		return -ENOENT;
-	*bi = (struct blk_info){ i ? NULL : "disk0", i ? "file" : "raw", "/img/a.raw",
-				 NULL, !i, i, !i, 1ull << 30 };
+	*bi = (struct blk_info){ .node_name = i ? NULL : "disk0", .driver = i ? "file" : "raw",
+				 .filename = "/img/a.raw", .ro = !i, .direct = i, .claimed = !i,
+				 .size = 1ull << 30, .no_flush = !i, .writeback = i };
 	snprintf(qdev, size, "%s", i ? "" : "/machine/peripheral/vd0");
 	return 0;
 }
@@ -729,9 +731,31 @@ static void t_info(void **state)
 	expect_part("{\"execute\": \"device-list-properties\", \"arguments\": "
 		    "{\"typename\": \"acpi-pm\"}}", "DeviceNotFound");
 	expect_part("{\"execute\": \"device-list-properties\"}", "Parameter 'typename' is missing");
-	/* Options: the real table, each once. */
+	/* Options: the real table, each once, with the keys their parsers take. */
 	expect_part("{\"execute\": \"query-command-line-options\"}",
-		    "{\"option\":\"qmp\",\"parameters\":[]}");
+		    "{\"option\":\"qmp\",\"parameters\":[{\"name\":\"server\",\"type\":"
+		    "\"boolean\"},{\"name\":\"wait\",\"type\":\"boolean\"}]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}",
+		    "{\"option\":\"kernel\",\"parameters\":[]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"machine\"");
+	/* libvirt's probe */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}",
+		    "{\"return\":[{\"option\":\"machine\",\"parameters\":[{\"name\":\"type\","
+		    "\"type\":\"string\"},{\"name\":\"memory-backend\",\"type\":\"string\"},");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}", "{\"name\":\"dump-guest-core\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"M\"}}", "{\"name\":\"mem-merge\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"m\"}}", "[{\"name\":\"size\",\"type\":\"size\"},"
+		    "{\"name\":\"slots\",\"type\":\"number\"},{\"name\":\"maxmem\",\"type\":"
+		    "\"size\"}]");
+	/* -chardev: every back end's keys, once each, from their property tables */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"backend\",\"type\":\"string\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"server\",\"type\":\"boolean\"}");
 	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"S\"");
 	expect("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": \"object\"}}",
 	       "{\"return\":[{\"option\":\"object\",\"parameters\":[]}]}");
@@ -759,7 +783,7 @@ static void t_info(void **state)
 	       "{\"file\":\"/img/a.raw\",\"node-name\":\"disk0\",\"ro\":true,\"drv\":\"raw\","
 	       "\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":"
 	       "\"/img/a.raw\",\"format\":\"raw\",\"virtual-size\":1073741824},\"cache\":"
-	       "{\"writeback\":true,\"direct\":false,\"no-flush\":false}}}]}");
+	       "{\"writeback\":false,\"direct\":false,\"no-flush\":true}}}]}");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": true}}",
 		    "},{\"file\":\"/img/a.raw\",\"ro\":false,\"drv\":\"file\",");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": 1}}",
@@ -771,6 +795,70 @@ static void t_info(void **state)
 		    "Invalid parameter type for 'command-line', expected: string");
 	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
 		    "{\"command-line\": \"info status\", \"cpu-index\": \"0\"}}", "expected: integer");
+}
+
+/* The human monitor (vmm/hmp_mon.c): what a terminal shows. */
+static char screen[8192];
+static size_t screen_len;
+
+static void on_screen(void *o, const char *text, size_t len)
+{
+	assert_true(screen_len + len < sizeof(screen));
+	memcpy(screen + screen_len, text, len);
+	screen[screen_len += len] = 0;
+}
+
+static void type(struct hmp *h, const char *s)
+{
+	screen_len = 0;
+	screen[0] = 0;
+	hmp_input(h, (const uint8_t *)s, strlen(s));
+}
+
+static void t_hmp(void **state)
+{
+	struct hmp *h;
+
+	screen_len = 0;
+	h = hmp_new(&target, on_screen, NULL);
+	assert_non_null(h);
+	assert_string_equal(screen, "QEMU 7.2.0 monitor - type 'help' for more information\r\n"
+			    "(qemu) ");
+	/* echoed as typed, in pieces; CR LF is one line end */
+	type(h, "info st");
+	assert_string_equal(screen, "info st");
+	type(h, "atus\r\n");
+	assert_string_equal(screen, "atus\r\nVM status: running\r\n(qemu) ");
+	/* the same commands as human-monitor-command; events are not shown */
+	type(h, "stop\n");
+	assert_string_equal(screen, "stop\r\n(qemu) ");
+	assert_string_equal(run_st, "paused");
+	type(h, "  info status \n");
+	assert_string_equal(screen, "  info status \r\nVM status: paused\r\n(qemu) ");
+	type(h, "c\r");
+	assert_string_equal(run_st, "running");
+	/* backspace; an empty line is only a new prompt */
+	type(h, "info blokk\x7f\x7f" "ck\n\n");
+	assert_string_equal(screen, "info blokk\b \b\b \bck\r\ndisk0: /img/a.raw (raw, read-only)\r\n"
+			    "    Attached to:      /machine/peripheral/vd0\r\n"
+			    "(anonymous): /img/a.raw (file)\r\n(qemu) \r\n(qemu) ");
+	type(h, "savevm x\n");
+	assert_non_null(strstr(screen, "unknown command: 'savevm x' (ember's HMP: try help)\r\n"));
+	type(h, "help\n");
+	assert_non_null(strstr(screen, "info qtree -- show the devices\r\n"));
+	assert_non_null(strstr(screen, "cont|c -- resume the vCPUs\r\n"));
+	assert_non_null(strstr(screen, "quit|q -- quit ember\r\n"));
+	/* errors as QEMU's HMP prints them */
+	has_balloon = 0;
+	type(h, "system_powerdown\n");
+	assert_string_equal(screen, "system_powerdown\r\nError: this machine has no ACPI power "
+			    "button\r\n(qemu) ");
+	type(h, "system_reset\n");
+	assert_int_equal(resets, 1);
+	type(h, "q\n");
+	assert_int_equal(quits, 1);
+	assert_string_equal(screen, "q\r\n");	/* no prompt after quit */
+	hmp_free(h);
 }
 
 static struct json_object *run(const char *cmd)
@@ -1213,6 +1301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_greeting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_balloon, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stats, setup, teardown),

@@ -410,6 +410,53 @@ static void t_dsdt_node(void **state)
 	aml_free(&a);
 }
 
+/* -rtc base=: the offset from the host's UTC, under a fixed time zone. */
+static void t_base_offset(void **state)
+{
+	time_t now = (time_t)(fake_ns / NSEC);
+	int64_t off = 1;
+
+	setenv("TZ", "XXX-9", 1);	/* nine hours east of UTC, no DST */
+	tzset();
+	assert_int_equal(rtc_base_offset(NULL, now, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(rtc_base_offset("utc", now, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(rtc_base_offset("localtime", now, &off), 0);
+	assert_int_equal(off, 9 * 3600);
+	assert_int_equal(rtc_base_offset("2006-06-17T16:01:21", now, &off), 0);
+	assert_int_equal(now + off, 1150560081);	/* the registers' value, no zone */
+	assert_int_equal(rtc_base_offset("2006-06-17", now, &off), 0);
+	assert_int_equal(now + off, 1150502400);
+	assert_int_equal(rtc_base_offset("local", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-06-17T16", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-13-01", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-06-17x", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("", now, &off), -EINVAL);
+}
+
+/* An RTC made under base=localtime shows local time, and ticks with the host. */
+static void t_base_localtime(void **state)
+{
+	setenv("TZ", "XXX-9", 1);
+	tzset();
+	assert_int_equal(rtc_set_base("localtime"), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), fake_time() + 9 * 3600);
+	fake_ns += 5 * NSEC;
+	assert_time(rtc_time(), fake_time() + 9 * 3600);
+	assert_int_equal(rtc_set_base("2006-06-17T16:01:21"), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), 1150560081);
+	assert_int_equal(rtc_set_base("tomorrow"), -EINVAL);
+	assert_int_equal(rtc_set_base(NULL), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), fake_time());
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -418,6 +465,7 @@ int main(void)
 		T(t_set_running_clock), T(t_register_d_and_c),
 		T(t_index_and_ram), T(t_update_interrupt),
 		T(t_periodic_interrupt), T(t_alarm_interrupt), T(t_uip_not_stuck), T(t_dsdt_node),
+		T(t_base_offset), T(t_base_localtime),
 	};
 
 	log_set_quiet(1);
