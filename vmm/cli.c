@@ -459,6 +459,29 @@ static int check_backends(const struct cli *c)
 	return ret;
 }
 
+/*
+ * Every option error before anything is set up (and /dev/kvm opened):
+ * "-netdev help" and wrong types first, then the rest, then again what
+ * -drive and -nic added. Creates nothing (tests/fuzz/fuzz_cli_opts.c).
+ */
+int cli_check(struct cli *c, struct machine_config *mc, struct cli_machine *cm)
+{
+	int ret = check_backends(c);
+
+	if (!ret)
+		ret = check_config(c, mc, cm);
+	if (!ret && (c->nr_drive || c->nr_nic))
+		ret = check_backends(c);
+	if (!ret && !c->kernel) {
+		err_msg("no kernel given: use -kernel PATH (see ember -help)");
+		ret = -EINVAL;
+	}
+	/* sandbox */
+	if (!ret && c->sandbox)
+		ret = parse_sandbox(c->sandbox);
+	return ret;
+}
+
 int ember_main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -481,24 +504,8 @@ int ember_main(int argc, char **argv)
 		cli_free(&c);
 		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
 	}
-	/*
-	 * Every option error before anything is set up (and /dev/kvm opened):
-	 * "-netdev help" and wrong types first, then the rest, then again what
-	 * -drive and -nic added.
-	 */
 	if (!ret)
-		ret = check_backends(&c);
-	if (!ret)
-		ret = check_config(&c, &mc, &cm);
-	if (!ret && (c.nr_drive || c.nr_nic))
-		ret = check_backends(&c);
-	if (!ret && !c.kernel) {
-		err_msg("no kernel given: use -kernel PATH (see ember -help)");
-		ret = -EINVAL;
-	}
-	/* sandbox */
-	if (!ret && c.sandbox)
-		ret = parse_sandbox(c.sandbox);
+		ret = cli_check(&c, &mc, &cm);
 	if (ret) {
 		cli_free(&c);
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

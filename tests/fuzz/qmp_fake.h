@@ -14,6 +14,7 @@
 
 #include "arch/arch.h"
 #include "backends/block.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
