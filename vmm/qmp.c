@@ -612,9 +612,8 @@ int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 		err_msg("-mon %s: chardev=ID is required", opt);
 		ret = -EINVAL;
 	} else if (!mode || strcmp(mode, "control")) {
-		/* QEMU's default is readline: the human monitor. */
-		err_msg("-mon %s: mode=%s: ember has no human monitor (HMP); use mode=control "
-			"(QMP)", opt, mode ? mode : "readline (the default)");
+		/* hmp_mon_create() sends only mode=control here. */
+		err_msg("-mon %s: mode=%s: QMP needs mode=control", opt, mode ? mode : "readline");
 		ret = -EINVAL;
 	} else if (pretty && (parse_bool(pretty, &on) || on)) {
 		err_msg("-mon %s: pretty=%s: ember's QMP sends one line a text (pretty=off)",
@@ -631,17 +630,6 @@ int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 	}
 	keyval_free(&kv);
 	return ret;
-}
-
-/* QEMU's -monitor is the human monitor on a chardev; only "none" means anything here. */
-int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m)
-{
-	if (!strcmp(opt, "none"))
-		return 0;
-	err_msg("-monitor %s: ember has no human monitor (HMP); for QMP use -qmp %s or "
-		"-mon chardev=ID,mode=control", opt, strncmp(opt, "unix:", 5) ? "unix:PATH,server=on" :
-		opt);
-	return -EINVAL;
 }
 
 static void server_free(struct qmp_server *s)
