@@ -1,0 +1,507 @@
+/*
+ * -device vfio-pci: a host PCI function handed to the guest through VFIO
+ * (type1 IOMMU container and group fd). All guest RAM is mapped for the
+ * device's DMA at its guest-physical addresses; config space is ember's
+ * own pci_dev built from the device's (identity and BAR shapes, no
+ * capabilities yet), and BAR accesses are trapped and forwarded to the
+ * VFIO regions with pread/pwrite.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "devices/device.h"
+#include "devices/pci.h"
+#include "devices/platform.h"
+#include "devices/vfio.h"
+#include "devices/vfio_cfg.h"
+#include "kvm/gmem.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "seccomp/seccomp.h"
+
+#define SYSFS_PCI	"/sys/bus/pci/devices"
+#define VFIO_MAX_GROUPS	16
+
+struct vfio_bar {
+	struct vfio_dev *v;
+	uint64_t off, size;	/* of the VFIO region */
+};
+
+struct vfio_dev {
+	struct pci_dev pci;
+	char bdf[32];		/* 0000:00:03.0 */
+	char owner[80];		/* "-device vfio-pci,host=..." for messages */
+	int fd;
+	struct vfio_group *group;
+	uint64_t cfg_off, cfg_size;
+	struct vfio_bar bar[PCI_NUM_BARS];
+	bool can_reset, registered;
+};
+
+struct vfio_state {
+	char *host, *sysfsdev, *bus, *addr;
+	struct vfio_dev *v;
+};
+
+/* One container for every group of the process: one DMA map of guest RAM. */
+struct vfio_group {
+	int id, fd;
+	unsigned users;
+};
+
+static struct {
+	int fd;
+	unsigned users;
+	struct vfio_group groups[VFIO_MAX_GROUPS];
+} vfio = { .fd = -1 };
+
+/* The name of the link at @path (a driver, a group), or "" when none. */
+static void link_name(const char *path, char *out, size_t size)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *b;
+
+	out[0] = 0;
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	b = strrchr(buf, '/');
+	b = b ? b + 1 : buf;
+	if (strlen(b) < size)
+		memcpy(out, b, strlen(b) + 1);
+}
+
+/* The device's sysfs state, checked before any VFIO file is opened. */
+static int host_check(struct vfio_dev *v, int *group)
+{
+	char path[PATH_MAX], name[256];
+	char *end;
+	long g;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s", v->bdf);
+	if (access(path, F_OK)) {
+		err_msg("%s: no PCI device %s on this host (%s)", v->owner, v->bdf, path);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", v->bdf);
+	link_name(path, name, sizeof(name));
+	if (strcmp(name, "vfio-pci")) {
+		err_msg("%s: %s is %s%s, not to vfio-pci; rebind it: %s%secho vfio-pci > "
+			SYSFS_PCI "/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
+			v->owner, v->bdf, name[0] ? "bound to driver " : "not bound to a driver",
+			name, name[0] ? "echo " : "", name[0] ? v->bdf : "", v->bdf, v->bdf);
+		if (name[0])
+			err_msg("%s: (first: echo %s > " SYSFS_PCI "/%s/driver/unbind)",
+				v->owner, v->bdf, v->bdf);
+		return -EBUSY;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", v->bdf);
+	link_name(path, name, sizeof(name));
+	g = strtol(name, &end, 10);
+	if (!name[0] || *end || g < 0 || g > INT_MAX) {
+		err_msg("%s: %s has no IOMMU group: the host has no IOMMU enabled "
+			"(intel_iommu=on or amd_iommu=on on its kernel command line)",
+			v->owner, v->bdf);
+		return -ENODEV;
+	}
+	*group = (int)g;
+	return 0;
+}
+
+/* Names a device of group @id that keeps it from being viable. */
+static void explain_group(struct vfio_dev *v, int id)
+{
+	char path[PATH_MAX], drv[256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", id);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, v->bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices/%s/driver",
+			 id, e->d_name);
+		link_name(path, drv, sizeof(drv));
+		if (drv[0] && strcmp(drv, "vfio-pci"))
+			err_msg("%s: IOMMU group %d also holds %s, bound to %s: bind it to "
+				"vfio-pci too (or unbind it)", v->owner, id, e->d_name, drv);
+	}
+	closedir(d);
+}
+
+static int map_ram(struct platform *pf, int container)
+{
+	const struct gmem *m = pf->mem;
+
+	for (unsigned i = 0; m && i < m->nr; i++) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)m->r[i].hva,
+			.iova = m->r[i].gpa,
+			.size = m->r[i].size,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+			int e = errno;
+
+			err_msg("vfio-pci: cannot map guest RAM %#llx+%#llx for DMA: %s%s",
+				(unsigned long long)map.iova, (unsigned long long)map.size,
+				strerror(e), e == ENOMEM ? " (RLIMIT_MEMLOCK too low?)" : "");
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static int container_get(struct vfio_dev *v)
+{
+	int fd, ret;
+
+	if (vfio.fd >= 0) {
+		vfio.users++;
+		return 0;
+	}
+	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open /dev/vfio/vfio: %s", v->owner, strerror(-ret));
+		return ret;
+	}
+	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+		err_msg("%s: the host's VFIO has no type1v2 IOMMU", v->owner);
+		close(fd);
+		return -ENOTSUP;
+	}
+	vfio.fd = fd;
+	vfio.users = 1;
+	return 0;
+}
+
+static void container_put(void)
+{
+	if (vfio.fd >= 0 && !--vfio.users) {
+		close(vfio.fd);	/* unmaps and unpins all of guest RAM */
+		vfio.fd = -1;
+	}
+}
+
+static int group_get(struct vfio_dev *v, struct platform *pf, int id)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group *g = NULL;
+	char path[64];
+	int fd, ret;
+	bool first;
+
+	for (unsigned i = 0; i < VFIO_MAX_GROUPS; i++)
+		if (vfio.groups[i].users && vfio.groups[i].id == id) {
+			vfio.groups[i].users++;
+			v->group = &vfio.groups[i];
+			return 0;
+		}
+	for (unsigned i = 0; i < VFIO_MAX_GROUPS && !g; i++)
+		if (!vfio.groups[i].users)
+			g = &vfio.groups[i];
+	if (!g) {
+		err_msg("%s: more than %d IOMMU groups", v->owner, VFIO_MAX_GROUPS);
+		return -ENOSPC;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open %s (IOMMU group of %s): %s%s", v->owner, path, v->bdf,
+			strerror(-ret), ret == -EBUSY ? " (another process has it)" : "");
+		return ret;
+	}
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		err_msg("%s: IOMMU group %d is not viable: every device in it must be bound "
+			"to vfio-pci or to no driver", v->owner, id);
+		explain_group(v, id);
+		close(fd);
+		return -EBUSY;
+	}
+	if ((ret = container_get(v))) {
+		close(fd);
+		return ret;
+	}
+	first = vfio.users == 1;
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &vfio.fd)) {
+		ret = -errno;
+		err_msg("%s: cannot add IOMMU group %d to the container: %s", v->owner, id,
+			strerror(-ret));
+		goto fail;
+	}
+	if (first) {
+		if (ioctl(vfio.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+			ret = -errno;
+			err_msg("%s: VFIO_SET_IOMMU: %s", v->owner, strerror(-ret));
+			goto fail;
+		}
+		if ((ret = map_ram(pf, vfio.fd)))
+			goto fail;
+	}
+	*g = (struct vfio_group){ .id = id, .fd = fd, .users = 1 };
+	v->group = g;
+	return 0;
+fail:
+	close(fd);
+	container_put();
+	return ret;
+}
+
+static void group_put(struct vfio_group *g)
+{
+	if (g && !--g->users) {
+		close(g->fd);
+		g->fd = -1;
+		container_put();
+	}
+}
+
+static void bar_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct vfio_bar *b = opaque;
+
+	if (off > b->size || len > b->size - off ||
+	    pread(b->v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+		memset(data, 0xff, len);
+}
+
+static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	struct vfio_bar *b = opaque;
+
+	if (off <= b->size && len <= b->size - off &&
+	    pwrite(b->v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+		warn_once("%s: a BAR write did not reach the device", b->v->owner);
+}
+
+static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
+
+/*
+ * Bus mastering and INTx disable are the device's own; memory and I/O
+ * decode stay on in the device (ember decides what the guest reaches).
+ */
+static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
+{
+	struct vfio_dev *v = d->opaque;
+	uint16_t cmd, dev_cmd;
+
+	(void)data;
+	if (off > PCI_COMMAND + 1 || off + len <= PCI_COMMAND)
+		return;
+	if (pread(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
+		return;
+	cmd = pci_cfg_get(d, PCI_COMMAND, 2);
+	dev_cmd &= ~(PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	dev_cmd |= cmd & PCI_COMMAND_MASTER;
+	dev_cmd |= PCI_COMMAND_INTX_DISABLE;	/* no INTx wired yet */
+	if (pwrite(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
+		warn_once("%s: the command register write did not reach the device", v->owner);
+}
+
+static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
+
+	if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+		*size = 0;
+		return -errno;
+	}
+	*off = ri.offset;
+	*size = (ri.flags & (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) ==
+			(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE) ? ri.size : 0;
+	return 0;
+}
+
+/* ember's view of the function: its identity and BARs, from the device's. */
+static int build(struct vfio_dev *v, struct platform *pf)
+{
+	uint8_t cfg[PCI_CFG_SIZE];
+	struct vfio_cfg_ids ids;
+	bool prev64 = false;
+	int ret;
+
+	if (region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg_off, &v->cfg_size) ||
+	    v->cfg_size < PCI_CFG_SIZE ||
+	    pread(v->fd, cfg, sizeof(cfg), (off_t)v->cfg_off) != (ssize_t)sizeof(cfg)) {
+		err_msg("%s: cannot read the config space of %s", v->owner, v->bdf);
+		return -EIO;
+	}
+	if (vfio_cfg_ids(cfg, &ids)) {
+		err_msg("%s: %s answers with no device or is a bridge (header type %#x)",
+			v->owner, v->bdf, cfg[PCI_HEADER_TYPE]);
+		return -EINVAL;
+	}
+	pci_dev_init(&v->pci, pf, ids.vendor, ids.device, ids.class, ids.revision,
+		     ids.subsys_vendor, ids.subsys_id, PCI_CFG_SIZE);
+	snprintf(v->pci.owner, sizeof(v->pci.owner), "vfio-pci %s", v->bdf);
+	pci_cfg_set(&v->pci, PCI_INTERRUPT_PIN, 0, 1);	/* no INTx yet */
+	v->pci.cfg_write = cfg_write;
+	v->pci.opaque = v;
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_cfg_bar b;
+		uint64_t off = 0, size = 0;
+
+		region(v, VFIO_PCI_BAR0_REGION_INDEX + i, &off, &size);
+		ret = vfio_cfg_bar(cfg, i, size, prev64, &b);
+		prev64 = ret == 2;
+		if (ret < 0) {
+			err_msg("%s: BAR %d of %s (%#llx bytes) cannot be passed through",
+				v->owner, i, v->bdf, (unsigned long long)size);
+			return ret;
+		}
+		if (!ret)
+			continue;
+		v->bar[i] = (struct vfio_bar){ .v = v, .off = off, .size = size };
+		if ((ret = pci_bar_init(&v->pci, i, b.type, b.size, b.prefetch, &bar_ops,
+					&v->bar[i])))
+			return ret;
+	}
+	return 0;
+}
+
+static void dev_reset(struct vfio_dev *v)
+{
+	if (v->fd >= 0 && v->can_reset && ioctl(v->fd, VFIO_DEVICE_RESET))
+		warn_msg("%s: resetting %s failed: %s", v->owner, v->bdf, strerror(errno));
+}
+
+static void vfio_unrealize(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_dev *v = s->v;
+
+	(void)pf;
+	if (!v)
+		return;
+	if (v->registered)
+		pci_dev_unregister(&v->pci);
+	pci_dev_destroy(&v->pci);
+	dev_reset(v);	/* the next user gets a clean device */
+	if (v->fd >= 0)
+		close(v->fd);
+	group_put(v->group);
+	free(v);
+	s->v = NULL;
+}
+
+static bool in_use(struct platform *pf, const char *bdf, struct vfio_dev *self)
+{
+	for (struct device *d = pf->devices; d; d = d->next) {
+		struct vfio_state *o = d->state;
+
+		if (d->type->realize == vfio_type.realize && o->v && o->v != self &&
+		    !strcmp(o->v->bdf, bdf))
+			return true;
+	}
+	return false;
+}
+
+static int vfio_realize(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int slot, function, group, ret;
+	struct vfio_dev *v;
+	const char *name;
+
+	if (!s->host == !s->sysfsdev) {
+		err_msg("-device vfio-pci: give host=DDDD:BB:DD.F or sysfsdev=PATH (one of them)");
+		return -EINVAL;
+	}
+	name = s->host;
+	if (s->sysfsdev) {
+		name = strrchr(s->sysfsdev, '/');
+		name = name ? name + 1 : s->sysfsdev;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->fd = -1;
+	s->v = v;
+	snprintf(v->owner, sizeof(v->owner), "-device vfio-pci,%s=%s",
+		 s->host ? "host" : "sysfsdev", s->host ? s->host : s->sysfsdev);
+	if (vfio_parse_bdf(name, v->bdf, sizeof(v->bdf))) {
+		err_msg("%s: not a PCI address (want DDDD:BB:DD.F, e.g. 0000:00:03.0)", v->owner);
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (!pf->pci) {
+		err_msg("%s: this machine has no PCI bus (use the pc machine)", v->owner);
+		ret = -ENODEV;
+		goto fail;
+	}
+	if ((ret = pci_parse_addr(s->addr, &slot, &function, v->owner)))
+		goto fail;
+	if (in_use(pf, v->bdf, v)) {
+		err_msg("%s: %s is already passed through by another -device vfio-pci",
+			v->owner, v->bdf);
+		ret = -EEXIST;
+		goto fail;
+	}
+	if ((ret = host_check(v, &group)) || (ret = group_get(v, pf, group)))
+		goto fail;
+	sandbox_allow_vfio();
+	v->fd = ioctl(v->group->fd, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	if (v->fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open %s through VFIO: %s", v->owner, v->bdf, strerror(-ret));
+		goto fail;
+	}
+	if (ioctl(v->fd, VFIO_DEVICE_GET_INFO, &info) || !(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		err_msg("%s: %s is not a PCI device to VFIO", v->owner, v->bdf);
+		ret = -ENODEV;
+		goto fail;
+	}
+	v->can_reset = info.flags & VFIO_DEVICE_FLAGS_RESET;
+	dev_reset(v);
+	if ((ret = build(v, pf)))
+		goto fail;
+	if ((ret = pci_dev_register(pf->pci, &v->pci, s->bus, slot, function, v->owner)))
+		goto fail;
+	v->registered = true;
+	return 0;
+fail:
+	vfio_unrealize(dev, pf);
+	return ret;
+}
+
+static const struct prop vfio_props[] = {
+	{ "host", PROP_STR, offsetof(struct vfio_state, host), NULL,
+	  "host PCI address DDDD:BB:DD.F of a function bound to vfio-pci" },
+	{ "sysfsdev", PROP_STR, offsetof(struct vfio_state, sysfsdev), NULL,
+	  "the function's sysfs path, instead of host=" },
+	{ "bus", PROP_STR, offsetof(struct vfio_state, bus), NULL, "PCI bus (pci.0)" },
+	{ "addr", PROP_STR, offsetof(struct vfio_state, addr), NULL,
+	  "PCI slot[.function], hex (default: first free slot)" },
+	{ NULL }
+};
+
+const struct device_type vfio_type = {
+	.name = "vfio-pci",
+	.bus = "pci",
+	.desc = "host PCI function passed through with VFIO",
+	.state_size = sizeof(struct vfio_state),
+	.props = vfio_props,
+	.realize = vfio_realize,
+	.unrealize = vfio_unrealize,
+};
+DEVICE_TYPE(vfio_type)
