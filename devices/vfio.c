@@ -96,13 +96,16 @@ static int host_check(struct vfio_dev *v, int *group)
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", v->bdf);
 	link_name(path, name, sizeof(name));
 	if (strcmp(name, "vfio-pci")) {
-		err_msg("%s: %s is %s%s, not to vfio-pci; rebind it: %s%secho vfio-pci > "
-			SYSFS_PCI "/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
-			v->owner, v->bdf, name[0] ? "bound to driver " : "not bound to a driver",
-			name, name[0] ? "echo " : "", name[0] ? v->bdf : "", v->bdf, v->bdf);
+		char unbind[PATH_MAX + 64] = "";
+
 		if (name[0])
-			err_msg("%s: (first: echo %s > " SYSFS_PCI "/%s/driver/unbind)",
-				v->owner, v->bdf, v->bdf);
+			snprintf(unbind, sizeof(unbind), "echo %s > " SYSFS_PCI "/%s/driver/unbind; ",
+				 v->bdf, v->bdf);
+		err_msg("%s: %s is bound to %s, not to vfio-pci; rebind it: modprobe vfio-pci; %s"
+			"echo vfio-pci > " SYSFS_PCI "/%s/driver_override; "
+			"echo %s > /sys/bus/pci/drivers_probe", v->owner, v->bdf,
+			name[0] ? name : "no driver", unbind,
+			v->bdf, v->bdf);
 		return -EBUSY;
 	}
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", v->bdf);
