@@ -1,0 +1,397 @@
+/*
+ * -device vfio-pci (devices/vfio.c) against a fake host: sysfs links,
+ * /dev/vfio and the VFIO ioctls, and the device's regions (pread/pwrite)
+ * are wrapped at link time. The fake device is QEMU's edu (1234:11e8, a
+ * 1 MiB BAR 0, MSI); the guest's side goes through pci.0 as in test_pci.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <linux/vfio.h>
+#include <cmocka.h>
+
+#include "devices/device.h"
+#include "devices/pci.h"
+#include "kvm/gmem.h"
+#include "lib/log.h"
+#include "pci_guest.h"
+
+#define BDF		"0000:00:03.0"
+#define CFG_OFF		(7ULL << 40)
+#define RAM_SIZE	(1 << 20)
+
+static struct {
+	int container, group, dev;
+	const char *driver;		/* the device's driver link, NULL: none */
+	const char *group_link;		/* iommu_group link, NULL: none */
+	bool not_viable;
+	uint64_t bar0_size;
+	uint8_t cfg[256];
+	uint32_t liveness;
+	unsigned resets, group_opens, dev_opens;
+	uint64_t map_iova, map_size;
+	unsigned maps;
+	uint16_t last_cmd;		/* the last command register written to the device */
+} k;
+
+static bool sandbox_on;
+void sandbox_allow_vfio(void)
+{
+	sandbox_on = true;
+}
+
+int __real_ioctl(int fd, unsigned long req, ...);
+int __real_open(const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
+ssize_t __real_readlink(const char *path, char *buf, size_t size);
+int __real_access(const char *path, int mode);
+ssize_t __real_pread64(int fd, void *buf, size_t len, off_t off);
+ssize_t __real_pwrite64(int fd, const void *buf, size_t len, off_t off);
+
+static int fake_open(const char *path, int flags, int mode, int (*real)(const char *, int, ...))
+{
+	if (!strcmp(path, "/dev/vfio/vfio"))
+		return k.container = eventfd(0, EFD_CLOEXEC);
+	if (!strcmp(path, "/dev/vfio/7")) {
+		k.group_opens++;
+		return k.group = eventfd(0, EFD_CLOEXEC);
+	}
+	if (!strncmp(path, "/dev/vfio/", 10)) {
+		errno = ENOENT;
+		return -1;
+	}
+	return real(path, flags, mode);
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	int mode;
+
+	va_start(ap, flags);
+	mode = va_arg(ap, int);
+	va_end(ap);
+	return fake_open(path, flags, mode, __real_open);
+}
+
+int __wrap_open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	int mode;
+
+	va_start(ap, flags);
+	mode = va_arg(ap, int);
+	va_end(ap);
+	return fake_open(path, flags, mode, __real_open64);
+}
+
+static ssize_t put_link(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > size)
+		n = size;
+	memcpy(buf, s, n);
+	return (ssize_t)n;
+}
+
+ssize_t __wrap_readlink(const char *path, char *buf, size_t size)
+{
+	if (!strcmp(path, "/sys/bus/pci/devices/" BDF "/driver")) {
+		if (!k.driver) {
+			errno = ENOENT;
+			return -1;
+		}
+		return put_link(buf, size, k.driver);
+	}
+	if (!strcmp(path, "/sys/bus/pci/devices/" BDF "/iommu_group")) {
+		if (!k.group_link) {
+			errno = ENOENT;
+			return -1;
+		}
+		return put_link(buf, size, k.group_link);
+	}
+	return __real_readlink(path, buf, size);
+}
+
+int __wrap_access(const char *path, int mode)
+{
+	if (!strncmp(path, "/sys/bus/pci/devices/", 21))
+		return strcmp(path, "/sys/bus/pci/devices/" BDF) ? (errno = ENOENT, -1) : 0;
+	return __real_access(path, mode);
+}
+
+static int region_info(struct vfio_region_info *ri)
+{
+	ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	ri->offset = (uint64_t)ri->index << 40;
+	ri->size = 0;
+	if (ri->index == VFIO_PCI_BAR0_REGION_INDEX)
+		ri->size = k.bar0_size;
+	else if (ri->index == VFIO_PCI_CONFIG_REGION_INDEX)
+		ri->size = 256;
+	return 0;
+}
+
+int __wrap_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd >= 0 && fd == k.container) {
+		switch (req) {
+		case VFIO_GET_API_VERSION: return VFIO_API_VERSION;
+		case VFIO_CHECK_EXTENSION: return (uintptr_t)arg == VFIO_TYPE1v2_IOMMU;
+		case VFIO_SET_IOMMU: return 0;
+		case VFIO_IOMMU_MAP_DMA: {
+			struct vfio_iommu_type1_dma_map *m = arg;
+
+			k.map_iova = m->iova;
+			k.map_size = m->size;
+			k.maps++;
+			return 0;
+		}
+		}
+	} else if (fd >= 0 && fd == k.group) {
+		switch (req) {
+		case VFIO_GROUP_GET_STATUS:
+			((struct vfio_group_status *)arg)->flags =
+				k.not_viable ? 0 : VFIO_GROUP_FLAGS_VIABLE;
+			return 0;
+		case VFIO_GROUP_SET_CONTAINER: return *(int *)arg == k.container ? 0 : -1;
+		case VFIO_GROUP_GET_DEVICE_FD:
+			if (strcmp(arg, BDF)) {
+				errno = ENODEV;
+				return -1;
+			}
+			k.dev_opens++;
+			return k.dev = eventfd(0, EFD_CLOEXEC);
+		}
+	} else if (fd >= 0 && fd == k.dev) {
+		switch (req) {
+		case VFIO_DEVICE_GET_INFO: {
+			struct vfio_device_info *i = arg;
+
+			i->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+			i->num_regions = VFIO_PCI_NUM_REGIONS;
+			i->num_irqs = VFIO_PCI_NUM_IRQS;
+			return 0;
+		}
+		case VFIO_DEVICE_GET_REGION_INFO: return region_info(arg);
+		case VFIO_DEVICE_RESET: k.resets++; return 0;
+		}
+	} else {
+		return __real_ioctl(fd, req, arg);
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+ssize_t __wrap_pread64(int fd, void *buf, size_t len, off_t off)
+{
+	uint32_t v = 0;
+
+	if (fd != k.dev || fd < 0)
+		return __real_pread64(fd, buf, len, off);
+	if ((uint64_t)off >= CFG_OFF) {
+		off -= CFG_OFF;
+		if ((size_t)off + len > sizeof(k.cfg))
+			return -1;
+		memcpy(buf, k.cfg + off, len);
+		return (ssize_t)len;
+	}
+	if ((uint64_t)off + len > k.bar0_size)
+		return -1;
+	if (off == 0)
+		v = 0x010000ed;		/* edu's identity */
+	else if (off == 4)
+		v = ~k.liveness;
+	memcpy(buf, &v, len < 4 ? len : 4);
+	return (ssize_t)len;
+}
+
+ssize_t __wrap_pread(int fd, void *buf, size_t len, off_t off)
+{
+	return __wrap_pread64(fd, buf, len, off);
+}
+
+ssize_t __wrap_pwrite64(int fd, const void *buf, size_t len, off_t off)
+{
+	if (fd != k.dev || fd < 0)
+		return __real_pwrite64(fd, buf, len, off);
+	if ((uint64_t)off == CFG_OFF + PCI_COMMAND && len == 2) {
+		memcpy(&k.last_cmd, buf, 2);
+		return 2;
+	}
+	if (off == 4 && len == 4) {
+		memcpy(&k.liveness, buf, 4);
+		return 4;
+	}
+	return (ssize_t)len;
+}
+
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	return __wrap_pwrite64(fd, buf, len, off);
+}
+
+static struct gmem mem;
+static void *ram;
+
+static void put(unsigned off, uint32_t v, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		k.cfg[off + i] = v >> (8 * i);
+}
+
+static int setup(void **state)
+{
+	memset(&k, 0, sizeof(k));
+	k.container = k.group = k.dev = -1;
+	k.driver = "../../../bus/pci/drivers/vfio-pci";
+	k.group_link = "../../../kernel/iommu_groups/7";
+	k.bar0_size = 1 << 20;
+	put(PCI_VENDOR_ID, 0x1234, 2);
+	put(PCI_DEVICE_ID, 0x11e8, 2);
+	put(PCI_REVISION_ID, 0x10, 1);
+	put(PCI_CLASS_PROG, 0x00ff00, 3);
+	put(PCI_STATUS, PCI_STATUS_CAP_LIST, 2);
+	put(PCI_CAPABILITY_LIST, 0x40, 1);
+	put(0x40, PCI_CAP_ID_MSI, 1);
+	put(PCI_BASE_ADDRESS_0, 0xfea00000, 4);
+	put(PCI_INTERRUPT_PIN, 1, 1);
+	sandbox_on = false;
+
+	memset(&pf, 0, sizeof(pf));
+	memset(&mem, 0, sizeof(mem));
+	log_set_quiet(1);
+	ram = calloc(1, RAM_SIZE);
+	assert_non_null(ram);
+	assert_int_equal(gmem_add(&mem, 0, RAM_SIZE, ram, -1, 0), 0);
+	pf.mem = &mem;
+	bus_init(&pf.pio, "pio");
+	bus_init(&pf.mmio, "mmio");
+	pf.msi_send = fake_msi_send;
+	return pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE);
+}
+
+static int teardown(void **state)
+{
+	device_destroy_all(&pf);
+	pci_host_destroy(&pf);
+	free(ram);
+	return 0;
+}
+
+static void t_edu(void **state)
+{
+	uint64_t bar;
+
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_true(sandbox_on);
+	assert_int_equal(k.resets, 1);			/* reset at start */
+	assert_int_equal(k.maps, 1);			/* all guest RAM, at its GPA */
+	assert_int_equal(k.map_iova, 0);
+	assert_int_equal(k.map_size, RAM_SIZE);
+
+	/* the device's identity, ember's own header: no INTx, no capabilities yet */
+	assert_int_equal(ecam_read(5, 0, PCI_VENDOR_ID, 4), 0x11e81234);
+	assert_int_equal(ecam_read(5, 0, PCI_CLASS_REVISION, 4), 0x00ff0010);
+	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
+	assert_int_equal(ecam_read(5, 0, PCI_CAPABILITY_LIST, 1), 0);
+
+	/* BAR 0 sizes as the device's (1 MiB, 32-bit), wherever the device had it */
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, 0xffffffff, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_BASE_ADDRESS_0, 4), 0xfff00000);
+	bar = MMIO32 + 0x200000;
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	/* bus mastering reaches the device; INTx stays disabled there */
+	assert_int_equal(k.last_cmd & PCI_COMMAND_MASTER, PCI_COMMAND_MASTER);
+	assert_int_equal(k.last_cmd & PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_INTX_DISABLE);
+
+	/* accesses reach the device's region */
+	assert_int_equal(mmio_read(bar, 4), 0x010000ed);
+	mmio_write(bar + 4, 0x12345678, 4);
+	assert_int_equal(mmio_read(bar + 4, 4), 0xedcba987);
+	/* decode off: the guest reaches nothing */
+	ecam_write(5, 0, PCI_COMMAND, 0, 2);
+	assert_int_equal(mmio_read(bar, 4), 0xffffffff);
+	assert_int_equal(k.last_cmd & PCI_COMMAND_MASTER, 0);
+
+	device_destroy_all(&pf);
+	assert_int_equal(k.resets, 2);			/* and at exit */
+}
+
+static void t_sysfsdev_and_twice(void **state)
+{
+	assert_int_equal(device_create(&pf, "vfio-pci,sysfsdev=/sys/bus/pci/devices/" BDF), 0);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=00:03.0"), -EEXIST);
+	assert_int_equal(k.group_opens, 1);
+	assert_int_equal(k.dev_opens, 1);
+}
+
+static void t_refused(void **state)
+{
+	assert_int_equal(device_create(&pf, "vfio-pci"), -EINVAL);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",sysfsdev=/x/" BDF), -EINVAL);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=../" BDF), -EINVAL);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=0000:00:04.0"), -ENODEV);
+	k.driver = "../../../bus/pci/drivers/e1000e";
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EBUSY);
+	k.driver = NULL;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EBUSY);
+	k.driver = "../../../bus/pci/drivers/vfio-pci";
+	k.group_link = NULL;				/* no IOMMU */
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -ENODEV);
+	k.group_link = "../../../kernel/iommu_groups/8";	/* no /dev/vfio/8 */
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -ENOENT);
+	k.group_link = "../../../kernel/iommu_groups/7";
+	k.not_viable = true;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EBUSY);
+	assert_int_equal(k.dev_opens, 0);
+	assert_null(pf.devices);
+}
+
+/* A hostile device: a BAR that is not a power of two, a bridge header. */
+static void t_hostile_device(void **state)
+{
+	k.bar0_size = 3 << 20;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EINVAL);
+	k.bar0_size = 1 << 20;
+	put(PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE, 1);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EINVAL);
+	put(PCI_HEADER_TYPE, 0, 1);
+	put(PCI_VENDOR_ID, 0xffff, 2);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), -EINVAL);
+	/* each failure released the device and the group again */
+	assert_int_equal(k.resets, 3 * 2);
+	assert_null(pf.devices);
+	put(PCI_VENDOR_ID, 0x1234, 2);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_edu, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_sysfsdev_and_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hostile_device, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
