@@ -3,8 +3,9 @@
  * (type1 IOMMU container and group fd). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
  * own pci_dev built from the device's (identity and BAR shapes, no
- * capabilities yet), and BAR accesses are trapped and forwarded to the
- * VFIO regions with pread/pwrite.
+ * capabilities yet), BAR accesses are trapped and forwarded to the VFIO
+ * regions with pread/pwrite, and INTx reaches the guest through a KVM
+ * irqfd whose resample fd unmasks it in VFIO.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +47,11 @@ struct vfio_dev {
 	uint64_t cfg_off, cfg_size;
 	struct vfio_bar bar[PCI_NUM_BARS];
 	bool can_reset, registered;
+	/* INTx: VFIO fires intx_fd, a KVM irqfd on the function's GSI; the
+	 * guest's EOI fires resample_fd, which unmasks the line in VFIO. */
+	bool has_intx, intx_on;
+	int intx_fd, resample_fd;
+	struct platform *pf;
 };
 
 struct vfio_state {
@@ -314,7 +321,7 @@ static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigne
 	cmd = pci_cfg_get(d, PCI_COMMAND, 2);
 	dev_cmd &= ~(PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 	dev_cmd |= cmd & PCI_COMMAND_MASTER;
-	dev_cmd |= PCI_COMMAND_INTX_DISABLE;	/* no INTx wired yet */
+	dev_cmd |= v->intx_on ? cmd & PCI_COMMAND_INTX_DISABLE : PCI_COMMAND_INTX_DISABLE;
 	if (pwrite(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
 		warn_once("%s: the command register write did not reach the device", v->owner);
 }
@@ -355,7 +362,8 @@ static int build(struct vfio_dev *v, struct platform *pf)
 	pci_dev_init(&v->pci, pf, ids.vendor, ids.device, ids.class, ids.revision,
 		     ids.subsys_vendor, ids.subsys_id, PCI_CFG_SIZE);
 	snprintf(v->pci.owner, sizeof(v->pci.owner), "vfio-pci %s", v->bdf);
-	pci_cfg_set(&v->pci, PCI_INTERRUPT_PIN, 0, 1);	/* no INTx yet */
+	/* pin A whatever the device's pin: ember's swizzle picks the GSI */
+	pci_cfg_set(&v->pci, PCI_INTERRUPT_PIN, v->has_intx && cfg[PCI_INTERRUPT_PIN] ? 1 : 0, 1);
 	v->pci.cfg_write = cfg_write;
 	v->pci.opaque = v;
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
@@ -380,6 +388,59 @@ static int build(struct vfio_dev *v, struct platform *pf)
 	return 0;
 }
 
+static int set_irq_fd(struct vfio_dev *v, uint32_t action, int fd)
+{
+	struct {
+		struct vfio_irq_set s;
+		int32_t fd;
+	} set = {
+		.s = { .argsz = sizeof(set), .index = VFIO_PCI_INTX_IRQ_INDEX, .start = 0,
+		       .count = fd >= 0 ? 1 : 0,
+		       .flags = action | (fd >= 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) },
+		.fd = fd,
+	};
+
+	return ioctl(v->fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+}
+
+/* Wires INTx once the function has its GSI (after pci_dev_register). */
+static int intx_start(struct vfio_dev *v)
+{
+	struct platform *pf = v->pf;
+	int ret;
+
+	if (!v->has_intx || !pci_cfg_get(&v->pci, PCI_INTERRUPT_PIN, 1) || !pf->irqfd)
+		return 0;
+	v->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->intx_fd < 0 || v->resample_fd < 0)
+		return -errno;
+	ret = pf->irqfd(pf->kvm_opaque, v->pci.intx_gsi, v->intx_fd, v->resample_fd, 0);
+	if (ret)
+		return ret;
+	v->intx_on = true;
+	if ((ret = set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd)) ||
+	    (ret = set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd))) {
+		err_msg("%s: cannot wire the INTx of %s: %s", v->owner, v->bdf, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void intx_stop(struct vfio_dev *v)
+{
+	if (v->intx_on) {
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+		v->pf->irqfd(v->pf->kvm_opaque, v->pci.intx_gsi, v->intx_fd, -1, 1);
+		v->intx_on = false;
+	}
+	if (v->intx_fd >= 0)
+		close(v->intx_fd);
+	if (v->resample_fd >= 0)
+		close(v->resample_fd);
+	v->intx_fd = v->resample_fd = -1;
+}
+
 static void dev_reset(struct vfio_dev *v)
 {
 	if (v->fd >= 0 && v->can_reset && ioctl(v->fd, VFIO_DEVICE_RESET))
@@ -394,6 +455,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	(void)pf;
 	if (!v)
 		return;
+	intx_stop(v);
 	if (v->registered)
 		pci_dev_unregister(&v->pci);
 	pci_dev_destroy(&v->pci);
@@ -437,7 +499,8 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->fd = -1;
+	v->fd = v->intx_fd = v->resample_fd = -1;
+	v->pf = pf;
 	s->v = v;
 	snprintf(v->owner, sizeof(v->owner), "-device vfio-pci,%s=%s",
 		 s->host ? "host" : "sysfsdev", s->host ? s->host : s->sysfsdev);
@@ -475,12 +538,20 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 		goto fail;
 	}
 	v->can_reset = info.flags & VFIO_DEVICE_FLAGS_RESET;
+	{
+		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
+
+		v->has_intx = info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX &&
+			      !ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count >= 1;
+	}
 	dev_reset(v);
 	if ((ret = build(v, pf)))
 		goto fail;
 	if ((ret = pci_dev_register(pf->pci, &v->pci, s->bus, slot, function, v->owner)))
 		goto fail;
 	v->registered = true;
+	if ((ret = intx_start(v)))
+		goto fail;
 	return 0;
 fail:
 	vfio_unrealize(dev, pf);

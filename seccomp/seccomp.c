@@ -219,7 +219,8 @@ void sandbox_allow_user_net(void)
 /*
  * -device vfio-pci only (sandbox_allow_vfio()): a vCPU forwards the
  * guest's BAR and command register accesses to the VFIO device fd with
- * pread/pwrite; teardown on main resets the device for its next user.
+ * pread/pwrite; teardown on main unwires its INTx and resets the device
+ * for its next user.
  */
 static const struct allow vfio_vcpu_calls[] = {
 	ANY(pread64),
@@ -229,6 +230,7 @@ static const struct allow vfio_vcpu_calls[] = {
 
 static const struct allow vfio_main_calls[] = {
 	IOCTL(VFIO_DEVICE_RESET),
+	IOCTL(VFIO_DEVICE_SET_IRQS),	/* INTx unwired before the reset */
 	{ NULL }
 };
 

@@ -2,7 +2,8 @@
  * -device vfio-pci (devices/vfio.c) against a fake host: sysfs links,
  * /dev/vfio and the VFIO ioctls, and the device's regions (pread/pwrite)
  * are wrapped at link time. The fake device is QEMU's edu (1234:11e8, a
- * 1 MiB BAR 0, MSI); the guest's side goes through pci.0 as in test_pci.
+ * 1 MiB BAR 0, MSI, INTx); the guest's side goes through pci.0 as in
+ * test_pci, KVM's irqfd is a fake that records what is bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +42,23 @@ static struct {
 	uint64_t map_iova, map_size;
 	unsigned maps;
 	uint16_t last_cmd;		/* the last command register written to the device */
+	int intx_trigger, intx_unmask;	/* SET_IRQS eventfds; -1: none */
+	int irqfd_fd, irqfd_resample;	/* bound by pf.irqfd; -1: none */
+	unsigned irqfd_gsi;
 } k;
+
+static int fake_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign)
+{
+	if (deassign) {
+		assert_int_equal(fd, k.irqfd_fd);
+		k.irqfd_fd = k.irqfd_resample = -1;
+		return 0;
+	}
+	k.irqfd_fd = fd;
+	k.irqfd_resample = resample_fd;
+	k.irqfd_gsi = gsi;
+	return 0;
+}
 
 static bool sandbox_on;
 void sandbox_allow_vfio(void)
@@ -190,6 +207,22 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 			return 0;
 		}
 		case VFIO_DEVICE_GET_REGION_INFO: return region_info(arg);
+		case VFIO_DEVICE_GET_IRQ_INFO:
+			((struct vfio_irq_info *)arg)->count =
+				((struct vfio_irq_info *)arg)->index == VFIO_PCI_INTX_IRQ_INDEX;
+			return 0;
+		case VFIO_DEVICE_SET_IRQS: {
+			struct vfio_irq_set *set = arg;
+			int efd = set->count ? *(int32_t *)set->data : -1;
+
+			if (set->index != VFIO_PCI_INTX_IRQ_INDEX)
+				break;
+			if (set->flags & VFIO_IRQ_SET_ACTION_TRIGGER)
+				k.intx_trigger = efd;
+			else if (set->flags & VFIO_IRQ_SET_ACTION_UNMASK)
+				k.intx_unmask = efd;
+			return 0;
+		}
 		case VFIO_DEVICE_RESET: k.resets++; return 0;
 		}
 	} else {
@@ -260,6 +293,7 @@ static int setup(void **state)
 {
 	memset(&k, 0, sizeof(k));
 	k.container = k.group = k.dev = -1;
+	k.intx_trigger = k.intx_unmask = k.irqfd_fd = k.irqfd_resample = -1;
 	k.driver = "../../../bus/pci/drivers/vfio-pci";
 	k.group_link = "../../../kernel/iommu_groups/7";
 	k.bar0_size = 1 << 20;
@@ -284,6 +318,7 @@ static int setup(void **state)
 	bus_init(&pf.pio, "pio");
 	bus_init(&pf.mmio, "mmio");
 	pf.msi_send = fake_msi_send;
+	pf.irqfd = fake_irqfd;
 	return pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE);
 }
 
@@ -306,10 +341,16 @@ static void t_edu(void **state)
 	assert_int_equal(k.map_iova, 0);
 	assert_int_equal(k.map_size, RAM_SIZE);
 
-	/* the device's identity, ember's own header: no INTx, no capabilities yet */
+	/* the device's identity, ember's own header: INTA, no capabilities yet */
 	assert_int_equal(ecam_read(5, 0, PCI_VENDOR_ID, 4), 0x11e81234);
 	assert_int_equal(ecam_read(5, 0, PCI_CLASS_REVISION, 4), 0x00ff0010);
-	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 1);
+	/* INTx: VFIO's trigger is a KVM irqfd on the slot's GSI, its unmask the resample fd */
+	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_LINE, 1), PCI_INTX_GSI_BASE + (5 + 0) % 4);
+	assert_int_equal(k.irqfd_gsi, PCI_INTX_GSI_BASE + (5 + 0) % 4);
+	assert_true(k.irqfd_fd >= 0 && k.irqfd_resample >= 0);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	assert_int_equal(k.intx_unmask, k.irqfd_resample);
 	assert_int_equal(ecam_read(5, 0, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
 	assert_int_equal(ecam_read(5, 0, PCI_CAPABILITY_LIST, 1), 0);
 
@@ -318,10 +359,13 @@ static void t_edu(void **state)
 	assert_int_equal(ecam_read(5, 0, PCI_BASE_ADDRESS_0, 4), 0xfff00000);
 	bar = MMIO32 + 0x200000;
 	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
-	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
-	/* bus mastering reaches the device; INTx stays disabled there */
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+		   PCI_COMMAND_INTX_DISABLE, 2);
+	/* bus mastering and INTx disable reach the device */
 	assert_int_equal(k.last_cmd & PCI_COMMAND_MASTER, PCI_COMMAND_MASTER);
 	assert_int_equal(k.last_cmd & PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_INTX_DISABLE);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	assert_int_equal(k.last_cmd & PCI_COMMAND_INTX_DISABLE, 0);
 
 	/* accesses reach the device's region */
 	assert_int_equal(mmio_read(bar, 4), 0x010000ed);
@@ -334,6 +378,8 @@ static void t_edu(void **state)
 
 	device_destroy_all(&pf);
 	assert_int_equal(k.resets, 2);			/* and at exit */
+	assert_int_equal(k.intx_trigger, -1);		/* INTx unwired */
+	assert_int_equal(k.irqfd_fd, -1);
 }
 
 static void t_sysfsdev_and_twice(void **state)
