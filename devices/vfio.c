@@ -305,25 +305,32 @@ static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len
 static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
 
 /*
- * Bus mastering and INTx disable are the device's own; memory and I/O
- * decode stay on in the device (ember decides what the guest reaches).
+ * The device's command register from ember's: bus mastering and INTx
+ * disable follow the guest's; memory and I/O decode stay on in the device
+ * for the BARs it has (ember decides what the guest reaches).
  */
-static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
+static void sync_cmd(struct vfio_dev *v)
 {
-	struct vfio_dev *v = d->opaque;
-	uint16_t cmd, dev_cmd;
+	uint16_t cmd = pci_cfg_get(&v->pci, PCI_COMMAND, 2), dev_cmd;
 
-	(void)data;
-	if (off > PCI_COMMAND + 1 || off + len <= PCI_COMMAND)
-		return;
 	if (pread(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
 		return;
-	cmd = pci_cfg_get(d, PCI_COMMAND, 2);
 	dev_cmd &= ~(PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 	dev_cmd |= cmd & PCI_COMMAND_MASTER;
 	dev_cmd |= v->intx_on ? cmd & PCI_COMMAND_INTX_DISABLE : PCI_COMMAND_INTX_DISABLE;
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		if (v->pci.bar[i].size)
+			dev_cmd |= v->pci.bar[i].type == PCI_BAR_IO ? PCI_COMMAND_IO :
+								      PCI_COMMAND_MEMORY;
 	if (pwrite(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
 		warn_once("%s: the command register write did not reach the device", v->owner);
+}
+
+static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
+{
+	(void)data;
+	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
+		sync_cmd(d->opaque);
 }
 
 static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size)
@@ -552,6 +559,7 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 	v->registered = true;
 	if ((ret = intx_start(v)))
 		goto fail;
+	sync_cmd(v);	/* decode on in the device, whatever it was left with */
 	return 0;
 fail:
 	vfio_unrealize(dev, pf);

@@ -351,6 +351,8 @@ static void t_edu(void **state)
 	assert_true(k.irqfd_fd >= 0 && k.irqfd_resample >= 0);
 	assert_int_equal(k.intx_trigger, k.irqfd_fd);
 	assert_int_equal(k.intx_unmask, k.irqfd_resample);
+	/* the device decodes its BAR from the start; no bus mastering before the guest asks */
+	assert_int_equal(k.last_cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), PCI_COMMAND_MEMORY);
 	assert_int_equal(ecam_read(5, 0, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
 	assert_int_equal(ecam_read(5, 0, PCI_CAPABILITY_LIST, 1), 0);
 

@@ -28,7 +28,7 @@ fi
 expect_usage_error not-bound "$edu is bound to no driver, not to vfio-pci; rebind it" \
 	-M pci -kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu"
 
-modprobe vfio-pci || fail "modprobe vfio-pci"
+modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
 echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
 echo "$edu" >/sys/bus/pci/drivers_probe
 expect_eq "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" vfio-pci "edu's driver in L1"

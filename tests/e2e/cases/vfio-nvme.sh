@@ -19,8 +19,13 @@ if [ -z "$nvme" ]; then
 fi
 dev=/sys/bus/pci/devices/$nvme
 note "NVMe is $nvme, driver $(basename "$(readlink "$dev/driver")"), IOMMU group $(basename "$(readlink "$dev/iommu_group")")"
-blk=$(ls "$dev/nvme/"*/ 2>/dev/null | grep -m1 '^nvme[0-9]*n1$')
-[ -n "$blk" ] && [ -b "/dev/$blk" ] || fail "L1's nvme driver gave no namespace for $nvme"
+blk=
+for n in "$dev"/nvme/nvme*/nvme*n1; do
+	[ -e "$n" ] && blk=$(basename "$n")
+done
+if [ -z "$blk" ] || [ ! -b "/dev/$blk" ]; then
+	fail "L1's nvme driver gave no namespace for $nvme"
+fi
 
 # 4 MiB L1 writes, 1 MiB the guest writes at 8 MiB: both sides know both.
 dd if=/dev/urandom of="$E2E_TMP/l1.bin" bs=1M count=4 2>/dev/null
@@ -30,7 +35,7 @@ yes ember-l2-wrote-this | head -c 1048576 >"$E2E_TMP/l2.bin"
 l2sum=$(md5sum <"$E2E_TMP/l2.bin" | cut -d' ' -f1)
 note "L1 wrote $l1sum; the guest will write $l2sum"
 
-modprobe vfio-pci || fail "modprobe vfio-pci"
+modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
 echo "$nvme" >"$dev/driver/unbind"
 echo vfio-pci >"$dev/driver_override"
 echo "$nvme" >/sys/bus/pci/drivers_probe
