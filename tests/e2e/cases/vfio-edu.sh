@@ -68,7 +68,7 @@ expect_usage_error no-device "no PCI device 0000:00:1e.5 on this host" \
 expect_usage_error bad-bdf "not a PCI address" \
 	-M pci -kernel "$LAB_KERNEL" -device "vfio-pci,host=../$edu"
 expect_usage_error twice "$edu is already passed through by another -device vfio-pci" \
-	-M pci -kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu" -device "vfio-pci,host=$edu"
+	-M pci -m 64 -kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu" -device "vfio-pci,host=$edu"
 expect_usage_error mmio-machine "this machine has no PCI bus" \
 	-kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu"
 expect_usage_error no-host "give host=DDDD:BB:DD.F or sysfsdev=PATH" \
