@@ -486,38 +486,62 @@ static bool in_use(struct platform *pf, const char *bdf, struct vfio_dev *self)
 	return false;
 }
 
+/* v's owner (for messages) and bdf from host= or sysfsdev=. */
+static int name_device(const struct vfio_state *s, struct vfio_dev *v)
+{
+	const char *name = s->host;
+
+	if (!s->host == !s->sysfsdev) {
+		err_msg("-device vfio-pci: give host=DDDD:BB:DD.F or sysfsdev=PATH (one of them)");
+		return -EINVAL;
+	}
+	if (s->sysfsdev) {
+		name = strrchr(s->sysfsdev, '/');
+		name = name ? name + 1 : s->sysfsdev;
+	}
+	snprintf(v->owner, sizeof(v->owner), "-device vfio-pci,%s=%s",
+		 s->host ? "host" : "sysfsdev", s->host ? s->host : s->sysfsdev);
+	if (vfio_parse_bdf(name, v->bdf, sizeof(v->bdf))) {
+		err_msg("%s: not a PCI address (want DDDD:BB:DD.F, e.g. 0000:00:03.0)", v->owner);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Before the machine exists: the options and the host's sysfs. */
+static int vfio_check(void *state)
+{
+	struct vfio_dev *v = calloc(1, sizeof(*v));
+	int slot, function, group, ret;
+
+	if (!v)
+		return -ENOMEM;
+	ret = name_device(state, v);
+	if (!ret)
+		ret = pci_parse_addr(((struct vfio_state *)state)->addr, &slot, &function, v->owner);
+	if (!ret)
+		ret = host_check(v, &group);
+	free(v);
+	return ret;
+}
+
 static int vfio_realize(struct device *dev, struct platform *pf)
 {
 	struct vfio_state *s = dev->state;
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	int slot, function, group, ret;
 	struct vfio_dev *v;
-	const char *name;
 
-	if (!s->host == !s->sysfsdev) {
-		err_msg("-device vfio-pci: give host=DDDD:BB:DD.F or sysfsdev=PATH (one of them)");
-		return -EINVAL;
-	}
-	name = s->host;
-	if (s->sysfsdev) {
-		name = strrchr(s->sysfsdev, '/');
-		name = name ? name + 1 : s->sysfsdev;
-	}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->fd = v->intx_fd = v->resample_fd = -1;
 	v->pf = pf;
 	s->v = v;
-	snprintf(v->owner, sizeof(v->owner), "-device vfio-pci,%s=%s",
-		 s->host ? "host" : "sysfsdev", s->host ? s->host : s->sysfsdev);
-	if (vfio_parse_bdf(name, v->bdf, sizeof(v->bdf))) {
-		err_msg("%s: not a PCI address (want DDDD:BB:DD.F, e.g. 0000:00:03.0)", v->owner);
-		ret = -EINVAL;
+	if ((ret = name_device(s, v)))
 		goto fail;
-	}
 	if (!pf->pci) {
-		err_msg("%s: this machine has no PCI bus (use the pc machine)", v->owner);
+		err_msg("%s: this machine has no PCI bus (-M pci has one)", v->owner);
 		ret = -ENODEV;
 		goto fail;
 	}
@@ -585,5 +609,6 @@ const struct device_type vfio_type = {
 	.props = vfio_props,
 	.realize = vfio_realize,
 	.unrealize = vfio_unrealize,
+	.check = vfio_check,
 };
 DEVICE_TYPE(vfio_type)

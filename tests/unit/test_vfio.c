@@ -392,6 +392,22 @@ static void t_sysfsdev_and_twice(void **state)
 	assert_int_equal(k.dev_opens, 1);
 }
 
+/* -device's check before the machine exists: the options and the host's sysfs, nothing opened. */
+static void t_check(void **state)
+{
+	assert_int_equal(device_check("vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(device_check("vfio-pci,host=zz"), -EINVAL);
+	assert_int_equal(device_check("vfio-pci,host=" BDF ",addr=40"), -EINVAL);
+	assert_int_equal(device_check("vfio-pci,host=0000:00:04.0"), -ENODEV);
+	k.driver = "../../../bus/pci/drivers/e1000e";
+	assert_int_equal(device_check("vfio-pci,host=" BDF), -EBUSY);
+	k.driver = "../../../bus/pci/drivers/vfio-pci";
+	k.group_link = NULL;
+	assert_int_equal(device_check("vfio-pci,host=" BDF), -ENODEV);
+	assert_int_equal(k.group_opens + k.dev_opens, 0);
+	assert_int_equal(k.container, -1);
+}
+
 static void t_refused(void **state)
 {
 	assert_int_equal(device_create(&pf, "vfio-pci"), -EINVAL);
@@ -437,6 +453,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_edu, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_sysfsdev_and_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_device, setup, teardown),
 	};
