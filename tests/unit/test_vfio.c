@@ -448,6 +448,33 @@ static void t_hostile_device(void **state)
 	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF), 0);
 }
 
+/*
+ * A hostile guest: garbage into every config register and all over the
+ * 32-bit window. ember keeps the device decoding its BAR and INTx wired,
+ * and the function answers again once the guest places its BAR sanely.
+ */
+static void t_hostile_guest(void **state)
+{
+	unsigned seed = 1;
+
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	for (int i = 0; i < 20000; i++) {
+		seed = seed * 1103515245 + 12345;
+		unsigned reg = (seed >> 8) & 0xff, len = 1u << ((seed >> 20) % 3);
+		uint32_t v = seed * 2654435761u;
+
+		ecam_write(5, 0, reg & ~(len - 1), v, len);
+		if (i % 7 == 0)
+			mmio_write(MMIO32 + (v % MMIO32_SIZE & ~3ull), v, 4);
+	}
+	assert_int_equal(k.last_cmd & PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	assert_int_equal(ecam_read(5, 0, PCI_VENDOR_ID, 4), 0x11e81234);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)(MMIO32 + 0x300000), 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(MMIO32 + 0x300000, 4), 0x010000ed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hostile_guest, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
