@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,22 @@ struct vfio_bar {
 	uint64_t off, size;	/* of the VFIO region */
 };
 
+/*
+ * MSI-X: ember's table (the device's is the host kernel's); each vector an
+ * eventfd VFIO fires, bound as a KVM irqfd to the vector's route while the
+ * guest has it unmasked, so a fire while masked waits in the eventfd and
+ * KVM delivers it when the irqfd is bound again.
+ */
+struct vfio_msix {
+	struct vfio_cfg_msix m;		/* nvec 0: none */
+	uint16_t cap;			/* ember's capability offset */
+	pthread_mutex_t lock;		/* the table, the vectors */
+	uint8_t *table;
+	int *fd, *gsi;
+	bool *bound;
+	bool enabled, masked, vfio_on;
+};
+
 struct vfio_dev {
 	struct pci_dev pci;
 	char bdf[32];		/* 0000:00:03.0 */
@@ -52,6 +69,7 @@ struct vfio_dev {
 	bool has_intx, intx_on;
 	int intx_fd, resample_fd;
 	struct platform *pf;
+	struct vfio_msix msix;
 };
 
 struct vfio_state {
@@ -284,22 +302,67 @@ static void group_put(struct vfio_group *g)
 	}
 }
 
+static void msix_update(struct vfio_dev *v, unsigned i);
+static void msix_control(struct vfio_dev *v);
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg);
+
+/* Which part of the MSI-X table or PBA [off, off+len) of BAR @bar is: 1 table, 2 PBA. */
+static int msix_part(const struct vfio_dev *v, const struct vfio_bar *b, uint64_t off, unsigned len)
+{
+	const struct vfio_cfg_msix *m = &v->msix.m;
+	int bar = (int)(b - v->bar);
+
+	if (!m->nvec)
+		return 0;
+	if (bar == m->table_bar && off >= m->table_off &&
+	    off + len <= m->table_off + (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE)
+		return 1;
+	if (bar == m->pba_bar && off >= m->pba_off && off + len <= m->pba_off + (m->nvec + 63) / 64 * 8ULL)
+		return 2;
+	return 0;
+}
+
 static void bar_read(void *opaque, uint64_t off, void *data, unsigned len)
 {
 	struct vfio_bar *b = opaque;
+	struct vfio_dev *v = b->v;
 
+	switch (msix_part(v, b, off, len)) {
+	case 1:
+		pthread_mutex_lock(&v->msix.lock);
+		memcpy(data, v->msix.table + (off - v->msix.m.table_off), len);
+		pthread_mutex_unlock(&v->msix.lock);
+		return;
+	case 2:	/* pending vectors wait in their eventfds; none shows here */
+		memset(data, 0, len);
+		return;
+	}
 	if (off > b->size || len > b->size - off ||
-	    pread(b->v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+	    pread(v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
 		memset(data, 0xff, len);
 }
 
 static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len)
 {
 	struct vfio_bar *b = opaque;
+	struct vfio_dev *v = b->v;
 
+	switch (msix_part(v, b, off, len)) {
+	case 1: {
+		uint64_t at = off - v->msix.m.table_off;
+
+		pthread_mutex_lock(&v->msix.lock);
+		memcpy(v->msix.table + at, data, len);
+		msix_update(v, (unsigned)(at / PCI_MSIX_ENTRY_SIZE));
+		pthread_mutex_unlock(&v->msix.lock);
+		return;
+	}
+	case 2:
+		return;
+	}
 	if (off <= b->size && len <= b->size - off &&
-	    pwrite(b->v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
-		warn_once("%s: a BAR write did not reach the device", b->v->owner);
+	    pwrite(v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+		warn_once("%s: a BAR write did not reach the device", v->owner);
 }
 
 static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
@@ -328,9 +391,14 @@ static void sync_cmd(struct vfio_dev *v)
 
 static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
 {
+	struct vfio_dev *v = d->opaque;
+
 	(void)data;
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
-		sync_cmd(d->opaque);
+		sync_cmd(v);
+	if (v->msix.cap && off <= v->msix.cap + PCI_MSIX_FLAGS + 1u &&
+	    off + len > v->msix.cap + PCI_MSIX_FLAGS + 0u)
+		msix_control(v);
 }
 
 static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size)
@@ -392,22 +460,32 @@ static int build(struct vfio_dev *v, struct platform *pf)
 					&v->bar[i])))
 			return ret;
 	}
-	return 0;
+	return msix_init(v, cfg);
+}
+
+static int set_irqs(struct vfio_dev *v, unsigned index, uint32_t action, const int *fds,
+		    unsigned n)
+{
+	size_t size = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
+	struct vfio_irq_set *set = calloc(1, size);
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	set->argsz = (uint32_t)size;
+	set->index = index;
+	set->count = n;
+	set->flags = action | (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	for (unsigned i = 0; i < n; i++)
+		((int32_t *)set->data)[i] = fds[i];
+	ret = ioctl(v->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+	free(set);
+	return ret;
 }
 
 static int set_irq_fd(struct vfio_dev *v, uint32_t action, int fd)
 {
-	struct {
-		struct vfio_irq_set s;
-		int32_t fd;
-	} set = {
-		.s = { .argsz = sizeof(set), .index = VFIO_PCI_INTX_IRQ_INDEX, .start = 0,
-		       .count = fd >= 0 ? 1 : 0,
-		       .flags = action | (fd >= 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) },
-		.fd = fd,
-	};
-
-	return ioctl(v->fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+	return set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, action, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* Wires INTx once the function has its GSI (after pci_dev_register). */
@@ -448,6 +526,145 @@ static void intx_stop(struct vfio_dev *v)
 	v->intx_fd = v->resample_fd = -1;
 }
 
+/* Vector @i as the guest has it now; under msix.lock. */
+static void msix_update(struct vfio_dev *v, unsigned i)
+{
+	struct vfio_msix *x = &v->msix;
+	struct platform *pf = v->pf;
+	const uint8_t *e = x->table + (size_t)i * PCI_MSIX_ENTRY_SIZE;
+	uint32_t ctrl, data, lo, hi;
+	bool want;
+
+	memcpy(&lo, e + PCI_MSIX_ENTRY_LOWER_ADDR, 4);
+	memcpy(&hi, e + PCI_MSIX_ENTRY_UPPER_ADDR, 4);
+	memcpy(&data, e + PCI_MSIX_ENTRY_DATA, 4);
+	memcpy(&ctrl, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
+	want = x->vfio_on && !x->masked && !(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	if (want && x->gsi[i] < 0 && pf->msi_route_alloc)
+		x->gsi[i] = pf->msi_route_alloc(pf->kvm_opaque);
+	if (want && x->gsi[i] >= 0 &&
+	    pf->msi_route_set(pf->kvm_opaque, x->gsi[i], (uint64_t)hi << 32 | lo, data))
+		want = false;
+	if (want && !x->bound[i] && x->gsi[i] >= 0)
+		x->bound[i] = !pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 0);
+	else if (!want && x->bound[i]) {
+		pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
+		x->bound[i] = false;
+	}
+}
+
+/*
+ * The guest's MSI-X enable and function mask (config space, under
+ * host->lock). VFIO takes one interrupt type at a time: INTx off while
+ * MSI-X is on, and back after.
+ */
+static void msix_control(struct vfio_dev *v)
+{
+	struct vfio_msix *x = &v->msix;
+	uint16_t ctl = pci_cfg_get(&v->pci, x->cap + PCI_MSIX_FLAGS, 2);
+
+	pthread_mutex_lock(&x->lock);
+	x->enabled = ctl & PCI_MSIX_FLAGS_ENABLE;
+	x->masked = ctl & PCI_MSIX_FLAGS_MASKALL;
+	if (x->enabled && !x->vfio_on) {
+		if (v->intx_on)
+			set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+		if (set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, x->fd,
+			     x->m.nvec))
+			warn_once("%s: VFIO refused MSI-X for %s", v->owner, v->bdf);
+		else
+			x->vfio_on = true;
+	} else if (!x->enabled && x->vfio_on) {
+		x->vfio_on = false;
+		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+		if (v->intx_on) {
+			set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
+			set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
+		}
+	}
+	for (unsigned i = 0; i < x->m.nvec; i++)
+		msix_update(v, i);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* ember's MSI-X capability over the device's, when the device has one. */
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg)
+{
+	struct vfio_msix *x = &v->msix;
+	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
+	uint64_t sizes[PCI_NUM_BARS];
+	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), c;
+
+	pthread_mutex_init(&x->lock, NULL);
+	if (!v->pf->irqfd || !v->pf->msi_route_set)
+		return 0;	/* no KVM routes (unit tests without them) */
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		sizes[i] = v->bar[i].size;
+	for (int i = 0; i < n; i++) {
+		if (caps[i].id != PCI_CAP_ID_MSIX)
+			continue;
+		if (vfio_cfg_msix(cfg, caps[i].off, sizes, &x->m)) {
+			warn_msg("%s: the MSI-X capability of %s is malformed; the guest gets INTx",
+				 v->owner, v->bdf);
+			memset(&x->m, 0, sizeof(x->m));
+			return 0;
+		}
+		break;
+	}
+	if (!x->m.nvec)
+		return 0;
+	x->table = calloc(x->m.nvec, PCI_MSIX_ENTRY_SIZE);
+	x->fd = calloc(x->m.nvec, sizeof(int));
+	x->gsi = calloc(x->m.nvec, sizeof(int));
+	x->bound = calloc(x->m.nvec, sizeof(bool));
+	if (!x->table || !x->fd || !x->gsi || !x->bound)
+		return -ENOMEM;
+	for (unsigned i = 0; i < x->m.nvec; i++) {
+		x->gsi[i] = -1;
+		x->fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (x->fd[i] < 0)
+			return -errno;
+		/* masked at reset (PCI 3.0 6.8.2.9) */
+		x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
+			PCI_MSIX_ENTRY_CTRL_MASKBIT;
+	}
+	c = pci_cap_add(&v->pci, PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF);
+	if (c < 0)
+		return c;
+	x->cap = (uint16_t)c;
+	pci_cfg_set(&v->pci, c + PCI_MSIX_FLAGS, x->m.nvec - 1, 2);
+	pci_cfg_set(&v->pci, c + PCI_MSIX_TABLE, x->m.table_off | x->m.table_bar, 4);
+	pci_cfg_set(&v->pci, c + PCI_MSIX_PBA, x->m.pba_off | x->m.pba_bar, 4);
+	pci_cfg_wmask(&v->pci, c + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
+	return 0;
+}
+
+static void msix_stop(struct vfio_dev *v)
+{
+	struct vfio_msix *x = &v->msix;
+
+	if (!x->table)
+		return;
+	pthread_mutex_lock(&x->lock);
+	if (x->vfio_on)
+		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+	x->vfio_on = false;
+	for (unsigned i = 0; i < x->m.nvec; i++) {
+		if (x->bound && x->bound[i])
+			v->pf->irqfd(v->pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
+		if (x->gsi && x->gsi[i] >= 0 && v->pf->msi_route_free)
+			v->pf->msi_route_free(v->pf->kvm_opaque, x->gsi[i]);
+		if (x->fd && x->fd[i] > 0)
+			close(x->fd[i]);
+	}
+	pthread_mutex_unlock(&x->lock);
+	free(x->table);
+	free(x->fd);
+	free(x->gsi);
+	free(x->bound);
+	x->table = NULL;
+}
+
 static void dev_reset(struct vfio_dev *v)
 {
 	if (v->fd >= 0 && v->can_reset && ioctl(v->fd, VFIO_DEVICE_RESET))
@@ -462,6 +679,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	(void)pf;
 	if (!v)
 		return;
+	msix_stop(v);
 	intx_stop(v);
 	if (v->registered)
 		pci_dev_unregister(&v->pci);

@@ -118,3 +118,31 @@ int vfio_parse_bdf(const char *s, char *out, size_t size)
 	snprintf(out, size, "%04x:%02x:%02x.%u", dom, bus, dev, fn);
 	return 0;
 }
+
+static bool inside(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
+		  struct vfio_cfg_msix *out)
+{
+	uint32_t table, pba;
+
+	if (off < PCI_STD_HEADER_SIZEOF || off > PCI_CFG_SIZE - PCI_CAP_MSIX_SIZEOF ||
+	    cfg[off] != PCI_CAP_ID_MSIX)
+		return -EINVAL;
+	table = get(cfg, off + PCI_MSIX_TABLE, 4);
+	pba = get(cfg, off + PCI_MSIX_PBA, 4);
+	out->nvec = (get(cfg, off + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
+	out->table_bar = table & PCI_MSIX_TABLE_BIR;
+	out->table_off = table & PCI_MSIX_TABLE_OFFSET;
+	out->pba_bar = pba & PCI_MSIX_PBA_BIR;
+	out->pba_off = pba & PCI_MSIX_PBA_OFFSET;
+	if (out->table_bar >= PCI_NUM_BARS || out->pba_bar >= PCI_NUM_BARS ||
+	    !inside(out->table_off, (uint64_t)out->nvec * PCI_MSIX_ENTRY_SIZE,
+		    bar_size[out->table_bar]) ||
+	    !inside(out->pba_off, (out->nvec + 63) / 64 * 8ULL, bar_size[out->pba_bar]))
+		return -EINVAL;
+	return 0;
+}

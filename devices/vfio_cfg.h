@@ -57,6 +57,20 @@ int vfio_cfg_caps(const uint8_t *cfg, struct vfio_cfg_cap *out, unsigned max);
 int vfio_cfg_bar(const uint8_t *cfg, int bar, uint64_t region_size,
 		 bool prev_was_64, struct vfio_cfg_bar *out);
 
+struct vfio_cfg_msix {
+	unsigned nvec;			/* 1-2048 */
+	int table_bar, pba_bar;
+	uint32_t table_off, pba_off;	/* in their BARs */
+};
+
+/*
+ * The MSI-X capability at @off of @cfg, checked against the BAR sizes in
+ * @bar_size (0: no BAR): the table and PBA must lie inside BARs that
+ * exist, table entries 16 bytes, PBA 8 bytes per 64 vectors. -EINVAL else.
+ */
+int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
+		  struct vfio_cfg_msix *out);
+
 /*
  * QEMU's host= of vfio-pci: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0), hex,
  * into the canonical "dddd:bb:dd.f" of sysfs. -EINVAL for anything else

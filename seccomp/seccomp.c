@@ -225,6 +225,7 @@ void sandbox_allow_user_net(void)
 static const struct allow vfio_vcpu_calls[] = {
 	ANY(pread64),
 	ANY(pwrite64),
+	IOCTL(VFIO_DEVICE_SET_IRQS),	/* the guest turns MSI-X on or off: INTx off or on */
 	{ NULL }
 };
 

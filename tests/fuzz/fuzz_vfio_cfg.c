@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool prev64 = false;
 	char bdf[32], host[64] = "";
 	size_t n;
-	int ret;
+	int ret, ncaps;
 
 	memcpy(cfg, data, size < sizeof(cfg) ? size : sizeof(cfg));
 	if (size > sizeof(cfg)) {
@@ -31,14 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	vfio_cfg_ids(cfg, &ids);
-	ret = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS);
+	ncaps = ret = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS);
 	if (ret > VFIO_CFG_MAX_CAPS)
 		abort();
 	for (int i = 0; i < ret; i++)
 		if (caps[i].off < PCI_STD_HEADER_SIZEOF || caps[i].off % 4 || caps[i].id != cfg[caps[i].off])
 			abort();
 	/* a short table never overruns */
-	if (vfio_cfg_caps(cfg, caps, 1) > 1)
+	if (vfio_cfg_caps(cfg, caps + VFIO_CFG_MAX_CAPS - 1, 1) > 1)
 		abort();
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		struct vfio_cfg_bar b;
@@ -49,6 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(b.type == PCI_BAR_IO && b.size > 256) || (b.type != PCI_BAR_IO && b.size < 16)))
 			abort();
 		prev64 = ret == 2;
+	}
+	for (int i = 0; i < ncaps; i++) {
+		struct vfio_cfg_msix m;
+
+		if (caps[i].id == PCI_CAP_ID_MSIX && !vfio_cfg_msix(cfg, caps[i].off, sizes, &m) &&
+		    (m.nvec < 1 || m.nvec > 2048 ||
+		     m.table_off + (uint64_t)m.nvec * 16 > sizes[m.table_bar] ||
+		     m.pba_off + (m.nvec + 63) / 64 * 8ULL > sizes[m.pba_bar]))
+			abort();
 	}
 	if (!vfio_parse_bdf(host, bdf, sizeof(bdf)) &&
 	    (strlen(bdf) != 12 || strspn(bdf, "0123456789abcdef:.") != 12))

@@ -45,10 +45,47 @@ static struct {
 	int intx_trigger, intx_unmask;	/* SET_IRQS eventfds; -1: none */
 	int irqfd_fd, irqfd_resample;	/* bound by pf.irqfd; -1: none */
 	unsigned irqfd_gsi;
+	/* MSI-X: SET_IRQS' eventfds, KVM routes from GSI 100 and their irqfds */
+	int msix_fds[8];
+	unsigned msix_count, msix_sets;
+	int route_fd[8];
+	uint64_t route_addr[8];
+	uint32_t route_data[8];
+	unsigned routes, routes_freed;
+	unsigned table_pwrites;
 } k;
+
+static int fake_route_alloc(void *opaque)
+{
+	return k.routes < 8 ? (int)(100 + k.routes++) : -ENOSPC;
+}
+
+static int fake_route_set(void *opaque, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	assert_true(gsi >= 100 && gsi < 100 + k.routes);
+	k.route_addr[gsi - 100] = addr;
+	k.route_data[gsi - 100] = data;
+	return 0;
+}
+
+static void fake_route_free(void *opaque, unsigned gsi)
+{
+	assert_true(gsi >= 100 && gsi < 100 + k.routes);
+	k.routes_freed++;
+}
 
 static int fake_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int deassign)
 {
+	if (gsi >= 100) {
+		assert_true(gsi < 100 + k.routes);
+		assert_int_equal(resample_fd, -1);
+		if (deassign)
+			assert_int_equal(k.route_fd[gsi - 100], fd);
+		else
+			assert_int_equal(k.route_fd[gsi - 100], -1);	/* bound once */
+		k.route_fd[gsi - 100] = deassign ? -1 : fd;
+		return 0;
+	}
 	if (deassign) {
 		assert_int_equal(fd, k.irqfd_fd);
 		k.irqfd_fd = k.irqfd_resample = -1;
@@ -215,6 +252,13 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 			struct vfio_irq_set *set = arg;
 			int efd = set->count ? *(int32_t *)set->data : -1;
 
+			if (set->index == VFIO_PCI_MSIX_IRQ_INDEX) {
+				assert_true(set->count <= 8);
+				k.msix_count = set->count;
+				k.msix_sets++;
+				memcpy(k.msix_fds, set->data, set->count * sizeof(int));
+				return 0;
+			}
 			if (set->index != VFIO_PCI_INTX_IRQ_INDEX)
 				break;
 			if (set->flags & VFIO_IRQ_SET_ACTION_TRIGGER)
@@ -272,6 +316,8 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t len, off_t off)
 		memcpy(&k.liveness, buf, 4);
 		return 4;
 	}
+	if (off >= 0x8000 && off < 0xa000)
+		k.table_pwrites++;
 	return (ssize_t)len;
 }
 
@@ -294,6 +340,8 @@ static int setup(void **state)
 	memset(&k, 0, sizeof(k));
 	k.container = k.group = k.dev = -1;
 	k.intx_trigger = k.intx_unmask = k.irqfd_fd = k.irqfd_resample = -1;
+	for (int i = 0; i < 8; i++)
+		k.route_fd[i] = -1;
 	k.driver = "../../../bus/pci/drivers/vfio-pci";
 	k.group_link = "../../../kernel/iommu_groups/7";
 	k.bar0_size = 1 << 20;
@@ -475,6 +523,111 @@ static void t_hostile_guest(void **state)
 	assert_int_equal(mmio_read(MMIO32 + 0x300000, 4), 0x010000ed);
 }
 
+/* The fake device with MSI-X too (4 vectors, table at 0x8000 of BAR 0, PBA at 0x9000). */
+static int setup_msix(void **state)
+{
+	int ret = setup(state);
+
+	put(0x41, 0x50, 1);
+	put(0x50, PCI_CAP_ID_MSIX, 1);
+	put(0x52, 3, 2);
+	put(0x54, 0x8000, 4);
+	put(0x58, 0x9000, 4);
+	pf.msi_route_alloc = fake_route_alloc;
+	pf.msi_route_set = fake_route_set;
+	pf.msi_route_free = fake_route_free;
+	return ret;
+}
+
+static unsigned find_cap(unsigned id)
+{
+	for (unsigned off = ecam_read(5, 0, PCI_CAPABILITY_LIST, 1); off;
+	     off = ecam_read(5, 0, off + 1, 1))
+		if (ecam_read(5, 0, off, 1) == id)
+			return off;
+	return 0;
+}
+
+static void t_msix(void **state)
+{
+	uint64_t bar = MMIO32 + 0x100000, e0 = bar + 0x8000, e1 = e0 + 16;
+	unsigned cap;
+
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	cap = find_cap(PCI_CAP_ID_MSIX);
+	assert_true(cap >= 0x40);
+	assert_int_equal(find_cap(PCI_CAP_ID_MSI), 0);		/* MSI stays hidden */
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_FLAGS, 2), 3);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_TABLE, 4), 0x8000);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_PBA, 4), 0x9000);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+
+	/* every vector starts masked; the table is ember's, never the device's */
+	assert_int_equal(mmio_read(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 1);
+	mmio_write(e0 + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee01000, 4);
+	mmio_write(e0 + PCI_MSIX_ENTRY_UPPER_ADDR, 0, 4);
+	mmio_write(e0 + PCI_MSIX_ENTRY_DATA, 0x4041, 4);
+	mmio_write(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, 4);
+	assert_int_equal(mmio_read(e0 + PCI_MSIX_ENTRY_DATA, 4), 0x4041);
+	assert_int_equal(k.table_pwrites, 0);
+	assert_int_equal(k.msix_sets, 0);			/* not enabled yet */
+	assert_int_equal(k.routes, 0);
+
+	/* enable: INTx off in VFIO, all 4 eventfds given, vector 0 routed and bound */
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	assert_int_equal(k.intx_trigger, -1);
+	assert_int_equal(k.msix_count, 4);
+	assert_int_equal(k.routes, 1);
+	assert_int_equal(k.route_addr[0], 0xfee01000);
+	assert_int_equal(k.route_data[0], 0x4041);
+	assert_int_equal(k.route_fd[0], k.msix_fds[0]);
+
+	/* vector 1 unmasked later gets its own route */
+	mmio_write(e1 + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee02000, 4);
+	mmio_write(e1 + PCI_MSIX_ENTRY_DATA, 0x4042, 4);
+	mmio_write(e1 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, 4);
+	assert_int_equal(k.routes, 2);
+	assert_int_equal(k.route_fd[1], k.msix_fds[1]);
+	assert_int_equal(k.route_data[1], 0x4042);
+
+	/* masking a vector unbinds it (a fire waits in its eventfd); unmasking binds again */
+	mmio_write(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 1, 4);
+	assert_int_equal(k.route_fd[0], -1);
+	mmio_write(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, 4);
+	assert_int_equal(k.route_fd[0], k.msix_fds[0]);
+	/* the function mask: all of them */
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
+	assert_int_equal(k.route_fd[0], -1);
+	assert_int_equal(k.route_fd[1], -1);
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	assert_int_equal(k.route_fd[0], k.msix_fds[0]);
+
+	/* a hostile guest: the table's edges and the PBA; nothing reaches the device */
+	mmio_write(e0 + 4 * 16 - 4, 0xffffffff, 4);
+	mmio_write(bar + 0x9000, 0xffffffff, 4);
+	assert_int_equal(mmio_read(bar + 0x9000, 4), 0);
+	assert_int_equal(k.table_pwrites, 0);
+
+	/* disable: MSI-X gone in VFIO, INTx back */
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, 0, 2);
+	assert_int_equal(k.msix_count, 0);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	assert_int_equal(k.route_fd[0], -1);
+	assert_int_equal(k.route_fd[1], -1);
+	device_destroy_all(&pf);
+	assert_int_equal(k.routes_freed, 2);
+}
+
+/* A device whose MSI-X table lies outside its BAR: no MSI-X, INTx only. */
+static void t_msix_hostile(void **state)
+{
+	put(0x54, 0x100000 - 0x20, 4);		/* 4 entries need 0x40 bytes */
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(find_cap(PCI_CAP_ID_MSIX), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +637,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_guest, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_msix, setup_msix, teardown),
+		cmocka_unit_test_setup_teardown(t_msix_hostile, setup_msix, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

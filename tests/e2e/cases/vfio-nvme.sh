@@ -1,9 +1,10 @@
 # -device vfio-pci: the NVMe function of the IOMMU lab (scripts/lab --iommu)
 # passed to an L2 guest. L1 writes 4 MiB of known data through its own nvme
 # driver first, then hands the function to vfio-pci; inside the guest the
-# stock nvme driver binds (INTx: ember hides MSI/MSI-X for now), reads the
-# same data back and writes 1 MiB of its own at 8 MiB; after ember exits L1
-# takes the function back and finds the guest's data.
+# stock nvme driver binds with MSI-X, reads the same data back and writes
+# 1 MiB of its own at 8 MiB; a second guest with pci=nomsi (INTx) reads
+# both; after ember exits L1 takes the function back and finds the
+# guest's data.
 # e2e-timeout: 300
 # e2e-lab: iommu
 . "$E2E_LIB"
@@ -50,16 +51,32 @@ if [ ! -b /dev/nvme0n1 ]; then
 	exit 1
 fi
 echo "NVME-UP $(cat /sys/block/nvme0n1/size) sectors"
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/class)" = 0x010802 ] && echo "NVME-MSI $(ls $d/msi_irqs 2>/dev/null | wc -l)"
+done
 echo "NVME-READ $(dd if=/dev/nvme0n1 bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)"
-yes ember-l2-wrote-this | head -c 1048576 | dd of=/dev/nvme0n1 bs=1M seek=8 conv=fsync 2>/dev/null &&
-	echo "NVME-WROTE"
+echo "NVME-READ8 $(dd if=/dev/nvme0n1 bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
+if grep -q e2e.write /proc/cmdline; then
+	yes ember-l2-wrote-this | head -c 1048576 | dd of=/dev/nvme0n1 bs=1M seek=8 conv=fsync 2>/dev/null &&
+		echo "NVME-WROTE"
+fi
 GUEST
+# MSI-X: the guest's nvme driver takes vectors (ember's table, VFIO's eventfds as irqfds).
 run_ember --timeout 200 -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
-	-append "$E2E_APPEND" -device "vfio-pci,host=$nvme"
+	-append "$E2E_APPEND e2e.write" -device "vfio-pci,host=$nvme"
 expect_eq "$?" 0 "ember exit status"
 expect_in "$EMBER_LOG" "NVME-UP 131072 sectors"
+expect_in "$EMBER_LOG" "NVME-MSI [1-9]"
 expect_in "$EMBER_LOG" "NVME-READ $l1sum"
 expect_in "$EMBER_LOG" "NVME-WROTE"
+
+# INTx: the same guest with pci=nomsi reads both back over the resampled irqfd.
+run_ember --timeout 200 --log "$E2E_TMP/intx.log" -M pci -kernel "$LAB_KERNEL" \
+	-initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND pci=nomsi" -device "vfio-pci,host=$nvme"
+expect_eq "$?" 0 "ember exit status (pci=nomsi)"
+expect_in "$E2E_TMP/intx.log" "NVME-MSI 0"
+expect_in "$E2E_TMP/intx.log" "NVME-READ $l1sum"
+expect_in "$E2E_TMP/intx.log" "NVME-READ8 $l2sum"
 
 # L1 takes the function back: the guest's megabyte is on the disk.
 echo > "$dev/driver_override"
