@@ -2,10 +2,11 @@
  * -device vfio-pci: a host PCI function handed to the guest through VFIO
  * (type1 IOMMU container and group fd). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
- * own pci_dev built from the device's (identity and BAR shapes, no
- * capabilities yet), BAR accesses are trapped and forwarded to the VFIO
- * regions with pread/pwrite, and INTx reaches the guest through a KVM
- * irqfd whose resample fd unmasks it in VFIO.
+ * own pci_dev built from the device's (identity, BAR shapes, MSI-X; other
+ * capabilities hidden), BAR accesses are trapped and forwarded to the VFIO
+ * regions with pread/pwrite (but the MSI-X table, which is ember's), and
+ * interrupts reach the guest as KVM irqfds: INTx with a resample fd that
+ * unmasks it in VFIO, MSI-X vectors on their routes.
  */
 #include <dirent.h>
 #include <errno.h>
