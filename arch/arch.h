@@ -11,7 +11,8 @@
  *   arch_vcpu_init      each vCPU after vcpu_create
  *   arch_vcpu_exit      on a vCPU thread, exits kvm/vcpu.c does not know
  *   arch_vcpu_dump      after a fatal exit
- *   arch_platform_destroy  after every device is gone
+ *   arch_vm_reset, arch_load_kernel, arch_vcpu_reset   at a machine reset
+ *   arch_boot_close, arch_platform_destroy  after every device is gone
  *
  * and the option table asks arch_cpu_help for -cpu help.
  */
@@ -83,6 +84,13 @@ struct arch_boot_config {
 	const char *kernel, *initrd, *cmdline;
 	const char *cpu_template;	/* -cpu NAME, or NULL */
 	uint64_t ram_size;
+	/*
+	 * The kernel and initrd, opened by the first arch_load_kernel (set
+	 * both fds to -1 before it) and kept open for the next ones (a
+	 * reset), until arch_boot_close.
+	 */
+	int kernel_fd, initrd_fd;
+	size_t kernel_len, initrd_len;
 };
 /* How vCPUs start; written by arch_load_kernel(). */
 struct arch_boot {
@@ -94,10 +102,23 @@ struct arch_boot {
 /*
  * Firmware tables describing the devices on @pf, then kernel, initrd and
  * command line into guest memory (pf->mem); @out gets the entry and the
- * CPU template found by name. One message on failure.
+ * CPU template found by name. One message on failure. Called again at a
+ * machine reset, it writes all of it again as at the first boot.
  */
-int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
-		     struct arch_boot *out);
+int arch_load_kernel(struct platform *pf, struct arch_boot_config *cfg, struct arch_boot *out);
+void arch_boot_close(struct arch_boot_config *cfg);
+
+/*
+ * Machine reset (vCPUs parked, devices reset): the in-kernel interrupt
+ * controllers and timers as they were when arch_vm_init made them.
+ */
+int arch_vm_reset(struct kvm_vm *vm);
+/*
+ * A vCPU back to the state arch_vcpu_init gave it: registers, MSRs
+ * (paravirtual ones off), FPU, LAPIC, pending events; vCPU 0 at the entry
+ * of @boot, the others waiting for INIT/SIPI. The vCPU is parked.
+ */
+int arch_vcpu_reset(struct vcpu *v, struct gmem *mem, const struct arch_boot *boot);
 
 /*
  * After vcpu_create(): CPU model and registers, and v->arch_exit; vCPU 0

@@ -86,7 +86,7 @@ static int create_file(const char *name, struct keyval *kv, struct loop *loop,
 
 struct raw_opts {
 	char *file;
-	bool ro;
+	bool ro, direct, no_flush;
 	char *discard;
 };
 
@@ -97,6 +97,11 @@ static const struct prop raw_props[] = {
 	  "refuse writes" },
 	{ "discard", PROP_STR, offsetof(struct raw_opts, discard), "ignore",
 	  "unmap: pass discards down; ignore" },
+	{ "cache.direct", PROP_BOOL, offsetof(struct raw_opts, direct), "off",
+	  "O_DIRECT on the file node below (given to a nested file.*; a named one "
+	  "keeps its own)" },
+	{ "cache.no-flush", PROP_BOOL, offsetof(struct raw_opts, no_flush), "off",
+	  "ignore the guest's flushes (QEMU's cache=unsafe: data may be lost)" },
 	{ NULL }
 };
 
@@ -110,7 +115,7 @@ static int split_file_keys(struct keyval *kv, struct keyval *sub, const char *ow
 	for (unsigned i = 0; i < kv->n; i++) {
 		if (strncmp(kv->pairs[i].key, "file.", 5))
 			continue;
-		if (!sub->pairs && !(sub->pairs = calloc(kv->n + 2, sizeof(*sub->pairs)))) {
+		if (!sub->pairs && !(sub->pairs = calloc(kv->n + 4, sizeof(*sub->pairs)))) {
 			err_msg("%s: out of memory", owner);
 			return -ENOMEM;
 		}
@@ -124,7 +129,7 @@ static int split_file_keys(struct keyval *kv, struct keyval *sub, const char *ow
 	return 0;
 }
 
-/* The nested file node inherits read-only and discard, as in QEMU. */
+/* The nested file node inherits read-only, discard and cache.*, as in QEMU. */
 static int create_nested_file(const char *name, struct keyval *sub,
 			      const struct raw_opts *o, struct loop *loop,
 			      const char *owner, struct blk **out)
@@ -132,6 +137,8 @@ static int create_nested_file(const char *name, struct keyval *sub,
 	struct kv_pair inherit[] = {
 		{ (char *)"read-only", o->ro ? (char *)"on" : (char *)"off" },
 		{ (char *)"discard", o->discard },
+		{ (char *)"cache.direct", o->direct ? (char *)"on" : (char *)"off" },
+		{ (char *)"cache.no-flush", o->no_flush ? (char *)"on" : (char *)"off" },
 	};
 	char fname[80], fowner[160];
 
@@ -199,6 +206,7 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	b->file = file;
 	memcpy(b->throttle_cfg, throttle, sizeof(throttle));
 	b->ro = o.ro || file->ro;
+	b->no_flush = o.no_flush;
 	b->discard = unmap && file->discard;
 	ret = node_add(b, name, owner);
 	if (ret)
@@ -310,6 +318,11 @@ static const struct object_type file_type = {
 OBJECT_TYPE(file_type)
 OBJECT_TYPE(raw_type)
 
+void blk_set_write_through(struct blk *b, bool on)
+{
+	b->write_through = on;
+}
+
 struct blk *blk_next_info(const struct blk *prev, struct blk_info *info)
 {
 	struct object *o = object_next_of_kind(OBJ_BLOCKDEV, prev ? &prev->obj : NULL);
@@ -323,6 +336,7 @@ struct blk *blk_next_info(const struct blk *prev, struct blk_info *info)
 		.node_name = b->obj.id, .driver = b->driver, .filename = bottom->filename,
 		.child = b->file ? b->file->obj.id : NULL, .ro = b->ro, .direct = bottom->direct,
 		.claimed = b->obj.owner != NULL, .size = bottom->size,
+		.no_flush = blk_stack_no_flush(b), .writeback = !b->write_through,
 	};
 	return b;
 }

@@ -46,6 +46,7 @@ struct blk_info {
 	const char *filename;	/* the image (a raw node's: its file node's) */
 	const char *child;	/* raw: the node-name of the node below, or NULL */
 	bool ro, direct, claimed;	/* claimed: a front end uses it */
+	bool no_flush, writeback;	/* QEMU's cache.no-flush and cache.writeback */
 	uint64_t size;		/* bytes */
 };
 /* The node after @prev (NULL: the first), oldest first, and its @info; NULL after the last. */
@@ -59,6 +60,12 @@ void blk_detach(struct blk *b);
 uint64_t blk_size(const struct blk *b);		/* bytes */
 bool blk_read_only(const struct blk *b);
 bool blk_discard_supported(const struct blk *b);
+/*
+ * A front end without a volatile write cache (QEMU's write-cache=off,
+ * -drive cache=writethrough|directsync): each write of @b is made durable
+ * before it completes (RWF_DSYNC). Before the first request.
+ */
+void blk_set_write_through(struct blk *b, bool on);
 const char *blk_node_name(const struct blk *b);
 /*
  * Queues a request on ring @queue (submitted by blk_flush_queue, or when
@@ -75,5 +82,11 @@ void blk_flush_queue(struct blk *b, unsigned queue);
  * the front end submits nothing.
  */
 void blk_drop_waiting(struct blk *b);
+/*
+ * For a machine reset, on the loop thread, after the front end's reset:
+ * what blk_drop_waiting marked completes, and every request on the rings
+ * finishes (its callback runs), so no read lands in guest RAM later.
+ */
+void blk_drain(struct blk *b);
 
 #endif

@@ -17,7 +17,7 @@
 
 struct file_opts {
 	char *filename;
-	bool ro, direct;
+	bool ro, direct, no_flush;
 	char *aio, *discard, *locking;
 };
 
@@ -28,6 +28,8 @@ const struct prop blk_file_props[] = {
 	  "open read-only and refuse writes" },
 	{ "cache.direct", PROP_BOOL, offsetof(struct file_opts, direct), "off",
 	  "O_DIRECT: bypass the host page cache" },
+	{ "cache.no-flush", PROP_BOOL, offsetof(struct file_opts, no_flush), "off",
+	  "ignore the guest's flushes (QEMU's cache=unsafe: data may be lost)" },
 	{ "aio", PROP_STR, offsetof(struct file_opts, aio), "io_uring",
 	  "I/O engine: io_uring (the only one ember has)" },
 	{ "discard", PROP_STR, offsetof(struct file_opts, discard), "ignore",
@@ -211,6 +213,7 @@ int blk_file_open(struct blk *b, struct keyval *kv, const char *owner)
 		o.filename = NULL;
 		b->ro = o.ro;
 		b->direct = o.direct;
+		b->no_flush = o.no_flush;
 		b->discard = blk_parse_discard(o.discard, owner) > 0;
 		ret = open_image(b, &o, owner);
 	}

@@ -23,6 +23,8 @@ struct blk {
 	const char *driver;		/* "file" or "raw" */
 	struct blk *file;		/* raw: the node it stacks over */
 	bool ro;
+	bool no_flush;			/* cache.no-flush=on: flushes do nothing */
+	bool write_through;		/* blk_set_write_through: RWF_DSYNC writes */
 	struct loop *loop;
 
 	/* file nodes */
@@ -66,6 +68,15 @@ void blk_throttle_help(FILE *f);
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner);
 /* Waits for (or cancels) what is in flight; @callbacks: still call done. */
 void blk_io_stop(struct blk *b, bool callbacks);
+
+/* cache.no-flush=on on @b or a node below it: QEMU's cache=unsafe. */
+static inline bool blk_stack_no_flush(const struct blk *b)
+{
+	for (; b; b = b->file)
+		if (b->no_flush)
+			return true;
+	return false;
+}
 
 /* The file node under @b (itself for a file node). */
 static inline struct blk *blk_bottom(const struct blk *b)

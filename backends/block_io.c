@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "backends/block_internal.h"
 #include "backends/uring.h"
@@ -87,6 +88,9 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 			io_uring_prep_readv(sqe, fd, r->iov + k, r->iovcnt - k, off);
 		else
 			io_uring_prep_writev(sqe, fd, r->iov + k, r->iovcnt - k, off);
+		/* No volatile write cache: QEMU's FUA writes */
+		if (r->op == BLK_WRITE && q->b->write_through)
+			sqe->rw_flags |= RWF_DSYNC;
 		break;
 	case IO_PUNCH:
 		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -104,7 +108,7 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 			io_uring_prep_write(sqe, fd, zero_buf, rest, off);
 		break;
 	case IO_OTHER:
-		if (r->op == BLK_FLUSH && !q->b->ro)
+		if (r->op == BLK_FLUSH && !q->b->ro && !blk_stack_no_flush(q->b))
 			io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 		else if (r->op == BLK_DISCARD && q->b->discard)
 			io_uring_prep_fallocate(sqe, fd,
@@ -449,6 +453,32 @@ void blk_flush_queue(struct blk *b, unsigned queue)
 	drain_backlog(q);
 	if (io_uring_sq_ready(&q->u.ring))
 		submit(q);
+}
+
+void blk_drain(struct blk *b)
+{
+	struct io_uring_cqe *cqe;
+
+	/* What blk_drop_waiting marked goes now, not at the timer. */
+	throttle_resume(b);
+	for (unsigned i = 0; i < b->nqueues; i++) {
+		struct blk_queue *q = &b->queues[i];
+
+		while (q->u.ok && q->inflight) {
+			int ret;
+
+			blk_flush_queue(b, i);
+			ret = io_uring_wait_cqe(&q->u.ring, &cqe);
+			if (ret == -EINTR)
+				continue;
+			if (ret < 0) {
+				warn_msg("block node '%s': cannot wait for %u requests: %s",
+					 b->obj.id, q->inflight, strerror(-ret));
+				break;
+			}
+			reap(q, true);
+		}
+	}
 }
 
 static void queue_stop(struct blk_queue *q, bool callbacks)

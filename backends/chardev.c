@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include "backends/chardev_internal.h"
 #include "lib/log.h"
@@ -19,6 +21,8 @@
 /* ---- input ---- */
 
 static void on_input(void *opaque, uint32_t events);
+static void arm_out_timer(struct chardev *c, bool on);
+static void on_out_timer(void *opaque, uint32_t events);
 
 static void set_polling(struct chardev *c, bool on)
 {
@@ -105,6 +109,8 @@ static void on_wake(void *opaque, uint32_t events)
 	if (read(c->wake_fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: a spurious wakeup; pumping is harmless. */
 	}
+	if (__atomic_load_n(&c->out_timed, __ATOMIC_RELAXED) && c->out_timer >= 0)
+		arm_out_timer(c, true);
 	pump(c);
 }
 
@@ -159,10 +165,16 @@ void chr_set_output(struct chardev *c, int fd, enum chr_out mode)
 {
 	bool was;
 
+	/* Allocated here, on the loop thread or at start, never by a vCPU. */
+	if (fd >= 0 && mode != CHR_OUT_BLOCK && !c->out_buf)
+		c->out_buf = malloc(CHR_OUT_MAX);
 	pthread_mutex_lock(&c->lock);
 	was = c->out_fd >= 0;
 	c->out_fd = fd;
 	c->out_mode = mode;
+	/* What waited was for the reader that left. */
+	c->out_off = c->out_len = 0;
+	c->stalled = false;
 	pthread_mutex_unlock(&c->lock);
 	/* A socket's client came or went. */
 	if (c->peer_fn && was != (fd >= 0))
@@ -196,38 +208,164 @@ static ssize_t write_all(int fd, const uint8_t *p, size_t len)
 	return len;
 }
 
-/* Nobody listening (EAGAIN, EPIPE, EIO): drop, as on an unplugged line. */
-static void write_or_drop(int fd, const uint8_t *p, size_t len, bool sock)
+/* What the reader took now, without waiting; -1: nobody there (EPIPE, EIO). */
+static ssize_t try_write(struct chardev *c, const uint8_t *p, size_t len)
 {
-	ssize_t n;
+	for (;;) {
+		ssize_t n = c->out_mode == CHR_OUT_SOCKET ?
+			send(c->out_fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) :
+			write(c->out_fd, p, len);
 
-	while (len) {
-		n = sock ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
-			 : write(fd, p, len);
-		if (n > 0) {
-			p += n;
-			len -= n;
-		} else if (n == 0 || errno != EINTR) {
-			return;
-		}
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return errno == EAGAIN ? 0 : -1;
 	}
+}
+
+/* Hands what waits to the reader; true once nothing waits. Under the lock. */
+static bool flush_out(struct chardev *c)
+{
+	while (c->out_len) {
+		ssize_t n = try_write(c, c->out_buf + c->out_off, c->out_len);
+
+		if (n <= 0) {
+			if (n < 0)	/* nobody there: as on an unplugged line */
+				c->out_len = 0;
+			break;
+		}
+		c->out_off += (size_t)n;
+		c->out_len -= (size_t)n;
+	}
+	if (!c->out_len) {
+		c->out_off = 0;
+		c->stalled = false;
+	}
+	return !c->out_len;
+}
+
+/* Waits up to CHR_OUT_STALL_MS for the reader to make room. Under the lock. */
+static bool wait_room(struct chardev *c, size_t need)
+{
+	struct pollfd pfd = { .fd = c->out_fd, .events = POLLOUT };
+	struct timespec t0, t;
+	long left = CHR_OUT_STALL_MS;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left > 0) {
+		if (poll(&pfd, 1, (int)left) == 1 && (flush_out(c) || CHR_OUT_MAX - c->out_len >= need))
+			return true;
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = CHR_OUT_STALL_MS - (t.tv_sec - t0.tv_sec) * 1000 -
+		       (t.tv_nsec - t0.tv_nsec) / 1000000;
+	}
+	return false;
+}
+
+/* Without blocking beyond one stall; true when the loop should start draining. */
+static bool queue_out(struct chardev *c, const uint8_t *p, size_t len)
+{
+	size_t k;
+
+	if (flush_out(c)) {
+		ssize_t n = try_write(c, p, len);
+
+		if (n < 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!len)
+		return false;
+	if (!c->out_buf) {
+		c->dropped += len;
+		return false;
+	}
+	if (CHR_OUT_MAX - c->out_len < len && !c->stalled && !wait_room(c, len)) {
+		c->stalled = true;
+		warn_msg("chardev '%s': the reader stalled; output beyond %d KiB is dropped "
+			 "until it reads again", c->obj.id, CHR_OUT_MAX / 1024);
+	}
+	if (c->out_off + c->out_len + len > CHR_OUT_MAX) {
+		memmove(c->out_buf, c->out_buf + c->out_off, c->out_len);
+		c->out_off = 0;
+	}
+	k = MIN(len, CHR_OUT_MAX - c->out_len);
+	memcpy(c->out_buf + c->out_off + c->out_len, p, k);
+	c->out_len += k;
+	c->dropped += len - k;
+	if (!c->out_len || c->out_timed || c->wake_fd < 0)
+		return false;
+	c->out_timed = true;
+	return true;
 }
 
 ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
 {
 	ssize_t ret = len;
+	bool kick = false;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->out_fd >= 0 && c->out_mode == CHR_OUT_BLOCK)
 		ret = write_all(c->out_fd, buf, len);
 	else if (c->out_fd >= 0)
-		write_or_drop(c->out_fd, buf, len, c->out_mode == CHR_OUT_SOCKET);
+		kick = queue_out(c, buf, len);
 	if (ret < 0 && !c->write_warned) {
 		c->write_warned = true;
 		warn_msg("chardev '%s': write failed: %s", c->obj.id, strerror(-ret));
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (kick) {
+		uint64_t v = 1;
+
+		/* The loop arms out_timer (on_wake). */
+		if (write(c->wake_fd, &v, sizeof(v)) < 0) {
+			/* Counter full: a wakeup is pending anyway. */
+		}
+	}
 	return ret;
+}
+
+uint64_t chardev_dropped(struct chardev *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->dropped;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+static void arm_out_timer(struct chardev *c, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (on) {
+		its.it_value.tv_nsec = CHR_OUT_RETRY_MS * 1000000L;
+		its.it_interval = its.it_value;
+	}
+	timerfd_settime(c->out_timer, 0, &its, NULL);
+}
+
+/* Loop thread: drains what waits while the guest writes nothing more. */
+static void on_out_timer(void *opaque, uint32_t events)
+{
+	struct chardev *c = opaque;
+	uint64_t v;
+	bool done;
+
+	if (read(c->out_timer, &v, sizeof(v)) < 0) {
+		/* EAGAIN: drained below anyway */
+	}
+	pthread_mutex_lock(&c->lock);
+	done = c->out_fd < 0 || flush_out(c);
+	if (done)
+		c->out_timed = false;
+	pthread_mutex_unlock(&c->lock);
+	if (done)
+		arm_out_timer(c, false);
 }
 
 /* ---- creation ---- */
@@ -240,6 +378,11 @@ static void chr_free(struct chardev *c)
 			loop_del(c->loop, c->wake_fd);
 		close(c->wake_fd);
 	}
+	if (c->out_timer >= 0) {
+		loop_del(c->loop, c->out_timer);
+		close(c->out_timer);
+	}
+	free(c->out_buf);
 	props_free(c->obj.type->props, c->state);
 	pthread_mutex_destroy(&c->lock);
 	free(c->state);
@@ -260,7 +403,7 @@ static int chr_new(const struct object_type *t, const char *id,
 	c->obj.type = t;	/* chr_free's props, before object_add */
 	c->be = be;
 	c->loop = loop;
-	c->in_fd = c->out_fd = c->wake_fd = -1;
+	c->in_fd = c->out_fd = c->wake_fd = c->out_timer = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	c->state = calloc(1, be->state_size ? be->state_size : 1);
 	if (!c->state)
@@ -276,6 +419,11 @@ static int chr_new(const struct object_type *t, const char *id,
 	if (loop) {
 		c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ret = c->wake_fd < 0 ? -errno : loop_add(loop, c->wake_fd, EPOLLIN, on_wake, c);
+		if (!ret) {
+			c->out_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+			ret = c->out_timer < 0 ? -errno :
+			      loop_add(loop, c->out_timer, EPOLLIN, on_out_timer, c);
+		}
 		if (ret) {
 			err_msg("%s: %s", owner, strerror(-ret));
 			goto fail;
@@ -340,6 +488,9 @@ void chr_destroy(struct object *o)
 	struct chardev *c = container_of(o, struct chardev, obj);
 
 	chr_stop_input(c);
+	if (c->dropped)
+		warn_msg("chardev '%s': %llu bytes of output were dropped: the reader did not "
+			 "keep up", c->obj.id, (unsigned long long)c->dropped);
 	if (c->be->close)
 		c->be->close(c);
 	chr_free(c);

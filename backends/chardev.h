@@ -52,9 +52,17 @@ void chardev_detach(struct chardev *c);
 /*
  * Writes guest output; callable from any thread. Never blocks on a peer
  * that is not there (socket without a client, pty nobody opened): such
- * output is dropped, like a serial line with nothing plugged in.
+ * output is dropped, like a serial line with nothing plugged in. A slow
+ * reader gets up to CHR_OUT_MAX bytes buffered; beyond that the caller
+ * waits at most CHR_OUT_STALL_MS once, then output is dropped and counted.
  */
 ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
+/*
+ * Bytes of output dropped because the reader did not take them in time
+ * (docs/architecture.md, "Console output"); output with no reader at all
+ * (no client) is not counted.
+ */
+uint64_t chardev_dropped(struct chardev *c);
 /* The front end has room again; thread-safe (wakes the event loop). */
 void chardev_accept_input(struct chardev *c);
 

@@ -1,8 +1,13 @@
-/* -chardev file: output to a file; there is no input. */
+/*
+ * -chardev file: output to a file; there is no input. A regular file's
+ * writes block only as long as the disk takes; a FIFO or a device named as
+ * the path is written without blocking, buffered and dropped as a pty is.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "backends/chardev_internal.h"
 #include "lib/log.h"
@@ -25,6 +30,7 @@ static int file_open(struct chardev *c, const char *owner)
 {
 	struct file_chr *f = c->state;
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
 
 	flags |= f->append ? O_APPEND : O_TRUNC;
 	f->fd = open(f->path, flags, 0666);
@@ -33,6 +39,11 @@ static int file_open(struct chardev *c, const char *owner)
 
 		err_msg("%s: cannot open '%s': %s", owner, f->path, strerror(-ret));
 		return ret;
+	}
+	if (!fstat(f->fd, &st) && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) &&
+	    !fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) | O_NONBLOCK)) {
+		chr_set_output(c, f->fd, CHR_OUT_DROP);
+		return 0;
 	}
 	chr_set_output(c, f->fd, CHR_OUT_BLOCK);
 	return 0;

@@ -10,10 +10,20 @@
 #include "lib/props.h"
 
 enum chr_out {
-	CHR_OUT_BLOCK,		/* stdio, file: wait for the reader */
-	CHR_OUT_DROP,		/* pty: non-blocking, drop what does not fit */
-	CHR_OUT_SOCKET,		/* as DROP, through send(MSG_NOSIGNAL) */
+	CHR_OUT_BLOCK,		/* a regular file: the disk is slow only briefly */
+	CHR_OUT_DROP,		/* pty, pipe, tty: non-blocking fd, CHR_OUT_MAX buffered */
+	CHR_OUT_SOCKET,		/* as DROP, through send(MSG_DONTWAIT | MSG_NOSIGNAL) */
 };
+
+/*
+ * Output a slow reader has not taken waits in a buffer of CHR_OUT_MAX
+ * bytes, drained from the loop every CHR_OUT_RETRY_MS. When it is full the
+ * writer (a vCPU) waits at most CHR_OUT_STALL_MS for room, once per stall:
+ * after that, output is dropped and counted until the buffer is empty again.
+ */
+#define CHR_OUT_MAX		(64 * 1024)
+#define CHR_OUT_RETRY_MS	10
+#define CHR_OUT_STALL_MS	100
 
 /* What a chardev type's ops (object_type.ops) are. */
 struct chardev_backend {
@@ -35,6 +45,12 @@ struct chardev {
 	int out_fd;
 	enum chr_out out_mode;
 	bool write_warned;
+	uint8_t *out_buf;	/* CHR_OUT_MAX bytes; out_len from out_off wait */
+	size_t out_off, out_len;
+	bool stalled;		/* the reader stalled: drop until the buffer is empty */
+	bool out_timed;		/* the loop drains the buffer on out_timer */
+	int out_timer;		/* timerfd on the loop */
+	uint64_t dropped;	/* bytes of output dropped because the reader stalled */
 
 	/* Input, on the loop thread; `waiting` is shared with front ends. */
 	int in_fd;		/* owned by the back end; -1: no input */

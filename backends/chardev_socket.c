@@ -1,6 +1,8 @@
 /*
  * -chardev socket: a unix stream socket. A server serves one client at a
  * time and takes the next after a disconnect; a client connects once.
+ * When accept fails for want of file descriptors, the listener rests
+ * ACCEPT_BACKOFF_MS (or until the client leaves) rather than spin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 
 #include "backends/chardev_internal.h"
@@ -15,11 +18,15 @@
 #include "lib/loop.h"
 #include "lib/props.h"
 
+#define ACCEPT_BACKOFF_MS	100
+
 struct socket_chr {
 	char *path, *fd_str;
 	bool server, wait;
 	int listen_fd, client_fd;
 	bool listening;		/* listen_fd is on the loop */
+	int timer_fd;		/* ends a rest after accept failed */
+	bool resting, accept_warned;
 };
 
 static const struct prop socket_props[] = {
@@ -40,6 +47,8 @@ static void set_listening(struct chardev *c, bool on)
 {
 	struct socket_chr *s = c->state;
 
+	if (s->resting || s->client_fd >= 0)
+		on = false;
 	if (on == s->listening || !c->loop)
 		return;
 	if (on && loop_add(c->loop, s->listen_fd, EPOLLIN, sock_accept, c))
@@ -60,14 +69,61 @@ static void take_client(struct chardev *c, int fd)
 	chr_set_input(c, fd);
 }
 
+static void sock_rested(void *opaque, uint32_t events)
+{
+	struct chardev *c = opaque;
+	struct socket_chr *s = c->state;
+	uint64_t v;
+
+	if (read(s->timer_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already handled */
+	}
+	s->resting = false;
+	set_listening(c, true);
+}
+
 static void sock_accept(void *opaque, uint32_t events)
 {
 	struct chardev *c = opaque;
 	struct socket_chr *s = c->state;
+	struct itimerspec its = { .it_value.tv_nsec = ACCEPT_BACKOFF_MS * 1000000L };
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		take_client(c, fd);
+		return;
+	}
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return;		/* the client gave up (ECONNABORTED), EINTR, EAGAIN */
+	/* The connection stays pending and the socket readable: rest, do not spin. */
+	if (!s->accept_warned)
+		warn_msg("chardev '%s': cannot accept a connection: %s; retrying every %d ms "
+			 "(raise the file descriptor limit, ulimit -n)", c->obj.id,
+			 strerror(errno), ACCEPT_BACKOFF_MS);
+	s->accept_warned = true;
+	if (s->timer_fd < 0 || timerfd_settime(s->timer_fd, 0, &its, NULL))
+		return;
+	s->resting = true;
+	set_listening(c, false);
+}
+
+/* A server's listener and its back-off timer go on the loop. */
+static int start_listening(struct chardev *c, const char *owner)
+{
+	struct socket_chr *s = c->state;
+
+	if (!c->loop)
+		return 0;
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timer_fd < 0 || loop_add(c->loop, s->timer_fd, EPOLLIN, sock_rested, c)) {
+		err_msg("%s: cannot create a timer: %s", owner, strerror(errno));
+		if (s->timer_fd >= 0)
+			close(s->timer_fd);
+		s->timer_fd = -1;
+		return -EIO;
+	}
+	set_listening(c, true);
+	return 0;
 }
 
 static void sock_eof(struct chardev *c)
@@ -79,6 +135,8 @@ static void sock_eof(struct chardev *c)
 	chr_set_output(c, -1, CHR_OUT_SOCKET);
 	close(s->client_fd);
 	s->client_fd = -1;
+	/* A descriptor is free again: no need to wait out a rest. */
+	s->resting = false;
 	if (s->server)
 		set_listening(c, true);
 }
@@ -116,7 +174,7 @@ static int wait_client(struct chardev *c, const char *owner, const char *what)
 static int sock_adopt(struct chardev *c, const char *owner)
 {
 	struct socket_chr *s = c->state;
-	int fd, type = 0, listening = 0, fl;
+	int fd, type = 0, listening = 0, fl, ret;
 	socklen_t len = sizeof(int);
 	uint64_t v;
 
@@ -151,10 +209,9 @@ static int sock_adopt(struct chardev *c, const char *owner)
 		return 0;
 	}
 	s->listen_fd = fd;
-	if (s->wait)
-		return wait_client(c, owner, s->fd_str);
-	set_listening(c, true);
-	return 0;
+	if (s->wait && (ret = wait_client(c, owner, s->fd_str)))
+		return ret;
+	return start_listening(c, owner);
 }
 
 static int sock_open(struct chardev *c, const char *owner)
@@ -164,7 +221,7 @@ static int sock_open(struct chardev *c, const char *owner)
 	struct stat st;
 	int fd, ret;
 
-	s->listen_fd = s->client_fd = -1;
+	s->listen_fd = s->client_fd = s->timer_fd = -1;
 	if (s->fd_str)
 		return sock_adopt(c, owner);
 	if (!s->path) {
@@ -190,14 +247,12 @@ static int sock_open(struct chardev *c, const char *owner)
 	/* A socket left by an earlier run; never remove anything else. */
 	if (!lstat(s->path, &st) && S_ISSOCK(st.st_mode))
 		unlink(s->path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1))
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16))
 		return sock_fail(owner, "listen on", s->path, fd);
 	s->listen_fd = fd;
-	if (!s->wait) {
-		set_listening(c, true);
-		return 0;
-	}
-	ret = wait_client(c, owner, s->path);
+	ret = s->wait ? wait_client(c, owner, s->path) : 0;
+	if (!ret)
+		ret = start_listening(c, owner);
 	if (ret) {
 		close(s->listen_fd);
 		s->listen_fd = -1;
@@ -212,6 +267,11 @@ static void sock_close(struct chardev *c)
 
 	if (s->client_fd >= 0)
 		close(s->client_fd);
+	if (s->timer_fd >= 0) {
+		if (c->loop)
+			loop_del(c->loop, s->timer_fd);
+		close(s->timer_fd);
+	}
 	if (s->listen_fd >= 0) {
 		set_listening(c, false);
 		close(s->listen_fd);

@@ -1,14 +1,18 @@
 /* -chardev stdio: the terminal ember runs in, raw while ember runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "backends/chardev_internal.h"
 #include "lib/log.h"
 
 struct stdio_chr {
 	bool signal;
+	int out_fd;		/* our own non-blocking open of stdout; -1: none */
 };
 
 static const struct prop stdio_props[] = {
@@ -54,6 +58,37 @@ static void stdio_make_raw(bool keep_signals)
 		registered = true;
 }
 
+/*
+ * A stalled reader of stdout (a pipe nobody drains, a terminal on hold)
+ * must not stall the vCPU that writes: output goes through a non-blocking
+ * open of its own. Not O_NONBLOCK on fd 1 itself, which the shell and
+ * stdin may share. A regular file blocks only briefly; a socket takes
+ * MSG_DONTWAIT as it is.
+ */
+static void stdio_output(struct chardev *c)
+{
+	struct stdio_chr *s = c->state;
+	struct stat st;
+
+	s->out_fd = -1;
+	if (fstat(STDOUT_FILENO, &st) || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		chr_set_output(c, STDOUT_FILENO, CHR_OUT_BLOCK);
+		return;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		chr_set_output(c, STDOUT_FILENO, CHR_OUT_SOCKET);
+		return;
+	}
+	s->out_fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (s->out_fd < 0) {
+		/* No /proc: blocking, as before. */
+		debug_msg("chardev '%s': stdout stays blocking: %s", c->obj.id, strerror(errno));
+		chr_set_output(c, STDOUT_FILENO, CHR_OUT_BLOCK);
+		return;
+	}
+	chr_set_output(c, s->out_fd, CHR_OUT_DROP);
+}
+
 static int stdio_open(struct chardev *c, const char *owner)
 {
 	struct stdio_chr *s = c->state;
@@ -64,7 +99,7 @@ static int stdio_open(struct chardev *c, const char *owner)
 	}
 	in_use = true;
 	stdio_make_raw(s->signal);
-	chr_set_output(c, STDOUT_FILENO, CHR_OUT_BLOCK);
+	stdio_output(c);
 	/*
 	 * stdin stays blocking: it may share its open file with stdout, and
 	 * O_NONBLOCK there would make output fail with EAGAIN. The loop only
@@ -76,6 +111,11 @@ static int stdio_open(struct chardev *c, const char *owner)
 
 static void stdio_close(struct chardev *c)
 {
+	struct stdio_chr *s = c->state;
+
+	chr_set_output(c, -1, CHR_OUT_BLOCK);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
 	stdio_restore();
 	in_use = false;
 }

@@ -57,6 +57,14 @@ const struct object_type *object_type_find(enum object_kind kind, const char *na
 	return NULL;
 }
 
+const struct object_type *object_type_at(enum object_kind kind, unsigned i)
+{
+	for (unsigned k = 0; k < nr_types; k++)
+		if (types[k]->kind == kind && !i--)
+			return types[k];
+	return NULL;
+}
+
 struct object *object_find(enum object_kind kind, const char *id)
 {
 	for (struct object *o = objects; o && id; o = o->next)

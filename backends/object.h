@@ -97,6 +97,8 @@ void object_release(struct object *o);
 
 /* The type of @kind called @name, or NULL. */
 const struct object_type *object_type_find(enum object_kind kind, const char *name);
+/* The @i-th type of @kind (alphabetical), NULL past the last. */
+const struct object_type *object_type_at(enum object_kind kind, unsigned i);
 /* "-chardev help": every type of @kind, one a line. */
 void object_types_help(enum object_kind kind, FILE *f);
 /* "-chardev socket,help": the id and the type's options. */

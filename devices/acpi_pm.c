@@ -152,6 +152,14 @@ static int acpi_pm_realize(struct device *dev, struct platform *pf)
 			    pm, "acpi-pm");
 }
 
+/* Machine reset: a button press the old kernel did not read is gone. */
+static void acpi_pm_reset(struct device *dev, struct platform *pf)
+{
+	struct acpi_pm *pm = dev->state;
+
+	__atomic_store_n(&pm->events, 0, __ATOMIC_SEQ_CST);
+}
+
 static void acpi_pm_unrealize(struct device *dev, struct platform *pf)
 {
 	bus_unregister(&pf->pio, ACPI_PM_PORT);
@@ -167,6 +175,7 @@ static const struct device_type acpi_pm_type = {
 	.props = acpi_pm_props,
 	.realize = acpi_pm_realize,
 	.unrealize = acpi_pm_unrealize,
+	.reset = acpi_pm_reset,
 	.aml = acpi_pm_aml,
 	.internal = 1,
 };

@@ -238,6 +238,13 @@ void device_destroy_all(struct platform *pf)
 	}
 }
 
+void device_reset_all(struct platform *pf)
+{
+	for (struct device *d = pf->devices; d; d = d->next)
+		if (d->type->reset)
+			d->type->reset(d, pf);
+}
+
 int device_create_internal(struct platform *pf, const char *type)
 {
 	struct keyval kv = { 0 };

@@ -31,6 +31,13 @@ struct device_type {
 	/* Creates the device's back-end links and registers its ranges. */
 	int (*realize)(struct device *dev, struct platform *pf);
 	void (*unrealize)(struct device *dev, struct platform *pf);
+	/*
+	 * Machine reset (optional): the guest-visible state back to what
+	 * realize left, back ends kept. On the loop thread, every vCPU
+	 * parked; in-flight back-end I/O must be finished or dropped before
+	 * it returns, since guest RAM is written next.
+	 */
+	void (*reset)(struct device *dev, struct platform *pf);
 	/* Adds the device's objects to the DSDT (optional). */
 	void (*aml)(struct device *dev, struct aml *dsdt);
 	/* Devices created by the machine itself, not by -device (not listed). */
@@ -85,6 +92,12 @@ int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 int device_create_internal(struct platform *pf, const char *type);
 struct device *device_find(struct platform *pf, const char *id);
 void device_destroy_all(struct platform *pf);
+/*
+ * Machine reset: every device's reset op, in creation order (the PCI
+ * host's config space is pci_host_reset's, after this). Loop thread,
+ * vCPUs parked.
+ */
+void device_reset_all(struct platform *pf);
 /*
  * The device that @t plugs into: the one whose bus @bus names ("ID.0"), or
  * with @bus NULL the last one created that provides t->bus. Errors (one

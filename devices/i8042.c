@@ -168,15 +168,30 @@ static void cmd_write(void *opaque, uint64_t off, const void *p, unsigned len)
 static const struct bus_ops data_ops = { .read = data_read, .write = data_write };
 static const struct bus_ops cmd_ops = { .read = cmd_read, .write = cmd_write };
 
+/* As firmware leaves it: self-tested, both ports off, no interrupts. */
+static void power_on(struct i8042_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ctr = CTR_SYS | CTR_KBD_OFF | CTR_AUX_OFF;
+	r->outport = OUT_RESET;
+}
+
+static void i8042_reset(struct device *dev, struct platform *pf)
+{
+	struct i8042 *s = dev->state;
+
+	pthread_mutex_lock(&s->lock);
+	power_on(&s->r);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int i8042_realize(struct device *dev, struct platform *pf)
 {
 	struct i8042 *s = dev->state;
 	int ret;
 
 	s->pf = pf;
-	/* As firmware leaves it: self-tested, both ports off, no interrupts. */
-	s->r.ctr = CTR_SYS | CTR_KBD_OFF | CTR_AUX_OFF;
-	s->r.outport = OUT_RESET;
+	power_on(&s->r);
 	ret = pthread_mutex_init(&s->lock, NULL);
 	if (ret) {
 		err_msg("i8042: cannot create lock: %s", strerror(ret));
@@ -216,6 +231,7 @@ static const struct device_type i8042_type = {
 	.props = i8042_props,
 	.realize = i8042_realize,
 	.unrealize = i8042_unrealize,
+	.reset = i8042_reset,
 	.internal = 1,
 };
 DEVICE_TYPE(i8042_type)

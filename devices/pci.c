@@ -342,6 +342,44 @@ static void msix_control(struct pci_dev *d)
 		pci_host_intx_update(d);
 }
 
+void pci_dev_reset(struct pci_dev *d)
+{
+	struct pci_msix *m = &d->msix;
+
+	/* What the guest may write starts at 0, but for what firmware set. */
+	for (unsigned i = 0; i < d->cfg_size; i++)
+		d->cfg[i] &= ~d->wmask[i];
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &d->bar[i];
+		unsigned reg = PCI_BASE_ADDRESS_0 + 4 * i;
+
+		if (!b->size)
+			continue;
+		pci_cfg_set(d, reg, pci_cfg_get(d, reg, 4) | (uint32_t)b->home, 4);
+		if (b->type == PCI_BAR_MEM64)
+			pci_cfg_set(d, reg + 4, b->home >> 32, 4);
+	}
+	if (pci_cfg_get(d, PCI_INTERRUPT_PIN, 1))
+		pci_cfg_set(d, PCI_INTERRUPT_LINE, d->intx_gsi, 1);
+	__atomic_store_n(&d->intx_disabled, false, __ATOMIC_RELAXED);
+	pci_update_bars(d);	/* command 0: nothing decodes */
+	if (m->nvec) {
+		pthread_mutex_lock(&m->lock);
+		__atomic_store_n(&m->enabled, false, __ATOMIC_RELAXED);
+		m->masked = false;
+		memset(m->table, 0, m->nvec * PCI_MSIX_ENTRY_SIZE);
+		memset(m->pba, 0, DIV_ROUND_UP(m->nvec, 64) * 8);
+		for (unsigned i = 0; i < m->nvec; i++) {
+			entry(m, i)[PCI_MSIX_ENTRY_VECTOR_CTRL] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
+			update_vector(d, i);	/* masked: the irqfd goes */
+			m->v[i].route_tried = m->v[i].routed = false;
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (d->host)
+		pci_host_intx_update(d);
+}
+
 static unsigned pba_bytes(const struct pci_msix *m)
 {
 	return DIV_ROUND_UP(m->nvec, 64) * 8;

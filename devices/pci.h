@@ -70,6 +70,7 @@ struct pci_bar {
 	char name[64];			/* "virtio-blk disk0 BAR 4": bus messages */
 	bool mapped;			/* decoding now, at addr */
 	uint64_t addr;
+	uint64_t home;			/* where pci_dev_register put it; a reset too */
 };
 
 struct pci_msix_vec {
@@ -207,8 +208,18 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 int pci_parse_addr(const char *s, int *slot, int *function, const char *owner);
 /* Stops the BARs decoding (no handler runs once this returns), drops INTx. */
 void pci_dev_unregister(struct pci_dev *d);
+/*
+ * Machine reset of every function on pci.0 and of the host's CONFIG_ADDRESS:
+ * config space as pci_dev_register left it (command 0, BARs at their first
+ * addresses, so none decodes), MSI-X off with every vector masked and no
+ * irqfd bound, INTx low. vCPUs parked.
+ */
+void pci_host_reset(struct pci_host *h);
 
 /* --- a function (pci.c) --- */
+
+/* One function's part of pci_host_reset; host->lock held. */
+void pci_dev_reset(struct pci_dev *d);
 
 /* @class: base class << 16 | subclass << 8 | prog-if. @cfg_size 256 or 4096. */
 void pci_dev_init(struct pci_dev *d, struct platform *pf, uint16_t vendor,

@@ -263,6 +263,7 @@ static int assign_bar(struct pci_host *h, struct pci_dev *d, int bar)
 			pci_cfg_set(d, reg, flags | (uint32_t)addr, 4);
 			if (b->type == PCI_BAR_MEM64)
 				pci_cfg_set(d, reg + 4, addr >> 32, 4);
+			b->home = addr;
 			return 0;
 		}
 		addr = ALIGN_UP(pci_bar_addr(o, other) + o->bar[other].size, b->size);
@@ -375,6 +376,16 @@ int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 out:
 	pthread_mutex_unlock(&h->lock);
 	return ret;
+}
+
+void pci_host_reset(struct pci_host *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->cf8 = 0;
+	for (unsigned i = 0; i < PCI_SLOTS * PCI_FUNCS; i++)
+		if (h->dev[i])
+			pci_dev_reset(h->dev[i]);
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* Hex digits with an optional 0x, as QEMU reads PCI addresses. */

@@ -1,8 +1,9 @@
 /*
  * MC146818 CMOS RTC. The clock is the platform's CLOCK_REALTIME (UTC: the
- * host's, or a unit test's fake) plus an offset in whole seconds that the
- * guest changes by setting the time, so the guest's seconds tick exactly with
- * the host's and nothing runs between accesses. Time registers are computed at each read.
+ * host's, or a unit test's fake) plus an offset in whole seconds that -rtc
+ * base= starts (localtime, a date) and the guest changes by setting the
+ * time, so the guest's seconds tick exactly with the host's and nothing runs
+ * between accesses. Time registers are computed at each read.
  *
  * While register B's SET bit is on, the time registers are plain bytes the
  * guest fills in; clearing SET turns them into the new offset. That keeps a
@@ -81,6 +82,44 @@ struct rtc {
 	int64_t timer_ns;	/* current timer period, 0 when disarmed */
 	const struct clock_src *clock;	/* NULL: the host's CLOCK_REALTIME */
 };
+
+/* -rtc base=: one per process, as in QEMU. */
+static const char *rtc_base;
+
+int rtc_base_offset(const char *base, time_t now, int64_t *offset)
+{
+	struct tm tm = { 0 };
+	char *end;
+
+	if (!base || !strcmp(base, "utc")) {
+		*offset = 0;
+		return 0;
+	}
+	if (!strcmp(base, "localtime")) {
+		if (!localtime_r(&now, &tm))
+			return -EINVAL;
+		*offset = tm.tm_gmtoff;
+		return 0;
+	}
+	/* QEMU reads the date as the registers' value, not through a time zone. */
+	end = strptime(base, "%Y-%m-%d", &tm);
+	if (end && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+	if (!end || *end || tm.tm_year < 0 || tm.tm_year > 8099)
+		return -EINVAL;
+	*offset = (int64_t)timegm(&tm) - now;
+	return 0;
+}
+
+int rtc_set_base(const char *base)
+{
+	int64_t off;
+
+	if (rtc_base_offset(base, time(NULL), &off))
+		return -EINVAL;
+	rtc_base = base;
+	return 0;
+}
 
 static struct timespec rtc_now(const struct rtc *s)
 {
@@ -389,6 +428,9 @@ static int rtc_realize(struct device *dev, struct platform *pf)
 	r->cmos[REG_B] = B_24H;
 	r->cmos[REG_D] = D_VRT;
 	r->last_sec = rtc_now(s).tv_sec;
+	if (rtc_base_offset(rtc_base, r->last_sec, &r->offset))
+		return -EINVAL;	/* rtc_set_base checked it */
+	r->last_sec += r->offset;
 
 	ret = pthread_mutex_init(&s->lock, NULL);
 	if (ret) {

@@ -422,6 +422,25 @@ err_lock:
 	return ret;
 }
 
+/* Machine reset: registers at power-on, the line low; the chardev stays. */
+static void serial_dev_reset(struct device *dev, struct platform *pf)
+{
+	struct serial *s = dev->state;
+	bool blocked;
+	int level;
+
+	pthread_mutex_lock(&s->lock);
+	blocked = s->rx_blocked;
+	level = s->level;
+	serial_reset(s);
+	if (level)
+		irq_pin_set(&s->pin, 0);
+	pthread_mutex_unlock(&s->lock);
+	/* Input the old FIFO refused can come now. */
+	if (blocked && s->chr)
+		chardev_accept_input(s->chr);
+}
+
 static void serial_unrealize(struct device *dev, struct platform *pf)
 {
 	struct serial *s = dev->state;
@@ -469,6 +488,7 @@ static const struct device_type serial_type = {
 	.props = serial_props,
 	.realize = serial_realize,
 	.unrealize = serial_unrealize,
+	.reset = serial_dev_reset,
 	.aml = serial_aml,
 };
 DEVICE_TYPE(serial_type)

@@ -151,6 +151,17 @@ static int set_env(struct jail_opts *o, const struct opt *op, const char *val)
 	return 0;
 }
 
+/* A library file name as dlopen() takes it: no path. */
+static int set_lib(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	if (!val[0] || strchr(val, '/') || strlen(val) >= JAIL_NAME_MAX) {
+		err_msg("--lib '%s': expected a library's file name, e.g. libslirp.so.0", val);
+		return -EINVAL;
+	}
+	o->libs[o->nlibs++] = (char *)val;
+	return 0;
+}
+
 /* --- the table --------------------------------------------------------- */
 
 #define FIELD(m) offsetof(struct jail_opts, m)
@@ -180,6 +191,8 @@ static const struct opt opts[] = {
 	{ "--pids-max", NULL, "N", set_pids_max, 0, "pids.max, needs --cgroup" },
 	{ "--keep-fd", NULL, "N", set_keep_fd, 0, "pass descriptor N on (0, 1 and 2 always are)" },
 	{ "--env", NULL, "NAME=VALUE", set_env, 0, "environment of the program (empty otherwise)" },
+	{ "--lib", NULL, "NAME", set_lib, 0,
+	  "also copy a library the program dlopen()s (libslirp.so.0)" },
 	{ "--keep", NULL, NULL, set_flag, FIELD(keep), "leave the jail directory behind at the end" },
 	{ "--verbose", "-v", NULL, set_flag, FIELD(verbose), "say what is being set up" },
 	{ "--help", "-h", NULL, set_flag, FIELD(help), NULL },
@@ -238,6 +251,8 @@ void jail_opts_free(struct jail_opts *o)
 	free(o->files);
 	free(o->keep_fds);
 	free(o->env);
+	free(o->libs);
+	o->libs = NULL;
 	o->files = NULL;
 	o->keep_fds = NULL;
 	o->env = NULL;
@@ -312,7 +327,8 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 	o->files = calloc((size_t)argc + 1, sizeof(*o->files));
 	o->keep_fds = calloc((size_t)argc + 1, sizeof(*o->keep_fds));
 	o->env = calloc((size_t)argc + 1, sizeof(*o->env));
-	if (!o->files || !o->keep_fds || !o->env) {
+	o->libs = calloc((size_t)argc + 1, sizeof(*o->libs));
+	if (!o->files || !o->keep_fds || !o->env || !o->libs) {
 		err_msg("out of memory");
 		goto fail;
 	}

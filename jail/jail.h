@@ -48,6 +48,8 @@ struct jail_opts {
 	int nkeep;
 	char **env;			/* NAME=VALUE from --env, NULL-terminated */
 	int nenv;
+	char **libs;			/* --lib NAME: dlopen()ed libraries to copy too */
+	int nlibs;
 	char **args;			/* the program's arguments after "--" (not argv[0]) */
 	int nargs;
 	bool keep;			/* --keep: leave the jail directory behind */

@@ -227,11 +227,16 @@ static int plan_library(struct jail_plan *p, const char *exec_file, const char *
 	return -ENOENT;
 }
 
-/* The exec file, its interpreter and the closure of its DT_NEEDED libraries. */
-static int plan_program(struct jail_plan *p, const char *exec_file)
+/*
+ * The exec file, its interpreter and the closure of its DT_NEEDED
+ * libraries and of the --lib ones (which a program loads with dlopen(), so
+ * its ELF does not name them).
+ */
+static int plan_program(struct jail_plan *p, const char *exec_file, char *const *libs,
+			int nlibs)
 {
 	char interp[JAIL_PATH_MAX];
-	char (*needed)[JAIL_NAME_MAX] = calloc(64, JAIL_NAME_MAX);
+	char (*needed)[JAIL_NAME_MAX] = calloc(64 + (size_t)nlibs, JAIL_NAME_MAX);
 	char what[JAIL_PATH_MAX + 32];
 	int first_lib, n = 0, r;
 
@@ -243,6 +248,8 @@ static int plan_program(struct jail_plan *p, const char *exec_file)
 	r = plan_exec(p, exec_file, what);
 	if (!r)
 		r = n = elf_deps_of(exec_file, what, interp, sizeof(interp), needed, 64);
+	for (int k = 0; r >= 0 && k < nlibs; k++)	/* checked by the parser: they fit */
+		snprintf(needed[n++], JAIL_NAME_MAX, "%s", libs[k]);
 	if (r >= 0 && interp[0])
 		r = plan_interp(p, what, interp);
 	first_lib = p->ncopies;
@@ -376,7 +383,7 @@ int jail_check_inputs(struct jail_opts *o, struct jail_plan *p)
 	if ((r = jail_resolve_uid(o->uid_str, &p->uid)) ||
 	    (r = jail_resolve_gid(o->gid_str, &p->gid)) ||
 	    (r = check_dirs(o, p)) ||
-	    (r = plan_program(p, o->exec_file)) ||
+	    (r = plan_program(p, o->exec_file, o->libs, o->nlibs)) ||
 	    (r = check_files(o)) ||
 	    (r = check_keep_fds(o)) ||
 	    (r = open_netns(o, p)) ||

@@ -81,6 +81,8 @@ void kvm_vm_close(struct kvm_vm *vm)
 	vm->msi = NULL;
 	free(vm->chip_routes);
 	vm->chip_routes = NULL;
+	free(vm->arch);
+	vm->arch = NULL;
 	vm->vm_fd = vm->sys_fd = -1;
 }
 

@@ -22,6 +22,8 @@ struct kvm_vm {
 		int used;
 	} *msi;
 	pthread_mutex_t route_lock;
+	/* The architecture's power-on state for a reset (malloc'd; freed by kvm_vm_close). */
+	void *arch;
 };
 
 /* Opens /dev/kvm (or $EMBER_KVM_DEV) and creates a VM; messages on failure. */

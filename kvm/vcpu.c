@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -65,6 +66,8 @@ int vcpu_create(struct kvm_vm *vm, struct vcpu *v, unsigned index)
 
 void vcpu_destroy(struct vcpu *v)
 {
+	free(v->arch);
+	v->arch = NULL;
 	if (v->run && v->run != MAP_FAILED)
 		munmap(v->run, v->run_size);
 	if (v->fd >= 0)
@@ -99,9 +102,16 @@ static enum vcpu_exit fatal(struct vcpu *v, enum vcpu_exit why, const char *fmt,
 	return why;
 }
 
-/* Paused: wait here, out of the guest, until resumed or stopped. */
+/*
+ * Paused: wait here, out of the guest, until resumed or stopped. First a
+ * KVM_RUN that returns at once (immediate_exit) completes the port I/O or
+ * MMIO of the last exit, so the registers are whole while parked: the
+ * machine may set them anew (a reset) before the next run.
+ */
 static void park(struct vcpu *v)
 {
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	ioctl(v->fd, KVM_RUN, 0);
 	pthread_mutex_lock(&v->park_lock);
 	v->parked = true;
 	pthread_cond_broadcast(&v->park_cond);
@@ -114,8 +124,20 @@ static void park(struct vcpu *v)
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * A reset or poweroff the machine answers with a pause (an in-place reset,
+ * -no-shutdown) keeps the thread: it parks instead of ending.
+ */
+static bool parks_after(struct vcpu *v, enum vcpu_exit why)
+{
+	return why != VCPU_ERROR && why != VCPU_SHUTDOWN &&
+	       __atomic_load_n(&v->pause, __ATOMIC_SEQ_CST);
+}
+
 enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 {
+	enum vcpu_exit why;
+
 	struct kvm_run *r = v->run;
 
 	for (;;) {
@@ -146,9 +168,13 @@ enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 				     "vCPU %u: triple fault (guest shut down the CPU)", v->index);
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (r->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				return fatal(v, VCPU_RESET, "guest reset (system event)");
-			return fatal(v, VCPU_POWEROFF, "guest powered off (system event %u)",
-				     r->system_event.type);
+				why = fatal(v, VCPU_RESET, "guest reset (system event)");
+			else
+				why = fatal(v, VCPU_POWEROFF, "guest powered off (system event %u)",
+					    r->system_event.type);
+			if (parks_after(v, why))
+				break;
+			return why;
 		case KVM_EXIT_FAIL_ENTRY:
 			return fatal(v, VCPU_ERROR,
 				     "vCPU %u: entry failed, hardware reason 0x%llx",

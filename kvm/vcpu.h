@@ -63,6 +63,8 @@ struct vcpu {
 	/* Runs first on the vCPU's own thread (the machine loads its sandbox). */
 	int (*thread_init)(struct vcpu *v);
 	uint64_t exits;		/* statistics */
+	/* The architecture's power-on state for a reset (malloc'd; freed by vcpu_destroy). */
+	void *arch;
 };
 
 /* Log every port access (EMBER_DEBUG=io; the arch_exit hook logs them). */

@@ -136,8 +136,6 @@ static const struct allow vhost_calls[] = {
 	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
 	IOCTL(VHOST_VSOCK_SET_RUNNING),
 	IOCTL(VHOST_NET_SET_BACKEND),	/* virtio-net vhost=on: the tap to the rings, and off */
-	/* the queue's kick eventfd paused on the loop while the kernel has it */
-	ANY(epoll_ctl),
 	{ NULL }
 };
 
@@ -146,7 +144,31 @@ static const struct allow vcpu_calls[] = {
 	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
 	IOCTL(KVM_GET_SREGS),
 	ANY(rt_sigreturn),		/* the kick signal's handler */
+	/* vhost: the queue's kick eventfd paused on the loop while the kernel has it */
+	ANY(epoll_ctl),
 	ANY(exit),			/* the thread ends */
+	{ NULL }
+};
+
+/*
+ * A machine reset runs on the loop (vmm/machine.c): each vCPU's registers,
+ * MSRs, FPU, XCR0, LAPIC, events and MP state back to power-on (its
+ * thread is parked), the interrupt controllers and PIT restored; the
+ * kernel and initrd are mapped read-only from the files kept open.
+ */
+static const struct allow reset_calls[] = {
+	IOCTL(KVM_GET_SREGS),		/* the boot vCPU's entry state starts from it */
+	IOCTL(KVM_SET_SREGS),
+	IOCTL(KVM_SET_REGS),
+	IOCTL(KVM_SET_MSRS),
+	IOCTL(KVM_SET_FPU),
+	IOCTL(KVM_SET_XCRS),
+	IOCTL(KVM_SET_LAPIC),
+	IOCTL(KVM_SET_VCPU_EVENTS),
+	IOCTL(KVM_SET_MP_STATE),
+	IOCTL(KVM_SET_IRQCHIP),
+	IOCTL(KVM_SET_PIT2),
+	ANY(lseek),			/* the kernel's and initrd's size, before they are mapped */
 	{ NULL }
 };
 
@@ -198,13 +220,13 @@ static const struct allow user_net_calls[] = {
 	{ "openat", { { 2, T_CLEAR, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND,
 			"read-only" } } },
 	ANY(newfstatat),
-	ANY(lseek),
+	/* lseek: main has it (reset_calls) */
 	{ NULL }
 };
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[8];	/* NULL-terminated; room for the extras */
+	const struct allow *lists[10];	/* NULL-terminated; room for the extras */
 };
 
 /* Printed as a class of its own; compiled into main's filter when wanted. */
@@ -256,7 +278,10 @@ static const struct {
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
-	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
+	/* vhost_calls: a machine reset stops a vhost device on the loop (and
+	 * the guest's DRIVER_OK after it starts it on a vCPU) */
+	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, vhost_calls, main_calls,
+				     reset_calls } },
 	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
 				     vcpu_calls } },
 };
@@ -372,7 +397,7 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 
 	while (with.lists[nl])
 		nl++;
-	/* lists[] has room for them: main has 4 of 7, vcpu 5 */
+	/* lists[] has room for them: main has 6 of 9 (+2 extras), vcpu 5 (+1) */
 	for (unsigned i = 0; i < ARRAY_SIZE(extras); i++)
 		if (extras[i].into == c && *extras[i].on && nl < ARRAY_SIZE(with.lists) - 1)
 			with.lists[nl++] = extras[i].def->lists[0];

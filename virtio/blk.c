@@ -45,7 +45,8 @@ struct vblk_queue {
 
 struct vblk {
 	/* Properties. */
-	char *drive, *serial;
+	char *drive, *serial, *write_cache;
+	bool write_through;		/* write-cache=off: no FLUSH feature, durable writes */
 	uint32_t num_queues, queue_size, block_size;
 	struct virtio_link link;	/* bus=, addr=; on which transport */
 
@@ -286,8 +287,9 @@ static void setup_config(struct vblk *vb)
 				      (uint64_t)bs_sectors);
 	vb->lim.block_size = vb->block_size;
 	vb->lim.ro = ro;
+	/* Without FLUSH the guest knows there is no volatile cache (write through). */
 	vb->features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
-		       BIT(VIRTIO_BLK_F_FLUSH);
+		       (vb->write_through ? 0 : BIT(VIRTIO_BLK_F_FLUSH));
 	if (vb->num_queues > 1)
 		vb->features |= BIT(VIRTIO_BLK_F_MQ);
 	if (ro)
@@ -362,6 +364,12 @@ static int check_props(struct vblk *vb, const char *owner)
 			VIRTIO_BLK_ID_BYTES);
 		return -EINVAL;
 	}
+	if (!strcmp(vb->write_cache, "off"))
+		vb->write_through = true;
+	else if (strcmp(vb->write_cache, "on") && strcmp(vb->write_cache, "auto")) {
+		err_msg("%s: write-cache=%s: expected on, off or auto", owner, vb->write_cache);
+		return -EINVAL;
+	}
 	vb->blk = blk_find(vb->drive);
 	if (!vb->blk) {
 		err_msg("%s: no -blockdev with node-name '%s'", owner, vb->drive);
@@ -396,6 +404,8 @@ static int vblk_realize(struct device *dev, struct platform *pf, const char *own
 	ret = alloc_queues(vb, owner);
 	if (!ret)
 		ret = blk_attach(vb->blk, owner, vb->num_queues, vb->queue_size);
+	if (!ret)
+		blk_set_write_through(vb->blk, vb->write_through);
 	if (ret) {
 		free_queues(vb);
 		return ret;
@@ -420,8 +430,20 @@ static const struct prop vblk_props[] = {
 	  "entries per queue (power of 2)", .min = 2, .max = 1024 },
 	{ "logical_block_size", PROP_U32, offsetof(struct vblk, block_size),
 	  "512", "logical block size (power of 2)", .min = 512, .max = 4096 },
+	{ "write-cache", PROP_STR, offsetof(struct vblk, write_cache), "auto",
+	  "on, auto: a volatile write cache the guest flushes; off: each write durable "
+	  "(write through)" },
 	{ NULL }
 };
+
+/* Machine reset: reads still running must not land in the next boot's RAM. */
+static void vblk_quiesce(struct device *dev)
+{
+	struct vblk *vb = dev->state;
+
+	if (vb->blk)
+		blk_drain(vb->blk);
+}
 
 static const struct virtio_dev_type vblk_type = {
 	.stem = "virtio-blk",
@@ -430,5 +452,6 @@ static const struct virtio_dev_type vblk_type = {
 	.props = vblk_props,
 	.realize = vblk_realize,
 	.unrealize = vblk_unrealize,
+	.quiesce = vblk_quiesce,
 };
 VIRTIO_DEV_TYPE(vblk_type)

@@ -104,9 +104,23 @@ static void notify_config(struct virtio_dev *vdev)
 	raise_isr(vdev->transport, VIRTIO_ISR_CONFIG);
 }
 
+static void reset(struct virtio_mmio *m);
+
+/* Machine reset: as a status write of 0, and the selectors back to 0. */
+static void machine_reset(struct virtio_dev *vdev)
+{
+	struct virtio_mmio *m = vdev->transport;
+
+	pthread_mutex_lock(&vdev->lock);
+	reset(m);
+	m->dev_features_sel = m->drv_features_sel = m->queue_sel = 0;
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 static const struct virtio_transport_ops mmio_tops = {
 	.notify_queue = notify_queue,
 	.notify_config = notify_config,
+	.reset = machine_reset,
 };
 
 static void on_resample(void *opaque, uint32_t events)
@@ -185,6 +199,16 @@ static uint32_t reg_read(struct virtio_mmio *m, uint64_t off)
 	}
 }
 
+/* Status 0: the device resets; isr is clear, so the line goes low. vdev->lock held. */
+static void reset(struct virtio_mmio *m)
+{
+	virtio_set_status(m->vdev, 0);
+	pthread_mutex_lock(&m->irq_lock);
+	if (m->irq_fd < 0)
+		update_line(m);
+	pthread_mutex_unlock(&m->irq_lock);
+}
+
 static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 {
 	struct virtio_dev *vdev = m->vdev;
@@ -221,13 +245,10 @@ static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 		ack_isr(m, val);
 		break;
 	case VIRTIO_MMIO_STATUS:
-		virtio_set_status(vdev, val & 0xff);
-		if (!(val & 0xff)) {	/* a reset cleared isr: lower the line */
-			pthread_mutex_lock(&m->irq_lock);
-			if (m->irq_fd < 0)
-				update_line(m);
-			pthread_mutex_unlock(&m->irq_lock);
-		}
+		if (val & 0xff)
+			virtio_set_status(vdev, val & 0xff);
+		else
+			reset(m);
 		break;
 	default:
 		if (vq && (addr = ring_addr(vq, off)))

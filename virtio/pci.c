@@ -120,10 +120,21 @@ static int call_fd(struct virtio_dev *vdev, unsigned q)
 	return vp->pci.msix.v[vec].fd >= 0 ? vp->pci.msix.v[vec].fd : -ENODEV;
 }
 
+static void reset(struct virtio_pci *vp);
+
+/* Machine reset: as a status write of 0 (config space is pci_host_reset's). */
+static void machine_reset(struct virtio_dev *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	reset(vdev->transport);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 static const struct virtio_transport_ops pci_tops = {
 	.notify_queue = notify_queue,
 	.notify_config = notify_config,
 	.call_fd = call_fd,
+	.reset = machine_reset,
 };
 
 /* --- kicks --- */
@@ -278,6 +289,14 @@ static struct virtq *setup_vq(struct virtio_pci *vp)
 	return &vdev->vqs[vp->queue_sel];
 }
 
+/* Status 0: the device resets; the ISR is clear, so INTA goes low. vdev->lock held. */
+static void reset(struct virtio_pci *vp)
+{
+	virtio_set_status(vp->vdev, 0);
+	take_isr(vp);
+	vp->dfselect = vp->gfselect = vp->queue_sel = 0;
+}
+
 static void common_write(struct virtio_pci *vp, uint64_t off, uint64_t v, unsigned len)
 {
 	struct virtio_dev *vdev = vp->vdev;
@@ -298,11 +317,10 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint64_t v, unsign
 		__atomic_store_n(&vdev->config_vector, vector(vp, v), __ATOMIC_RELAXED);
 		break;
 	case VIRTIO_PCI_COMMON_STATUS:
-		virtio_set_status(vdev, v);
-		if (!v) {	/* the reset cleared the ISR: lower the line */
-			take_isr(vp);
-			vp->dfselect = vp->gfselect = vp->queue_sel = 0;
-		}
+		if (v)
+			virtio_set_status(vdev, v);
+		else
+			reset(vp);
 		break;
 	case VIRTIO_PCI_COMMON_Q_SELECT:
 		vp->queue_sel = v;

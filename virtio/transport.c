@@ -87,6 +87,19 @@ static void virtio_type_unrealize(struct device *dev, struct platform *pf)
 		vt->unrealize(dev, pf);
 }
 
+static void virtio_type_reset(struct device *dev, struct platform *pf)
+{
+	const struct virtio_dev_type *vt = vtype(dev);
+	struct virtio_dev *vdev = vdev_of(dev);
+
+	if (!link_of(dev)->attached)
+		return;
+	if (vdev->tops && vdev->tops->reset)
+		vdev->tops->reset(vdev);
+	if (vt->quiesce)
+		vt->quiesce(dev);
+}
+
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)
 {
 	virtio_mmio_aml(vdev_of(dev), dsdt);
@@ -137,6 +150,7 @@ void virtio_dev_type_register(const struct virtio_dev_type *vt)
 		t->props = pci ? props : vt->props;
 		t->realize = virtio_type_realize;
 		t->unrealize = virtio_type_unrealize;
+		t->reset = virtio_type_reset;
 		t->aml = pci ? NULL : virtio_type_aml;
 	}
 	if (bad) {

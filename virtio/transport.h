@@ -29,6 +29,7 @@ struct keyval;
  */
 int virtio_mmio_attach(struct virtio_dev *vdev, struct platform *pf);
 void virtio_mmio_detach(struct virtio_dev *vdev);
+
 /* The slot's DSDT node (LNRO0005), from the device type's aml callback. */
 void virtio_mmio_aml(struct virtio_dev *vdev, struct aml *dsdt);
 /*
@@ -111,6 +112,11 @@ struct virtio_dev_type {
 	void (*stop)(struct device *dev, struct platform *pf);
 	/* Optional: after the transport is gone, or when attaching it failed. */
 	void (*unrealize)(struct device *dev, struct platform *pf);
+	/*
+	 * Optional, machine reset only (loop thread, after the device's
+	 * reset): waits until no back-end I/O can still write guest RAM.
+	 */
+	void (*quiesce)(struct device *dev);
 };
 
 #define VIRTIO_STATE(type)						\

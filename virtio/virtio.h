@@ -78,6 +78,12 @@ struct virtio_transport_ops {
 	void (*notify_config)(struct virtio_dev *vdev);
 	/* virtio_call_fd's answer if the transport has a better one (MSI-X). */
 	int (*call_fd)(struct virtio_dev *vdev, unsigned q);
+	/*
+	 * Machine reset (loop thread, vCPUs parked; takes vdev->lock): the
+	 * device's reset as a status write of 0 does it, the line low, the
+	 * transport's selectors 0. PCI config space is pci_host_reset's.
+	 */
+	void (*reset)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {

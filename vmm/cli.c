@@ -18,6 +18,7 @@
 #include "backends/memory.h"
 #include "backends/object.h"
 #include "devices/device.h"
+#include "devices/rtc.h"
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -27,36 +28,11 @@
 #include "vmm/cli.h"
 #include "vmm/cli_compat.h"
 #include "vmm/cli_opts.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
-
-static int parse_smp(const char *s, unsigned *out)
-{
-	struct keyval kv;
-	const char *v;
-	uint64_t n = 0;
-	int ret;
-
-	ret = keyval_parse(s, "cpus", "-smp", &kv);
-	if (ret)
-		return ret;
-	v = kv.implied ? kv.implied : keyval_get(&kv, "cpus");
-	/* QEMU's topology keys are accepted; we build one socket of N cores. */
-	keyval_get(&kv, "maxcpus");
-	keyval_get(&kv, "sockets");
-	keyval_get(&kv, "cores");
-	keyval_get(&kv, "threads");
-	ret = keyval_check_unused(&kv, "-smp");
-	if (!ret && (!v || parse_u64(v, &n) || n < 1 || n > MAX_VCPUS)) {
-		err_msg("-smp %s: the number of vCPUs must be between 1 and %u", s, MAX_VCPUS);
-		ret = -EINVAL;
-	}
-	*out = (unsigned)n;
-	keyval_free(&kv);
-	return ret;
-}
 
 /* sandbox: -sandbox on|off (QEMU's spelling, with its deny keys). */
 static int parse_sandbox(const char *s)
@@ -115,7 +91,7 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 	}
 	if (!strncmp(s, "unix:", 5)) {
 		snprintf(id, sizeof(id), "serial%u", idx);
-		ret = cli_serial_unix(c, s, id, &opts);
+		ret = cli_unix_chardev(c, "-serial", s, id, &opts);
 		if (ret || !loop)
 			return ret;
 		ret = object_create(OBJ_CHARDEV, opts, loop);
@@ -149,6 +125,55 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 	}
 	sc->chr = chr;
 	return 0;
+}
+
+/*
+ * -monitor DEV: QEMU's human monitor on a chardev made from DEV's short
+ * form, named compat_monitorN as QEMU names it; "none": no monitor. With
+ * no @loop only checked, before anything is set up.
+ */
+static int monitor_create(struct cli *c, unsigned idx, struct loop *loop, struct machine *m)
+{
+	const char *s = c->monitor[idx], *opts, *ref;
+	char id[32], owner[128];
+	struct chardev *chr;
+	int ret;
+
+	if (!strcmp(s, "none"))
+		return 0;
+	snprintf(id, sizeof(id), "compat_monitor%u", idx);
+	snprintf(owner, sizeof(owner), "-monitor %s", s);
+	ret = cli_monitor_chardev(c, "-monitor", s, id, &opts, &ref);
+	if (!ret && !strcmp(s, "stdio")) {
+		for (unsigned i = 0; i < c->nr_serial; i++)
+			if (!strcmp(c->serial[i], "stdio") || !strcmp(c->serial[i], "mon:stdio")) {
+				err_msg("%s: stdio is taken by -serial %s", owner, c->serial[i]);
+				return -EINVAL;
+			}
+		if (c->daemonize) {
+			err_msg("%s: not with -daemonize, which closes stdio", owner);
+			return -EINVAL;
+		}
+	}
+	if (ret || !loop)
+		return ret;
+	if (opts && (ret = object_create(OBJ_CHARDEV, opts, loop)))
+		return ret;
+	chr = chardev_find(opts ? id : ref);
+	if (!chr) {
+		err_msg("%s: no -chardev with id '%s'", owner, ref);
+		return -ENOENT;
+	}
+	return hmp_mon_attach(chr, owner, m);
+}
+
+/* Does a -monitor take stdio (then there is no default COM1 there)? */
+static bool monitor_stdio(const struct cli *c)
+{
+	for (unsigned i = 0; i < c->nr_monitor; i++)
+		if (!strcmp(c->monitor[i], "stdio"))
+			return true;
+	return false;
 }
 
 /* A -chardev stdio (for a virtconsole, say) takes the default COM1's place. */
@@ -188,7 +213,7 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 		return ret;
 	if (c->mem && (ret = cli_parse_mem(c->mem, &mc->ram_size)))
 		return ret;
-	if (c->smp && (ret = parse_smp(c->smp, &mc->ncpus)))
+	if (c->smp && (ret = cli_parse_smp(c->smp, &mc->ncpus)))
 		return ret;
 	if (c->cpu && !arch_cpu_known(c->cpu)) {
 		err_msg("-cpu %s: unknown CPU template (try -cpu help)", c->cpu);
@@ -204,18 +229,27 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	mc->cpu_template = c->cpu;
 	mc->start_paused = c->start_paused;
 	mc->no_shutdown = c->no_shutdown;
+	mc->no_reboot = c->no_reboot;
 	mc->name = c->name;
 	mc->uuid = c->uuid;
+	if (rtc_set_base(c->rtc_base)) {
+		err_msg("-rtc base=%s: expected utc, localtime or a date like 2006-06-17T16:01:21",
+			c->rtc_base);
+		return -EINVAL;
+	}
 	if (cm->no_com1 && c->nr_serial) {
 		err_msg("-serial %s: -M isa-serial=off has no serial ports", c->serial[0]);
 		return -EINVAL;
 	}
 	/* QEMU's default serial port, which -nodefaults and -daemonize drop */
 	if (!c->nr_serial)
-		c->serial[c->nr_serial++] =
-			stdio || c->nodefaults || c->daemonize || cm->no_com1 ? "none" : "stdio";
+		c->serial[c->nr_serial++] = stdio || monitor_stdio(c) || c->nodefaults ||
+					    c->daemonize || cm->no_com1 ? "none" : "stdio";
 	for (unsigned i = 0; i < c->nr_serial; i++)
 		if ((ret = parse_serial(c, i, NULL, &mc->serial[i])))
+			return ret;
+	for (unsigned i = 0; i < c->nr_monitor; i++)
+		if ((ret = monitor_create(c, i, NULL, NULL)))
 			return ret;
 	mc->nr_serial = c->nr_serial;
 	return cli_expand(c, mc->type->has_pci);
@@ -425,6 +459,29 @@ static int check_backends(const struct cli *c)
 	return ret;
 }
 
+/*
+ * Every option error before anything is set up (and /dev/kvm opened):
+ * "-netdev help" and wrong types first, then the rest, then again what
+ * -drive and -nic added. Creates nothing (tests/fuzz/fuzz_cli_opts.c).
+ */
+int cli_check(struct cli *c, struct machine_config *mc, struct cli_machine *cm)
+{
+	int ret = check_backends(c);
+
+	if (!ret)
+		ret = check_config(c, mc, cm);
+	if (!ret && (c->nr_drive || c->nr_nic))
+		ret = check_backends(c);
+	if (!ret && !c->kernel) {
+		err_msg("no kernel given: use -kernel PATH (see ember -help)");
+		ret = -EINVAL;
+	}
+	/* sandbox */
+	if (!ret && c->sandbox)
+		ret = parse_sandbox(c->sandbox);
+	return ret;
+}
+
 int ember_main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -447,24 +504,8 @@ int ember_main(int argc, char **argv)
 		cli_free(&c);
 		return sandbox_print(stdout) ? EXIT_USAGE : EXIT_OK;
 	}
-	/*
-	 * Every option error before anything is set up (and /dev/kvm opened):
-	 * "-netdev help" and wrong types first, then the rest, then again what
-	 * -drive and -nic added.
-	 */
 	if (!ret)
-		ret = check_backends(&c);
-	if (!ret)
-		ret = check_config(&c, &mc, &cm);
-	if (!ret && (c.nr_drive || c.nr_nic))
-		ret = check_backends(&c);
-	if (!ret && !c.kernel) {
-		err_msg("no kernel given: use -kernel PATH (see ember -help)");
-		ret = -EINVAL;
-	}
-	/* sandbox */
-	if (!ret && c.sandbox)
-		ret = parse_sandbox(c.sandbox);
+		ret = cli_check(&c, &mc, &cm);
 	if (ret) {
 		cli_free(&c);
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
@@ -484,11 +525,11 @@ int ember_main(int argc, char **argv)
 	if (!loop)
 		goto out;
 	ret = backends_each(&c, loop, object_create);
-	/* QMP monitors on chardevs: before the machine, so that errors come first. */
+	/* Monitors on chardevs (HMP, QMP): before the machine, so that errors come first. */
 	for (unsigned i = 0; !ret && i < c.nr_monitor; i++)
-		ret = qmp_monitor_create(c.monitor[i], loop, &m);
+		ret = monitor_create(&c, i, loop, &m);
 	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
-		ret = qmp_mon_create(c.mon[i], loop, &m);
+		ret = hmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
 		ret = finish_config(&c, &cm, loop, &mc);
 	if (ret)
@@ -501,8 +542,8 @@ int ember_main(int argc, char **argv)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
 	ret = machine_finish(&m);
-	if (!ret && c.qmp)
-		ret = qmp_server_create(c.qmp, loop, &m);
+	for (unsigned i = 0; !ret && i < c.nr_qmp; i++)
+		ret = qmp_server_create(c.qmp[i], loop, &m);
 	if (ret)
 		goto out;
 	daemon_ready();
@@ -510,6 +551,7 @@ int ember_main(int argc, char **argv)
 out:
 	if (ret > 0)
 		status = EXIT_OK;
+	hmp_mon_destroy();
 	qmp_server_destroy();
 	if (machine_up)
 		machine_destroy(&m);

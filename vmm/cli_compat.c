@@ -130,7 +130,7 @@ int cli_parse_machine(struct cli *c, const char *s, struct cli_machine *m)
 	if (!ret)
 		ret = machine_keys(&kv, m);
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-M");
+		ret = cli_keys_check(&kv, "-M");
 	keyval_free(&kv);
 	return ret;
 }
@@ -149,7 +149,7 @@ int cli_parse_mem(const char *s, uint64_t *out)
 	/* Memory hotplug's room (QEMU's): ember has no hotplug, so nothing is reserved. */
 	max = keyval_get(&kv, "maxmem");
 	slot = keyval_get(&kv, "slots");
-	ret = keyval_check_unused(&kv, "-m");
+	ret = cli_keys_check(&kv, "-m");
 	if (!ret && (!v || parse_size(v, MiB, out))) {
 		err_msg("-m %s: not a memory size (e.g. 512M, 2G)", s);
 		ret = -EINVAL;
@@ -170,6 +170,32 @@ int cli_parse_mem(const char *s, uint64_t *out)
 		err_msg("-m maxmem=%s: expected a size at least the RAM size", max);
 		ret = -EINVAL;
 	}
+	keyval_free(&kv);
+	return ret;
+}
+
+int cli_parse_smp(const char *s, unsigned *out)
+{
+	struct keyval kv;
+	const char *v;
+	uint64_t n = 0;
+	int ret;
+
+	ret = keyval_parse(s, "cpus", "-smp", &kv);
+	if (ret)
+		return ret;
+	v = kv.implied ? kv.implied : keyval_get(&kv, "cpus");
+	/* QEMU's topology keys are accepted; we build one socket of N cores. */
+	keyval_get(&kv, "maxcpus");
+	keyval_get(&kv, "sockets");
+	keyval_get(&kv, "cores");
+	keyval_get(&kv, "threads");
+	ret = cli_keys_check(&kv, "-smp");
+	if (!ret && (!v || parse_u64(v, &n) || n < 1 || n > MAX_VCPUS)) {
+		err_msg("-smp %s: the number of vCPUs must be between 1 and %u", s, MAX_VCPUS);
+		ret = -EINVAL;
+	}
+	*out = (unsigned)n;
 	keyval_free(&kv);
 	return ret;
 }
@@ -203,12 +229,13 @@ int cli_parse_sandbox(const char *s, int *on)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-sandbox");
+		ret = cli_keys_check(&kv, "-sandbox");
 	keyval_free(&kv);
 	return ret;
 }
 
-int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **out)
+int cli_unix_chardev(struct cli *c, const char *what, const char *s, const char *id,
+		     const char **out)
 {
 	struct keyval kv;
 	const char *path;
@@ -217,20 +244,20 @@ int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **o
 	size_t size;
 	FILE *f;
 
-	ret = keyval_parse(s, "path", "-serial", &kv);
+	ret = keyval_parse(s, "path", what, &kv);
 	if (ret)
 		return ret;
 	path = kv.implied;
 	if (!path || strncmp(path, "unix:", 5) || !path[5]) {
-		err_msg("-serial %s: expected unix:PATH[,server=on|off][,wait=on|off]", s);
+		err_msg("%s %s: expected unix:PATH[,server=on|off][,wait=on|off]", what, s);
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = bool_key(&kv, "server", "-serial", &server);
+		ret = bool_key(&kv, "server", what, &server);
 	if (!ret)
-		ret = bool_key(&kv, "wait", "-serial", &wait);
+		ret = bool_key(&kv, "wait", what, &wait);
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-serial");
+		ret = keyval_check_unused(&kv, what);
 	f = ret ? NULL : open_memstream(&buf, &size);
 	if (f) {
 		fprintf(f, "socket,id=%s,path=", id);
@@ -248,6 +275,31 @@ int cli_serial_unix(struct cli *c, const char *s, const char *id, const char **o
 	return ret;
 }
 
+int cli_monitor_chardev(struct cli *c, const char *what, const char *s, const char *id,
+			const char **out, const char **ref)
+{
+	static const char *const plain[] = { "stdio", "null", "pty" };
+	char *buf;
+
+	*out = *ref = NULL;
+	if (!strncmp(s, "unix:", 5))
+		return cli_unix_chardev(c, what, s, id, out);
+	if (!strncmp(s, "chardev:", 8) && s[8]) {
+		*ref = s + 8;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (!strcmp(s, plain[i]))
+			return asprintf(&buf, "%s,id=%s", s, id) < 0 || !(*out = cli_own(c, buf)) ?
+			       -ENOMEM : 0;
+	if (!strncmp(s, "file:", 5) && s[5] && !strchr(s, ','))
+		return asprintf(&buf, "file,id=%s,path=%s", id, s + 5) < 0 ||
+		       !(*out = cli_own(c, buf)) ? -ENOMEM : 0;
+	err_msg("%s %s: expected none, stdio, null, pty, file:PATH, unix:PATH[,server,nowait] "
+		"or chardev:ID", what, s);
+	return -EINVAL;
+}
+
 /* Adds @s to the list @list of @c (a -blockdev, -netdev or -device), at most MAX_OPTS. */
 static int add_opt(const char *what, const char **list, unsigned *n, const char *s)
 {
@@ -261,20 +313,59 @@ static int add_opt(const char *what, const char **list, unsigned *n, const char 
 	return 0;
 }
 
-/* cache=: where ember's file node has the same semantics */
-static int drive_cache(const char *v, int *direct)
+/*
+ * cache=, as QEMU defines its modes (bdrv_parse_cache_mode): whether the
+ * guest sees a volatile write cache it flushes (writeback), O_DIRECT
+ * (direct) and whether flushes are ignored (no-flush).
+ */
+static const struct {
+	const char *name;
+	bool writeback, direct, no_flush;
+} cache_modes[] = {
+	{ "writeback", true, false, false },	/* QEMU's default */
+	{ "none", true, true, false },
+	{ "off", true, true, false },		/* QEMU's old name of none */
+	{ "writethrough", false, false, false },
+	{ "directsync", false, true, false },
+	{ "unsafe", true, false, true },
+};
+
+int cli_drive_cache(const char *v, struct cli_cache *out)
 {
-	if (!v || !strcmp(v, "writeback") || !strcmp(v, "unsafe")) {
-		*direct = 0;	/* unsafe ignores flushes in QEMU; ember keeps them: safer */
+	*out = (struct cli_cache){ .writeback = true };
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(cache_modes); i++) {
+		if (strcmp(v, cache_modes[i].name))
+			continue;
+		out->writeback = cache_modes[i].writeback;
+		out->direct = cache_modes[i].direct;
+		out->no_flush = cache_modes[i].no_flush;
 		return 0;
 	}
-	if (!strcmp(v, "none")) {
-		*direct = 1;
-		return 0;
-	}
-	err_msg("-drive cache=%s: ember's disks keep writes in the host's cache until the "
-		"guest flushes (cache=writeback, none or unsafe)", v);
+	err_msg("-drive cache=%s: expected writeback, none, writethrough, directsync or unsafe",
+		v);
 	return -EINVAL;
+}
+
+/* cache= and then QEMU's single keys over it: cache.writeback=, cache.direct=, cache.no-flush=. */
+static int drive_cache(struct keyval *kv, struct cli_cache *c)
+{
+	int wb, direct, no_flush, ret = cli_drive_cache(keyval_get(kv, "cache"), c);
+
+	wb = c->writeback;
+	direct = c->direct;
+	no_flush = c->no_flush;
+	if (!ret)
+		ret = bool_key(kv, "cache.writeback", "-drive", &wb);
+	if (!ret)
+		ret = bool_key(kv, "cache.direct", "-drive", &direct);
+	if (!ret)
+		ret = bool_key(kv, "cache.no-flush", "-drive", &no_flush);
+	c->writeback = wb;
+	c->direct = direct;
+	c->no_flush = no_flush;
+	return ret;
 }
 
 static int drive_discard(const char *v, const char **out)
@@ -292,7 +383,8 @@ static int drive_discard(const char *v, const char **out)
 
 struct drive {
 	const char *file, *iface, *format, *id, *aio, *media;
-	int ro, direct;
+	int ro;
+	struct cli_cache cache;
 	const char *discard;
 };
 
@@ -309,11 +401,11 @@ static int drive_keys(struct keyval *kv, struct drive *d)
 	d->ro = 0;
 	ret = bool_key(kv, "readonly", "-drive", &d->ro);
 	if (!ret)
-		ret = drive_cache(keyval_get(kv, "cache"), &d->direct);
+		ret = drive_cache(kv, &d->cache);
 	if (!ret)
 		ret = drive_discard(keyval_get(kv, "discard"), &d->discard);
 	if (!ret)
-		ret = keyval_check_unused(kv, "-drive");
+		ret = cli_keys_check(kv, "-drive");
 	if (ret)
 		return ret;
 	if (!d->iface) {
@@ -346,9 +438,36 @@ static int drive_keys(struct keyval *kv, struct drive *d)
 	return d->id ? id_check(d->id, "-drive") : 0;
 }
 
+/*
+ * An if=none drive without a write cache: QEMU's device takes it from the
+ * drive (write-cache=auto), so each of the first @ndev -device options
+ * with drive=@id and no write-cache= gets write-cache=off.
+ */
+static int drive_write_through(struct cli *c, const char *id, unsigned ndev)
+{
+	for (unsigned i = 0; i < ndev; i++) {
+		struct keyval kv;
+		const char *drive;
+		bool add;
+		char *s;
+
+		if (keyval_parse(c->device[i], "driver", "-device", &kv))
+			continue;	/* device_check says why */
+		drive = keyval_get(&kv, "drive");
+		add = drive && !strcmp(drive, id) && !keyval_has(&kv, "write-cache");
+		keyval_free(&kv);
+		if (!add)
+			continue;
+		if (asprintf(&s, "%s,write-cache=off", c->device[i]) < 0 ||
+		    !(c->device[i] = cli_own(c, s)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* One -drive: a raw node over a file node, named by id=; if=virtio adds its device. */
 static int drive_one(struct cli *c, const char *s, unsigned *nvirtio, unsigned *nnone,
-		     bool pci)
+		     bool pci, unsigned ndev)
 {
 	struct keyval kv;
 	struct drive d;
@@ -377,10 +496,13 @@ static int drive_one(struct cli *c, const char *s, unsigned *nvirtio, unsigned *
 	put_value(f, d.id);
 	fputs(",file.driver=file,file.filename=", f);
 	put_value(f, d.file);
-	fprintf(f, ",discard=%s%s%s", d.discard, d.ro ? ",read-only=on" : "",
-		d.direct ? ",file.cache.direct=on" : "");
+	fprintf(f, ",discard=%s%s%s%s", d.discard, d.ro ? ",read-only=on" : "",
+		d.cache.direct ? ",file.cache.direct=on" : "",
+		d.cache.no_flush ? ",cache.no-flush=on" : "");
 	opts = own_text(c, f, &buf);
 	ret = add_opt("-drive", c->blockdev, &c->nr_blockdev, opts);
+	if (!ret && strcmp(d.iface, "virtio") && !d.cache.writeback)
+		ret = drive_write_through(c, d.id, ndev);
 	if (ret || strcmp(d.iface, "virtio"))
 		goto out;
 	ret = -ENOMEM;
@@ -388,6 +510,8 @@ static int drive_one(struct cli *c, const char *s, unsigned *nvirtio, unsigned *
 		goto out;
 	fprintf(f, "virtio-blk-%s,drive=", pci ? "pci" : "device");
 	put_value(f, d.id);
+	if (!d.cache.writeback)
+		fputs(",write-cache=off", f);
 	opts = own_text(c, f, &buf);
 	ret = add_opt("-drive", c->device, &c->nr_device, opts);
 out:
@@ -466,11 +590,11 @@ out:
 
 int cli_expand(struct cli *c, bool pci)
 {
-	unsigned nvirtio = 0, nnone = 0;
+	unsigned nvirtio = 0, nnone = 0, ndev = c->nr_device;
 	int ret;
 
 	for (unsigned i = 0; i < c->nr_drive; i++)
-		if ((ret = drive_one(c, c->drive[i], &nvirtio, &nnone, pci)))
+		if ((ret = drive_one(c, c->drive[i], &nvirtio, &nnone, pci, ndev)))
 			return ret;
 	for (unsigned i = 0; i < c->nr_nic; i++)
 		if ((ret = nic_one(c, c->nic[i], i, pci)))

@@ -81,18 +81,32 @@ static int kv_oneof(struct keyval *kv, const char *key, const char *opt,
 	return -EINVAL;
 }
 
-/* The syntax of -qmp fails here, before anything is set up; the server re-reads it. */
+/*
+ * The syntax of -qmp fails here, before anything is set up; the server
+ * re-reads it. Several are several servers, as in QEMU, on distinct paths.
+ */
 static int opt_qmp(struct cli *c, const char *arg)
 {
+	char *path = NULL, *other;
 	int ret;
 
-	if (c->qmp) {
-		err_msg("-qmp %s: only one -qmp is supported", arg);
+	if (c->nr_qmp >= ARRAY_SIZE(c->qmp)) {
+		err_msg("-qmp %s: at most %zu -qmp may be given", arg, ARRAY_SIZE(c->qmp));
 		return -EINVAL;
 	}
-	ret = qmp_parse_opts(arg, NULL, NULL);
+	ret = qmp_parse_opts(arg, &path, NULL);
+	for (unsigned i = 0; !ret && i < c->nr_qmp; i++) {
+		if (qmp_parse_opts(c->qmp[i], &other, NULL))
+			continue;
+		if (!strcmp(path, other)) {
+			err_msg("-qmp %s: the socket '%s' is given twice", arg, path);
+			ret = -EINVAL;
+		}
+		free(other);
+	}
+	free(path);
 	if (!ret)
-		c->qmp = arg;
+		c->qmp[c->nr_qmp++] = arg;
 	return ret;
 }
 
@@ -121,7 +135,7 @@ static int opt_accel(struct cli *c, const char *arg)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-accel");
+		ret = cli_keys_check(&kv, "-accel");
 	keyval_free(&kv);
 	return ret;
 }
@@ -154,7 +168,7 @@ static int opt_name(struct cli *c, const char *arg)
 	keyval_get(&kv, "process");	/* the host's process name: ember stays ember */
 	ret = kv_bool(&kv, "debug-threads", "-name", &on);	/* ember names its threads */
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-name");
+		ret = cli_keys_check(&kv, "-name");
 	if (!ret && !kv.implied) {
 		err_msg("-name %s: no name given (-name NAME or -name guest=NAME)", arg);
 		ret = -EINVAL;
@@ -165,24 +179,26 @@ static int opt_name(struct cli *c, const char *arg)
 	return ret ? ret : c->name ? 0 : -ENOMEM;
 }
 
-/* -rtc base=utc: the guest's RTC runs on UTC, as ember's always does. */
+/* -rtc base=utc|localtime|DATE: where the guest's RTC starts (devices/rtc.c). */
 static int opt_rtc(struct cli *c, const char *arg)
 {
-	static const char *const utc[] = { "utc", NULL }, *const host[] = { "host", NULL },
+	static const char *const host[] = { "host", NULL },
 		*const drift[] = { "none", "slew", NULL };
 	struct keyval kv;
+	const char *base;
 	int ret = keyval_parse(arg, NULL, "-rtc", &kv);
 
 	if (ret)
 		return ret;
-	ret = kv_oneof(&kv, "base", "-rtc", utc, "ember's RTC starts on UTC (only base=utc)");
-	if (!ret)
-		ret = kv_oneof(&kv, "clock", "-rtc", host,
+	base = keyval_get(&kv, "base");	/* checked by cli.c, which sets the RTC's */
+	ret = kv_oneof(&kv, "clock", "-rtc", host,
 			       "ember's RTC follows the host's clock (only clock=host)");
 	if (!ret)	/* how QEMU catches up missed ticks; KVM's PIT and ember's RTC do it */
 		ret = kv_oneof(&kv, "driftfix", "-rtc", drift, "expected none or slew");
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-rtc");
+		ret = cli_keys_check(&kv, "-rtc");
+	if (!ret && base && !(c->rtc_base = cli_own(c, strdup(base))))
+		ret = -ENOMEM;
 	keyval_free(&kv);
 	if (!ret)
 		c->rtc = arg;
@@ -200,7 +216,7 @@ static int opt_msg(struct cli *c, const char *arg)
 	ret = kv_bool(&kv, "timestamp", "-msg", &on);
 	keyval_get(&kv, "guest-name");	/* QEMU's prefix for its own messages */
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-msg");
+		ret = cli_keys_check(&kv, "-msg");
 	keyval_free(&kv);
 	if (ret)
 		return ret;
@@ -225,7 +241,7 @@ static int opt_overcommit(struct cli *c, const char *arg)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-overcommit");
+		ret = cli_keys_check(&kv, "-overcommit");
 	keyval_free(&kv);
 	if (!ret)
 		c->overcommit = lock ? "mem-lock" : NULL;
@@ -272,6 +288,47 @@ static int opt_no_shutdown(struct cli *c, const char *arg)
 	return 0;
 }
 
+static int opt_no_reboot(struct cli *c, const char *arg)
+{
+	c->no_reboot = true;
+	return 0;
+}
+/* The keys of each key=value option, with QEMU's type names. */
+#define STR(n)	{ n, "string" }
+#define BOOL(n)	{ n, "boolean" }
+#define NUM(n)	{ n, "number" }
+#define SIZE(n)	{ n, "size" }
+static const struct cli_param p_m[] = { SIZE("size"), NUM("slots"), SIZE("maxmem"), { NULL } };
+static const struct cli_param p_smp[] = {
+	NUM("cpus"), NUM("maxcpus"), NUM("sockets"), NUM("cores"), NUM("threads"), { NULL }
+};
+static const struct cli_param p_machine[] = {
+	STR("type"), STR("memory-backend"), STR("accel"), BOOL("isa-serial"), BOOL("pcie"),
+	STR("acpi"), BOOL("x-option-roms"), BOOL("pit"), BOOL("pic"), BOOL("rtc"),
+	BOOL("dump-guest-core"), BOOL("mem-merge"), BOOL("usb"), BOOL("graphics"),
+	BOOL("vmport"), BOOL("smm"), { NULL }
+};
+static const struct cli_param p_name[] = {
+	STR("guest"), STR("process"), BOOL("debug-threads"), { NULL }
+};
+static const struct cli_param p_accel[] = { { NULL } };
+static const struct cli_param p_rtc[] = { STR("base"), STR("clock"), STR("driftfix"), { NULL } };
+static const struct cli_param p_overcommit[] = { BOOL("mem-lock"), BOOL("cpu-pm"), { NULL } };
+static const struct cli_param p_drive[] = {
+	STR("file"), STR("if"), STR("format"), STR("id"), STR("aio"), STR("media"),
+	BOOL("readonly"), STR("cache"), STR("discard"), BOOL("cache.writeback"),
+	BOOL("cache.direct"), BOOL("cache.no-flush"), { NULL }
+};
+static const struct cli_param p_qmp[] = { BOOL("server"), BOOL("wait"), { NULL } };
+static const struct cli_param p_sandbox[] = {
+	BOOL("enable"), STR("obsolete"), STR("elevateprivileges"), STR("spawn"),
+	STR("resourcecontrol"), { NULL }
+};
+static const struct cli_param p_msg[] = { BOOL("timestamp"), BOOL("guest-name"), { NULL } };
+static const struct cli_param p_mon[] = {
+	STR("chardev"), STR("mode"), BOOL("pretty"), { NULL }
+};
+
 /* kind, field, count, max, call */
 #define FIELD(m)	CLI_FIELD, offsetof(struct cli, m), 0, 0, NULL
 #define LIST(m, max)	CLI_LIST, offsetof(struct cli, m), offsetof(struct cli, nr_##m), max, NULL
@@ -286,19 +343,20 @@ const struct cli_opt cli_opts[] = {
 	{ "-append", NULL, "CMDLINE", FIELD(append), CLI_GUEST,
 	  "kernel command line (default: \"" DEFAULT_APPEND "\")" },
 	{ "-m", NULL, "SIZE[,slots=N,maxmem=M]", FIELD(mem), CLI_GUEST,
-	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)" },
-	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)" },
+	  "guest RAM, e.g. 512M or 2G (default 256M; a bare number is MiB)", .params = p_m },
+	{ "-smp", NULL, "N", FIELD(smp), CLI_GUEST, "number of vCPUs (default 1)", .params = p_smp },
 	{ "-M", "-machine", "TYPE[,memory-backend=ID]", FIELD(machine), CLI_GUEST,
-	  "machine type (-M help lists them)", machine_types_help },
+	  "machine type (-M help lists them)", machine_types_help, .params = p_machine },
 	{ "-cpu", NULL, "TEMPLATE", FIELD(cpu), CLI_GUEST,
 	  "CPUID template: host (default) or minimal", arch_cpu_help },
-	{ "-name", NULL, "NAME", CALL(opt_name), CLI_GUEST, "the guest's name (for QMP)" },
+	{ "-name", NULL, "NAME", CALL(opt_name), CLI_GUEST, "the guest's name (for QMP)", .params = p_name },
 	{ "-uuid", NULL, "UUID", CALL(opt_uuid), CLI_GUEST, "the guest's UUID (for QMP)" },
 	{ "-enable-kvm", NULL, NULL, IGNORED, CLI_GUEST, "use KVM (ember always does)" },
-	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "" },
-	{ "-rtc", NULL, "base=utc", CALL(opt_rtc), CLI_GUEST, "the RTC runs on UTC (the default)" },
+	{ "-accel", NULL, "kvm", CALL(opt_accel), CLI_GUEST, "", .params = p_accel },
+	{ "-rtc", NULL, "base=utc|localtime|DATE", CALL(opt_rtc), CLI_GUEST,
+	  "where the RTC starts: UTC (the default), local time, a date", .params = p_rtc },
 	{ "-overcommit", NULL, "mem-lock=on|off", CALL(opt_overcommit), CLI_GUEST,
-	  "mem-lock=on: lock ember's and the guest's memory (mlockall)" },
+	  "mem-lock=on: lock ember's and the guest's memory (mlockall)", .params = p_overcommit },
 
 	{ "-device", NULL, "DRIVER[,prop=value...]", LIST(device, MAX_OPTS), CLI_BACKENDS,
 	  "add a device (-device help, -device DRIVER,help)" },
@@ -317,14 +375,14 @@ const struct cli_opt cli_opts[] = {
 	  "entropy source for virtio-rng" },
 	{ "-drive", NULL, "file=PATH,if=none|virtio[,id=ID][,format=raw][,readonly=on]",
 	  LIST(drive, MAX_OPTS), CLI_BACKENDS,
-	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device" },
+	  "a raw disk image (-blockdev);\nwith if=virtio also its virtio-blk device", .params = p_drive },
 	{ "-nic", NULL, "TYPE[,netdev options][,model=virtio][,mac=MAC]", LIST(nic, MAX_OPTS),
 	  CLI_BACKENDS, "a -netdev with a virtio-net device" },
 
 	{ "-qmp", NULL, "unix:PATH,server=on[,wait=off]", CALL(opt_qmp), CLI_OTHER,
-	  "QMP API socket (docs/api.md)" },
+	  "QMP API socket (docs/api.md)", .params = p_qmp },
 	{ "-sandbox", NULL, "on|off[,obsolete=deny,spawn=deny,...]", FIELD(sandbox), CLI_OTHER,	/* sandbox */
-	  "seccomp allowlists per thread, no capabilities (default on)" },
+	  "seccomp allowlists per thread, no capabilities (default on)", .params = p_sandbox },
 	{ "-print-seccomp", NULL, NULL, CALL(opt_print_seccomp), CLI_OTHER,	/* sandbox */
 	  "print the allowed system calls of each thread class" },
 	{ "-daemonize", NULL, NULL, CALL(opt_daemonize), CLI_OTHER,
@@ -332,20 +390,21 @@ const struct cli_opt cli_opts[] = {
 	{ "-pidfile", NULL, "FILE", FIELD(pidfile), CLI_OTHER,
 	  "write ember's pid to FILE, locked, removed at exit" },
 	{ "-msg", NULL, "timestamp=on|off", CALL(opt_msg), CLI_OTHER,
-	  "timestamp=on: messages start with the UTC time" },
+	  "timestamp=on: messages start with the UTC time", .params = p_msg },
 	{ "-nodefaults", NULL, NULL, CALL(opt_nodefaults), CLI_OTHER,
 	  "no default COM1 (add serial ports with -serial or -device isa-serial)" },
 	{ "-nographic", NULL, NULL, IGNORED, CLI_OTHER, "accepted for QEMU compatibility" },
 	{ "-display", NULL, "none", CALL(opt_display), CLI_OTHER, "" },
-	{ "-no-reboot", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-no-user-config", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-S", NULL, NULL, CALL(opt_S), CLI_OTHER, "start paused: vCPUs wait for QMP cont" },
 	{ "-no-shutdown", NULL, NULL, CALL(opt_no_shutdown), CLI_OTHER,
 	  "on guest poweroff or panic, pause (QMP status shutdown) until quit" },
-	{ "-mon", NULL, "chardev=ID,mode=control", LIST(mon, 8), CLI_OTHER,
-	  "QMP on a -chardev (docs/api.md)" },
-	{ "-monitor", NULL, "none", LIST(monitor, 8), CLI_OTHER,
-	  "no human monitor (HMP): only none is accepted" },
+	{ "-no-reboot", NULL, NULL, CALL(opt_no_reboot), CLI_OTHER,
+	  "a guest reboot or system_reset ends the run instead of resetting" },
+	{ "-mon", NULL, "chardev=ID[,mode=readline|control]", LIST(mon, 8), CLI_OTHER,
+	  "the human monitor (HMP), or QMP with mode=control, on a -chardev", .params = p_mon },
+	{ "-monitor", NULL, "stdio|unix:PATH,server,nowait|chardev:ID|none", LIST(monitor, 8),
+	  CLI_OTHER, "the human monitor (HMP), \"(qemu) \" prompt" },
 	{ "-version", NULL, NULL, CALL(opt_version), CLI_OTHER, "print the version" },
 	{ "-help", "-h", NULL, CALL(opt_help), CLI_OTHER, "print this help" },
 };
@@ -412,7 +471,7 @@ void cli_usage(FILE *f)
 "emulation failure); 3 the guest kernel panicked (reported through pvpanic).\n");
 }
 
-static const struct cli_opt *find_opt(const char *name)
+const struct cli_opt *cli_opt_find(const char *name)
 {
 	for (size_t i = 0; i < cli_nr_opts; i++) {
 		const struct cli_opt *o = &cli_opts[i];
@@ -422,6 +481,24 @@ static const struct cli_opt *find_opt(const char *name)
 			return o;
 	}
 	return NULL;
+}
+
+int cli_keys_check(const struct keyval *kv, const char *opt)
+{
+	const struct cli_opt *o = cli_opt_find(opt);
+	int ret = keyval_check_unused(kv, opt);
+
+	for (unsigned i = 0; !ret && i < kv->n; i++) {
+		const struct cli_param *p = o ? o->params : NULL;
+
+		while (p && p->name && strcmp(p->name, kv->pairs[i].key))
+			p++;
+		if (!p || !p->name) {
+			err_msg("%s: unknown property '%s'", opt, kv->pairs[i].key);
+			ret = -EINVAL;
+		}
+	}
+	return ret;
 }
 
 /* QEMU takes these in JSON too ('{"driver":"virtio-blk-pci","drive":"d0"}'). */
@@ -479,7 +556,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
 			return -EINVAL;
 		}
 		/* --help is -help, as in QEMU */
-		o = find_opt(a[1] == '-' ? a + 1 : a);
+		o = cli_opt_find(a[1] == '-' ? a + 1 : a);
 		if (!o) {
 			err_msg("unknown option '%s' (see ember -help)", a);
 			return -EINVAL;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lib/keyval.h"
 #include "vmm/machine.h"	/* MAX_SERIALS */
 
 /* Minimal on purpose: no earlyprintk (each console byte is a VM exit). */
@@ -24,16 +25,19 @@ struct cli {
 	const char *blockdev[MAX_OPTS], *netdev[MAX_OPTS];
 	unsigned nr_chardev, nr_device, nr_object, nr_blockdev, nr_netdev;
 	const char *sandbox;	/* sandbox: -sandbox on|off */
-	const char *qmp;	/* -qmp unix:PATH,server=on[,wait=off] */
+	const char *qmp[8];	/* -qmp unix:PATH,server=on[,wait=off], each a server */
+	unsigned nr_qmp;
 	const char *mon[8], *monitor[8];	/* -mon, -monitor (vmm/qmp.c) */
 	unsigned nr_mon, nr_monitor;
 	bool start_paused, no_shutdown;		/* -S, -no-shutdown */
+	bool no_reboot;				/* -no-reboot */
 	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
 	/* QEMU compatibility (docs/cli.md) */
 	const char *drive[MAX_OPTS], *nic[MAX_OPTS];
 	unsigned nr_drive, nr_nic;
 	const char *name, *uuid;	/* -name, -uuid: kept for QMP */
 	const char *pidfile, *rtc, *msg, *overcommit;
+	const char *rtc_base;	/* -rtc base=, NULL: utc */
 	bool daemonize, nodefaults;
 	/* Strings made by the parser (JSON options turned into keyval); cli_free. */
 	char **owned;
@@ -50,6 +54,15 @@ enum cli_kind {
 	CLI_CALL,	/* .call decides */
 	CLI_IGNORED,	/* accepted for QEMU compatibility, changes nothing */
 	CLI_MORE,	/* another form of the option above: a usage line only */
+};
+
+/*
+ * A key an option takes and its type as QEMU's query-command-line-options
+ * names it: "string", "boolean", "number", "size". The option's parser
+ * refuses keys not in its table (cli_keys_check), and QMP lists the table.
+ */
+struct cli_param {
+	const char *name, *type;
 };
 
 struct cli_opt {
@@ -69,6 +82,8 @@ struct cli_opt {
 	 * their object types' table (backends/object.h), from cli.c.
 	 */
 	void (*values)(FILE *f);
+	/* The keys of a key=value option (NULL-ended), or NULL: none, or open (-device). */
+	const struct cli_param *params;
 };
 
 extern const struct cli_opt cli_opts[];
@@ -82,6 +97,14 @@ void cli_usage(FILE *f);
  * one option...).
  */
 int cli_parse(int argc, char **argv, struct cli *c);
+/*
+ * After an option's parser has looked up the keys it knows: -EINVAL after
+ * "OPT: unknown property 'K'" for a key it did not read or that @opt's
+ * parameter table lacks (so that QMP's list is what the parser takes).
+ */
+int cli_keys_check(const struct keyval *kv, const char *opt);
+/* The option called @name ("-rtc"), or NULL. */
+const struct cli_opt *cli_opt_find(const char *name);
 /* Frees what cli_parse (and cli.c) made and recorded in c->owned. */
 void cli_free(struct cli *c);
 /* Records @s (malloc'ed) in c->owned; @s, or NULL after a message if @s is NULL. */

@@ -1,8 +1,9 @@
 /*
  * The machine (machine.h): the KVM VM and guest RAM, the platform lent to
  * the devices, the vCPUs, the run state QMP drives (pause, resume, the
- * power button), and the run that ends at the first stop request, with
- * QEMU's events (SHUTDOWN, STOP, RESUME, GUEST_PANICKED) on the way.
+ * power button, reset), the reset in place that boots the guest again,
+ * and the run that ends at the first stop request, with QEMU's events
+ * (SHUTDOWN, RESET, STOP, RESUME, GUEST_PANICKED) on the way.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "backends/net.h"
 #include "devices/acpi.h"
 #include "devices/device.h"
+#include "devices/pci.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
@@ -173,15 +175,38 @@ static void pf_event(void *opaque, enum platform_event ev)
 }
 
 /*
- * With -no-shutdown a guest poweroff, reset (ember never reboots: QEMU's
- * -no-reboot) or panic pauses the machine instead of ending the run; the
- * loop does it (on_request), since this may run on a vCPU thread.
+ * A guest reboot resets the machine in place (QEMU's default). The vCPU
+ * that asked parks as it returns from the exit, the others at their next
+ * one; the loop kicks them and does the reset (on_request). No kick here:
+ * a vCPU thread may not signal.
+ */
+static void request_reset(struct machine *m, const char *msg)
+{
+	int none = 0;
+
+	if (!__atomic_compare_exchange_n(&m->reset_pending, &none, 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	info_msg("%s; the machine resets", msg);
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_pause_soon(&m->vcpus[i]);
+	wake_loop(m);
+}
+
+/*
+ * With -no-shutdown a guest poweroff, reset (under -no-reboot) or panic
+ * pauses the machine instead of ending the run; the loop does it
+ * (on_request), since this may run on a vCPU thread.
  */
 static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 {
 	struct machine *m = opaque;
 	int none = 0;
 
+	if (why == STOP_RESET && !m->cfg.no_reboot && m->reqfd >= 0) {
+		request_reset(m, msg);
+		return;
+	}
 	if (m->cfg.no_shutdown && why != STOP_SIGNAL && why != STOP_ERROR && m->reqfd >= 0) {
 		if (__atomic_compare_exchange_n(&m->pending, &none, (int)why + 1, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
@@ -261,6 +286,65 @@ void machine_quit(struct machine *m, const char *cause, const char *msg)
 }
 
 /*
+ * QEMU's qemu_system_reset(), on the loop: every vCPU out of the guest,
+ * every device at power-on (back ends kept, their I/O drained), the
+ * interrupt controllers and timers, firmware tables, kernel and initrd
+ * as at the first boot, each vCPU at its boot state; RESET; then the
+ * vCPUs run again if the machine was running, else it is in prelaunch.
+ */
+static int reset(struct machine *m, bool guest, const char *cause)
+{
+	bool run = m->state == RUN_RUNNING;
+	int ret;
+
+	if (__atomic_load_n(&m->stopping, __ATOMIC_SEQ_CST))
+		return 0;
+	pause_vcpus(m);
+	if (wait_vcpus(m)) {
+		request_stop_status(m, EXIT_USAGE, "reset: a vCPU did not leave the guest within 2 s");
+		return -EIO;
+	}
+	device_reset_all(&m->pf);
+	if (m->pf.pci)
+		pci_host_reset(m->pf.pci);
+	ret = arch_vm_reset(&m->vm);
+	if (!ret)
+		ret = arch_load_kernel(&m->pf, &m->boot_cfg, &m->boot);
+	for (unsigned i = 0; !ret && i < m->nr_vcpus; i++)
+		ret = arch_vcpu_reset(&m->vcpus[i], &m->mem, &m->boot);
+	if (ret) {
+		request_stop_status(m, EXIT_USAGE, "the machine could not be reset");
+		return -EIO;
+	}
+	__atomic_store_n(&m->pending, 0, __ATOMIC_SEQ_CST);	/* a -no-shutdown pause is over */
+	__atomic_store_n(&m->reset_pending, 0, __ATOMIC_SEQ_CST);
+	qmp_event_reset(guest, cause);
+	if (!run) {
+		m->state = RUN_PRELAUNCH;
+		return 0;
+	}
+	for (unsigned i = 0; i < m->nr_vcpus; i++)
+		vcpu_resume(&m->vcpus[i]);
+	return 0;
+}
+
+int machine_system_reset(struct machine *m)
+{
+	if (!m->cfg.no_reboot)
+		return reset(m, false, "host-qmp-system-reset");
+	/* -no-reboot: QEMU makes it a shutdown request with this cause. */
+	if (!m->cfg.no_shutdown) {
+		machine_quit(m, "host-qmp-system-reset",
+			     "terminating on QMP command 'system_reset' (-no-reboot)");
+		return 0;
+	}
+	info_msg("QMP command 'system_reset' (-no-reboot); paused (-no-shutdown)");
+	qmp_event_shutdown(false, "host-qmp-system-reset");
+	stop_to(m, RUN_SHUTDOWN);
+	return 0;
+}
+
+/*
  * Device events, and a guest poweroff, reset or panic under -no-shutdown,
  * now on the loop.
  */
@@ -276,6 +360,10 @@ static void on_request(void *opaque, uint32_t events)
 	ev = __atomic_exchange_n(&m->events, 0, __ATOMIC_SEQ_CST);
 	if ((ev & 1u << PF_EVENT_BALLOON_CHANGE) && !balloon_get_actual(&m->pf, &actual))
 		qmp_event_balloon(actual);
+	if (__atomic_load_n(&m->reset_pending, __ATOMIC_SEQ_CST)) {
+		reset(m, true, "guest-reset");
+		return;
+	}
 	why = __atomic_load_n(&m->pending, __ATOMIC_SEQ_CST) - 1;
 	if (why < 0 || m->state == RUN_SHUTDOWN || m->state == RUN_GUEST_PANICKED)
 		return;
@@ -338,6 +426,7 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
+	m->boot_cfg.kernel_fd = m->boot_cfg.initrd_fd = -1;
 	m->vm.sys_fd = m->vm.vm_fd = -1;
 	m->sigfd = m->reqfd = -1;
 	m->state = cfg->start_paused ? RUN_PRELAUNCH : RUN_RUNNING;
@@ -414,17 +503,18 @@ static int setup_vcpus(struct machine *m, const struct arch_boot *boot)
 
 int machine_finish(struct machine *m)
 {
-	struct arch_boot_config bc = {
-		.kernel = m->cfg.kernel, .initrd = m->cfg.initrd, .cmdline = m->cfg.append,
-		.cpu_template = m->cfg.cpu_template, .ram_size = m->ram->size,
-	};
-	struct arch_boot boot;
+	struct arch_boot_config *bc = &m->boot_cfg;
 	int ret;
 
-	ret = arch_load_kernel(&m->pf, &bc, &boot);
+	bc->kernel = m->cfg.kernel;
+	bc->initrd = m->cfg.initrd;
+	bc->cmdline = m->cfg.append;
+	bc->cpu_template = m->cfg.cpu_template;
+	bc->ram_size = m->ram->size;
+	ret = arch_load_kernel(&m->pf, bc, &m->boot);
 	if (ret)
 		return ret;
-	return setup_vcpus(m, &boot);
+	return setup_vcpus(m, &m->boot);
 }
 
 static void on_signal(void *opaque, uint32_t events)
@@ -523,5 +613,6 @@ void machine_destroy(struct machine *m)
 		close(m->sigfd);
 	if (m->reqfd >= 0)
 		close(m->reqfd);
+	arch_boot_close(&m->boot_cfg);
 	kvm_vm_close(&m->vm);
 }

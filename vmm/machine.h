@@ -42,6 +42,7 @@ struct machine_config {
 	const char *name, *uuid;	/* -name, -uuid (NULL: none) */
 	bool start_paused;		/* -S: vCPUs wait for QMP cont */
 	bool no_shutdown;		/* -no-shutdown: a guest poweroff pauses instead */
+	bool no_reboot;			/* -no-reboot: a reset ends the run (or pauses) */
 };
 
 /* The run state, as QEMU's query-status names it (run_state_name). */
@@ -61,6 +62,9 @@ struct machine {
 	struct mem_backend *ram;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	/* What the kernel was loaded from (files kept open) and where it starts. */
+	struct arch_boot_config boot_cfg;
+	struct arch_boot boot;
 
 	/* first stop request wins */
 	int stopping;
@@ -79,6 +83,8 @@ struct machine {
 	int reqfd;
 	int pending;
 	unsigned events;	/* 1 << PF_EVENT_*, for the loop to send */
+	/* A guest reset to do in place (not -no-reboot): 1 once requested. */
+	int reset_pending;
 };
 
 const char *run_state_name(enum run_state s);
@@ -93,10 +99,19 @@ int machine_resume(struct machine *m);
 /* The ACPI power button (system_powerdown); -ENODEV without one. */
 int machine_powerdown(struct machine *m);
 /*
- * Ends the run with QEMU's SHUTDOWN reason @cause (host-qmp-quit,
- * host-qmp-system-reset) and @msg for the log; exit status 0.
+ * Ends the run with QEMU's SHUTDOWN reason @cause (host-qmp-quit) and @msg
+ * for the log; exit status 0.
  */
 void machine_quit(struct machine *m, const char *cause, const char *msg);
+/*
+ * QMP system_reset, on the loop: the machine resets in place (RESET,
+ * guest false, reason host-qmp-system-reset) and boots again; paused,
+ * shutdown or guest-panicked machines come back in prelaunch (cont runs
+ * them), as QEMU's do. Under -no-reboot it ends the run as a SHUTDOWN
+ * with that reason instead, or with -no-shutdown pauses in shutdown.
+ * 0, or -EIO when the reset failed (the run then ends with an error).
+ */
+int machine_system_reset(struct machine *m);
 
 const struct machine_type *machine_type_find(const char *name);
 void machine_types_help(FILE *f);

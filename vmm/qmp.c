@@ -3,16 +3,21 @@
  * event loop. Each serves up to QMP_MAX_CLIENTS clients at once, each with
  * its own session (capability state; events go to all that negotiated);
  * more wait in the listen backlog. A client that sends a command longer
- * than QMP_MAX_COMMAND, or leaves more than QMP_MAX_PENDING bytes of
- * replies unread, is disconnected. The commands act on the machine.
+ * than QMP_MAX_COMMAND, leaves more than QMP_MAX_PENDING bytes of replies
+ * unread, or has not sent qmp_capabilities qmp_handshake_ms after it
+ * connected, is disconnected. When accept fails for want of file
+ * descriptors the listener rests QMP_ACCEPT_BACKOFF_MS (or until a client
+ * leaves) rather than spin. The commands act on the machine.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 
 #include "backends/block.h"
@@ -27,7 +32,15 @@
 #include "virtio/balloon.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
+#include "vmm/qmp_internal.h"
 #include "vmm/qmp_opts.h"
+
+/* After accept4 failed with EMFILE/ENFILE: how long the listener rests. */
+#define QMP_ACCEPT_BACKOFF_MS	100
+/* The pending connections the kernel keeps while all slots are taken. */
+#define QMP_BACKLOG		64
+
+unsigned qmp_handshake_ms = 10000;
 
 struct qmp_server;
 
@@ -38,6 +51,7 @@ struct qmp_client {
 	struct qmp_session *sess;
 	char *out;			/* replies not yet written */
 	size_t out_len, out_cap;
+	uint64_t deadline;		/* ms: qmp_capabilities by then */
 	bool want_out, drop;
 };
 
@@ -46,6 +60,9 @@ struct qmp_server {
 	char *path;
 	int listen_fd;
 	bool listening;
+	int timer_fd;			/* handshake deadlines and the accept back-off */
+	uint64_t resume_at;		/* ms: listen again (0: not resting) */
+	bool accept_warned;
 	struct loop *loop;
 	struct qmp_client *clients[QMP_MAX_CLIENTS];
 	unsigned nr_clients;
@@ -116,11 +133,10 @@ static void t_quit(void *o)
 	machine_quit(machine, "host-qmp-quit", "terminating on QMP command 'quit'");
 }
 
-/* ember never resets in place: as QEMU does under -no-reboot, it ends the run. */
+/* In place; under -no-reboot the run ends (machine.h). */
 static void t_reset(void *o)
 {
-	machine_quit(machine, "host-qmp-system-reset",
-		     "terminating on QMP command 'system_reset' (ember does not reboot)");
+	machine_system_reset(machine);
 }
 
 static const char *t_run_state(void *o, bool *running)
@@ -235,8 +251,19 @@ static struct qmp_target target = {
 static void on_listen(void *opaque, uint32_t events);
 static void on_client(void *opaque, uint32_t events);
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void set_listening(struct qmp_server *s, bool on)
 {
+	/* Resting after EMFILE, or every slot taken: the backlog holds them. */
+	if (on && (s->resume_at || s->nr_clients == QMP_MAX_CLIENTS))
+		on = false;
 	if (on == s->listening)
 		return;
 	if (on && loop_add(s->loop, s->listen_fd, EPOLLIN, on_listen, s))
@@ -244,6 +271,29 @@ static void set_listening(struct qmp_server *s, bool on)
 	if (!on)
 		loop_del(s->loop, s->listen_fd);
 	s->listening = on;
+}
+
+/* The timer fires at the earliest handshake deadline or the end of a rest. */
+static void arm_timer(struct qmp_server *s)
+{
+	struct itimerspec its = { 0 };
+	uint64_t when = s->resume_at, now = now_ms();
+
+	for (unsigned i = 0; i < s->nr_clients; i++) {
+		uint64_t d = s->clients[i]->drop ? now : s->clients[i]->deadline;
+
+		if (d && (!when || d < when))
+			when = d;
+	}
+	if (s->timer_fd < 0)
+		return;
+	if (when) {
+		uint64_t ms = when > now ? when - now : 1;
+
+		its.it_value.tv_sec = (time_t)(ms / 1000);
+		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	}
+	timerfd_settime(s->timer_fd, 0, &its, NULL);
 }
 
 static void drop_client(struct qmp_client *c)
@@ -258,7 +308,25 @@ static void drop_client(struct qmp_client *c)
 		if (s->clients[i] == c)
 			s->clients[i] = s->clients[--s->nr_clients];
 	free(c);
+	/* A descriptor is free again: no need to wait out a rest. */
+	s->resume_at = 0;
 	set_listening(s, true);
+	arm_timer(s);
+}
+
+/*
+ * Marked for dropping, maybe outside its own wake-up (an event to every
+ * client, while the sessions are being walked): its replies go now, and
+ * the timer drops it at once, since a client that does not read may never
+ * wake up on its own.
+ */
+static void mark_drop(struct qmp_client *c)
+{
+	c->drop = true;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_cap = 0;
+	arm_timer(c->srv);
 }
 
 static void flush(struct qmp_client *c)
@@ -279,10 +347,12 @@ static void flush(struct qmp_client *c)
 		}
 		done += (size_t)n;
 	}
+	if (c->drop)
+		return;
 	memmove(c->out, c->out + done, c->out_len - done);
 	c->out_len -= done;
 	want = c->out_len > 0;
-	if (!c->drop && want != c->want_out &&
+	if (want != c->want_out &&
 	    !loop_mod(c->srv->loop, c->fd, EPOLLIN | (want ? EPOLLOUT : 0)))
 		c->want_out = want;
 }
@@ -296,20 +366,21 @@ static void send_text(void *opaque, const char *json, size_t len)
 	if (c->drop)
 		return;
 	if (need > QMP_MAX_PENDING) {
-		warn_msg("-qmp: a client leaves its replies unread; disconnecting it");
-		c->drop = true;
+		warn_msg("-qmp: a client leaves %zu bytes of replies unread; disconnecting it",
+			 c->out_len);
+		mark_drop(c);
 		return;
 	}
 	if (need > c->out_cap) {
 		size_t cap = need < 4096 ? 4096 : need * 2;
-		char *p = realloc(c->out, cap);
+		char *p = realloc(c->out, cap < QMP_MAX_PENDING ? cap : QMP_MAX_PENDING);
 
 		if (!p) {
-			c->drop = true;
+			mark_drop(c);
 			return;
 		}
 		c->out = p;
-		c->out_cap = cap;
+		c->out_cap = cap < QMP_MAX_PENDING ? cap : QMP_MAX_PENDING;
 	}
 	memcpy(c->out + c->out_len, json, len);
 	memcpy(c->out + c->out_len + len, "\r\n", 2);
@@ -322,17 +393,20 @@ static void on_client(void *opaque, uint32_t events)
 	struct qmp_client *c = opaque;
 	char buf[4096];
 
-	if (events & EPOLLOUT)
+	if (!c->drop && (events & EPOLLOUT))
 		flush(c);
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if (!c->drop && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		ssize_t n = read(c->fd, buf, sizeof(buf));
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0 || qmp_session_input(c->sess, buf, (size_t)n) < 0)
 			c->drop = true;
+		else if (c->deadline && qmp_session_negotiated(c->sess)) {
+			c->deadline = 0;
+			arm_timer(c->srv);
+		}
 	}
-	/* An event may have marked other clients too; they go on their next wake-up. */
 	if (c->drop)
 		drop_client(c);
 }
@@ -348,13 +422,15 @@ static void take_client(struct qmp_server *s, int fd)
 	}
 	c->srv = s;
 	c->fd = fd;
+	c->deadline = now_ms() + qmp_handshake_ms;
 	s->clients[s->nr_clients++] = c;
-	/* More wait in the backlog until one leaves. */
-	if (s->nr_clients == QMP_MAX_CLIENTS)
-		set_listening(s, false);
+	/* With every slot taken, more wait in the backlog until one leaves. */
+	set_listening(s, true);
 	c->sess = qmp_session_new(&target, send_text, c);
 	if (!c->sess || c->drop)
 		drop_client(c);
+	else
+		arm_timer(s);
 }
 
 static void on_listen(void *opaque, uint32_t events)
@@ -362,8 +438,50 @@ static void on_listen(void *opaque, uint32_t events)
 	struct qmp_server *s = opaque;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		take_client(s, fd);
+		return;
+	}
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return;		/* the client gave up (ECONNABORTED), EINTR, EAGAIN */
+	/*
+	 * The pending connection stays, so the socket stays readable: rest
+	 * rather than spin until a descriptor is free.
+	 */
+	if (!s->accept_warned)
+		warn_msg("-qmp: cannot accept a client on %s: %s; retrying every %u ms "
+			 "(raise the file descriptor limit, ulimit -n)", s->path, strerror(errno),
+			 QMP_ACCEPT_BACKOFF_MS);
+	s->accept_warned = true;
+	s->resume_at = now_ms() + QMP_ACCEPT_BACKOFF_MS;
+	set_listening(s, false);
+	arm_timer(s);
+}
+
+static void on_timer(void *opaque, uint32_t events)
+{
+	struct qmp_server *s = opaque;
+	uint64_t v, now = now_ms();
+
+	if (read(s->timer_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing due; the deadlines below say. */
+	}
+	if (s->resume_at && s->resume_at <= now) {
+		s->resume_at = 0;
+		set_listening(s, true);
+	}
+	for (unsigned i = 0; i < s->nr_clients; i++) {
+		struct qmp_client *c = s->clients[i];
+
+		if (!c->drop && (!c->deadline || c->deadline > now))
+			continue;
+		if (!c->drop)
+			warn_msg("-qmp: a client sent no qmp_capabilities within %u ms; "
+				 "disconnecting it", qmp_handshake_ms);
+		drop_client(c);
+		i--;
+	}
+	arm_timer(s);
 }
 
 /* ---- set-up ---- */
@@ -403,12 +521,20 @@ static int open_socket(struct qmp_server *s)
 		unlink(s->path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return fail("bind", s->path, fd);
-	if (listen(fd, QMP_MAX_CLIENTS)) {
+	if (listen(fd, QMP_BACKLOG)) {
 		unlink(s->path);
 		return fail("listen on", s->path, fd);
 	}
 	s->listen_fd = fd;
 	return 0;
+}
+
+/* For the human monitor (vmm/hmp_mon.c): its sessions act on the machine too. */
+const struct qmp_target *qmp_machine_target(struct machine *m)
+{
+	machine = m;
+	qmp_init();
+	return &target;
 }
 
 /* ---- -mon chardev=ID,mode=control ---- */
@@ -486,9 +612,8 @@ int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 		err_msg("-mon %s: chardev=ID is required", opt);
 		ret = -EINVAL;
 	} else if (!mode || strcmp(mode, "control")) {
-		/* QEMU's default is readline: the human monitor. */
-		err_msg("-mon %s: mode=%s: ember has no human monitor (HMP); use mode=control "
-			"(QMP)", opt, mode ? mode : "readline (the default)");
+		/* hmp_mon_create() sends only mode=control here. */
+		err_msg("-mon %s: mode=%s: QMP needs mode=control", opt, mode ? mode : "readline");
 		ret = -EINVAL;
 	} else if (pretty && (parse_bool(pretty, &on) || on)) {
 		err_msg("-mon %s: pretty=%s: ember's QMP sends one line a text (pretty=off)",
@@ -507,17 +632,6 @@ int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m)
 	return ret;
 }
 
-/* QEMU's -monitor is the human monitor on a chardev; only "none" means anything here. */
-int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m)
-{
-	if (!strcmp(opt, "none"))
-		return 0;
-	err_msg("-monitor %s: ember has no human monitor (HMP); for QMP use -qmp %s or "
-		"-mon chardev=ID,mode=control", opt, strncmp(opt, "unix:", 5) ? "unix:PATH,server=on" :
-		opt);
-	return -EINVAL;
-}
-
 static void server_free(struct qmp_server *s)
 {
 	while (s->nr_clients) {
@@ -526,7 +640,12 @@ static void server_free(struct qmp_server *s)
 		flush(c);	/* the last events (SHUTDOWN), if the socket takes them */
 		drop_client(c);
 	}
+	s->resume_at = 1;	/* no more listening */
 	set_listening(s, false);
+	if (s->timer_fd >= 0) {
+		loop_del(s->loop, s->timer_fd);
+		close(s->timer_fd);
+	}
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		unlink(s->path);
@@ -546,6 +665,14 @@ int qmp_server_create(const char *opt, struct loop *loop, struct machine *m)
 		return -ENOMEM;
 	s->listen_fd = -1;
 	s->loop = loop;
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timer_fd < 0 || loop_add(loop, s->timer_fd, EPOLLIN, on_timer, s)) {
+		err_msg("-qmp: cannot create a timer: %s", strerror(errno));
+		if (s->timer_fd >= 0)
+			close(s->timer_fd);
+		free(s);
+		return -EIO;
+	}
 	machine = m;
 	target.opaque = s;
 	qmp_init();

@@ -119,6 +119,7 @@ struct json_object;
 void qmp_event(const char *name, struct json_object *data);
 void qmp_event_simple(const char *name);		/* POWERDOWN, STOP, RESUME */
 void qmp_event_shutdown(bool guest, const char *reason);
+void qmp_event_reset(bool guest, const char *reason);	/* RESET, as SHUTDOWN's data */
 void qmp_event_panicked(const char *action);	/* GUEST_PANICKED */
 void qmp_event_balloon(uint64_t actual);		/* BALLOON_CHANGE */
 
@@ -131,12 +132,10 @@ struct machine;
  * monitor; one message on error.
  */
 int qmp_server_create(const char *opt, struct loop *loop, struct machine *m);
-/*
- * -mon chardev=ID,mode=control[,pretty=off] and -monitor (QMP only:
- * -monitor chardev:ID / unix:... as -qmp would; readline is refused).
- */
+/* -mon chardev=ID,mode=control[,pretty=off]; readline goes to vmm/hmp_mon.c. */
 int qmp_mon_create(const char *opt, struct loop *loop, struct machine *m);
-int qmp_monitor_create(const char *opt, struct loop *loop, struct machine *m);
+/* What QMP commands act on, for sessions made elsewhere (HMP, vmm/hmp_mon.c). */
+const struct qmp_target *qmp_machine_target(struct machine *m);
 /* Closes every monitor's sockets and removes their paths. */
 void qmp_server_destroy(void);
 

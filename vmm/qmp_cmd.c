@@ -8,6 +8,7 @@
  * query-qmp-schema describes it (qmp_schema.c), so the two cannot differ.
  * Events go to every session that finished negotiation.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "arch/arch.h"
 #include "backends/block.h"
+#include "backends/object.h"
 #include "devices/device.h"
 #include "lib/props.h"
 #include "lib/util.h"
@@ -36,6 +38,12 @@ struct qmp_session {
 	size_t pending;			/* bytes of the text being read */
 	bool negotiated;		/* qmp_capabilities done */
 	bool skip_line;			/* after a syntax error: resync at a newline */
+	size_t skipped;			/* bytes skipped so far, at most QMP_MAX_COMMAND */
+	/* Where scan_nul is in the text: json-c cuts strings (keys too) at a NUL. */
+	bool in_str, esc, nul;
+	char quote;
+	unsigned char uhex;		/* \u digits still to come */
+	unsigned uval;
 	struct qmp_session *next;	/* every session, for events */
 };
 
@@ -552,11 +560,10 @@ CMD(cmd_stop)
 		       "partly paused");
 }
 
-/* QEMU's words; ember cannot reset, so quit is the way out. */
+/* QEMU's words: system_reset brings the machine back to prelaunch. */
 CMD(cmd_cont)
 {
-	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required "
-		       "(ember cannot reset in place: use quit)");
+	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required");
 }
 
 CMD(cmd_system_powerdown)
@@ -689,7 +696,60 @@ CMD(cmd_device_list_properties)
 	return r;
 }
 
-/* From the option table itself; ember's options take no QemuOpts lists. */
+/* QEMU's CommandLineParameterInfo, unless @name is in @r already. */
+static void param_add(struct json_object *r, const char *name, const char *type)
+{
+	struct json_object *o, *n;
+
+	for (size_t i = 0; i < json_object_array_length(r); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(r, i), "name", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return;
+	o = json_object_new_object();
+	add(o, "name", json_object_new_string(name));
+	add(o, "type", json_object_new_string(type));
+	json_object_array_add(r, o);
+}
+
+/* props.h's types as QEMU's command-line parameter types. */
+static const char *param_type(enum prop_type t)
+{
+	switch (t) {
+	case PROP_BOOL:
+		return "boolean";
+	case PROP_U32:
+	case PROP_U64:
+		return "number";
+	case PROP_SIZE:
+		return "size";
+	default:
+		return "string";
+	}
+}
+
+/*
+ * An option's parameters: its key table (the one its parser checks keys
+ * against); for -chardev, as in QEMU, the keys of all its back ends (their
+ * property tables, which the back ends parse with). Other back-end options
+ * and -device list none, as QEMU's do.
+ */
+static struct json_object *params_of(const struct cli_opt *o)
+{
+	struct json_object *r = json_object_new_array();
+	const struct object_type *t;
+
+	for (const struct cli_param *p = o->params; p && p->name; p++)
+		param_add(r, p->name, p->type);
+	if (!strcmp(o->name, "-chardev")) {
+		param_add(r, "backend", "string");
+		for (unsigned i = 0; (t = object_type_at(OBJ_CHARDEV, i)); i++)
+			for (const struct prop *p = t->props; p && p->name; p++)
+				param_add(r, p->name, param_type(p->type));
+	}
+	return r;
+}
+
+/* From the option table itself: every option, with its parameters. */
 CMD(cmd_query_command_line_options)
 {
 	const char *want = arg_str(args, "option");
@@ -702,11 +762,16 @@ CMD(cmd_query_command_line_options)
 
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = !strcmp(cli_opts[j].name, o->name);
-		if (o->kind == CLI_MORE || dup || (want && strcmp(want, o->name + 1)))
+		/* QEMU's libvirt probe names -machine, ember's table -M */
+		if (o->kind == CLI_MORE || dup ||
+		    (want && strcmp(want, o->name + 1) && (!o->alias || strcmp(want, o->alias + 1))))
 			continue;
 		c = json_object_new_object();
-		add(c, "option", json_object_new_string(o->name + 1));
-		add(c, "parameters", json_object_new_array());
+		/* QEMU's name is the long one: machine, not M */
+		add(c, "option", json_object_new_string(o->alias && strlen(o->alias) >
+							 strlen(o->name) ? o->alias + 1 :
+							 o->name + 1));
+		add(c, "parameters", params_of(o));
 		json_object_array_add(r, c);
 	}
 	if (want && !json_object_array_length(r)) {
@@ -734,58 +799,137 @@ static void appendf(char *buf, size_t size, size_t *n, const char *fmt, ...)
 		*n += (size_t)k;
 }
 
-/* human-monitor-command: the few HMP commands tools send, as text. */
-CMD(cmd_hmp)
+/*
+ * HMP's commands, as text into @buf (@size bytes): false with @e set when
+ * the command failed. Each is what QEMU's HMP command of that name prints.
+ */
+typedef bool (*hmp_fn)(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static bool hmp_info_status(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	bool running;
+	const char *st = run_state(s, &running);
+
+	if (running || !strcmp(st, "paused"))
+		snprintf(buf, size, "VM status: %s\r\n", running ? "running" : st);
+	else
+		snprintf(buf, size, "VM status: paused (%s)\r\n", st);
+	return true;
+}
+
+static bool hmp_info_qtree(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
 {
 	const struct qmp_target *t = s->t;
+	const char *type, *id, *bus;
+	size_t n = 0;
+
+	for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
+		appendf(buf, size, &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
+			type, id ? id : "", bus);
+	return true;
+}
+
+static bool hmp_info_block(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	const struct qmp_target *t = s->t;
+	struct blk_info bi;
+	char qdev[96];
+	size_t n = 0;
+
+	for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev)); i++) {
+		appendf(buf, size, &n, "%s: %s (%s%s)\r\n",
+			bi.node_name ? bi.node_name : "(anonymous)",
+			bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
+		if (qdev[0])
+			appendf(buf, size, &n, "    Attached to:      %s\r\n", qdev);
+	}
+	return true;
+}
+
+static bool hmp_info_version(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	snprintf(buf, size, "%s (ember %s)\r\n", QMP_QEMU_LEVEL, EMBER_VERSION);
+	return true;
+}
+
+/* A QMP command without arguments whose reply is {}: HMP prints nothing. */
+static bool hmp_qmp(struct qmp_session *s, struct qmp_err *e,
+		    struct json_object *(*fn)(struct qmp_session *, struct json_object *,
+					      struct qmp_err *))
+{
+	struct json_object *r = fn(s, NULL, e);
+
+	json_object_put(r);
+	return r != NULL;
+}
+
+static bool hmp_powerdown(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_system_powerdown);
+}
+
+static bool hmp_stop(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_stop);
+}
+
+static bool hmp_cont(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	return hmp_qmp(s, e, cmd_cont);
+}
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e);
+
+static const struct {
+	const char *name, *alias, *help;
+	hmp_fn fn;
+} hmp_cmds[] = {
+	{ "info status", NULL, "show the VM's run state", hmp_info_status },
+	{ "info qtree", NULL, "show the devices", hmp_info_qtree },
+	{ "info block", NULL, "show the block nodes and their devices", hmp_info_block },
+	{ "info version", NULL, "show the version", hmp_info_version },
+	{ "stop", "s", "pause the vCPUs", hmp_stop },
+	{ "cont", "c", "resume the vCPUs", hmp_cont },
+	{ "system_powerdown", NULL, "press the ACPI power button", hmp_powerdown },
+	{ "help", "?", "list these commands", hmp_help },
+};
+
+static bool hmp_help(struct qmp_session *s, char *buf, size_t size, struct qmp_err *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++)
+		appendf(buf, size, &n, "%s%s%s -- %s\r\n", hmp_cmds[i].name,
+			hmp_cmds[i].alias ? "|" : "", hmp_cmds[i].alias ? hmp_cmds[i].alias : "",
+			hmp_cmds[i].help);
+	/* the monitor itself (vmm/hmp_mon.c) sends these as QMP commands */
+	appendf(buf, size, &n, "system_reset -- reset the machine\r\nquit|q -- quit ember\r\n");
+	return true;
+}
+
+/* human-monitor-command: HMP's commands ember has, as text (help lists them). */
+CMD(cmd_hmp)
+{
 	const char *line = arg_str(args, "command-line");
 	char buf[4096];
-	size_t n = 0;
-	bool running;
+	size_t len;
 
 	while (*line == ' ')
 		line++;
-	if (!strcmp(line, "info status")) {
-		const char *st = run_state(s, &running);
+	len = strlen(line);
+	while (len && line[len - 1] == ' ')
+		len--;
+	buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
+		const char *a = hmp_cmds[i].alias;
 
-		if (running || !strcmp(st, "paused"))
-			snprintf(buf, sizeof(buf), "VM status: %s\r\n", running ? "running" : st);
-		else
-			snprintf(buf, sizeof(buf), "VM status: paused (%s)\r\n", st);
-		return json_object_new_string(buf);
+		if ((strlen(hmp_cmds[i].name) != len || strncmp(line, hmp_cmds[i].name, len)) &&
+		    (!a || strlen(a) != len || strncmp(line, a, len)))
+			continue;
+		return hmp_cmds[i].fn(s, buf, sizeof(buf), e) ? json_object_new_string(buf) : NULL;
 	}
-	if (!strcmp(line, "info qtree")) {
-		const char *type, *id, *bus;
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->device && !t->device(t->opaque, i, &type, &id, &bus); i++)
-			appendf(buf, sizeof(buf), &n, "  dev: %s, id \"%s\"\r\n    bus: %s\r\n",
-				type, id ? id : "", bus);
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "info block")) {
-		struct blk_info bi;
-		char qdev[96];
-
-		buf[0] = 0;
-		for (unsigned i = 0; t->block && !t->block(t->opaque, i, &bi, qdev, sizeof(qdev));
-		     i++) {
-			appendf(buf, sizeof(buf), &n, "%s: %s (%s%s)\r\n",
-				bi.node_name ? bi.node_name : "(anonymous)",
-				bi.filename ? bi.filename : "", bi.driver, bi.ro ? ", read-only" : "");
-			if (qdev[0])
-				appendf(buf, sizeof(buf), &n, "    Attached to:      %s\r\n", qdev);
-		}
-		return json_object_new_string(buf);
-	}
-	if (!strcmp(line, "system_powerdown")) {
-		struct json_object *r = cmd_system_powerdown(s, args, e);
-
-		json_object_put(r);
-		return r ? json_object_new_string("") : NULL;
-	}
-	snprintf(buf, sizeof(buf), "unknown command: '%.64s' (ember's HMP has info status, "
-		 "info qtree, info block, system_powerdown)\r\n", line);
+	snprintf(buf, sizeof(buf), "unknown command: '%.*s' (ember's HMP: try help)\r\n",
+		 (int)MIN(len, (size_t)64), line);
 	return json_object_new_string(buf);
 }
 
@@ -827,9 +971,9 @@ static struct json_object *block_node(const struct blk_info *bi)
 	add(img, "format", json_object_new_string(bi->driver));
 	add(img, "virtual-size", json_object_new_int64((int64_t)bi->size));
 	add(o, "image", img);
-	add(cache, "writeback", json_object_new_boolean(1));
+	add(cache, "writeback", json_object_new_boolean(bi->writeback));
 	add(cache, "direct", json_object_new_boolean(bi->direct));
-	add(cache, "no-flush", json_object_new_boolean(0));
+	add(cache, "no-flush", json_object_new_boolean(bi->no_flush));
 	add(o, "cache", cache);
 	return o;
 }
@@ -955,13 +1099,24 @@ void qmp_event_simple(const char *name)
 	qmp_event(name, NULL);
 }
 
-void qmp_event_shutdown(bool guest, const char *reason)
+/* SHUTDOWN and RESET carry the same data: who asked, and QEMU's ShutdownCause. */
+static void cause_event(const char *name, bool guest, const char *reason)
 {
 	struct json_object *d = json_object_new_object();
 
 	add(d, "guest", json_object_new_boolean(guest));
 	add(d, "reason", json_object_new_string(reason));
-	qmp_event("SHUTDOWN", d);
+	qmp_event(name, d);
+}
+
+void qmp_event_shutdown(bool guest, const char *reason)
+{
+	cause_event("SHUTDOWN", guest, reason);
+}
+
+void qmp_event_reset(bool guest, const char *reason)
+{
+	cause_event("RESET", guest, reason);
 }
 
 void qmp_event_panicked(const char *action)
@@ -1042,7 +1197,7 @@ static void dispatch(struct qmp_session *s, struct json_object *in)
 	set_err(&e, "CommandNotFound", "The command %.64s has not been found", name);
 out:
 	reply(s, ret, e.cls ? &e : NULL, id);
-	/* QEMU's quit and (under -no-reboot) system_reset: SHUTDOWN after the reply. */
+	/* QEMU's quit (SHUTDOWN) and system_reset (RESET) act after the reply. */
 	if (after == QUIT && s->t->quit)
 		s->t->quit(s->t->opaque);
 	if (after == RESET && s->t->system_reset)
@@ -1114,6 +1269,37 @@ static void too_long(struct qmp_session *s)
 	reply(s, NULL, &e, NULL);
 }
 
+/* Notes a NUL (raw or \u0000) inside a string of the text being read. */
+static void scan_nul(struct qmp_session *s, const char *p, size_t n)
+{
+	for (; n; p++, n--) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!ch) {
+			s->nul = true;
+		} else if (s->uhex) {
+			s->uval = s->uval << 4 | (isxdigit(ch) ? (unsigned)(ch <= '9' ? ch - '0' :
+				   (ch | 0x20) - 'a' + 10) : 1u);
+			if (!--s->uhex && !s->uval)
+				s->nul = true;
+		} else if (s->esc) {
+			s->esc = false;
+			if (ch == 'u') {
+				s->uhex = 4;
+				s->uval = 0;
+			}
+		} else if (s->in_str) {
+			if (ch == '\\')
+				s->esc = true;
+			else if (ch == (unsigned char)s->quote)
+				s->in_str = false;
+		} else if (ch == '"' || ch == '\'') {
+			s->in_str = true;
+			s->quote = (char)ch;
+		}
+	}
+}
+
 int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 {
 	while (len) {
@@ -1123,11 +1309,19 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 
 		if (s->skip_line) {
 			const char *nl = memchr(buf, '\n', len);
+			size_t n = nl ? (size_t)(nl - buf) : len;
 
+			/* A slot is not held forever by bytes without a newline. */
+			s->skipped += n;
+			if (s->skipped > QMP_MAX_COMMAND) {
+				too_long(s);
+				return -E2BIG;
+			}
 			if (!nl)
 				return 0;
 			s->skip_line = false;
-			len -= (size_t)(nl + 1 - buf);
+			s->skipped = 0;
+			len -= n + 1;
 			buf = nl + 1;
 			continue;
 		}
@@ -1143,6 +1337,7 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 		used = err == json_tokener_continue ? chunk : json_tokener_get_parse_end(s->tok);
 		if (used > chunk)
 			used = chunk;
+		scan_nul(s, buf, used);
 		s->pending += used;
 		buf += used;
 		len -= used;
@@ -1155,17 +1350,34 @@ int qmp_session_input(struct qmp_session *s, const char *buf, size_t len)
 		}
 		json_tokener_reset(s->tok);
 		s->pending = 0;
-		if (err != json_tokener_success || !o) {
+		if (s->nul && err == json_tokener_success) {
+			struct qmp_err e;
+
+			/* Cut short, "quit\u0000 junk" would run quit: refused, as QEMU does. */
+			set_err(&e, GENERIC, "JSON parse error, \\u0000 (NUL) in a string is not "
+				"supported");
+			reply(s, NULL, &e, NULL);
+			json_object_put(o);
+			o = NULL;
+		} else if (err != json_tokener_success || !o) {
 			struct qmp_err e;
 
 			set_err(&e, GENERIC, "JSON parse error, %s",
 				json_tokener_error_desc(err));
 			reply(s, NULL, &e, NULL);
 			s->skip_line = true;
-			continue;
 		}
+		s->in_str = s->esc = s->nul = false;
+		s->uhex = 0;
+		if (!o)
+			continue;
 		dispatch(s, o);
 		json_object_put(o);
 	}
 	return 0;
+}
+
+bool qmp_session_negotiated(const struct qmp_session *s)
+{
+	return s->negotiated;
 }

@@ -1,4 +1,4 @@
-/* Shared by the QMP protocol (qmp_cmd.c) and its schema (qmp_schema.c). */
+/* Shared by the QMP protocol (qmp_cmd.c), its schema (qmp_schema.c) and its sockets (qmp.c). */
 #ifndef EMBER_QMP_INTERNAL_H
 #define EMBER_QMP_INTERNAL_H
 
@@ -31,5 +31,10 @@ bool qmp_spec_each(const char *spec, bool (*fn)(void *o, const char *name, size_
 						 bool optional, const char *type), void *o);
 /* query-qmp-schema's answer for @cmds (ended by a NULL name). */
 struct json_object *qmp_schema(const struct qmp_cmd *cmds);
+
+/* Whether the client sent qmp_capabilities (the sockets' handshake timeout). */
+bool qmp_session_negotiated(const struct qmp_session *s);
+/* How long a client may take to send qmp_capabilities (fixed; tests shorten it). */
+extern unsigned qmp_handshake_ms;
 
 #endif

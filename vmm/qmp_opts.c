@@ -6,6 +6,7 @@
 #include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/props.h"
+#include "vmm/cli_opts.h"
 #include "vmm/qmp_opts.h"
 
 static const char usage[] = "use -qmp unix:PATH,server=on[,wait=on|off]";
@@ -35,7 +36,7 @@ int qmp_parse_opts(const char *opt, char **path, bool *wait)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = keyval_check_unused(&kv, "-qmp");
+		ret = cli_keys_check(&kv, "-qmp");
 	if (!ret && path && !(*path = strdup(kv.implied + 5)))
 		ret = -ENOMEM;
 	if (wait)

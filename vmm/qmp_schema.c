@@ -52,6 +52,7 @@ static const struct {
 	const char *name, *data;
 } events[] = {
 	{ "SHUTDOWN", "guest:bool,reason:ShutdownCause" },
+	{ "RESET", "guest:bool,reason:ShutdownCause" },
 	{ "POWERDOWN", "" },
 	{ "STOP", "" },
 	{ "RESUME", "" },

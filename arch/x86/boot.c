@@ -70,11 +70,11 @@ static int build_acpi(struct platform *pf)
 	return n < 0 ? (int)n : 0;
 }
 
-int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
-		     struct arch_boot *out)
+int arch_load_kernel(struct platform *pf, struct arch_boot_config *cfg, struct arch_boot *out)
 {
 	struct e820_entry e820[E820_MAX];
 	struct boot_config bc = { 0 };
+	struct loader_files f;
 	struct boot_info bi;
 	int ret;
 
@@ -90,7 +90,19 @@ int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
 	bc.rsdp_gpa = BOOT_ACPI_GPA;
 	bc.e820 = e820;
 	bc.e820_nr = build_e820(pf, cfg->ram_size, e820);
-	ret = loader_load(pf->mem, &bc, &bi);
+	/* Opened once; a reset reads the same open files again. */
+	if (cfg->kernel_fd < 0) {
+		ret = loader_open(&bc, &f);
+		if (ret)
+			return ret;
+		cfg->kernel_fd = f.kernel_fd;
+		cfg->initrd_fd = f.initrd_fd;
+		cfg->kernel_len = f.kernel_len;
+		cfg->initrd_len = f.initrd_len;
+	}
+	f = (struct loader_files){ cfg->kernel_fd, cfg->initrd_fd, cfg->kernel_len,
+				   cfg->initrd_len };
+	ret = loader_load_files(pf->mem, &bc, &f, &bi);
 	if (ret)
 		return ret;
 	*out = (struct arch_boot){ .mode = bi.mode, .entry = bi.entry, .arg = bi.params_gpa };
@@ -102,4 +114,12 @@ int arch_load_kernel(struct platform *pf, const struct arch_boot_config *cfg,
 		}
 	}
 	return 0;
+}
+
+void arch_boot_close(struct arch_boot_config *cfg)
+{
+	struct loader_files f = { cfg->kernel_fd, cfg->initrd_fd, 0, 0 };
+
+	loader_close(&f);
+	cfg->kernel_fd = cfg->initrd_fd = -1;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -299,14 +300,12 @@ int loader_load_buf(struct gmem *m, const struct boot_config *cfg,
 }
 
 /*
- * Reads a whole regular file. Larger than max: -EFBIG with *len set and no
- * message, so that the caller can say what the limit means.
+ * Opens a regular file and takes its size. Larger than max: -EFBIG with *len
+ * set and no message, so that the caller can say what the limit means.
  */
-static int read_file(const char *path, const char *what, uint64_t max, void **buf, size_t *len)
+static int open_file(const char *path, const char *what, uint64_t max, int *fdp, size_t *len)
 {
 	struct stat st;
-	uint8_t *p = NULL;
-	size_t done = 0;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -322,65 +321,104 @@ static int read_file(const char *path, const char *what, uint64_t max, void **bu
 		goto out;
 	}
 	*len = st.st_size;
-	if ((uint64_t)st.st_size > max) {
+	if ((uint64_t)st.st_size > max)
 		ret = -EFBIG;
-		goto out;
-	}
-	p = malloc(*len);
-	if (!p) {
-		ret = -ENOMEM;
-		err_msg("cannot allocate %llu MiB for %s '%s'", *len / MiB, what, path);
-		goto out;
-	}
-	while (done < *len) {
-		ssize_t n = read(fd, p + done, *len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n ? -errno : -EIO;
-			err_msg("cannot read %s '%s': %s", what, path,
-				n ? strerror(errno) : "file shrank while being read");
-			goto out;
-		}
-		done += n;
-	}
 out:
-	if (ret)
-		free(p);
-	else
-		*buf = p;
-	if (fd >= 0)
+	if (ret && fd >= 0)
 		close(fd);
+	else
+		*fdp = fd;
+	return ret;
+}
+
+int loader_open(const struct boot_config *cfg, struct loader_files *f)
+{
+	uint64_t base;
+	int ret;
+
+	*f = (struct loader_files){ .kernel_fd = -1, .initrd_fd = -1 };
+	ret = open_file(cfg->kernel_path, "kernel", KERNEL_FILE_MAX, &f->kernel_fd,
+			&f->kernel_len);
+	if (ret == -EFBIG)
+		err_msg("kernel '%s' is too large (%llu MiB, at most %llu MiB)", cfg->kernel_path,
+			f->kernel_len / MiB, KERNEL_FILE_MAX / MiB);
+	if (!ret && cfg->initrd_path) {
+		/* No initrd goes above 4 GiB, so a larger one is not even read. */
+		ret = open_file(cfg->initrd_path, "initrd", 4 * GiB, &f->initrd_fd,
+				&f->initrd_len);
+		if (ret == -EFBIG) {
+			err_msg("initrd '%s' (%llu MiB) does not fit in guest RAM below %llu MiB",
+				cfg->initrd_path, f->initrd_len / MiB,
+				(unsigned long long)(low_ram(cfg, &base) / MiB));
+			ret = -ENOMEM;
+		}
+	}
+	if (ret)
+		loader_close(f);
+	return ret;
+}
+
+void loader_close(struct loader_files *f)
+{
+	if (f->kernel_fd >= 0)
+		close(f->kernel_fd);
+	if (f->initrd_fd >= 0)
+		close(f->initrd_fd);
+	f->kernel_fd = f->initrd_fd = -1;
+}
+
+/*
+ * The file, mapped for reading only: no copy of it stays in ember. A file
+ * cut shorter since it was opened would fault (SIGBUS) past its end: its
+ * size is checked first.
+ */
+static void *map_file(int fd, size_t len, const char *what, const char *path)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	void *p;
+
+	if (end != (off_t)len) {
+		err_msg("%s '%s' changed size since it was opened (%lld bytes, was %zu)", what,
+			path, (long long)end, len);
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		err_msg("cannot read %s '%s': %s", what, path, strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+int loader_load_files(struct gmem *m, const struct boot_config *cfg,
+		      const struct loader_files *f, struct boot_info *out)
+{
+	void *kernel, *initrd = NULL;
+	int ret = -EIO;
+
+	kernel = map_file(f->kernel_fd, f->kernel_len, "kernel", cfg->kernel_path);
+	if (!kernel)
+		return ret;
+	if (f->initrd_fd >= 0) {
+		initrd = map_file(f->initrd_fd, f->initrd_len, "initrd", cfg->initrd_path);
+		if (!initrd)
+			goto out;
+	}
+	ret = loader_load_buf(m, cfg, kernel, f->kernel_len, initrd, f->initrd_len, out);
+out:
+	munmap(kernel, f->kernel_len);
+	if (initrd)
+		munmap(initrd, f->initrd_len);
 	return ret;
 }
 
 int loader_load(struct gmem *m, const struct boot_config *cfg, struct boot_info *out)
 {
-	void *kernel = NULL, *initrd = NULL;
-	size_t klen = 0, ilen = 0;
-	uint64_t base;
-	int ret;
+	struct loader_files f;
+	int ret = loader_open(cfg, &f);
 
-	ret = read_file(cfg->kernel_path, "kernel", KERNEL_FILE_MAX, &kernel, &klen);
-	if (ret == -EFBIG)
-		err_msg("kernel '%s' is too large (%llu MiB, at most %llu MiB)", cfg->kernel_path,
-			klen / MiB, KERNEL_FILE_MAX / MiB);
-	if (ret)
-		return ret;
-	if (cfg->initrd_path) {
-		/* No initrd goes above 4 GiB, so a larger one is not even read. */
-		ret = read_file(cfg->initrd_path, "initrd", 4 * GiB, &initrd, &ilen);
-		if (ret == -EFBIG) {
-			err_msg("initrd '%s' (%llu MiB) does not fit in guest RAM below %llu MiB",
-				cfg->initrd_path, ilen / MiB,
-				(unsigned long long)(low_ram(cfg, &base) / MiB));
-			ret = -ENOMEM;
-		}
-	}
 	if (!ret)
-		ret = loader_load_buf(m, cfg, kernel, klen, initrd, ilen, out);
-	free(kernel);
-	free(initrd);
+		ret = loader_load_files(m, cfg, &f, out);
+	loader_close(&f);
 	return ret;
 }

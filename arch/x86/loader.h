@@ -74,4 +74,19 @@ int elf_pvh_parse(const void *img, size_t len, struct elf_info *out);
  */
 int loader_load(struct gmem *m, const struct boot_config *cfg, struct boot_info *out);
 
+/*
+ * The same in two steps, for a machine that boots again (a reset): the
+ * files are opened and checked once (loader_open, one message on failure)
+ * and stay open, so each loader_load_files reads them again without a
+ * path (the sandbox allows no open) and keeps no copy in memory.
+ */
+struct loader_files {
+	int kernel_fd, initrd_fd;	/* -1: none */
+	size_t kernel_len, initrd_len;
+};
+int loader_open(const struct boot_config *cfg, struct loader_files *f);
+int loader_load_files(struct gmem *m, const struct boot_config *cfg,
+		      const struct loader_files *f, struct boot_info *out);
+void loader_close(struct loader_files *f);
+
 #endif

@@ -105,6 +105,105 @@ static int set_lint(struct vcpu *v)
 	return 0;
 }
 
+/* The power-on state a reset puts back (v->arch). */
+struct vcpu_reset_state {
+	struct kvm_sregs sregs;
+	struct kvm_lapic_state lapic;
+};
+
+int vcpu_save_reset_state(struct vcpu *v)
+{
+	struct vcpu_reset_state *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return -ENOMEM;
+	if (ioctl(v->fd, KVM_GET_SREGS, &rs->sregs) < 0 ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &rs->lapic) < 0) {
+		int e = errno;
+
+		err_msg("vCPU %u: cannot read its power-on state: %s", v->index, strerror(e));
+		free(rs);
+		return -e;
+	}
+	free(v->arch);
+	v->arch = rs;
+	return 0;
+}
+
+/*
+ * What the last kernel turned on and KVM would go on doing behind the new
+ * one's back: kvmclock and steal time write guest pages, async page faults
+ * and PV EOI use them. One at a time: KVM may lack some of them.
+ */
+static void reset_pv_msrs(struct vcpu *v)
+{
+	static const struct { uint32_t idx; uint64_t val; } pv[] = {
+		{ 0x11, 0 }, { 0x12, 0 },			/* kvmclock, old numbers */
+		{ 0x4b564d00, 0 }, { 0x4b564d01, 0 },		/* kvmclock */
+		{ 0x4b564d02, 0 }, { 0x4b564d03, 0 },		/* async PF, steal time */
+		{ 0x4b564d04, 0 }, { 0x4b564d05, 1 },		/* PV EOI, poll control */
+		{ 0x277, 0x0007040600070406ULL },		/* PAT */
+	};
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+
+	for (size_t i = 0; i < ARRAY_SIZE(pv); i++) {
+		memset(&m, 0, sizeof(m));
+		m.hdr.nmsrs = 1;
+		m.e.index = pv[i].idx;
+		m.e.data = pv[i].val;
+		ioctl(v->fd, KVM_SET_MSRS, &m);
+	}
+}
+
+static int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *name)
+{
+	int e;
+
+	if (ioctl(v->fd, req, arg) >= 0)
+		return 0;
+	e = errno;
+	err_msg("vCPU %u: reset: %s: %s", v->index, name, strerror(e));
+	return -e;
+}
+
+int vcpu_reset_state(struct vcpu *v)
+{
+	struct vcpu_reset_state *rs = v->arch;
+	struct kvm_regs regs = { .rflags = 2, .rip = 0xfff0 };
+	struct kvm_vcpu_events ev;
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = 1 } } };
+	struct kvm_mp_state mp = {
+		.mp_state = v->index ? KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE,
+	};
+	int ret;
+
+	if (!rs)
+		return -EINVAL;
+	memset(&ev, 0, sizeof(ev));
+	ret = vcpu_ioctl(v, KVM_SET_SREGS, &rs->sregs, "KVM_SET_SREGS");
+	if (!ret)
+		ret = vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+	if (!ret)
+		ret = set_msrs(v);
+	if (!ret)
+		reset_pv_msrs(v);
+	if (!ret)
+		ret = set_fpu(v);
+	/* Without XSAVE in the host's KVM there is no XCR0 to reset. */
+	if (!ret)
+		ioctl(v->fd, KVM_SET_XCRS, &xcrs);
+	if (!ret)
+		ret = vcpu_ioctl(v, KVM_SET_LAPIC, &rs->lapic, "KVM_SET_LAPIC");
+	if (!ret)
+		ret = vcpu_ioctl(v, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
+	if (!ret)
+		ret = vcpu_ioctl(v, KVM_SET_MP_STATE, &mp, "KVM_SET_MP_STATE");
+	return ret;
+}
+
 int vcpu_init_state(struct vcpu *v)
 {
 	int ret = set_msrs(v);

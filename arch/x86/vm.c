@@ -1,5 +1,6 @@
 /* The x86 VM and its vCPUs as the machine wants them; see arch/arch.h. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
@@ -42,6 +43,52 @@ static int set_chip_routes(struct kvm_vm *vm)
 	return kvm_set_chip_routes(vm, r, n, IOAPIC_PINS);
 }
 
+/* What a reset gives back: the chips and the PIT as KVM created them. */
+struct vm_reset_state {
+	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
+	struct kvm_pit_state2 pit;
+};
+
+static int save_reset_state(struct kvm_vm *vm)
+{
+	struct vm_reset_state *rs = calloc(1, sizeof(*rs));
+	int ret;
+
+	if (!rs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < 3; i++) {
+		rs->chip[i].chip_id = i;
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &rs->chip[i]) < 0)
+			goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &rs->pit) < 0)
+		goto fail;
+	vm->arch = rs;
+	return 0;
+fail:
+	ret = -errno;
+	err_msg("cannot read the interrupt controllers' state: %s", strerror(-ret));
+	free(rs);
+	return ret;
+}
+
+int arch_vm_reset(struct kvm_vm *vm)
+{
+	struct vm_reset_state *rs = vm->arch;
+
+	if (!rs)
+		return -EINVAL;
+	for (unsigned i = 0; i < 3; i++)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &rs->chip[i]) < 0)
+			goto fail;
+	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &rs->pit) < 0)
+		goto fail;
+	return 0;
+fail:
+	err_msg("reset: cannot restore the interrupt controllers: %s", strerror(errno));
+	return -errno;
+}
+
 /* The CPUID KVM offers, in-kernel IOAPIC, PIC and LAPICs, and the PIT. */
 int arch_vm_init(struct kvm_vm *vm)
 {
@@ -69,27 +116,47 @@ int arch_vm_init(struct kvm_vm *vm)
 		err_msg("KVM_CREATE_PIT2: %s", strerror(errno));
 		return -errno;
 	}
-	return 0;
+	return save_reset_state(vm);
+}
+
+/* Where vCPU 0 starts: the kernel's entry as the loader found it. */
+static struct x86_entry entry_of(const struct arch_boot *boot)
+{
+	struct x86_entry e = { .rsp = BOOT_STACK_GPA, .rip = boot->entry };
+
+	if (boot->mode == BOOT_PVH) {
+		e.mode = X86_ENTRY_PROT32;
+		e.rbx = boot->arg;
+	} else {
+		e.mode = X86_ENTRY_LONG;
+		e.rsi = boot->arg;
+	}
+	return e;
 }
 
 int arch_vcpu_init(struct kvm_vm *vm, struct vcpu *v, struct gmem *mem, unsigned ncpus,
 		   const struct arch_boot *boot)
 {
-	struct x86_entry entry = { .rsp = BOOT_STACK_GPA, .rip = boot->entry };
+	struct x86_entry entry = entry_of(boot);
 	int ret;
 
 	v->arch_exit = arch_vcpu_exit;
-	if (boot->mode == BOOT_PVH) {
-		entry.mode = X86_ENTRY_PROT32;
-		entry.rbx = boot->arg;
-	} else {
-		entry.mode = X86_ENTRY_LONG;
-		entry.rsi = boot->arg;
-	}
 	ret = cpuid_setup(vm, v, ncpus, boot->cpu);
 	if (!ret)
 		ret = vcpu_init_state(v);
+	if (!ret)
+		ret = vcpu_save_reset_state(v);
 	/* Application processors wait for the guest's INIT/SIPI. */
+	if (!ret && v->index == 0)
+		ret = x86_boot_setup(v, mem, &entry);
+	return ret;
+}
+
+int arch_vcpu_reset(struct vcpu *v, struct gmem *mem, const struct arch_boot *boot)
+{
+	struct x86_entry entry = entry_of(boot);
+	int ret = vcpu_reset_state(v);
+
 	if (!ret && v->index == 0)
 		ret = x86_boot_setup(v, mem, &entry);
 	return ret;

@@ -23,6 +23,14 @@ struct x86_entry {
 
 /* msr.c: MSRs, FPU and LAPIC LINT pins as Linux expects at entry (every vCPU). */
 int vcpu_init_state(struct vcpu *v);
+/*
+ * msr.c, for a machine reset: after vcpu_init_state, keep the power-on
+ * segment registers and LAPIC (v->arch); later put them back with the
+ * MSRs (paravirtual ones off), FPU, XCR0, no pending events, and the
+ * vCPU runnable (vCPU 0) or waiting for INIT/SIPI (the others).
+ */
+int vcpu_save_reset_state(struct vcpu *v);
+int vcpu_reset_state(struct vcpu *v);
 
 /*
  * Writes GDT and (long mode) page tables at the fixed low addresses of

@@ -249,3 +249,40 @@ net_transport() {
 	*) NET_DEV=virtio-net-device NET_MACHINE='' NET_PARENT="LNRO0005:\\|virtio-mmio" ;;
 	esac
 }
+
+# net_vhost_setup UP [DOWN]: what the vhost-net cases share: their own
+# namespace, vhost_net loaded, br0 with L1 at 10.0.0.1/24 and iperf3 serving
+# on 5201, and $E2E_TMP/initrd, whose guest pings L1, holds (net_hold), then
+# sends UP (iperf3 -n) and, with DOWN, receives DOWN.
+net_vhost_setup() {
+	need_kvm
+	net_ns
+	modprobe vhost_net || fail "modprobe vhost_net failed"
+	[ -c /dev/vhost-net ] || fail "/dev/vhost-net is missing after modprobe vhost_net"
+	net_bridge br0 10.0.0.1/24
+	net_iperf_server 10.0.0.1 5201
+	{
+		echo ". /net-guest.sh"
+		echo "net_config"
+		echo "net_ping 10.0.0.1 || exit 1"
+		echo "net_hold"
+		echo "net_iperf up 10.0.0.1 5201 -n $1"
+		[ -z "${2:-}" ] || echo "net_iperf down 10.0.0.1 5201 -n $2 -R"
+	} | net_initrd "$E2E_TMP/initrd" --script -
+}
+
+# net_ember_end PID LOG WHAT TENTHS: wait up to TENTHS tenths of a second for
+# the ember started in the background (PID; killed after that), print its
+# LOG into the case's log and check that it exited 0 (WHAT names the run).
+net_ember_end() {
+	_i=0
+	while kill -0 "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt "$4" ] || { kill "$1"; break; }
+		sleep 0.1
+	done
+	wait "$1"
+	_rc=$?
+	sed 's/^/| /' "$2"
+	expect_eq "$_rc" 0 "ember exit status ($3)"
+}

@@ -30,9 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1);
 	struct cli c = { 0 };
 	struct cli_machine m;
-	const char *o;
+	const char *o, *ref;
 	uint64_t mem;
 	int on;
+	unsigned ncpus;
 
 	if (!s)
 		return 0;
@@ -54,7 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cli_parse_mem(s, &mem) && mem < (16 << 20))
 		abort();
 	cli_parse_sandbox(s, &on);
-	if (!cli_serial_unix(&c, s, "serial0", &o))
+	if (!cli_parse_smp(s, &ncpus) && (ncpus < 1 || ncpus > MAX_VCPUS))
+		abort();
+	if (!cli_unix_chardev(&c, "-serial", s, "serial0", &o))
+		must_parse(o, "backend", "-chardev");
+	if (!cli_monitor_chardev(&c, "-monitor", s, "compat_monitor0", &o, &ref) && o)
 		must_parse(o, "backend", "-chardev");
 	cli_free(&c);
 	free(s);

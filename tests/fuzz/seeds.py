@@ -275,3 +275,131 @@ out('qmp', 'qom', b'\x07' + sess +
 out('qmp', 'errors', b'\x03' + b'{"execute":"query-status"}\n' + sess + b'{"execute":"nope"}\n'
     b'{"execute":"qom-get","arguments":{"path":"zz","property":"u"}}\n}{ garbage\n'
     b'{"execute":"quit"}\n')
+
+# fuzz_qmp_stream: opcode (client | op << 2; op 0 connect, 1 disconnect, 2 send LEN,
+# 3 read LEN*16, 4 event LEN), then LEN and the bytes for send
+def qs_send(k, b):
+    out_ = b''
+    while b:
+        out_ += bytes([k | 2 << 2, min(len(b), 255)]) + b[:255]
+        b = b[255:]
+    return out_
+
+
+def qs(*ops):
+    return b''.join(ops)
+
+
+QS_CONNECT = lambda k: bytes([k])
+QS_LEAVE = lambda k: bytes([k | 1 << 2])
+QS_READ = lambda k, n=255: bytes([k | 3 << 2, n])
+QS_EVENT = lambda n: bytes([4 << 2, n])
+out('qmp_stream', 'two-then-quit', qs(
+    QS_CONNECT(0), QS_CONNECT(1), qs_send(1, b'{"execute":"query-status"}\n'), QS_READ(1),
+    qs_send(0, sess), qs_send(1, sess), QS_READ(0), QS_EVENT(0), QS_EVENT(1),
+    qs_send(0, b'{"execute":"stop","id":1}\n{"execute":"cont","id":2}\n'), QS_READ(0), QS_READ(1),
+    QS_LEAVE(1), QS_CONNECT(1), qs_send(1, sess + b'{"execute":"query-version"}\n'), QS_READ(1),
+    qs_send(0, b'{"execute":"quit"}\n'), QS_READ(0)))
+out('qmp_stream', 'pieces', qs(
+    QS_CONNECT(2), *[qs_send(2, sess[i:i + 3]) for i in range(0, len(sess), 3)],
+    qs_send(2, b'{"execute":"balloon","arguments":{"value":268435456}}\n'),
+    QS_EVENT(7), QS_READ(2, 1), QS_READ(2),
+    qs_send(2, b'{"execute":"system_powerdown"}\n'), QS_READ(2), QS_LEAVE(2)))
+out('qmp_stream', 'hostile', qs(
+    QS_CONNECT(0), QS_CONNECT(3), qs_send(3, sess),
+    qs_send(0, b'}{' + b'x' * 600), qs_send(3, b'{"execute":"quit\\u0000 junk"}\n'),
+    qs_send(3, b'{"execute":"query-qmp-schema"}\n' * 8), QS_EVENT(0), QS_EVENT(2),
+    QS_READ(3, 1), qs_send(3, b'{"execute":"quit","id":"bye"}\n'), QS_READ(3)))
+
+# --- fuzz_cli_opts: argv[1..] one per line ---
+# Seeds: the command lines of the e2e cases qemu-*.sh (run_ember, "$EMBER"
+# and their `bad NAME PATTERN ARGS` lines) and of docs/cli.md (its `ember ...`
+# examples, and each option written in backquotes after -kernel).
+import glob
+import re
+import shlex
+import subprocess
+
+CLI_VARS = {'LAB_KERNEL': '/lab/kernel/vmlinuz', 'E2E_TMP': '/tmp/e2e', 'E2E_APPEND':
+            'console=ttyS0 panic=-1 quiet', 'LAB_VMLINUX': '/lab/kernel/vmlinux'}
+CLI_STOP = {'>', '<', '|', '||', '&&', ';', '&', '2>&1', '>&2'}
+
+
+def cli_words(line):
+    lex = shlex.shlex(line, posix=True, punctuation_chars='|&;<>')
+    lex.whitespace_split = True
+    try:
+        words = list(lex)
+    except ValueError:
+        return None
+    out_words = []
+    for w in words:
+        if w in CLI_STOP or w.startswith('>') or w.startswith('2>'):
+            break
+        out_words.append(re.sub(r'\$\{?(\w+)\}?', lambda m: CLI_VARS.get(m.group(1), 'x'), w))
+    return out_words
+
+
+def cli_seed(name, words):
+    if words:
+        out('cli_opts', name, '\n'.join(words).encode())
+
+
+for path in sorted(glob.glob('tests/e2e/cases/qemu-*.sh')):
+    case = os.path.basename(path)[:-3]
+    text = re.sub(r'\\\n\s*', ' ', open(path).read())
+    for i, line in enumerate(text.splitlines()):
+        line = line.strip()
+        m = re.match(r'(?:run_ember|"\$EMBER")\s+(.*)', line)
+        b = re.match(r'bad\s+(.*)', line)
+        if m:
+            words = cli_words(m.group(1))
+            while words and words[0] in ('--timeout', '--log'):
+                words = words[2:]
+        elif b:
+            words = cli_words(b.group(1))
+            words = words and ['-kernel', CLI_VARS['LAB_KERNEL']] + words[2:]
+        else:
+            continue
+        cli_seed('%s-%d' % (case, i), words)
+
+doc = open('docs/cli.md').read()
+for i, m in enumerate(re.finditer(r'^ +ember ((?:.*\\\n)*.*)', doc, re.M)):
+    cli_seed('doc-example-%d' % i, cli_words(re.sub(r'\\\n\s*', ' ', m.group(1)).replace('...', '')))
+for i, span in enumerate(sorted(set(re.findall(r'`(-[a-z][^`]*)`', doc)))):
+    words = cli_words(span.replace('\\|', '|'))
+    if words and len(words) > 1:
+        cli_seed('doc-option-%d' % i, ['-kernel', 'k'] + words)
+
+# The dictionary, from the tables as ember prints them (EMBER=path, default
+# build/ember): every option, device, back-end type and property key.
+def cli_dict(ember):
+    def help_of(*args):
+        r = subprocess.run([ember, *args], capture_output=True, text=True)
+        return r.stdout
+
+    words = {'\n', 'help', 'on', 'off', 'id=', 'driver=', 'node-name=', 'qom-type=',
+             'backend=', 'type=', ',', '=', ',,', '{', '}', '"', ':'}
+    words |= set(re.findall(r'(?:^  |, )(-[A-Za-z][\w-]*)', help_of('-help'), re.M))
+    for dev in re.findall(r'^name "([^"]+)"', help_of('-device', 'help'), re.M):
+        words.add(dev)
+        words |= {k + '=' for k in re.findall(r'^  ([\w.-]+)=<', help_of('-device', dev + ',help'), re.M)}
+    for opt, pre in (('-blockdev', 'driver='), ('-netdev', ''), ('-chardev', ''), ('-object', '')):
+        words.add(opt)
+        for t in re.findall(r'^  ([\w-]+) +- ', help_of(opt, 'help' if not pre else pre + 'help'), re.M):
+            words.add(t)
+            words |= {k + '=' for k in re.findall(r'^  ([\w.-]+)=<', help_of(opt, pre + t + ',help'), re.M)}
+    for opt in ('-M', '-cpu'):
+        words |= set(re.findall(r'^(?:  )?([a-z][\w-]*)\s', help_of(opt, 'help'), re.M))
+    return sorted(w for w in words if w)
+
+
+ember_bin = os.environ.get('EMBER', 'build/ember')
+if os.access(ember_bin, os.X_OK):
+    with open('tests/fuzz/cli_opts.dict', 'w') as f:
+        f.write('# tests/fuzz/seeds.py writes this from %s\'s help output\n' % 'ember')
+        for w in cli_dict(ember_bin):
+            f.write('"%s"\n' % ''.join(c if ' ' <= c <= '~' and c not in '"\\' else
+                                        '\\x%02x' % ord(c) for c in w))
+else:
+    print('seeds.py: no %s: tests/fuzz/cli_opts.dict not rewritten' % ember_bin)

@@ -240,6 +240,50 @@ static void t_direct(void **state)
 	free(buf);
 }
 
+/*
+ * QEMU's cache.* on a raw node reach its nested file node; cache.no-flush
+ * and a front end without a write cache show in the node's info, and a
+ * write-through node's writes and flushes still work.
+ */
+static void t_cache_modes(void **state)
+{
+	uint8_t buf[4096];
+	struct iovec v = { buf, sizeof(buf) };
+	struct blk_info bi;
+	struct blk *blk, *n;
+	bool seen[2] = { false, false };
+
+	assert_int_equal(create("driver=raw,node-name=d0,cache.no-flush=on,"
+				"file.driver=file,file.filename=%s", img), 0);
+	assert_int_equal(create("driver=raw,node-name=d1,cache.direct=on,"
+				"file.driver=file,file.filename=%s,file.locking=off", img), 0);
+	for (n = NULL; (n = blk_next_info(n, &bi));) {
+		if (!bi.node_name || bi.node_name[0] == '#') {	/* the nested file nodes */
+			seen[bi.direct] = true;
+			assert_int_equal(bi.no_flush, !bi.direct);
+			continue;
+		}
+		assert_true(bi.writeback);
+		assert_int_equal(bi.no_flush, !strcmp(bi.node_name, "d0"));
+		assert_int_equal(bi.direct, !strcmp(bi.node_name, "d1"));
+	}
+	assert_true(seen[0] && seen[1]);
+	blk = attach("d0", 1, 4);
+	blk_set_write_through(blk, true);
+	assert_non_null(blk_next_info(NULL, &bi));
+	for (n = NULL; (n = blk_next_info(n, &bi));)
+		if (bi.node_name && !strcmp(bi.node_name, "d0"))
+			assert_false(bi.writeback);
+	memset(buf, 0x7e, sizeof(buf));
+	assert_int_equal(run1(blk, BLK_WRITE, 0, 0, &v, 1), 4096);
+	assert_int_equal(run1(blk, BLK_FLUSH, 0, 0, NULL, 0), 0);	/* a no-op, still done */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, &v, 1), 4096);
+	assert_int_equal(buf[4095], 0x7e);
+	assert_int_equal(create("driver=file,node-name=f9,filename=%s,cache.no-flush=maybe", img),
+			 -EINVAL);
+}
+
 static blkcnt_t blocks_of(const char *path)
 {
 	struct stat st;
@@ -851,11 +895,62 @@ static void t_throttle_drop(void **state)
 	assert_true(w.done);
 }
 
+/*
+ * A machine reset's drain: every request on the ring runs to its end and
+ * is called back inside blk_drain (no loop turn), throttled ones marked
+ * by blk_drop_waiting are dropped without I/O; the node stays attached.
+ */
+static void t_drain(void **state)
+{
+	enum { N = 16 };
+	static uint8_t buf[N][65536], back[4096];
+	static struct iovec v[N];
+	static struct treq t[N];
+	struct iovec bv = { back, sizeof(back) };
+	struct treq w;
+	struct blk *blk;
+
+	assert_int_equal(create("driver=file,node-name=f0,filename=%s", img), 0);
+	blk = attach("f0", 1, N);
+	for (int i = 0; i < N; i++) {
+		v[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		memset(buf[i], 0x11, sizeof(buf[i]));
+		assert_int_equal(submit(blk, 0, &t[i], BLK_READ, (uint64_t)i * 65536, 0,
+					&v[i], 1), 0);
+	}
+	blk_flush_queue(blk, 0);
+	blk_drain(blk);
+	for (int i = 0; i < N; i++) {
+		assert_true(t[i].done);
+		assert_int_equal(t[i].result, 65536);
+		assert_int_equal(buf[i][65535], 0xaa);	/* the read landed before the return */
+	}
+	assert_int_equal(run1(blk, BLK_FLUSH, 0, 0, NULL, 0), 0);
+	blk_detach(blk);
+	object_cleanup_all();
+
+	/* Throttled and marked by the device's reset: dropped at once. */
+	assert_int_equal(create("driver=file,node-name=f1,filename=%s,"
+				"throttling.bps-total=4096", img), 0);
+	blk = attach("f1", 1, 4);
+	assert_int_equal(run1(blk, BLK_READ, 0, 0, &bv, 1), 4096);	/* the budget spent */
+	memset(back, 0x11, sizeof(back));
+	assert_int_equal(submit(blk, 0, &w, BLK_READ, 4096, 0, &bv, 1), 0);
+	blk_flush_queue(blk, 0);
+	blk_drop_waiting(blk);
+	blk_drain(blk);
+	assert_true(w.done);
+	assert_int_equal(w.result, -ECANCELED);
+	assert_int_equal(back[0], 0x11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_drain, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_roundtrip, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_direct, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_cache_modes, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_discard, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_discard_ignored, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_write_zeroes, setup_test, teardown_test),

@@ -19,7 +19,9 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "in_child.h"
 #include "backends/chardev.h"
+#include "backends/chardev_internal.h"
 #include "backends/object.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -441,6 +443,186 @@ static void t_socket_server(void **state)
 	assert_int_equal(access(path, F_OK), -1);	/* socket removed */
 }
 
+/* CPU time of this thread, in microseconds. */
+static long thread_cpu_us(void)
+{
+	struct rusage r;
+
+	getrusage(RUSAGE_THREAD, &r);
+	return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000L + r.ru_utime.tv_usec +
+	       r.ru_stime.tv_usec;
+}
+
+/* In a child under a low RLIMIT_NOFILE: see t_socket_accept_backoff. */
+static int accept_backoff_child(void)
+{
+	struct rlimit rl = { 64, 64 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char opts[256], buf[8];
+	struct chardev *c;
+	int cl, fds[64], n = 0, ret = 0;
+	long t0, used;
+
+	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off", path);
+	if (setrlimit(RLIMIT_NOFILE, &rl) || object_create(OBJ_CHARDEV, opts, loop))
+		return 10;
+	c = chardev_find("s0");
+	cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	if (cl < 0 || n == 64 || errno != EMFILE)
+		return 11;
+	strcpy(sa.sun_path, path);
+	if (connect(cl, (struct sockaddr *)&sa, sizeof(sa)))
+		return 12;
+	/* The pending connection cannot be taken: the loop must sleep, not spin. */
+	t0 = thread_cpu_us();
+	if (run(1000) != -ETIMEDOUT)
+		return 13;
+	used = thread_cpu_us() - t0;
+	if (used > 200000) {
+		fprintf(stderr, "the listener spun: %ld us of CPU in 1 s\n", used);
+		ret = 14;
+	}
+	/* A descriptor frees up: the client is taken within the back-off. */
+	close(fds[--n]);
+	run(300);
+	chardev_write(c, "hi", 2);
+	if (recv(cl, buf, sizeof(buf), MSG_DONTWAIT) != 2)
+		ret = ret ? ret : 15;
+	while (n)
+		close(fds[--n]);
+	close(cl);
+	object_cleanup_all();
+	return ret;
+}
+
+/* accept4 failing with EMFILE: the listener backs off and serves the client later. */
+static void t_socket_accept_backoff(void **state)
+{
+	in_child(accept_backoff_child, 20);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * As a vCPU writing the UART would: @total bytes in small writes to a
+ * reader that stalled. Returns the longest single write, in seconds.
+ */
+static double flood(struct chardev *c, size_t total)
+{
+	static uint8_t chunk[256];
+	double worst = 0;
+
+	for (size_t i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (uint8_t)i;
+	for (size_t done = 0; done < total; done += sizeof(chunk)) {
+		double t0 = now_s(), t;
+
+		if (chardev_write(c, chunk, sizeof(chunk)) != sizeof(chunk))
+			return 1e9;
+		t = now_s() - t0;
+		worst = t > worst ? t : worst;
+	}
+	return worst;
+}
+
+/* Reads @fd (non-blocking) while the loop drains, until nothing more comes. */
+static size_t drain_reader(int fd)
+{
+	static uint8_t buf[65536];
+	size_t got = 0;
+	int quiet = 0;
+
+	while (quiet < 10) {
+		ssize_t n;
+
+		run(CHR_OUT_RETRY_MS * 3);
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			got += (size_t)n;
+			quiet = 0;
+		} else {
+			quiet++;
+		}
+	}
+	return got;
+}
+
+/*
+ * The console policy (docs/architecture.md): a stalled reader costs the
+ * writer at most CHR_OUT_STALL_MS once, memory at most CHR_OUT_MAX, and what
+ * is dropped is counted; once it reads again, what waited arrives.
+ */
+#define CHECK(x) do { if (!(x)) { fprintf(stderr, "check failed: %s\n", #x); return __LINE__; } } while (0)
+
+/* 0, or the line of the check that failed (usable in a child). */
+static int check_stall(struct chardev *c, int reader)
+{
+	const size_t total = 4 << 20;
+	double t0 = now_s(), worst = flood(c, total), took = now_s() - t0;
+	uint64_t dropped = chardev_dropped(c);
+	size_t got;
+
+	CHECK(worst < CHR_OUT_STALL_MS / 1000.0 + 0.05);
+	CHECK(took < CHR_OUT_STALL_MS / 1000.0 + 1.0);
+	CHECK(c->out_len <= CHR_OUT_MAX);
+	CHECK(dropped > 0);
+	got = drain_reader(reader);
+	/* What was not dropped arrives, including the whole buffer. */
+	CHECK(got + dropped == total);
+	CHECK(got >= CHR_OUT_MAX);
+	/* Reading again: nothing more is dropped. */
+	CHECK(chardev_write(c, "ok", 2) == 2);
+	CHECK(chardev_dropped(c) == dropped);
+	CHECK(drain_reader(reader) == 2);
+	return 0;
+}
+
+static void t_socket_stall(void **state)
+{
+	char opts[256];
+	struct chardev *c;
+	int cl;
+
+	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off", path);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
+	c = chardev_find("s0");
+	cl = unix_connect(path);
+	assert_true(cl >= 0);
+	assert_int_equal(run(50), -ETIMEDOUT);	/* accepted */
+	assert_int_equal(fcntl(cl, F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(check_stall(c, cl), 0);
+	close(cl);
+}
+
+/* stdout a pipe nobody reads: in a child, since a hang must end (SIGALRM). */
+static int stdio_stall_child(void)
+{
+	int out[2];
+	struct chardev *c;
+
+	if (pipe(out) || dup2(out[1], 1) < 0)
+		return 10;
+	close(out[1]);
+	if (object_create(OBJ_CHARDEV, "stdio,id=io,signal=off", loop))
+		return 11;
+	c = chardev_find("io");
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	return check_stall(c, out[0]) ? 12 : 0;
+}
+
+static void t_stdio_stall(void **state)
+{
+	in_child(stdio_stall_child, 20);
+}
+
 static void *connect_later(void *arg)
 {
 	int fd;
@@ -696,6 +878,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_socket_client, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_errors, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_fd, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_socket_accept_backoff, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_socket_stall, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_stdio_stall, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_pty, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_stdio, setup_test, teardown_test),
 	};

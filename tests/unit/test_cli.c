@@ -109,7 +109,7 @@ static void t_usage_layout(void **state)
 	assert_non_null(strstr(u, "  -M TYPE[,memory-backend=ID]  machine type"));
 	assert_non_null(strstr(u, "network back end\n                          (-netdev help"));
 	/* the options that share one help share its line */
-	assert_non_null(strstr(u, "  -nographic, -display none, -no-reboot, -no-user-config  accepted"));
+	assert_non_null(strstr(u, "  -nographic, -display none, -no-user-config  accepted"));
 	assert_non_null(strstr(u, "  -enable-kvm, -accel kvm  use KVM"));
 	assert_non_null(strstr(u, "  -help                   print this help\n\nExit status: 0"));
 	free(u);
@@ -160,8 +160,8 @@ static void t_errors(void **state)
 	PARSE_FAILS("option '-kernel' needs an argument", "-kernel");
 	PARSE_FAILS("option '--machine' needs an argument", "--machine");
 	PARSE_FAILS("-display sdl: ember has no display (only 'none')", "-display", "sdl");
-	PARSE_FAILS("-qmp unix:/b,server: only one -qmp is supported", "-qmp", "unix:/a,server",
-		    "-qmp", "unix:/b,server");
+	PARSE_FAILS("-qmp unix:/a,server=on: the socket '/a' is given twice", "-qmp",
+		    "unix:/a,server", "-qmp", "unix:/a,server=on");
 	PARSE_FAILS("-serial: at most 4 may be given", "-serial", "a", "-serial", "b",
 		    "-serial", "c", "-serial", "d", "-serial", "e");
 }
@@ -194,7 +194,8 @@ static void t_fields(void **state)
 	assert_string_equal(c.mem, "1G");
 	assert_int_equal(c.nr_serial, 2);
 	assert_string_equal(c.serial[1], "stdio");
-	assert_string_equal(c.qmp, "unix:q,server=on");
+	assert_int_equal(c.nr_qmp, 1);
+	assert_string_equal(c.qmp[0], "unix:q,server=on");
 	assert_int_equal(c.nr_object, 1);
 	assert_null(c.initrd);
 }
@@ -289,21 +290,28 @@ static void t_qemu_options(void **state)
 			       "-name", "vm1", "-uuid", "12345678-9abc-DEF0-1234-56789abcdef0",
 			       "-rtc", "base=utc,clock=host,driftfix=slew", "-msg", "timestamp=off",
 			       "-overcommit", "mem-lock=on,cpu-pm=off",
-			       "-qmp", "unix:/s,server,nowait"), 0);
+			       "-qmp", "unix:/s,server,nowait", "-qmp", "unix:/t,server=on"), 0);
 	assert_true(c.nodefaults);
 	assert_true(c.daemonize);
 	assert_string_equal(c.pidfile, "/run/e.pid");
 	assert_string_equal(c.name, "vm1");
 	assert_string_equal(c.uuid, "12345678-9abc-DEF0-1234-56789abcdef0");
 	assert_string_equal(c.overcommit, "mem-lock");
-	assert_string_equal(c.qmp, "unix:/s,server,nowait");
+	assert_int_equal(c.nr_qmp, 2);	/* several servers, as in QEMU */
+	assert_string_equal(c.qmp[0], "unix:/s,server,nowait");
+	assert_string_equal(c.qmp[1], "unix:/t,server=on");
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
+	assert_false(c.no_reboot);	/* QEMU's default: a reboot resets in place */
+	assert_string_equal(c.rtc_base, "utc");
+	assert_int_equal(PARSE(&c, "-rtc", "base=localtime"), 0);
+	assert_string_equal(c.rtc_base, "localtime");	/* devices/rtc.c reads it */
 	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-name", "guest=vm2,process=qemu-vm2,debug-threads=on",
 			       "-overcommit", "mem-lock=off", "-msg", "timestamp=on,guest-name=on",
 			       "-no-reboot", "-nographic"), 0);
 	assert_string_equal(c.name, "vm2");
 	assert_null(c.overcommit);
+	assert_true(c.no_reboot);
 	log_set_timestamps(0);
 	cli_free(&c);
 	assert_false(c.nodefaults);
@@ -317,8 +325,6 @@ static void t_qemu_options(void **state)
 		    "12345678-9abc-def0-1234-56789abcdef0x");
 	PARSE_FAILS("-name process=x: no name given (-name NAME or -name guest=NAME)",
 		    "-name", "process=x");
-	PARSE_FAILS("-rtc base=localtime: ember's RTC starts on UTC (only base=utc)",
-		    "-rtc", "base=localtime");
 	PARSE_FAILS("-rtc clock=vm: ember's RTC follows the host's clock (only clock=host)",
 		    "-rtc", "clock=vm");
 	PARSE_FAILS("-msg timestamp=maybe: expected on or off", "-msg", "timestamp=maybe");
@@ -477,15 +483,137 @@ static void t_serial_unix(void **state)
 	struct cli c = { 0 };
 	const char *o;
 
-	assert_int_equal(cli_serial_unix(&c, "unix:/tmp/s,server,nowait", "serial0", &o), 0);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/tmp/s,server,nowait", "serial0", &o), 0);
 	assert_string_equal(o, "socket,id=serial0,path=/tmp/s,server=on,wait=off");
-	assert_int_equal(cli_serial_unix(&c, "unix:/a,,b", "serial1", &o), 0);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/a,,b", "serial1", &o), 0);
 	assert_string_equal(o, "socket,id=serial1,path=/a,,b,server=off");
-	assert_int_equal(cli_serial_unix(&c, "unix:", "serial1", &o), -EINVAL);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:", "serial1", &o), -EINVAL);
 	assert_string_equal(log_last(),
 			    "-serial unix:: expected unix:PATH[,server=on|off][,wait=on|off]");
-	assert_int_equal(cli_serial_unix(&c, "unix:/s,telnet", "serial1", &o), -EINVAL);
+	assert_int_equal(cli_unix_chardev(&c, "-serial", "unix:/s,telnet", "serial1", &o), -EINVAL);
 	assert_string_equal(log_last(), "-serial: unknown property 'telnet'");
+	cli_free(&c);
+}
+
+/* Runs @opt's own parser on @arg: 0 or its error. */
+static int parse_option(const char *opt, const char *arg)
+{
+	struct cli_machine m;
+	struct cli c;
+	uint64_t size;
+	unsigned n;
+	int on, ret;
+
+	char *argv[] = { "ember", (char *)opt, (char *)arg, NULL };
+
+	memset(&c, 0, sizeof(c));
+	if (!strcmp(opt, "-m"))
+		ret = cli_parse_mem(arg, &size);
+	else if (!strcmp(opt, "-smp"))
+		ret = cli_parse_smp(arg, &n);
+	else if (!strcmp(opt, "-M"))
+		ret = cli_parse_machine(&c, arg, &m);
+	else if (!strcmp(opt, "-sandbox"))
+		ret = cli_parse_sandbox(arg, &on);
+	else if (!(ret = parse(&c, 3, argv)) && !strcmp(opt, "-drive"))
+		ret = cli_expand(&c, false);	/* -drive's keys are read there */
+	cli_free(&c);
+	return ret;
+}
+
+/* What @opt needs before a key so that the key is reached. */
+static const char *needs(const char *opt)
+{
+	return !strcmp(opt, "-qmp") ? "unix:/q,server," : !strcmp(opt, "-drive") ?
+	       "file=f,if=none," : !strcmp(opt, "-accel") ? "kvm," :
+	       !strcmp(opt, "-sandbox") ? "on," : "";
+}
+
+/*
+ * Each key of an option's parameter table (what QMP's
+ * query-command-line-options lists) is one its parser reads, and a key
+ * outside the table is refused: the table and the parser agree.
+ */
+static void t_params(void **state)
+{
+	unsigned tables = 0, keys = 0;
+
+	for (size_t i = 0; i < cli_nr_opts; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+
+		if (!o->params || !strcmp(o->name, "-mon"))	/* -mon: test_qmp, e2e */
+			continue;
+		tables++;
+		for (const struct cli_param *p = o->params; p->name; p++) {
+			const char *v = !strcmp(p->type, "boolean") ? "on" :
+					!strcmp(p->type, "size") ? "1G" :
+					!strcmp(p->type, "number") ? "1" : "x";
+			char arg[160], want[160];
+
+			snprintf(arg, sizeof(arg), "%s%s=%s", needs(o->name), p->name, v);
+			snprintf(want, sizeof(want), "%s: unknown property '%s'", o->name, p->name);
+			if (parse_option(o->name, arg) && !strcmp(log_last(), want))
+				fail_msg("%s %s: the parser does not read a key of its table", o->name,
+					 arg);
+			keys++;
+		}
+		char bad[64];
+
+		snprintf(bad, sizeof(bad), "%sfrob=1", needs(o->name));
+		assert_int_equal(parse_option(o->name, bad), -EINVAL);
+		if (!strstr(log_last(), "unknown property 'frob'"))
+			fail_msg("%s frob=1: %s", o->name, log_last());
+	}
+	assert_true(tables >= 11);
+	assert_true(keys >= 50);
+}
+
+/* -drive cache=: QEMU's five modes onto the write cache, O_DIRECT and flushes. */
+static void t_drive_cache(void **state)
+{
+	static const struct {
+		const char *mode;
+		bool writeback, direct, no_flush;
+	} want[] = {
+		{ NULL, true, false, false }, { "writeback", true, false, false },
+		{ "none", true, true, false }, { "writethrough", false, false, false },
+		{ "directsync", false, true, false }, { "unsafe", true, false, true },
+	};
+	struct cli_cache cc;
+	struct cli c;
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(cli_drive_cache(want[i].mode, &cc), 0);
+		assert_int_equal(cc.writeback, want[i].writeback);
+		assert_int_equal(cc.direct, want[i].direct);
+		assert_int_equal(cc.no_flush, want[i].no_flush);
+	}
+	assert_int_equal(cli_drive_cache("sync", &cc), -EINVAL);
+
+	/* onto the nodes and the device; if=none: the -device naming it */
+	assert_int_equal(PARSE(&c, "-drive", "file=a.img,if=virtio,cache=writethrough",
+			       "-drive", "file=b.img,if=virtio,cache=directsync",
+			       "-drive", "file=c.img,if=virtio,cache=unsafe",
+			       "-drive", "file=d.img,if=none,id=d3,cache=writethrough",
+			       "-drive", "file=e.img,if=none,id=d4,cache=none,cache.writeback=off,"
+			       "cache.no-flush=on",
+			       "-device", "virtio-blk-pci,drive=d3",
+			       "-device", "virtio-blk-pci,drive=d4,write-cache=on"), 0);
+	assert_int_equal(cli_expand(&c, false), 0);
+	assert_string_equal(c.blockdev[0], "driver=raw,node-name=virtio0,file.driver=file,"
+			    "file.filename=a.img,discard=ignore");
+	assert_string_equal(c.blockdev[1], "driver=raw,node-name=virtio1,file.driver=file,"
+			    "file.filename=b.img,discard=ignore,file.cache.direct=on");
+	assert_string_equal(c.blockdev[2], "driver=raw,node-name=virtio2,file.driver=file,"
+			    "file.filename=c.img,discard=ignore,cache.no-flush=on");
+	assert_string_equal(c.blockdev[4], "driver=raw,node-name=d4,file.driver=file,"
+			    "file.filename=e.img,discard=ignore,file.cache.direct=on,"
+			    "cache.no-flush=on");
+	assert_string_equal(c.device[0], "virtio-blk-pci,drive=d3,write-cache=off");
+	assert_string_equal(c.device[1], "virtio-blk-pci,drive=d4,write-cache=on");	/* said */
+	assert_string_equal(c.device[2], "virtio-blk-device,drive=virtio0,write-cache=off");
+	assert_string_equal(c.device[3], "virtio-blk-device,drive=virtio1,write-cache=off");
+	assert_string_equal(c.device[4], "virtio-blk-device,drive=virtio2");
 	cli_free(&c);
 }
 
@@ -535,9 +663,10 @@ static void t_drive_nic(void **state)
 		  "if=none)" },
 		{ "file=d.img,if=none,format=qcow2", "-drive format=qcow2: ember reads raw images "
 		  "only (format=raw)" },
-		{ "file=d.img,if=none,cache=writethrough", "-drive cache=writethrough: ember's disks "
-		  "keep writes in the host's cache until the guest flushes (cache=writeback, none or "
-		  "unsafe)" },
+		{ "file=d.img,if=none,cache=wb", "-drive cache=wb: expected writeback, none, "
+		  "writethrough, directsync or unsafe" },
+		{ "file=d.img,if=none,cache.no-flush=maybe", "-drive cache.no-flush=maybe: expected "
+		  "on or off" },
 		{ "file=d.img,if=none,media=cdrom", "-drive media=cdrom: ember has disks only "
 		  "(media=disk)" },
 		{ "if=none", "-drive: file= is required (ember has no removable media)" },
@@ -574,6 +703,8 @@ int main(void)
 		cmocka_unit_test(t_table),
 		cmocka_unit_test(t_errors),
 		cmocka_unit_test(t_too_many),
+		cmocka_unit_test(t_drive_cache),
+		cmocka_unit_test(t_params),
 		cmocka_unit_test(t_fields),
 		cmocka_unit_test(t_aliases),
 		cmocka_unit_test(t_done),

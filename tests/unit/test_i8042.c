@@ -113,6 +113,21 @@ static void t_output_port_reset(void **state)
 	assert_int_equal(stops, 2);
 }
 
+/* Machine reset (device_reset_all): the controller as firmware left it. */
+static void t_machine_reset(void **state)
+{
+	outb(0x64, 0x60);		/* configuration byte 0x45 */
+	outb(0x60, 0x45);
+	outb(0x64, 0xd1);		/* a command waiting for its byte */
+	device_reset_all(&pf);
+	outb(0x60, 0x00);		/* no longer the output port: no reset */
+	assert_int_equal(stops, 0);
+	outb(0x64, 0x20);
+	assert_int_equal(inb(0x60), 0x34);	/* system flag, both ports off */
+	outb(0x64, 0xd0);
+	assert_int_equal(inb(0x60), 0x01);	/* reset line high */
+}
+
 static void t_wide_access(void **state)
 {
 	uint32_t v = 0xfefefefe;
@@ -138,7 +153,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(t_reset_command), T(t_idle_reads), T(t_controller_commands),
-		T(t_output_port_reset), T(t_wide_access), T(t_port80),
+		T(t_output_port_reset), T(t_machine_reset), T(t_wide_access), T(t_port80),
 	};
 
 	log_set_quiet(1);

@@ -51,7 +51,7 @@ static void t_parse_full(void **state)
 			       "--file", "/boot/vmlinuz", "--file", "/tmp/initrd.img:/boot/initrd",
 			       "--rw-file", "/var/disk.img:disk.img",
 			       "--keep-fd", "9", "--keep-fd", "5", "--keep-fd", "9", "--keep-fd", "1",
-			       "--env", "EMBER_DEBUG=1", "--keep", "-v",
+			       "--env", "EMBER_DEBUG=1", "--lib", "libslirp.so.0", "--keep", "-v",
 			       "--", "-kernel", "/vmlinuz", "-m", "256"), 0);
 	assert_string_equal(o.id, "vm1");
 	assert_string_equal(o.exec_file, "/usr/bin/ember");
@@ -78,6 +78,8 @@ static void t_parse_full(void **state)
 	assert_int_equal(o.keep_fds[1], 9);
 	assert_int_equal(o.nenv, 1);
 	assert_string_equal(o.env[0], "EMBER_DEBUG=1");
+	assert_int_equal(o.nlibs, 1);
+	assert_string_equal(o.libs[0], "libslirp.so.0");
 	assert_null(o.env[1]);
 	assert_true(o.keep);
 	assert_true(o.verbose);
@@ -129,6 +131,8 @@ static void t_parse_errors(void **state)
 	PARSE_FAILS("--keep-fd 'x': not a descriptor number", BASIC, "--keep-fd", "x");
 	PARSE_FAILS("--keep-fd '-3': not a descriptor number", BASIC, "--keep-fd", "-3");
 	PARSE_FAILS("--env 'NOVALUE': expected NAME=VALUE", BASIC, "--env", "NOVALUE");
+	PARSE_FAILS("--lib '/usr/lib/libslirp.so.0': expected a library's file name, e.g. "
+		    "libslirp.so.0", BASIC, "--lib", "/usr/lib/libslirp.so.0");
 	PARSE_FAILS("--file /a:../etc: '..' is not allowed", BASIC, "--file", "/a:../etc");
 	PARSE_FAILS("--file :/x: no host path", BASIC, "--file", ":/x");
 	PARSE_FAILS("--rw-file /a:/: the jail path must name something", BASIC, "--rw-file", "/a:/");
@@ -160,6 +164,7 @@ static const char usage_want[] =
 "  --pids-max N             pids.max, needs --cgroup\n"
 "  --keep-fd N              pass descriptor N on (0, 1 and 2 always are)\n"
 "  --env NAME=VALUE         environment of the program (empty otherwise)\n"
+"  --lib NAME               also copy a library the program dlopen()s (libslirp.so.0)\n"
 "  --keep                   leave the jail directory behind at the end\n"
 "  -v, --verbose            say what is being set up\n"
 "\n"

@@ -715,6 +715,29 @@ static void t_load_files(void **state)
 	assert_int_equal(loader_load(&mem, &cfg, &boot), -ENOEXEC);
 	assert_msg("not a bzImage or ELF vmlinux");
 
+	/*
+	 * Opened once, loaded again later (a machine reset): the same files,
+	 * read again; one cut shorter meanwhile is refused, not faulted on.
+	 */
+	{
+		struct loader_files f;
+
+		cfg.kernel_path = kpath;
+		cfg.initrd_path = ipath;
+		assert_int_equal(loader_open(&cfg, &f), 0);
+		assert_int_equal(loader_load_files(&mem, &cfg, &f, &boot), 0);
+		memset(ram + BOOT_KERNEL_GPA, 0, 4096);
+		assert_int_equal(loader_load_files(&mem, &cfg, &f, &boot), 0);
+		assert_memory_equal(ram + BOOT_KERNEL_GPA, p + BZ_SETUP, 4096);
+		assert_int_equal(truncate(ipath, 100), 0);
+		assert_int_equal(loader_load_files(&mem, &cfg, &f, &boot), -EIO);
+		assert_msg("initrd '/tmp/ember-test-loader-");
+		assert_msg("changed size since it was opened (100 bytes, was 3000)");
+		loader_close(&f);
+		assert_int_equal(f.kernel_fd, -1);
+		cfg.initrd_path = NULL;
+	}
+
 	for (char **f = (char *[]){ kpath, ipath, empty, huge, junk, NULL }; *f; f++) {
 		unlink(*f);
 		free(*f);

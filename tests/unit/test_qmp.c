@@ -17,16 +17,21 @@
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "in_child.h"
 #include "backends/block.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "vmm/machine.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
+#include "vmm/hmp_mon.h"
 #include "vmm/qmp.h"
+#include "vmm/qmp_internal.h"
 
 #define MAX_REPLIES 64
 
@@ -156,13 +161,14 @@ static int f_chardev(void *o, unsigned i, const char **label, char *fn, size_t s
 	return 0;
 }
 
-/* A raw node "disk0" over an anonymous file node, used by vd0. */
+/* A raw node "disk0" (write through, flushes ignored) over an anonymous file node, used by vd0. */
 static int f_block(void *o, unsigned i, struct blk_info *bi, char *qdev, size_t size)
 {
 	if (i > 1)
 		return -ENOENT;
-	*bi = (struct blk_info){ i ? NULL : "disk0", i ? "file" : "raw", "/img/a.raw",
-				 NULL, !i, i, !i, 1ull << 30 };
+	*bi = (struct blk_info){ .node_name = i ? NULL : "disk0", .driver = i ? "file" : "raw",
+				 .filename = "/img/a.raw", .ro = !i, .direct = i, .claimed = !i,
+				 .size = 1ull << 30, .no_flush = !i, .writeback = i };
 	snprintf(qdev, size, "%s", i ? "" : "/machine/peripheral/vd0");
 	return 0;
 }
@@ -485,6 +491,69 @@ static void t_too_long(void **state)
 	free(big);
 }
 
+/* A NUL in a string (value or key) is refused whole, never cut short there. */
+static void t_nul(void **state)
+{
+	static const char raw[] = "{\"execute\": \"quit\0 junk\"}\n";
+	static const char *bad[] = {
+		"{\"execute\":\"quit\\u0000 junk\"}",
+		"{\"execute\":\"quit\\u0000\"}",
+		"{\"execute\":\"quit\", \"arguments\": {\"x\\u0000\": 1}}",
+		"{\"execute\\u0000junk\":\"quit\"}",
+		("{\"execute\":\"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral/bal0\", "
+		 "\"property\": \"guest-stats-polling-interval\\u0000x\"}}"),
+		"{'execute':'quit\\u0000'}",
+		"{\"execute\":\"quit\", \"id\": [\"\\u0000\"]}",
+	};
+
+	negotiate();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect(bad[i], "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, "
+		       "\\\\u0000 (NUL) in a string is not supported\"}}");
+		/* Cut where the next one starts: the scan carries over. */
+		clear();
+		for (const char *p = bad[i]; *p; p++)
+			assert_int_equal(qmp_session_input(sess, p, 1), 0);
+		assert_int_equal(nreplies, 1);
+		assert_non_null(strstr(replies[0], "(NUL)"));
+	}
+	clear();
+	assert_int_equal(qmp_session_input(sess, raw, sizeof(raw) - 1), 0);
+	assert_true(nreplies >= 1);
+	assert_null(strstr(replies[0], "\"return\""));
+	assert_int_equal(quits, 0);
+	/* Not a NUL: an escaped backslash before u0000, and \u0001; the session goes on. */
+	expect_part("{\"execute\":\"x\\\\u0000\"}", "CommandNotFound");
+	expect_part("{\"execute\":\"x\\u0001\"}", "CommandNotFound");
+	expect_part("{\"execute\": \"quit\", \"id\": \"\\u00e9\\u0100\"}", "{\"return\":{}");
+	assert_int_equal(quits, 1);
+}
+
+/* After a syntax error, bytes without a newline do not hold the session forever. */
+static void t_skip_bound(void **state)
+{
+	size_t n = QMP_MAX_COMMAND / 2;
+	char *junk = malloc(n);
+
+	negotiate();
+	memset(junk, 'x', n);
+	clear();
+	assert_int_equal(qmp_session_input(sess, "}{", 2), 0);
+	assert_int_equal(nreplies, 1);
+	assert_int_equal(qmp_session_input(sess, junk, n), 0);
+	assert_int_equal(qmp_session_input(sess, junk, n - 100), 0);
+	/* A newline within the bound resyncs, and the count starts again. */
+	assert_int_equal(qmp_session_input(sess, "\n", 1), 0);
+	assert_int_equal(qmp_session_input(sess, "}{", 2), 0);	/* { is skipped */
+	assert_int_equal(qmp_session_input(sess, junk, n), 0);
+	assert_int_equal(qmp_session_input(sess, junk, n - 10), 0);
+	assert_int_equal(nreplies, 2);
+	assert_int_equal(qmp_session_input(sess, junk, 20), -E2BIG);
+	assert_int_equal(nreplies, 3);
+	assert_non_null(strstr(replies[2], "longer than 65536 bytes"));
+	free(junk);
+}
+
 static void t_nesting(void **state)
 {
 	char deep[2100];
@@ -537,8 +606,7 @@ static void t_run_state(void **state)
 	expect("{\"execute\": \"stop\"}", "{\"return\":{}}");
 	run_st = "shutdown";
 	expect("{\"execute\": \"cont\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
-	       "\"Resetting the Virtual Machine is required (ember cannot reset in place: use "
-	       "quit)\"}}");
+	       "\"Resetting the Virtual Machine is required\"}}");
 	run_st = "guest-panicked";
 	expect_part("{\"execute\": \"cont\"}", "Resetting the Virtual Machine is required");
 	expect_part("{\"execute\": \"query-status\"}", "\"status\":\"guest-panicked\"");
@@ -663,9 +731,31 @@ static void t_info(void **state)
 	expect_part("{\"execute\": \"device-list-properties\", \"arguments\": "
 		    "{\"typename\": \"acpi-pm\"}}", "DeviceNotFound");
 	expect_part("{\"execute\": \"device-list-properties\"}", "Parameter 'typename' is missing");
-	/* Options: the real table, each once. */
+	/* Options: the real table, each once, with the keys their parsers take. */
 	expect_part("{\"execute\": \"query-command-line-options\"}",
-		    "{\"option\":\"qmp\",\"parameters\":[]}");
+		    "{\"option\":\"qmp\",\"parameters\":[{\"name\":\"server\",\"type\":"
+		    "\"boolean\"},{\"name\":\"wait\",\"type\":\"boolean\"}]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}",
+		    "{\"option\":\"kernel\",\"parameters\":[]}");
+	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"machine\"");
+	/* libvirt's probe */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}",
+		    "{\"return\":[{\"option\":\"machine\",\"parameters\":[{\"name\":\"type\","
+		    "\"type\":\"string\"},{\"name\":\"memory-backend\",\"type\":\"string\"},");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"machine\"}}", "{\"name\":\"dump-guest-core\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"M\"}}", "{\"name\":\"mem-merge\",\"type\":\"boolean\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"m\"}}", "[{\"name\":\"size\",\"type\":\"size\"},"
+		    "{\"name\":\"slots\",\"type\":\"number\"},{\"name\":\"maxmem\",\"type\":"
+		    "\"size\"}]");
+	/* -chardev: every back end's keys, once each, from their property tables */
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"backend\",\"type\":\"string\"}");
+	expect_part("{\"execute\": \"query-command-line-options\", \"arguments\": "
+		    "{\"option\": \"chardev\"}}", "{\"name\":\"server\",\"type\":\"boolean\"}");
 	expect_part("{\"execute\": \"query-command-line-options\"}", "{\"option\":\"S\"");
 	expect("{\"execute\": \"query-command-line-options\", \"arguments\": {\"option\": \"object\"}}",
 	       "{\"return\":[{\"option\":\"object\",\"parameters\":[]}]}");
@@ -693,7 +783,7 @@ static void t_info(void **state)
 	       "{\"file\":\"/img/a.raw\",\"node-name\":\"disk0\",\"ro\":true,\"drv\":\"raw\","
 	       "\"encrypted\":false,\"backing_file_depth\":0,\"image\":{\"filename\":"
 	       "\"/img/a.raw\",\"format\":\"raw\",\"virtual-size\":1073741824},\"cache\":"
-	       "{\"writeback\":true,\"direct\":false,\"no-flush\":false}}}]}");
+	       "{\"writeback\":false,\"direct\":false,\"no-flush\":true}}}]}");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": true}}",
 		    "},{\"file\":\"/img/a.raw\",\"ro\":false,\"drv\":\"file\",");
 	expect_part("{\"execute\": \"query-named-block-nodes\", \"arguments\": {\"flat\": 1}}",
@@ -705,6 +795,70 @@ static void t_info(void **state)
 		    "Invalid parameter type for 'command-line', expected: string");
 	expect_part("{\"execute\": \"human-monitor-command\", \"arguments\": "
 		    "{\"command-line\": \"info status\", \"cpu-index\": \"0\"}}", "expected: integer");
+}
+
+/* The human monitor (vmm/hmp_mon.c): what a terminal shows. */
+static char screen[8192];
+static size_t screen_len;
+
+static void on_screen(void *o, const char *text, size_t len)
+{
+	assert_true(screen_len + len < sizeof(screen));
+	memcpy(screen + screen_len, text, len);
+	screen[screen_len += len] = 0;
+}
+
+static void type(struct hmp *h, const char *s)
+{
+	screen_len = 0;
+	screen[0] = 0;
+	hmp_input(h, (const uint8_t *)s, strlen(s));
+}
+
+static void t_hmp(void **state)
+{
+	struct hmp *h;
+
+	screen_len = 0;
+	h = hmp_new(&target, on_screen, NULL);
+	assert_non_null(h);
+	assert_string_equal(screen, "QEMU 7.2.0 monitor - type 'help' for more information\r\n"
+			    "(qemu) ");
+	/* echoed as typed, in pieces; CR LF is one line end */
+	type(h, "info st");
+	assert_string_equal(screen, "info st");
+	type(h, "atus\r\n");
+	assert_string_equal(screen, "atus\r\nVM status: running\r\n(qemu) ");
+	/* the same commands as human-monitor-command; events are not shown */
+	type(h, "stop\n");
+	assert_string_equal(screen, "stop\r\n(qemu) ");
+	assert_string_equal(run_st, "paused");
+	type(h, "  info status \n");
+	assert_string_equal(screen, "  info status \r\nVM status: paused\r\n(qemu) ");
+	type(h, "c\r");
+	assert_string_equal(run_st, "running");
+	/* backspace; an empty line is only a new prompt */
+	type(h, "info blokk\x7f\x7f" "ck\n\n");
+	assert_string_equal(screen, "info blokk\b \b\b \bck\r\ndisk0: /img/a.raw (raw, read-only)\r\n"
+			    "    Attached to:      /machine/peripheral/vd0\r\n"
+			    "(anonymous): /img/a.raw (file)\r\n(qemu) \r\n(qemu) ");
+	type(h, "savevm x\n");
+	assert_non_null(strstr(screen, "unknown command: 'savevm x' (ember's HMP: try help)\r\n"));
+	type(h, "help\n");
+	assert_non_null(strstr(screen, "info qtree -- show the devices\r\n"));
+	assert_non_null(strstr(screen, "cont|c -- resume the vCPUs\r\n"));
+	assert_non_null(strstr(screen, "quit|q -- quit ember\r\n"));
+	/* errors as QEMU's HMP prints them */
+	has_balloon = 0;
+	type(h, "system_powerdown\n");
+	assert_string_equal(screen, "system_powerdown\r\nError: this machine has no ACPI power "
+			    "button\r\n(qemu) ");
+	type(h, "system_reset\n");
+	assert_int_equal(resets, 1);
+	type(h, "q\n");
+	assert_int_equal(quits, 1);
+	assert_string_equal(screen, "q\r\n");	/* no prompt after quit */
+	hmp_free(h);
 }
 
 static struct json_object *run(const char *cmd)
@@ -947,10 +1101,207 @@ static void t_server(void **state)
 	loop_free(l);
 }
 
+static void start_server(struct loop *l, char *path, size_t size, pthread_t *th)
+{
+	char opt[96];
+
+	snprintf(path, size, "/tmp/ember-qmp-%d.sock", getpid());
+	memset(&srv_m, 0, sizeof(srv_m));
+	srv_m.pf.loop = l;
+	srv_m.state = RUN_RUNNING;
+	snprintf(opt, sizeof(opt), "unix:%s,server=on,wait=off", path);
+	assert_int_equal(qmp_server_create(opt, l, &srv_m), 0);
+	assert_int_equal(pthread_create(th, NULL, loop_thread, l), 0);
+}
+
+/* Reads until EOF within @ms: whether the server closed the connection. */
+static bool closed_within(int fd, int ms)
+{
+	char buf[65536];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, ms) != 1)
+			return false;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return true;
+	}
+}
+
+/* Reads until @n lines came. */
+static void drain_lines(int fd, int n)
+{
+	char buf[4096];
+
+	while (n > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		k = read(fd, buf, sizeof(buf));
+		assert_true(k > 0);
+		for (ssize_t i = 0; i < k; i++)
+			n -= buf[i] == '\n';
+	}
+}
+
+/*
+ * A silent client is dropped after the handshake timeout and locks nobody
+ * out meanwhile; a client that never reads is dropped at the reply bound;
+ * more than QMP_MAX_CLIENTS wait in the backlog, not refused.
+ */
+static void t_server_hostile(void **state)
+{
+	struct loop *l = loop_new();
+	int silent, talker, sink, many[QMP_MAX_CLIENTS * 3];
+	char path[64];
+	pthread_t th;
+	unsigned saved = qmp_handshake_ms;
+	bool hung_up = false;
+
+	qmp_handshake_ms = 500;
+	start_server(l, path, sizeof(path), &th);
+	silent = connect_to(path);
+	hear(silent, "{\"QMP\":");
+	talker = connect_to(path);
+	hear(talker, "{\"QMP\":");
+	say(talker, "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n");
+	hear(talker, "{\"return\":{}}");
+	hear(talker, "\"running\":true");
+	/* The silent one goes; the talker, negotiated in time, stays. */
+	assert_true(closed_within(silent, 3000));
+	close(silent);
+	/* One that asks for big replies and never reads: dropped at the bound. */
+	sink = connect_to(path);
+	hear(sink, "{\"QMP\":");
+	say(sink, "{\"execute\": \"qmp_capabilities\"}\n");
+	for (int i = 0; i < 1000; i++) {
+		struct pollfd p = { .fd = sink, .events = POLLOUT };
+
+		if (poll(&p, 1, 2000) != 1 || (p.revents & (POLLERR | POLLHUP)))
+			break;
+		if (send(sink, "{\"execute\": \"query-qmp-schema\"}\n", 32, MSG_NOSIGNAL) != 32)
+			break;
+	}
+	say(talker, "{\"execute\": \"query-status\"}\n");
+	hear(talker, "\"running\":true");
+	assert_true(closed_within(sink, 5000));
+	close(sink);
+	/*
+	 * One that negotiated and never reads, flooded by events the talker
+	 * causes: dropped at the bound although it never wakes on its own.
+	 */
+	sink = connect_to(path);
+	hear(sink, "{\"QMP\":");
+	say(sink, "{\"execute\": \"qmp_capabilities\"}\n");
+	hear(sink, "{\"return\":{}}");
+	for (int i = 0; i < 400 && !hung_up; i++) {
+		struct pollfd p = { .fd = sink, .events = POLLRDHUP };
+		char batch[64 * 32];
+
+		/* The server hung up, before this client read anything. */
+		hung_up = poll(&p, 1, 0) == 1;
+		batch[0] = 0;
+		for (int j = 0; j < 32; j++)
+			strcat(batch, "{\"execute\":\"stop\"}\n{\"execute\":\"cont\"}\n");
+		say(talker, batch);
+		drain_lines(talker, 32 * 4);	/* two replies, two events */
+	}
+	assert_true(hung_up);
+	assert_true(closed_within(sink, 2000));
+	close(sink);
+	say(talker, "{\"execute\": \"query-status\"}\n");
+	hear(talker, "\"running\":true");
+	/* Three times as many as are served at once: all connect; each is served in turn. */
+	for (unsigned i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = connect_to(path);
+	for (unsigned i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		hear(many[i], "{\"QMP\":");
+		close(many[i]);
+	}
+	say(talker, "{\"execute\": \"quit\"}\n");
+	hear(talker, "{\"return\":{}}");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	qmp_server_destroy();
+	close(talker);
+	loop_free(l);
+	qmp_handshake_ms = saved;
+}
+
+/* CPU time of the calling process, in ms. */
+static long cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Out of file descriptors, the listener rests instead of spinning on its
+ * readable socket, and the waiting client is served once one is free. In
+ * a child, under a low RLIMIT_NOFILE.
+ */
+static int accept_backoff_child(void)
+{
+	struct rlimit rl = { 64, 64 };
+	struct loop *l = loop_new();
+	char path[64];
+	pthread_t th;
+	int c, fds[64], n = 0, ret = 0;
+	long t0, used;
+
+	if (!l || setrlimit(RLIMIT_NOFILE, &rl))
+		return 10;
+	start_server(l, path, sizeof(path), &th);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	if (c < 0 || n == 64 || errno != EMFILE)
+		return 11;
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+			return 12;
+	}
+	t0 = cpu_ms();
+	usleep(1000 * 1000);
+	used = cpu_ms() - t0;
+	if (used > 200) {
+		fprintf(stderr, "the listener spun: %ld ms of CPU in 1 s\n", used);
+		ret = 13;
+	}
+	close(fds[--n]);
+	{
+		char *greet = read_line(c, 3000);
+
+		if (!greet || !strstr(greet, "{\"QMP\":"))
+			ret = ret ? ret : 14;
+	}
+	while (n)
+		close(fds[--n]);
+	say(c, "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n");
+	pthread_join(th, NULL);
+	qmp_server_destroy();
+	close(c);
+	return ret;
+}
+
+static void t_accept_backoff(void **state)
+{
+	in_child(accept_backoff_child, 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_greeting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_balloon, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stats, setup, teardown),
@@ -959,6 +1310,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_nesting, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_skip_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_quit, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_run_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_power, setup, teardown),
@@ -967,6 +1320,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_every_command, setup, teardown),
 		cmocka_unit_test(t_server),
+		cmocka_unit_test(t_server_hostile),
+		cmocka_unit_test(t_accept_backoff),
 	};
 
 	log_set_quiet(1);

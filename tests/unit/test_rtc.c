@@ -24,29 +24,13 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
+#include "tests/common/fake_platform.h"
 
 enum { SEC, SEC_ALARM, MIN, MIN_ALARM, HOUR, HOUR_ALARM, WDAY, MDAY, MON,
        YEAR, REG_A, REG_B, REG_C, REG_D, CENTURY = 0x32 };
 
-/* --- a fake event loop that hands the timer to the test --- */
-static loop_fn timer_fn;
-static void *timer_opaque;
-
-int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *opaque)
-{
-	timer_fn = fn;
-	timer_opaque = opaque;
-	return 0;
-}
-
-int loop_del(struct loop *l, int fd)
-{
-	timer_fn = NULL;
-	return 0;
-}
-
+/* The loop and clock are faked (tests/common): fake_timer_fn is the RTC's timer. */
 static struct platform pf;
-static int loop_token;
 static int irq_level, irq_calls;
 
 static void record_irq(void *opaque, unsigned gsi, int level)
@@ -72,17 +56,7 @@ static void cmos_write(uint8_t idx, uint8_t v)
 	assert_true(bus_write(&pf.pio, 0x71, &v, 1));
 }
 
-/* --- a clock the test moves --- */
 #define NSEC 1000000000LL
-static int64_t fake_ns;		/* CLOCK_REALTIME, ns */
-
-static struct timespec fake_now(void *opaque, clockid_t id)
-{
-	assert_int_equal(id, CLOCK_REALTIME);
-	return (struct timespec){ fake_ns / NSEC, fake_ns % NSEC };
-}
-
-static const struct clock_src fake_clock = { .now = fake_now };
 
 static time_t fake_time(void) { return fake_ns / NSEC; }
 
@@ -143,7 +117,7 @@ static void assert_time(time_t got, time_t want)
 static bool wait_irq(int ms)
 {
 	for (int t = 0; t < ms; t += 5) {
-		timer_fn(timer_opaque, 0);
+		fake_timer_fn(fake_timer_opaque, 0);
 		if (irq_level)
 			return true;
 		advance_ms(5);
@@ -159,17 +133,17 @@ static int setup(void **state)
 	fake_ns = 1796595007LL * NSEC + 250000000LL;
 	pf.clock = &fake_clock;
 	pf.irq_set = record_irq;
-	pf.loop = (struct loop *)&loop_token;
+	pf.loop = fake_loop;
 	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
 	assert_int_equal(rtc_create(&pf), 0);
-	assert_non_null(timer_fn);
+	assert_non_null(fake_timer_fn);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	device_destroy_all(&pf);
-	assert_null(timer_fn);
+	assert_null(fake_timer_fn);
 	bus_destroy(&pf.pio);
 	return 0;
 }
@@ -182,6 +156,7 @@ static void t_bcd_host_time(void **state)
 	assert_int_equal(cmos_read(REG_B), 0x02);	/* BCD, 24 h */
 	t = rtc_time();
 	assert_time(t, fake_time());
+	assert_int_equal(fake_clock_last_id, CLOCK_REALTIME);
 	gmtime_r(&t, &tm);
 	assert_int_equal(cmos_read(WDAY), tm.tm_wday + 1);
 	assert_int_equal(cmos_read(CENTURY), bcd((tm.tm_year + 1900) / 100));
@@ -323,18 +298,18 @@ static void t_periodic_interrupt(void **state)
 	cmos_write(REG_A, 0x26);	/* 1024 Hz */
 	cmos_write(REG_B, 0x42);	/* PIE */
 	sleep_ms(3);
-	timer_fn(timer_opaque, 0);
+	fake_timer_fn(fake_timer_opaque, 0);
 	assert_int_equal(irq_level, 1);
 	/* Unacknowledged: the line stays up, not driven again. */
 	sleep_ms(3);
-	timer_fn(timer_opaque, 0);
+	fake_timer_fn(fake_timer_opaque, 0);
 	assert_int_equal(irq_calls, 1);
 	assert_int_equal(cmos_read(REG_C) & 0xc0, 0xc0);	/* IRQF | PF */
 	assert_int_equal(irq_level, 0);
 
 	cmos_write(REG_B, 0x02);
 	sleep_ms(3);
-	timer_fn(timer_opaque, 0);
+	fake_timer_fn(fake_timer_opaque, 0);
 	assert_int_equal(cmos_read(REG_C) & 0x40, 0);
 	assert_int_equal(irq_level, 0);
 }
@@ -410,6 +385,53 @@ static void t_dsdt_node(void **state)
 	aml_free(&a);
 }
 
+/* -rtc base=: the offset from the host's UTC, under a fixed time zone. */
+static void t_base_offset(void **state)
+{
+	time_t now = (time_t)(fake_ns / NSEC);
+	int64_t off = 1;
+
+	setenv("TZ", "XXX-9", 1);	/* nine hours east of UTC, no DST */
+	tzset();
+	assert_int_equal(rtc_base_offset(NULL, now, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(rtc_base_offset("utc", now, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(rtc_base_offset("localtime", now, &off), 0);
+	assert_int_equal(off, 9 * 3600);
+	assert_int_equal(rtc_base_offset("2006-06-17T16:01:21", now, &off), 0);
+	assert_int_equal(now + off, 1150560081);	/* the registers' value, no zone */
+	assert_int_equal(rtc_base_offset("2006-06-17", now, &off), 0);
+	assert_int_equal(now + off, 1150502400);
+	assert_int_equal(rtc_base_offset("local", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-06-17T16", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-13-01", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("2006-06-17x", now, &off), -EINVAL);
+	assert_int_equal(rtc_base_offset("", now, &off), -EINVAL);
+}
+
+/* An RTC made under base=localtime shows local time, and ticks with the host. */
+static void t_base_localtime(void **state)
+{
+	setenv("TZ", "XXX-9", 1);
+	tzset();
+	assert_int_equal(rtc_set_base("localtime"), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), fake_time() + 9 * 3600);
+	fake_ns += 5 * NSEC;
+	assert_time(rtc_time(), fake_time() + 9 * 3600);
+	assert_int_equal(rtc_set_base("2006-06-17T16:01:21"), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), 1150560081);
+	assert_int_equal(rtc_set_base("tomorrow"), -EINVAL);
+	assert_int_equal(rtc_set_base(NULL), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(rtc_create(&pf), 0);
+	assert_time(rtc_time(), fake_time());
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -418,6 +440,7 @@ int main(void)
 		T(t_set_running_clock), T(t_register_d_and_c),
 		T(t_index_and_ram), T(t_update_interrupt),
 		T(t_periodic_interrupt), T(t_alarm_interrupt), T(t_uip_not_stuck), T(t_dsdt_node),
+		T(t_base_offset), T(t_base_localtime),
 	};
 
 	log_set_quiet(1);

@@ -19,66 +19,19 @@
 #include "devices/platform.h"
 #include "devices/serial.h"
 #include "lib/log.h"
+#include "tests/common/fake_platform.h"
 
 #define COM1	0x3f8
 enum { RBR, IER, IIR, LCR, MCR, LSR, MSR, SCR };
 
-/* --- a chardev that keeps what it is sent --- */
-struct chardev {
-	const char *id;
-	chr_input_fn fn;
-	void *opaque;
-	uint8_t out[256];
-	size_t nout;
-	int accepts;		/* chardev_accept_input() calls */
-};
-
-static struct chardev chr_c1 = { .id = "c1" }, chr_c2 = { .id = "c2" };
-
-struct chardev *chardev_find(const char *id)
-{
-	if (!strcmp(id, "c1"))
-		return &chr_c1;
-	if (!strcmp(id, "c2"))
-		return &chr_c2;
-	return NULL;
-}
-
-const char *chardev_id(const struct chardev *c) { return c->id; }
-
-int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
-{
-	if (c->fn)
-		return -EBUSY;
-	c->fn = fn;
-	c->opaque = opaque;
-	return 0;
-}
-
-void chardev_detach(struct chardev *c) { c->fn = NULL; }
-
-/* Like the real ones, callable from any thread. */
-ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	size_t n;
-
-	pthread_mutex_lock(&lock);
-	n = len < sizeof(c->out) - c->nout ? len : sizeof(c->out) - c->nout;
-	memcpy(c->out + c->nout, buf, n);
-	c->nout += n;
-	pthread_mutex_unlock(&lock);
-	return len;
-}
-
-void chardev_accept_input(struct chardev *c)
-{
-	__atomic_fetch_add(&c->accepts, 1, __ATOMIC_RELAXED);
-}
+/* The chardevs: fake_chrs[1] ("c1") and fake_chrs[2] ("c2"), which keep what they are sent. */
+#define chr_c1	fake_chrs[1]
+#define chr_c2	fake_chrs[2]
 
 static size_t input(struct chardev *c, const char *s, size_t len)
 {
-	return c->fn(c->opaque, (const uint8_t *)s, len);
+	assert_non_null(c->fn);
+	return fake_chardev_input(c, s, len);
 }
 
 /* --- a platform that records the interrupt lines --- */
@@ -112,8 +65,7 @@ static int setup(void **state)
 	memset(&pf, 0, sizeof(pf));
 	memset(level, 0, sizeof(level));
 	irq_calls = irq_repeats = 0;
-	chr_c1 = (struct chardev){ .id = "c1" };
-	chr_c2 = (struct chardev){ .id = "c2" };
+	fake_chardevs_reset();
 	pf.irq_set = record_irq;
 	assert_int_equal(bus_init(&pf.pio, "pio"), 0);
 	assert_int_equal(device_create(&pf, "isa-serial,chardev=c1"), 0);
@@ -140,11 +92,32 @@ static void t_reset_state(void **state)
 	assert_int_equal(level[4], 0);
 }
 
+/*
+ * Machine reset (device_reset_all): registers and FIFO at power-on, the
+ * line low, the chardev kept and asked for the input the full FIFO refused.
+ */
+static void t_machine_reset(void **state)
+{
+	outb(COM1 + 2, 0x01);
+	outb(COM1 + IER, 0x01);
+	outb(COM1 + LCR, 0x03);
+	assert_int_equal(input(&chr_c1, "ABCDEFGHIJKLMNOPQ", 17), 16);
+	assert_int_equal(level[4], 1);
+	device_reset_all(&pf);
+	assert_int_equal(level[4], 0);
+	assert_int_equal(chr_c1.accepts, 1);
+	t_reset_state(state);
+	assert_int_equal(input(&chr_c1, "Q", 1), 1);	/* a 16450 again: one byte */
+	assert_int_equal(inb(COM1 + RBR), 'Q');
+	outb(COM1 + RBR, 'z');
+	assert_int_equal(chr_c1.out_len, 1);
+}
+
 static void t_thr_reaches_chardev(void **state)
 {
 	outb(COM1 + RBR, 'h');
 	outb(COM1 + RBR, 'i');
-	assert_int_equal(chr_c1.nout, 2);
+	assert_int_equal(chr_c1.out_len, 2);
 	assert_memory_equal(chr_c1.out, "hi", 2);
 	assert_int_equal(inb(COM1 + LSR), 0x60);	/* still empty */
 }
@@ -255,7 +228,7 @@ static void t_dlab(void **state)
 	outb(COM1 + 1, 0x02);
 	assert_int_equal(inb(COM1 + 0), 0x01);
 	assert_int_equal(inb(COM1 + 1), 0x02);
-	assert_int_equal(chr_c1.nout, 0);	/* DLL, not THR */
+	assert_int_equal(chr_c1.out_len, 0);	/* DLL, not THR */
 
 	outb(COM1 + LCR, 0x03);
 	assert_int_equal(inb(COM1 + IER), 0x00);
@@ -276,7 +249,7 @@ static void t_loopback(void **state)
 	assert_int_equal(inb(COM1 + MSR) & 0xf0, 0x60);	/* DSR, RI */
 
 	outb(COM1 + RBR, 'x');
-	assert_int_equal(chr_c1.nout, 0);
+	assert_int_equal(chr_c1.out_len, 0);
 	assert_int_equal(inb(COM1 + LSR) & 0x01, 0x01);
 	assert_int_equal(inb(COM1 + RBR), 'x');
 
@@ -372,8 +345,8 @@ static void t_second_uart(void **state)
 	assert_int_equal(level[3], 1);
 	assert_int_equal(level[4], 0);
 	outb(0x2f8, 'k');
-	assert_int_equal(chr_c2.nout, 1);
-	assert_int_equal(chr_c1.nout, 0);
+	assert_int_equal(chr_c2.out_len, 1);
+	assert_int_equal(chr_c1.out_len, 0);
 
 	/* Same ports: refused, naming both. */
 	assert_true(device_create(&pf, "isa-serial,iobase=0x2f8") < 0);
@@ -448,8 +421,8 @@ static void t_fuzz(void **state)
 			bus_write(&pf.pio, COM1 + off, buf, len);
 		else
 			bus_read(&pf.pio, COM1 + off, buf, len);
-		if (chr_c1.nout > 128)
-			chr_c1.nout = 0;
+		if (chr_c1.out_len > 128)
+			chr_c1.out_len = 0;
 	}
 	/* Still a working UART. */
 	outb(COM1 + LCR, 0x03);
@@ -461,7 +434,7 @@ static void t_fuzz(void **state)
 	assert_int_equal(inb(COM1 + IIR), 0xc1);
 	assert_int_equal(level[4], 0);
 	assert_int_equal(inb(COM1 + LSR), 0x60);
-	chr_c1.nout = 0;
+	chr_c1.out_len = 0;
 	outb(COM1, '!');
 	assert_int_equal(chr_c1.out[0], '!');
 }
@@ -504,7 +477,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(t_reset_state), T(t_thr_reaches_chardev), T(t_thre_interrupt),
+		T(t_reset_state), T(t_machine_reset), T(t_thr_reaches_chardev), T(t_thre_interrupt),
 		T(t_rx_data), T(t_rx_fifo_full), T(t_rx_without_fifo),
 		T(t_trigger_levels), T(t_dlab), T(t_loopback),
 		T(t_fcr_clears_rx), T(t_iir_fifo_bits), T(t_overrun_line_status),

@@ -458,6 +458,26 @@ static void t_config(void **state)
 	assert_int_equal(cfg32(offsetof(struct virtio_blk_config, max_secure_erase_sectors)), 0);
 }
 
+/* write-cache=off (QEMU's; -drive cache=writethrough): no FLUSH, so Linux says write through. */
+static void t_config_write_through(void **state)
+{
+	assert_int_equal(blockdev(""), 0);
+	assert_int_equal(device_create(&pf, "virtio-blk-device,drive=d0,write-cache=off"), 0);
+	assert_false(dev_features() & 1ull << VIRTIO_BLK_F_FLUSH);
+	assert_false(dev_features() & 1ull << VIRTIO_BLK_F_CONFIG_WCE);
+}
+
+static void t_config_write_cache_bad(void **state)
+{
+	assert_int_equal(blockdev(""), 0);
+	assert_int_equal(device_create(&pf, "virtio-blk-device,drive=d0,write-cache=maybe"),
+			 -EINVAL);
+	assert_string_equal(log_last(), "-device virtio-blk-device: write-cache=maybe: expected "
+			    "on, off or auto");
+	assert_int_equal(device_create(&pf, "virtio-blk-device,drive=d0,write-cache=auto"), 0);
+	assert_true(dev_features() & 1ull << VIRTIO_BLK_F_FLUSH);
+}
+
 static void t_config_read_only(void **state)
 {
 	uint64_t f;
@@ -707,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_config, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_seg_max_small_queue, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_config_read_only, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_config_write_through, setup_dev, teardown_dev),
+		cmocka_unit_test_setup_teardown(t_config_write_cache_bad, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_io, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_io_many, setup_dev, teardown_dev),
 		cmocka_unit_test_setup_teardown(t_io_read_only, setup_dev, teardown_dev),

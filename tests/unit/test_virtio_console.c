@@ -27,6 +27,7 @@
 #include "virtio/console.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
+#include "tests/common/fake_platform.h"
 
 #include "mmio_guest.h"
 
@@ -208,58 +209,9 @@ static void t_pick_nr(void **state)
 	assert_string_equal(why, "no free port (max_ports=3)");
 }
 
-/* ---- fake chardevs ---- */
+/* ---- fake chardevs (tests/common): chrs[0..2] are "c0", "c1", "c2" ---- */
 
-struct chardev {
-	const char *id;
-	chr_input_fn fn;
-	void *opaque;
-	int wakeups;
-	char out[256];
-	size_t out_len;
-};
-
-static struct chardev chrs[3] = { { .id = "c0" }, { .id = "c1" }, { .id = "c2" } };
-
-struct chardev *chardev_find(const char *id)
-{
-	for (unsigned i = 0; i < ARRAY_SIZE(chrs); i++)
-		if (!strcmp(chrs[i].id, id))
-			return &chrs[i];
-	return NULL;
-}
-
-const char *chardev_id(const struct chardev *c)
-{
-	return c->id;
-}
-
-int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
-{
-	if (c->fn)
-		return -EBUSY;
-	c->fn = fn;
-	c->opaque = opaque;
-	return 0;
-}
-
-void chardev_detach(struct chardev *c)
-{
-	c->fn = NULL;
-}
-
-ssize_t chardev_write(struct chardev *c, const void *buf, size_t len)
-{
-	assert_true(c->out_len + len <= sizeof(c->out));
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
-	return len;
-}
-
-void chardev_accept_input(struct chardev *c)
-{
-	c->wakeups++;
-}
+#define chrs	fake_chrs
 
 static size_t input(struct chardev *c, const char *s)
 {
@@ -330,8 +282,7 @@ static void fill_ctrl_rx(unsigned n)
 static int setup_dev(void **state)
 {
 	guest_setup();
-	for (unsigned i = 0; i < ARRAY_SIZE(chrs); i++)
-		chrs[i] = (struct chardev){ .id = chrs[i].id };
+	fake_chardevs_reset();
 	return 0;
 }
 
@@ -434,9 +385,9 @@ static void t_multiport(void **state)
 	expect_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL);
 
 	/* The guest opens the console: the chardev is told to send again. */
-	assert_int_equal(chrs[0].wakeups, 0);
+	assert_int_equal(chrs[0].accepts, 0);
 	send_ctrl(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
-	assert_int_equal(chrs[0].wakeups, 1);
+	assert_int_equal(chrs[0].accepts, 1);
 	assert_int_equal(input(&chrs[0], "early"), 5);
 	assert_int_equal(take_used(0, &gpa), 5);
 	assert_memory_equal(ram + gpa, "early", 5);
@@ -457,7 +408,7 @@ static void t_multiport(void **state)
 	/* Input larger than the buffers: take what fits, wake when there is room. */
 	qpost_buf(0, BUF(0, 1), 4, true);
 	qkick(0);
-	assert_int_equal(chrs[0].wakeups, 1);	/* nobody was waiting */
+	assert_int_equal(chrs[0].accepts, 1);	/* nobody was waiting */
 	assert_int_equal(input(&chrs[0], "0123456789"), 4);
 	assert_int_equal(take_used(0, &gpa), 4);
 	assert_memory_equal(ram + gpa, "0123", 4);
@@ -465,7 +416,7 @@ static void t_multiport(void **state)
 	qpost_buf(0, BUF(0, 2), 3, true);
 	qpost_buf(0, BUF(0, 3), 16, true);
 	qkick(0);
-	assert_int_equal(chrs[0].wakeups, 2);
+	assert_int_equal(chrs[0].accepts, 2);
 	assert_int_equal(input(&chrs[0], "456789"), 6);
 	assert_int_equal(take_used(0, &gpa), 3);
 	assert_memory_equal(ram + gpa, "456", 3);
@@ -493,11 +444,11 @@ static void t_single_port(void **state)
 	assert_int_equal(device_create(&pf, "virtconsole,chardev=c0"), 0);
 	assert_int_equal(input(&chrs[0], "ab"), 0);
 	driver_start_queues(0, 2);
-	assert_int_equal(chrs[0].wakeups, 1);
+	assert_int_equal(chrs[0].accepts, 1);
 	assert_int_equal(input(&chrs[0], "ab"), 0);	/* no buffers yet */
 	qpost_buf(0, BUF(0, 0), 16, true);
 	qkick(0);
-	assert_int_equal(chrs[0].wakeups, 2);
+	assert_int_equal(chrs[0].accepts, 2);
 	assert_int_equal(input(&chrs[0], "ab"), 2);
 	assert_int_equal(take_used(0, &gpa), 2);
 	memcpy(ram + BUF(1, 0), "out", 3);

@@ -354,6 +354,37 @@ static void t_reset(void **state)
 	assert_int_equal(fk.activates, 2);
 }
 
+/*
+ * Machine reset (the transport's reset op, as the machine calls it): the
+ * device's own reset, the line low, the selectors at 0; the guest's next
+ * boot brings it up from scratch.
+ */
+static void t_machine_reset(void **state)
+{
+	bring_up();
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	virtio_notify(&fk.vdev, 0);
+	assert_int_equal(level, 1);
+	fk.vdev.tops->reset(&fk.vdev);
+	assert_int_equal(fk.resets, 2);		/* one from negotiate() */
+	assert_int_equal(level, 0);
+	assert_int_equal(rd(VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(fk.vdev.guest_features, 0);
+	/* Selector 0: the low word of the features, queue 0. */
+	assert_int_equal(rd(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)fk.vdev.host_features);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	for (unsigned q = 0; q < 2; q++) {
+		assert_false(fk.vdev.vqs[q].enabled);
+		assert_int_equal(fk.vdev.vqs[q].desc_gpa, 0);
+		assert_int_equal(fk.vdev.vqs[q].size, 256);
+	}
+	bring_up();
+	assert_int_equal(fk.activates, 2);
+}
+
 static void t_needs_reset(void **state)
 {
 	char *out = NULL;
@@ -604,6 +635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_config_change_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_machine_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_activate_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bad_ring, setup, teardown),

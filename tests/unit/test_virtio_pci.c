@@ -411,6 +411,52 @@ static void t_driver(void **state)
 	assert_int_equal(fk.kicks[0], 1);
 }
 
+/*
+ * Machine reset: the device's reset (transport op), then the PCI host's:
+ * command 0 and the BARs back where firmware put them (not decoding), the
+ * guest's config bits cleared, MSI-X off with every vector masked, INTA
+ * low. The next boot's driver brings it up again.
+ */
+static void t_machine_reset(void **state)
+{
+	int resets;
+
+	bring_up();
+	mmio_write(common(VIRTIO_PCI_COMMON_DFSELECT), 1, 4);
+	msix_enable(false);
+	virtio_notify(&fk.vdev, 0);
+	assert_int_equal(line, 1);
+	cfg_wr(PCI_INTERRUPT_LINE, 0x77, 1);
+	resets = fk.resets;
+	fk.vdev.tops->reset(&fk.vdev);
+	pci_host_reset(pf.pci);
+	assert_int_equal(fk.resets, resets + 1);
+	assert_int_equal(fk.vdev.status, 0);
+	assert_int_equal(fk.vdev.guest_features, 0);
+	assert_false(fk.vdev.vqs[0].enabled || fk.vdev.vqs[1].enabled);
+	assert_int_equal(line, 0);
+	assert_int_equal(cfg_rd(PCI_COMMAND, 2), 0);
+	assert_int_equal(cfg_rd(PCI_INTERRUPT_LINE, 1), GSI);
+	assert_int_equal(cfg_rd(PCI_BASE_ADDRESS_4, 4), (uint32_t)MMIO64 | PCI_BASE_ADDRESS_MEM_TYPE_64);
+	assert_int_equal(cfg_rd(PCI_BASE_ADDRESS_5, 4), MMIO64 >> 32);
+	assert_int_equal(cfg_rd(PCI_BASE_ADDRESS_1, 4), MMIO32);
+	assert_int_equal(cfg_rd(cap.msix + PCI_MSIX_FLAGS, 2), 2);	/* off, table size 3 */
+	/* Nothing decodes: the guest's old BAR 4 address is gone. */
+	assert_false(bus_read(&pf.pci->mem, BAR4_AT + cap.common, &(uint32_t){ 0 }, 4));
+	/* Every vector masked again, with no message. */
+	program_bars();
+	for (unsigned v = 0; v < 3; v++) {
+		assert_int_equal(mmio_read(BAR1_AT + 16 * v + 12, 4), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+		assert_int_equal(mmio_read(BAR1_AT + 16 * v + 8, 4), 0);
+	}
+	assert_int_equal(mmio_read(common(VIRTIO_PCI_COMMON_DFSELECT), 4), 0);
+	/* The next boot. */
+	bring_up();
+	assert_int_equal(fk.activates, 2);
+	virtio_notify(&fk.vdev, 1);
+	assert_true(nmsi >= 1 && msi[nmsi - 1].data == 0x42);
+}
+
 /* Queue sizes virtq_start refuses: the device asks for a reset, nothing breaks. */
 static void t_bad_queue(void **state)
 {
@@ -772,6 +818,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_driver, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_machine_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bad_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cfg_cap, setup, teardown),

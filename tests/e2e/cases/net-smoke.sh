@@ -6,6 +6,8 @@
 # Then the same over virtio-mmio. With the sandbox on (the default).
 # e2e-timeout: 400
 . "$E2E_LIB"
+# shellcheck source=../net-lib.sh
+. "$E2E_DIR/net-lib.sh"
 need_ember
 need_kvm
 # The whole case runs in its own network namespace: only the taps are there.
@@ -60,16 +62,7 @@ smoke() {
 	rm -f "$E2E_TMP/in"
 	timeout 200 nc -l -p 5001 >"$E2E_TMP/in" &
 	timeout 200 nc -l -p 5002 -e cat "$E2E_TMP/l1data" &
-	_i=0
-	while kill -0 "$_pid" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 1500 ] || { kill "$_pid"; break; }
-		sleep 0.1
-	done
-	wait "$_pid"
-	_rc=$?
-	sed 's/^/| /' "$_log"
-	expect_eq "$_rc" 0 "ember exit status ($_dev)"
+	net_ember_end "$_pid" "$_log" "$_dev" 1500
 	expect_in "$_log" "MAC 52:54:00:aa:bb:01"
 	expect_in "$_log" PING-OK
 	expect_in "$_log" "TXSUM $(sha256sum <"$E2E_TMP/in" | cut -d' ' -f1)"

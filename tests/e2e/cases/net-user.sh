@@ -10,6 +10,8 @@
 # nor a dynamic loader. Then bad hostfwd= values.
 # e2e-timeout: 500
 . "$E2E_LIB"
+# shellcheck source=../net-lib.sh
+. "$E2E_DIR/net-lib.sh"
 need_ember
 need_kvm
 ip link set lo up 2>/dev/null
@@ -85,16 +87,7 @@ user() {
 		timeout 10 nc 127.0.0.1 5555 -e sh -c "cat >$E2E_TMP/fwd"
 		sleep 1
 	done
-	_i=0
-	while kill -0 "$_pid" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 1200 ] || { kill "$_pid"; break; }
-		sleep 0.1
-	done
-	wait "$_pid"
-	_rc=$?
-	sed 's/^/| /' "$_log"
-	expect_eq "$_rc" 0 "ember exit status ($_dev)"
+	net_ember_end "$_pid" "$_log" "$_dev" 1200
 	expect_in "$_log" "DHCP ip=10.0.2.15 router=10.0.2.2 dns=10.0.2.3"
 	expect_in "$_log" "ADDR 10.0.2.15/24"
 	# Feature bits 0 and 1 (CSUM, GUEST_CSUM) off: slirp deals in plain frames.

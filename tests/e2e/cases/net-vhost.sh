@@ -6,20 +6,7 @@
 # e2e-needs: iperf3 ip ethtool qemu
 . "$E2E_LIB"
 . "$E2E_DIR/net-lib.sh"
-need_kvm
-net_ns
-modprobe vhost_net || fail "modprobe vhost_net failed"
-[ -c /dev/vhost-net ] || fail "/dev/vhost-net is missing after modprobe vhost_net"
-net_bridge br0 10.0.0.1/24
-net_iperf_server 10.0.0.1 5201
-net_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
-. /net-guest.sh
-net_config
-net_ping 10.0.0.1 || exit 1
-net_hold
-net_iperf up 10.0.0.1 5201 -n 256M
-net_iperf down 10.0.0.1 5201 -n 256M -R
-GUEST
+net_vhost_setup 256M 256M
 net_vm_one ,vhost=on virtio-net-pci -M pci
 net_wait_line "^HOLDING"
 vmm=$(net_vmm_pid)

@@ -9,19 +9,7 @@
 . "$E2E_LIB"
 # shellcheck source=../net-lib.sh
 . "$E2E_DIR/net-lib.sh"
-need_kvm
-net_ns
-modprobe vhost_net || fail "modprobe vhost_net failed"
-[ -c /dev/vhost-net ] || fail "/dev/vhost-net is missing after modprobe vhost_net"
-net_bridge br0 10.0.0.1/24
-net_iperf_server 10.0.0.1 5201
-net_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
-. /net-guest.sh
-net_config
-net_ping 10.0.0.1 || exit 1
-net_hold
-net_iperf up 10.0.0.1 5201 -n 64M
-GUEST
+net_vhost_setup 64M
 exec 7<>/dev/vhost-net
 net_vm_one ,vhostfd=7 virtio-net-pci -M pci
 exec 7<&-

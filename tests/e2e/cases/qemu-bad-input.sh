@@ -37,10 +37,10 @@ bad machine-acpi "-M acpi=off: .*acpi=on only" -M microvm,acpi=off
 bad machine-q35 "-M q35: unknown machine type" -M q35
 bad drive-qcow2 "-drive format=qcow2: ember reads raw images only" -drive file=x.img,if=virtio,format=qcow2
 bad drive-ide "-drive: if=ide (QEMU's default) is not in ember" -drive file=x.img
-bad drive-cache "-drive cache=writethrough:" -drive file=x.img,if=none,cache=writethrough
+bad drive-cache "-drive cache=sync: expected writeback, none, writethrough, directsync or unsafe" -drive file=x.img,if=none,cache=sync
 bad nic-model "-nic model=e1000: ember's network card is virtio-net" -nic tap,model=e1000
 bad tap-script "script=/etc/qemu-ifup: ember runs no helper scripts" -netdev tap,id=n0,script=/etc/qemu-ifup
-bad rtc-localtime "-rtc base=localtime: ember's RTC starts on UTC" -rtc base=localtime
+bad rtc-base "-rtc base=tomorrow: expected utc, localtime or a date like 2006-06-17T16:01:21" -rtc base=tomorrow
 bad sandbox-allow "-sandbox spawn=allow: ember's allowlist always denies" -sandbox on,spawn=allow
 bad cpu-unknown "-cpu Skylake-Server: unknown CPU template" -cpu Skylake-Server
 bad qmp-client "-qmp unix:/tmp/x: server=on is required" -qmp unix:/tmp/x

@@ -13,10 +13,10 @@ MON=$E2E_TMP/mon.sock
 
 expect_usage_error mon-nochardev "-mon chardev=nope,mode=control: no -chardev with id 'nope'" \
 	-kernel "$LAB_KERNEL" -mon chardev=nope,mode=control
-expect_usage_error mon-readline "ember has no human monitor (HMP); use mode=control" \
-	-kernel "$LAB_KERNEL" -chardev "socket,id=m,path=$MON,server=on,wait=off" -mon chardev=m
-expect_usage_error monitor-stdio "-monitor stdio: ember has no human monitor (HMP)" \
-	-kernel "$LAB_KERNEL" -monitor stdio
+expect_usage_error mon-mode "mode=fancy: expected readline (the human monitor) or control (QMP)" \
+	-kernel "$LAB_KERNEL" -chardev "socket,id=m,path=$MON,server=on,wait=off" -mon chardev=m,mode=fancy
+expect_usage_error monitor-vc "-monitor vc: expected none, stdio, null, pty, file:PATH" \
+	-kernel "$LAB_KERNEL" -monitor vc
 expect_usage_error mon-pretty "pretty=on: ember's QMP sends one line a text" \
 	-kernel "$LAB_KERNEL" -chardev "socket,id=m,path=$MON,server=on,wait=off" \
 	-mon chardev=m,mode=control,pretty=on
