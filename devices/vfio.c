@@ -373,9 +373,9 @@ static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
  * disable follow the guest's; memory and I/O decode stay on in the device
  * for the BARs it has (ember decides what the guest reaches).
  */
-static void sync_cmd(struct vfio_dev *v)
+static void sync_cmd(struct vfio_dev *v, uint16_t cmd)
 {
-	uint16_t cmd = pci_cfg_get(&v->pci, PCI_COMMAND, 2), dev_cmd;
+	uint16_t dev_cmd;
 
 	if (pread(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
 		return;
@@ -396,7 +396,7 @@ static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigne
 
 	(void)data;
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
-		sync_cmd(v);
+		sync_cmd(v, pci_cfg_get(d, PCI_COMMAND, 2));
 	if (v->msix.cap && off <= v->msix.cap + PCI_MSIX_FLAGS + 1u &&
 	    off + len > v->msix.cap + PCI_MSIX_FLAGS + 0u)
 		msix_control(v);
@@ -554,6 +554,17 @@ static void msix_update(struct vfio_dev *v, unsigned i)
 	}
 }
 
+/* MSI-X off in VFIO and INTx back; under msix.lock. */
+static void msix_off(struct vfio_dev *v)
+{
+	v->msix.vfio_on = false;
+	set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+	if (v->intx_on) {
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
+	}
+}
+
 /*
  * The guest's MSI-X enable and function mask (config space, under
  * host->lock). VFIO takes one interrupt type at a time: INTx off while
@@ -576,12 +587,7 @@ static void msix_control(struct vfio_dev *v)
 		else
 			x->vfio_on = true;
 	} else if (!x->enabled && x->vfio_on) {
-		x->vfio_on = false;
-		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
-		if (v->intx_on) {
-			set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
-			set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
-		}
+		msix_off(v);
 	}
 	for (unsigned i = 0; i < x->m.nvec; i++)
 		msix_update(v, i);
@@ -670,6 +676,38 @@ static void dev_reset(struct vfio_dev *v)
 {
 	if (v->fd >= 0 && v->can_reset && ioctl(v->fd, VFIO_DEVICE_RESET))
 		warn_msg("%s: resetting %s failed: %s", v->owner, v->bdf, strerror(errno));
+}
+
+/*
+ * Machine reset (the loop, vCPUs parked; pci_host_reset clears ember's
+ * config space after this): MSI-X off with every vector masked, the
+ * function reset, bus mastering off in it.
+ */
+static void vfio_reset(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_dev *v = s->v;
+	struct vfio_msix *x;
+
+	(void)pf;
+	if (!v)
+		return;
+	x = &v->msix;
+	if (x->table) {
+		pthread_mutex_lock(&x->lock);
+		x->enabled = x->masked = false;
+		if (x->vfio_on)
+			msix_off(v);
+		memset(x->table, 0, (size_t)x->m.nvec * PCI_MSIX_ENTRY_SIZE);
+		for (unsigned i = 0; i < x->m.nvec; i++) {
+			x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
+				PCI_MSIX_ENTRY_CTRL_MASKBIT;
+			msix_update(v, i);	/* unbound */
+		}
+		pthread_mutex_unlock(&x->lock);
+	}
+	dev_reset(v);
+	sync_cmd(v, 0);
 }
 
 static void vfio_unrealize(struct device *dev, struct platform *pf)
@@ -802,7 +840,7 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 	v->registered = true;
 	if ((ret = intx_start(v)))
 		goto fail;
-	sync_cmd(v);	/* decode on in the device, whatever it was left with */
+	sync_cmd(v, 0);	/* decode on in the device, whatever it was left with */
 	return 0;
 fail:
 	vfio_unrealize(dev, pf);
@@ -828,6 +866,7 @@ const struct device_type vfio_type = {
 	.props = vfio_props,
 	.realize = vfio_realize,
 	.unrealize = vfio_unrealize,
+	.reset = vfio_reset,
 	.check = vfio_check,
 };
 DEVICE_TYPE(vfio_type)

@@ -241,8 +241,8 @@ void sandbox_allow_user_net(void)
 /*
  * -device vfio-pci only (sandbox_allow_vfio()): a vCPU forwards the
  * guest's BAR and command register accesses to the VFIO device fd with
- * pread/pwrite; teardown on main unwires its INTx and resets the device
- * for its next user.
+ * pread/pwrite; a machine reset and teardown on main turn its interrupts
+ * off and reset the device (for the guest's next boot, its next user).
  */
 static const struct allow vfio_vcpu_calls[] = {
 	ANY(pread64),
@@ -253,7 +253,10 @@ static const struct allow vfio_vcpu_calls[] = {
 
 static const struct allow vfio_main_calls[] = {
 	IOCTL(VFIO_DEVICE_RESET),
-	IOCTL(VFIO_DEVICE_SET_IRQS),	/* INTx unwired before the reset */
+	IOCTL(VFIO_DEVICE_SET_IRQS),	/* INTx unwired before the reset, MSI-X off at a machine reset */
+	/* a machine reset (the loop): bus mastering off in the function's command register */
+	ANY(pread64),
+	ANY(pwrite64),
 	{ NULL }
 };
 

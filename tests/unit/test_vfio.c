@@ -619,6 +619,44 @@ static void t_msix(void **state)
 	assert_int_equal(k.routes_freed, 2);
 }
 
+/* Machine reset: MSI-X off in VFIO with every vector masked, the function reset, no bus mastering. */
+static void t_reset(void **state)
+{
+	uint64_t bar = MMIO32 + 0x100000, e0 = bar + 0x8000;
+	unsigned cap;
+
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	cap = find_cap(PCI_CAP_ID_MSIX);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	mmio_write(e0 + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee01000, 4);
+	mmio_write(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, 4);
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	assert_int_equal(k.route_fd[0], k.msix_fds[0]);
+	assert_int_equal(k.resets, 1);
+
+	device_reset_all(&pf);
+	pci_host_reset(pf.pci);
+	assert_int_equal(k.resets, 2);
+	assert_int_equal(k.msix_count, 0);
+	assert_int_equal(k.route_fd[0], -1);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	assert_int_equal(k.last_cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), PCI_COMMAND_MEMORY);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_FLAGS, 2), 3);	/* disabled, 4 vectors */
+
+	/* the next boot: the BAR where ember placed it, vector 0 masked until the guest unmasks it */
+	bar = ecam_read(5, 0, PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
+	e0 = bar + 0x8000;
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(bar, 4), 0x010000ed);
+	assert_int_equal(mmio_read(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 1);
+	ecam_write(5, 0, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+	assert_int_equal(k.msix_count, 4);
+	assert_int_equal(k.route_fd[0], -1);
+	mmio_write(e0 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, 4);
+	assert_int_equal(k.route_fd[0], k.msix_fds[0]);
+}
+
 /* A device whose MSI-X table lies outside its BAR: no MSI-X, INTx only. */
 static void t_msix_hostile(void **state)
 {
@@ -639,6 +677,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_hostile_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_msix, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_msix_hostile, setup_msix, teardown),
+		cmocka_unit_test_setup_teardown(t_reset, setup_msix, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
