@@ -188,6 +188,8 @@ static int check_props(const struct device_type *t, struct keyval *kv)
 		ret = props_set_defaults(t->props, state, owner);
 	if (!ret)
 		ret = props_apply(t->props, state, kv, owner);
+	if (!ret && t->check)
+		ret = t->check(state);
 	props_free(t->props, state);
 	free(state);
 	return ret;

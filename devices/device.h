@@ -42,6 +42,11 @@ struct device_type {
 	void (*aml)(struct device *dev, struct aml *dsdt);
 	/* Devices created by the machine itself, not by -device (not listed). */
 	int internal;
+	/*
+	 * Optional: what device_check() can tell with the properties applied
+	 * and no machine yet (a host device that is not there); one message.
+	 */
+	int (*check)(void *state);
 };
 
 struct device {

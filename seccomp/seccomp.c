@@ -20,6 +20,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
+#include <linux/vfio.h>
 #include <linux/vhost.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -225,7 +226,7 @@ static const struct allow user_net_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[8];	/* NULL-terminated, room for user_net_calls */
+	const struct allow *lists[10];	/* NULL-terminated; room for the extras */
 };
 
 /* Printed as a class of its own; compiled into main's filter when wanted. */
@@ -236,6 +237,48 @@ void sandbox_allow_user_net(void)
 {
 	user_net = true;
 }
+
+/*
+ * -device vfio-pci only (sandbox_allow_vfio()): a vCPU forwards the
+ * guest's BAR and command register accesses to the VFIO device fd with
+ * pread/pwrite; a machine reset and teardown on main turn its interrupts
+ * off and reset the device (for the guest's next boot, its next user).
+ */
+static const struct allow vfio_vcpu_calls[] = {
+	ANY(pread64),
+	ANY(pwrite64),
+	IOCTL(VFIO_DEVICE_SET_IRQS),	/* the guest turns MSI-X on or off: INTx off or on */
+	{ NULL }
+};
+
+static const struct allow vfio_main_calls[] = {
+	IOCTL(VFIO_DEVICE_RESET),
+	IOCTL(VFIO_DEVICE_SET_IRQS),	/* INTx unwired before the reset, MSI-X off at a machine reset */
+	/* a machine reset (the loop): bus mastering off in the function's command register */
+	ANY(pread64),
+	ANY(pwrite64),
+	{ NULL }
+};
+
+static const struct class_def vfio_main_def = { "main+vfio", { vfio_main_calls } };
+static const struct class_def vfio_vcpu_def = { "vcpu+vfio", { vfio_vcpu_calls } };
+static bool vfio_on;
+
+void sandbox_allow_vfio(void)
+{
+	vfio_on = true;
+}
+
+/* The optional lists, printed as classes of their own, compiled in when wanted. */
+static const struct {
+	const struct class_def *def;
+	enum sandbox_class into;
+	const bool *on;
+} extras[] = {
+	{ &user_net_def, SANDBOX_MAIN, &user_net },
+	{ &vfio_main_def, SANDBOX_MAIN, &vfio_on },
+	{ &vfio_vcpu_def, SANDBOX_VCPU, &vfio_on },
+};
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	/* vhost_calls: a machine reset stops a vhost device on the loop (and
@@ -355,11 +398,12 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 	unsigned nl = 0;
 	int ret;
 
-	if (c == SANDBOX_MAIN && user_net) {
-		while (with.lists[nl])
-			nl++;
-		with.lists[nl] = user_net_calls;	/* lists[] has room: main has 6 */
-	}
+	while (with.lists[nl])
+		nl++;
+	/* lists[] has room for them: main has 6 of 9 (+2 extras), vcpu 5 (+1) */
+	for (unsigned i = 0; i < ARRAY_SIZE(extras); i++)
+		if (extras[i].into == c && *extras[i].on && nl < ARRAY_SIZE(with.lists) - 1)
+			with.lists[nl++] = extras[i].def->lists[0];
 
 	ret = check_class(d);
 	if (ret)
@@ -465,9 +509,10 @@ static int cmp_str(const void *a, const void *b)
 
 int sandbox_print(FILE *f)
 {
-	/* The classes, then what -netdev user adds to main's. */
-	for (unsigned c = 0; c <= SANDBOX_NR_CLASSES; c++) {
-		const struct class_def *d = c < SANDBOX_NR_CLASSES ? &classes[c] : &user_net_def;
+	/* The classes, then what -netdev user and -device vfio-pci add. */
+	for (unsigned c = 0; c < SANDBOX_NR_CLASSES + ARRAY_SIZE(extras); c++) {
+		const struct class_def *d = c < SANDBOX_NR_CLASSES ? &classes[c] :
+					    extras[c - SANDBOX_NR_CLASSES].def;
 		char *lines[256];
 		unsigned n = 0;
 		int ret = check_class(d);

@@ -50,6 +50,11 @@ int sandbox_compile(enum sandbox_class c);
  * allows libslirp's socket calls (the "main+netdev-user" lines).
  */
 void sandbox_allow_user_net(void);
+/*
+ * Before sandbox_setup(): a -device vfio-pci exists, so vCPUs may pread and
+ * pwrite (its BARs) and main may reset it (the "+vfio" lines).
+ */
+void sandbox_allow_vfio(void);
 
 int sandbox_setup(void);
 /* In a vCPU thread before its first KVM_RUN; nonzero: the thread must not run. */

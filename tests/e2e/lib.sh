@@ -10,6 +10,7 @@
 #     # e2e-smp: N             L1 vCPUs this case wants (the run takes the largest;
 #                              default 1, which boots L2 guests fastest)
 #     # e2e-unit: test_NAME... unit test binaries of build/ to ship in ($LAB_FILES/unit)
+#     # e2e-lab: iommu         L1 with an emulated IOMMU, edu and NVMe (scripts/lab --iommu)
 #
 # Environment set by the lab and the driver:
 #   EMBER        ember binary (unset when it was not built)

@@ -116,6 +116,8 @@ static const char *unavailable(const struct device_type *t)
 			return "no /dev/net/tun or CAP_NET_ADMIN for its tap";
 	if (!strncmp(t->name, "vhost-vsock", 11) && !have_vsock)
 		return "no /dev/vhost-vsock (the vhost_vsock module) on this host";
+	if (!strcmp(t->name, "vfio-pci"))
+		return "needs a host PCI function bound to vfio-pci (the e2e vfio cases have one)";
 	return NULL;
 }
 

@@ -162,7 +162,8 @@ static void t_lists_sorted_per_class(void **state)
 		snprintf(prev, sizeof(prev), "%s", line);
 		lines++;
 	}
-	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 1);	/* + main+netdev-user */
+	/* + main+netdev-user, main+vfio, vcpu+vfio */
+	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 3);
 	assert_true(lines > 10);
 	free(all);
 }
@@ -178,6 +179,16 @@ static void t_each_filter_compiles(void **state)
 	}
 	assert_null(sandbox_class_name(SANDBOX_NR_CLASSES));
 	assert_int_equal(sandbox_compile(SANDBOX_NR_CLASSES), -EINVAL);
+}
+
+/* -device vfio-pci's calls join main's and vcpu's filters only when asked (last: it stays on). */
+static void t_vfio_compiled_in(void **state)
+{
+	int main_n = sandbox_compile(SANDBOX_MAIN), vcpu_n = sandbox_compile(SANDBOX_VCPU);
+
+	sandbox_allow_vfio();
+	assert_true(sandbox_compile(SANDBOX_MAIN) > main_n);
+	assert_true(sandbox_compile(SANDBOX_VCPU) > vcpu_n);
 }
 
 static void t_off_is_a_no_op(void **state)
@@ -601,6 +612,7 @@ int main(void)
 		cmocka_unit_test(t_privileges_dropped),
 		cmocka_unit_test(t_not_root_is_fine),
 		cmocka_unit_test(t_gate_and_every_thread_filtered),
+		cmocka_unit_test(t_vfio_compiled_in),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

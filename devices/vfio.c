@@ -1,0 +1,872 @@
+/*
+ * -device vfio-pci: a host PCI function handed to the guest through VFIO
+ * (type1 IOMMU container and group fd). All guest RAM is mapped for the
+ * device's DMA at its guest-physical addresses; config space is ember's
+ * own pci_dev built from the device's (identity, BAR shapes, MSI-X; other
+ * capabilities hidden), BAR accesses are trapped and forwarded to the VFIO
+ * regions with pread/pwrite (but the MSI-X table, which is ember's), and
+ * interrupts reach the guest as KVM irqfds: INTx with a resample fd that
+ * unmasks it in VFIO, MSI-X vectors on their routes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "devices/device.h"
+#include "devices/pci.h"
+#include "devices/platform.h"
+#include "devices/vfio.h"
+#include "devices/vfio_cfg.h"
+#include "kvm/gmem.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "seccomp/seccomp.h"
+
+#define SYSFS_PCI	"/sys/bus/pci/devices"
+#define VFIO_MAX_GROUPS	16
+
+struct vfio_bar {
+	struct vfio_dev *v;
+	uint64_t off, size;	/* of the VFIO region */
+};
+
+/*
+ * MSI-X: ember's table (the device's is the host kernel's); each vector an
+ * eventfd VFIO fires, bound as a KVM irqfd to the vector's route while the
+ * guest has it unmasked, so a fire while masked waits in the eventfd and
+ * KVM delivers it when the irqfd is bound again.
+ */
+struct vfio_msix {
+	struct vfio_cfg_msix m;		/* nvec 0: none */
+	uint16_t cap;			/* ember's capability offset */
+	pthread_mutex_t lock;		/* the table, the vectors */
+	uint8_t *table;
+	int *fd, *gsi;
+	bool *bound;
+	bool enabled, masked, vfio_on;
+};
+
+struct vfio_dev {
+	struct pci_dev pci;
+	char bdf[32];		/* 0000:00:03.0 */
+	char owner[80];		/* "-device vfio-pci,host=..." for messages */
+	int fd;
+	struct vfio_group *group;
+	uint64_t cfg_off, cfg_size;
+	struct vfio_bar bar[PCI_NUM_BARS];
+	bool can_reset, registered;
+	/* INTx: VFIO fires intx_fd, a KVM irqfd on the function's GSI; the
+	 * guest's EOI fires resample_fd, which unmasks the line in VFIO. */
+	bool has_intx, intx_on;
+	int intx_fd, resample_fd;
+	struct platform *pf;
+	struct vfio_msix msix;
+};
+
+struct vfio_state {
+	char *host, *sysfsdev, *bus, *addr;
+	struct vfio_dev *v;
+};
+
+/* One container for every group of the process: one DMA map of guest RAM. */
+struct vfio_group {
+	int id, fd;
+	unsigned users;
+};
+
+static struct {
+	int fd;
+	unsigned users;
+	struct vfio_group groups[VFIO_MAX_GROUPS];
+} vfio = { .fd = -1 };
+
+/* The name of the link at @path (a driver, a group), or "" when none. */
+static void link_name(const char *path, char *out, size_t size)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *b;
+
+	out[0] = 0;
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	b = strrchr(buf, '/');
+	b = b ? b + 1 : buf;
+	if (strlen(b) < size)
+		memcpy(out, b, strlen(b) + 1);
+}
+
+/* The device's sysfs state, checked before any VFIO file is opened. */
+static int host_check(struct vfio_dev *v, int *group)
+{
+	char path[PATH_MAX], name[256];
+	char *end;
+	long g;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s", v->bdf);
+	if (access(path, F_OK)) {
+		err_msg("%s: no PCI device %s on this host (%s)", v->owner, v->bdf, path);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", v->bdf);
+	link_name(path, name, sizeof(name));
+	if (strcmp(name, "vfio-pci")) {
+		char unbind[PATH_MAX + 64] = "";
+
+		if (name[0])
+			snprintf(unbind, sizeof(unbind), "echo %s > " SYSFS_PCI "/%s/driver/unbind; ",
+				 v->bdf, v->bdf);
+		err_msg("%s: %s is bound to %s, not to vfio-pci; rebind it: modprobe vfio-pci; %s"
+			"echo vfio-pci > " SYSFS_PCI "/%s/driver_override; "
+			"echo %s > /sys/bus/pci/drivers_probe", v->owner, v->bdf,
+			name[0] ? name : "no driver", unbind,
+			v->bdf, v->bdf);
+		return -EBUSY;
+	}
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group", v->bdf);
+	link_name(path, name, sizeof(name));
+	g = strtol(name, &end, 10);
+	if (!name[0] || *end || g < 0 || g > INT_MAX) {
+		err_msg("%s: %s has no IOMMU group: the host has no IOMMU enabled "
+			"(intel_iommu=on or amd_iommu=on on its kernel command line)",
+			v->owner, v->bdf);
+		return -ENODEV;
+	}
+	*group = (int)g;
+	return 0;
+}
+
+/* Names a device of group @id that keeps it from being viable. */
+static void explain_group(struct vfio_dev *v, int id)
+{
+	char path[PATH_MAX], drv[256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", id);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, v->bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices/%s/driver",
+			 id, e->d_name);
+		link_name(path, drv, sizeof(drv));
+		if (drv[0] && strcmp(drv, "vfio-pci"))
+			err_msg("%s: IOMMU group %d also holds %s, bound to %s: bind it to "
+				"vfio-pci too (or unbind it)", v->owner, id, e->d_name, drv);
+	}
+	closedir(d);
+}
+
+static int map_ram(struct platform *pf, int container)
+{
+	const struct gmem *m = pf->mem;
+
+	for (unsigned i = 0; m && i < m->nr; i++) {
+		struct vfio_iommu_type1_dma_map map = {
+			.argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)m->r[i].hva,
+			.iova = m->r[i].gpa,
+			.size = m->r[i].size,
+		};
+
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+			int e = errno;
+
+			err_msg("vfio-pci: cannot map guest RAM %#llx+%#llx for DMA: %s%s",
+				(unsigned long long)map.iova, (unsigned long long)map.size,
+				strerror(e), e == ENOMEM ? " (RLIMIT_MEMLOCK too low?)" : "");
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static int container_get(struct vfio_dev *v)
+{
+	int fd, ret;
+
+	if (vfio.fd >= 0) {
+		vfio.users++;
+		return 0;
+	}
+	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open /dev/vfio/vfio: %s", v->owner, strerror(-ret));
+		return ret;
+	}
+	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+		err_msg("%s: the host's VFIO has no type1v2 IOMMU", v->owner);
+		close(fd);
+		return -ENOTSUP;
+	}
+	vfio.fd = fd;
+	vfio.users = 1;
+	return 0;
+}
+
+static void container_put(void)
+{
+	if (vfio.fd >= 0 && !--vfio.users) {
+		close(vfio.fd);	/* unmaps and unpins all of guest RAM */
+		vfio.fd = -1;
+	}
+}
+
+static int group_get(struct vfio_dev *v, struct platform *pf, int id)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group *g = NULL;
+	char path[64];
+	int fd, ret;
+	bool first;
+
+	for (unsigned i = 0; i < VFIO_MAX_GROUPS; i++)
+		if (vfio.groups[i].users && vfio.groups[i].id == id) {
+			vfio.groups[i].users++;
+			v->group = &vfio.groups[i];
+			return 0;
+		}
+	for (unsigned i = 0; i < VFIO_MAX_GROUPS && !g; i++)
+		if (!vfio.groups[i].users)
+			g = &vfio.groups[i];
+	if (!g) {
+		err_msg("%s: more than %d IOMMU groups", v->owner, VFIO_MAX_GROUPS);
+		return -ENOSPC;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open %s (IOMMU group of %s): %s%s", v->owner, path, v->bdf,
+			strerror(-ret), ret == -EBUSY ? " (another process has it)" : "");
+		return ret;
+	}
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		err_msg("%s: IOMMU group %d is not viable: every device in it must be bound "
+			"to vfio-pci or to no driver", v->owner, id);
+		explain_group(v, id);
+		close(fd);
+		return -EBUSY;
+	}
+	if ((ret = container_get(v))) {
+		close(fd);
+		return ret;
+	}
+	first = vfio.users == 1;
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &vfio.fd)) {
+		ret = -errno;
+		err_msg("%s: cannot add IOMMU group %d to the container: %s", v->owner, id,
+			strerror(-ret));
+		goto fail;
+	}
+	if (first) {
+		if (ioctl(vfio.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+			ret = -errno;
+			err_msg("%s: VFIO_SET_IOMMU: %s", v->owner, strerror(-ret));
+			goto fail;
+		}
+		if ((ret = map_ram(pf, vfio.fd)))
+			goto fail;
+	}
+	*g = (struct vfio_group){ .id = id, .fd = fd, .users = 1 };
+	v->group = g;
+	return 0;
+fail:
+	close(fd);
+	container_put();
+	return ret;
+}
+
+static void group_put(struct vfio_group *g)
+{
+	if (g && !--g->users) {
+		close(g->fd);
+		g->fd = -1;
+		container_put();
+	}
+}
+
+static void msix_update(struct vfio_dev *v, unsigned i);
+static void msix_control(struct vfio_dev *v);
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg);
+
+/* Which part of the MSI-X table or PBA [off, off+len) of BAR @bar is: 1 table, 2 PBA. */
+static int msix_part(const struct vfio_dev *v, const struct vfio_bar *b, uint64_t off, unsigned len)
+{
+	const struct vfio_cfg_msix *m = &v->msix.m;
+	int bar = (int)(b - v->bar);
+
+	if (!m->nvec)
+		return 0;
+	if (bar == m->table_bar && off >= m->table_off &&
+	    off + len <= m->table_off + (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE)
+		return 1;
+	if (bar == m->pba_bar && off >= m->pba_off && off + len <= m->pba_off + (m->nvec + 63) / 64 * 8ULL)
+		return 2;
+	return 0;
+}
+
+static void bar_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct vfio_bar *b = opaque;
+	struct vfio_dev *v = b->v;
+
+	switch (msix_part(v, b, off, len)) {
+	case 1:
+		pthread_mutex_lock(&v->msix.lock);
+		memcpy(data, v->msix.table + (off - v->msix.m.table_off), len);
+		pthread_mutex_unlock(&v->msix.lock);
+		return;
+	case 2:	/* pending vectors wait in their eventfds; none shows here */
+		memset(data, 0, len);
+		return;
+	}
+	if (off > b->size || len > b->size - off ||
+	    pread(v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+		memset(data, 0xff, len);
+}
+
+static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	struct vfio_bar *b = opaque;
+	struct vfio_dev *v = b->v;
+
+	switch (msix_part(v, b, off, len)) {
+	case 1: {
+		uint64_t at = off - v->msix.m.table_off;
+
+		pthread_mutex_lock(&v->msix.lock);
+		memcpy(v->msix.table + at, data, len);
+		msix_update(v, (unsigned)(at / PCI_MSIX_ENTRY_SIZE));
+		pthread_mutex_unlock(&v->msix.lock);
+		return;
+	}
+	case 2:
+		return;
+	}
+	if (off <= b->size && len <= b->size - off &&
+	    pwrite(v->fd, data, len, (off_t)(b->off + off)) != (ssize_t)len)
+		warn_once("%s: a BAR write did not reach the device", v->owner);
+}
+
+static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
+
+/*
+ * The device's command register from ember's: bus mastering and INTx
+ * disable follow the guest's; memory and I/O decode stay on in the device
+ * for the BARs it has (ember decides what the guest reaches).
+ */
+static void sync_cmd(struct vfio_dev *v, uint16_t cmd)
+{
+	uint16_t dev_cmd;
+
+	if (pread(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
+		return;
+	dev_cmd &= ~(PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	dev_cmd |= cmd & PCI_COMMAND_MASTER;
+	dev_cmd |= v->intx_on ? cmd & PCI_COMMAND_INTX_DISABLE : PCI_COMMAND_INTX_DISABLE;
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		if (v->pci.bar[i].size)
+			dev_cmd |= v->pci.bar[i].type == PCI_BAR_IO ? PCI_COMMAND_IO :
+								      PCI_COMMAND_MEMORY;
+	if (pwrite(v->fd, &dev_cmd, 2, (off_t)(v->cfg_off + PCI_COMMAND)) != 2)
+		warn_once("%s: the command register write did not reach the device", v->owner);
+}
+
+static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
+{
+	struct vfio_dev *v = d->opaque;
+
+	(void)data;
+	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
+		sync_cmd(v, pci_cfg_get(d, PCI_COMMAND, 2));
+	if (v->msix.cap && off <= v->msix.cap + PCI_MSIX_FLAGS + 1u &&
+	    off + len > v->msix.cap + PCI_MSIX_FLAGS + 0u)
+		msix_control(v);
+}
+
+static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
+
+	if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+		*size = 0;
+		return -errno;
+	}
+	*off = ri.offset;
+	*size = (ri.flags & (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) ==
+			(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE) ? ri.size : 0;
+	return 0;
+}
+
+/* ember's view of the function: its identity and BARs, from the device's. */
+static int build(struct vfio_dev *v, struct platform *pf)
+{
+	uint8_t cfg[PCI_CFG_SIZE];
+	struct vfio_cfg_ids ids;
+	bool prev64 = false;
+	int ret;
+
+	if (region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg_off, &v->cfg_size) ||
+	    v->cfg_size < PCI_CFG_SIZE ||
+	    pread(v->fd, cfg, sizeof(cfg), (off_t)v->cfg_off) != (ssize_t)sizeof(cfg)) {
+		err_msg("%s: cannot read the config space of %s", v->owner, v->bdf);
+		return -EIO;
+	}
+	if (vfio_cfg_ids(cfg, &ids)) {
+		err_msg("%s: %s answers with no device or is a bridge (header type %#x)",
+			v->owner, v->bdf, cfg[PCI_HEADER_TYPE]);
+		return -EINVAL;
+	}
+	pci_dev_init(&v->pci, pf, ids.vendor, ids.device, ids.class, ids.revision,
+		     ids.subsys_vendor, ids.subsys_id, PCI_CFG_SIZE);
+	snprintf(v->pci.owner, sizeof(v->pci.owner), "vfio-pci %s", v->bdf);
+	/* pin A whatever the device's pin: ember's swizzle picks the GSI */
+	pci_cfg_set(&v->pci, PCI_INTERRUPT_PIN, v->has_intx && cfg[PCI_INTERRUPT_PIN] ? 1 : 0, 1);
+	v->pci.cfg_write = cfg_write;
+	v->pci.opaque = v;
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_cfg_bar b;
+		uint64_t off = 0, size = 0;
+
+		region(v, VFIO_PCI_BAR0_REGION_INDEX + i, &off, &size);
+		ret = vfio_cfg_bar(cfg, i, size, prev64, &b);
+		prev64 = ret == 2;
+		if (ret < 0) {
+			err_msg("%s: BAR %d of %s (%#llx bytes) cannot be passed through",
+				v->owner, i, v->bdf, (unsigned long long)size);
+			return ret;
+		}
+		if (!ret)
+			continue;
+		v->bar[i] = (struct vfio_bar){ .v = v, .off = off, .size = size };
+		if ((ret = pci_bar_init(&v->pci, i, b.type, b.size, b.prefetch, &bar_ops,
+					&v->bar[i])))
+			return ret;
+	}
+	return msix_init(v, cfg);
+}
+
+static int set_irqs(struct vfio_dev *v, unsigned index, uint32_t action, const int *fds,
+		    unsigned n)
+{
+	size_t size = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
+	struct vfio_irq_set *set = calloc(1, size);
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	set->argsz = (uint32_t)size;
+	set->index = index;
+	set->count = n;
+	set->flags = action | (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	for (unsigned i = 0; i < n; i++)
+		((int32_t *)set->data)[i] = fds[i];
+	ret = ioctl(v->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+	free(set);
+	return ret;
+}
+
+static int set_irq_fd(struct vfio_dev *v, uint32_t action, int fd)
+{
+	return set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, action, &fd, fd >= 0 ? 1 : 0);
+}
+
+/* Wires INTx once the function has its GSI (after pci_dev_register). */
+static int intx_start(struct vfio_dev *v)
+{
+	struct platform *pf = v->pf;
+	int ret;
+
+	if (!v->has_intx || !pci_cfg_get(&v->pci, PCI_INTERRUPT_PIN, 1) || !pf->irqfd)
+		return 0;
+	v->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->intx_fd < 0 || v->resample_fd < 0)
+		return -errno;
+	ret = pf->irqfd(pf->kvm_opaque, v->pci.intx_gsi, v->intx_fd, v->resample_fd, 0);
+	if (ret)
+		return ret;
+	v->intx_on = true;
+	if ((ret = set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd)) ||
+	    (ret = set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd))) {
+		err_msg("%s: cannot wire the INTx of %s: %s", v->owner, v->bdf, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void intx_stop(struct vfio_dev *v)
+{
+	if (v->intx_on) {
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+		v->pf->irqfd(v->pf->kvm_opaque, v->pci.intx_gsi, v->intx_fd, -1, 1);
+		v->intx_on = false;
+	}
+	if (v->intx_fd >= 0)
+		close(v->intx_fd);
+	if (v->resample_fd >= 0)
+		close(v->resample_fd);
+	v->intx_fd = v->resample_fd = -1;
+}
+
+/* Vector @i as the guest has it now; under msix.lock. */
+static void msix_update(struct vfio_dev *v, unsigned i)
+{
+	struct vfio_msix *x = &v->msix;
+	struct platform *pf = v->pf;
+	const uint8_t *e = x->table + (size_t)i * PCI_MSIX_ENTRY_SIZE;
+	uint32_t ctrl, data, lo, hi;
+	bool want;
+
+	memcpy(&lo, e + PCI_MSIX_ENTRY_LOWER_ADDR, 4);
+	memcpy(&hi, e + PCI_MSIX_ENTRY_UPPER_ADDR, 4);
+	memcpy(&data, e + PCI_MSIX_ENTRY_DATA, 4);
+	memcpy(&ctrl, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
+	want = x->vfio_on && !x->masked && !(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	if (want && x->gsi[i] < 0 && pf->msi_route_alloc)
+		x->gsi[i] = pf->msi_route_alloc(pf->kvm_opaque);
+	if (want && x->gsi[i] >= 0 &&
+	    pf->msi_route_set(pf->kvm_opaque, x->gsi[i], (uint64_t)hi << 32 | lo, data))
+		want = false;
+	if (want && !x->bound[i] && x->gsi[i] >= 0)
+		x->bound[i] = !pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 0);
+	else if (!want && x->bound[i]) {
+		pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
+		x->bound[i] = false;
+	}
+}
+
+/* MSI-X off in VFIO and INTx back; under msix.lock. */
+static void msix_off(struct vfio_dev *v)
+{
+	v->msix.vfio_on = false;
+	set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+	if (v->intx_on) {
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
+	}
+}
+
+/*
+ * The guest's MSI-X enable and function mask (config space, under
+ * host->lock). VFIO takes one interrupt type at a time: INTx off while
+ * MSI-X is on, and back after.
+ */
+static void msix_control(struct vfio_dev *v)
+{
+	struct vfio_msix *x = &v->msix;
+	uint16_t ctl = pci_cfg_get(&v->pci, x->cap + PCI_MSIX_FLAGS, 2);
+
+	pthread_mutex_lock(&x->lock);
+	x->enabled = ctl & PCI_MSIX_FLAGS_ENABLE;
+	x->masked = ctl & PCI_MSIX_FLAGS_MASKALL;
+	if (x->enabled && !x->vfio_on) {
+		if (v->intx_on)
+			set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+		if (set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, x->fd,
+			     x->m.nvec))
+			warn_once("%s: VFIO refused MSI-X for %s", v->owner, v->bdf);
+		else
+			x->vfio_on = true;
+	} else if (!x->enabled && x->vfio_on) {
+		msix_off(v);
+	}
+	for (unsigned i = 0; i < x->m.nvec; i++)
+		msix_update(v, i);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* ember's MSI-X capability over the device's, when the device has one. */
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg)
+{
+	struct vfio_msix *x = &v->msix;
+	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
+	uint64_t sizes[PCI_NUM_BARS];
+	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), c;
+
+	pthread_mutex_init(&x->lock, NULL);
+	if (!v->pf->irqfd || !v->pf->msi_route_set)
+		return 0;	/* no KVM routes (unit tests without them) */
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		sizes[i] = v->bar[i].size;
+	for (int i = 0; i < n; i++) {
+		if (caps[i].id != PCI_CAP_ID_MSIX)
+			continue;
+		if (vfio_cfg_msix(cfg, caps[i].off, sizes, &x->m)) {
+			warn_msg("%s: the MSI-X capability of %s is malformed; the guest gets INTx",
+				 v->owner, v->bdf);
+			memset(&x->m, 0, sizeof(x->m));
+			return 0;
+		}
+		break;
+	}
+	if (!x->m.nvec)
+		return 0;
+	x->table = calloc(x->m.nvec, PCI_MSIX_ENTRY_SIZE);
+	x->fd = calloc(x->m.nvec, sizeof(int));
+	x->gsi = calloc(x->m.nvec, sizeof(int));
+	x->bound = calloc(x->m.nvec, sizeof(bool));
+	if (!x->table || !x->fd || !x->gsi || !x->bound)
+		return -ENOMEM;
+	for (unsigned i = 0; i < x->m.nvec; i++) {
+		x->gsi[i] = -1;
+		x->fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (x->fd[i] < 0)
+			return -errno;
+		/* masked at reset (PCI 3.0 6.8.2.9) */
+		x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
+			PCI_MSIX_ENTRY_CTRL_MASKBIT;
+	}
+	c = pci_cap_add(&v->pci, PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF);
+	if (c < 0)
+		return c;
+	x->cap = (uint16_t)c;
+	pci_cfg_set(&v->pci, c + PCI_MSIX_FLAGS, x->m.nvec - 1, 2);
+	pci_cfg_set(&v->pci, c + PCI_MSIX_TABLE, x->m.table_off | x->m.table_bar, 4);
+	pci_cfg_set(&v->pci, c + PCI_MSIX_PBA, x->m.pba_off | x->m.pba_bar, 4);
+	pci_cfg_wmask(&v->pci, c + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 2);
+	return 0;
+}
+
+static void msix_stop(struct vfio_dev *v)
+{
+	struct vfio_msix *x = &v->msix;
+
+	if (!x->table)
+		return;
+	pthread_mutex_lock(&x->lock);
+	if (x->vfio_on)
+		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+	x->vfio_on = false;
+	for (unsigned i = 0; i < x->m.nvec; i++) {
+		if (x->bound && x->bound[i])
+			v->pf->irqfd(v->pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
+		if (x->gsi && x->gsi[i] >= 0 && v->pf->msi_route_free)
+			v->pf->msi_route_free(v->pf->kvm_opaque, x->gsi[i]);
+		if (x->fd && x->fd[i] > 0)
+			close(x->fd[i]);
+	}
+	pthread_mutex_unlock(&x->lock);
+	free(x->table);
+	free(x->fd);
+	free(x->gsi);
+	free(x->bound);
+	x->table = NULL;
+}
+
+static void dev_reset(struct vfio_dev *v)
+{
+	if (v->fd >= 0 && v->can_reset && ioctl(v->fd, VFIO_DEVICE_RESET))
+		warn_msg("%s: resetting %s failed: %s", v->owner, v->bdf, strerror(errno));
+}
+
+/*
+ * Machine reset (the loop, vCPUs parked; pci_host_reset clears ember's
+ * config space after this): MSI-X off with every vector masked, the
+ * function reset, bus mastering off in it.
+ */
+static void vfio_reset(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_dev *v = s->v;
+	struct vfio_msix *x;
+
+	(void)pf;
+	if (!v)
+		return;
+	x = &v->msix;
+	if (x->table) {
+		pthread_mutex_lock(&x->lock);
+		x->enabled = x->masked = false;
+		if (x->vfio_on)
+			msix_off(v);
+		memset(x->table, 0, (size_t)x->m.nvec * PCI_MSIX_ENTRY_SIZE);
+		for (unsigned i = 0; i < x->m.nvec; i++) {
+			x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
+				PCI_MSIX_ENTRY_CTRL_MASKBIT;
+			msix_update(v, i);	/* unbound */
+		}
+		pthread_mutex_unlock(&x->lock);
+	}
+	dev_reset(v);
+	sync_cmd(v, 0);
+}
+
+static void vfio_unrealize(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_dev *v = s->v;
+
+	(void)pf;
+	if (!v)
+		return;
+	msix_stop(v);
+	intx_stop(v);
+	if (v->registered)
+		pci_dev_unregister(&v->pci);
+	pci_dev_destroy(&v->pci);
+	dev_reset(v);	/* the next user gets a clean device */
+	if (v->fd >= 0)
+		close(v->fd);
+	group_put(v->group);
+	free(v);
+	s->v = NULL;
+}
+
+static bool in_use(struct platform *pf, const char *bdf, struct vfio_dev *self)
+{
+	for (struct device *d = pf->devices; d; d = d->next) {
+		struct vfio_state *o = d->state;
+
+		if (d->type->realize == vfio_type.realize && o->v && o->v != self &&
+		    !strcmp(o->v->bdf, bdf))
+			return true;
+	}
+	return false;
+}
+
+/* v's owner (for messages) and bdf from host= or sysfsdev=. */
+static int name_device(const struct vfio_state *s, struct vfio_dev *v)
+{
+	const char *name = s->host;
+
+	if (!s->host == !s->sysfsdev) {
+		err_msg("-device vfio-pci: give host=DDDD:BB:DD.F or sysfsdev=PATH (one of them)");
+		return -EINVAL;
+	}
+	if (s->sysfsdev) {
+		name = strrchr(s->sysfsdev, '/');
+		name = name ? name + 1 : s->sysfsdev;
+	}
+	snprintf(v->owner, sizeof(v->owner), "-device vfio-pci,%s=%s",
+		 s->host ? "host" : "sysfsdev", s->host ? s->host : s->sysfsdev);
+	if (vfio_parse_bdf(name, v->bdf, sizeof(v->bdf))) {
+		err_msg("%s: not a PCI address (want DDDD:BB:DD.F, e.g. 0000:00:03.0)", v->owner);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Before the machine exists: the options and the host's sysfs. */
+static int vfio_check(void *state)
+{
+	struct vfio_dev *v = calloc(1, sizeof(*v));
+	int slot, function, group, ret;
+
+	if (!v)
+		return -ENOMEM;
+	ret = name_device(state, v);
+	if (!ret)
+		ret = pci_parse_addr(((struct vfio_state *)state)->addr, &slot, &function, v->owner);
+	if (!ret)
+		ret = host_check(v, &group);
+	free(v);
+	return ret;
+}
+
+static int vfio_realize(struct device *dev, struct platform *pf)
+{
+	struct vfio_state *s = dev->state;
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int slot, function, group, ret;
+	struct vfio_dev *v;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->fd = v->intx_fd = v->resample_fd = -1;
+	v->pf = pf;
+	s->v = v;
+	if ((ret = name_device(s, v)))
+		goto fail;
+	if (!pf->pci) {
+		err_msg("%s: this machine has no PCI bus (-M pci has one)", v->owner);
+		ret = -ENODEV;
+		goto fail;
+	}
+	if ((ret = pci_parse_addr(s->addr, &slot, &function, v->owner)))
+		goto fail;
+	if (in_use(pf, v->bdf, v)) {
+		err_msg("%s: %s is already passed through by another -device vfio-pci",
+			v->owner, v->bdf);
+		ret = -EEXIST;
+		goto fail;
+	}
+	if ((ret = host_check(v, &group)) || (ret = group_get(v, pf, group)))
+		goto fail;
+	sandbox_allow_vfio();
+	v->fd = ioctl(v->group->fd, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	if (v->fd < 0) {
+		ret = -errno;
+		err_msg("%s: cannot open %s through VFIO: %s", v->owner, v->bdf, strerror(-ret));
+		goto fail;
+	}
+	if (ioctl(v->fd, VFIO_DEVICE_GET_INFO, &info) || !(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		err_msg("%s: %s is not a PCI device to VFIO", v->owner, v->bdf);
+		ret = -ENODEV;
+		goto fail;
+	}
+	v->can_reset = info.flags & VFIO_DEVICE_FLAGS_RESET;
+	{
+		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
+
+		v->has_intx = info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX &&
+			      !ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count >= 1;
+	}
+	dev_reset(v);
+	if ((ret = build(v, pf)))
+		goto fail;
+	if ((ret = pci_dev_register(pf->pci, &v->pci, s->bus, slot, function, v->owner)))
+		goto fail;
+	v->registered = true;
+	if ((ret = intx_start(v)))
+		goto fail;
+	sync_cmd(v, 0);	/* decode on in the device, whatever it was left with */
+	return 0;
+fail:
+	vfio_unrealize(dev, pf);
+	return ret;
+}
+
+static const struct prop vfio_props[] = {
+	{ "host", PROP_STR, offsetof(struct vfio_state, host), NULL,
+	  "host PCI address DDDD:BB:DD.F of a function bound to vfio-pci" },
+	{ "sysfsdev", PROP_STR, offsetof(struct vfio_state, sysfsdev), NULL,
+	  "the function's sysfs path, instead of host=" },
+	{ "bus", PROP_STR, offsetof(struct vfio_state, bus), NULL, "PCI bus (pci.0)" },
+	{ "addr", PROP_STR, offsetof(struct vfio_state, addr), NULL,
+	  "PCI slot[.function], hex (default: first free slot)" },
+	{ NULL }
+};
+
+const struct device_type vfio_type = {
+	.name = "vfio-pci",
+	.bus = "pci",
+	.desc = "host PCI function passed through with VFIO",
+	.state_size = sizeof(struct vfio_state),
+	.props = vfio_props,
+	.realize = vfio_realize,
+	.unrealize = vfio_unrealize,
+	.reset = vfio_reset,
+	.check = vfio_check,
+};
+DEVICE_TYPE(vfio_type)

@@ -1,0 +1,148 @@
+/*
+ * Parsing a passed-through device's config space (see vfio_cfg.h): what
+ * the host device returns is treated as hostile input.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/vfio_cfg.h"
+
+static uint32_t get(const uint8_t *cfg, unsigned off, unsigned len)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < len; i++)
+		v |= (uint32_t)cfg[off + i] << (8 * i);
+	return v;
+}
+
+int vfio_cfg_ids(const uint8_t *cfg, struct vfio_cfg_ids *out)
+{
+	uint16_t vendor = get(cfg, PCI_VENDOR_ID, 2);
+
+	if (vendor == 0 || vendor == 0xffff)
+		return -EINVAL;
+	if ((cfg[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL)
+		return -EINVAL;
+	out->vendor = vendor;
+	out->device = get(cfg, PCI_DEVICE_ID, 2);
+	out->revision = cfg[PCI_REVISION_ID];
+	out->class = get(cfg, PCI_CLASS_PROG, 3);
+	out->subsys_vendor = get(cfg, PCI_SUBSYSTEM_VENDOR_ID, 2);
+	out->subsys_id = get(cfg, PCI_SUBSYSTEM_ID, 2);
+	return 0;
+}
+
+int vfio_cfg_caps(const uint8_t *cfg, struct vfio_cfg_cap *out, unsigned max)
+{
+	bool seen[PCI_CFG_SIZE / 4] = { false };
+	unsigned n = 0, off;
+
+	if (!(get(cfg, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return 0;
+	/* The bottom two bits of every pointer are reserved (PCI 3.0 6.7). */
+	off = cfg[PCI_CAPABILITY_LIST] & ~3u;
+	while (off) {
+		if (off < PCI_STD_HEADER_SIZEOF || off > PCI_CFG_SIZE - 4)
+			return -EINVAL;
+		if (seen[off / 4])
+			return -ELOOP;
+		seen[off / 4] = true;
+		if (n < max)
+			out[n] = (struct vfio_cfg_cap){ .id = cfg[off], .off = (uint8_t)off };
+		n++;
+		off = cfg[off + PCI_CAP_LIST_NEXT] & ~3u;
+	}
+	return n < max ? (int)n : (int)max;
+}
+
+int vfio_cfg_bar(const uint8_t *cfg, int bar, uint64_t region_size,
+		 bool prev_was_64, struct vfio_cfg_bar *out)
+{
+	uint32_t reg;
+
+	memset(out, 0, sizeof(*out));
+	if (bar < 0 || bar >= PCI_NUM_BARS)
+		return -EINVAL;
+	if (prev_was_64 || !region_size)
+		return 0;
+	if (region_size & (region_size - 1))
+		return -EINVAL;
+	reg = get(cfg, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+	out->size = region_size;
+	if (reg & PCI_BASE_ADDRESS_SPACE_IO) {
+		out->type = PCI_BAR_IO;
+		if (region_size < 4 || region_size > 256)
+			return -EINVAL;
+		return 1;
+	}
+	if (region_size < 16)
+		return -EINVAL;
+	out->prefetch = reg & PCI_BASE_ADDRESS_MEM_PREFETCH;
+	switch (reg & PCI_BASE_ADDRESS_MEM_TYPE_MASK) {
+	case PCI_BASE_ADDRESS_MEM_TYPE_64:
+		if (bar == PCI_NUM_BARS - 1)
+			return -EINVAL;
+		out->type = PCI_BAR_MEM64;
+		return 2;
+	case PCI_BASE_ADDRESS_MEM_TYPE_32:
+		if (region_size > (2ULL << 30))
+			return -EINVAL;
+		out->type = PCI_BAR_MEM32;
+		return 1;
+	default:	/* 1M (legacy) or reserved: refused */
+		return -EINVAL;
+	}
+}
+
+/* 0000:00:03.0 or 00:03.0 (domain 0000); nothing else reaches a path. */
+int vfio_parse_bdf(const char *s, char *out, size_t size)
+{
+	unsigned dom = 0, bus, dev, fn;
+	int n = 0;
+
+	if (!s || size < 13)
+		return -EINVAL;
+	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &dom, &bus, &dev, &fn, &n) != 4 || s[n]) {
+		n = 0;
+		dom = 0;
+		if (sscanf(s, "%2x:%2x.%1u%n", &bus, &dev, &fn, &n) != 3 || s[n])
+			return -EINVAL;
+	}
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789abcdefABCDEF:.", *p))
+			return -EINVAL;
+	if (dev > 31 || fn > 7)
+		return -EINVAL;
+	snprintf(out, size, "%04x:%02x:%02x.%u", dom, bus, dev, fn);
+	return 0;
+}
+
+static bool inside(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
+		  struct vfio_cfg_msix *out)
+{
+	uint32_t table, pba;
+
+	if (off < PCI_STD_HEADER_SIZEOF || off > PCI_CFG_SIZE - PCI_CAP_MSIX_SIZEOF ||
+	    cfg[off] != PCI_CAP_ID_MSIX)
+		return -EINVAL;
+	table = get(cfg, off + PCI_MSIX_TABLE, 4);
+	pba = get(cfg, off + PCI_MSIX_PBA, 4);
+	out->nvec = (get(cfg, off + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
+	out->table_bar = table & PCI_MSIX_TABLE_BIR;
+	out->table_off = table & PCI_MSIX_TABLE_OFFSET;
+	out->pba_bar = pba & PCI_MSIX_PBA_BIR;
+	out->pba_off = pba & PCI_MSIX_PBA_OFFSET;
+	if (out->table_bar >= PCI_NUM_BARS || out->pba_bar >= PCI_NUM_BARS ||
+	    !inside(out->table_off, (uint64_t)out->nvec * PCI_MSIX_ENTRY_SIZE,
+		    bar_size[out->table_bar]) ||
+	    !inside(out->pba_off, (out->nvec + 63) / 64 * 8ULL, bar_size[out->pba_bar]))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * The part of VFIO PCI pass-through that reads a host device's config space
+ * (vfio.c gets the bytes from the VFIO config region): its identity, its
+ * BARs and its capability list. The device is not trusted: every offset,
+ * length and loop in what it returns is checked here.
+ */
+#ifndef EMBER_VFIO_CFG_H
+#define EMBER_VFIO_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/pci.h"
+
+/* A capability list holds at most (256 - 64) / 4 entries. */
+#define VFIO_CFG_MAX_CAPS	48
+
+struct vfio_cfg_ids {
+	uint16_t vendor, device, subsys_vendor, subsys_id;
+	uint32_t class;		/* base << 16 | sub << 8 | prog-if */
+	uint8_t revision;
+};
+
+struct vfio_cfg_cap {
+	uint8_t id;
+	uint8_t off;
+};
+
+struct vfio_cfg_bar {
+	uint64_t size;		/* 0: no BAR */
+	enum pci_bar_type type;
+	bool prefetch;
+};
+
+/*
+ * The identity of the 256-byte header @cfg. -EINVAL when no device answers
+ * (vendor 0 or 0xffff) or the header is not type 0 (bridges cannot be passed).
+ */
+int vfio_cfg_ids(const uint8_t *cfg, struct vfio_cfg_ids *out);
+
+/*
+ * The standard capability list of @cfg into @out (at most @max): offsets
+ * dword-aligned in 0x40-0xfc, each visited once. Returns how many were
+ * found, or -ELOOP for a list that revisits an offset, -EINVAL for a
+ * pointer outside 0x40-0xfc; 0 when the status register says there is none.
+ */
+int vfio_cfg_caps(const uint8_t *cfg, struct vfio_cfg_cap *out, unsigned max);
+
+/*
+ * BAR @bar from its register in @cfg and the size of its VFIO region.
+ * Returns 2 for a 64-bit BAR (which uses @bar + 1 too), 1 for another, 0
+ * for none (size 0, or the upper half of the BAR before), -EINVAL for a
+ * size that is not a power of two or does not fit its type (a 64-bit BAR
+ * in BAR 5, an I/O BAR over 256 bytes, memory under 16 bytes).
+ */
+int vfio_cfg_bar(const uint8_t *cfg, int bar, uint64_t region_size,
+		 bool prev_was_64, struct vfio_cfg_bar *out);
+
+struct vfio_cfg_msix {
+	unsigned nvec;			/* 1-2048 */
+	int table_bar, pba_bar;
+	uint32_t table_off, pba_off;	/* in their BARs */
+};
+
+/*
+ * The MSI-X capability at @off of @cfg, checked against the BAR sizes in
+ * @bar_size (0: no BAR): the table and PBA must lie inside BARs that
+ * exist, table entries 16 bytes, PBA 8 bytes per 64 vectors. -EINVAL else.
+ */
+int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
+		  struct vfio_cfg_msix *out);
+
+/*
+ * QEMU's host= of vfio-pci: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0), hex,
+ * into the canonical "dddd:bb:dd.f" of sysfs. -EINVAL for anything else
+ * (nothing but hex digits, ':' and '.' reaches a path).
+ */
+int vfio_parse_bdf(const char *s, char *out, size_t size);
+
+#endif

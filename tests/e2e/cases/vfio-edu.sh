@@ -1,0 +1,75 @@
+# -device vfio-pci: QEMU's edu function of the IOMMU lab (scripts/lab --iommu),
+# bound to vfio-pci in L1 and passed to an L2 guest. Inside the guest: the
+# function shows edu's ids, its BAR 0 answers edu's identity (0x010000ed),
+# liveness (~value) and factorial registers, and its DMA engine copies a page
+# of guest RAM into the device and back (guest RAM mapped in L1's IOMMU).
+# Then the bad inputs: an unbound device, no such device, a bad address, the
+# same device twice, the MMIO-only machine: one line each, exit status 1.
+# e2e-timeout: 240
+# e2e-lab: iommu
+. "$E2E_LIB"
+need_ember
+need_kvm
+edu=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
+done
+if [ -z "$edu" ]; then
+	[ "$LAB_MODE" = l1 ] && fail "L1 has no edu function: the lab did not honour '# e2e-lab: iommu'"
+	skip "this host has no edu PCI function"
+fi
+note "edu is $edu, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")"
+
+
+# Unbound first: the message names the driver and how to rebind.
+if [ -e "/sys/bus/pci/devices/$edu/driver" ]; then
+	echo "$edu" >"/sys/bus/pci/devices/$edu/driver/unbind"
+fi
+expect_usage_error not-bound "$edu is bound to no driver, not to vfio-pci; rebind it" \
+	-M pci -kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu"
+
+modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
+echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
+echo "$edu" >/sys/bus/pci/drivers_probe
+expect_eq "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" vfio-pci "edu's driver in L1"
+ls -l /dev/vfio
+
+make_initrd "$E2E_TMP/initrd" --file "$E2E_DIR/hostile/bin/pci_edu:/bin/pci_edu" --script - <<'GUEST'
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+	echo "EDU-FOUND $(basename $d) class=$(cat $d/class)"
+	pci_edu $d read 0
+	pci_edu $d write 4 0x12345678
+	pci_edu $d read 4
+	pci_edu $d fact 5
+	pci_edu $d fact 10
+	pci_edu $d dma
+done
+GUEST
+run_ember -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND" \
+	-device "vfio-pci,host=$edu,id=edu0,addr=5"
+expect_eq "$?" 0 "ember exit status"
+expect_in "$EMBER_LOG" "EDU-FOUND 0000:00:05.0 class=0x00ff00"
+expect_in "$EMBER_LOG" "READ 0 0x010000ed"
+expect_in "$EMBER_LOG" "READ 0x4 0xedcba987"
+expect_in "$EMBER_LOG" "FACT 5 120"
+expect_in "$EMBER_LOG" "FACT 10 3628800"
+expect_in "$EMBER_LOG" "DMA-OK 1024 bytes"
+expect_not_in "$EMBER_LOG" "PCI-EDU-FAIL"
+
+# A second run: the device was reset and released at exit, so it opens again.
+run_ember --log "$E2E_TMP/again.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+	-m 256 -append "$E2E_APPEND" -device "vfio-pci,sysfsdev=/sys/bus/pci/devices/$edu"
+expect_eq "$?" 0 "ember exit status (second run, sysfsdev=)"
+expect_in "$E2E_TMP/again.log" "READ 0 0x010000ed"
+
+expect_usage_error no-device "no PCI device 0000:00:1e.5 on this host" \
+	-M pci -kernel "$LAB_KERNEL" -device vfio-pci,host=0000:00:1e.5
+expect_usage_error bad-bdf "not a PCI address" \
+	-M pci -kernel "$LAB_KERNEL" -device "vfio-pci,host=../$edu"
+expect_usage_error twice "$edu is already passed through by another -device vfio-pci" \
+	-M pci -m 64 -kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu" -device "vfio-pci,host=$edu"
+expect_usage_error mmio-machine "this machine has no PCI bus" \
+	-kernel "$LAB_KERNEL" -device "vfio-pci,host=$edu"
+expect_usage_error no-host "give host=DDDD:BB:DD.F or sysfsdev=PATH" \
+	-M pci -kernel "$LAB_KERNEL" -device vfio-pci

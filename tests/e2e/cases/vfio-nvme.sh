@@ -1,0 +1,89 @@
+# -device vfio-pci: the NVMe function of the IOMMU lab (scripts/lab --iommu)
+# passed to an L2 guest. L1 writes 4 MiB of known data through its own nvme
+# driver first, then hands the function to vfio-pci; inside the guest the
+# stock nvme driver binds with MSI-X, reads the same data back and writes
+# 1 MiB of its own at 8 MiB; a second guest with pci=nomsi (INTx) reads
+# both; after ember exits L1 takes the function back and finds the
+# guest's data.
+# e2e-timeout: 300
+# e2e-lab: iommu
+. "$E2E_LIB"
+need_ember
+need_kvm
+nvme=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1b36:0x0010 ] && nvme=$(basename "$d")
+done
+if [ -z "$nvme" ]; then
+	[ "$LAB_MODE" = l1 ] && fail "L1 has no QEMU NVMe function: the lab did not honour '# e2e-lab: iommu'"
+	skip "this host has no QEMU NVMe function"
+fi
+dev=/sys/bus/pci/devices/$nvme
+note "NVMe is $nvme, driver $(basename "$(readlink "$dev/driver")"), IOMMU group $(basename "$(readlink "$dev/iommu_group")")"
+blk=
+for n in "$dev"/nvme/nvme*/nvme*n1; do
+	[ -e "$n" ] && blk=$(basename "$n")
+done
+if [ -z "$blk" ] || [ ! -b "/dev/$blk" ]; then
+	fail "L1's nvme driver gave no namespace for $nvme"
+fi
+
+# 4 MiB L1 writes, 1 MiB the guest writes at 8 MiB: both sides know both.
+dd if=/dev/urandom of="$E2E_TMP/l1.bin" bs=1M count=4 2>/dev/null
+dd if="$E2E_TMP/l1.bin" of="/dev/$blk" bs=1M conv=fsync 2>/dev/null || fail "write to /dev/$blk"
+l1sum=$(md5sum <"$E2E_TMP/l1.bin" | cut -d' ' -f1)
+yes ember-l2-wrote-this | head -c 1048576 >"$E2E_TMP/l2.bin"
+l2sum=$(md5sum <"$E2E_TMP/l2.bin" | cut -d' ' -f1)
+note "L1 wrote $l1sum; the guest will write $l2sum"
+
+modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
+echo "$nvme" >"$dev/driver/unbind"
+echo vfio-pci >"$dev/driver_override"
+echo "$nvme" >/sys/bus/pci/drivers_probe
+expect_eq "$(basename "$(readlink "$dev/driver")")" vfio-pci "the NVMe function's driver in L1"
+
+make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+i=0
+while [ ! -b /dev/nvme0n1 ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
+if [ ! -b /dev/nvme0n1 ]; then
+	echo "NVME-MISSING"
+	dmesg | grep -i nvme | tail -n 20
+	exit 1
+fi
+echo "NVME-UP $(cat /sys/block/nvme0n1/size) sectors"
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/class)" = 0x010802 ] && echo "NVME-MSI $(ls $d/msi_irqs 2>/dev/null | wc -l)"
+done
+echo "NVME-READ $(dd if=/dev/nvme0n1 bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)"
+echo "NVME-READ8 $(dd if=/dev/nvme0n1 bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)"
+if grep -q e2e.write /proc/cmdline; then
+	yes ember-l2-wrote-this | head -c 1048576 | dd of=/dev/nvme0n1 bs=1M seek=8 conv=fsync 2>/dev/null &&
+		echo "NVME-WROTE"
+fi
+GUEST
+# MSI-X: the guest's nvme driver takes vectors (ember's table, VFIO's eventfds as irqfds).
+run_ember --timeout 200 -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+	-append "$E2E_APPEND e2e.write" -device "vfio-pci,host=$nvme"
+expect_eq "$?" 0 "ember exit status"
+expect_in "$EMBER_LOG" "NVME-UP 131072 sectors"
+expect_in "$EMBER_LOG" "NVME-MSI [1-9]"
+expect_in "$EMBER_LOG" "NVME-READ $l1sum"
+expect_in "$EMBER_LOG" "NVME-WROTE"
+
+# INTx: the same guest with pci=nomsi reads both back over the resampled irqfd.
+run_ember --timeout 200 --log "$E2E_TMP/intx.log" -M pci -kernel "$LAB_KERNEL" \
+	-initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND pci=nomsi" -device "vfio-pci,host=$nvme"
+expect_eq "$?" 0 "ember exit status (pci=nomsi)"
+expect_in "$E2E_TMP/intx.log" "NVME-MSI 0"
+expect_in "$E2E_TMP/intx.log" "NVME-READ $l1sum"
+expect_in "$E2E_TMP/intx.log" "NVME-READ8 $l2sum"
+
+# L1 takes the function back: the guest's megabyte is on the disk.
+echo > "$dev/driver_override"
+echo "$nvme" >"$dev/driver/unbind"
+echo "$nvme" >/sys/bus/pci/drivers_probe
+i=0
+while [ ! -b "/dev/$blk" ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
+[ -b "/dev/$blk" ] || fail "L1's nvme driver did not take $nvme back"
+expect_eq "$(dd if="/dev/$blk" bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)" "$l2sum" \
+	"the guest's data, read in L1"
