@@ -61,6 +61,7 @@ struct vfio_dev {
 	char bdf[32];		/* 0000:00:03.0 */
 	char owner[80];		/* "-device vfio-pci,host=..." for messages */
 	int fd;
+	bool pins_ram;		/* counted in gmem_discard_disable() */
 	struct vfio_group *group;
 	uint64_t cfg_off, cfg_size;
 	struct vfio_bar bar[PCI_NUM_BARS];
@@ -718,6 +719,8 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	(void)pf;
 	if (!v)
 		return;
+	if (v->pins_ram)
+		gmem_discard_disable(false);
 	msix_stop(v);
 	intx_stop(v);
 	if (v->registered)
@@ -841,6 +844,8 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 	if ((ret = intx_start(v)))
 		goto fail;
 	sync_cmd(v, 0);	/* decode on in the device, whatever it was left with */
+	gmem_discard_disable(true);
+	v->pins_ram = true;
 	return 0;
 fail:
 	vfio_unrealize(dev, pf);

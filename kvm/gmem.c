@@ -112,3 +112,15 @@ uint64_t gmem_end(const struct gmem *m)
 	/* Sorted, so the last region ends highest. */
 	return m->nr ? m->r[m->nr - 1].gpa + m->r[m->nr - 1].size : 0;
 }
+
+static int discard_off;
+
+void gmem_discard_disable(bool disable)
+{
+	discard_off += disable ? 1 : -1;
+}
+
+bool gmem_discard_disabled(void)
+{
+	return discard_off > 0;
+}

@@ -40,4 +40,12 @@ int gmem_write(const struct gmem *m, uint64_t gpa, const void *buf, size_t len);
 /* Highest guest-physical address + 1 of RAM below 4 GiB, and in total. */
 uint64_t gmem_end(const struct gmem *m);
 
+/*
+ * QEMU's ram_block_discard_disable(): while RAM is pinned for device DMA
+ * (VFIO), a page given back would leave the IOMMU mapping the old page, so
+ * nothing may discard RAM. Counted: each pinning user adds and removes one.
+ */
+void gmem_discard_disable(bool disable);
+bool gmem_discard_disabled(void);
+
 #endif

@@ -94,6 +94,12 @@ static void discard(struct vballoon *vb, uint64_t gpa, uint64_t len)
 
 	if (!r || !len)
 		return;
+	if (gmem_discard_disabled()) {
+		/* As QEMU: the guest's balloon still counts, the host keeps the pages. */
+		warn_once("%s: guest memory is pinned for device DMA (vfio-pci); pages the "
+			  "guest gives back stay with it", vb->vdev.name);
+		return;
+	}
 	b = mem_backend_by_hva(r->hva);
 	off = gpa - r->gpa;
 	if (r->fd >= 0 && fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

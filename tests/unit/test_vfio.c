@@ -373,6 +373,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	device_destroy_all(&pf);
+	assert_false(gmem_discard_disabled());	/* a removed device unpins */
 	pci_host_destroy(&pf);
 	free(ram);
 	return 0;
@@ -383,6 +384,7 @@ static void t_edu(void **state)
 	uint64_t bar;
 
 	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_true(gmem_discard_disabled());	/* DMA-mapped RAM: no balloon discards */
 	assert_true(sandbox_on);
 	assert_int_equal(k.resets, 1);			/* reset at start */
 	assert_int_equal(k.maps, 1);			/* all guest RAM, at its GPA */
