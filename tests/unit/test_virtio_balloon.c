@@ -304,7 +304,7 @@ static void t_stats_before_driver_ok(void **state)
  * Private RAM: the guest's pages are ember's own copies, dropped with
  * MADV_DONTNEED (and, for a memfd, the file's pages punched as well).
  */
-static void check_private_ram(struct mem_backend *b)
+static void check_ram(struct mem_backend *b, uint8_t expect)
 {
 	uint32_t pfn = htole32((2 * MiB >> 12) + 3);
 	uint8_t *p;
@@ -321,9 +321,11 @@ static void check_private_ram(struct mem_backend *b)
 	driver_start_queues(0xffffff, NQ);
 	qpost_buf(0, BUF_GPA, 4, false);
 	qkick_wait(0, 1);
-	assert_int_equal(p[3 * 4096], 0);
-	assert_int_equal(p[4 * 4096 - 1], 0);
+	assert_int_equal(p[3 * 4096], expect);
+	assert_int_equal(p[4 * 4096 - 1], expect);
 	assert_int_equal(p[4 * 4096], 0xaa);
+	if (expect)	/* kept: RAM pinned */
+		assert_non_null(strstr(log_last(), "pinned for device DMA"));
 	device_destroy_all(&pf);
 	object_cleanup_all();
 }
@@ -334,43 +336,26 @@ static void t_private_ram(void **state)
 	struct mem_backend *b;
 
 	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
-	check_private_ram(b);
+	check_ram(b, 0);
 }
 
 /* RAM pinned for VFIO keeps its pages (QEMU's ram_block_discard_disable). */
 static void t_discard_disabled(void **state)
 {
-	uint32_t pfn = htole32((2 * MiB >> 12) + 3);
 	struct mem_backend *b;
-	uint8_t *p;
 
 	assert_int_equal(mem_backend_create_default(1 * MiB, &b), 0);
-	assert_int_equal(mem_backend_map(b), 0);
-	p = b->hva;
-	memset(p, 0xaa, 1 * MiB);
-	memset(&mem, 0, sizeof(mem));
-	assert_int_equal(gmem_add(&mem, 0, 2 * MiB, ram, ram_fd, 0), 0);
-	assert_int_equal(gmem_add(&mem, 2 * MiB, 1 * MiB, p, b->fd, 0), 0);
-	assert_int_equal(device_create(&pf, "virtio-balloon-device"), 0);
 	gmem_discard_disable(true);
-	memcpy(ram + BUF_GPA, &pfn, 4);
-	driver_start_queues(0xffffff, NQ);
-	qpost_buf(0, BUF_GPA, 4, false);
-	qkick_wait(0, 1);
+	check_ram(b, 0xaa);
 	gmem_discard_disable(false);
-	assert_int_equal(p[3 * 4096], 0xaa);	/* kept */
-	assert_int_equal(p[4 * 4096 - 1], 0xaa);
-	assert_non_null(strstr(log_last(), "pinned for device DMA"));
 	assert_false(gmem_discard_disabled());
-	device_destroy_all(&pf);
-	object_cleanup_all();
 }
 
 static void t_private_memfd(void **state)
 {
 	assert_int_equal(object_create(OBJ_OBJECT, "qom-type=memory-backend-memfd,id=m,size=1M,share=off",
 				       NULL), 0);
-	check_private_ram(mem_backend_find("m"));
+	check_ram(mem_backend_find("m"), 0);
 }
 
 static void t_broken_chain(void **state)
