@@ -58,4 +58,12 @@ ssize_t chardev_write(struct chardev *c, const void *buf, size_t len);
 /* The front end has room again; thread-safe (wakes the event loop). */
 void chardev_accept_input(struct chardev *c);
 
+/*
+ * For a front end that speaks its own protocol on the socket (vhost-user):
+ * the connected socket of a socket chardev, which the caller owns from now
+ * on; the chardev neither reads nor writes it again. -ENOTSOCK for another
+ * chardev type, -ENOTCONN without a peer.
+ */
+int chardev_socket_take(struct chardev *c);
+
 #endif

@@ -140,6 +140,19 @@ static const struct allow vhost_calls[] = {
 	{ NULL }
 };
 
+/*
+ * vhost-user (backends/vhost_user.c): a device's DRIVER_OK and reset come
+ * from the guest's status write, on a vCPU, and are messages on the
+ * daemon's socket, connected at set-up: sendmsg (SCM_RIGHTS: guest RAM's
+ * memfds, the rings' eventfds) and recvmsg (replies), poll for the timeout.
+ */
+static const struct allow vhost_user_calls[] = {
+	ANY(sendmsg),
+	ANY(recvmsg),
+	ANY(close),			/* fds a daemon sent with a reply that has none */
+	{ NULL }
+};
+
 static const struct allow vcpu_calls[] = {
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
@@ -203,7 +216,7 @@ static const struct allow user_net_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[6];	/* NULL-terminated */
+	const struct allow *lists[8];	/* NULL-terminated */
 };
 
 /* Printed as a class of its own; compiled into main's filter when wanted. */
@@ -218,7 +231,7 @@ void sandbox_allow_user_net(void)
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, main_calls } },
 	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
-				     vcpu_calls } },
+				     vhost_user_calls, vcpu_calls } },
 };
 
 /* ---- state ---- */

@@ -1,0 +1,25 @@
+# Shared by the vhost-user-blk cases: the transport from the case name
+# (…-mmio or …-pci), guest RAM as a shared memfd (vhost-user maps it), and
+# the real qemu-storage-daemon exporting an image over a unix socket.
+vub_transport() {
+	case "$E2E_CASE" in
+	*-pci) VUB_DEV=vhost-user-blk-pci; VUB_MACHINE=pci ;;
+	*) VUB_DEV=vhost-user-blk-device; VUB_MACHINE=microvm ;;
+	esac
+	VUB_RAM="-object memory-backend-memfd,id=mem,size=256M,share=on -M $VUB_MACHINE,memory-backend=mem"
+}
+
+# vub_daemon IMG SOCK: qemu-storage-daemon in the background (pid in $QSD_PID).
+vub_daemon() {
+	rm -f "$2"
+	qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$1" \
+		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$2",writable=on \
+		>"$E2E_TMP/qsd.log" 2>&1 &
+	QSD_PID=$!
+	_i=0
+	while [ ! -S "$2" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || { cat "$E2E_TMP/qsd.log" >&2; fail "qemu-storage-daemon made no socket"; }
+		sleep 0.1
+	done
+}
