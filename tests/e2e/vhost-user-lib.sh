@@ -9,11 +9,11 @@ vub_transport() {
 	VUB_RAM="-object memory-backend-memfd,id=mem,size=256M,share=on -M $VUB_MACHINE,memory-backend=mem"
 }
 
-# vub_daemon IMG SOCK: qemu-storage-daemon in the background (pid in $QSD_PID).
+# vub_daemon IMG SOCK [EXPORT-OPTS]: qemu-storage-daemon in the background (pid in $QSD_PID).
 vub_daemon() {
 	rm -f "$2"
 	qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$1" \
-		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$2",writable=on \
+		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$2",writable=on${3:+,$3} \
 		>"$E2E_TMP/qsd.log" 2>&1 &
 	QSD_PID=$!
 	_i=0
