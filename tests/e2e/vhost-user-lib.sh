@@ -23,3 +23,14 @@ vub_daemon() {
 		sleep 0.1
 	done
 }
+
+# vub_setup SIZE: what each guest case starts with: ember, KVM and the
+# daemon present, the transport, an image of SIZE in $img, the socket path in $sock.
+vub_setup() {
+	need_ember
+	need_kvm
+	need_cmd qemu-storage-daemon
+	vub_transport
+	img=$E2E_TMP/disk.img sock=$E2E_TMP/vub.sock
+	truncate -s "$1" "$img"
+}

@@ -6,12 +6,7 @@
 # e2e-needs: qemu-storage-daemon
 . "$E2E_LIB"
 . "$E2E_DIR/vhost-user-lib.sh"
-need_ember
-need_kvm
-need_cmd qemu-storage-daemon
-vub_transport
-img=$E2E_TMP/disk.img sock=$E2E_TMP/vub.sock
-truncate -s 16M "$img"
+vub_setup 16M
 vub_daemon "$img" "$sock"
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 echo "VDA size=$(cat /sys/block/vda/size)"

@@ -6,12 +6,7 @@
 # e2e-needs: qemu-storage-daemon
 . "$E2E_LIB"
 . "$E2E_DIR/vhost-user-lib.sh"
-need_ember
-need_kvm
-need_cmd qemu-storage-daemon
-vub_transport
-img=$E2E_TMP/disk.img sock=$E2E_TMP/vub.sock
-truncate -s 64M "$img"
+vub_setup 64M
 dd if=/dev/urandom of="$E2E_TMP/seed" bs=1M count=4 2>/dev/null
 dd if="$E2E_TMP/seed" of="$img" bs=1M seek=1 conv=notrunc 2>/dev/null
 seed_sum=$(sha256sum "$E2E_TMP/seed" | cut -d' ' -f1)
