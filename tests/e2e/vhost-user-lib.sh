@@ -34,3 +34,21 @@ vub_setup() {
 	img=$E2E_TMP/disk.img sock=$E2E_TMP/vub.sock
 	truncate -s "$1" "$img"
 }
+
+# vub_run_guest [DEVICE-OPTS] [EMBER-ARGS...]: boots $E2E_TMP/initrd with the
+# disk on $sock, stops the daemon, and checks that ember exited 0 and the
+# guest finished (GUEST-DONE) without a FAILED line.
+vub_run_guest() {
+	_dopts=${1:-}
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086 # VUB_RAM is words
+	run_ember --timeout 120 $VUB_RAM "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
+		-device "$VUB_DEV,chardev=c0,id=disk0$_dopts"
+	_rc=$?
+	kill "$QSD_PID" 2>/dev/null
+	wait "$QSD_PID" 2>/dev/null
+	expect_eq "$_rc" 0 "ember exit status"
+	expect_in "$EMBER_LOG" GUEST-DONE
+	expect_not_in "$EMBER_LOG" FAILED
+}

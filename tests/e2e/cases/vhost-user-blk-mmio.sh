@@ -20,17 +20,9 @@ dd if=/w of=/dev/vda bs=1M seek=8 conv=fsync 2>/dev/null || echo WRITE-FAILED
 sync
 echo GUEST-DONE
 GUEST
-# shellcheck disable=SC2086 # VUB_RAM is words
-run_ember --timeout 120 $VUB_RAM -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" -device "$VUB_DEV,chardev=c0,id=disk0"
-rc=$?
-kill "$QSD_PID" 2>/dev/null
-wait "$QSD_PID" 2>/dev/null
-expect_eq "$rc" 0 "ember exit status"
+vub_run_guest
 expect_in "$EMBER_LOG" "VDA size=131072"
 expect_in "$EMBER_LOG" "READ $seed_sum"
-expect_in "$EMBER_LOG" GUEST-DONE
-expect_not_in "$EMBER_LOG" FAILED
 guest_sum=$(sed -n 's/^WROTE \([0-9a-f]*\).*/\1/p' "$EMBER_LOG" | head -n 1)
 [ -n "$guest_sum" ] || fail "the guest printed no checksum"
 expect_eq "$(dd if="$img" bs=1M skip=8 count=4 2>/dev/null | sha256sum | cut -d' ' -f1)" \

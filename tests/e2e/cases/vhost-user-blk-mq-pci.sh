@@ -17,17 +17,8 @@ for c in 0 1; do
 done
 echo GUEST-DONE
 GUEST
-# shellcheck disable=SC2086 # VUB_RAM is words
-run_ember --timeout 120 $VUB_RAM -smp 2 -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
-	-device "$VUB_DEV,chardev=c0,id=disk0,num-queues=2"
-rc=$?
-kill "$QSD_PID" 2>/dev/null
-wait "$QSD_PID" 2>/dev/null
-expect_eq "$rc" 0 "ember exit status"
+vub_run_guest ,num-queues=2 -smp 2
 expect_in "$EMBER_LOG" "HWQ 2"
-expect_in "$EMBER_LOG" GUEST-DONE
-expect_not_in "$EMBER_LOG" FAILED
 for c in 0 1; do
 	sum=$(sed -n "s/^WROTE$c \([0-9a-f]*\).*/\1/p" "$EMBER_LOG" | head -n 1)
 	[ -n "$sum" ] || fail "the guest printed no checksum for CPU $c"

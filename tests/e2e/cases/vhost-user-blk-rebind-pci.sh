@@ -22,15 +22,7 @@ while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
 echo "READ2 $(dd if=/dev/vda bs=1M count=2 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
 echo GUEST-DONE
 GUEST
-# shellcheck disable=SC2086 # VUB_RAM is words
-run_ember --timeout 120 $VUB_RAM -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" -device "$VUB_DEV,chardev=c0,id=disk0"
-rc=$?
-kill "$QSD_PID" 2>/dev/null
-wait "$QSD_PID" 2>/dev/null
-expect_eq "$rc" 0 "ember exit status"
+vub_run_guest
 expect_in "$EMBER_LOG" "READ1 $seed_sum"
 expect_in "$EMBER_LOG" "READ2 $seed_sum"
-expect_in "$EMBER_LOG" GUEST-DONE
-expect_not_in "$EMBER_LOG" FAILED
 expect_not_in "$EMBER_LOG" "vhost-user back end:"
