@@ -66,4 +66,12 @@ uint64_t chardev_dropped(struct chardev *c);
 /* The front end has room again; thread-safe (wakes the event loop). */
 void chardev_accept_input(struct chardev *c);
 
+/*
+ * For a front end that speaks its own protocol on the socket (vhost-user):
+ * the connected socket of a socket chardev, which the caller owns from now
+ * on; the chardev neither reads nor writes it again. -ENOTSOCK for another
+ * chardev type, -ENOTCONN without a peer.
+ */
+int chardev_socket_take(struct chardev *c);
+
 #endif

@@ -291,3 +291,19 @@ static const struct object_type socket_type = {
 	CHARDEV_TYPE("socket", "a unix stream socket, as server or client", socket_props, &socket_ops),
 };
 OBJECT_TYPE(socket_type)
+
+int chardev_socket_take(struct chardev *c)
+{
+	struct socket_chr *s = c->state;
+	int fd;
+
+	if (c->be != &socket_ops)
+		return -ENOTSOCK;
+	if (s->client_fd < 0)
+		return -ENOTCONN;
+	chr_stop_input(c);
+	chr_set_output(c, -1, CHR_OUT_SOCKET);
+	fd = s->client_fd;
+	s->client_fd = -1;
+	return fd;
+}

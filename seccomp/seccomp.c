@@ -106,6 +106,9 @@ static const struct allow common_calls[] = {
 	ANY(sendto),
 	ANY(poll),
 	ANY(clock_gettime),		/* the RTC; the vDSO falls back to it on some clocks */
+	/* QMP events' timestamps (main); a system call, not the vDSO, where the host's
+	   clock source has none (an L1 whose TSC is unstable with 2 vCPUs) */
+	ANY(gettimeofday),
 	/* the RTC rearms its timer from both sides; rate limiters: the loop, a reset (vCPU) */
 	ANY(timerfd_settime),
 	ANY(restart_syscall),		/* a wait interrupted by a signal */
@@ -136,6 +139,19 @@ static const struct allow vhost_calls[] = {
 	IOCTL(VHOST_GET_VRING_BASE),	/* reset: the ring's state back */
 	IOCTL(VHOST_VSOCK_SET_RUNNING),
 	IOCTL(VHOST_NET_SET_BACKEND),	/* virtio-net vhost=on: the tap to the rings, and off */
+	{ NULL }
+};
+
+/*
+ * vhost-user (backends/vhost_user.c): a device's DRIVER_OK and reset come
+ * from the guest's status write, on a vCPU, and are messages on the
+ * daemon's socket, connected at set-up: sendmsg (SCM_RIGHTS: guest RAM's
+ * memfds, the rings' eventfds) and recvmsg (replies), poll for the timeout.
+ */
+static const struct allow vhost_user_calls[] = {
+	ANY(sendmsg),
+	ANY(recvmsg),
+	ANY(close),			/* fds a daemon sent with a reply that has none */
 	{ NULL }
 };
 
@@ -286,7 +302,7 @@ static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, vhost_calls, main_calls,
 				     reset_calls } },
 	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
-				     vcpu_calls } },
+				     vhost_user_calls, vcpu_calls } },
 };
 
 /* ---- state ---- */

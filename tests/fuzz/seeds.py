@@ -403,3 +403,18 @@ if os.access(ember_bin, os.X_OK):
                                         '\\x%02x' % ord(c) for c in w))
 else:
     print('seeds.py: no %s: tests/fuzz/cli_opts.dict not rewritten' % ember_bin)
+
+# fuzz_vhost_user: a daemon's replies, in order: GET_FEATURES, GET_PROTOCOL_FEATURES,
+# (GET_QUEUE_NUM with MQ), SET_OWNER's ack (REPLY_ACK), GET_CONFIG (60 bytes), GET_VRING_BASE
+def vu(req, payload, flags=5):
+    return struct.pack('<III', req, flags, len(payload)) + payload
+VU_OK = (vu(1, struct.pack('<Q', 1 << 30 | 1 << 32)) + vu(15, struct.pack('<Q', 1 << 3 | 1 << 9 | 1 << 0)) +
+         vu(17, struct.pack('<Q', 4)) + vu(3, struct.pack('<Q', 0)))
+VU_CFG = vu(24, struct.pack('<III', 0, 60, 0) + bytes(range(60)))
+out('vhost_user', 'session', VU_OK + VU_CFG + vu(11, struct.pack('<II', 0, 42)))
+out('vhost_user', 'no-ack', vu(1, struct.pack('<Q', 1 << 30)) + vu(15, struct.pack('<Q', 1 << 9)) +
+    VU_CFG + vu(11, struct.pack('<II', 0, 7)))
+out('vhost_user', 'empty-config', VU_OK + vu(24, b''))
+out('vhost_user', 'wrong-ring', VU_OK + VU_CFG + vu(11, struct.pack('<II', 3, 1)))
+out('vhost_user', 'nack', VU_OK[:-8] + struct.pack('<Q', 1))
+out('vhost_user', 'huge-size', struct.pack('<III', 1, 5, 0xffffffff))

@@ -114,6 +114,8 @@ static const char *unavailable(const struct device_type *t)
 	for (const struct prop *p = t->props; p && p->name; p++)
 		if (p->required && !strcmp(p->name, "netdev") && !have_tap)
 			return "no /dev/net/tun or CAP_NET_ADMIN for its tap";
+	if (!strncmp(t->name, "vhost-user-", 11))
+		return "needs a vhost-user daemon and shared RAM (the e2e cases vhost-user-blk-* realize it)";
 	if (!strncmp(t->name, "vhost-vsock", 11) && !have_vsock)
 		return "no /dev/vhost-vsock (the vhost_vsock module) on this host";
 	if (!strcmp(t->name, "vfio-pci"))

@@ -1,0 +1,54 @@
+# Shared by the vhost-user-blk cases: the transport from the case name
+# (…-mmio or …-pci), guest RAM as a shared memfd (vhost-user maps it), and
+# the real qemu-storage-daemon exporting an image over a unix socket.
+vub_transport() {
+	case "$E2E_CASE" in
+	*-pci) VUB_DEV=vhost-user-blk-pci; VUB_MACHINE=pci ;;
+	*) VUB_DEV=vhost-user-blk-device; VUB_MACHINE=microvm ;;
+	esac
+	VUB_RAM="-object memory-backend-memfd,id=mem,size=256M,share=on -M $VUB_MACHINE,memory-backend=mem"
+}
+
+# vub_daemon IMG SOCK [EXPORT-OPTS]: qemu-storage-daemon in the background (pid in $QSD_PID).
+vub_daemon() {
+	rm -f "$2"
+	qemu-storage-daemon --blockdev driver=file,node-name=f,filename="$1" \
+		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$2",writable=on${3:+,$3} \
+		>"$E2E_TMP/qsd.log" 2>&1 &
+	QSD_PID=$!
+	_i=0
+	while [ ! -S "$2" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || { cat "$E2E_TMP/qsd.log" >&2; fail "qemu-storage-daemon made no socket"; }
+		sleep 0.1
+	done
+}
+
+# vub_setup SIZE: what each guest case starts with: ember, KVM and the
+# daemon present, the transport, an image of SIZE in $img, the socket path in $sock.
+vub_setup() {
+	need_ember
+	need_kvm
+	need_cmd qemu-storage-daemon
+	vub_transport
+	img=$E2E_TMP/disk.img sock=$E2E_TMP/vub.sock
+	truncate -s "$1" "$img"
+}
+
+# vub_run_guest [DEVICE-OPTS] [EMBER-ARGS...]: boots $E2E_TMP/initrd with the
+# disk on $sock, stops the daemon, and checks that ember exited 0 and the
+# guest finished (GUEST-DONE) without a FAILED line.
+vub_run_guest() {
+	_dopts=${1:-}
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086 # VUB_RAM is words
+	run_ember --timeout 120 $VUB_RAM "$@" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
+		-device "$VUB_DEV,chardev=c0,id=disk0$_dopts"
+	_rc=$?
+	kill "$QSD_PID" 2>/dev/null
+	wait "$QSD_PID" 2>/dev/null
+	expect_eq "$_rc" 0 "ember exit status"
+	expect_in "$EMBER_LOG" GUEST-DONE
+	expect_not_in "$EMBER_LOG" FAILED
+}
