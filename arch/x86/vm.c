@@ -78,8 +78,19 @@ int arch_vm_reset(struct kvm_vm *vm)
 
 	if (!rs)
 		return -EINVAL;
+	/*
+	 * The slave first: KVM passes a slave with a request still in its IRR
+	 * (an edge no kernel acknowledged, e.g. the power button's IRQ 9) on
+	 * to the master's IRQ 2 as the master is set, and that edge stays in
+	 * the master's IRR. The next kernel, which never programs the PIC
+	 * (ACPI hardware-reduced), then takes it through LINT0's ExtINT as a
+	 * spurious vector 7 (base 0): "unexpected #NM exception" and a panic.
+	 */
+	static const unsigned order[3] = { KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_PIC_MASTER,
+					   KVM_IRQCHIP_IOAPIC };
+
 	for (unsigned i = 0; i < 3; i++)
-		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &rs->chip[i]) < 0)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &rs->chip[order[i]]) < 0)
 			goto fail;
 	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &rs->pit) < 0)
 		goto fail;
