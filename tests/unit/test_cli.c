@@ -303,6 +303,7 @@ static void t_qemu_options(void **state)
 	assert_string_equal(c.rtc, "base=utc,clock=host,driftfix=slew");
 	assert_false(c.no_reboot);	/* QEMU's default: a reboot resets in place */
 	assert_string_equal(c.rtc_base, "utc");
+	cli_free(&c);
 	assert_int_equal(PARSE(&c, "-rtc", "base=localtime"), 0);
 	assert_string_equal(c.rtc_base, "localtime");	/* devices/rtc.c reads it */
 	cli_free(&c);

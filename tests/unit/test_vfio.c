@@ -375,6 +375,8 @@ static int teardown(void **state)
 	device_destroy_all(&pf);
 	assert_false(gmem_discard_disabled());	/* a removed device unpins */
 	pci_host_destroy(&pf);
+	bus_destroy(&pf.mmio);
+	bus_destroy(&pf.pio);
 	free(ram);
 	return 0;
 }

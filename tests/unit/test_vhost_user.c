@@ -27,7 +27,8 @@ static void reply(uint32_t req, uint32_t flags, const void *payload, uint32_t si
 {
 	struct vhost_user_msg m = { .hdr = { req, flags, size } };
 
-	memcpy((char *)&m + VHOST_USER_HDR_SIZE, payload, size);
+	if (size)	/* memcpy's source may not be NULL, even for 0 bytes */
+		memcpy((char *)&m + VHOST_USER_HDR_SIZE, payload, size);
 	assert_int_equal(write(sv[1], &m, VHOST_USER_HDR_SIZE + size),
 			 (ssize_t)(VHOST_USER_HDR_SIZE + size));
 }
