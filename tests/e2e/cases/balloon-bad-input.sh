@@ -15,7 +15,9 @@ expect_usage_error qmp-key "-qmp.*bogus" $K -qmp "unix:$E2E_TMP/q.sock,server=on
 expect_usage_error qmp-wait "wait=maybe: expected on or off" $K -qmp "unix:$E2E_TMP/q.sock,server=on,wait=maybe"
 expect_usage_error qmp-dir "cannot bind '/nonexistent/dir/q.sock': No such file or directory" \
 	$K -qmp unix:/nonexistent/dir/q.sock,server=on,wait=off
-expect_usage_error qmp-twice "only one -qmp" $K -qmp "unix:$E2E_TMP/a,server=on" -qmp "unix:$E2E_TMP/b,server=on"
+# Several -qmp are QEMU's (e2e qemu-monitors); one socket twice is not.
+expect_usage_error qmp-twice "the socket '$E2E_TMP/a' is given twice" $K -qmp "unix:$E2E_TMP/a,server=on" \
+	-qmp "unix:$E2E_TMP/a,server=on,wait=off"
 expect_usage_error bal-two "only one balloon device" $K -device virtio-balloon-device \
 	-device virtio-balloon-device
 expect_usage_error bal-prop "deflate-on-oom" $K -device virtio-balloon-device,deflate-on-oom=maybe
