@@ -10,13 +10,16 @@
  * Back ends: a raw block node "d0" on a temporary file, a null chardev "c0",
  * and a tap "n0" in the test's own network namespace. Without /dev/net/tun
  * (or CAP_NET_ADMIN) the virtio-net types are skipped, and without
- * /dev/vhost-vsock the vhost-vsock ones: each says why. A type this test
+ * /dev/vhost-vsock the vhost-vsock ones: each says why. Types whose peer is
+ * outside ember (vfio-pci, vhost-user-*) must be refused with a message
+ * naming them; their e2e cases realize them. A type this test
  * cannot give a required property fails, so a new one is not left out.
  */
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "backends/block.h"
 #include "backends/chardev.h"
 #include "backends/net.h"
+#include "lib/log.h"
 #include "backends/object.h"
 #include "backends/rng.h"
 #include "devices/device.h"
@@ -114,13 +118,19 @@ static const char *unavailable(const struct device_type *t)
 	for (const struct prop *p = t->props; p && p->name; p++)
 		if (p->required && !strcmp(p->name, "netdev") && !have_tap)
 			return "no /dev/net/tun or CAP_NET_ADMIN for its tap";
-	if (!strncmp(t->name, "vhost-user-", 11))
-		return "needs a vhost-user daemon and shared RAM (the e2e cases vhost-user-blk-* realize it)";
 	if (!strncmp(t->name, "vhost-vsock", 11) && !have_vsock)
 		return "no /dev/vhost-vsock (the vhost_vsock module) on this host";
-	if (!strcmp(t->name, "vfio-pci"))
-		return "needs a host PCI function bound to vfio-pci (the e2e vfio cases have one)";
 	return NULL;
+}
+
+/*
+ * Types whose peer is outside ember: a host PCI function bound to vfio-pci,
+ * a vhost-user daemon with shared RAM. The e2e cases (vfio-*, vhost-user-*)
+ * realize them; here, with none, each must be refused with a message.
+ */
+static bool needs_peer(const struct device_type *t)
+{
+	return !strncmp(t->name, "vhost-user-", 11) || !strcmp(t->name, "vfio-pci");
 }
 
 static void create(const struct device_type *t)
@@ -160,6 +170,16 @@ static void t_realize(void **state)
 	if (why) {
 		printf("skip: %s: %s\n", t->name, why);
 		skip();
+	}
+	if (needs_peer(t)) {
+		char opts[256];
+
+		type_opts(t, opts, sizeof(opts));
+		assert_int_not_equal(device_create(&pf, opts), 0);
+		assert_null(pf.devices);
+		assert_non_null(strstr(log_last(), t->name));	/* why, naming the device */
+		printf("refused without its peer: -device %s: %s\n", opts, log_last());
+		return;
 	}
 	create(t);
 	assert_non_null(pf.devices);
