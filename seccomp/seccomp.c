@@ -119,6 +119,9 @@ static const struct allow common_calls[] = {
 	NO_EXEC(mmap),
 	NO_EXEC(mprotect),
 	ANY(munmap),
+	/* realloc() of a block malloc mapped on its own (QMP's reply buffer past
+	   128 KiB); it keeps the mapping's protection, so never executable */
+	ANY(mremap),
 	ARG32(madvise, 2, MADV_DONTNEED),	/* free(), a thread's stack at its exit */
 	{ NULL }
 };

@@ -25,6 +25,7 @@ wait_for "$EMBER_LOG" GUEST-UP 60
 "$PY" -S "$E2E_DIR/qmp_hostile.py" hostile "$QMP_SOCK" "$EMBER_LOG" >"$E2E_TMP/client.log" 2>&1
 rc=$?
 sed 's/^/| /' "$E2E_TMP/client.log"
+[ "$rc" = 0 ] || { grep -v '^TICK' "$EMBER_LOG" | tail -15 | sed 's/^/| ember: /'; kill -0 "$EMBER_PID" 2>/dev/null || note "ember is gone"; }
 expect_eq "$rc" 0 "qmp_hostile.py hostile exit status"
 expect_in "$E2E_TMP/client.log" QMP-HOSTILE-OK
 expect_in "$EMBER_LOG" "sent no qmp_capabilities within 10000 ms"
