@@ -42,9 +42,11 @@ expect_in "$VM_LOG" "^CHANNELS 2 2 "
 expect_in "$VM_LOG" "^SET-CHANNELS ok"
 expect_in "$VM_LOG" "^CHANNELS-NOW 2 2 "
 expect_in "$VM_LOG" "^PING 10.0.0.1 ok"
+# Every client's line (and iperf3's error, if any) before the checks, so a
+# failed run says which client failed and why.
+note "$(grep "^IPERF" "$VM_LOG")"
 for r in up-0 up-1 down-0 down-1; do
 	expect_in "$VM_LOG" "^IPERF $r rc=0 "
-	note "$(grep "^IPERF $r " "$VM_LOG")"
 done
 line=$(grep "^IRQS " "$VM_LOG")
 note "$line"
