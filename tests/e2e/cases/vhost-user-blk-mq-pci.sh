@@ -2,7 +2,6 @@
 # num-queues=2, two vCPUs): the guest's blk-mq has two hardware queues,
 # and data written from each CPU reaches the image intact.
 # e2e-timeout: 180
-# e2e-smp: 2
 # e2e-needs: qemu-storage-daemon
 . "$E2E_LIB"
 . "$E2E_DIR/vhost-user-lib.sh"
