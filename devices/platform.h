@@ -63,6 +63,13 @@ struct platform {
 	int (*msi_route_set)(void *opaque, unsigned gsi, uint64_t addr, uint32_t data);
 	void (*msi_route_free)(void *opaque, unsigned gsi);
 	int (*msi_send)(void *opaque, uint64_t addr, uint32_t data);
+	/*
+	 * Guest-physical memory that is not RAM and comes and goes while the
+	 * guest runs (a passed-through BAR): mem_map returns a handle for
+	 * mem_unmap, or -errno. NULL in unit tests (the BAR stays trapped).
+	 */
+	int (*mem_map)(void *opaque, uint64_t gpa, uint64_t size, void *hva);
+	void (*mem_unmap)(void *opaque, int handle);
 	void *kvm_opaque;
 
 	/* virtio-mmio slots of the machine (base, size, GSI), handed out in order. */

@@ -3,8 +3,11 @@
  * (type1 IOMMU container and group fd). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
  * own pci_dev built from the device's (identity, BAR shapes, MSI-X; other
- * capabilities hidden), BAR accesses are trapped and forwarded to the VFIO
- * regions with pread/pwrite (but the MSI-X table, which is ember's), and
+ * capabilities hidden). Memory BARs are mmap'd from the device and given to
+ * the guest as KVM memory slots wherever the BAR sits, so the guest's
+ * accesses (an NVMe doorbell, say) reach the device without an exit; the
+ * rest (I/O BARs, pages VFIO will not map, and the pages of the MSI-X
+ * table, which is ember's) are trapped and forwarded with pread/pwrite; and
  * interrupts reach the guest as KVM irqfds: INTx with a resample fd that
  * unmasks it in VFIO, MSI-X vectors on their routes.
  */
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -35,9 +39,19 @@
 #define SYSFS_PCI	"/sys/bus/pci/devices"
 #define VFIO_MAX_GROUPS	16
 
+/* A piece of a BAR mmap'd from the device fd, a KVM memory slot while mapped. */
+struct vfio_map {
+	struct vfio_cfg_area a;
+	void *hva;
+	int slot;		/* -1: not in the guest */
+};
+
 struct vfio_bar {
 	struct vfio_dev *v;
 	uint64_t off, size;	/* of the VFIO region */
+	bool can_mmap;		/* VFIO_REGION_INFO_FLAG_MMAP */
+	struct vfio_map map[VFIO_CFG_MAX_AREAS];
+	unsigned nmap;
 };
 
 /*
@@ -403,7 +417,8 @@ static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigne
 		msix_control(v);
 }
 
-static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size)
+static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size,
+		  bool *can_mmap)
 {
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
 
@@ -414,7 +429,93 @@ static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *s
 	*off = ri.offset;
 	*size = (ri.flags & (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) ==
 			(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE) ? ri.size : 0;
+	if (can_mmap)
+		*can_mmap = ri.flags & VFIO_REGION_INFO_FLAG_MMAP;
 	return 0;
+}
+
+/*
+ * The mmap'able pieces of memory BAR @i (its sparse areas, less the MSI-X
+ * pages), mapped from the device now; they enter the guest in bar_map. A
+ * BAR that cannot be mapped stays trapped, which is slower but complete.
+ */
+static void bar_mmap(struct vfio_dev *v, int i)
+{
+	struct vfio_bar *b = &v->bar[i];
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX + i };
+	struct vfio_region_info *info = &ri;
+	struct vfio_cfg_area a[VFIO_CFG_MAX_AREAS];
+	int n;
+
+	if (!b->can_mmap || v->pci.bar[i].type == PCI_BAR_IO || !v->pf->mem_map)
+		return;
+	if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		return;
+	if (ri.argsz > sizeof(ri)) {	/* capabilities follow: ask again with room */
+		uint32_t want = MIN(ri.argsz, 65536u);
+
+		info = calloc(1, want);
+		if (!info)
+			return;
+		*info = (struct vfio_region_info){ .argsz = want, .index = ri.index };
+		if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, info)) {
+			free(info);
+			return;
+		}
+	}
+	n = vfio_cfg_mmap_areas(info, MIN(info->argsz, (uint32_t)65536), b->size, true,
+				&v->msix.m, i, a);
+	if (info != &ri)
+		free(info);
+	if (n < 0)
+		warn_msg("%s: VFIO describes BAR %d's mmap areas wrongly; its accesses stay trapped",
+			 v->owner, i);
+	for (int k = 0; k < n; k++) {
+		void *p = mmap(NULL, a[k].size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
+			       (off_t)(b->off + a[k].off));
+
+		if (p == MAP_FAILED)
+			continue;
+		b->map[b->nmap++] = (struct vfio_map){ .a = a[k], .hva = p, .slot = -1 };
+	}
+}
+
+/* The BAR's pieces follow it into and out of the guest's address space. */
+static void bar_map(struct pci_dev *d, int i, bool mapped, uint64_t addr)
+{
+	struct vfio_dev *v = d->opaque;
+	struct vfio_bar *b = &v->bar[i];
+
+	for (unsigned k = 0; k < b->nmap; k++) {
+		struct vfio_map *m = &b->map[k];
+
+		if (m->slot >= 0) {
+			v->pf->mem_unmap(v->pf->kvm_opaque, m->slot);
+			m->slot = -1;
+		}
+		if (mapped) {
+			m->slot = v->pf->mem_map(v->pf->kvm_opaque, addr + m->a.off, m->a.size, m->hva);
+			if (m->slot < 0) {
+				m->slot = -1;
+				warn_once("%s: BAR %d at %#llx could not be mapped into the guest; its "
+					  "accesses stay trapped", v->owner, i, (unsigned long long)addr);
+			}
+		}
+	}
+}
+
+static void bar_munmap(struct vfio_dev *v)
+{
+	for (int i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfio_bar *b = &v->bar[i];
+
+		for (unsigned k = 0; k < b->nmap; k++) {
+			if (b->map[k].slot >= 0)
+				v->pf->mem_unmap(v->pf->kvm_opaque, b->map[k].slot);
+			munmap(b->map[k].hva, b->map[k].a.size);
+		}
+		b->nmap = 0;
+	}
 }
 
 /* ember's view of the function: its identity and BARs, from the device's. */
@@ -425,7 +526,7 @@ static int build(struct vfio_dev *v, struct platform *pf)
 	bool prev64 = false;
 	int ret;
 
-	if (region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg_off, &v->cfg_size) ||
+	if (region(v, VFIO_PCI_CONFIG_REGION_INDEX, &v->cfg_off, &v->cfg_size, NULL) ||
 	    v->cfg_size < PCI_CFG_SIZE ||
 	    pread(v->fd, cfg, sizeof(cfg), (off_t)v->cfg_off) != (ssize_t)sizeof(cfg)) {
 		err_msg("%s: cannot read the config space of %s", v->owner, v->bdf);
@@ -446,8 +547,9 @@ static int build(struct vfio_dev *v, struct platform *pf)
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		struct vfio_cfg_bar b;
 		uint64_t off = 0, size = 0;
+		bool can_mmap = false;
 
-		region(v, VFIO_PCI_BAR0_REGION_INDEX + i, &off, &size);
+		region(v, VFIO_PCI_BAR0_REGION_INDEX + i, &off, &size, &can_mmap);
 		ret = vfio_cfg_bar(cfg, i, size, prev64, &b);
 		prev64 = ret == 2;
 		if (ret < 0) {
@@ -457,12 +559,18 @@ static int build(struct vfio_dev *v, struct platform *pf)
 		}
 		if (!ret)
 			continue;
-		v->bar[i] = (struct vfio_bar){ .v = v, .off = off, .size = size };
+		v->bar[i] = (struct vfio_bar){ .v = v, .off = off, .size = size, .can_mmap = can_mmap };
 		if ((ret = pci_bar_init(&v->pci, i, b.type, b.size, b.prefetch, &bar_ops,
 					&v->bar[i])))
 			return ret;
 	}
-	return msix_init(v, cfg);
+	if ((ret = msix_init(v, cfg)))
+		return ret;
+	for (int i = 0; i < PCI_NUM_BARS; i++)
+		if (v->bar[i].size)
+			bar_mmap(v, i);
+	v->pci.bar_map = bar_map;
+	return 0;
 }
 
 static int set_irqs(struct vfio_dev *v, unsigned index, uint32_t action, const int *fds,
@@ -725,6 +833,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	intx_stop(v);
 	if (v->registered)
 		pci_dev_unregister(&v->pci);
+	bar_munmap(v);
 	pci_dev_destroy(&v->pci);
 	dev_reset(v);	/* the next user gets a clean device */
 	if (v->fd >= 0)

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/vfio.h>
+
 #include "devices/vfio_cfg.h"
+#include "lib/util.h"
 
 static uint32_t get(const uint8_t *cfg, unsigned off, unsigned len)
 {
@@ -94,6 +97,89 @@ int vfio_cfg_bar(const uint8_t *cfg, int bar, uint64_t region_size,
 	default:	/* 1M (legacy) or reserved: refused */
 		return -EINVAL;
 	}
+}
+
+/* Adds [off, end) minus the page-rounded holes @h (sorted, @nh) to @out. */
+static void add_area(uint64_t off, uint64_t end, const struct vfio_cfg_area *h, unsigned nh,
+		     struct vfio_cfg_area *out, unsigned *n)
+{
+	off = (off + VFIO_CFG_PAGE - 1) & ~(uint64_t)(VFIO_CFG_PAGE - 1);
+	end &= ~(uint64_t)(VFIO_CFG_PAGE - 1);
+	for (unsigned i = 0; i <= nh && off < end; i++) {
+		uint64_t stop = i < nh ? MIN(end, h[i].off) : end;
+
+		if (off < stop && *n < VFIO_CFG_MAX_AREAS)
+			out[(*n)++] = (struct vfio_cfg_area){ off, stop - off };
+		if (i < nh)
+			off = MAX(off, h[i].off + h[i].size);
+	}
+}
+
+/* Whole pages around [off, off + size). */
+static struct vfio_cfg_area page_hole(uint64_t off, uint64_t size)
+{
+	uint64_t end = (off + size + VFIO_CFG_PAGE - 1) & ~(uint64_t)(VFIO_CFG_PAGE - 1);
+
+	off &= ~(uint64_t)(VFIO_CFG_PAGE - 1);
+	return (struct vfio_cfg_area){ off, end - off };
+}
+
+int vfio_cfg_mmap_areas(const void *info, size_t len, uint64_t region_size, bool mmap_ok,
+			const struct vfio_cfg_msix *msix, int bar, struct vfio_cfg_area *out)
+{
+	const struct vfio_region_info *ri = info;
+	const uint8_t *base = info;
+	const struct vfio_region_info_cap_sparse_mmap *sparse = NULL;
+	struct vfio_cfg_area holes[2];
+	unsigned nh = 0, n = 0, hops = 0;
+
+	if (len < sizeof(*ri))
+		return -EINVAL;
+	if (ri->flags & VFIO_REGION_INFO_FLAG_CAPS) {
+		for (uint32_t at = ri->cap_offset; at; hops++) {
+			const struct vfio_info_cap_header *h;
+
+			if (hops > 64 || at < sizeof(*ri) || at > len || len - at < sizeof(*h) || at % 8)
+				return -EINVAL;
+			h = (const void *)(base + at);
+			if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+				const struct vfio_region_info_cap_sparse_mmap *sp = (const void *)h;
+
+				if (len - at < sizeof(*sp) ||
+				    (len - at - sizeof(*sp)) / sizeof(sp->areas[0]) < sp->nr_areas)
+					return -EINVAL;
+				sparse = sp;
+			}
+			at = h->next;
+		}
+	}
+	if (!mmap_ok || region_size < VFIO_CFG_PAGE)
+		return 0;
+	if (msix && msix->nvec) {
+		if (msix->table_bar == bar)
+			holes[nh++] = page_hole(msix->table_off,
+						(uint64_t)msix->nvec * PCI_MSIX_ENTRY_SIZE);
+		if (msix->pba_bar == bar)
+			holes[nh++] = page_hole(msix->pba_off, (msix->nvec + 63) / 64 * 8ULL);
+		if (nh == 2 && holes[1].off < holes[0].off) {
+			struct vfio_cfg_area t = holes[0];
+
+			holes[0] = holes[1];
+			holes[1] = t;
+		}
+	}
+	if (!sparse) {
+		add_area(0, region_size, holes, nh, out, &n);
+		return (int)n;
+	}
+	for (uint32_t i = 0; i < sparse->nr_areas; i++) {
+		uint64_t o = sparse->areas[i].offset, sz = sparse->areas[i].size;
+
+		if (o >= region_size)
+			continue;
+		add_area(o, o + MIN(sz, region_size - o), holes, nh, out, &n);
+	}
+	return (int)n;
 }
 
 /* 0000:00:03.0 or 00:03.0 (domain 0000); nothing else reaches a path. */

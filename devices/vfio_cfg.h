@@ -71,6 +71,28 @@ struct vfio_cfg_msix {
 int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
 		  struct vfio_cfg_msix *out);
 
+/* Pieces of a BAR that are mmap'd and given to the guest as memory. */
+#define VFIO_CFG_MAX_AREAS	8
+#define VFIO_CFG_PAGE		4096u
+
+struct vfio_cfg_area {
+	uint64_t off, size;	/* in the BAR; page-aligned */
+};
+
+/*
+ * The parts of BAR @bar (a VFIO region of @region_size bytes) that can be
+ * mapped into the guest: the region's capability chain @info (the
+ * kernel's struct vfio_region_info and what follows it, @len bytes) may
+ * list sparse mmap areas, else the whole region can be mapped when
+ * @mmap_ok. Each area is clipped to the region and to whole pages, and the
+ * pages holding @msix's table and PBA are left out (ember traps those).
+ * Returns how many areas went into @out (at most VFIO_CFG_MAX_AREAS; the
+ * rest stay trapped), or -EINVAL for a chain that points outside @info or
+ * loops.
+ */
+int vfio_cfg_mmap_areas(const void *info, size_t len, uint64_t region_size, bool mmap_ok,
+			const struct vfio_cfg_msix *msix, int bar, struct vfio_cfg_area *out);
+
 /*
  * QEMU's host= of vfio-pci: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0), hex,
  * into the canonical "dddd:bb:dd.f" of sysfs. -EINVAL for anything else

@@ -22,6 +22,7 @@ int kvm_vm_open(struct kvm_vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = -1;
 	pthread_mutex_init(&vm->route_lock, NULL);
+	pthread_mutex_init(&vm->slot_lock, NULL);
 	if (!dev)
 		dev = "/dev/kvm";
 	vm->dev = dev;
@@ -93,10 +94,10 @@ int kvm_check_cap(struct kvm_vm *vm, long cap)
 	return r < 0 ? 0 : r;
 }
 
-int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
+static int set_slot(struct kvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = vm->nr_slots,
+		.slot = slot,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
@@ -110,8 +111,49 @@ int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
 			strerror(e));
 		return -e;
 	}
-	vm->nr_slots++;
 	return 0;
+}
+
+int kvm_vm_map(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
+{
+	int slot = -ENOSPC, ret;
+
+	pthread_mutex_lock(&vm->slot_lock);
+	for (unsigned i = 0; i < KVM_VM_MAX_SLOTS; i++) {
+		if (!(vm->slots_used[i / 64] & (1ULL << (i % 64)))) {
+			slot = (int)i;
+			break;
+		}
+	}
+	if (slot < 0) {
+		err_msg("no free KVM memory slot for 0x%llx+0x%llx (ember uses at most %u)",
+			(unsigned long long)gpa, (unsigned long long)size, KVM_VM_MAX_SLOTS);
+	} else if ((ret = set_slot(vm, (unsigned)slot, gpa, size, hva))) {
+		slot = ret;
+	} else {
+		vm->slots_used[slot / 64] |= 1ULL << (slot % 64);
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+	return slot;
+}
+
+void kvm_vm_unmap(struct kvm_vm *vm, int slot)
+{
+	if (slot < 0 || slot >= KVM_VM_MAX_SLOTS)
+		return;
+	pthread_mutex_lock(&vm->slot_lock);
+	/* size 0 deletes the slot; it cannot fail for a slot that exists */
+	if (vm->slots_used[slot / 64] & (1ULL << (slot % 64)) &&
+	    !set_slot(vm, (unsigned)slot, 0, 0, NULL))
+		vm->slots_used[slot / 64] &= ~(1ULL << (slot % 64));
+	pthread_mutex_unlock(&vm->slot_lock);
+}
+
+int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva)
+{
+	int slot = kvm_vm_map(vm, gpa, size, hva);
+
+	return slot < 0 ? slot : 0;
 }
 
 int kvm_irq_line(struct kvm_vm *vm, unsigned gsi, int level)

@@ -6,12 +6,17 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+/* Slots ember uses at most; KVM offers 509 or more on every host ember runs on. */
+#define KVM_VM_MAX_SLOTS	256
+
 struct kvm_vm {
 	const char *dev;	/* /dev/kvm or $EMBER_KVM_DEV, for messages */
 	int sys_fd;
 	int vm_fd;
 	int run_size;		/* mmap size of struct kvm_run */
-	unsigned nr_slots;
+	/* Memory slots in use (RAM, and mmap'd BARs that come and go). */
+	uint64_t slots_used[KVM_VM_MAX_SLOTS / 64];
+	pthread_mutex_t slot_lock;
 	/* The interrupt controllers' pins (kvm_set_chip_routes); MSI GSIs from msi_base. */
 	struct kvm_irq_routing_entry *chip_routes;
 	unsigned nr_chip_routes, msi_base;
@@ -32,6 +37,13 @@ void kvm_vm_close(struct kvm_vm *vm);
 int kvm_check_cap(struct kvm_vm *vm, long cap);
 /* Adds a memory slot; @size and @hva must be page aligned. */
 int kvm_vm_add_memory(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
+/*
+ * The same for memory that comes and goes while the guest runs (a BAR the
+ * guest moves): returns the slot (>= 0) to give kvm_vm_unmap, or -errno.
+ * Any thread; KVM lets running vCPUs see the change.
+ */
+int kvm_vm_map(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *hva);
+void kvm_vm_unmap(struct kvm_vm *vm, int slot);
 int kvm_irq_line(struct kvm_vm *vm, unsigned gsi, int level);
 
 /*

@@ -259,14 +259,15 @@ void sandbox_allow_user_net(void)
 
 /*
  * -device vfio-pci only (sandbox_allow_vfio()): a vCPU forwards the
- * guest's BAR and command register accesses to the VFIO device fd with
- * pread/pwrite; a machine reset and teardown on main turn its interrupts
+ * guest's trapped BAR and command register accesses to the VFIO device fd
+ * with pread/pwrite and moves the mmap'd BARs' memory slots; a machine reset and teardown on main turn its interrupts
  * off and reset the device (for the guest's next boot, its next user).
  */
 static const struct allow vfio_vcpu_calls[] = {
 	ANY(pread64),
 	ANY(pwrite64),
 	IOCTL(VFIO_DEVICE_SET_IRQS),	/* the guest turns MSI-X on or off: INTx off or on */
+	IOCTL(KVM_SET_USER_MEMORY_REGION),	/* the guest moves an mmap'd BAR */
 	{ NULL }
 };
 
@@ -276,6 +277,7 @@ static const struct allow vfio_main_calls[] = {
 	/* a machine reset (the loop): bus mastering off in the function's command register */
 	ANY(pread64),
 	ANY(pwrite64),
+	IOCTL(KVM_SET_USER_MEMORY_REGION),	/* a reset takes the BARs out of the guest */
 	{ NULL }
 };
 

@@ -57,6 +57,20 @@ static int pf_irqfd(void *opaque, unsigned gsi, int fd, int resample_fd, int dea
 	return kvm_irqfd(&m->vm, gsi, fd, resample_fd, deassign);
 }
 
+static int pf_mem_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct machine *m = opaque;
+
+	return kvm_vm_map(&m->vm, gpa, size, hva);
+}
+
+static void pf_mem_unmap(void *opaque, int handle)
+{
+	struct machine *m = opaque;
+
+	kvm_vm_unmap(&m->vm, handle);
+}
+
 static int pf_msi_route_alloc(void *opaque)
 {
 	struct machine *m = opaque;
@@ -462,6 +476,8 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.msi_route_set = pf_msi_route_set;
 	m->pf.msi_route_free = pf_msi_route_free;
 	m->pf.msi_send = pf_msi_send;
+	m->pf.mem_map = pf_mem_map;
+	m->pf.mem_unmap = pf_mem_unmap;
 	m->pf.kvm_opaque = m;
 	pcfg.ram_size = m->ram->size;
 	for (unsigned i = 0; i < cfg->nr_serial; i++)

@@ -418,3 +418,21 @@ out('vhost_user', 'empty-config', VU_OK + vu(24, b''))
 out('vhost_user', 'wrong-ring', VU_OK + VU_CFG + vu(11, struct.pack('<II', 3, 1)))
 out('vhost_user', 'nack', VU_OK[:-8] + struct.pack('<Q', 1))
 out('vhost_user', 'huge-size', struct.pack('<III', 1, 5, 0xffffffff))
+
+
+# --- fuzz_vfio_region: region size, MSI-X layout, struct vfio_region_info + caps ---
+def vfio_region(name, region, nvec, table_off, pba_off, mmap, areas=None):
+    head = struct.pack('<Q', region) + struct.pack('<I', nvec)[:1] + bytes([mmap, 0, 0])
+    head += struct.pack('<II', table_off, pba_off)
+    flags = 1 | 2 | 4 | (8 if areas is not None else 0)  # READ WRITE MMAP [CAPS]
+    info = struct.pack('<IIIIQQ', 32, flags, 0, 32 if areas is not None else 0, region, 0)
+    if areas is not None:
+        info += struct.pack('<HHIII', 1, 1, 0, len(areas), 0)  # SPARSE_MMAP header
+        for o, s in areas:
+            info += struct.pack('<QQ', o, s)
+    out('vfio_region', name, head + info)
+
+
+vfio_region('whole', 0x100000, 0, 0, 0, 1)
+vfio_region('nvme-msix', 0x4000, 65, 0x2000, 0x3000, 1)
+vfio_region('sparse', 0x8000, 1, 0x3000, 0x3800, 1, [(0, 0x1800), (0x2000, 0x4000)])

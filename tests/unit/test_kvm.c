@@ -206,6 +206,50 @@ static void t_long_mode_mmio(void **state)
 	assert_int_equal(r.rdx, ~0ULL);
 }
 
+/* A slot mapped over an MMIO range: reads come from its memory, without an exit, until unmapped. */
+static void t_mem_map_slot(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x06,	/* mov rax, [rsi] */
+		0xf4,			/* hlt */
+	};
+	struct x86_entry entry = {
+		.mode = X86_ENTRY_LONG, .rip = 0x100000, .rsi = 0xd0000000, .rsp = 0x8ff0,
+	};
+	uint64_t page_val = 0x5a5a5a5a12345678ULL;
+	struct kvm_regs r;
+	uint8_t *page;
+	int slot, again;
+
+	NEED_KVM(e);
+	page = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_ptr_not_equal(page, MAP_FAILED);
+	memcpy(page, &page_val, 8);
+	memcpy(e->ram + 0x100000, code, sizeof(code));
+	assert_int_equal(bus_register(&e->mmio, 0xd0000000, 0x1000, &mmio_ops,
+				      (void *)0x0123456789abcdefULL, "dev"), 0);
+	slot = kvm_vm_map(&e->vm, 0xd0000000, 0x1000, page);
+	assert_true(slot > 0);	/* RAM holds slot 0 */
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(ioctl(e->v.fd, KVM_GET_REGS, &r), 0);
+	assert_int_equal(r.rax, page_val);
+
+	kvm_vm_unmap(&e->vm, slot);
+	assert_int_equal(x86_boot_setup(&e->v, &e->mem, &entry), 0);
+	assert_int_equal(vcpu_run_loop(&e->v), VCPU_POWEROFF);
+	assert_int_equal(ioctl(e->v.fd, KVM_GET_REGS, &r), 0);
+	assert_int_equal(r.rax, 0x0123456789abcdefULL);
+
+	/* the freed slot is handed out again; an overlap with RAM is refused and costs none */
+	assert_true(kvm_vm_map(&e->vm, 0x1000, 0x1000, page) < 0);
+	again = kvm_vm_map(&e->vm, 0xd0000000, 0x1000, page);
+	assert_int_equal(again, slot);
+	kvm_vm_unmap(&e->vm, again);
+	munmap(page, 0x1000);
+}
+
 static void t_prot32_entry(void **state)
 {
 	struct env *e = *state;
@@ -530,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_real_mode_string_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_long_mode_mmio, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_prot32_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_mem_map_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kick_stops_spinning_vcpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_pause_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_init_state, setup, teardown),

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <linux/vfio.h>
+
 #include "devices/vfio_cfg.h"
 
 static uint8_t cfg[PCI_CFG_SIZE];
@@ -181,6 +183,120 @@ static void t_bdf(void **state)
 	assert_int_equal(vfio_parse_bdf("0000:00:03.0", out, 8), -EINVAL);
 }
 
+/* A region info with a sparse mmap capability of @n areas at its end. */
+struct sparse_info {
+	struct vfio_region_info ri;
+	struct vfio_region_info_cap_sparse_mmap sp;
+	struct vfio_region_sparse_mmap_area areas[4];
+};
+
+static size_t sparse(struct sparse_info *si, unsigned n, const uint64_t (*a)[2])
+{
+	memset(si, 0, sizeof(*si));
+	si->ri.argsz = sizeof(*si);
+	si->ri.flags = VFIO_REGION_INFO_FLAG_CAPS | VFIO_REGION_INFO_FLAG_MMAP;
+	si->ri.cap_offset = offsetof(struct sparse_info, sp);
+	si->sp.header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	si->sp.header.version = 1;
+	si->sp.nr_areas = n;
+	for (unsigned i = 0; i < n; i++) {
+		si->areas[i].offset = a[i][0];
+		si->areas[i].size = a[i][1];
+	}
+	return sizeof(*si);
+}
+
+#define AREA(o, s) ((struct vfio_cfg_area){ (o), (s) })
+static void expect_area(const struct vfio_cfg_area *got, struct vfio_cfg_area want)
+{
+	assert_int_equal(got->off, want.off);
+	assert_int_equal(got->size, want.size);
+}
+
+static void t_mmap_whole(void **state)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .flags = VFIO_REGION_INFO_FLAG_MMAP };
+	struct vfio_cfg_area a[VFIO_CFG_MAX_AREAS];
+	struct vfio_cfg_msix other = { .nvec = 4, .table_bar = 2, .pba_bar = 2 };
+
+	(void)state;
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x100000, true, NULL, 0, a), 1);
+	expect_area(&a[0], AREA(0, 0x100000));
+	/* the MSI-X table in another BAR leaves this one whole */
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x4000, true, &other, 0, a), 1);
+	expect_area(&a[0], AREA(0, 0x4000));
+	/* VFIO will not map it, or less than a page: trapped */
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x4000, false, NULL, 0, a), 0);
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x800, true, NULL, 0, a), 0);
+}
+
+static void t_mmap_msix_holes(void **state)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .flags = VFIO_REGION_INFO_FLAG_MMAP };
+	struct vfio_cfg_area a[VFIO_CFG_MAX_AREAS];
+	/* an NVMe controller's layout: table at 0x2000, PBA at 0x3000, in BAR 0 */
+	struct vfio_cfg_msix m = { .nvec = 65, .table_bar = 0, .table_off = 0x2000,
+				   .pba_bar = 0, .pba_off = 0x3000 };
+	/* both in one page, not page-aligned */
+	struct vfio_cfg_msix same = { .nvec = 2, .table_bar = 0, .table_off = 0x1100,
+				      .pba_bar = 0, .pba_off = 0x1080 };
+
+	(void)state;
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x8000, true, &m, 0, a), 2);
+	expect_area(&a[0], AREA(0, 0x2000));
+	expect_area(&a[1], AREA(0x4000, 0x4000));
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x4000, true, &same, 0, a), 2);
+	expect_area(&a[0], AREA(0, 0x1000));
+	expect_area(&a[1], AREA(0x2000, 0x2000));
+	/* a table of 2048 vectors (32 KiB) spans pages: all of them stay trapped */
+	m.nvec = 2048;
+	m.pba_off = 0x10000;
+	assert_int_equal(vfio_cfg_mmap_areas(&ri, sizeof(ri), 0x20000, true, &m, 0, a), 3);
+	expect_area(&a[0], AREA(0, 0x2000));
+	expect_area(&a[1], AREA(0xa000, 0x6000));
+	expect_area(&a[2], AREA(0x11000, 0xf000));
+}
+
+static void t_mmap_sparse(void **state)
+{
+	struct sparse_info si;
+	struct vfio_cfg_area a[VFIO_CFG_MAX_AREAS];
+	struct vfio_cfg_msix m = { .nvec = 1, .table_bar = 0, .table_off = 0x3000,
+				   .pba_bar = 0, .pba_off = 0x3800 };
+	/* unaligned edges shrink to whole pages; an area past the region is dropped */
+	const uint64_t areas[][2] = { { 0x0, 0x1800 }, { 0x2000, 0x4000 }, { 0x10000, 0x1000 } };
+	size_t len = sparse(&si, 3, areas);
+
+	(void)state;
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, &m, 0, a), 3);
+	expect_area(&a[0], AREA(0, 0x1000));
+	expect_area(&a[1], AREA(0x2000, 0x1000));
+	expect_area(&a[2], AREA(0x4000, 0x2000));
+}
+
+static void t_mmap_hostile(void **state)
+{
+	struct sparse_info si;
+	struct vfio_cfg_area a[VFIO_CFG_MAX_AREAS];
+	const uint64_t areas[][2] = { { 0, 0x1000 } };
+	size_t len = sparse(&si, 1, areas);
+
+	(void)state;
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, NULL, 0, a), 1);
+	si.sp.nr_areas = 0x10000000;	/* more areas than bytes */
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, NULL, 0, a), -EINVAL);
+	sparse(&si, 1, areas);
+	si.ri.cap_offset = (uint32_t)len;	/* past the end */
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, NULL, 0, a), -EINVAL);
+	si.ri.cap_offset = 8;			/* inside the region info itself */
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, NULL, 0, a), -EINVAL);
+	sparse(&si, 1, areas);
+	si.sp.header.id = 99;			/* a loop of unknown capabilities */
+	si.sp.header.next = si.ri.cap_offset;
+	assert_int_equal(vfio_cfg_mmap_areas(&si, len, 0x8000, true, NULL, 0, a), -EINVAL);
+	assert_int_equal(vfio_cfg_mmap_areas(&si, 8, 0x8000, true, NULL, 0, a), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +308,10 @@ int main(void)
 		cmocka_unit_test_setup(t_bars, edu),
 		cmocka_unit_test_setup(t_bars_refused, edu),
 		cmocka_unit_test(t_bdf),
+		cmocka_unit_test(t_mmap_whole),
+		cmocka_unit_test(t_mmap_msix_holes),
+		cmocka_unit_test(t_mmap_sparse),
+		cmocka_unit_test(t_mmap_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 # bound to vfio-pci in L1 and passed to an L2 guest. Inside the guest: the
 # function shows edu's ids, its BAR 0 answers edu's identity (0x010000ed),
 # liveness (~value) and factorial registers, and its DMA engine copies a page
-# of guest RAM into the device and back (guest RAM mapped in L1's IOMMU).
+# of guest RAM into the device and back (guest RAM mapped in L1's IOMMU);
+# 40000 accesses to BAR 0 take no MMIO exit (ember maps it into the guest).
 # Then the bad inputs: an unbound device, no such device, a bad address, the
 # same device twice, the MMIO-only machine: one line each, exit status 1.
 # e2e-timeout: 240
@@ -44,11 +45,33 @@ for d in /sys/bus/pci/devices/*; do
 	pci_edu $d fact 5
 	pci_edu $d fact 10
 	pci_edu $d dma
+	echo MMIO-BEFORE
+	sleep 2
+	pci_edu $d loop 20000
+	echo MMIO-AFTER
+	sleep 2
 done
 GUEST
+# BAR 0 is mmap'd into the guest: 40000 accesses to it cost no MMIO exits.
+# KVM's own count (debugfs, the VM's directory) is read around them.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
+	fail "cannot mount debugfs for KVM's exit counts"
+mmio_exits() { cat /sys/kernel/debug/kvm/[0-9]*-[0-9]*/mmio_exits 2>/dev/null | head -n 1; }
 run_ember -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND" \
-	-device "vfio-pci,host=$edu,id=edu0,addr=5"
+	-device "vfio-pci,host=$edu,id=edu0,addr=5" &
+pid=$!
+wait_for "$E2E_TMP/ember.log" MMIO-BEFORE 120
+before=$(mmio_exits)
+wait_for "$E2E_TMP/ember.log" MMIO-AFTER 120
+after=$(mmio_exits)
+wait "$pid"
 expect_eq "$?" 0 "ember exit status"
+EMBER_LOG=$E2E_TMP/ember.log
+expect_in "$EMBER_LOG" "LOOP 20000 ok"
+[ -n "$before" ] && [ -n "$after" ] || fail "no KVM mmio_exits count in debugfs for the VM"
+note "MMIO exits during 40000 BAR accesses: $((after - before))"
+[ $((after - before)) -lt 4000 ] ||
+	fail "$((after - before)) MMIO exits for 40000 accesses to BAR 0: it is trapped, not mapped"
 expect_in "$EMBER_LOG" "EDU-FOUND 0000:00:05.0 class=0x00ff00"
 expect_in "$EMBER_LOG" "READ 0 0x010000ed"
 expect_in "$EMBER_LOG" "READ 0x4 0xedcba987"

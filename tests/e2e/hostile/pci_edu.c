@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3)
-		die("usage: pci_edu DEVDIR read OFF|write OFF VALUE|fact N|dma");
+		die("usage: pci_edu DEVDIR read OFF|write OFF VALUE|fact N|loop N|dma");
 	snprintf(path, sizeof(path), "%s/config", argv[1]);
 	fd = open(path, O_RDWR);
 	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
@@ -135,6 +135,18 @@ int main(int argc, char **argv)
 		if (idle(EDU_STATUS, 1))
 			die("factorial did not finish");
 		printf("FACT %u %u\n", n, rd(8));
+	} else if (!strcmp(argv[2], "loop") && argc == 4) {
+		/* N writes to the liveness register, each read back inverted */
+		unsigned n = strtoul(argv[3], NULL, 0);
+
+		for (unsigned i = 0; i < n; i++) {
+			wr(4, i * 2654435761u);
+			if (rd(4) != ~(i * 2654435761u)) {
+				printf("LOOP-FAIL at %u: %#x\n", i, rd(4));
+				return 1;
+			}
+		}
+		printf("LOOP %u ok\n", n);
 	} else if (!strcmp(argv[2], "dma")) {
 		dma();
 	} else {
