@@ -172,7 +172,7 @@ static int open_qcow2(struct blk *b, const char *name, const char *backing,
 		      const char *owner)
 {
 	struct blk *bottom = blk_bottom(b), *node = NULL;
-	enum qcow2_backing mode = QCOW2_BACKING_HEADER;
+	struct qcow2_backing_src src = { .mode = QCOW2_BACKING_HEADER, .fd = -1 };
 	char user[160];
 	int ret;
 
@@ -186,7 +186,7 @@ static int open_qcow2(struct blk *b, const char *name, const char *backing,
 		return -EINVAL;
 	}
 	if (backing && !strcmp(backing, "null")) {
-		mode = QCOW2_BACKING_NONE;
+		src.mode = QCOW2_BACKING_NONE;
 	} else if (backing) {
 		node = blk_find(backing);
 		if (!node) {
@@ -202,11 +202,12 @@ static int open_qcow2(struct blk *b, const char *name, const char *backing,
 			return ret;
 		}
 		b->backing = node;
-		mode = QCOW2_BACKING_NODE;
+		src = (struct qcow2_backing_src){ QCOW2_BACKING_NODE, node->qcow2,
+						  blk_bottom(node)->fd, blk_size(node) };
 	}
 	b->discard = false;	/* discards are hints: qcow2 nodes ignore them */
 	return qcow2_open(&b->qcow2, bottom->fd, bottom->filename, b->ro,
-			  blk_stack_no_flush(b), mode, node, owner);
+			  blk_stack_no_flush(b), &src, owner);
 }
 
 static int create_raw(const char *name, struct keyval *kv, struct loop *loop,

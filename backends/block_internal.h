@@ -79,9 +79,16 @@ enum qcow2_backing {
 	QCOW2_BACKING_NONE,	/* backing=null */
 	QCOW2_BACKING_NODE,	/* backing=NODE */
 };
+/* The backing image of QCOW2_BACKING_NODE: a qcow2 one, or raw bytes of @fd. */
+struct qcow2_backing_src {
+	enum qcow2_backing mode;
+	struct qcow2 *q;
+	int fd;
+	uint64_t size;
+};
 /* @fd stays the caller's; messages name @name and @owner. */
 int qcow2_open(struct qcow2 **out, int fd, const char *name, bool ro, bool no_flush,
-	       enum qcow2_backing mode, struct blk *node, const char *owner);
+	       const struct qcow2_backing_src *backing, const char *owner);
 void qcow2_close(struct qcow2 *q);
 uint64_t qcow2_size(const struct qcow2 *q);
 /* 0 or -errno (-EIO after a message for a corrupt image). */

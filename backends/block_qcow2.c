@@ -440,7 +440,7 @@ static int grow_rt(struct qcow2 *q, uint64_t need)
 {
 	unsigned bytes = 1u << (q->refcount_order - 3);
 	uint64_t epb = q->cs / bytes, per = q->cs / 8, n = MAX(q->rt_n * 2, need + 1);
-	uint64_t old_off = q->rt_off, old_clusters = q->rt_clusters, t, clusters, *rt;
+	uint64_t old_off = q->rt_off, old_clusters = q->rt_clusters, t, clusters, *rt, *be;
 	uint8_t hdr[12];
 	int ret = 0;
 
@@ -470,11 +470,14 @@ static int grow_rt(struct qcow2 *q, uint64_t need)
 	for (uint64_t i = 0; i < clusters && !ret; i++)
 		ret = rc_update(q, t + i * q->cs, 1, 0);
 	q->rt_moving = false;
-	for (uint64_t i = 0; i < n && !ret; i++) {
-		uint64_t v = htobe64(q->rt[i]);
-
-		ret = pwrite_all(q, &v, 8, t + i * 8);
-	}
+	be = ret ? NULL : malloc(n * 8);
+	if (!ret && !be)
+		ret = -ENOMEM;
+	for (uint64_t i = 0; !ret && i < n; i++)
+		be[i] = htobe64(q->rt[i]);
+	if (!ret)
+		ret = pwrite_all(q, be, n * 8, t);
+	free(be);
 	if (!ret)
 		ret = sync_file(q);
 	if (ret)
@@ -738,8 +741,7 @@ static bool ranges_meet(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 static int check_geometry(struct qcow2 *q, const struct hdr *h, const char *owner)
 {
 	unsigned shift;
-	uint64_t l1_need, l1_bytes = (uint64_t)h->l1_size * 8;
-	uint64_t rt_bytes = (uint64_t)h->rt_clusters << h->cluster_bits;
+	uint64_t l1_need, l1_bytes = (uint64_t)h->l1_size * 8, rt_bytes;
 
 	if (h->cluster_bits < MIN_CLUSTER_BITS || h->cluster_bits > MAX_CLUSTER_BITS) {
 		err_msg("%s: %s: cluster_bits %u is out of range (%u..%u)", owner, q->name,
@@ -750,6 +752,7 @@ static int check_geometry(struct qcow2 *q, const struct hdr *h, const char *owne
 	q->cs = 1ull << h->cluster_bits;
 	q->l2_bits = h->cluster_bits - 3;
 	shift = q->cluster_bits + q->l2_bits;
+	rt_bytes = (uint64_t)h->rt_clusters << h->cluster_bits;
 	if (h->version >= 3 && (h->hdr_len < 104 || h->hdr_len > q->cs || h->hdr_len & 7)) {
 		err_msg("%s: %s: header length %u is invalid", owner, q->name, h->hdr_len);
 		return -EINVAL;
@@ -850,8 +853,7 @@ struct chain {
 };
 
 static int open_fd(struct qcow2 **out, int fd, const char *name, bool ro, bool no_flush,
-		   enum qcow2_backing mode, struct blk *node, struct chain *ch,
-		   const char *owner);
+		   const struct qcow2_backing_src *bs, struct chain *ch, const char *owner);
 
 /* The backing file named in the header, relative to the image's folder. */
 static int open_backing_file(struct qcow2 *q, const char *bname, const char *fmt,
@@ -899,8 +901,9 @@ static int open_backing_file(struct qcow2 *q, const char *bname, const char *fmt
 		ch->depth++;
 		ch->dev[ch->depth] = st.st_dev;
 		ch->ino[ch->depth] = st.st_ino;
-		ret = open_fd(&q->bq, fd, path, true, true, QCOW2_BACKING_HEADER, NULL, ch,
-			      owner);
+		struct qcow2_backing_src hdr = { .mode = QCOW2_BACKING_HEADER };
+
+		ret = open_fd(&q->bq, fd, path, true, true, &hdr, ch, owner);
 		ch->depth--;
 		if (!ret) {
 			q->bq->own_fd = true;
@@ -954,8 +957,7 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *p, uint64_t len,
 }
 
 static int open_fd(struct qcow2 **out, int fd, const char *name, bool ro, bool no_flush,
-		   enum qcow2_backing mode, struct blk *node, struct chain *ch,
-		   const char *owner)
+		   const struct qcow2_backing_src *bs, struct chain *ch, const char *owner)
 {
 	struct qcow2 *q = calloc(1, sizeof(*q));
 	const uint8_t *names = NULL;
@@ -1057,12 +1059,11 @@ static int open_fd(struct qcow2 **out, int fd, const char *name, bool ro, bool n
 	for (uint64_t i = 0; i < q->rt_n; i++)
 		q->rt[i] = be64toh(q->rt[i]);
 	/* The backing: a node given, none, or what the header names. */
-	if (mode == QCOW2_BACKING_NODE) {
-		q->bq = node->qcow2;
-		q->bsize = blk_size(node);
-		if (!q->bq)
-			q->bfd = blk_bottom(node)->fd;
-	} else if (mode == QCOW2_BACKING_HEADER && h.backing_off) {
+	if (bs->mode == QCOW2_BACKING_NODE) {
+		q->bq = bs->q;
+		q->bfd = bs->fd;
+		q->bsize = bs->size;
+	} else if (bs->mode == QCOW2_BACKING_HEADER && h.backing_off) {
 		if (h.backing_size > MAX_BACKING_NAME || h.backing_off > q->cs ||
 		    h.backing_size > q->cs - h.backing_off || !h.backing_size) {
 			err_msg("%s: %s: backing file name (offset %" PRIu64 ", %u bytes) is "
@@ -1101,7 +1102,7 @@ fail:
 }
 
 int qcow2_open(struct qcow2 **out, int fd, const char *name, bool ro, bool no_flush,
-	       enum qcow2_backing mode, struct blk *node, const char *owner)
+	       const struct qcow2_backing_src *backing, const char *owner)
 {
 	struct chain ch = { .depth = 0 };
 	struct stat st;
@@ -1110,7 +1111,7 @@ int qcow2_open(struct qcow2 **out, int fd, const char *name, bool ro, bool no_fl
 		ch.dev[0] = st.st_dev;
 		ch.ino[0] = st.st_ino;
 	}
-	return open_fd(out, fd, name, ro, no_flush, mode, node, &ch, owner);
+	return open_fd(out, fd, name, ro, no_flush, backing, &ch, owner);
 }
 
 void qcow2_close(struct qcow2 *q)

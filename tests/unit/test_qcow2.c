@@ -394,6 +394,20 @@ static void t_refused(void **state)
 	SH("printf '\\001' | dd of=%s/h.qcow2 bs=1 seek=104 conv=notrunc status=none", dir);
 	refused("", -ENOTSUP, "compression type zstd is not supported");
 
+	patched("h.qcow2", 72, 1ull << 1, 8);
+	refused("", -EUCLEAN, "the image is marked corrupt");
+	SH("cd %s && rm h.qcow2 && qemu-img create -q -f qcow2 h.qcow2 1M && "
+	   "qemu-img snapshot -c s1 h.qcow2", dir);
+	refused("", -ENOTSUP, "has 1 internal snapshots");
+	SH("cd %s && rm h.qcow2 && qemu-img create -q -f qcow2 -o refcount_bits=4 h.qcow2 1M",
+	   dir);
+	refused("", -ENOTSUP, "refcount_order 2");
+	/* Autoclear bits go on a writable open. */
+	patched("h.qcow2", 88, 1ull << 5, 8);
+	b = open_q("h.qcow2", "");
+	close_all();
+	SH("test $(od -An -tx1 -j88 -N8 %s/h.qcow2 | tr -d ' \n') = 0000000000000000", dir);
+
 	/* The dirty bit: refused for writing, readable read-only. */
 	patched("h.qcow2", 72, 1, 8);
 	refused("", -EUCLEAN, "the dirty bit is set");
