@@ -131,7 +131,7 @@ static int ring_io(struct qcow2 *q, int op, int fd, void *buf, uint64_t len, uin
 	else
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 	do
-		ret = io_uring_submit(&q->ring);
+		ret = io_uring_submit_and_wait(&q->ring, 1);
 	while (ret == -EINTR);
 	if (ret < 0)
 		return ret;

@@ -283,6 +283,17 @@ static void t_backing_chain(void **state)
 	assert_bytes(buf + 64 * 1024, 0x22, 64 * 1024);
 	assert_bytes(buf + 128 * 1024, 0x55, 64 * 1024);
 	close_all();
+
+	/* backing=NODE: a qcow2 node below */
+	assert_int_equal(create("driver=qcow2,node-name=bq,read-only=on,file.driver=file,"
+				"file.filename=%s/base.qcow2", dir), 0);
+	b = open_q("mid.qcow2", ",backing=bq");
+	assert_int_equal(io(b, BLK_READ, buf, 256 * 1024, 0), 256 * 1024);
+	assert_bytes(buf, 0x11, 64 * 1024);
+	assert_bytes(buf + 64 * 1024, 0x22, 64 * 1024);
+	assert_bytes(buf + 128 * 1024, 0, 64 * 1024);
+	assert_bytes(buf + 192 * 1024, 0x12, 64 * 1024);
+	close_all();
 	assert_int_not_equal(create("driver=qcow2,node-name=q,file.driver=file,"
 				    "file.filename=%s/top.qcow2,backing=nope", dir), 0);
 	assert_non_null(strstr(log_last(), "backing=nope"));
@@ -296,6 +307,25 @@ static void t_backing_loop(void **state)
 	assert_int_equal(create("driver=qcow2,node-name=q,file.driver=file,"
 				"file.filename=%s/b.qcow2", dir), -ELOOP);
 	assert_non_null(strstr(log_last(), "loops back"));
+}
+
+/* 16 images in a chain are read; a 17th is refused. */
+static void t_backing_depth(void **state)
+{
+	uint8_t buf[512];
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 i0.qcow2 1M && "
+	   "qemu-io -f qcow2 -c 'write -P 0x5a 0 512' i0.qcow2 >/dev/null && "
+	   "for i in $(seq 1 16); do qemu-img create -q -f qcow2 -b i$((i - 1)).qcow2 "
+	   "-F qcow2 i$i.qcow2 || exit 1; done", dir);
+	b = open_q("i15.qcow2", "");
+	assert_int_equal(io(b, BLK_READ, buf, sizeof(buf), 0), sizeof(buf));
+	assert_bytes(buf, 0x5a, sizeof(buf));
+	close_all();
+	assert_int_equal(create("driver=qcow2,node-name=q,file.driver=file,"
+				"file.filename=%s/i16.qcow2", dir), -ELOOP);
+	assert_non_null(strstr(log_last(), "backing chain deeper than 16 images"));
 }
 
 static void t_compressed(void **state)
@@ -451,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_write_small_clusters, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_backing_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_backing_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_backing_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_compressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_tables, setup, teardown),
