@@ -1,7 +1,8 @@
 /*
- * -blockdev: the node graph (file nodes, raw nodes over them), claiming a
- * node for a front end, and the accessors of block.h. Opening images is in
- * block_file.c, the io_uring data path in block_io.c.
+ * -blockdev: the node graph (file nodes, raw and qcow2 nodes over them),
+ * claiming a node for a front end, and the accessors of block.h. Opening
+ * images is in block_file.c, the qcow2 format in block_qcow2.c, the
+ * io_uring data path in block_io.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "lib/props.h"
 #include "lib/util.h"
 
-static const struct object_type file_type, raw_type;
+static const struct object_type file_type, raw_type, qcow2_type;
 
 struct blk *blk_find(const char *node_name)
 {
@@ -26,6 +27,9 @@ static void node_free(struct blk *b)
 {
 	if (b->queues)
 		blk_io_stop(b, false);
+	qcow2_close(b->qcow2);
+	if (b->backing)
+		object_release(&b->backing->obj);
 	blk_file_close(b);
 	object_del(&b->obj);
 	free(b);
@@ -34,8 +38,13 @@ static void node_free(struct blk *b)
 /* Added once complete: a raw node comes after its file node, and goes first. */
 static int node_add(struct blk *b, const char *name, const char *owner)
 {
-	return object_add(&b->obj, strcmp(b->driver, "raw") ? &file_type : &raw_type,
-			  name, owner);
+	const struct object_type *t = &file_type;
+
+	if (!strcmp(b->driver, "raw"))
+		t = &raw_type;
+	else if (!strcmp(b->driver, "qcow2"))
+		t = &qcow2_type;
+	return object_add(&b->obj, t, name, owner);
 }
 
 static struct blk *node_new(const char *driver, struct loop *loop, const char *owner)
@@ -131,8 +140,8 @@ static int split_file_keys(struct keyval *kv, struct keyval *sub, const char *ow
 
 /* The nested file node inherits read-only, discard and cache.*, as in QEMU. */
 static int create_nested_file(const char *name, struct keyval *sub,
-			      const struct raw_opts *o, struct loop *loop,
-			      const char *owner, struct blk **out)
+			      const struct raw_opts *o, const char *driver,
+			      struct loop *loop, const char *owner, struct blk **out)
 {
 	struct kv_pair inherit[] = {
 		{ (char *)"read-only", o->ro ? (char *)"on" : (char *)"off" },
@@ -143,8 +152,8 @@ static int create_nested_file(const char *name, struct keyval *sub,
 	char fname[80], fowner[160];
 
 	if (sub->implied && strcmp(sub->implied, "file")) {
-		err_msg("%s: file.driver=%s: only driver=file can be under a raw node",
-			owner, sub->implied);
+		err_msg("%s: file.driver=%s: only driver=file can be under a %s node",
+			owner, sub->implied, driver);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < ARRAY_SIZE(inherit); i++)
@@ -155,8 +164,54 @@ static int create_nested_file(const char *name, struct keyval *sub,
 	return create_file(fname, sub, loop, fowner, out);
 }
 
-static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
+/*
+ * qcow2's backing=: a node (claimed), null (none), or absent (what the
+ * image's header names).
+ */
+static int open_qcow2(struct blk *b, const char *name, const char *backing,
 		      const char *owner)
+{
+	struct blk *bottom = blk_bottom(b), *node = NULL;
+	struct qcow2_backing_src src = { .mode = QCOW2_BACKING_HEADER, .fd = -1 };
+	char user[160];
+	int ret;
+
+	if (b->file->file) {
+		err_msg("%s: file=%s: a qcow2 node goes over a driver=file node", owner,
+			b->file->obj.id);
+		return -EINVAL;
+	}
+	if (bottom->direct) {
+		err_msg("%s: cache.direct=on is not supported with qcow2 yet", owner);
+		return -EINVAL;
+	}
+	if (backing && !strcmp(backing, "null")) {
+		src.mode = QCOW2_BACKING_NONE;
+	} else if (backing) {
+		node = blk_find(backing);
+		if (!node) {
+			err_msg("%s: backing=%s: no -blockdev with node-name '%s'", owner,
+				backing, backing);
+			return -EINVAL;
+		}
+		snprintf(user, sizeof(user), "qcow2 node '%s' (backing)", name);
+		ret = object_claim(&node->obj, user);
+		if (ret) {
+			err_msg("%s: backing=%s: node '%s' is already used by %s", owner,
+				backing, backing, node->obj.owner);
+			return ret;
+		}
+		b->backing = node;
+		src = (struct qcow2_backing_src){ QCOW2_BACKING_NODE, node->qcow2,
+						  blk_bottom(node)->fd, blk_size(node) };
+	}
+	b->discard = false;	/* discards are hints: qcow2 nodes ignore them */
+	return qcow2_open(&b->qcow2, bottom->fd, bottom->filename, b->ro,
+			  blk_stack_no_flush(b), &src, owner);
+}
+
+static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
+		      const char *owner, const char *driver)
 {
 	struct raw_opts o = { 0 };
 	struct blk *b = NULL, *file = NULL;
@@ -164,7 +219,10 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	struct keyval sub;
 	char user[160];
 	int ret, unmap = 0;
+	const char *backing = NULL;
 
+	if (!strcmp(driver, "qcow2"))
+		backing = keyval_get(kv, "backing");
 	ret = split_file_keys(kv, &sub, owner);
 	if (!ret)
 		ret = blk_throttle_parse(kv, throttle, owner);
@@ -180,9 +238,10 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 		err_msg("%s: give either file= or file.*, not both", owner);
 		ret = -EINVAL;
 	} else if (sub.pairs) {
-		ret = create_nested_file(name, &sub, &o, loop, owner, &file);
+		ret = create_nested_file(name, &sub, &o, driver, loop, owner, &file);
 	} else if (!o.file) {
-		err_msg("%s: driver=raw needs file=NODE (a driver=file node-name)", owner);
+		err_msg("%s: driver=%s needs file=NODE (a driver=file node-name)", owner,
+			driver);
 		ret = -EINVAL;
 	} else if (!(file = blk_find(o.file))) {
 		err_msg("%s: file=%s: no -blockdev with node-name '%s'", owner, o.file, o.file);
@@ -198,8 +257,8 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	}
 	if (ret)
 		goto out;
-	b = node_new("raw", loop, owner);
-	snprintf(user, sizeof(user), "raw node '%s'", name);
+	b = node_new(driver, loop, owner);
+	snprintf(user, sizeof(user), "%s node '%s'", driver, name);
 	ret = b ? object_claim(&file->obj, user) : -ENOMEM;
 	if (ret)
 		goto out;
@@ -208,7 +267,9 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	b->ro = o.ro || file->ro;
 	b->no_flush = o.no_flush;
 	b->discard = unmap && file->discard;
-	ret = node_add(b, name, owner);
+	ret = b->driver[0] == 'q' ? open_qcow2(b, name, backing, owner) : 0;
+	if (!ret)
+		ret = node_add(b, name, owner);
 	if (ret)
 		goto out;
 	b = NULL;
@@ -233,8 +294,8 @@ static int node_create(const struct object_args *a)
 	struct blk *b;
 
 	snprintf(owner, sizeof(owner), "-blockdev node-name=%s", a->id);
-	if (a->type == &raw_type)
-		return create_raw(a->id, a->kv, a->loop, owner);
+	if (a->type == &raw_type || a->type == &qcow2_type)
+		return create_raw(a->id, a->kv, a->loop, owner, a->type->name);
 	return create_file(a->id, a->kv, a->loop, owner, &b);
 }
 
@@ -273,7 +334,9 @@ void blk_set_batch_end(struct blk *b, blk_batch_fn fn, void *opaque)
 
 uint64_t blk_size(const struct blk *b)
 {
-	return blk_bottom(b)->size;
+	struct qcow2 *q = blk_format(b);
+
+	return q ? qcow2_size(q) : blk_bottom(b)->size;
 }
 
 bool blk_read_only(const struct blk *b)
@@ -315,8 +378,26 @@ static const struct object_type file_type = {
 	.help = blk_throttle_help,
 	.destroy = node_destroy,
 };
+static void qcow2_help(FILE *f)
+{
+	fputs("  backing=<str> - node-name of the backing image, or null for none "
+	      "(default: the one the image names)\n", f);
+	blk_throttle_help(f);
+}
+
+static const struct object_type qcow2_type = {
+	.name = "qcow2",
+	.kind = OBJ_BLOCKDEV,
+	.noun = "drive",
+	.desc = "qcow2 image format (v2, v3) over a file node",
+	.props = raw_props,
+	.create = node_create,
+	.help = qcow2_help,
+	.destroy = node_destroy,
+};
 OBJECT_TYPE(file_type)
 OBJECT_TYPE(raw_type)
+OBJECT_TYPE(qcow2_type)
 
 void blk_set_write_through(struct blk *b, bool on)
 {
@@ -335,7 +416,7 @@ struct blk *blk_next_info(const struct blk *prev, struct blk_info *info)
 	*info = (struct blk_info){
 		.node_name = b->obj.id, .driver = b->driver, .filename = bottom->filename,
 		.child = b->file ? b->file->obj.id : NULL, .ro = b->ro, .direct = bottom->direct,
-		.claimed = b->obj.owner != NULL, .size = bottom->size,
+		.claimed = b->obj.owner != NULL, .size = blk_size(b),
 		.no_flush = blk_stack_no_flush(b), .writeback = !b->write_through,
 	};
 	return b;

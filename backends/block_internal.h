@@ -14,14 +14,17 @@
 
 struct blk_queue;
 struct blk_io;
+struct qcow2;
 
 /* throttling.*: the -total limits and the -read / -write ones. */
 enum { BLK_TH_TOTAL, BLK_TH_READ, BLK_TH_WRITE, BLK_TH_N };
 
 struct blk {
 	struct object obj;		/* obj.id: the node-name; obj.owner: who claimed it */
-	const char *driver;		/* "file" or "raw" */
-	struct blk *file;		/* raw: the node it stacks over */
+	const char *driver;		/* "file", "raw" or "qcow2" */
+	struct blk *file;		/* raw, qcow2: the node it stacks over */
+	struct qcow2 *qcow2;		/* qcow2 nodes: the open image */
+	struct blk *backing;		/* qcow2 backing=NODE: claimed by this node */
 	bool ro;
 	bool no_flush;			/* cache.no-flush=on: flushes do nothing */
 	bool write_through;		/* blk_set_write_through: RWF_DSYNC writes */
@@ -68,6 +71,40 @@ void blk_throttle_help(FILE *f);
 int blk_io_start(struct blk *b, unsigned queues, unsigned depth, const char *owner);
 /* Waits for (or cancels) what is in flight; @callbacks: still call done. */
 void blk_io_stop(struct blk *b, bool callbacks);
+
+/* block_qcow2.c: the qcow2 format, I/O done in place on the calling thread. */
+#define QCOW2_MAX_CHAIN	16	/* backing files below an image, at most */
+enum qcow2_backing {
+	QCOW2_BACKING_HEADER,	/* the one the header names, if any */
+	QCOW2_BACKING_NONE,	/* backing=null */
+	QCOW2_BACKING_NODE,	/* backing=NODE */
+};
+/* The backing image of QCOW2_BACKING_NODE: a qcow2 one, or raw bytes of @fd. */
+struct qcow2_backing_src {
+	enum qcow2_backing mode;
+	struct qcow2 *q;
+	int fd;
+	uint64_t size;
+};
+/* @fd stays the caller's; messages name @name and @owner. */
+int qcow2_open(struct qcow2 **out, int fd, const char *name, bool ro, bool no_flush,
+	       const struct qcow2_backing_src *backing, const char *owner);
+void qcow2_close(struct qcow2 *q);
+uint64_t qcow2_size(const struct qcow2 *q);
+/* 0 or -errno (-EIO after a message for a corrupt image). */
+int qcow2_read(struct qcow2 *q, void *buf, uint64_t len, uint64_t off);
+int qcow2_write(struct qcow2 *q, const void *buf, uint64_t len, uint64_t off);
+/* A READ, WRITE or WRITE_ZEROES of block.h: bytes or -errno. */
+int qcow2_request(struct qcow2 *q, const struct blk_req *r, bool write_through);
+
+/* The qcow2 node of @b's stack, or NULL. */
+static inline struct qcow2 *blk_format(const struct blk *b)
+{
+	for (; b; b = b->file)
+		if (b->qcow2)
+			return b->qcow2;
+	return NULL;
+}
 
 /* cache.no-flush=on on @b or a node below it: QEMU's cache=unsafe. */
 static inline bool blk_stack_no_flush(const struct blk *b)

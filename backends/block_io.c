@@ -22,6 +22,7 @@ enum io_stage {
 	IO_ZERO_RANGE,		/* WRITE_ZEROES by FALLOC_FL_ZERO_RANGE */
 	IO_ZERO_WRITE,		/* WRITE_ZEROES by writing zeroes */
 	IO_OTHER,		/* fsync, discard, nop: one step */
+	IO_FORMAT,		/* qcow2: done in place at prep, completed by a nop */
 };
 
 struct blk_io {
@@ -31,6 +32,7 @@ struct blk_io {
 	uint64_t total;		/* bytes the request covers */
 	uint64_t done;		/* bytes transferred so far */
 	uint64_t seq;		/* place in the throttle queue */
+	int res;		/* IO_FORMAT: the result */
 	struct blk_io *next;	/* free list, backlog, or throttle queue */
 };
 
@@ -106,6 +108,10 @@ static void prep(struct blk_queue *q, struct blk_io *io, struct io_uring_sqe *sq
 					     MIN(rest / ZERO_CHUNK, (uint64_t)ZERO_IOVS), off);
 		else
 			io_uring_prep_write(sqe, fd, zero_buf, rest, off);
+		break;
+	case IO_FORMAT:
+		io->res = qcow2_request(blk_format(q->b), r, q->b->write_through);
+		io_uring_prep_nop(sqe);
 		break;
 	case IO_OTHER:
 		if (r->op == BLK_FLUSH && !q->b->ro && !blk_stack_no_flush(q->b))
@@ -214,6 +220,9 @@ static void complete(struct blk_queue *q, struct blk_io *io, int res, bool callb
 			next_step(q, io, callbacks);
 			return;
 		}
+		break;
+	case IO_FORMAT:
+		res = io->res;
 		break;
 	case IO_OTHER:
 		/* Discard is a hint: a file system that cannot is not an error. */
@@ -404,7 +413,7 @@ static int throttle_start(struct blk *b, const char *owner)
 
 int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 {
-	struct blk *file = blk_bottom(b);
+	uint64_t size = blk_size(b);
 	struct blk_queue *q;
 	struct blk_io *io;
 	uint64_t len = r->len;
@@ -422,7 +431,7 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 	if (b->ro && r->op != BLK_READ && r->op != BLK_FLUSH)
 		return -EROFS;
 	if (r->op != BLK_FLUSH &&
-	    (wraps || r->offset > file->size || len > file->size - r->offset))
+	    (wraps || r->offset > size || len > size - r->offset))
 		return -EINVAL;
 	/* A front end keeps at most @depth requests in flight per queue. */
 	io = q->free;
@@ -435,6 +444,8 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 		io->stage = IO_RW;
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
+	if (blk_format(b) && r->op != BLK_FLUSH && r->op != BLK_DISCARD)
+		io->stage = IO_FORMAT;
 	/* Behind waiting requests even if not throttled itself: order is kept. */
 	if (b->thead || !throttle_take(b, io))
 		throttle_push(b, io);

@@ -417,8 +417,9 @@ static int drive_keys(struct keyval *kv, struct drive *d)
 			d->iface);
 		return -EINVAL;
 	}
-	if (d->format && strcmp(d->format, "raw")) {
-		err_msg("-drive format=%s: ember reads raw images only (format=raw)", d->format);
+	if (d->format && strcmp(d->format, "raw") && strcmp(d->format, "qcow2")) {
+		err_msg("-drive format=%s: ember reads raw and qcow2 images (format=raw or "
+			"format=qcow2)", d->format);
 		return -EINVAL;
 	}
 	if (d->media && strcmp(d->media, "disk")) {
@@ -492,7 +493,7 @@ static int drive_one(struct cli *c, const char *s, unsigned *nvirtio, unsigned *
 	ret = -ENOMEM;
 	if (!(f = open_memstream(&buf, &size)))
 		goto out;
-	fputs("driver=raw,node-name=", f);
+	fprintf(f, "driver=%s,node-name=", d.format ? d.format : "raw");
 	put_value(f, d.id);
 	fputs(",file.driver=file,file.filename=", f);
 	put_value(f, d.file);

@@ -578,7 +578,7 @@ static void t_errors(void **state)
 	char o[512];
 
 	expect_error("driver=file,node-name=f0", "property 'filename' is required");
-	expect_error("driver=qcow2,node-name=f0,filename=x", "driver=qcow2: unknown driver");
+	expect_error("driver=vmdk,node-name=f0,filename=x", "driver=vmdk: unknown driver");
 	expect_error("node-name=f0,filename=x", "no driver given");
 	expect_error("driver=file,filename=x", "property 'node-name' is required");
 	expect_error("driver=raw,node-name=d0", "driver=raw needs file=NODE");

@@ -626,7 +626,8 @@ static void t_drive_nic(void **state)
 	assert_int_equal(PARSE(&c, "-drive", "id=test,file=test.img,format=raw,if=none",
 			       "-drive", "file=a,,b.img,if=virtio,readonly=on,cache=none,aio=native,"
 			       "discard=unmap,media=disk",
-			       "-drive", "file=c.img,if=virtio,cache=writeback,aio=threads,discard=off",
+			       "-drive", "file=c.img,if=virtio,cache=writeback,aio=threads,discard=off,"
+			       "format=qcow2",
 			       "-nic", "user,hostfwd=tcp::2222-:22",
 			       "-nic", "tap,ifname=tap0,script=no,downscript=no,model=virtio-net-pci,"
 			       "mac=52:54:00:00:00:01",
@@ -637,7 +638,7 @@ static void t_drive_nic(void **state)
 			    "file.filename=test.img,discard=ignore");
 	assert_string_equal(c.blockdev[1], "driver=raw,node-name=virtio0,file.driver=file,"
 			    "file.filename=a,,b.img,discard=unmap,read-only=on,file.cache.direct=on");
-	assert_string_equal(c.blockdev[2], "driver=raw,node-name=virtio1,file.driver=file,"
+	assert_string_equal(c.blockdev[2], "driver=qcow2,node-name=virtio1,file.driver=file,"
 			    "file.filename=c.img,discard=ignore");
 	assert_int_equal(c.nr_netdev, 2);
 	assert_string_equal(c.netdev[0], "user,id=nic0,hostfwd=tcp::2222-:22");
@@ -662,8 +663,8 @@ static void t_drive_nic(void **state)
 		  "or if=none" },
 		{ "file=d.img,if=scsi", "-drive if=scsi: ember has only virtio disks (if=virtio or "
 		  "if=none)" },
-		{ "file=d.img,if=none,format=qcow2", "-drive format=qcow2: ember reads raw images "
-		  "only (format=raw)" },
+		{ "file=d.img,if=none,format=vmdk", "-drive format=vmdk: ember reads raw and qcow2 "
+		  "images (format=raw or format=qcow2)" },
 		{ "file=d.img,if=none,cache=wb", "-drive cache=wb: expected writeback, none, "
 		  "writethrough, directsync or unsafe" },
 		{ "file=d.img,if=none,cache.no-flush=maybe", "-drive cache.no-flush=maybe: expected "

@@ -35,7 +35,7 @@ bad accel-tcg "-accel tcg: ember runs on KVM only" -accel tcg
 bad machine-accel "-M accel=tcg: ember runs on KVM only" -M microvm,accel=tcg
 bad machine-acpi "-M acpi=off: .*acpi=on only" -M microvm,acpi=off
 bad machine-q35 "-M q35: unknown machine type" -M q35
-bad drive-qcow2 "-drive format=qcow2: ember reads raw images only" -drive file=x.img,if=virtio,format=qcow2
+bad drive-vmdk "-drive format=vmdk: ember reads raw and qcow2 images" -drive file=x.img,if=virtio,format=vmdk
 bad drive-ide "-drive: if=ide (QEMU's default) is not in ember" -drive file=x.img
 bad drive-cache "-drive cache=sync: expected writeback, none, writethrough, directsync or unsafe" -drive file=x.img,if=none,cache=sync
 bad nic-model "-nic model=e1000: ember's network card is virtio-net" -nic tap,model=e1000
