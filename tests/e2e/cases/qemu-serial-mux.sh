@@ -4,7 +4,8 @@
 # only then), where `info status` says running and nothing reaches the
 # guest; Ctrl-a h prints QEMU's help; Ctrl-a c goes back; Ctrl-a Ctrl-a
 # sends one Ctrl-a to the guest; Ctrl-a x ends ember with status 0. Then
-# -nographic alone does the same (COM1 on mon:stdio). Last, ember on a
+# -nographic alone does the same (COM1 on mon:stdio), and QEMU's long form
+# (-chardev stdio,mux=on, -serial chardev:, -mon) with -echr. Last, ember on a
 # pty: the terminal is raw while ember runs and as before once it ends,
 # after Ctrl-a x, after SIGTERM, and after an error once stdio was set up
 # (a missing kernel).
@@ -100,6 +101,23 @@ sleep 0.5
 printf 'third\r' >&7
 wait_for "$EMBER_LOG" "GOT:third" 30
 printf '\001x' >&7
+ember_exit 0
+exec 7>&-
+
+# QEMU's long form, -chardev stdio,mux=on shared by -serial and -mon, with -echr 0x14 (Ctrl-t)
+expect_usage_error echr-bad "-echr 300: expected the escape key's code, 0 to 255" \
+	-kernel "$LAB_KERNEL" -echr 300
+mux_run long -chardev stdio,id=s,mux=on -serial chardev:s -mon chardev=s -echr 0x14
+wait_for "$EMBER_LOG" GUEST-UP 120
+printf '\001c\r' >&7	# Ctrl-a is no escape key now: the guest gets it
+wait_for "$EMBER_LOG" "GOT:@c" 30
+printf '\024c' >&7
+wait_for "$EMBER_LOG" "(qemu) " 30
+printf 'info status\r\024c' >&7
+wait_for "$EMBER_LOG" "VM status: running" 30
+printf 'fourth\r' >&7
+wait_for "$EMBER_LOG" "GOT:fourth" 30
+printf '\024x' >&7
 ember_exit 0
 exec 7>&-
 
