@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 
 #include "backends/chardev_internal.h"
+#include "backends/chardev_mux.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/props.h"
@@ -129,6 +130,8 @@ void chr_stop_input(struct chardev *c)
 
 int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
 {
+	if (c->mux)
+		return chr_mux_attach(c->mux, fn, opaque);
 	/* The front end says which device could not have it. */
 	if (c->fn)
 		return -EBUSY;
@@ -142,6 +145,10 @@ int chardev_attach(struct chardev *c, chr_input_fn fn, void *opaque)
 
 void chardev_detach(struct chardev *c)
 {
+	if (c->mux) {
+		chr_mux_detach(c->mux);
+		return;
+	}
 	c->fn = NULL;
 	c->peer_fn = NULL;
 	c->opaque = NULL;
@@ -183,9 +190,21 @@ void chr_set_output(struct chardev *c, int fd, enum chr_out mode)
 
 void chardev_watch_peer(struct chardev *c, chr_event_fn fn)
 {
+	if (c->mux) {
+		chr_mux_watch_peer(c->mux, fn);
+		return;
+	}
 	c->peer_fn = fn;
 	if (fn && c->out_fd >= 0)
 		fn(c->opaque, 1);
+}
+
+int chardev_watch_focus(struct chardev *c, chr_event_fn fn)
+{
+	if (!c->mux)
+		return 0;
+	chr_mux_watch_focus(c->mux, fn);
+	return 1;
 }
 
 static ssize_t write_all(int fd, const uint8_t *p, size_t len)
@@ -383,11 +402,46 @@ static void chr_free(struct chardev *c)
 		close(c->out_timer);
 	}
 	free(c->out_buf);
+	if (c->mux)
+		chr_mux_free(c->mux);
 	props_free(c->obj.type->props, c->state);
 	pthread_mutex_destroy(&c->lock);
 	free(c->state);
 	object_del(&c->obj);
 	free(c);
+}
+
+/* mux=on|off, which every type takes. */
+static int parse_mux(struct keyval *kv, const char *owner, int *on)
+{
+	const char *v = keyval_get(kv, "mux");
+
+	if (v && parse_bool(v, on)) {
+		err_msg("%s: mux=%s: expected on or off", owner, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The mux takes the front end's place; it reads once chardev_mux_start() says so. */
+static int mux_on(struct chardev *c, const char *owner)
+{
+	c->mux = chr_mux_new(c, c->out_fd >= 0);
+	if (!c->mux) {
+		err_msg("%s: out of memory", owner);
+		return -ENOMEM;
+	}
+	c->fn = chr_mux_input;
+	c->peer_fn = chr_mux_peer;
+	c->opaque = c->mux;
+	__atomic_store_n(&c->waiting, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void chr_help(FILE *f)
+{
+	fprintf(f, "  mux=<bool> - several front ends share it, Ctrl-a c switches the input "
+		"(default: off)\n");
 }
 
 static int chr_new(const struct object_type *t, const char *id,
@@ -396,7 +450,7 @@ static int chr_new(const struct object_type *t, const char *id,
 {
 	const struct chardev_backend *be = t->ops;
 	struct chardev *c = calloc(1, sizeof(*c));
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, mux = 0;
 
 	if (!c)
 		goto nomem;
@@ -410,6 +464,8 @@ static int chr_new(const struct object_type *t, const char *id,
 		goto nomem;
 	/* Added first: back ends name it in their messages while opening. */
 	ret = object_add(&c->obj, t, id, owner);
+	if (!ret)
+		ret = parse_mux(kv, owner, &mux);
 	if (!ret)
 		ret = props_set_defaults(t->props, c->state, owner);
 	if (!ret)
@@ -431,6 +487,8 @@ static int chr_new(const struct object_type *t, const char *id,
 	}
 	ret = be->open ? be->open(c, owner) : 0;
 	if (ret)
+		goto fail;
+	if (mux && (ret = mux_on(c, owner)))
 		goto fail;
 	if (out)
 		*out = c;

@@ -74,4 +74,23 @@ void chardev_accept_input(struct chardev *c);
  */
 int chardev_socket_take(struct chardev *c);
 
+/*
+ * mux=on (chardev_mux.c): several front ends attach, the newest has the
+ * input focus, Ctrl-a c moves it on. chardev_watch_peer and
+ * chardev_watch_focus apply to the front end attached last;
+ * chardev_detach detaches them all. Until chardev_mux_start() (once every
+ * front end is there) no input is read and no peer is reported, so that a
+ * monitor's banner waits for its focus as in QEMU.
+ *
+ * chardev_watch_focus: @fn(opaque, 1) when the front end gets the focus,
+ * (opaque, 0) when it loses it; returns 1 on a mux, 0 on a plain chardev
+ * (whose one front end always has the input).
+ */
+int chardev_watch_focus(struct chardev *c, chr_event_fn fn);
+void chardev_mux_start(void);
+/* -echr: the escape key (default 1, Ctrl-a); 0..255. */
+void chardev_mux_set_escape(int ch);
+/* What Ctrl-a x does (ember: quit the machine); none: nothing but the message. */
+void chardev_mux_set_quit(void (*fn)(void *opaque), void *opaque);
+
 #endif

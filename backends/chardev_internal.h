@@ -59,6 +59,7 @@ struct chardev {
 	int waiting;		/* front end should wake us when it has room */
 	chr_input_fn fn;
 	chr_event_fn peer_fn;	/* chardev_watch_peer */
+	struct chr_mux *mux;	/* mux=on: fn, opaque and peer_fn are the mux's */
 	char filename[96];	/* set by a back end whose name is only known once open (pty) */
 	void *opaque;
 	size_t head, len;	/* bytes read but not yet accepted */
@@ -73,8 +74,10 @@ void chr_stop_input(struct chardev *c);
 /* A chardev type of the object table: NAME as in -chardev NAME, OPS its chardev_backend. */
 #define CHARDEV_TYPE(n, d, p, o)						\
 	.name = n, .kind = OBJ_CHARDEV, .noun = "chardev", .desc = d, .props = p,	\
-	.ops = o, .create = chr_create, .destroy = chr_destroy
+	.ops = o, .create = chr_create, .destroy = chr_destroy, .help = chr_help
 int chr_create(const struct object_args *a);
 void chr_destroy(struct object *o);
+/* The options every type has (mux=). */
+void chr_help(FILE *f);
 
 #endif

@@ -69,11 +69,41 @@ static int parse_machine(struct cli *c, struct machine_config *mc, struct cli_ma
 	return 0;
 }
 
+/*
+ * -serial mon:DEV: as QEMU, DEV (stdio, pty, null, unix:PATH) made a
+ * mux=on chardev named serialN, with the human monitor on it before the
+ * serial port, which then has the input (Ctrl-a c switches).
+ */
+static int serial_mon(struct cli *c, unsigned idx, const char *s, struct loop *loop,
+		      struct machine *m, struct chardev **out)
+{
+	const char *opts, *ref;
+	char id[16], owner[128], *buf;
+	int ret;
+
+	snprintf(id, sizeof(id), "serial%u", idx);
+	snprintf(owner, sizeof(owner), "-serial %s", c->serial[idx]);
+	ret = cli_monitor_chardev(c, "-serial", s + 4, id, &opts, &ref);
+	if (!ret && !opts) {
+		err_msg("%s: expected mon:stdio, mon:pty, mon:null or mon:unix:PATH", owner);
+		ret = -EINVAL;
+	}
+	if (ret || !loop)
+		return ret;
+	if (asprintf(&buf, "%s,mux=on", opts) < 0 || !(opts = cli_own(c, buf)))
+		return -ENOMEM;
+	if ((ret = object_create(OBJ_CHARDEV, opts, loop)))
+		return ret;
+	*out = chardev_find(id);
+	return hmp_mon_attach(*out, owner, m);
+}
+
 /* -serial's forms; with no @loop only checked (before anything is set up). */
-static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct serial_cfg *sc)
+static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct machine *m,
+			struct serial_cfg *sc)
 {
 	const char *s = c->serial[idx], *opts;
-	struct chardev *chr;
+	struct chardev *chr = NULL;
 	char id[16];
 	int ret;
 
@@ -82,9 +112,15 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 		sc->kind = SERIAL_NONE;
 		return 0;
 	}
-	/* QEMU multiplexes its human monitor here; ember has none: plain stdio */
-	if (!strcmp(s, "mon:stdio"))
-		s = "stdio";
+	if (c->daemonize && !strcmp(s, "mon:stdio")) {
+		err_msg("-serial %s: not with -daemonize, which closes stdio", s);
+		return -EINVAL;
+	}
+	if (!strncmp(s, "mon:", 4)) {
+		ret = serial_mon(c, idx, s, loop, m, &chr);
+		sc->chr = chr;
+		return ret;
+	}
 	if (c->daemonize && !strcmp(s, "stdio")) {
 		err_msg("-serial %s: not with -daemonize, which closes stdio", c->serial[idx]);
 		return -EINVAL;
@@ -120,7 +156,7 @@ static int parse_serial(struct cli *c, unsigned idx, struct loop *loop, struct s
 			return ret;
 	} else {
 		err_msg("-serial %s: expected stdio, mon:stdio, none, null, pty, file:PATH, "
-			"unix:PATH[,server,nowait] or chardev:ID", s);
+			"unix:PATH[,server,nowait], chardev:ID or mon:DEV", s);
 		return -EINVAL;
 	}
 	sc->chr = chr;
@@ -195,6 +231,23 @@ static const char *stdio_chardev(const struct cli *c)
 	return NULL;
 }
 
+/* -echr KEY: QEMU's number (0x14, 20); 0..255. */
+static int parse_echr(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < 0 || v > 255) {
+		err_msg("-echr %s: expected the escape key's code, 0 to 255 (1 is Ctrl-a, 0x14 "
+			"Ctrl-t)", s);
+		return -EINVAL;
+	}
+	chardev_mux_set_escape((int)v);
+	return 0;
+}
+
 /*
  * Everything the options say that can be checked before anything is set
  * up: the machine, RAM, vCPUs, CPU template, kernel, serial ports, -drive
@@ -241,13 +294,20 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 		err_msg("-serial %s: -M isa-serial=off has no serial ports", c->serial[0]);
 		return -EINVAL;
 	}
-	/* QEMU's default serial port, which -nodefaults and -daemonize drop */
+	/*
+	 * QEMU's default serial port, which -nodefaults and -daemonize drop;
+	 * with -nographic and no monitor given, QEMU's mon:stdio
+	 */
 	if (!c->nr_serial)
 		c->serial[c->nr_serial++] = stdio || monitor_stdio(c) || c->nodefaults ||
-					    c->daemonize || cm->no_com1 ? "none" : "stdio";
+					    c->daemonize || cm->no_com1 ? "none" :
+					    c->nographic && !c->nr_monitor && !c->nr_mon &&
+					    !c->nr_qmp ? "mon:stdio" : "stdio";
 	for (unsigned i = 0; i < c->nr_serial; i++)
-		if ((ret = parse_serial(c, i, NULL, &mc->serial[i])))
+		if ((ret = parse_serial(c, i, NULL, NULL, &mc->serial[i])))
 			return ret;
+	if (c->echr && (ret = parse_echr(c->echr)))
+		return ret;
 	for (unsigned i = 0; i < c->nr_monitor; i++)
 		if ((ret = monitor_create(c, i, NULL, NULL)))
 			return ret;
@@ -257,7 +317,7 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 
 /* What needs the back ends: -M memory-backend=, and the serial ports' chardevs. */
 static int finish_config(struct cli *c, const struct cli_machine *cm, struct loop *loop,
-			 struct machine_config *mc)
+			 struct machine *m, struct machine_config *mc)
 {
 	int ret;
 
@@ -280,7 +340,7 @@ static int finish_config(struct cli *c, const struct cli_machine *cm, struct loo
 		}
 	}
 	for (unsigned i = 0; i < c->nr_serial; i++)
-		if ((ret = parse_serial(c, i, loop, &mc->serial[i])))
+		if ((ret = parse_serial(c, i, loop, m, &mc->serial[i])))
 			return ret;
 	return 0;
 }
@@ -482,6 +542,12 @@ int cli_check(struct cli *c, struct machine_config *mc, struct cli_machine *cm)
 	return ret;
 }
 
+/* Ctrl-a x on a mux: QEMU's quit, a clean end of the run. */
+static void mux_quit(void *opaque)
+{
+	machine_quit(opaque, "host-qmp-quit", "terminating on Ctrl-a x");
+}
+
 int ember_main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -531,7 +597,7 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; !ret && i < c.nr_mon; i++)
 		ret = hmp_mon_create(c.mon[i], loop, &m);
 	if (!ret)
-		ret = finish_config(&c, &cm, loop, &mc);
+		ret = finish_config(&c, &cm, loop, &m, &mc);
 	if (ret)
 		goto out;
 	ret = machine_init(&m, loop, &mc);
@@ -546,6 +612,9 @@ int ember_main(int argc, char **argv)
 		ret = qmp_server_create(c.qmp[i], loop, &m);
 	if (ret)
 		goto out;
+	/* every front end is there: muxes read input and tell monitors of their peer */
+	chardev_mux_set_quit(mux_quit, &m);
+	chardev_mux_start();
 	daemon_ready();
 	status = machine_run(&m);
 out:

@@ -116,6 +116,12 @@ static int opt_nodefaults(struct cli *c, const char *arg)
 	return 0;
 }
 
+static int opt_nographic(struct cli *c, const char *arg)
+{
+	c->nographic = true;
+	return 0;
+}
+
 static int opt_daemonize(struct cli *c, const char *arg)
 {
 	c->daemonize = true;
@@ -393,7 +399,9 @@ const struct cli_opt cli_opts[] = {
 	  "timestamp=on: messages start with the UTC time", .params = p_msg },
 	{ "-nodefaults", NULL, NULL, CALL(opt_nodefaults), CLI_OTHER,
 	  "no default COM1 (add serial ports with -serial or -device isa-serial)" },
-	{ "-nographic", NULL, NULL, IGNORED, CLI_OTHER, "accepted for QEMU compatibility" },
+	{ "-nographic", NULL, NULL, CALL(opt_nographic), CLI_OTHER,
+	  "accepted for QEMU compatibility (-nographic: with no -serial\n"
+	  "and no monitor, COM1 and the human monitor share stdio, mon:stdio)" },
 	{ "-display", NULL, "none", CALL(opt_display), CLI_OTHER, "" },
 	{ "-no-user-config", NULL, NULL, IGNORED, CLI_OTHER, "" },
 	{ "-S", NULL, NULL, CALL(opt_S), CLI_OTHER, "start paused: vCPUs wait for QMP cont" },
@@ -405,6 +413,8 @@ const struct cli_opt cli_opts[] = {
 	  "the human monitor (HMP), or QMP with mode=control, on a -chardev", .params = p_mon },
 	{ "-monitor", NULL, "stdio|unix:PATH,server,nowait|chardev:ID|none", LIST(monitor, 8),
 	  CLI_OTHER, "the human monitor (HMP), \"(qemu) \" prompt" },
+	{ "-echr", NULL, "KEY", FIELD(echr), CLI_OTHER,
+	  "escape key of mon:stdio and mux=on chardevs (default 1, Ctrl-a)" },
 	{ "-version", NULL, NULL, CALL(opt_version), CLI_OTHER, "print the version" },
 	{ "-help", "-h", NULL, CALL(opt_help), CLI_OTHER, "print this help" },
 };

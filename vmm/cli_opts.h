@@ -39,6 +39,8 @@ struct cli {
 	const char *pidfile, *rtc, *msg, *overcommit;
 	const char *rtc_base;	/* -rtc base=, NULL: utc */
 	bool daemonize, nodefaults;
+	bool nographic;		/* -nographic: the default COM1 is mon:stdio */
+	const char *echr;	/* -echr: the mux's escape key */
 	/* Strings made by the parser (JSON options turned into keyval); cli_free. */
 	char **owned;
 	unsigned nr_owned;

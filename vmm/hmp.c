@@ -147,6 +147,12 @@ void hmp_input(struct hmp *h, const uint8_t *buf, size_t len)
 	}
 }
 
+void hmp_prompt(struct hmp *h)
+{
+	h->len = 0;
+	put(h, PROMPT);
+}
+
 void hmp_free(struct hmp *h)
 {
 	if (!h)

@@ -15,6 +15,8 @@
 struct hmp_mon {
 	struct chardev *chr;
 	struct hmp *hmp;		/* while a peer is there */
+	bool muxed, focused;		/* on a mux=on chardev; with the input there */
+	bool peer;
 	struct hmp_mon *next;
 };
 
@@ -37,13 +39,33 @@ static size_t chr_input(void *opaque, const uint8_t *buf, size_t len)
 	return len;
 }
 
-/* Each peer gets a new monitor: the banner and the prompt. */
+/*
+ * Each peer gets a new monitor: the banner and the prompt; on a mux only
+ * once the monitor has the focus, as QEMU holds a muxed monitor's output.
+ */
 static void chr_peer(void *opaque, int open)
 {
 	struct hmp_mon *mon = opaque;
 
 	hmp_free(mon->hmp);
-	mon->hmp = open ? hmp_new(target, chr_out, mon) : NULL;
+	mon->hmp = NULL;
+	mon->peer = open;
+	if (open && (!mon->muxed || mon->focused))
+		mon->hmp = hmp_new(target, chr_out, mon);
+}
+
+/* On a mux: QEMU's newline when the console takes over, a prompt when back. */
+static void chr_focus(void *opaque, int in)
+{
+	struct hmp_mon *mon = opaque;
+
+	mon->focused = in;
+	if (!in && mon->hmp)
+		chr_out(mon, "\r\n", 2);
+	else if (in && mon->hmp)
+		hmp_prompt(mon->hmp);
+	else if (in && mon->peer)
+		mon->hmp = hmp_new(target, chr_out, mon);
 }
 
 int hmp_mon_attach(struct chardev *chr, const char *owner, struct machine *m)
@@ -64,6 +86,7 @@ int hmp_mon_attach(struct chardev *chr, const char *owner, struct machine *m)
 	target = qmp_machine_target(m);
 	mon->next = mons;
 	mons = mon;
+	mon->muxed = chardev_watch_focus(chr, chr_focus);
 	chardev_watch_peer(chr, chr_peer);
 	return 0;
 }

@@ -25,6 +25,8 @@ struct hmp *hmp_new(const struct qmp_target *t, hmp_out_fn out, void *opaque);
 /* Bytes typed, in any pieces; each line is run once it ends (CR or LF). */
 void hmp_input(struct hmp *h, const uint8_t *buf, size_t len);
 void hmp_free(struct hmp *h);
+/* A new prompt on an empty line (back from the mux's other front end). */
+void hmp_prompt(struct hmp *h);
 
 /*
  * hmp_mon.c. -mon chardev=ID[,mode=readline|control][,pretty=off]: readline (QEMU's

@@ -19,7 +19,7 @@ struct chardev {
 	const char *id;
 	chr_input_fn fn;	/* the front end attached, or NULL */
 	void *opaque;
-	uint8_t out[256];	/* the first bytes written */
+	uint8_t out[1024];	/* the first bytes written */
 	size_t out_len;
 	int accepts;		/* chardev_accept_input() calls */
 };

@@ -303,6 +303,12 @@ static void t_help(void **state)
 	assert_non_null(strstr(buf, "\n  socket - "));
 	assert_non_null(strstr(buf, "\n  pty    - "));
 	free(buf);
+	/* every type takes mux= */
+	f = open_memstream(&buf, &len);
+	object_type_help(object_type_find(OBJ_CHARDEV, "stdio"), f);
+	fclose(f);
+	assert_non_null(strstr(buf, "\n  mux=<bool> - several front ends share it"));
+	free(buf);
 }
 
 static void t_simple(void **state)
@@ -441,6 +447,68 @@ static void t_socket_server(void **state)
 
 	object_cleanup_all();
 	assert_int_equal(access(path, F_OK), -1);	/* socket removed */
+}
+
+static int peer_events[2], focus_events[2];
+
+static void on_peer(void *opaque, int open)
+{
+	peer_events[open ? 1 : 0]++;
+}
+
+static void on_focus(void *opaque, int in)
+{
+	focus_events[in ? 1 : 0]++;
+}
+
+/* mux=on through the core: two front ends on one socket, Ctrl-a c between them. */
+static void t_socket_mux(void **state)
+{
+	static struct fe mon = { .credit = 100, .per_call = 100 };
+	static struct fe con = { .credit = 100, .per_call = 100, .want = 3 };
+	char opts[256];
+	struct chardev *c;
+	int cl;
+
+	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off,mux=of", path);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev socket: mux=of: expected on or off");
+	snprintf(opts, sizeof(opts), "socket,id=s0,path=%s,server=on,wait=off,mux=on", path);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
+	c = chardev_find("s0");
+	assert_int_equal(chardev_attach(c, fe_input, &mon), 0);
+	assert_int_equal(chardev_watch_focus(c, on_focus), 1);
+	chardev_watch_peer(c, on_peer);
+	assert_int_equal(chardev_attach(c, fe_input, &con), 0);
+
+	/* nothing is read, nothing told, until every front end is there */
+	cl = unix_connect(path);
+	assert_true(cl >= 0);
+	assert_int_equal(write(cl, "abc\x01" "cmon", 8), 8);
+	idle(50);
+	assert_int_equal(con.len, 0);
+	assert_int_equal(peer_events[1], 0);
+	chardev_mux_start();
+	assert_int_equal(run(2000), 0);
+	assert_int_equal(con.len, 3);
+	assert_memory_equal(con.got, "abc", 3);
+	assert_int_equal(mon.len, 3);
+	assert_memory_equal(mon.got, "mon", 3);
+	assert_int_equal(peer_events[1], 1);
+	assert_int_equal(focus_events[1], 1);
+	/* both front ends' output reaches the client */
+	assert_int_equal(chardev_write(c, "(qemu) ", 7), 7);
+	assert_int_equal(chardev_write(c, "login:", 6), 6);
+	expect_recv(cl, "(qemu) login:");
+	/* the client leaves: the monitor is told */
+	close(cl);
+	idle(50);
+	assert_int_equal(peer_events[0], 1);
+	/* on a plain chardev there are no focus events */
+	assert_int_equal(object_create(OBJ_CHARDEV, "null,id=n0", loop), 0);
+	assert_int_equal(chardev_attach(chardev_find("n0"), fe_input, &mon), 0);
+	assert_int_equal(chardev_watch_focus(chardev_find("n0"), on_focus), 0);
+	object_cleanup_all();
 }
 
 /* CPU time of this thread, in microseconds. */
@@ -874,6 +942,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_help, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_simple, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_server, setup_test, teardown_test),
+		cmocka_unit_test_setup_teardown(t_socket_mux, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_wait, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_client, setup_test, teardown_test),
 		cmocka_unit_test_setup_teardown(t_socket_errors, setup_test, teardown_test),
