@@ -1,5 +1,5 @@
 # Endurance, short form (scripts/endurance runs the long one in the lab):
-# E2E_ENDURANCE_CYCLES (default 15, about 70 s) boots and power-offs of one
+# E2E_ENDURANCE_CYCLES (default 10, about 55 s) boots and power-offs of one
 # guest with a virtio-blk disk, a tap NIC and a QMP socket, each ended by
 # QMP system_powerdown after query-status says running. After each cycle
 # (or every E2E_ENDURANCE_EVERY) nothing is left in L1: no tap, no QMP
@@ -22,7 +22,7 @@
 need_kvm
 need_cmd socat
 net_ns
-cycles=${E2E_ENDURANCE_CYCLES:-15}
+cycles=${E2E_ENDURANCE_CYCLES:-10}
 every=${E2E_ENDURANCE_EVERY:-1}
 clients=${E2E_ENDURANCE_CLIENTS:-100}
 # Allowed drift of L1 over all cycles: open files, and MemAvailable in kB
