@@ -752,6 +752,13 @@ static int zero_clusters(struct qcow2 *q, uint64_t c, uint64_t n, bool discard, 
 			drop = (e & FLAG_COMPRESSED) || (unmap && alloc);
 			ne = (drop ? 0 : e) | FLAG_ZERO;
 		}
+		/* never free (and punch) what is not a data cluster */
+		if (drop && !(e & FLAG_COMPRESSED) &&
+		    ((e & OFFSET_MASK & (q->cs - 1)) || overlaps_meta(q, e & OFFSET_MASK))) {
+			ret = corrupt(q, "data cluster overlaps metadata or is unaligned",
+				      e & OFFSET_MASK);
+			break;
+		}
 		if (ne != e) {
 			v = htobe64(ne);
 			memcpy(t + i * 8, &v, 8);
@@ -765,8 +772,6 @@ static int zero_clusters(struct qcow2 *q, uint64_t c, uint64_t n, bool discard, 
 		ret = pwrite_all(q, t + lo * 8, (hi - lo + 1) * 8, l2off + lo * 8);
 		if (!ret)
 			ret = sync_file(q);
-		if (ret)
-			cache_drop(q->l2c, NL2, l2off);
 		if (!ret && qcow2_test_fault)
 			ret = qcow2_test_fault();
 		for (unsigned k = 0; k < nold && !ret; k++)
@@ -775,6 +780,9 @@ static int zero_clusters(struct qcow2 *q, uint64_t c, uint64_t n, bool discard, 
 		lo = UINT64_MAX;
 		hi = 0;
 	}
+	/* The table is read again: the cache may hold entries never written. */
+	if (ret && l2off)
+		cache_drop(q->l2c, NL2, l2off);
 	return ret;
 }
 

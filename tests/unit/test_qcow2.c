@@ -715,6 +715,34 @@ static void t_write_zeroes_v2(void **state)
 	qemu_reads("z.qcow2", 0xab, 288 * 1024, 736 * 1024);
 }
 
+/* An L2 entry pointing at the L1 table: a discard fails, nothing is punched. */
+static void t_discard_hostile(void **state)
+{
+	uint64_t l1_off, l2_off, e;
+	char path[300];
+	struct blk *b;
+	int fd;
+
+	SH("cd %s && qemu-img create -q -f qcow2 h.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 128k' h.qcow2 >/dev/null", dir);
+	snprintf(path, sizeof(path), "%s/h.qcow2", dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &l1_off, 8, 40), 8);
+	l1_off = be64toh(l1_off);
+	assert_int_equal(pread(fd, &l2_off, 8, l1_off), 8);
+	l2_off = be64toh(l2_off) & 0x00fffffffffffe00ull;
+	e = htobe64(0x8000000000000000ull | l1_off);
+	assert_int_equal(pwrite(fd, &e, 8, l2_off + 8), 8);
+	b = open_q("h.qcow2", ",discard=unmap");
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 128 * 1024, 0), -EIO);
+	assert_non_null(strstr(log_last(), "overlaps metadata"));
+	close_all();
+	assert_int_equal(pread(fd, &e, 8, l1_off), 8);
+	assert_int_equal(be64toh(e) & 0x00fffffffffffe00ull, l2_off);
+	close(fd);
+}
+
 static int fault(void)
 {
 	return -EIO;
@@ -762,6 +790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_write_zeroes_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_write_zeroes_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_discard_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard_hostile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
