@@ -205,9 +205,11 @@ static int open_qcow2(struct blk *b, const char *name, const char *backing,
 		src = (struct qcow2_backing_src){ QCOW2_BACKING_NODE, node->qcow2,
 						  blk_bottom(node)->fd, blk_size(node) };
 	}
-	b->discard = false;	/* discards are hints: qcow2 nodes ignore them */
-	return qcow2_open(&b->qcow2, bottom->fd, bottom->filename, b->ro,
-			  blk_stack_no_flush(b), &src, owner);
+	ret = qcow2_open(&b->qcow2, bottom->fd, bottom->filename, b->ro,
+			 blk_stack_no_flush(b), &src, owner);
+	if (!ret)
+		qcow2_set_discard(b->qcow2, b->discard);
+	return ret;
 }
 
 static int create_raw(const char *name, struct keyval *kv, struct loop *loop,

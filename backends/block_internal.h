@@ -94,7 +94,17 @@ uint64_t qcow2_size(const struct qcow2 *q);
 /* 0 or -errno (-EIO after a message for a corrupt image). */
 int qcow2_read(struct qcow2 *q, void *buf, uint64_t len, uint64_t off);
 int qcow2_write(struct qcow2 *q, const void *buf, uint64_t len, uint64_t off);
-/* A READ, WRITE or WRITE_ZEROES of block.h: bytes or -errno. */
+/*
+ * Whole clusters: DISCARD frees them (discard=unmap only), WRITE_ZEROES
+ * gives them the zero flag (version 3), freeing them if @unmap and
+ * discard=unmap; parts of clusters get zeroes written (WRITE_ZEROES only).
+ */
+void qcow2_set_discard(struct qcow2 *q, bool unmap);
+int qcow2_discard(struct qcow2 *q, uint64_t len, uint64_t off);
+int qcow2_write_zeroes(struct qcow2 *q, uint64_t len, uint64_t off, bool unmap);
+/* Tests: called after a discard's L2 entries are synced; nonzero stops it. */
+extern int (*qcow2_test_fault)(void);
+/* A READ, WRITE, WRITE_ZEROES or DISCARD of block.h: bytes or -errno. */
 int qcow2_request(struct qcow2 *q, const struct blk_req *r, bool write_through);
 
 /* The qcow2 node of @b's stack, or NULL. */

@@ -444,7 +444,8 @@ int blk_submit(struct blk *b, unsigned queue, struct blk_req *r)
 		io->stage = IO_RW;
 	else if (r->op == BLK_WRITE_ZEROES)
 		io->stage = r->unmap && b->discard ? IO_PUNCH : IO_ZERO_RANGE;
-	if (blk_format(b) && r->op != BLK_FLUSH && r->op != BLK_DISCARD)
+	/* qcow2 frees the clusters of a discard itself (discard=unmap). */
+	if (blk_format(b) && r->op != BLK_FLUSH)
 		io->stage = IO_FORMAT;
 	/* Behind waiting requests even if not throttled itself: order is kept. */
 	if (b->thead || !throttle_take(b, io))

@@ -59,6 +59,8 @@ struct qcow2 {
 	int fd;
 	bool own_fd;		/* a backing file we opened */
 	bool ro, no_flush;
+	bool discard;		/* discard=unmap: free clusters, punch the file */
+	uint64_t rc_left;	/* the refcount rc_update left */
 	unsigned version, cluster_bits, l2_bits, refcount_order;
 	uint64_t cs;		/* cluster size */
 	uint64_t size;		/* virtual */
@@ -128,6 +130,9 @@ static int ring_io(struct qcow2 *q, int op, int fd, void *buf, uint64_t len, uin
 		io_uring_prep_read(sqe, fd, buf, MIN(len, (uint64_t)1 << 30), off);
 	else if (op == IORING_OP_WRITE)
 		io_uring_prep_write(sqe, fd, buf, MIN(len, (uint64_t)1 << 30), off);
+	else if (op == IORING_OP_FALLOCATE)
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					off, len);
 	else
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 	do
@@ -292,24 +297,35 @@ static int read_compressed(struct qcow2 *q, uint64_t e, uint8_t *out, uint64_t i
 	return 0;
 }
 
-/* @len bytes at @off, inside one cluster. */
-static int read_chunk(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
+/* The L2 entry of the cluster holding @off; 0 where there is no L2 table. */
+static int entry_of(struct qcow2 *q, uint64_t off, uint64_t *e)
 {
 	uint64_t l1i = off >> (q->cluster_bits + q->l2_bits);
 	uint64_t l2i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-	uint64_t in = off & (q->cs - 1), l2off, e, host;
+	uint64_t l2off = l1i < q->l1_size ? q->l1[l1i] & OFFSET_MASK : 0;
 	uint8_t *t;
 	int ret = 0;
 
-	l2off = l1i < q->l1_size ? q->l1[l1i] & OFFSET_MASK : 0;
+	*e = 0;
 	if (!l2off)
-		return backing_read(q, buf, len, off);
+		return 0;
 	if (!table_ok(q, l2off))
 		return corrupt(q, "L2 table offset unaligned or past the end", l2off);
 	t = l2_entry(q, l2off, l2i, &ret);
 	if (!t)
 		return ret;
-	e = be64_at(t);
+	*e = be64_at(t);
+	return 0;
+}
+
+/* @len bytes at @off, inside one cluster. */
+static int read_chunk(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	uint64_t in = off & (q->cs - 1), e, host;
+	int ret = entry_of(q, off, &e);
+
+	if (ret)
+		return ret;
 	if (e & FLAG_COMPRESSED)
 		return read_compressed(q, e, buf, in, len);
 	if (q->version >= 3 && e & FLAG_ZERO) {
@@ -426,6 +442,7 @@ static int rc_update(struct qcow2 *q, uint64_t host, int delta, unsigned depth)
 		return corrupt(q, delta < 0 ? "refcount below zero" : "refcount overflow",
 			       host);
 	v += delta;
+	q->rc_left = v;
 	for (unsigned i = bytes; i-- > 0; v >>= 8)
 		p[i] = v & 0xff;
 	return pwrite_all(q, p, bytes, (q->rt[ti] & RT_OFFSET_MASK) + bi * bytes);
@@ -547,25 +564,36 @@ static int ensure_l2(struct qcow2 *q, uint64_t l1i, uint64_t *l2off)
 	return ret;
 }
 
-/* Drops the host clusters an L2 entry we replaced pointed at. */
-static int free_old(struct qcow2 *q, uint64_t e)
+/*
+ * Drops the host clusters an L2 entry we replaced pointed at; @punch (a
+ * discard on a discard=unmap node): a data cluster no longer counted
+ * becomes a hole in the file, as QEMU's pass-discard-request does.
+ */
+static int free_old(struct qcow2 *q, uint64_t e, bool punch)
 {
+	uint64_t host = e & OFFSET_MASK;
+	int ret;
+
 	if (e & FLAG_COMPRESSED) {
 		unsigned x = 62 - (q->cluster_bits - 8);
 		uint64_t coff = e & ((1ull << x) - 1);
 		uint64_t sectors = ((e >> x) & ((1ull << (q->cluster_bits - 8)) - 1)) + 1;
 		uint64_t last = coff + sectors * 512 - (coff & 511) - 1;
-		int ret = 0;
 
+		ret = 0;
 		if (q->zoff == coff)
 			q->zoff = 0;
 		for (uint64_t c = coff & ~(q->cs - 1); c <= last && !ret; c += q->cs)
 			ret = rc_update(q, c, -1, 0);
 		return ret;
 	}
-	if (e & OFFSET_MASK)
-		return rc_update(q, e & OFFSET_MASK, -1, 0);
-	return 0;
+	if (!host)
+		return 0;
+	ret = rc_update(q, host, -1, 0);
+	/* A hint: a file system without holes keeps the bytes. */
+	if (!ret && punch && q->discard && !q->rc_left)
+		ring_io(q, IORING_OP_FALLOCATE, q->fd, NULL, q->cs, host);
+	return ret;
 }
 
 static int write_chunk(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off)
@@ -623,7 +651,7 @@ static int write_chunk(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 		return ret;
 	host = htobe64(host | FLAG_COPIED);
 	memcpy(t, &host, 8);
-	return free_old(q, e);
+	return free_old(q, e, false);
 }
 
 int qcow2_write(struct qcow2 *q, const void *buf, uint64_t len, uint64_t off)
@@ -648,6 +676,174 @@ int qcow2_write(struct qcow2 *q, const void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
+/* ---- discards and zero clusters ---- */
+
+int (*qcow2_test_fault)(void);
+
+/* Forgets a cached table whose writing failed: it is read again. */
+static void cache_drop(struct cslot *c, unsigned n, uint64_t off)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (c[i].off == off)
+			c[i].off = 0;
+}
+
+static bool has_backing(const struct qcow2 *q)
+{
+	return q->bq || q->bfd >= 0;
+}
+
+/* Whether the cluster holding @off reads as zeroes without holding data. */
+static int reads_zero(struct qcow2 *q, uint64_t off, bool *zero)
+{
+	uint64_t e;
+	int ret = entry_of(q, off, &e);
+
+	*zero = false;
+	if (ret || e & FLAG_COMPRESSED)
+		return ret;
+	if (e & FLAG_ZERO)
+		*zero = true;
+	else if (!(e & OFFSET_MASK))
+		*zero = (off & ~(q->cs - 1)) >= q->bsize;
+	return 0;
+}
+
+#define ZBATCH	64	/* entries changed between two syncs */
+
+/*
+ * The L2 entries of clusters [@c, @c + @n), all in one table, as QEMU's
+ * discard_in_l2_slice (@discard) or zero_in_l2_slice set them: a discard
+ * makes what the image held read as zeroes on version 3 (the zero flag)
+ * and as the backing on version 2 (no entry); write-zeroes sets the zero
+ * flag, dropping the data cluster if @unmap (a compressed one always).
+ * The entries are written and synced before the clusters they pointed at
+ * lose their refcounts, so a crash leaks clusters at worst.
+ */
+static int zero_clusters(struct qcow2 *q, uint64_t c, uint64_t n, bool discard, bool unmap)
+{
+	uint64_t l1i = c >> q->l2_bits, first = c & ((1ull << q->l2_bits) - 1);
+	uint64_t l2off = l1i < q->l1_size ? q->l1[l1i] & OFFSET_MASK : 0;
+	uint64_t old[ZBATCH], lo = UINT64_MAX, hi = 0;
+	unsigned nold = 0;
+	uint8_t *t;
+	int ret = 0;
+
+	if (l1i >= q->l1_size)
+		return -EINVAL;
+	if (discard && !l2off && (q->version < 3 || !has_backing(q)))
+		return 0;	/* nothing held, nothing shows through */
+	ret = ensure_l2(q, l1i, &l2off);
+	for (uint64_t i = first; !ret && i < first + n; i++) {
+		uint64_t e, ne, v;
+		bool alloc, drop;
+
+		t = cache_get(q, q->l2c, NL2, l2off, true, &ret);
+		if (!t)
+			break;
+		e = be64_at(t + i * 8);
+		alloc = (e & FLAG_COMPRESSED) || (e & OFFSET_MASK);
+		if (discard) {
+			ne = e;
+			if (alloc || has_backing(q))
+				ne = q->version >= 3 ? FLAG_ZERO : 0;
+			drop = alloc;
+		} else {
+			drop = (e & FLAG_COMPRESSED) || (unmap && alloc);
+			ne = (drop ? 0 : e) | FLAG_ZERO;
+		}
+		/* never free (and punch) what is not a data cluster */
+		if (drop && !(e & FLAG_COMPRESSED) &&
+		    ((e & OFFSET_MASK & (q->cs - 1)) || overlaps_meta(q, e & OFFSET_MASK))) {
+			ret = corrupt(q, "data cluster overlaps metadata or is unaligned",
+				      e & OFFSET_MASK);
+			break;
+		}
+		if (ne != e) {
+			v = htobe64(ne);
+			memcpy(t + i * 8, &v, 8);
+			lo = MIN(lo, i);
+			hi = i;
+			if (drop)
+				old[nold++] = e;
+		}
+		if (lo > hi || (nold < ZBATCH && i + 1 < first + n))
+			continue;
+		ret = pwrite_all(q, t + lo * 8, (hi - lo + 1) * 8, l2off + lo * 8);
+		if (!ret)
+			ret = sync_file(q);
+		if (!ret && qcow2_test_fault)
+			ret = qcow2_test_fault();
+		for (unsigned k = 0; k < nold && !ret; k++)
+			ret = free_old(q, old[k], true);
+		nold = 0;
+		lo = UINT64_MAX;
+		hi = 0;
+	}
+	/* The table is read again: the cache may hold entries never written. */
+	if (ret && l2off)
+		cache_drop(q->l2c, NL2, l2off);
+	return ret;
+}
+
+/*
+ * DISCARD (@discard) or WRITE_ZEROES of @len bytes at @off. As in QEMU, a
+ * discard leaves the parts of clusters it does not cover, and write-zeroes
+ * writes zeroes there (unless they read as zeroes already), and everywhere
+ * on version 2, which has no zero flag.
+ */
+static int zero_range(struct qcow2 *q, uint64_t len, uint64_t off, bool discard, bool unmap)
+{
+	uint64_t per = 1ull << q->l2_bits;
+
+	if (q->ro)
+		return -EROFS;
+	if (off > q->size || len > q->size - off)
+		return -EINVAL;
+	if (!discard && q->version < 3)
+		return qcow2_write(q, NULL, len, off);
+	while (len) {
+		uint64_t in = off & (q->cs - 1), n = MIN(len, q->cs - in);
+		uint64_t c = off >> q->cluster_bits, k;
+		bool zero = false;
+		int ret = 0;
+
+		if (!in && (n == q->cs || off + n == q->size)) {
+			/* whole clusters, the last one of the disk also when short */
+			k = len >> q->cluster_bits;
+			if (off + len == q->size && len & (q->cs - 1))
+				k++;
+			k = MIN(k, per - (c & (per - 1)));
+			n = MIN(k << q->cluster_bits, len);
+			ret = zero_clusters(q, c, k, discard, unmap);
+		} else if (!discard) {
+			ret = reads_zero(q, off, &zero);
+			if (!ret && !zero)
+				ret = write_chunk(q, q->zero, n, off);
+		}
+		if (ret)
+			return ret;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int qcow2_discard(struct qcow2 *q, uint64_t len, uint64_t off)
+{
+	return q->discard ? zero_range(q, len, off, true, false) : 0;
+}
+
+int qcow2_write_zeroes(struct qcow2 *q, uint64_t len, uint64_t off, bool unmap)
+{
+	return zero_range(q, len, off, false, unmap && q->discard);
+}
+
+void qcow2_set_discard(struct qcow2 *q, bool unmap)
+{
+	q->discard = unmap;
+}
+
 /* One request of block.h, done in place: bytes, or -errno. */
 int qcow2_request(struct qcow2 *q, const struct blk_req *r, bool write_through)
 {
@@ -667,7 +863,12 @@ int qcow2_request(struct qcow2 *q, const struct blk_req *r, bool write_through)
 		}
 		break;
 	case BLK_WRITE_ZEROES:
-		ret = qcow2_write(q, NULL, r->len, r->offset);
+		ret = qcow2_write_zeroes(q, r->len, r->offset, r->unmap);
+		break;
+	case BLK_DISCARD:
+		if (!q->discard)
+			return 0;
+		ret = qcow2_discard(q, r->len, r->offset);
 		break;
 	default:
 		return 0;

@@ -1,6 +1,7 @@
 /*
  * qcow2 images from the input bytes (in a memfd): opened writable without a
- * backing file, then reads and a few writes at offsets drawn from the input.
+ * backing file, then reads, writes, discards and write-zeroes at offsets
+ * drawn from the input.
  * Any image is refused with a message, or read and written without a crash.
  */
 #include <stdint.h>
@@ -41,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seed = 1;
 	if (!qcow2_open(&q, fd, "fuzz.qcow2", false, true, &none, "fuzz")) {
 		vsize = qcow2_size(q);
+		qcow2_set_discard(q, true);
 		for (unsigned i = 0; vsize && i < 12; i++) {
 			uint64_t off = next(&seed) % vsize;
 			uint64_t len = next(&seed) % sizeof(buf) + 1;
@@ -51,6 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (i % 4 == 3) {
 				memset(buf, i, len);
 				qcow2_write(q, buf, len, off);
+			} else if (i % 6 == 1) {
+				qcow2_discard(q, len * 4 > vsize - off ? vsize - off : len * 4,
+					      off);
+			} else if (i % 6 == 4) {
+				qcow2_write_zeroes(q, len, off, i % 12 == 4);
 			} else {
 				qcow2_read(q, buf, len, off);
 			}

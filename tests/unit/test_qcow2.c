@@ -35,11 +35,12 @@ static void on_done(struct blk_req *r, int result)
 }
 
 /* One request through the node's ring, run to completion. */
-static int io(struct blk *b, enum blk_op op, void *buf, uint64_t len, uint64_t off)
+static int io_unmap(struct blk *b, enum blk_op op, void *buf, uint64_t len, uint64_t off,
+		    bool unmap)
 {
 	struct iovec v = { buf, len };
 	struct blk_req r = { .op = op, .offset = off, .len = len, .iov = &v, .iovcnt = 1,
-			     .done = on_done };
+			     .done = on_done, .unmap = unmap };
 	int result = -EINPROGRESS, ret;
 
 	r.opaque = &result;
@@ -49,6 +50,11 @@ static int io(struct blk *b, enum blk_op op, void *buf, uint64_t len, uint64_t o
 	blk_flush_queue(b, 0);
 	assert_int_equal(loop_run(loop), 0);
 	return result;
+}
+
+static int io(struct blk *b, enum blk_op op, void *buf, uint64_t len, uint64_t off)
+{
+	return io_unmap(b, op, buf, len, off, false);
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -182,7 +188,7 @@ static void write_and_compare(const char *opts, uint64_t size, unsigned rounds,
 	fd = open(raw, O_RDWR);
 	assert_true(fd >= 0);
 	/* Many small clusters: no fdatasync per cluster (the others sync). */
-	b = open_q("w.qcow2", rt_off ? ",cache.no-flush=on" : "");
+	b = open_q("w.qcow2", rt_off ? ",cache.no-flush=on,discard=unmap" : ",discard=unmap");
 	for (unsigned i = 0; i < rounds; i++) {
 		/* unaligned, over allocated and unallocated clusters, and whole runs */
 		uint64_t off = 128 * 1024 + (i * 7919 * 613ull) % (size - 128 * 1024 - sizeof(buf));
@@ -197,6 +203,10 @@ static void write_and_compare(const char *opts, uint64_t size, unsigned rounds,
 	assert_int_equal(pwrite(fd, buf, 3000, 30000), 3000);
 	assert_int_equal(io(b, BLK_WRITE_ZEROES, NULL, 5000, 60000), 0);
 	assert_int_equal(pwrite(fd, (uint8_t[5000]){ 0 }, 5000, 60000), 5000);
+	/* zero flags over many L2 tables (small clusters), freeing what they held */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(io_unmap(b, BLK_WRITE_ZEROES, NULL, 200000, 150001, true), 0);
+	assert_int_equal(pwrite(fd, buf, 200000, 150001), 200000);
 	assert_int_equal(io(b, BLK_FLUSH, NULL, 0, 0), 0);
 	memset(buf, 0, 4096);
 	assert_int_equal(io(b, BLK_READ, buf, 4096, 30000 - 1000), 4096);
@@ -471,6 +481,295 @@ static void t_hostile_tables(void **state)
 	close_all();
 }
 
+/*
+ * qemu-img map of @img over [@off, @off + @len): every extent there has
+ * "data" @data and "zero" @zero (-1: either).
+ */
+static void assert_map(const char *img, uint64_t off, uint64_t len, int data, int zero)
+{
+	char cmd[600], line[512];
+	unsigned seen = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "qemu-img map --output=json '%s/%s'", dir, img);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *ps = strstr(line, "\"start\":"), *pl = strstr(line, "\"length\":");
+		uint64_t st, ln;
+
+		if (!ps || !pl)
+			continue;
+		st = strtoull(ps + 8, NULL, 10);
+		ln = strtoull(pl + 9, NULL, 10);
+		if (st >= off + len || st + ln <= off)
+			continue;
+		seen++;
+		if (data >= 0 && !strstr(line, data ? "\"data\": true" : "\"data\": false"))
+			fail_msg("%s: not \"data\": %s: %s", img, data ? "true" : "false", line);
+		if (zero >= 0 && !strstr(line, zero ? "\"zero\": true" : "\"zero\": false"))
+			fail_msg("%s: not \"zero\": %s: %s", img, zero ? "true" : "false", line);
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_true(seen > 0);
+}
+
+/* The data clusters qemu-img check counts in @img, which it must find clean. */
+static long allocated(const char *img)
+{
+	char cmd[600], line[512];
+	bool checked = false;
+	long n = 0;	/* qemu-img leaves out a count of 0 */
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "qemu-img check --output=json '%s/%s'", dir, img);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "\"allocated-clusters\":"))
+			n = strtol(strchr(line, ':') + 1, NULL, 10);
+		checked |= !!strstr(line, "\"check-errors\": 0");
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_true(checked);
+	return n;
+}
+
+/* Bytes the file of @img takes on the disk. */
+static uint64_t disk_bytes(const char *img)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, img);
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* qemu-io reads @pat over [@off, @off + @len) of @img. */
+static void qemu_reads(const char *img, int pat, uint64_t off, uint64_t len)
+{
+	SH("cd %s && qemu-io -f qcow2 -c 'read -P %d %llu %llu' %s > io.out; "
+	   "grep -q '^read %llu/' io.out && ! grep -q 'verification failed' io.out", dir, pat,
+	   (unsigned long long)off, (unsigned long long)len, img, (unsigned long long)len);
+}
+
+/*
+ * A discard on a discard=unmap node frees the whole clusters it covers:
+ * the L2 entries get the zero flag (version 3, as QEMU), the refcounts
+ * drop, the file gets holes; the parts of clusters at its ends are kept.
+ */
+static void t_discard(void **state)
+{
+	static uint8_t buf[1024 * 1024];
+	uint64_t before;
+	long n;
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 d.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 1M' d.qcow2 >/dev/null", dir);
+	n = allocated("d.qcow2");
+	assert_int_equal(n, 16);
+	before = disk_bytes("d.qcow2");
+	b = open_q("d.qcow2", ",discard=unmap");
+	assert_true(blk_discard_supported(b));
+	/* clusters 1..7 whole; 32k..64k and 512k..544k are parts */
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 512 * 1024, 32 * 1024), 0);
+	assert_int_equal(io(b, BLK_READ, buf, sizeof(buf), 0), sizeof(buf));
+	assert_bytes(buf, 0xab, 64 * 1024);
+	assert_bytes(buf + 64 * 1024, 0, 448 * 1024);
+	assert_bytes(buf + 512 * 1024, 0xab, 512 * 1024);
+	/* unallocated clusters: nothing to do, no L2 table made */
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 3 * MiB, 1 * MiB), 0);
+	close_all();
+	assert_int_equal(allocated("d.qcow2"), n - 7);
+	assert_true(disk_bytes("d.qcow2") <= before - 7 * 64 * 1024);
+	assert_map("d.qcow2", 64 * 1024, 448 * 1024, 0, 1);
+	assert_map("d.qcow2", 0, 64 * 1024, 1, 0);
+	assert_map("d.qcow2", 512 * 1024, 512 * 1024, 1, 0);
+	qemu_reads("d.qcow2", 0, 64 * 1024, 448 * 1024);
+	qemu_reads("d.qcow2", 0xab, 512 * 1024, 512 * 1024);
+
+	/* a write after it takes a new cluster */
+	b = open_q("d.qcow2", ",discard=unmap");
+	memset(buf, 0x5a, 4096);
+	assert_int_equal(io(b, BLK_WRITE, buf, 4096, 100 * 1024), 4096);
+	close_all();
+	assert_int_equal(allocated("d.qcow2"), n - 6);
+	qemu_reads("d.qcow2", 0x5a, 100 * 1024, 4096);
+	qemu_reads("d.qcow2", 0, 64 * 1024, 36 * 1024);
+
+	/* without discard=unmap a discard is ignored, as in QEMU */
+	b = open_q("d.qcow2", "");
+	assert_false(blk_discard_supported(b));
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 512 * 1024, 512 * 1024), 0);
+	close_all();
+	assert_int_equal(allocated("d.qcow2"), n - 6);
+	qemu_reads("d.qcow2", 0xab, 512 * 1024, 512 * 1024);
+}
+
+/*
+ * Over a backing image a discard makes version 3 read zeroes (zero
+ * flags) and version 2 read the backing (no entries), as QEMU does.
+ */
+static void discard_backing(const char *compat, int pat)
+{
+	static uint8_t buf[256 * 1024];
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 base.qcow2 1M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xcd 0 256k' base.qcow2 >/dev/null && "
+	   "qemu-img create -q -f qcow2 -o compat=%s -b base.qcow2 -F qcow2 top.qcow2 && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 128k' top.qcow2 >/dev/null", dir, compat);
+	assert_int_equal(allocated("top.qcow2"), 2);
+	b = open_q("top.qcow2", ",discard=unmap");
+	assert_int_equal(io(b, BLK_DISCARD, NULL, sizeof(buf), 0), 0);
+	assert_int_equal(io(b, BLK_READ, buf, sizeof(buf), 0), sizeof(buf));
+	assert_bytes(buf, pat, sizeof(buf));
+	close_all();
+	assert_int_equal(allocated("top.qcow2"), 0);
+	qemu_reads("top.qcow2", pat, 0, sizeof(buf));
+}
+
+static void t_discard_backing_v3(void **state)
+{
+	discard_backing("1.1", 0);
+	assert_map("top.qcow2", 0, 256 * 1024, 0, 1);
+}
+
+static void t_discard_backing_v2(void **state)
+{
+	discard_backing("0.10", 0xcd);
+}
+
+/*
+ * Write-zeroes on version 3: whole clusters get the zero flag, keeping
+ * their data cluster, or freeing it when the request may unmap and the
+ * node has discard=unmap; parts of clusters are written with zeroes.
+ */
+static void t_write_zeroes_v3(void **state)
+{
+	static uint8_t buf[1024 * 1024];
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 z.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 1M' z.qcow2 >/dev/null", dir);
+	b = open_q("z.qcow2", "");
+	assert_int_equal(io_unmap(b, BLK_WRITE_ZEROES, NULL, 256 * 1024, 32 * 1024, true), 0);
+	/* the zero flag already: nothing written; unallocated parts: nothing */
+	assert_int_equal(io(b, BLK_WRITE_ZEROES, NULL, 64 * 1024, 128 * 1024), 0);
+	assert_int_equal(io(b, BLK_WRITE_ZEROES, NULL, 8192, 1 * MiB + 4096), 0);
+	assert_int_equal(io(b, BLK_READ, buf, sizeof(buf), 0), sizeof(buf));
+	assert_bytes(buf, 0xab, 32 * 1024);
+	assert_bytes(buf + 32 * 1024, 0, 256 * 1024);
+	assert_bytes(buf + 288 * 1024, 0xab, 736 * 1024);
+	close_all();
+	/* without discard=unmap the clusters stay, flagged zero */
+	assert_int_equal(allocated("z.qcow2"), 16);
+	assert_map("z.qcow2", 64 * 1024, 192 * 1024, 0, 1);
+	assert_map("z.qcow2", 0, 64 * 1024, 1, 0);
+	assert_map("z.qcow2", 256 * 1024, 64 * 1024, 1, 0);
+	assert_map("z.qcow2", 1 * MiB, 3 * MiB, 0, 1);
+	qemu_reads("z.qcow2", 0, 32 * 1024, 256 * 1024);
+	qemu_reads("z.qcow2", 0xab, 288 * 1024, 736 * 1024);
+
+	b = open_q("z.qcow2", ",discard=unmap");
+	/* may unmap: freed, including the flagged ones */
+	assert_int_equal(io_unmap(b, BLK_WRITE_ZEROES, NULL, 512 * 1024, 64 * 1024, true), 0);
+	/* may not: kept */
+	assert_int_equal(io(b, BLK_WRITE_ZEROES, NULL, 64 * 1024, 768 * 1024), 0);
+	close_all();
+	assert_int_equal(allocated("z.qcow2"), 16 - 8);
+	assert_map("z.qcow2", 64 * 1024, 512 * 1024, 0, 1);
+	assert_map("z.qcow2", 768 * 1024, 64 * 1024, 0, 1);
+	qemu_reads("z.qcow2", 0, 32 * 1024, 544 * 1024);
+	qemu_reads("z.qcow2", 0xab, 576 * 1024, 192 * 1024);
+	qemu_reads("z.qcow2", 0, 768 * 1024, 64 * 1024);
+	qemu_reads("z.qcow2", 0xab, 832 * 1024, 192 * 1024);
+
+	/* a write over a flagged cluster that kept its data cluster */
+	b = open_q("z.qcow2", "");
+	memset(buf, 0x5a, 512);
+	assert_int_equal(io(b, BLK_WRITE, buf, 512, 768 * 1024 + 512), 512);
+	close_all();
+	assert_int_equal(allocated("z.qcow2"), 16 - 8);
+	qemu_reads("z.qcow2", 0, 768 * 1024, 512);
+	qemu_reads("z.qcow2", 0x5a, 768 * 1024 + 512, 512);
+	qemu_reads("z.qcow2", 0, 768 * 1024 + 1024, 63 * 1024);
+}
+
+/* Version 2 has no zero flag: zeroes are written, as QEMU does. */
+static void t_write_zeroes_v2(void **state)
+{
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 -o compat=0.10 z.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 1M' z.qcow2 >/dev/null", dir);
+	b = open_q("z.qcow2", ",discard=unmap");
+	assert_int_equal(io_unmap(b, BLK_WRITE_ZEROES, NULL, 256 * 1024, 32 * 1024, true), 0);
+	close_all();
+	assert_int_equal(allocated("z.qcow2"), 16);
+	assert_map("z.qcow2", 0, 1 * MiB, 1, 0);
+	qemu_reads("z.qcow2", 0xab, 0, 32 * 1024);
+	qemu_reads("z.qcow2", 0, 32 * 1024, 256 * 1024);
+	qemu_reads("z.qcow2", 0xab, 288 * 1024, 736 * 1024);
+}
+
+/* An L2 entry pointing at the L1 table: a discard fails, nothing is punched. */
+static void t_discard_hostile(void **state)
+{
+	uint64_t l1_off, l2_off, e;
+	char path[300];
+	struct blk *b;
+	int fd;
+
+	SH("cd %s && qemu-img create -q -f qcow2 h.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 128k' h.qcow2 >/dev/null", dir);
+	snprintf(path, sizeof(path), "%s/h.qcow2", dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &l1_off, 8, 40), 8);
+	l1_off = be64toh(l1_off);
+	assert_int_equal(pread(fd, &l2_off, 8, l1_off), 8);
+	l2_off = be64toh(l2_off) & 0x00fffffffffffe00ull;
+	e = htobe64(0x8000000000000000ull | l1_off);
+	assert_int_equal(pwrite(fd, &e, 8, l2_off + 8), 8);
+	b = open_q("h.qcow2", ",discard=unmap");
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 128 * 1024, 0), -EIO);
+	assert_non_null(strstr(log_last(), "overlaps metadata"));
+	close_all();
+	assert_int_equal(pread(fd, &e, 8, l1_off), 8);
+	assert_int_equal(be64toh(e) & 0x00fffffffffffe00ull, l2_off);
+	close(fd);
+}
+
+static int fault(void)
+{
+	return -EIO;
+}
+
+/*
+ * A crash between the L2 entries and the refcounts of a discard: the
+ * entries are on the disk, the clusters only leak (qemu-img check exits 3,
+ * "leaked clusters", no errors), and -r leaks repairs it.
+ */
+static void t_discard_crash(void **state)
+{
+	struct blk *b;
+
+	SH("cd %s && qemu-img create -q -f qcow2 c.qcow2 4M && "
+	   "qemu-io -f qcow2 -c 'write -P 0xab 0 1M' c.qcow2 >/dev/null", dir);
+	b = open_q("c.qcow2", ",discard=unmap");
+	qcow2_test_fault = fault;
+	assert_int_equal(io(b, BLK_DISCARD, NULL, 1 * MiB, 0), -EIO);
+	qcow2_test_fault = NULL;
+	close_all();
+	assert_int_equal(sh("cd %s && qemu-img check c.qcow2 > check.out", dir), 3);
+	SH("cd %s && grep -q '16 leaked clusters' check.out && ! grep -qi error check.out", dir);
+	qemu_reads("c.qcow2", 0, 0, 1 * MiB);
+	SH("cd %s && qemu-img check -q -r leaks c.qcow2 && qemu-img check -q c.qcow2", dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +784,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_compressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard_backing_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard_backing_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_write_zeroes_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_write_zeroes_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_discard_hostile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
