@@ -70,3 +70,17 @@ vufs_daemon() {
 	VFSD_PID=$!
 	vu_wait_socket "$2" "$E2E_TMP/virtiofsd.log" virtiofsd
 }
+
+# vufs_setup MIB: what each virtiofs guest case starts with: ember, KVM and
+# virtiofsd present, $share holding from-l1 (MIB MiB of random bytes, its
+# checksum in $l1_sum), and virtiofsd sharing it on $sock.
+vufs_setup() {
+	need_ember
+	need_kvm
+	[ -x "$VIRTIOFSD" ] || skip "no $VIRTIOFSD in L1"
+	share=$E2E_TMP/share sock=$E2E_TMP/vufs.sock
+	mkdir -p "$share"
+	dd if=/dev/urandom of="$share/from-l1" bs=1M count="$1" 2>/dev/null
+	l1_sum=$(sha256sum "$share/from-l1" | cut -d' ' -f1)
+	vufs_daemon "$share" "$sock"
+}

@@ -7,14 +7,7 @@
 # e2e-needs: /usr/lib/qemu/virtiofsd
 . "$E2E_LIB"
 . "$E2E_DIR/vhost-user-lib.sh"
-need_ember
-need_kvm
-[ -x "$VIRTIOFSD" ] || skip "no $VIRTIOFSD in L1"
-share=$E2E_TMP/share sock=$E2E_TMP/vufs.sock
-mkdir -p "$share"
-dd if=/dev/urandom of="$share/from-l1" bs=1M count=2 2>/dev/null
-l1_sum=$(sha256sum "$share/from-l1" | cut -d' ' -f1)
-vufs_daemon "$share" "$sock"
+vufs_setup 2
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 mkdir -p /mnt
 mount -t virtiofs hostshare /mnt || echo MOUNT1-FAILED
