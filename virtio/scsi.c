@@ -26,6 +26,7 @@
 #include "devices/scsi_disk.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "virtio/reqq.h"
 #include "virtio/scsi.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
@@ -53,21 +54,19 @@ struct scsi_unit {
 struct vscsi_slot {
 	struct blk_req req;
 	struct vscsi_queue *q;
-	struct vscsi_slot *next;	/* free list */
 	struct scsi_unit *unit;
 	uint32_t gen;			/* device generation at submission */
 	uint32_t resid;			/* data bytes the guest gave beyond the transfer */
 	bool read;
 	struct vscsi_cmd cmd;
-	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_IOV];
+	struct reqq_slot rs;		/* the chain */
 };
 
 struct vscsi_queue {
 	struct vscsi *vs;
-	unsigned index;			/* virtqueue index */
-	struct vscsi_slot *slots, *free;
-	bool stalled, pushed;
+	struct reqq rq;			/* virtqueue rq.index */
+	struct vscsi_slot *slots;
 };
 
 struct vscsi {
@@ -121,8 +120,7 @@ static bool live(struct vscsi *vs, unsigned qi)
 
 static void slot_free(struct vscsi_queue *q, struct vscsi_slot *s)
 {
-	s->next = q->free;
-	q->free = s;
+	reqq_slot_free(&q->rq, &s->rs);
 }
 
 /* The response (and @data bytes of data-in already written) back to the guest. */
@@ -139,10 +137,8 @@ static void finish(struct vscsi_queue *q, struct vscsi_slot *s, uint8_t response
 		r.sense_len = htole32(sc->sense_len);
 		memcpy(r.sense, sc->sense, sc->sense_len);
 	}
-	vscsi_copy_in(&s->elem, 0, &r, sizeof(r));
-	virtq_push(&q->vs->vdev.vqs[q->index], &s->elem, sizeof(r) + data);
-	q->pushed = true;
-	slot_free(q, s);
+	vscsi_copy_in(&s->rs.elem, 0, &r, sizeof(r));
+	reqq_push(&q->rq, &s->rs, sizeof(r) + data);
 }
 
 /* Cuts the segments @iov[0..*n) to @len bytes. */
@@ -188,7 +184,7 @@ static void submit(struct vscsi_queue *q, struct vscsi_slot *s, struct scsi_unit
 		.op = sc->op, .offset = sc->offset, .len = sc->len, .iov = iov, .iovcnt = n,
 		.unmap = sc->unmap, .done = on_done, .opaque = s,
 	};
-	ret = blk_submit(u->blk, q->index - REQ_Q, &s->req);
+	ret = blk_submit(u->blk, q->rq.index - REQ_Q, &s->req);
 	if (ret) {
 		struct scsi_cmd err;
 
@@ -210,8 +206,10 @@ static unsigned luns_of(struct vscsi *vs, uint8_t target, uint16_t *luns)
 	return n;
 }
 
-static void handle(struct vscsi_queue *q, struct vscsi_slot *s)
+static void handle(struct reqq *rq, struct reqq_slot *rs)
 {
+	struct vscsi_queue *q = container_of(rq, struct vscsi_queue, rq);
+	struct vscsi_slot *s = container_of(rs, struct vscsi_slot, rs);
 	struct vscsi *vs = q->vs;
 	struct vscsi_cmd *c = &s->cmd;
 	struct scsi_unit *u;
@@ -220,7 +218,7 @@ static void handle(struct vscsi_queue *q, struct vscsi_slot *s)
 	size_t param = 0;
 	uint32_t put;
 
-	if (vscsi_parse_cmd(&s->elem, c, s->data) < 0) {
+	if (vscsi_parse_cmd(&s->rs.elem, c, s->data) < 0) {
 		slot_free(q, s);
 		virtio_needs_reset(&vs->vdev, "command without room for its header or response");
 		return;
@@ -249,56 +247,14 @@ static void handle(struct vscsi_queue *q, struct vscsi_slot *s)
 	finish(q, s, VIRTIO_SCSI_S_OK, &sc, put, c->din_len - put);
 }
 
-/* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
-static int pop_one(struct vscsi_queue *q, struct virtq *vq)
-{
-	struct vscsi_slot *s = q->free;
-	int ret;
-
-	if (!s) {
-		q->stalled = true;	/* a completion restarts us */
-		return -1;
-	}
-	ret = virtq_pop(vq, &s->elem);
-	if (ret < 0) {
-		virtio_needs_reset(&q->vs->vdev, vq->why);
-		return -1;
-	}
-	if (!ret)
-		return 0;
-	q->free = s->next;
-	handle(q, s);
-	return 1;
-}
-
-static void notify(struct vscsi_queue *q)
-{
-	if (q->pushed) {
-		q->pushed = false;
-		virtio_notify(&q->vs->vdev, q->index);
-	}
-}
-
 static void process(struct vscsi_queue *q)
 {
 	struct vscsi *vs = q->vs;
-	struct virtq *vq = &vs->vdev.vqs[q->index];
-	int ret;
 
-	q->stalled = false;
-	for (;;) {
-		virtq_set_notification(vq, false);
-		while ((ret = pop_one(q, vq)) > 0)
-			;
-		if (ret < 0)
-			break;
-		virtq_set_notification(vq, true);
-		if (pop_one(q, vq) <= 0)
-			break;
-	}
+	reqq_process(&q->rq);
 	for (unsigned i = 0; i < vs->nunits; i++)
-		blk_flush_queue(vs->units[i]->blk, q->index - REQ_Q);
-	notify(q);
+		blk_flush_queue(vs->units[i]->blk, q->rq.index - REQ_Q);
+	reqq_notify(&q->rq);
 }
 
 static void on_done(struct blk_req *r, int result)
@@ -335,10 +291,10 @@ static void on_batch(void *opaque, unsigned ring)
 		return;
 	pthread_mutex_lock(&vs->vdev.lock);
 	q = &vs->queues[ring];
-	if (q->stalled && live(vs, q->index))
+	if (q->rq.stalled && live(vs, q->rq.index))
 		process(q);
 	else
-		notify(q);
+		reqq_notify(&q->rq);
 	pthread_mutex_unlock(&vs->vdev.lock);
 }
 
@@ -406,7 +362,7 @@ static void vscsi_reset(struct virtio_dev *vdev)
 	for (unsigned i = 0; i < vs->nunits; i++)
 		blk_drop_waiting(vs->units[i]->blk);
 	for (unsigned i = 0; i < vs->num_queues; i++)
-		vs->queues[i].stalled = vs->queues[i].pushed = false;
+		vs->queues[i].rq.stalled = vs->queues[i].rq.pushed = false;
 }
 
 static const struct virtio_dev_ops vscsi_ops = {
@@ -438,7 +394,7 @@ static int alloc_queues(struct vscsi *vs, const char *owner)
 		struct vscsi_queue *q = &vs->queues[i];
 
 		q->vs = vs;
-		q->index = REQ_Q + i;
+		q->rq = (struct reqq){ .vdev = &vs->vdev, .index = REQ_Q + i, .handle = handle };
 		q->slots = calloc(vs->queue_size, sizeof(*q->slots));
 		if (!q->slots)
 			goto nomem;
