@@ -288,8 +288,9 @@ static void mode_sense(const struct scsi_disk *d, const uint8_t *cdb, bool ten, 
 	if (!dbd && !d->cd) {
 		uint8_t *bd = b + n;
 
+		/* SBC-3's short LBA block descriptor: blocks, then their length. */
 		memset(bd, 0, 8);
-		put32(bd, (uint32_t)MIN(d->blocks, (uint64_t)0xffffff));
+		put32(bd, (uint32_t)MIN(d->blocks, (uint64_t)0xffffffff));
 		put32(bd + 4, d->block_size & 0xffffff);
 		n += 8;
 	}

@@ -216,6 +216,7 @@ static void t_mode_sense(void **state)
 	expect_good(4 + 8 + 20);
 	assert_int_equal(buf[0], 31);
 	assert_int_equal(buf[3], 8);			/* block descriptor */
+	assert_memory_equal(buf + 4, "\0\0\x08\0\0\0\x02\0", 8);
 	assert_int_equal(buf[12 + 0], 0x08);
 	assert_int_equal(buf[12 + 2], 0x04);		/* WCE */
 	ms6[2] = 0x0a;
