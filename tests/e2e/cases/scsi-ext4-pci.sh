@@ -11,10 +11,6 @@
 need_ember
 need_kvm
 need_cmd mkfs.ext4 e2fsck debugfs
-case "$E2E_CASE" in
-*-pci) SCSI_DEV=virtio-scsi-pci; SCSI_MACHINE="-M pci" ;;
-*) SCSI_DEV=virtio-scsi-device; SCSI_MACHINE= ;;
-esac
 img0=$E2E_TMP/lun0.img img1=$E2E_TMP/lun1.img
 truncate -s 64M "$img0"
 truncate -s 256M "$img1"
@@ -44,11 +40,11 @@ yes EMBER-LUN0 | head -c 1048576 | dd of=/dev/$(disk 0) bs=64k seek=16 conv=fsyn
 sync
 echo GUEST-DONE
 GUEST
-run_ember --timeout 180 $SCSI_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512 \
+run_ember --timeout 180 -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 512 \
 	-append "$E2E_APPEND" \
 	-blockdev driver=file,node-name=f0,filename="$img0" -blockdev driver=raw,node-name=d0,file=f0 \
 	-blockdev driver=file,node-name=f1,filename="$img1" -blockdev driver=raw,node-name=d1,file=f1 \
-	-device "$SCSI_DEV,id=scsi0" \
+	-device virtio-scsi-pci,id=scsi0 \
 	-device scsi-hd,drive=d0,bus=scsi0.0,scsi-id=0,lun=0,serial=EMBER-SN-0,vendor=ACME,product=DISK-ZERO \
 	-device scsi-hd,drive=d1,bus=scsi0.0,scsi-id=0,lun=1,serial=EMBER-SN-1
 expect_eq "$?" 0 "ember exit status"
