@@ -246,8 +246,28 @@ static void inquiry(const struct scsi_disk *d, const uint8_t *cdb, uint8_t *b,
 
 /* ---- MODE SENSE ---- */
 
+/* MMC's capabilities page: reads CDs, no writing, no eject, a lockable tray. */
+static uint32_t cd_capabilities(uint8_t pc, uint8_t *p)
+{
+	memset(p, 0, 22);
+	p[0] = 0x2a;
+	p[1] = 20;
+	if (pc == 1)
+		return 22;		/* changeable values: none */
+	p[2] = 0x03;			/* reads CD-R and CD-RW media */
+	p[4] = 0x70;			/* mode 2 form 1 and 2, multi-session */
+	p[6] = 0x21;			/* tray, lockable */
+	put16(p + 8, 50 * 176);		/* maximum read speed, kB/s */
+	put16(p + 12, 512);		/* buffer, KiB */
+	put16(p + 14, 50 * 176);	/* current read speed */
+	return 22;
+}
+
+/* Page @page at @p; 0 if the unit has no such page. */
 static uint32_t mode_page(const struct scsi_disk *d, uint8_t page, uint8_t pc, uint8_t *p)
 {
+	if (d->cd)
+		return page == 0x2a ? cd_capabilities(pc, p) : 0;
 	switch (page) {
 	case 0x08:			/* caching */
 		memset(p, 0, 20);
@@ -295,10 +315,10 @@ static void mode_sense(const struct scsi_disk *d, const uint8_t *cdb, bool ten, 
 		n += 8;
 	}
 	if (page == 0x3f) {
-		n += mode_page(d, 0x08, pc, b + n);
+		n += mode_page(d, d->cd ? 0x2a : 0x08, pc, b + n);
 		n += mode_page(d, 0x0a, pc, b + n);
 	} else {
-		k = d->cd ? 0 : mode_page(d, page, pc, b + n);
+		k = mode_page(d, page, pc, b + n);
 		if (!k) {
 			invalid_cdb(out);
 			return;

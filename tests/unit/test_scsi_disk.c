@@ -241,6 +241,21 @@ static void t_mode_sense(void **state)
 	ms10[8] = 4;
 	run(&ro, ms10, 10);
 	expect_good(4);
+	/* A CD-ROM: the capabilities page only, no block descriptor. */
+	ms10[1] = 0;
+	ms10[2] = 0x2a;
+	ms10[8] = 255;
+	run(&cd, ms10, 10);
+	expect_good(8 + 22);
+	assert_int_equal(buf[7], 0);
+	assert_int_equal(buf[8], 0x2a);
+	assert_int_equal(buf[8 + 6], 0x21);		/* tray, lockable, no eject */
+	ms10[2] = 0x08;
+	run(&cd, ms10, 10);
+	expect_sense(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD_CDB);
+	ms6[2] = 0x2a;
+	run(&hd, ms6, 6);
+	expect_sense(SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD_CDB);
 }
 
 static void t_write_same_unmap(void **state)

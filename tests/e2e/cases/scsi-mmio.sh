@@ -1,7 +1,8 @@
 # virtio-scsi-device (virtio-mmio) with a scsi-hd and a scsi-cd at other
 # targets: the guest sees the disk (type 0, its size) and the CD-ROM (sr_mod:
-# type 5, read-only, 2048-byte blocks), reads a known pattern from the
-# CD-ROM, and a write to it fails; the disk takes a write that L1 reads back.
+# type 5, read-only, 2048-byte blocks, an MMC drive from its capabilities
+# page), reads a known pattern from the CD-ROM, and a write to it fails; the
+# disk takes a write that L1 reads back.
 # The disk's node can discard (discard=unmap): the guest sees thin
 # provisioning (UNMAP), blkdiscard of 8 MiB of random data reads back zeroes
 # and leaves a hole in the image on L1.
@@ -24,6 +25,7 @@ done
 hd=$(dev 3) cd=$(dev 5)
 echo "HD $hd size=$(cat /sys/block/$hd/size) type=$(cat /sys/block/$hd/device/type) ro=$(cat /sys/block/$hd/ro)"
 echo "CD $cd size=$(cat /sys/block/$cd/size) type=$(cat /sys/block/$cd/device/type) ro=$(cat /sys/block/$cd/ro) bs=$(cat /sys/block/$cd/queue/logical_block_size)"
+echo "CDCAPS $(dmesg | grep -o 'scsi3-mmc drive: [^ ]*')"
 echo "CDSUM $(dd if=/dev/$cd bs=2048 count=2048 2>/dev/null | sha256sum | cut -d' ' -f1)"
 echo x | dd of=/dev/$cd bs=2048 count=1 conv=fsync 2>/dev/null && echo CD-WRITE-ACCEPTED
 q=/sys/block/$hd/queue
@@ -43,6 +45,7 @@ run_ember --timeout 120 -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
 expect_eq "$?" 0 "ember exit status"
 expect_in "$EMBER_LOG" "HD sd[a-z] size=65536 type=0 ro=0"
 expect_in "$EMBER_LOG" "CD sr0 size=8192 type=5 ro=1 bs=2048"
+expect_in "$EMBER_LOG" "CDCAPS scsi3-mmc drive: 50x/50x"
 expect_in "$EMBER_LOG" "CDSUM $(sha256sum "$cd" | cut -d' ' -f1)"
 expect_in "$EMBER_LOG" "HDQ prov=unmap dmax=1073741824"
 expect_in "$EMBER_LOG" "DISCARDED $(head -c 8388608 /dev/zero | sha256sum | cut -d' ' -f1)"
