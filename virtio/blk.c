@@ -89,6 +89,7 @@ static void handle(struct reqq *rq, struct reqq_slot *rs)
 	struct blk_parsed p;
 	int ret;
 
+	s->q = q;	/* a slot is set up as first used (reqq_pool) */
 	if (blk_parse(&s->rs.elem, &vb->lim, &p) < 0) {
 		slot_free(q, s);
 		virtio_needs_reset(&vb->vdev, "request without a writable status byte");
@@ -281,10 +282,8 @@ static int alloc_queues(struct vblk *vb, const char *owner)
 		q->slots = calloc(vb->queue_size, sizeof(*q->slots));
 		if (!q->slots)
 			goto nomem;
-		for (unsigned k = vb->queue_size; k-- > 0;) {
-			q->slots[k].q = q;
-			slot_free(q, &q->slots[k]);
-		}
+		reqq_pool(&q->rq, q->slots, vb->queue_size, sizeof(*q->slots),
+			  offsetof(struct vblk_slot, rs));
 	}
 	return 0;
 nomem:

@@ -2,6 +2,14 @@
 #include "virtio/reqq.h"
 #include "virtio/virtio.h"
 
+void reqq_pool(struct reqq *q, void *slots, unsigned n, size_t stride, size_t rs_off)
+{
+	q->pool = slots;
+	q->pool_left = n;
+	q->stride = stride;
+	q->rs_off = rs_off;
+}
+
 void reqq_slot_free(struct reqq *q, struct reqq_slot *s)
 {
 	s->next = q->free;
@@ -16,9 +24,19 @@ void reqq_push(struct reqq *q, struct reqq_slot *s, uint32_t len)
 }
 
 /* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
+struct reqq_slot *reqq_slot_peek(struct reqq *q)
+{
+	if (!q->free && q->pool_left) {
+		reqq_slot_free(q, (struct reqq_slot *)(q->pool + q->rs_off));
+		q->pool += q->stride;
+		q->pool_left--;
+	}
+	return q->free;
+}
+
 static int pop_one(struct reqq *q, struct virtq *vq)
 {
-	struct reqq_slot *s = q->free;
+	struct reqq_slot *s = reqq_slot_peek(q);
 	int ret;
 
 	if (!s) {

@@ -9,6 +9,7 @@
 #define EMBER_VIRTIO_REQQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio/virtq.h"
@@ -25,13 +26,27 @@ struct reqq {
 	struct virtio_dev *vdev;
 	unsigned index;			/* the virtqueue */
 	struct reqq_slot *free;
+	/* Slots not used yet, taken in order as first needed (reqq_pool). */
+	uint8_t *pool;
+	unsigned pool_left;
+	size_t stride, rs_off;
 	bool stalled;			/* every slot in flight: popping paused */
 	bool pushed;			/* used entries since the last notify */
 	/* A popped chain in @s: answered now (reqq_push) or handed on. */
 	void (*handle)(struct reqq *q, struct reqq_slot *s);
 };
 
+/*
+ * The device's @n slots of @stride bytes, each with its reqq_slot at @rs_off.
+ * They are handed out as first needed, not threaded onto the free list here:
+ * a slot holds a chain's iovecs (4 KiB), and touching all 256 of a queue at
+ * start made 1 MiB of every disk resident that a guest with few requests in
+ * flight never uses. Freed slots are reused first.
+ */
+void reqq_pool(struct reqq *q, void *slots, unsigned n, size_t stride, size_t rs_off);
 void reqq_slot_free(struct reqq *q, struct reqq_slot *s);
+/* The slot the next chain goes to (still free), or NULL when all are in flight. */
+struct reqq_slot *reqq_slot_peek(struct reqq *q);
 /* Returns @s's chain to the driver with @len bytes written, and frees @s. */
 void reqq_push(struct reqq *q, struct reqq_slot *s, uint32_t len);
 /*

@@ -218,6 +218,7 @@ static void handle(struct reqq *rq, struct reqq_slot *rs)
 	size_t param = 0;
 	uint32_t put;
 
+	s->q = q;	/* a slot is set up as first used (reqq_pool) */
 	if (vscsi_parse_cmd(&s->rs.elem, c, s->data) < 0) {
 		slot_free(q, s);
 		virtio_needs_reset(&vs->vdev, "command without room for its header or response");
@@ -398,10 +399,8 @@ static int alloc_queues(struct vscsi *vs, const char *owner)
 		q->slots = calloc(vs->queue_size, sizeof(*q->slots));
 		if (!q->slots)
 			goto nomem;
-		for (unsigned k = vs->queue_size; k-- > 0;) {
-			q->slots[k].q = q;
-			slot_free(q, &q->slots[k]);
-		}
+		reqq_pool(&q->rq, q->slots, vs->queue_size, sizeof(*q->slots),
+			  offsetof(struct vscsi_slot, rs));
 	}
 	return 0;
 nomem:

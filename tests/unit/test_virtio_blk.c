@@ -27,6 +27,7 @@
 #include "lib/ratelimit.h"
 #include "lib/util.h"
 #include "virtio/blk.h"
+#include "virtio/reqq.h"
 #include "virtio/virtio.h"
 #include "mmio_guest.h"
 
@@ -85,6 +86,33 @@ static uint8_t status_of(uint32_t type, uint64_t sector, size_t len, bool write_
 	assert_int_equal(std_req(type, sector, len, write_data, l, &p), 0);
 	assert_ptr_equal(p.status_byte, status_buf);
 	return p.status;
+}
+
+/* Slots are taken as first needed and freed ones reused: the rest stay untouched. */
+static void t_reqq_pool(void **state)
+{
+	struct slot { uint64_t tag; struct reqq_slot rs; } sl[4];
+	struct reqq q = { 0 };
+	struct reqq_slot *a, *b;
+
+	memset(sl, 0xa5, sizeof(sl));
+	reqq_pool(&q, sl, 4, sizeof(sl[0]), offsetof(struct slot, rs));
+	a = reqq_slot_peek(&q);
+	assert_ptr_equal(a, &sl[0].rs);
+	assert_ptr_equal(reqq_slot_peek(&q), a);	/* peeking takes nothing */
+	q.free = a->next;				/* in flight */
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(sl[i].tag, 0xa5a5a5a5a5a5a5a5ull);
+	assert_int_equal(q.pool_left, 3);
+	reqq_slot_free(&q, a);
+	assert_ptr_equal(reqq_slot_peek(&q), a);	/* reused before a new one */
+	for (int i = 0; i < 4; i++) {
+		b = reqq_slot_peek(&q);
+		assert_non_null(b);
+		q.free = b->next;
+	}
+	assert_int_equal(q.pool_left, 0);
+	assert_null(reqq_slot_peek(&q));		/* all four in flight */
 }
 
 static void t_parse_in_out(void **state)
@@ -718,6 +746,7 @@ static void t_io_reset_throttled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_reqq_pool),
 		cmocka_unit_test(t_parse_in_out),
 		cmocka_unit_test(t_parse_any_layout),
 		cmocka_unit_test(t_parse_malformed),
