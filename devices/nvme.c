@@ -1071,6 +1071,19 @@ static void nvme_unrealize(struct device *dev, struct platform *pf)
 	st->n = NULL;
 }
 
+/* What can be told before the machine exists: the serial and addr=. */
+static int nvme_check(void *state)
+{
+	struct nvme_state *st = state;
+	int slot, function;
+
+	if (!st->serial || !st->serial[0] || strlen(st->serial) > 20) {
+		err_msg("-device nvme: serial='%s': 1 to 20 characters", st->serial ? st->serial : "");
+		return -EINVAL;
+	}
+	return pci_parse_addr(st->addr, &slot, &function, "-device nvme");
+}
+
 static int nvme_realize(struct device *dev, struct platform *pf)
 {
 	struct nvme_state *st = dev->state;
@@ -1084,10 +1097,8 @@ static int nvme_realize(struct device *dev, struct platform *pf)
 		err_msg("%s: this machine has no PCI bus (-M pci has one)", owner);
 		return -ENODEV;
 	}
-	if (!st->serial || !st->serial[0] || strlen(st->serial) > 20) {
-		err_msg("%s: serial= is required (1 to 20 characters)", owner);
-		return -EINVAL;
-	}
+	if ((ret = nvme_check(st)))
+		return ret;
 	if ((ret = pci_parse_addr(st->addr, &slot, &function, owner)))
 		return ret;
 	n = calloc(1, sizeof(*n));
@@ -1193,6 +1204,7 @@ static const struct device_type nvme_type = {
 	.realize = nvme_realize,
 	.unrealize = nvme_free,
 	.reset = nvme_reset,
+	.check = nvme_check,
 };
 DEVICE_TYPE(nvme_type)
 
@@ -1209,6 +1221,11 @@ static int nvme_ns_realize(struct device *dev, struct platform *pf)
 	snprintf(owner, sizeof(owner), "-device nvme-ns,drive=%s", st->drive);
 	/* QEMU names the bus after the controller's id; ember's are ID.0: both do. */
 	if (b && (strlen(b) < 2 || strcmp(b + strlen(b) - 2, ".0"))) {
+		parent = device_find(pf, b);
+		if (!parent || parent->type != &nvme_type) {
+			err_msg("%s: bus '%s': no -device nvme with id=%s before it", owner, b, b);
+			return -ENOENT;
+		}
 		snprintf(bus, sizeof(bus), "%s.0", b);
 		b = bus;
 	}

@@ -64,6 +64,7 @@ static const struct {
 	{ "netdev", "n0" },
 	{ "chardev", "c0" },
 	{ "guest-cid", "3" },
+	{ "serial", "S1" },
 };
 
 /* What a type checks in realize rather than in its property table. */
