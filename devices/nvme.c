@@ -89,6 +89,7 @@ struct nvme_sq {
 	uint16_t cqid;
 	uint32_t size, head;
 	uint32_t tail_db;		/* the guest's doorbell; vCPUs store it */
+	uint32_t *db, *ei;		/* tail_db, or the shadow doorbell and its EventIdx */
 	uint32_t gen;
 	struct nvme_sqe *ring;
 };
@@ -98,6 +99,7 @@ struct nvme_cq {
 	uint16_t iv;
 	uint32_t size, tail, head;
 	uint32_t head_db;		/* the guest's doorbell; vCPUs store it */
+	uint32_t *db, *ei;		/* head_db, or the shadow doorbell and its EventIdx */
 	unsigned nsq;			/* SQs completing here */
 	struct nvme_cqe *ring;
 	struct nvme_slot *wait, **wait_tail;	/* completions waiting for room */
@@ -123,6 +125,8 @@ struct nvme_ctrl {
 	uint16_t aer[MAX_AER];
 	unsigned naer;
 	uint32_t feat[0x10];
+	uint32_t *dbbuf_db, *dbbuf_ei;	/* Doorbell Buffer Config's pages, or NULL */
+	uint64_t io_kicks, io_cmds;	/* I/O SQ doorbell writes (exits), commands */
 	uint64_t units_read, units_written, reads, writes;	/* bytes, commands */
 };
 
@@ -150,7 +154,7 @@ static void slot_free(struct nvme_ctrl *n, struct nvme_slot *s)
 
 static void cq_take_head(struct nvme_cq *cq)
 {
-	uint32_t h = __atomic_load_n(&cq->head_db, __ATOMIC_ACQUIRE);
+	uint32_t h = __atomic_load_n(cq->db, __ATOMIC_ACQUIRE);
 
 	if (h < cq->size)
 		cq->head = h;
@@ -168,6 +172,11 @@ static bool post(struct nvme_ctrl *n, uint16_t cqid, uint16_t sqid, uint16_t cid
 
 	if ((cq->tail + 1) % cq->size == cq->head) {
 		cq_take_head(cq);
+		if (cq->ei && (cq->tail + 1) % cq->size == cq->head) {
+			/* Full: the guest's next head update must ring the doorbell. */
+			__atomic_store_n(cq->ei, cq->head, __ATOMIC_SEQ_CST);
+			cq_take_head(cq);
+		}
 		if ((cq->tail + 1) % cq->size == cq->head)
 			return false;
 	}
@@ -424,7 +433,7 @@ static void identify_ctrl(struct nvme_ctrl *n, uint8_t *b)
 	put16(b + 78, 0);			/* CNTLID */
 	put32(b + 80, 0x00010400);		/* VER */
 	b[111] = 1;				/* CNTRLTYPE: I/O controller */
-	put16(b + 256, 0);			/* OACS */
+	put16(b + 256, BIT(8));			/* OACS: Doorbell Buffer Config */
 	b[258] = 3;				/* ACL */
 	b[259] = MAX_AER - 1;			/* AERL */
 	b[260] = 0x03;				/* FRMW: one slot, read-only */
@@ -568,6 +577,50 @@ static void *queue_mem(struct nvme_ctrl *n, uint64_t gpa, uint64_t bytes)
 	return gmem_ptr(n->pf->mem, gpa, bytes);
 }
 
+/*
+ * Where queue @qid's doorbells are read: the shadow doorbell buffer once
+ * the guest gave one (I/O queues only, as Linux uses it), else the values
+ * of the guest's register writes.
+ */
+static void shadow(struct nvme_ctrl *n, unsigned qid)
+{
+	struct nvme_sq *sq = &n->sq[qid];
+	struct nvme_cq *cq = &n->cq[qid];
+	bool on = n->dbbuf_db && qid;
+
+	sq->db = on ? &n->dbbuf_db[2 * qid] : &sq->tail_db;
+	sq->ei = on ? &n->dbbuf_ei[2 * qid] : NULL;
+	cq->db = on ? &n->dbbuf_db[2 * qid + 1] : &cq->head_db;
+	cq->ei = on ? &n->dbbuf_ei[2 * qid + 1] : NULL;
+}
+
+/* Doorbell Buffer Config (NVMe 1.3): PRP1 the shadow doorbells, PRP2 their EventIdx. */
+static uint16_t dbbuf_config(struct nvme_ctrl *n, const struct nvme_sqe *c)
+{
+	uint32_t *db, *ei;
+
+	if ((c->prp1 | c->prp2) & (NVME_PAGE_SIZE - 1) || !c->prp1 || !c->prp2)
+		return NVME_SC_INVALID_FIELD | NVME_DNR;
+	db = gmem_ptr(n->pf->mem, c->prp1, NVME_PAGE_SIZE);
+	ei = gmem_ptr(n->pf->mem, c->prp2, NVME_PAGE_SIZE);
+	if (!db || !ei)
+		return NVME_SC_INVALID_FIELD | NVME_DNR;
+	n->dbbuf_db = db;
+	n->dbbuf_ei = ei;
+	for (unsigned q = 1; q <= n->nq; q++) {
+		/* Queues already there start from where they are. */
+		if (n->sq[q].live)
+			__atomic_store_n(&db[2 * q], __atomic_load_n(n->sq[q].db, __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
+		if (n->cq[q].live)
+			__atomic_store_n(&db[2 * q + 1], n->cq[q].head, __ATOMIC_RELAXED);
+		shadow(n, q);
+	}
+	debug_msg("%s: shadow doorbells at %#llx, EventIdx at %#llx", n->owner,
+		  (unsigned long long)c->prp1, (unsigned long long)c->prp2);
+	return 0;
+}
+
 static uint16_t create_cq(struct nvme_ctrl *n, const struct nvme_sqe *c)
 {
 	uint16_t qid = c->cdw10 & 0xffff, iv = c->cdw11 >> 16;
@@ -592,6 +645,7 @@ static uint16_t create_cq(struct nvme_ctrl *n, const struct nvme_sqe *c)
 				.size = size, .ring = ring };
 	cq->wait_tail = &cq->wait;
 	__atomic_store_n(&cq->head_db, 0, __ATOMIC_RELAXED);
+	shadow(n, qid);
 	return 0;
 }
 
@@ -623,6 +677,7 @@ static uint16_t create_sq(struct nvme_ctrl *n, const struct nvme_sqe *c)
 	sq->gen++;
 	__atomic_store_n(&sq->tail_db, 0, __ATOMIC_RELAXED);
 	n->cq[cqid].nsq++;
+	shadow(n, qid);
 	return 0;
 }
 
@@ -680,6 +735,8 @@ static uint16_t admin(struct nvme_ctrl *n, const struct nvme_sqe *c, uint32_t *d
 		return delete_sq(n, c->cdw10 & 0xffff);
 	case NVME_ADM_DELETE_CQ:
 		return delete_cq(n, c->cdw10 & 0xffff);
+	case NVME_ADM_DBBUF:
+		return dbbuf_config(n, c);
 	case NVME_ADM_ABORT:
 		*dw0 = 1;	/* not aborted: commands are not held back */
 		return 0;
@@ -697,8 +754,13 @@ static uint16_t admin(struct nvme_ctrl *n, const struct nvme_sqe *c, uint32_t *d
 
 static bool sq_next(struct nvme_sq *sq, struct nvme_sqe *c)
 {
-	uint32_t tail = __atomic_load_n(&sq->tail_db, __ATOMIC_ACQUIRE);
+	uint32_t tail = __atomic_load_n(sq->db, __ATOMIC_ACQUIRE);
 
+	if (tail == sq->head && sq->ei) {
+		/* Past EventIdx the guest rings again; a tail it wrote meanwhile is seen here. */
+		__atomic_store_n(sq->ei, tail, __ATOMIC_SEQ_CST);
+		tail = __atomic_load_n(sq->db, __ATOMIC_SEQ_CST);
+	}
 	if (tail >= sq->size) {
 		warn_once("nvme: SQ tail doorbell %u past the queue's %u entries: ignored", tail,
 			  sq->size);
@@ -743,6 +805,7 @@ static void process_io(struct nvme_ctrl *n, uint16_t qid)
 		}
 		if (!sq_next(sq, &c))
 			return;
+		n->io_cmds++;
 		n->free = s->next;
 		s->sqid = qid;
 		s->cid = c.cid;
@@ -807,7 +870,7 @@ static void on_batch(void *opaque, unsigned ring)
 
 	(void)ring;
 	pthread_mutex_lock(&n->lock);
-	if (n->stalled || n->cq[0].wait)
+	if (n->stalled || n->cq[0].wait || n->dbbuf_db)
 		process(n);
 	else {
 		for (unsigned q = 0; q <= n->nq; q++)
@@ -828,6 +891,9 @@ static void ctrl_reset(struct nvme_ctrl *n)
 		cq_drop_waiting(n, &n->cq[q]);
 		n->cq[q].live = false;
 	}
+	n->dbbuf_db = n->dbbuf_ei = NULL;
+	for (unsigned q = 0; q <= n->nq; q++)
+		shadow(n, q);
 	n->naer = 0;
 	n->csts = 0;
 	memset(n->feat, 0, sizeof(n->feat));
@@ -861,6 +927,7 @@ static void enable(struct nvme_ctrl *n)
 	n->cq[0].wait_tail = &n->cq[0].wait;
 	n->sq[0].cqid = 0;
 	n->cq[0].nsq = 1;
+	shadow(n, 0);
 	n->csts = CSTS_RDY;
 }
 
@@ -928,6 +995,8 @@ static void doorbell(struct nvme_ctrl *n, uint64_t off, uint32_t v)
 		__atomic_store_n(&n->cq[qid].head_db, v, __ATOMIC_RELEASE);
 	else
 		__atomic_store_n(&n->sq[qid].tail_db, v, __ATOMIC_RELEASE);
+	if (qid && !(idx & 1))
+		__atomic_fetch_add(&n->io_kicks, 1, __ATOMIC_RELAXED);
 	if (n->looped) {
 		if (write(n->kick_fd, &one, sizeof(one)) < 0)
 			return;		/* saturated: a kick is pending anyway */
@@ -1058,6 +1127,9 @@ static void nvme_unrealize(struct device *dev, struct platform *pf)
 	(void)pf;
 	if (!n)
 		return;
+	debug_msg("%s: %llu I/O commands, %llu I/O submission doorbell writes", n->owner,
+		 (unsigned long long)n->io_cmds,
+		 (unsigned long long)__atomic_load_n(&n->io_kicks, __ATOMIC_RELAXED));
 	if (n->pci.host)
 		pci_dev_unregister(&n->pci);
 	pci_dev_destroy(&n->pci);
