@@ -127,6 +127,8 @@ struct nvme_ctrl {
 	uint32_t feat[0x10];
 	uint32_t *dbbuf_db, *dbbuf_ei;	/* Doorbell Buffer Config's pages, or NULL */
 	uint64_t io_kicks, io_cmds;	/* I/O SQ doorbell writes (exits), commands */
+	uint64_t cq_kicks;		/* I/O CQ doorbell writes (exits) */
+	uint64_t sgl_cmds;		/* I/O commands with an SGL */
 	uint64_t units_read, units_written, reads, writes;	/* bytes, commands */
 };
 
@@ -445,6 +447,7 @@ static void identify_ctrl(struct nvme_ctrl *n, uint8_t *b)
 	put32(b + 516, NVME_MAX_NS);		/* NN */
 	put16(b + 520, BIT(2) | BIT(3));	/* ONCS: DSM, write zeroes */
 	b[525] = 0x01 | (2 << 1);		/* VWC present; no broadcast flush */
+	put32(b + 536, 1);			/* SGLS: SGLs for I/O, any alignment */
 	snprintf(nqn, sizeof(nqn), "nqn.2026-12.org.ember:nvme:%s", n->serial);
 	memcpy(b + 768, nqn, strlen(nqn));
 	put16(b + 2048, 2500);			/* PSD0 MP: 25 W */
@@ -806,6 +809,7 @@ static void process_io(struct nvme_ctrl *n, uint16_t qid)
 		if (!sq_next(sq, &c))
 			return;
 		n->io_cmds++;
+		n->sgl_cmds += (c.flags >> 6) != 0;
 		n->free = s->next;
 		s->sqid = qid;
 		s->cid = c.cid;
@@ -814,7 +818,8 @@ static void process_io(struct nvme_ctrl *n, uint16_t qid)
 		s->fua = false;
 		s->range = s->nranges = 0;
 		s->ring = (qid - 1) % n->nq;
-		st = (c.flags & 0xc3) ? NVME_SC_INVALID_FIELD | NVME_DNR : start_io(n, s, &c);
+		/* Fused operations are not offered; PSDT is nvme_map_prp's. */
+		st = (c.flags & 0x03) ? NVME_SC_INVALID_FIELD | NVME_DNR : start_io(n, s, &c);
 		if (st != 0xffff)
 			finish(n, s, st);
 	}
@@ -995,8 +1000,8 @@ static void doorbell(struct nvme_ctrl *n, uint64_t off, uint32_t v)
 		__atomic_store_n(&n->cq[qid].head_db, v, __ATOMIC_RELEASE);
 	else
 		__atomic_store_n(&n->sq[qid].tail_db, v, __ATOMIC_RELEASE);
-	if (qid && !(idx & 1))
-		__atomic_fetch_add(&n->io_kicks, 1, __ATOMIC_RELAXED);
+	if (qid)
+		__atomic_fetch_add(idx & 1 ? &n->cq_kicks : &n->io_kicks, 1, __ATOMIC_RELAXED);
 	if (n->looped) {
 		if (write(n->kick_fd, &one, sizeof(one)) < 0)
 			return;		/* saturated: a kick is pending anyway */
@@ -1127,9 +1132,11 @@ static void nvme_unrealize(struct device *dev, struct platform *pf)
 	(void)pf;
 	if (!n)
 		return;
-	debug_msg("%s: %llu I/O commands, %llu I/O submission doorbell writes", n->owner,
-		 (unsigned long long)n->io_cmds,
-		 (unsigned long long)__atomic_load_n(&n->io_kicks, __ATOMIC_RELAXED));
+	debug_msg("%s: %llu I/O commands (%llu with SGLs), %llu I/O submission and %llu "
+		  "completion doorbell writes", n->owner, (unsigned long long)n->io_cmds,
+		  (unsigned long long)n->sgl_cmds,
+		  (unsigned long long)__atomic_load_n(&n->io_kicks, __ATOMIC_RELAXED),
+		  (unsigned long long)__atomic_load_n(&n->cq_kicks, __ATOMIC_RELAXED));
 	if (n->pci.host)
 		pci_dev_unregister(&n->pci);
 	pci_dev_destroy(&n->pci);

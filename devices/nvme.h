@@ -20,8 +20,11 @@ struct gmem;
 #define NVME_SC_DATA_XFER_ERROR		0x004
 #define NVME_SC_INTERNAL		0x006
 #define NVME_SC_INVALID_NS		0x00b
-#define NVME_SC_PRP_OFFSET_INVALID	0x013
+#define NVME_SC_SGL_INVALID_SEG		0x00d
+#define NVME_SC_SGL_INVALID_COUNT	0x00e
+#define NVME_SC_SGL_INVALID_DATA_LEN	0x00f
 #define NVME_SC_SGL_INVALID_TYPE	0x011
+#define NVME_SC_PRP_OFFSET_INVALID	0x013
 #define NVME_SC_LBA_RANGE		0x080
 /* Command specific (sct 1). */
 #define NVME_SC_CQ_INVALID		0x100
@@ -85,6 +88,19 @@ struct nvme_cqe {
 	uint16_t status;	/* phase in bit 0 */
 };
 
+/* SGL descriptor types (the type byte's high nibble; subtype 0: an address). */
+#define NVME_SGL_DATA		0x0
+#define NVME_SGL_SEGMENT	0x2
+#define NVME_SGL_LAST_SEGMENT	0x3
+#define NVME_SGL_MAX_DESC	1024	/* per command, chains included */
+
+struct nvme_sgl {
+	uint64_t addr;
+	uint32_t len;
+	uint8_t rsvd[3];
+	uint8_t type;
+};
+
 struct nvme_dsm_range {
 	uint32_t attr;
 	uint32_t nlb;		/* not 0-based */
@@ -93,14 +109,18 @@ struct nvme_dsm_range {
 
 _Static_assert(sizeof(struct nvme_sqe) == 64, "NVMe SQE is 64 bytes");
 _Static_assert(sizeof(struct nvme_cqe) == 16, "NVMe CQE is 16 bytes");
+_Static_assert(sizeof(struct nvme_sgl) == 16, "NVMe SGL descriptor is 16 bytes");
 
 /*
- * The data buffer of a command: @len bytes described by PRP1/PRP2 (list
- * pages chained by their last entry) as host iovecs through @m, adjacent
- * pieces merged, at most NVME_MAX_IOV. PSDT other than PRP is an SGL,
- * which this controller does not offer: Invalid Field. Returns a status:
- * PRP_OFFSET_INVALID for a misaligned entry, DATA_XFER_ERROR for memory
- * outside guest RAM, INVALID_FIELD for a length over the MDTS.
+ * The data buffer of a command: @len bytes as host iovecs through @m,
+ * adjacent pieces merged, at most NVME_MAX_IOV. With PSDT 0 PRP1/PRP2
+ * describe it (list pages chained by their last entry); with PSDT 1 or 2
+ * the SGL in their place: data blocks, segments and a last segment (no
+ * bit buckets, no keyed descriptors). Returns a status: PRP_OFFSET_INVALID
+ * for a misaligned PRP entry, DATA_XFER_ERROR for memory outside guest
+ * RAM, INVALID_FIELD for a length over the MDTS or PSDT 3, the SGL_*
+ * codes for a descriptor of the wrong type, place or count, or data
+ * blocks that do not add up to @len.
  */
 uint16_t nvme_map_prp(const struct gmem *m, const struct nvme_sqe *c, uint64_t len,
 		      struct iovec *iov, unsigned *niov);

@@ -70,6 +70,57 @@ static uint16_t map_list(const struct gmem *m, uint64_t list, uint64_t left,
 	return 0;
 }
 
+/*
+ * An SGL: SGL1 is a data block or points to a segment; a segment's last
+ * descriptor may point to the next segment, a last segment's may not.
+ */
+static uint16_t map_sgl(const struct gmem *m, const struct nvme_sqe *c, uint64_t len,
+			struct iovec *iov, unsigned *niov)
+{
+	struct nvme_sgl seg[NVME_PAGE_SIZE / sizeof(struct nvme_sgl)];
+	const struct nvme_sgl *list = seg;
+	unsigned n = 1, budget = NVME_SGL_MAX_DESC;
+	uint64_t left = len;
+	bool last = false;	/* inside the last segment */
+	uint32_t slen;
+	uint16_t st;
+
+	memcpy(seg, &c->prp1, sizeof(seg[0]));
+	for (unsigned i = 0; i < n; i++) {
+		const struct nvme_sgl *d = &list[i];
+		unsigned type = d->type >> 4;
+
+		if (!budget--)
+			return NVME_SC_SGL_INVALID_COUNT | NVME_DNR;
+		if (d->type & 0xf)
+			return NVME_SC_SGL_INVALID_TYPE | NVME_DNR;
+		if (type == NVME_SGL_DATA) {
+			if (d->len > left)
+				return NVME_SC_SGL_INVALID_DATA_LEN | NVME_DNR;
+			if (d->len && (st = add_piece(m, d->addr, d->len, iov, niov)))
+				return st == (NVME_SC_INVALID_FIELD | NVME_DNR) ?
+				       NVME_SC_SGL_INVALID_COUNT | NVME_DNR : st;
+			left -= d->len;
+			continue;
+		}
+		if (type != NVME_SGL_SEGMENT && type != NVME_SGL_LAST_SEGMENT)
+			return NVME_SC_SGL_INVALID_TYPE | NVME_DNR;
+		/* A segment pointer ends its list, and never in the last segment. */
+		if (last || i != n - 1)
+			return NVME_SC_SGL_INVALID_SEG | NVME_DNR;
+		slen = d->len;
+		if (!slen || slen % sizeof(seg[0]) || slen > sizeof(seg))
+			return NVME_SC_SGL_INVALID_SEG | NVME_DNR;
+		/* The next segment replaces this one, d included. */
+		if (gmem_read(m, d->addr, seg, slen))
+			return NVME_SC_DATA_XFER_ERROR | NVME_DNR;
+		last = type == NVME_SGL_LAST_SEGMENT;
+		n = slen / sizeof(seg[0]);
+		i = -1u;
+	}
+	return left ? NVME_SC_SGL_INVALID_DATA_LEN | NVME_DNR : 0;
+}
+
 uint16_t nvme_map_prp(const struct gmem *m, const struct nvme_sqe *c, uint64_t len,
 		      struct iovec *iov, unsigned *niov)
 {
@@ -77,12 +128,12 @@ uint16_t nvme_map_prp(const struct gmem *m, const struct nvme_sqe *c, uint64_t l
 	uint16_t st;
 
 	*niov = 0;
-	if (c->flags >> 6)	/* PSDT: SGLs are not offered (SGLS 0) */
+	if (len > NVME_MAX_XFER || (c->flags >> 6) == 3)
 		return NVME_SC_INVALID_FIELD | NVME_DNR;
+	if (c->flags >> 6)
+		return map_sgl(m, c, len, iov, niov);
 	if (!len)
 		return 0;
-	if (len > NVME_MAX_XFER)
-		return NVME_SC_INVALID_FIELD | NVME_DNR;
 	if (c->prp1 & 3)
 		return NVME_SC_PRP_OFFSET_INVALID | NVME_DNR;
 	first = MIN(len, NVME_PAGE_SIZE - (c->prp1 & PAGE_MASK));

@@ -156,7 +156,7 @@ static void t_list_bad(void **state)
 static void t_limits(void **state)
 {
 	uint64_t list = page(56);
-	struct nvme_sqe c = { .flags = 1 << 6, .prp1 = page(2) };
+	struct nvme_sqe c = { .flags = 3 << 6, .prp1 = page(2) };
 
 	(void)state;
 	assert_int_equal(map(page(2), list, NVME_MAX_XFER + 1), NVME_SC_INVALID_FIELD | NVME_DNR);
@@ -183,6 +183,86 @@ static void t_copy(void **state)
 	memset(back, 0, sizeof(back));
 	assert_int_equal(nvme_copy_prp(&mem, &c, back, PG, false), 0);
 	assert_memory_equal(back, buf, PG);
+}
+
+static struct nvme_sgl sgl(uint8_t type, uint64_t addr, uint32_t len)
+{
+	return (struct nvme_sgl){ .addr = addr, .len = len, .type = type << 4 };
+}
+
+static uint16_t map_sgl1(struct nvme_sgl d, uint64_t len)
+{
+	struct nvme_sqe c = { .opcode = NVME_CMD_READ, .flags = 1 << 6 };
+
+	memcpy(&c.prp1, &d, sizeof(d));
+	return nvme_map_prp(&mem, &c, len, iov, &niov);
+}
+
+static void put_sgl(uint64_t gpa, unsigned i, struct nvme_sgl d)
+{
+	memcpy(host(gpa) + 16 * i, &d, 16);
+}
+
+static void t_sgl(void **state)
+{
+	uint64_t s1 = page(70) + 0x100, s2 = page(71);
+
+	(void)state;
+	/* One data block in SGL1, at any byte offset. */
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_DATA, page(3) + 3, 1000), 1000), 0);
+	assert_int_equal(niov, 1);
+	assert_ptr_equal(iov[0].iov_base, host(page(3) + 3));
+	/* Too short, too long. */
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_DATA, page(3), 999), 1000),
+			 NVME_SC_SGL_INVALID_DATA_LEN | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_DATA, page(3), 1001), 1000),
+			 NVME_SC_SGL_INVALID_DATA_LEN | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_DATA, 0x7000000000ull, 512), 512),
+			 NVME_SC_DATA_XFER_ERROR | NVME_DNR);
+	/* A segment of data blocks chained to a last segment. */
+	put_sgl(s1, 0, sgl(NVME_SGL_DATA, page(10), 4096));
+	put_sgl(s1, 1, sgl(NVME_SGL_DATA, page(12) + 8, 100));
+	put_sgl(s1, 2, sgl(NVME_SGL_SEGMENT, s2, 32));
+	put_sgl(s2, 0, sgl(NVME_SGL_DATA, page(13), 0));
+	put_sgl(s2, 1, sgl(NVME_SGL_LAST_SEGMENT, page(72), 16));
+	put_sgl(page(72), 0, sgl(NVME_SGL_DATA, page(14), 412));
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_SEGMENT, s1, 48), 4608), 0);
+	assert_int_equal(niov, 3);
+	assert_ptr_equal(iov[1].iov_base, host(page(12) + 8));
+	assert_ptr_equal(iov[2].iov_base, host(page(14)));
+	assert_int_equal(iov[2].iov_len, 412);
+	/* A pointer inside a last segment, or not at a segment's end. */
+	put_sgl(page(72), 0, sgl(NVME_SGL_SEGMENT, page(72), 16));
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_SEGMENT, s1, 48), 4608),
+			 NVME_SC_SGL_INVALID_SEG | NVME_DNR);
+	put_sgl(page(73), 0, sgl(NVME_SGL_LAST_SEGMENT, page(72), 16));
+	put_sgl(page(73), 1, sgl(NVME_SGL_DATA, page(14), 512));
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_SEGMENT, page(73), 32), 512),
+			 NVME_SC_SGL_INVALID_SEG | NVME_DNR);
+	/* Segment lengths: zero, not a multiple of 16, over a page, outside RAM. */
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_LAST_SEGMENT, s1, 0), 512),
+			 NVME_SC_SGL_INVALID_SEG | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_LAST_SEGMENT, s1, 24), 512),
+			 NVME_SC_SGL_INVALID_SEG | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_LAST_SEGMENT, s1, 2 * PG), 512),
+			 NVME_SC_SGL_INVALID_SEG | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_LAST_SEGMENT, 0x7000000000ull, 16), 512),
+			 NVME_SC_DATA_XFER_ERROR | NVME_DNR);
+	/* Bit buckets, keyed descriptors, subtypes: refused. */
+	assert_int_equal(map_sgl1(sgl(1, page(3), 512), 512), NVME_SC_SGL_INVALID_TYPE | NVME_DNR);
+	assert_int_equal(map_sgl1(sgl(4, page(3), 512), 512), NVME_SC_SGL_INVALID_TYPE | NVME_DNR);
+	assert_int_equal(map_sgl1((struct nvme_sgl){ .addr = page(3), .len = 512, .type = 1 }, 512),
+			 NVME_SC_SGL_INVALID_TYPE | NVME_DNR);
+	/* A segment chained to itself runs out of descriptors. */
+	put_sgl(page(74), 0, sgl(NVME_SGL_DATA, page(3), 0));
+	put_sgl(page(74), 1, sgl(NVME_SGL_SEGMENT, page(74), 32));
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_SEGMENT, page(74), 32), 512),
+			 NVME_SC_SGL_INVALID_COUNT | NVME_DNR);
+	/* More pieces than a command may have. */
+	for (unsigned i = 0; i < 200; i++)
+		put_sgl(page(75), i, sgl(NVME_SGL_DATA, page(80 + (i % 2) * 40) + 16 * i, 8));
+	assert_int_equal(map_sgl1(sgl(NVME_SGL_LAST_SEGMENT, page(75), 200 * 16), 1600),
+			 NVME_SC_SGL_INVALID_COUNT | NVME_DNR);
 }
 
 static struct nvme_sqe rw(uint8_t op, uint64_t slba, uint32_t nlb0, uint32_t flags)
@@ -255,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup(t_list_bad, setup),
 		cmocka_unit_test_setup(t_limits, setup),
 		cmocka_unit_test_setup(t_copy, setup),
+		cmocka_unit_test_setup(t_sgl, setup),
 		cmocka_unit_test(t_decode),
 		cmocka_unit_test(t_range),
 	};

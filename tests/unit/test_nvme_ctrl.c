@@ -419,6 +419,18 @@ static void t_io(void **state)
 	io_submit(io(0x7f, 0, 0, BUF));
 	assert_int_equal(io_reap(), NVME_SC_INVALID_OPCODE | NVME_DNR);
 	assert_int_equal(nreqs, 0);
+	/* An SGL data block at an odd address (SGLS: any alignment). */
+	c = io(NVME_CMD_READ, 0, 0, BUF + 3);
+	c.flags = 1 << 6;
+	c.prp2 = 512;
+	io_submit(c);
+	assert_int_equal(nreqs, 1);
+	assert_ptr_equal(reqs[0]->iov[0].iov_base, ram + BUF + 3);
+	complete(512);
+	assert_int_equal(io_reap(), 0);
+	c.flags = 0x01;				/* fused */
+	io_submit(c);
+	assert_int_equal(io_reap(), NVME_SC_INVALID_FIELD | NVME_DNR);
 	/* FUA: the write, then a flush, then the completion. */
 	c = io(NVME_CMD_WRITE, 8, 7, BUF);
 	c.cdw12 |= BIT(30);

@@ -1,7 +1,7 @@
 # A hostile guest: tests/e2e/hostile/nvme_hostile takes the first NVMe
 # controller (serial VICTIM) away from the guest's nvme driver and drives it
 # itself: PRPs and PRP lists outside RAM, misaligned or chained into
-# themselves, SGLs, LBAs past the end and wrapping, bad namespaces, bad
+# themselves, SGLs that add up wrong or point outside RAM, LBAs past the end and wrapping, bad namespaces, bad
 # queue set-ups, DSM ranges past the end, random commands, doorbells all
 # over BAR 0, admin queues outside RAM. Each must get its NVMe status (or
 # the controller fatal status) and the controller must work again after a
@@ -64,7 +64,8 @@ for a in control-before identify-outside-ram identify-misaligned identify-prp2-o
 	create-cq-outside-ram create-cq-vector-huge create-sq-no-cq delete-sq-none log-huge \
 	dbbuf-outside-ram read-ok read-prp1-outside-ram read-list-outside-ram read-list-entry-offset \
 	read-list-entry-outside-ram read-list-self-chain read-list-misaligned read-past-mdts \
-	read-lba-range read-lba-wrap read-bad-nsid read-nsid-broadcast write-sgl zeroes-lba-range \
+	read-lba-range read-lba-wrap read-bad-nsid read-nsid-broadcast write-sgl-empty \
+	read-sgl-segment-outside-ram read-sgl-bit-bucket read-sgl-ok write-psdt-3 zeroes-lba-range \
 	dsm-range-huge dsm-outside-ram bad-io-opcode control-io doorbell-garbage \
 	enable-asq-outside-ram control-after-reset control-after; do
 	expect_in "$log" "^ATTACK $a status=.* ok"

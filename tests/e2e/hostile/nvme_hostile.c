@@ -209,7 +209,16 @@ int main(int argc, char **argv)
 	check("read-lba-wrap", submit(1, rw(2, 1, ~0ull - 2, 7, pa[P_BUF], 0)), 0x080);
 	check("read-bad-nsid", submit(1, rw(2, 7, 0, 0, pa[P_BUF], 0)), 0x00b);
 	check("read-nsid-broadcast", submit(1, rw(2, 0xffffffff, 0, 0, pa[P_BUF], 0)), 0x00b);
-	check("write-sgl", submit(1, (struct sqe){ .opcode = 1, .flags = 0x40, .nsid = 1 }), 0x002);
+	check("write-sgl-empty", submit(1, (struct sqe){ .opcode = 1, .flags = 0x40, .nsid = 1 }),
+	      0x00f);
+	/* SGL1 in PRP1/PRP2: address, then length and type (high byte). */
+	check("read-sgl-segment-outside-ram", submit(1, (struct sqe){ .opcode = 2, .flags = 0x40,
+			.nsid = 1, .prp1 = far, .prp2 = 0x30ull << 56 | 16 }), 0x004);
+	check("read-sgl-bit-bucket", submit(1, (struct sqe){ .opcode = 2, .flags = 0x40, .nsid = 1,
+			.prp1 = pa[P_BUF], .prp2 = 0x10ull << 56 | 512 }), 0x011);
+	check("read-sgl-ok", submit(1, (struct sqe){ .opcode = 2, .flags = 0x40, .nsid = 1,
+			.prp1 = pa[P_BUF] + 7, .prp2 = 512 }), 0);
+	check("write-psdt-3", submit(1, (struct sqe){ .opcode = 1, .flags = 0xc0, .nsid = 1 }), 0x002);
 	check("zeroes-lba-range", submit(1, rw(8, 1, ~0ull - 100, 0xffff, 0, 0)), 0x080);
 	((uint32_t *)page(P_BUF2))[1] = 0xffffffff;		/* NLB */
 	((uint64_t *)page(P_BUF2))[1] = 5;			/* SLBA */
