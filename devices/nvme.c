@@ -373,8 +373,8 @@ static void on_done(struct blk_req *r, int result)
 	struct nvme_ctrl *n = s->n;
 
 	pthread_mutex_lock(&n->lock);
-	if (slot_stale(n, s)) {
-		slot_free(n, s);	/* the queue went away meanwhile */
+	if (slot_stale(n, s) || n->ns[s->ns->nsid] != s->ns) {
+		slot_free(n, s);	/* the queue or namespace went away meanwhile */
 		goto out;
 	}
 	if (result < 0) {
