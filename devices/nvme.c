@@ -126,6 +126,10 @@ struct nvme_ctrl {
 	unsigned naer;
 	uint32_t feat[0x10];
 	uint32_t *dbbuf_db, *dbbuf_ei;	/* Doorbell Buffer Config's pages, or NULL */
+	bool bar_mapped;		/* BAR 0 decodes at bar_addr */
+	uint64_t bar_addr;
+	bool db_kvm;			/* I/O doorbells are KVM ioeventfds at db_addr */
+	uint64_t db_addr;
 	uint64_t io_kicks, io_cmds;	/* I/O SQ doorbell writes (exits), commands */
 	uint64_t cq_kicks;		/* I/O CQ doorbell writes (exits) */
 	uint64_t sgl_cmds;		/* I/O commands with an SGL */
@@ -597,6 +601,48 @@ static void shadow(struct nvme_ctrl *n, unsigned qid)
 	cq->ei = on ? &n->dbbuf_ei[2 * qid + 1] : NULL;
 }
 
+/*
+ * With shadow doorbells an I/O queue's doorbell value is in RAM, so its
+ * register write need only wake the loop: KVM signals the kick eventfd
+ * itself (length 0: any width), and the vCPU does not exit to ember.
+ * Follows BAR 0 and the shadow pages; a refusal leaves the writes trapped.
+ */
+static void db_eventfds(struct nvme_ctrl *n)
+{
+	struct platform *pf = n->pf;
+	bool want = n->looped && pf->ioeventfd && n->bar_mapped && n->dbbuf_db;
+
+	if (n->db_kvm && (!want || n->db_addr != n->bar_addr + REG_DB)) {
+		for (unsigned i = 8; i < 8 * (n->nq + 1); i += 4)
+			pf->ioeventfd(pf->kvm_opaque, n->db_addr + i, 0, 0, n->kick_fd, 0, 0, 1);
+		n->db_kvm = false;
+	}
+	if (!want || n->db_kvm)
+		return;
+	n->db_addr = n->bar_addr + REG_DB;
+	for (unsigned i = 8; i < 8 * (n->nq + 1); i += 4)
+		if (pf->ioeventfd(pf->kvm_opaque, n->db_addr + i, 0, 0, n->kick_fd, 0, 0, 0)) {
+			while ((i -= 4) >= 8)
+				pf->ioeventfd(pf->kvm_opaque, n->db_addr + i, 0, 0, n->kick_fd, 0, 0, 1);
+			return;
+		}
+	n->db_kvm = true;
+}
+
+/* BAR 0 started or stopped decoding (under the host's lock). */
+static void bar_map(struct pci_dev *d, int bar, bool mapped, uint64_t addr)
+{
+	struct nvme_ctrl *n = d->opaque;
+
+	if (bar)
+		return;
+	pthread_mutex_lock(&n->lock);
+	n->bar_mapped = mapped;
+	n->bar_addr = addr;
+	db_eventfds(n);
+	pthread_mutex_unlock(&n->lock);
+}
+
 /* Doorbell Buffer Config (NVMe 1.3): PRP1 the shadow doorbells, PRP2 their EventIdx. */
 static uint16_t dbbuf_config(struct nvme_ctrl *n, const struct nvme_sqe *c)
 {
@@ -619,8 +665,10 @@ static uint16_t dbbuf_config(struct nvme_ctrl *n, const struct nvme_sqe *c)
 			__atomic_store_n(&db[2 * q + 1], n->cq[q].head, __ATOMIC_RELAXED);
 		shadow(n, q);
 	}
-	debug_msg("%s: shadow doorbells at %#llx, EventIdx at %#llx", n->owner,
-		  (unsigned long long)c->prp1, (unsigned long long)c->prp2);
+	db_eventfds(n);
+	debug_msg("%s: shadow doorbells at %#llx, EventIdx at %#llx%s", n->owner,
+		  (unsigned long long)c->prp1, (unsigned long long)c->prp2,
+		  n->db_kvm ? "; I/O doorbells are ioeventfds" : "");
 	return 0;
 }
 
@@ -897,6 +945,7 @@ static void ctrl_reset(struct nvme_ctrl *n)
 		n->cq[q].live = false;
 	}
 	n->dbbuf_db = n->dbbuf_ei = NULL;
+	db_eventfds(n);
 	for (unsigned q = 0; q <= n->nq; q++)
 		shadow(n, q);
 	n->naer = 0;
@@ -1207,6 +1256,7 @@ static int nvme_realize(struct device *dev, struct platform *pf)
 	pci_dev_init(&n->pci, pf, 0x1b36, 0x0010, 0x010802, 2, 0x1af4, 0x1100, PCI_CFG_SIZE);
 	snprintf(n->pci.owner, sizeof(n->pci.owner), "%s", owner);
 	n->pci.opaque = n;
+	n->pci.bar_map = bar_map;
 	if ((ret = pci_bar_init(&n->pci, 0, PCI_BAR_MEM64, BAR_SIZE, false, &bar_ops, n)))
 		goto fail;
 	ret = pci_msix_init(&n->pci, n->nq + 1, MSIX_BAR);
