@@ -342,6 +342,8 @@ static void serial_write(void *opaque, uint64_t off, const void *data,
 	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (ntx)
+		boot_trace_once("the guest's first serial output");
 	if (ntx && s->chr)
 		chardev_write(s->chr, tx, ntx);
 	if (notify && s->chr)

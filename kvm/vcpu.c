@@ -145,6 +145,7 @@ enum vcpu_exit vcpu_run_loop(struct vcpu *v)
 			park(v);
 		if (v->stop)
 			return VCPU_STOPPED;
+		boot_trace_once("first KVM_RUN");
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				r->immediate_exit = 0;

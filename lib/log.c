@@ -3,6 +3,7 @@
  * lock because vCPU threads and the event loop log at the same time.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
@@ -58,4 +59,24 @@ void ember_log(enum log_level lvl, const char *fmt, ...)
 	fprintf(out ? out : stderr, "%sember: %s%s\n", stamp, prefix[lvl], last);
 	fflush(out ? out : stderr);
 	pthread_mutex_unlock(&out_lock);
+}
+
+int boot_tracing;
+static struct timespec t_start;
+
+__attribute__((constructor)) static void boot_trace_init(void)
+{
+	const char *t = getenv("EMBER_TRACE");
+
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	boot_tracing = t && !strcmp(t, "boot");
+}
+
+void boot_trace_msg(const char *stage)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ember_log(LOG_INFO, "trace %.3f %s", (ts.tv_sec - t_start.tv_sec) * 1e3 +
+		  (ts.tv_nsec - t_start.tv_nsec) / 1e6, stage);
 }

@@ -21,6 +21,27 @@ void log_set_file(FILE *f);
 void log_set_timestamps(int on);
 const char *log_last(void);
 
+/*
+ * EMBER_TRACE=boot: one line on stderr per stage of a start and a stop,
+ * "ember: trace MS STAGE", MS since the process began (a constructor, the
+ * first code a static ember runs after exec). docs/cli.md lists the stages.
+ */
+extern int boot_tracing;
+void boot_trace_msg(const char *stage);
+#define boot_trace(stage)                                     \
+	do {                                                  \
+		if (__builtin_expect(boot_tracing, 0))        \
+			boot_trace_msg(stage);                \
+	} while (0)
+/* The same, the first time only (a stage a vCPU or device reaches often). */
+#define boot_trace_once(stage)                                \
+	do {                                                  \
+		static int once_;                             \
+		if (__builtin_expect(boot_tracing, 0) &&      \
+		    !__atomic_exchange_n(&once_, 1, __ATOMIC_RELAXED)) \
+			boot_trace_msg(stage);                \
+	} while (0)
+
 #define err_msg(...) ember_log(LOG_ERROR, __VA_ARGS__)
 #define warn_msg(...) ember_log(LOG_WARN, __VA_ARGS__)
 #define info_msg(...) ember_log(LOG_INFO, __VA_ARGS__)

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "virtio/blk.h"
+#include "virtio/reqq.h"
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
@@ -28,19 +29,16 @@ struct vblk;
 struct vblk_slot {
 	struct blk_req req;
 	struct vblk_queue *q;
-	struct vblk_slot *next;		/* free list */
 	uint8_t *status;		/* in guest RAM, from the checked iovecs */
 	uint32_t written;		/* used length to report */
 	uint32_t gen;			/* device generation at submission */
-	struct virtq_elem elem;
+	struct reqq_slot rs;		/* the chain */
 };
 
 struct vblk_queue {
 	struct vblk *vb;
-	unsigned index;
-	struct vblk_slot *slots, *free;
-	bool stalled;			/* every slot in flight: popping paused */
-	bool pushed;			/* used entries since the last notify */
+	struct reqq rq;			/* virtqueue rq.index */
+	struct vblk_slot *slots;
 };
 
 struct vblk {
@@ -71,29 +69,27 @@ static struct vblk *to_vblk(struct virtio_dev *vdev)
 
 static void slot_free(struct vblk_queue *q, struct vblk_slot *s)
 {
-	s->next = q->free;
-	q->free = s;
+	reqq_slot_free(&q->rq, &s->rs);
 }
 
 static void reply(struct vblk_queue *q, struct vblk_slot *s, uint8_t status)
 {
 	*s->status = status;
-	virtq_push(&q->vb->vdev.vqs[q->index], &s->elem,
-		   status == VIRTIO_BLK_S_OK ? s->written : 1);
-	q->pushed = true;
-	slot_free(q, s);
+	reqq_push(&q->rq, &s->rs, status == VIRTIO_BLK_S_OK ? s->written : 1);
 }
 
 static void on_done(struct blk_req *r, int result);
 
 /* One popped chain: answered now, or handed to the block layer. */
-static void handle(struct vblk_queue *q, struct vblk_slot *s)
+static void handle(struct reqq *rq, struct reqq_slot *rs)
 {
+	struct vblk_queue *q = container_of(rq, struct vblk_queue, rq);
+	struct vblk_slot *s = container_of(rs, struct vblk_slot, rs);
 	struct vblk *vb = q->vb;
 	struct blk_parsed p;
 	int ret;
 
-	if (blk_parse(&s->elem, &vb->lim, &p) < 0) {
+	if (blk_parse(&s->rs.elem, &vb->lim, &p) < 0) {
 		slot_free(q, s);
 		virtio_needs_reset(&vb->vdev, "request without a writable status byte");
 		return;
@@ -105,9 +101,9 @@ static void handle(struct vblk_queue *q, struct vblk_slot *s)
 		reply(q, s, p.status);
 		return;
 	}
-	blk_trim_iov(&s->elem, &p);
+	blk_trim_iov(&s->rs.elem, &p);
 	if (p.type == VIRTIO_BLK_T_GET_ID) {
-		s->written += blk_write_id(&s->elem, &p, vb->serial);
+		s->written += blk_write_id(&s->rs.elem, &p, vb->serial);
 		reply(q, s, VIRTIO_BLK_S_OK);
 		return;
 	}
@@ -119,10 +115,10 @@ static void handle(struct vblk_queue *q, struct vblk_slot *s)
 		s->written += p.in_data;
 	s->req = (struct blk_req){
 		.op = p.op, .offset = p.offset, .len = p.len,
-		.iov = &s->elem.iov[p.iov_first], .iovcnt = p.iov_count,
+		.iov = &s->rs.elem.iov[p.iov_first], .iovcnt = p.iov_count,
 		.unmap = p.unmap, .done = on_done, .opaque = s,
 	};
-	ret = blk_submit(vb->blk, q->index, &s->req);
+	ret = blk_submit(vb->blk, q->rq.index, &s->req);
 	if (ret) {
 		warn_once("%s: request refused by the block layer: %s", vb->vdev.name,
 			  strerror(-ret));
@@ -139,56 +135,11 @@ static bool live(struct vblk *vb, unsigned qi)
 	       VIRTIO_STATUS_DRIVER_OK;
 }
 
-/* 1: a chain was handled; 0: the ring is empty; -1: stalled or broken. */
-static int pop_one(struct vblk_queue *q, struct virtq *vq)
-{
-	struct vblk_slot *s = q->free;
-	int ret;
-
-	if (!s) {
-		q->stalled = true;	/* a completion restarts us */
-		return -1;
-	}
-	ret = virtq_pop(vq, &s->elem);
-	if (ret < 0) {
-		virtio_needs_reset(&q->vb->vdev, vq->why);
-		return -1;
-	}
-	if (!ret)
-		return 0;
-	q->free = s->next;
-	handle(q, s);
-	return 1;
-}
-
-static void notify(struct vblk_queue *q)
-{
-	if (q->pushed) {
-		q->pushed = false;
-		virtio_notify(&q->vb->vdev, q->index);
-	}
-}
-
 static void process(struct vblk_queue *q)
 {
-	struct vblk *vb = q->vb;
-	struct virtq *vq = &vb->vdev.vqs[q->index];
-	int ret;
-
-	q->stalled = false;
-	for (;;) {
-		virtq_set_notification(vq, false);
-		while ((ret = pop_one(q, vq)) > 0)
-			;
-		if (ret < 0)
-			break;		/* kicks stay off until we are restarted */
-		virtq_set_notification(vq, true);
-		/* A chain the driver added before it saw the flag gets no kick. */
-		if (pop_one(q, vq) <= 0)
-			break;
-	}
-	blk_flush_queue(vb->blk, q->index);
-	notify(q);
+	reqq_process(&q->rq);
+	blk_flush_queue(q->vb->blk, q->rq.index);
+	reqq_notify(&q->rq);
 }
 
 static void on_done(struct blk_req *r, int result)
@@ -212,10 +163,10 @@ static void on_batch(void *opaque, unsigned qi)
 	struct vblk_queue *q = &vb->queues[qi];
 
 	pthread_mutex_lock(&vb->vdev.lock);
-	if (q->stalled && live(vb, qi))
+	if (q->rq.stalled && live(vb, qi))
 		process(q);
 	else
-		notify(q);
+		reqq_notify(&q->rq);
 	pthread_mutex_unlock(&vb->vdev.lock);
 }
 
@@ -261,7 +212,7 @@ static void vblk_reset(struct virtio_dev *vdev)
 	blk_drop_waiting(vb->blk);
 	vb->lim.discard = vb->lim.write_zeroes = false;
 	for (unsigned i = 0; i < vb->num_queues; i++)
-		vb->queues[i].stalled = vb->queues[i].pushed = false;
+		vb->queues[i].rq.stalled = vb->queues[i].rq.pushed = false;
 }
 
 static const struct virtio_dev_ops vblk_ops = {
@@ -326,7 +277,7 @@ static int alloc_queues(struct vblk *vb, const char *owner)
 		struct vblk_queue *q = &vb->queues[i];
 
 		q->vb = vb;
-		q->index = i;
+		q->rq = (struct reqq){ .vdev = &vb->vdev, .index = i, .handle = handle };
 		q->slots = calloc(vb->queue_size, sizeof(*q->slots));
 		if (!q->slots)
 			goto nomem;

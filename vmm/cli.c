@@ -565,6 +565,7 @@ int ember_main(int argc, char **argv)
 	}
 	/* A console reader that went away must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
+	boot_trace("main");
 	ret = cli_parse(argc, argv, &c);
 	if (c.print_seccomp) {	/* sandbox */
 		cli_free(&c);
@@ -576,6 +577,7 @@ int ember_main(int argc, char **argv)
 		cli_free(&c);
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	}
+	boot_trace("options checked");
 	if (!c.sandbox && !sandbox_enabled())
 		warn_msg("built with sanitizers: the sandbox is off (-sandbox on forces it; "
 			 "see docs/sandbox.md)");
@@ -600,6 +602,7 @@ int ember_main(int argc, char **argv)
 		ret = finish_config(&c, &cm, loop, &m, &mc);
 	if (ret)
 		goto out;
+	boot_trace("back ends and monitors created");
 	ret = machine_init(&m, loop, &mc);
 	machine_up = 1;
 	if (ret)
@@ -607,6 +610,7 @@ int ember_main(int argc, char **argv)
 	for (unsigned i = 0; i < c.nr_device; i++)
 		if ((ret = device_create(&m.pf, c.device[i])) < 0)
 			goto out;
+	boot_trace("devices created");
 	ret = machine_finish(&m);
 	for (unsigned i = 0; !ret && i < c.nr_qmp; i++)
 		ret = qmp_server_create(c.qmp[i], loop, &m);
@@ -629,5 +633,6 @@ out:
 		loop_free(loop);
 	pidfile_remove();
 	cli_free(&c);
+	boot_trace("exit");
 	return status;
 }

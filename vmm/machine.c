@@ -217,6 +217,7 @@ static void request_stop(void *opaque, enum stop_reason why, const char *msg)
 	struct machine *m = opaque;
 	int none = 0;
 
+	boot_trace_once("the guest or a device asked to stop");
 	if (why == STOP_RESET && !m->cfg.no_reboot && m->reqfd >= 0) {
 		request_reset(m, msg);
 		return;
@@ -453,9 +454,11 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 		if (ret)
 			return ret;
 	}
+	boot_trace("VM created");
 	ret = map_ram(m);
 	if (ret)
 		return ret;
+	boot_trace("guest RAM mapped");
 	ret = arch_vm_init(&m->vm);
 	if (ret)
 		return ret;
@@ -527,10 +530,14 @@ int machine_finish(struct machine *m)
 	bc->cmdline = m->cfg.append;
 	bc->cpu_template = m->cfg.cpu_template;
 	bc->ram_size = m->ram->size;
+	boot_trace("platform created");
 	ret = arch_load_kernel(&m->pf, bc, &m->boot);
 	if (ret)
 		return ret;
-	return setup_vcpus(m, &m->boot);
+	boot_trace("kernel loaded");
+	ret = setup_vcpus(m, &m->boot);
+	boot_trace("vCPUs created");
+	return ret;
 }
 
 static void on_signal(void *opaque, uint32_t events)
@@ -597,12 +604,15 @@ int machine_run(struct machine *m)
 	/* sandbox: the main filter once every vCPU has its own; only then may they run */
 	if (sandbox_enter_main(started))
 		request_stop_status(m, EXIT_USAGE, "cannot enter the sandbox");
+	boot_trace("vCPUs started, sandbox entered");
 	loop_run(m->pf.loop);
+	boot_trace("event loop ended");
 	/* Stop every vCPU before any device goes away under it. */
 	for (unsigned i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);
 	for (unsigned i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
+	boot_trace("vCPUs joined");
 	final_events(m);
 	/* A crash was reported with its register dump already. */
 	if (m->exit_status != EXIT_GUEST_CRASH)
@@ -631,4 +641,5 @@ void machine_destroy(struct machine *m)
 		close(m->reqfd);
 	arch_boot_close(&m->boot_cfg);
 	kvm_vm_close(&m->vm);
+	boot_trace("machine destroyed");
 }

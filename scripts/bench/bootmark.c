@@ -77,6 +77,56 @@ static struct rss rss_sample(pid_t pid, unsigned long ram_kib)
 	return r;
 }
 
+/*
+ * BOOTMARK_PAGES=FILE: at the marker, write each mapping of the VMM (a line
+ * of /proc/PID/maps) followed by "+ N" for every resident page N of it, from
+ * /proc/PID/pagemap (bit 63 present). scripts/bench/rss-pages turns that into
+ * the symbols of ember's binary whose pages were resident: what to move to
+ * keep a boot's code together.
+ */
+static void pages_dump(pid_t pid, const char *out)
+{
+	char path[64], line[512];
+	unsigned long long lo, hi, i, n, *e = NULL;
+	FILE *maps, *o;
+	int pm;
+
+	/* Stopped, so the guest's poweroff cannot end ember mid-dump. */
+	kill(pid, SIGSTOP);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	pm = open(path, O_RDONLY);
+	o = fopen(out, "w");
+	if (!maps || pm < 0 || !o) {
+		perror("bootmark: BOOTMARK_PAGES");
+		goto out;
+	}
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%llx-%llx", &lo, &hi) != 2)
+			continue;
+		fputs(line, o);
+		n = (hi - lo) / 4096;
+		e = realloc(e, n * 8 + 8);
+		if (!e || pread(pm, e, n * 8, (off_t)(lo / 4096 * 8)) != (ssize_t)(n * 8)) {
+			fprintf(o, "? unreadable\n");
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (e[i] >> 62)
+				fprintf(o, "+ %llu\n", i);
+	}
+out:
+	free(e);
+	if (maps)
+		fclose(maps);
+	if (pm >= 0)
+		close(pm);
+	if (o)
+		fclose(o);
+	kill(pid, SIGCONT);
+}
+
 int main(int argc, char **argv)
 {
 	const char *marker;
@@ -126,6 +176,8 @@ int main(int argc, char **argv)
 			if (strstr(joined, marker)) {
 				tm = now() - t0;
 				rss = rss_sample(pid, ram_kib);
+				if (getenv("BOOTMARK_PAGES"))
+					pages_dump(pid, getenv("BOOTMARK_PAGES"));
 			}
 			size_t l = strlen(joined);
 			snprintf(tail, sizeof(tail), "%s", joined + (l > 200 ? l - 200 : 0));

@@ -23,7 +23,7 @@ LAB_L2_MODULES="virtio_mmio virtio_pci virtio_pci_legacy_dev virtio_pci_modern_d
 virtio_blk virtio_net net_failover failover virtio_console virtio-rng virtio_rng
 virtio_balloon virtio_mem vsock vmw_vsock_virtio_transport_common
 vmw_vsock_virtio_transport virtio_pmem nd_pmem virtiofs fuse virtio_input pvpanic pvpanic-mmio
-button evdev"
+button evdev virtio_scsi sd_mod sr_mod"
 
 lab_log() { [ -n "${LAB_QUIET:-}" ] || printf 'lab: %s\n' "$*" >&2; }
 lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }

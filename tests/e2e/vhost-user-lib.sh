@@ -16,10 +16,15 @@ vub_daemon() {
 		--export type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path="$2",writable=on${3:+,$3} \
 		>"$E2E_TMP/qsd.log" 2>&1 &
 	QSD_PID=$!
+	vu_wait_socket "$2" "$E2E_TMP/qsd.log" qemu-storage-daemon
+}
+
+# vu_wait_socket SOCK LOG WHAT: waits up to 10 s for daemon WHAT's socket; its LOG if none.
+vu_wait_socket() {
 	_i=0
-	while [ ! -S "$2" ]; do
+	while [ ! -S "$1" ]; do
 		_i=$((_i + 1))
-		[ "$_i" -lt 100 ] || { cat "$E2E_TMP/qsd.log" >&2; fail "qemu-storage-daemon made no socket"; }
+		[ "$_i" -lt 100 ] || { cat "$2" >&2; fail "$3 made no socket"; }
 		sleep 0.1
 	done
 }
@@ -51,4 +56,31 @@ vub_run_guest() {
 	expect_eq "$_rc" 0 "ember exit status"
 	expect_in "$EMBER_LOG" GUEST-DONE
 	expect_not_in "$EMBER_LOG" FAILED
+}
+
+# vufs_daemon SHARE SOCK: the real virtiofsd (QEMU 7.2's) sharing directory SHARE
+# in the background (pid in $VFSD_PID; it exits when its one client goes).
+# sandbox=chroot: L1's root is its initramfs, where pivot_root(2), which the
+# default namespace sandbox uses, fails.
+VIRTIOFSD=/usr/lib/qemu/virtiofsd
+vufs_daemon() {
+	rm -f "$2"
+	"$VIRTIOFSD" --socket-path="$2" -o source="$1" -o sandbox=chroot -o cache=none \
+		>>"$E2E_TMP/virtiofsd.log" 2>&1 &
+	VFSD_PID=$!
+	vu_wait_socket "$2" "$E2E_TMP/virtiofsd.log" virtiofsd
+}
+
+# vufs_setup MIB: what each virtiofs guest case starts with: ember, KVM and
+# virtiofsd present, $share holding from-l1 (MIB MiB of random bytes, its
+# checksum in $l1_sum), and virtiofsd sharing it on $sock.
+vufs_setup() {
+	need_ember
+	need_kvm
+	[ -x "$VIRTIOFSD" ] || skip "no $VIRTIOFSD in L1"
+	share=$E2E_TMP/share sock=$E2E_TMP/vufs.sock
+	mkdir -p "$share"
+	dd if=/dev/urandom of="$share/from-l1" bs=1M count="$1" 2>/dev/null
+	l1_sum=$(sha256sum "$share/from-l1" | cut -d' ' -f1)
+	vufs_daemon "$share" "$sock"
 }

@@ -367,6 +367,34 @@ static void t_msg_timestamp(void **state)
 	free(buf);
 }
 
+/* EMBER_TRACE=boot: a line per stage, milliseconds since the start; off, nothing. */
+static void t_boot_trace(void **state)
+{
+	char *buf = NULL, stage[32];
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	double ms = -1;
+
+	log_set_quiet(0);
+	log_set_file(f);
+	boot_trace("not traced");
+	boot_tracing = 1;
+	boot_trace("kernel loaded");
+	for (int i = 0; i < 2; i++)
+		boot_trace_once("once");
+	boot_tracing = 0;
+	log_set_file(NULL);
+	log_set_quiet(1);
+	fclose(f);
+	assert_null(strstr(buf, "not traced"));
+	assert_int_equal(sscanf(buf, "ember: trace %lf %31s", &ms, stage), 2);
+	assert_true(ms > 0 && ms < 60000);
+	assert_non_null(strstr(buf, " kernel loaded\n"));
+	assert_non_null(strstr(buf, " once\n"));
+	assert_null(strstr(strstr(buf, " once\n") + 1, " once\n"));
+	free(buf);
+}
+
 /* QEMU's JSON forms become the keyval text of the dotted forms. */
 static void t_json(void **state)
 {
@@ -714,6 +742,7 @@ int main(void)
 		cmocka_unit_test(t_version),
 		cmocka_unit_test(t_qemu_options),
 		cmocka_unit_test(t_msg_timestamp),
+		cmocka_unit_test(t_boot_trace),
 		cmocka_unit_test(t_json),
 		cmocka_unit_test(t_machine),
 		cmocka_unit_test(t_mem),

@@ -64,6 +64,7 @@ static const struct {
 	{ "netdev", "n0" },
 	{ "chardev", "c0" },
 	{ "guest-cid", "3" },
+	{ "tag", "fs0" },
 	{ "serial", "S1" },
 };
 
