@@ -65,6 +65,7 @@ static const struct {
 	{ "chardev", "c0" },
 	{ "guest-cid", "3" },
 	{ "tag", "fs0" },
+	{ "serial", "S1" },
 };
 
 /* What a type checks in realize rather than in its property table. */

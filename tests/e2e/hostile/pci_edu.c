@@ -36,6 +36,8 @@ static void die(const char *why)
 	exit(1);
 }
 
+#include "pci_user.h"
+
 static uint32_t rd(unsigned off) { return bar[off / 4]; }
 static void wr(unsigned off, uint32_t v) { bar[off / 4] = v; }
 static void wr64(unsigned off, uint64_t v) { wr(off, (uint32_t)v); wr(off + 4, (uint32_t)(v >> 32)); }
@@ -49,18 +51,6 @@ static int idle(unsigned off, uint32_t mask)
 		usleep(1000);
 	}
 	return -1;
-}
-
-/* The guest-physical address of a locked page (root reads PFNs). */
-static uint64_t phys(void *p)
-{
-	uint64_t e;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0 || pread(fd, &e, 8, (uintptr_t)p / 4096 * 8) != 8 || !(e >> 63))
-		die("pagemap");
-	close(fd);
-	return (e & ((1ULL << 55) - 1)) * 4096 + (uintptr_t)p % 4096;
 }
 
 static void dma(void)
@@ -103,27 +93,9 @@ static void dma(void)
 
 int main(int argc, char **argv)
 {
-	char path[512];
-	uint16_t cmd;
-	int fd;
-
 	if (argc < 3)
 		die("usage: pci_edu DEVDIR read OFF|write OFF VALUE|fact N|loop N|dma");
-	snprintf(path, sizeof(path), "%s/config", argv[1]);
-	fd = open(path, O_RDWR);
-	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
-		die("config");
-	cmd |= 0x6;				/* memory decode, bus master */
-	if (pwrite(fd, &cmd, 2, 4) != 2)
-		die("config write");
-	close(fd);
-	snprintf(path, sizeof(path), "%s/resource0", argv[1]);
-	fd = open(path, O_RDWR | O_SYNC);
-	if (fd < 0)
-		die("resource0");
-	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (bar == MAP_FAILED)
-		die("mmap resource0");
+	bar = map_bar0(argv[1], 1 << 20);
 	if (!strcmp(argv[2], "read") && argc == 4) {
 		unsigned off = strtoul(argv[3], NULL, 0);
 		printf("READ %#x %#010x\n", off, rd(off));
