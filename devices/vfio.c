@@ -103,10 +103,16 @@ struct vfio_dev {
 	struct platform *pf;
 	struct vfio_msix msix;
 	struct vfio_msi msi;
+	/* The ROM BAR: read-only, trapped, read from VFIO's ROM region. */
+	uint64_t rom_off, rom_size;	/* size 0: none shown */
+	uint64_t rom_addr;		/* where it decodes; 0: nowhere */
+	char rom_name[96];
 };
 
 struct vfio_state {
 	char *host, *sysfsdev, *bus, *addr;
+	uint32_t rombar;
+	bool no_mmap;
 	struct vfio_dev *v;
 };
 
@@ -424,6 +430,69 @@ static void sync_cmd(struct vfio_dev *v, uint16_t cmd)
 		warn_once("%s: the command register write did not reach the device", v->owner);
 }
 
+static void rom_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct vfio_dev *v = opaque;
+
+	if (off > v->rom_size || len > v->rom_size - off ||
+	    pread(v->fd, data, len, (off_t)(v->rom_off + off)) != (ssize_t)len)
+		memset(data, 0xff, len);
+}
+
+static void rom_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	(void)opaque, (void)off, (void)data, (void)len;	/* a ROM */
+}
+
+static const struct bus_ops rom_ops = { .read = rom_read, .write = rom_write };
+
+/*
+ * The ROM decodes where the guest put it while its enable bit and memory
+ * decode are on (under host->lock, or with vCPUs parked). Only the 32-bit
+ * window reaches pci.0's bus; a ROM over a BAR stays off (one warning).
+ */
+static void rom_update(struct vfio_dev *v, bool on)
+{
+	struct pci_dev *d = &v->pci;
+	uint32_t reg = pci_cfg_get(d, PCI_ROM_ADDRESS, 4);
+	uint64_t addr = reg & PCI_ROM_ADDRESS_MASK;
+
+	if (!v->rom_size || !d->host)
+		return;
+	on = on && (reg & PCI_ROM_ADDRESS_ENABLE) && addr &&
+	     (pci_cfg_get(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+	if (v->rom_addr && (!on || v->rom_addr != addr)) {
+		bus_unregister(&d->host->mem, v->rom_addr);
+		v->rom_addr = 0;
+	}
+	if (on && !v->rom_addr) {
+		if (bus_register(&d->host->mem, addr, v->rom_size, &rom_ops, v, v->rom_name))
+			warn_once("%s: the guest put the ROM BAR over something else at %#llx; "
+				  "it stays off", v->owner, (unsigned long long)addr);
+		else
+			v->rom_addr = addr;
+	}
+}
+
+/*
+ * The function's ROM (VFIO's ROM region), shown as a 32-bit ROM BAR the
+ * guest sizes, places and enables; firmware's part is left to the guest
+ * (address 0: unassigned). rombar=0 hides it.
+ */
+static void rom_init(struct vfio_dev *v, bool show)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_ROM_REGION_INDEX };
+
+	if (!show || ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_READ) || !vfio_cfg_rom_ok(ri.size))
+		return;
+	v->rom_off = ri.offset;
+	v->rom_size = ri.size;
+	snprintf(v->rom_name, sizeof(v->rom_name), "%s ROM", v->owner);
+	pci_cfg_wmask(&v->pci, PCI_ROM_ADDRESS,
+		      ((uint32_t)~(ri.size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE, 4);
+}
+
 static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
 {
 	struct vfio_dev *v = d->opaque;
@@ -431,6 +500,9 @@ static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigne
 	(void)data;
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
 		sync_cmd(v, pci_cfg_get(d, PCI_COMMAND, 2));
+	if ((off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND) ||
+	    (off < PCI_ROM_ADDRESS + 4 && off + len > PCI_ROM_ADDRESS))
+		rom_update(v, true);
 	if (v->msix.cap && off <= v->msix.cap + PCI_MSIX_FLAGS + 1u &&
 	    off + len > v->msix.cap + PCI_MSIX_FLAGS + 0u)
 		msix_control(v);
@@ -540,7 +612,7 @@ static void bar_munmap(struct vfio_dev *v)
 }
 
 /* ember's view of the function: its identity and BARs, from the device's. */
-static int build(struct vfio_dev *v, struct platform *pf)
+static int build(struct vfio_dev *v, struct platform *pf, const struct vfio_state *s)
 {
 	uint8_t cfg[PCI_CFG_SIZE];
 	struct vfio_cfg_ids ids;
@@ -587,7 +659,8 @@ static int build(struct vfio_dev *v, struct platform *pf)
 	}
 	if ((ret = msi_init(v, cfg)) || (ret = msix_init(v, cfg)))
 		return ret;
-	for (int i = 0; i < PCI_NUM_BARS; i++)
+	rom_init(v, s->rombar);
+	for (int i = 0; i < PCI_NUM_BARS && !s->no_mmap; i++)
 		if (v->bar[i].size)
 			bar_mmap(v, i);
 	v->pci.bar_map = bar_map;
@@ -991,6 +1064,7 @@ static void vfio_reset(struct device *dev, struct platform *pf)
 		pthread_mutex_unlock(&x->lock);
 	}
 	msi_off(v);
+	rom_update(v, false);
 	dev_reset(v);
 	sync_cmd(v, 0);
 }
@@ -1010,6 +1084,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	vecs_free(v, v->msi.vec, v->msi.m.nvec);
 	v->msi.vec = NULL;
 	intx_stop(v);
+	rom_update(v, false);
 	if (v->registered)
 		pci_dev_unregister(&v->pci);
 	bar_munmap(v);
@@ -1124,7 +1199,7 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 			      !ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count >= 1;
 	}
 	dev_reset(v);
-	if ((ret = build(v, pf)))
+	if ((ret = build(v, pf, s)))
 		goto fail;
 	if ((ret = pci_dev_register(pf->pci, &v->pci, s->bus, slot, function, v->owner)))
 		goto fail;
@@ -1148,6 +1223,11 @@ static const struct prop vfio_props[] = {
 	{ "bus", PROP_STR, offsetof(struct vfio_state, bus), NULL, "PCI bus (pci.0)" },
 	{ "addr", PROP_STR, offsetof(struct vfio_state, addr), NULL,
 	  "PCI slot[.function], hex (default: first free slot)" },
+	{ "rombar", PROP_U32, offsetof(struct vfio_state, rombar), "1",
+	  "1: show the function's ROM (if it has one) as a read-only ROM BAR; 0: hide it",
+	  .max = 1 },
+	{ "x-no-mmap", PROP_BOOL, offsetof(struct vfio_state, no_mmap), "off",
+	  "on: trap every BAR access instead of mapping the BARs into the guest" },
 	{ NULL }
 };
 

@@ -254,3 +254,8 @@ int vfio_cfg_msi(const uint8_t *cfg, unsigned off, struct vfio_cfg_msi *out)
 		return -EINVAL;
 	return 0;
 }
+
+bool vfio_cfg_rom_ok(uint64_t size)
+{
+	return size >= 2048 && size <= (16u << 20) && !(size & (size - 1));
+}

@@ -84,6 +84,12 @@ struct vfio_cfg_msi {
  */
 int vfio_cfg_msi(const uint8_t *cfg, unsigned off, struct vfio_cfg_msi *out);
 
+/*
+ * Whether VFIO's ROM region of @size bytes can be a ROM BAR: a power of
+ * two from 2 KiB (the smallest the register decodes) to 16 MiB.
+ */
+bool vfio_cfg_rom_ok(uint64_t size);
+
 /* Pieces of a BAR that are mmap'd and given to the guest as memory. */
 #define VFIO_CFG_MAX_AREAS	8
 #define VFIO_CFG_PAGE		4096u

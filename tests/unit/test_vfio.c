@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 #include <cmocka.h>
 
@@ -28,6 +29,7 @@
 
 #define BDF		"0000:00:03.0"
 #define CFG_OFF		(7ULL << 40)
+#define ROM_OFF		(6ULL << 40)
 #define RAM_SIZE	(1 << 20)
 
 static struct {
@@ -56,7 +58,24 @@ static struct {
 	/* MSI: the vectors VFIO offers, SET_IRQS' eventfds */
 	unsigned msi_offered, msi_count, msi_sets;
 	int msi_fds[8];
+	/* the ROM region (read-only); BAR 0 mmap'able (the device fd is a memfd) */
+	uint64_t rom_size;
+	bool bar_mmap;
+	unsigned mem_maps, mem_unmaps;
+	uint64_t mem_map_gpa;
 } k;
+
+static int fake_mem_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
+{
+	k.mem_maps++;
+	k.mem_map_gpa = gpa;
+	return 1;
+}
+
+static void fake_mem_unmap(void *opaque, int handle)
+{
+	k.mem_unmaps++;
+}
 
 static int fake_route_alloc(void *opaque)
 {
@@ -192,8 +211,14 @@ static int region_info(struct vfio_region_info *ri)
 	ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 	ri->offset = (uint64_t)ri->index << 40;
 	ri->size = 0;
-	if (ri->index == VFIO_PCI_BAR0_REGION_INDEX)
+	if (ri->index == VFIO_PCI_BAR0_REGION_INDEX) {
 		ri->size = k.bar0_size;
+		if (k.bar_mmap)
+			ri->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_ROM_REGION_INDEX) {
+		ri->flags = VFIO_REGION_INFO_FLAG_READ;
+		ri->size = k.rom_size;
+	}
 	else if (ri->index == VFIO_PCI_CONFIG_REGION_INDEX)
 		ri->size = 256;
 	return 0;
@@ -234,7 +259,9 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 				return -1;
 			}
 			k.dev_opens++;
-			return k.dev = eventfd(0, EFD_CLOEXEC);
+			k.dev = memfd_create("vfio-dev", MFD_CLOEXEC);
+			assert_int_equal(ftruncate(k.dev, 1 << 20), 0);
+			return k.dev;
 		}
 	} else if (fd >= 0 && fd == k.dev) {
 		switch (req) {
@@ -303,6 +330,15 @@ ssize_t __wrap_pread64(int fd, void *buf, size_t len, off_t off)
 		memcpy(buf, k.cfg + off, len);
 		return (ssize_t)len;
 	}
+	if ((uint64_t)off >= ROM_OFF) {
+		/* a ROM image: the 0x55 0xaa signature, then each byte its offset's low bits */
+		off -= ROM_OFF;
+		if ((uint64_t)off + len > k.rom_size)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			((uint8_t *)buf)[i] = off + i == 0 ? 0x55 : off + i == 1 ? 0xaa : (uint8_t)(off + i);
+		return (ssize_t)len;
+	}
 	if ((uint64_t)off + len > k.bar0_size)
 		return -1;
 	if (off == 0)
@@ -322,6 +358,7 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
 	if (fd != k.dev || fd < 0)
 		return __real_pwrite64(fd, buf, len, off);
+	assert_true((uint64_t)off < ROM_OFF || (uint64_t)off >= CFG_OFF);	/* never the ROM */
 	if ((uint64_t)off == CFG_OFF + PCI_COMMAND && len == 2) {
 		memcpy(&k.last_cmd, buf, 2);
 		return 2;
@@ -837,6 +874,78 @@ static void t_msi_hostile(void **state)
 	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 1);
 }
 
+/* A function with a 64 KiB ROM: a read-only ROM BAR the guest sizes, places and enables. */
+static void t_rom(void **state)
+{
+	uint64_t rom = MMIO32 + 0x400000;
+
+	k.rom_size = 64 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);	/* unassigned */
+	ecam_write(5, 0, PCI_ROM_ADDRESS, ~(uint32_t)PCI_ROM_ADDRESS_ENABLE, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0xffff0000);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)rom | PCI_ROM_ADDRESS_ENABLE, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), (uint32_t)rom | 1);
+	/* memory decode off: nothing there */
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(rom, 2), 0xaa55);
+	assert_int_equal(mmio_read(rom + 0x1234, 4), 0x37363534);
+	assert_int_equal(mmio_read(rom + 0xfffc, 4), 0xfffefdfc);
+	mmio_write(rom, 0, 4);				/* a ROM: the write goes nowhere */
+	assert_int_equal(mmio_read(rom, 2), 0xaa55);
+	/* the enable bit off: gone; moved while enabled: there and not here */
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)rom, 4);
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)(rom + 0x10000) | 1, 4);
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	assert_int_equal(mmio_read(rom + 0x10000, 2), 0xaa55);
+	/* a machine reset: unassigned and off */
+	device_reset_all(&pf);
+	pci_host_reset(pf.pci);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(rom + 0x10000, 4), 0xffffffff);
+}
+
+/* rombar=0 hides the ROM; a ROM region that cannot be a ROM BAR is hidden too. */
+static void t_rom_hidden(void **state)
+{
+	k.rom_size = 64 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,rombar=0"), 0);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, 0xffffffff, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	device_destroy_all(&pf);
+	k.rom_size = 3 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, 0xffffffff, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,rombar=2"), -EINVAL);
+}
+
+/* BAR 0 is mapped into the guest where it decodes, unless x-no-mmap=on: then trapped. */
+static void t_no_mmap(void **state)
+{
+	uint64_t bar = MMIO32 + 0x200000;
+
+	k.bar_mmap = true;
+	pf.mem_map = fake_mem_map;
+	pf.mem_unmap = fake_mem_unmap;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(k.mem_maps, 1);
+	assert_int_equal(k.mem_map_gpa, bar);
+	device_destroy_all(&pf);
+	k.mem_maps = 0;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,x-no-mmap=on"), 0);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(k.mem_maps, 0);
+	assert_int_equal(mmio_read(bar, 4), 0x010000ed);	/* trapped, forwarded */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -852,6 +961,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_msi, setup_msi, teardown),
 		cmocka_unit_test_setup_teardown(t_msi_fewer, setup_msi2, teardown),
 		cmocka_unit_test_setup_teardown(t_msi_hostile, setup_msi, teardown),
+		cmocka_unit_test_setup_teardown(t_rom, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_rom_hidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_no_mmap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

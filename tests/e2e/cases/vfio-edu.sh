@@ -3,7 +3,8 @@
 # function shows edu's ids, its BAR 0 answers edu's identity (0x010000ed),
 # liveness (~value) and factorial registers, and its DMA engine copies a page
 # of guest RAM into the device and back (guest RAM mapped in L1's IOMMU);
-# 40000 accesses to BAR 0 take no MMIO exit (ember maps it into the guest).
+# 40000 accesses to BAR 0 take no MMIO exit (ember maps it into the guest),
+# and every one of them exits with x-no-mmap=on.
 # Interrupts: the guest (no driver owns edu, so its program writes the MSI
 # capability itself: APIC 0, vector 208) gets edu's factorial and DMA
 # interrupts through MSI (L1 counts them on vfio-msi[0] of edu, the guest
@@ -84,6 +85,22 @@ expect_in "$EMBER_LOG" "FACT 5 120"
 expect_in "$EMBER_LOG" "FACT 10 3628800"
 expect_in "$EMBER_LOG" "DMA-OK 1024 bytes"
 expect_not_in "$EMBER_LOG" "PCI-EDU-FAIL"
+
+# x-no-mmap=on: the same loop traps every access (QEMU's meaning).
+run_ember --log "$E2E_TMP/nommap.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+	-m 256 -append "$E2E_APPEND" -device "vfio-pci,host=$edu,addr=5,x-no-mmap=on" &
+pid=$!
+wait_for "$E2E_TMP/nommap.log" MMIO-BEFORE 120
+before=$(mmio_exits)
+wait_for "$E2E_TMP/nommap.log" MMIO-AFTER 120
+after=$(mmio_exits)
+wait "$pid"
+expect_eq "$?" 0 "ember exit status (x-no-mmap=on)"
+expect_in "$E2E_TMP/nommap.log" "LOOP 20000 ok"
+expect_in "$E2E_TMP/nommap.log" "DMA-OK 1024 bytes"
+note "MMIO exits during 40000 BAR accesses with x-no-mmap=on: $((after - before))"
+[ $((after - before)) -ge 40000 ] ||
+	fail "$((after - before)) MMIO exits for 40000 accesses with x-no-mmap=on: BAR 0 is still mapped"
 
 # A second run: the device was reset and released at exit, so it opens again.
 run_ember --log "$E2E_TMP/again.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
