@@ -63,21 +63,27 @@ GUEST
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
 	fail "cannot mount debugfs for KVM's exit counts"
 mmio_exits() { cat /sys/kernel/debug/kvm/[0-9]*-[0-9]*/mmio_exits 2>/dev/null | head -n 1; }
-run_ember -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 -append "$E2E_APPEND" \
-	-device "vfio-pci,host=$edu,id=edu0,addr=5" &
-pid=$!
-wait_for "$E2E_TMP/ember.log" MMIO-BEFORE 120
-before=$(mmio_exits)
-wait_for "$E2E_TMP/ember.log" MMIO-AFTER 120
-after=$(mmio_exits)
-wait "$pid"
-expect_eq "$?" 0 "ember exit status"
+# loop_exits LOG DEVICE: runs the guest above with -device DEVICE, log in LOG;
+# sets $exits to KVM's MMIO exits between MMIO-BEFORE and MMIO-AFTER.
+loop_exits() {
+	run_ember --log "$1" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256 \
+		-append "$E2E_APPEND" -device "$2" &
+	pid=$!
+	wait_for "$1" MMIO-BEFORE 120
+	before=$(mmio_exits)
+	wait_for "$1" MMIO-AFTER 120
+	after=$(mmio_exits)
+	wait "$pid"
+	expect_eq "$?" 0 "ember exit status (-device $2)"
+	expect_in "$1" "LOOP 20000 ok"
+	[ -n "$before" ] && [ -n "$after" ] || fail "no KVM mmio_exits count in debugfs for the VM"
+	exits=$((after - before))
+}
+loop_exits "$E2E_TMP/ember.log" "vfio-pci,host=$edu,id=edu0,addr=5"
 EMBER_LOG=$E2E_TMP/ember.log
-expect_in "$EMBER_LOG" "LOOP 20000 ok"
-[ -n "$before" ] && [ -n "$after" ] || fail "no KVM mmio_exits count in debugfs for the VM"
-note "MMIO exits during 40000 BAR accesses: $((after - before))"
-[ $((after - before)) -lt 4000 ] ||
-	fail "$((after - before)) MMIO exits for 40000 accesses to BAR 0: it is trapped, not mapped"
+note "MMIO exits during 40000 BAR accesses: $exits"
+[ "$exits" -lt 4000 ] ||
+	fail "$exits MMIO exits for 40000 accesses to BAR 0: it is trapped, not mapped"
 expect_in "$EMBER_LOG" "EDU-FOUND 0000:00:05.0 class=0x00ff00"
 expect_in "$EMBER_LOG" "READ 0 0x010000ed"
 expect_in "$EMBER_LOG" "READ 0x4 0xedcba987"
@@ -87,20 +93,11 @@ expect_in "$EMBER_LOG" "DMA-OK 1024 bytes"
 expect_not_in "$EMBER_LOG" "PCI-EDU-FAIL"
 
 # x-no-mmap=on: the same loop traps every access (QEMU's meaning).
-run_ember --log "$E2E_TMP/nommap.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-m 256 -append "$E2E_APPEND" -device "vfio-pci,host=$edu,addr=5,x-no-mmap=on" &
-pid=$!
-wait_for "$E2E_TMP/nommap.log" MMIO-BEFORE 120
-before=$(mmio_exits)
-wait_for "$E2E_TMP/nommap.log" MMIO-AFTER 120
-after=$(mmio_exits)
-wait "$pid"
-expect_eq "$?" 0 "ember exit status (x-no-mmap=on)"
-expect_in "$E2E_TMP/nommap.log" "LOOP 20000 ok"
+loop_exits "$E2E_TMP/nommap.log" "vfio-pci,host=$edu,addr=5,x-no-mmap=on"
 expect_in "$E2E_TMP/nommap.log" "DMA-OK 1024 bytes"
-note "MMIO exits during 40000 BAR accesses with x-no-mmap=on: $((after - before))"
-[ $((after - before)) -ge 40000 ] ||
-	fail "$((after - before)) MMIO exits for 40000 accesses with x-no-mmap=on: BAR 0 is still mapped"
+note "MMIO exits during 40000 BAR accesses with x-no-mmap=on: $exits"
+[ "$exits" -ge 40000 ] ||
+	fail "$exits MMIO exits for 40000 accesses with x-no-mmap=on: BAR 0 is still mapped"
 
 # A second run: the device was reset and released at exit, so it opens again.
 run_ember --log "$E2E_TMP/again.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
