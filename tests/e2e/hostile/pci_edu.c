@@ -12,6 +12,8 @@
  *   pci_edu DEVDIR fact-irq N        factorial with edu's completion interrupt:
  *                                    "FACT-IRQ N RESULT status=S" once edu's
  *                                    interrupt status shows it; then acks it
+ *   pci_edu DEVDIR garbage OFF LEN   (any function) LEN bytes of pseudo-random
+ *                                    32-bit writes into BAR 0 at OFF: "GARBAGE n"
  *   pci_edu DEVDIR dma-irq           dma, the second transfer raising the DMA
  *                                    interrupt: "DMA-IRQ status=S"
  * It turns on memory decode and bus mastering in the command register first.
@@ -27,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define EDU_STATUS	0x20
 #define EDU_DMA_SRC	0x80
@@ -195,9 +198,27 @@ int main(int argc, char **argv)
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0)
 		die("resource0");
-	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (bar == MAP_FAILED)
-		die("mmap resource0");
+	{
+		struct stat st;
+		size_t len = fstat(fd, &st) || !st.st_size ? 1 << 20 : (size_t)st.st_size;
+
+		bar = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (bar == MAP_FAILED)
+			die("mmap resource0");
+		if (!strcmp(argv[2], "garbage") && argc == 5) {
+			unsigned off = strtoul(argv[3], NULL, 0), n = strtoul(argv[4], NULL, 0) / 4;
+			uint32_t x = (uint32_t)time(NULL) | 1;
+
+			if (off > len || n > (len - off) / 4)
+				die("garbage past the BAR");
+			for (unsigned i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				wr(off + 4 * i, x);
+			}
+			printf("GARBAGE %u\n", n);
+			return 0;
+		}
+	}
 	if (!strcmp(argv[2], "read") && argc == 4) {
 		unsigned off = strtoul(argv[3], NULL, 0);
 		printf("READ %#x %#010x\n", off, rd(off));
