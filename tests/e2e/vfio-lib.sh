@@ -79,7 +79,8 @@ GUEST
 	expect_not_in "$_log" "PCI-EDU-FAIL"
 }
 
-# vfio_nvme_back: L1 takes the NVMe function back and reads L1's data.
+# vfio_nvme_back [SKIP COUNT SUM WHAT]: L1 takes the NVMe function back and
+# finds SUM in COUNT MiB at SKIP MiB (default: L1's own 4 MiB at 0).
 vfio_nvme_back() {
 	echo >"$dev/driver_override"
 	echo "$nvme" >"$dev/driver/unbind"
@@ -87,6 +88,6 @@ vfio_nvme_back() {
 	i=0
 	while [ ! -b "/dev/$blk" ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
 	[ -b "/dev/$blk" ] || fail "L1's nvme driver did not take $nvme back"
-	expect_eq "$(dd if="/dev/$blk" bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)" "$l1sum" \
-		"L1's data, read in L1 after the guest"
+	expect_eq "$(dd if="/dev/$blk" bs=1M skip="${1:-0}" count="${2:-4}" 2>/dev/null |
+		md5sum | cut -d' ' -f1)" "${3:-$l1sum}" "${4:-L1's data, read in L1 after the guest}"
 }
