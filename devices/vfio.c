@@ -2,14 +2,14 @@
  * -device vfio-pci: a host PCI function handed to the guest through VFIO
  * (type1 IOMMU container and group fd). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
- * own pci_dev built from the device's (identity, BAR shapes, MSI-X; other
- * capabilities hidden). Memory BARs are mmap'd from the device and given to
+ * own pci_dev built from the device's (identity, BAR shapes, MSI, MSI-X;
+ * other capabilities hidden). Memory BARs are mmap'd from the device and given to
  * the guest as KVM memory slots wherever the BAR sits, so the guest's
  * accesses (an NVMe doorbell, say) reach the device without an exit; the
  * rest (I/O BARs, pages VFIO will not map, and the pages of the MSI-X
  * table, which is ember's) are trapped and forwarded with pread/pwrite; and
  * interrupts reach the guest as KVM irqfds: INTx with a resample fd that
- * unmasks it in VFIO, MSI-X vectors on their routes.
+ * unmasks it in VFIO, MSI and MSI-X vectors on their routes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,19 +55,35 @@ struct vfio_bar {
 };
 
 /*
- * MSI-X: ember's table (the device's is the host kernel's); each vector an
- * eventfd VFIO fires, bound as a KVM irqfd to the vector's route while the
- * guest has it unmasked, so a fire while masked waits in the eventfd and
- * KVM delivers it when the irqfd is bound again.
+ * An MSI or MSI-X vector: an eventfd VFIO fires, bound as a KVM irqfd to
+ * the vector's route while the guest has it unmasked, so a fire while
+ * masked waits in the eventfd and KVM delivers it when the irqfd is bound
+ * again.
  */
+struct vfio_vec {
+	int fd, gsi;		/* gsi -1: no route yet */
+	bool bound;
+};
+
+/* MSI-X: ember's table (the device's is the host kernel's). */
 struct vfio_msix {
 	struct vfio_cfg_msix m;		/* nvec 0: none */
 	uint16_t cap;			/* ember's capability offset */
 	pthread_mutex_t lock;		/* the table, the vectors */
 	uint8_t *table;
-	int *fd, *gsi;
-	bool *bound;
+	struct vfio_vec *vec;
 	bool enabled, masked, vfio_on;
+};
+
+/*
+ * MSI: ember's capability (address, data, mask bits in its config space);
+ * VFIO gets as many vectors as the guest enables. Under host->lock.
+ */
+struct vfio_msi {
+	struct vfio_cfg_msi m;		/* nvec 0: none */
+	uint16_t cap;
+	struct vfio_vec *vec;
+	unsigned on;			/* vectors VFIO has; 0: MSI off in VFIO */
 };
 
 struct vfio_dev {
@@ -86,10 +102,17 @@ struct vfio_dev {
 	int intx_fd, resample_fd;
 	struct platform *pf;
 	struct vfio_msix msix;
+	struct vfio_msi msi;
+	/* The ROM BAR: read-only, trapped, read from VFIO's ROM region. */
+	uint64_t rom_off, rom_size;	/* size 0: none shown */
+	uint64_t rom_addr;		/* where it decodes; 0: nowhere */
+	char rom_name[96];
 };
 
 struct vfio_state {
 	char *host, *sysfsdev, *bus, *addr;
+	uint32_t rombar;
+	bool no_mmap;
 	struct vfio_dev *v;
 };
 
@@ -321,6 +344,8 @@ static void group_put(struct vfio_group *g)
 static void msix_update(struct vfio_dev *v, unsigned i);
 static void msix_control(struct vfio_dev *v);
 static int msix_init(struct vfio_dev *v, const uint8_t *cfg);
+static void msi_update(struct vfio_dev *v);
+static int msi_init(struct vfio_dev *v, const uint8_t *cfg);
 
 /* Which part of the MSI-X table or PBA [off, off+len) of BAR @bar is: 1 table, 2 PBA. */
 static int msix_part(const struct vfio_dev *v, const struct vfio_bar *b, uint64_t off, unsigned len)
@@ -405,6 +430,69 @@ static void sync_cmd(struct vfio_dev *v, uint16_t cmd)
 		warn_once("%s: the command register write did not reach the device", v->owner);
 }
 
+static void rom_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct vfio_dev *v = opaque;
+
+	if (off > v->rom_size || len > v->rom_size - off ||
+	    pread(v->fd, data, len, (off_t)(v->rom_off + off)) != (ssize_t)len)
+		memset(data, 0xff, len);
+}
+
+static void rom_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	(void)opaque, (void)off, (void)data, (void)len;	/* a ROM */
+}
+
+static const struct bus_ops rom_ops = { .read = rom_read, .write = rom_write };
+
+/*
+ * The ROM decodes where the guest put it while its enable bit and memory
+ * decode are on (under host->lock, or with vCPUs parked). Only the 32-bit
+ * window reaches pci.0's bus; a ROM over a BAR stays off (one warning).
+ */
+static void rom_update(struct vfio_dev *v, bool on)
+{
+	struct pci_dev *d = &v->pci;
+	uint32_t reg = pci_cfg_get(d, PCI_ROM_ADDRESS, 4);
+	uint64_t addr = reg & PCI_ROM_ADDRESS_MASK;
+
+	if (!v->rom_size || !d->host)
+		return;
+	on = on && (reg & PCI_ROM_ADDRESS_ENABLE) && addr &&
+	     (pci_cfg_get(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+	if (v->rom_addr && (!on || v->rom_addr != addr)) {
+		bus_unregister(&d->host->mem, v->rom_addr);
+		v->rom_addr = 0;
+	}
+	if (on && !v->rom_addr) {
+		if (bus_register(&d->host->mem, addr, v->rom_size, &rom_ops, v, v->rom_name))
+			warn_once("%s: the guest put the ROM BAR over something else at %#llx; "
+				  "it stays off", v->owner, (unsigned long long)addr);
+		else
+			v->rom_addr = addr;
+	}
+}
+
+/*
+ * The function's ROM (VFIO's ROM region), shown as a 32-bit ROM BAR the
+ * guest sizes, places and enables; firmware's part is left to the guest
+ * (address 0: unassigned). rombar=0 hides it.
+ */
+static void rom_init(struct vfio_dev *v, bool show)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_ROM_REGION_INDEX };
+
+	if (!show || ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_READ) || !vfio_cfg_rom_ok(ri.size))
+		return;
+	v->rom_off = ri.offset;
+	v->rom_size = ri.size;
+	snprintf(v->rom_name, sizeof(v->rom_name), "%s ROM", v->owner);
+	pci_cfg_wmask(&v->pci, PCI_ROM_ADDRESS,
+		      ((uint32_t)~(ri.size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE, 4);
+}
+
 static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
 {
 	struct vfio_dev *v = d->opaque;
@@ -412,9 +500,14 @@ static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigne
 	(void)data;
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
 		sync_cmd(v, pci_cfg_get(d, PCI_COMMAND, 2));
+	if ((off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND) ||
+	    (off < PCI_ROM_ADDRESS + 4 && off + len > PCI_ROM_ADDRESS))
+		rom_update(v, true);
 	if (v->msix.cap && off <= v->msix.cap + PCI_MSIX_FLAGS + 1u &&
 	    off + len > v->msix.cap + PCI_MSIX_FLAGS + 0u)
 		msix_control(v);
+	if (v->msi.cap && off < v->msi.cap + v->msi.m.size && off + len > v->msi.cap)
+		msi_update(v);
 }
 
 static int region(struct vfio_dev *v, unsigned index, uint64_t *off, uint64_t *size,
@@ -519,7 +612,7 @@ static void bar_munmap(struct vfio_dev *v)
 }
 
 /* ember's view of the function: its identity and BARs, from the device's. */
-static int build(struct vfio_dev *v, struct platform *pf)
+static int build(struct vfio_dev *v, struct platform *pf, const struct vfio_state *s)
 {
 	uint8_t cfg[PCI_CFG_SIZE];
 	struct vfio_cfg_ids ids;
@@ -564,9 +657,10 @@ static int build(struct vfio_dev *v, struct platform *pf)
 					&v->bar[i])))
 			return ret;
 	}
-	if ((ret = msix_init(v, cfg)))
+	if ((ret = msi_init(v, cfg)) || (ret = msix_init(v, cfg)))
 		return ret;
-	for (int i = 0; i < PCI_NUM_BARS; i++)
+	rom_init(v, s->rombar);
+	for (int i = 0; i < PCI_NUM_BARS && !s->no_mmap; i++)
 		if (v->bar[i].size)
 			bar_mmap(v, i);
 	v->pci.bar_map = bar_map;
@@ -636,42 +730,98 @@ static void intx_stop(struct vfio_dev *v)
 	v->intx_fd = v->resample_fd = -1;
 }
 
+/*
+ * The one place a vector meets KVM: routed to the guest's @addr/@data and
+ * bound while @want, unbound else (a later fire waits in its eventfd).
+ */
+static void vec_route(struct vfio_dev *v, struct vfio_vec *e, bool want, uint64_t addr,
+		      uint32_t data)
+{
+	struct platform *pf = v->pf;
+
+	if (want && e->gsi < 0 && pf->msi_route_alloc)
+		e->gsi = pf->msi_route_alloc(pf->kvm_opaque);
+	if (want && (e->gsi < 0 || pf->msi_route_set(pf->kvm_opaque, e->gsi, addr, data)))
+		want = false;
+	if (want && !e->bound)
+		e->bound = !pf->irqfd(pf->kvm_opaque, e->gsi, e->fd, -1, 0);
+	else if (!want && e->bound) {
+		pf->irqfd(pf->kvm_opaque, e->gsi, e->fd, -1, 1);
+		e->bound = false;
+	}
+}
+
+static struct vfio_vec *vecs_new(unsigned n)
+{
+	struct vfio_vec *e = calloc(n, sizeof(*e));
+
+	for (unsigned i = 0; e && i < n; i++)
+		e[i] = (struct vfio_vec){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .gsi = -1 };
+	for (unsigned i = 0; e && i < n; i++)
+		if (e[i].fd < 0) {
+			for (unsigned k = 0; k < n; k++)
+				if (e[k].fd >= 0)
+					close(e[k].fd);
+			free(e);
+			return NULL;
+		}
+	return e;
+}
+
+static void vecs_free(struct vfio_dev *v, struct vfio_vec *e, unsigned n)
+{
+	for (unsigned i = 0; e && i < n; i++) {
+		vec_route(v, &e[i], false, 0, 0);
+		if (e[i].gsi >= 0 && v->pf->msi_route_free)
+			v->pf->msi_route_free(v->pf->kvm_opaque, e[i].gsi);
+		if (e[i].fd >= 0)
+			close(e[i].fd);
+	}
+	free(e);
+}
+
+/* The first @n vectors' eventfds as VFIO's triggers of interrupt type @index. */
+static int vecs_to_vfio(struct vfio_dev *v, unsigned index, const struct vfio_vec *e, unsigned n)
+{
+	int fds[2048];
+
+	for (unsigned i = 0; i < n && i < 2048; i++)
+		fds[i] = e[i].fd;
+	if (v->intx_on)
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
+	return set_irqs(v, index, VFIO_IRQ_SET_ACTION_TRIGGER, fds, MIN(n, 2048u));
+}
+
+/* Interrupt type @index off in VFIO and INTx back. */
+static void vecs_off(struct vfio_dev *v, unsigned index)
+{
+	set_irqs(v, index, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
+	if (v->intx_on) {
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
+		set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
+	}
+}
+
 /* Vector @i as the guest has it now; under msix.lock. */
 static void msix_update(struct vfio_dev *v, unsigned i)
 {
 	struct vfio_msix *x = &v->msix;
-	struct platform *pf = v->pf;
 	const uint8_t *e = x->table + (size_t)i * PCI_MSIX_ENTRY_SIZE;
 	uint32_t ctrl, data, lo, hi;
-	bool want;
 
 	memcpy(&lo, e + PCI_MSIX_ENTRY_LOWER_ADDR, 4);
 	memcpy(&hi, e + PCI_MSIX_ENTRY_UPPER_ADDR, 4);
 	memcpy(&data, e + PCI_MSIX_ENTRY_DATA, 4);
 	memcpy(&ctrl, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
-	want = x->vfio_on && !x->masked && !(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	if (want && x->gsi[i] < 0 && pf->msi_route_alloc)
-		x->gsi[i] = pf->msi_route_alloc(pf->kvm_opaque);
-	if (want && x->gsi[i] >= 0 &&
-	    pf->msi_route_set(pf->kvm_opaque, x->gsi[i], (uint64_t)hi << 32 | lo, data))
-		want = false;
-	if (want && !x->bound[i] && x->gsi[i] >= 0)
-		x->bound[i] = !pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 0);
-	else if (!want && x->bound[i]) {
-		pf->irqfd(pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
-		x->bound[i] = false;
-	}
+	vec_route(v, &x->vec[i], x->vfio_on && !x->masked && !(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT),
+		  (uint64_t)hi << 32 | lo, data);
 }
 
 /* MSI-X off in VFIO and INTx back; under msix.lock. */
 static void msix_off(struct vfio_dev *v)
 {
 	v->msix.vfio_on = false;
-	set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
-	if (v->intx_on) {
-		set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, v->intx_fd);
-		set_irq_fd(v, VFIO_IRQ_SET_ACTION_UNMASK, v->resample_fd);
-	}
+	vecs_off(v, VFIO_PCI_MSIX_IRQ_INDEX);
 }
 
 /*
@@ -688,10 +838,7 @@ static void msix_control(struct vfio_dev *v)
 	x->enabled = ctl & PCI_MSIX_FLAGS_ENABLE;
 	x->masked = ctl & PCI_MSIX_FLAGS_MASKALL;
 	if (x->enabled && !x->vfio_on) {
-		if (v->intx_on)
-			set_irq_fd(v, VFIO_IRQ_SET_ACTION_TRIGGER, -1);
-		if (set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, x->fd,
-			     x->m.nvec))
+		if (vecs_to_vfio(v, VFIO_PCI_MSIX_IRQ_INDEX, x->vec, x->m.nvec))
 			warn_once("%s: VFIO refused MSI-X for %s", v->owner, v->bdf);
 		else
 			x->vfio_on = true;
@@ -730,16 +877,10 @@ static int msix_init(struct vfio_dev *v, const uint8_t *cfg)
 	if (!x->m.nvec)
 		return 0;
 	x->table = calloc(x->m.nvec, PCI_MSIX_ENTRY_SIZE);
-	x->fd = calloc(x->m.nvec, sizeof(int));
-	x->gsi = calloc(x->m.nvec, sizeof(int));
-	x->bound = calloc(x->m.nvec, sizeof(bool));
-	if (!x->table || !x->fd || !x->gsi || !x->bound)
+	x->vec = vecs_new(x->m.nvec);
+	if (!x->table || !x->vec)
 		return -ENOMEM;
 	for (unsigned i = 0; i < x->m.nvec; i++) {
-		x->gsi[i] = -1;
-		x->fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (x->fd[i] < 0)
-			return -errno;
 		/* masked at reset (PCI 3.0 6.8.2.9) */
 		x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
 			PCI_MSIX_ENTRY_CTRL_MASKBIT;
@@ -765,20 +906,127 @@ static void msix_stop(struct vfio_dev *v)
 	if (x->vfio_on)
 		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, NULL, 0);
 	x->vfio_on = false;
-	for (unsigned i = 0; i < x->m.nvec; i++) {
-		if (x->bound && x->bound[i])
-			v->pf->irqfd(v->pf->kvm_opaque, x->gsi[i], x->fd[i], -1, 1);
-		if (x->gsi && x->gsi[i] >= 0 && v->pf->msi_route_free)
-			v->pf->msi_route_free(v->pf->kvm_opaque, x->gsi[i]);
-		if (x->fd && x->fd[i] > 0)
-			close(x->fd[i]);
-	}
+	vecs_free(v, x->vec, x->m.nvec);
+	x->vec = NULL;
 	pthread_mutex_unlock(&x->lock);
 	free(x->table);
-	free(x->fd);
-	free(x->gsi);
-	free(x->bound);
 	x->table = NULL;
+}
+
+/* Where the parts of ember's MSI capability are. */
+static unsigned msi_data(const struct vfio_msi *x)
+{
+	return x->cap + (x->m.is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32);
+}
+
+static unsigned msi_mask(const struct vfio_msi *x)
+{
+	return x->cap + (x->m.is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
+}
+
+/*
+ * The guest's MSI capability as it is now (after a config write, under
+ * host->lock): the number of vectors it enabled, at most what the device
+ * offers, go to VFIO (INTx off meanwhile; a new count turns MSI off and on
+ * again, as VFIO wants), and each enabled, unmasked vector is routed with
+ * the guest's address and its data (the vector number in the low bits).
+ */
+static void msi_update(struct vfio_dev *v)
+{
+	struct vfio_msi *x = &v->msi;
+	struct pci_dev *d = &v->pci;
+	uint16_t ctl = pci_cfg_get(d, x->cap + PCI_MSI_FLAGS, 2);
+	unsigned n = 0;
+	uint64_t addr;
+	uint32_t data, mask = 0;
+
+	if (ctl & PCI_MSI_FLAGS_ENABLE)
+		n = MIN(1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> 4), x->m.nvec);
+	if (n != x->on) {
+		if (x->on)
+			vecs_off(v, VFIO_PCI_MSI_IRQ_INDEX);
+		x->on = 0;
+		if (n && vecs_to_vfio(v, VFIO_PCI_MSI_IRQ_INDEX, x->vec, n)) {
+			warn_once("%s: VFIO refused MSI for %s", v->owner, v->bdf);
+			vecs_off(v, VFIO_PCI_MSI_IRQ_INDEX);
+		} else {
+			x->on = n;
+		}
+	}
+	addr = pci_cfg_get(d, x->cap + PCI_MSI_ADDRESS_LO, 4);
+	if (x->m.is64)
+		addr |= (uint64_t)pci_cfg_get(d, x->cap + PCI_MSI_ADDRESS_HI, 4) << 32;
+	data = pci_cfg_get(d, msi_data(x), 2);
+	if (x->m.maskable)
+		mask = pci_cfg_get(d, msi_mask(x), 4);
+	for (unsigned i = 0; i < x->m.nvec; i++)
+		vec_route(v, &x->vec[i], i < x->on && !(mask >> i & 1), addr,
+			  (data & ~(x->on - 1)) | i);
+}
+
+/*
+ * ember's MSI capability over the device's, when VFIO offers MSI too: as
+ * many vectors, the same address width and masking; the guest may write
+ * the enable bit, the vector count, address, data and mask bits (pending
+ * bits read 0: a masked vector's fire waits in its eventfd).
+ */
+static int msi_init(struct vfio_dev *v, const uint8_t *cfg)
+{
+	struct vfio_msi *x = &v->msi;
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSI_IRQ_INDEX };
+	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
+	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), c;
+	unsigned log2 = 0;
+
+	if (!v->pf->irqfd || !v->pf->msi_route_set ||
+	    ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) || !ii.count)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (caps[i].id != PCI_CAP_ID_MSI)
+			continue;
+		if (vfio_cfg_msi(cfg, caps[i].off, &x->m)) {
+			warn_msg("%s: the MSI capability of %s is malformed; the guest gets INTx",
+				 v->owner, v->bdf);
+			memset(&x->m, 0, sizeof(x->m));
+			return 0;
+		}
+		break;
+	}
+	while (x->m.nvec > ii.count)
+		x->m.nvec /= 2;
+	if (!x->m.nvec)
+		return 0;
+	while ((1u << log2) < x->m.nvec)
+		log2++;
+	if (!(x->vec = vecs_new(x->m.nvec)))
+		return -ENOMEM;
+	c = pci_cap_add(&v->pci, PCI_CAP_ID_MSI, x->m.size);
+	if (c < 0)
+		return c;
+	x->cap = (uint16_t)c;
+	pci_cfg_set(&v->pci, c + PCI_MSI_FLAGS, log2 << 1 |
+		    (x->m.is64 ? PCI_MSI_FLAGS_64BIT : 0) |
+		    (x->m.maskable ? PCI_MSI_FLAGS_MASKBIT : 0), 2);
+	pci_cfg_wmask(&v->pci, c + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE, 2);
+	pci_cfg_wmask(&v->pci, c + PCI_MSI_ADDRESS_LO, 0xfffffffc, 4);
+	if (x->m.is64)
+		pci_cfg_wmask(&v->pci, c + PCI_MSI_ADDRESS_HI, 0xffffffff, 4);
+	pci_cfg_wmask(&v->pci, msi_data(x), 0xffff, 2);
+	if (x->m.maskable)
+		pci_cfg_wmask(&v->pci, msi_mask(x), (uint32_t)((1ULL << x->m.nvec) - 1), 4);
+	return 0;
+}
+
+/* MSI off in VFIO and every vector unbound (reset, exit). */
+static void msi_off(struct vfio_dev *v)
+{
+	struct vfio_msi *x = &v->msi;
+
+	if (x->on)
+		vecs_off(v, VFIO_PCI_MSI_IRQ_INDEX);
+	x->on = 0;
+	for (unsigned i = 0; x->vec && i < x->m.nvec; i++)
+		vec_route(v, &x->vec[i], false, 0, 0);
 }
 
 static void dev_reset(struct vfio_dev *v)
@@ -815,6 +1063,8 @@ static void vfio_reset(struct device *dev, struct platform *pf)
 		}
 		pthread_mutex_unlock(&x->lock);
 	}
+	msi_off(v);
+	rom_update(v, false);
 	dev_reset(v);
 	sync_cmd(v, 0);
 }
@@ -830,7 +1080,11 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	if (v->pins_ram)
 		gmem_discard_disable(false);
 	msix_stop(v);
+	msi_off(v);
+	vecs_free(v, v->msi.vec, v->msi.m.nvec);
+	v->msi.vec = NULL;
 	intx_stop(v);
+	rom_update(v, false);
 	if (v->registered)
 		pci_dev_unregister(&v->pci);
 	bar_munmap(v);
@@ -945,7 +1199,7 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 			      !ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count >= 1;
 	}
 	dev_reset(v);
-	if ((ret = build(v, pf)))
+	if ((ret = build(v, pf, s)))
 		goto fail;
 	if ((ret = pci_dev_register(pf->pci, &v->pci, s->bus, slot, function, v->owner)))
 		goto fail;
@@ -969,6 +1223,11 @@ static const struct prop vfio_props[] = {
 	{ "bus", PROP_STR, offsetof(struct vfio_state, bus), NULL, "PCI bus (pci.0)" },
 	{ "addr", PROP_STR, offsetof(struct vfio_state, addr), NULL,
 	  "PCI slot[.function], hex (default: first free slot)" },
+	{ "rombar", PROP_U32, offsetof(struct vfio_state, rombar), "1",
+	  "1: show the function's ROM (if it has one) as a read-only ROM BAR; 0: hide it",
+	  .max = 1 },
+	{ "x-no-mmap", PROP_BOOL, offsetof(struct vfio_state, no_mmap), "off",
+	  "on: trap every BAR access instead of mapping the BARs into the guest" },
 	{ NULL }
 };
 

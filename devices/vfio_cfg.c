@@ -232,3 +232,30 @@ int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
 		return -EINVAL;
 	return 0;
 }
+
+int vfio_cfg_msi(const uint8_t *cfg, unsigned off, struct vfio_cfg_msi *out)
+{
+	uint16_t ctl;
+	unsigned mmc;
+
+	if (off < PCI_STD_HEADER_SIZEOF || off > PCI_CFG_SIZE - 4 || cfg[off] != PCI_CAP_ID_MSI)
+		return -EINVAL;
+	ctl = get(cfg, off + PCI_MSI_FLAGS, 2);
+	mmc = (ctl & PCI_MSI_FLAGS_QMASK) >> 1;
+	if (mmc > 5)
+		return -EINVAL;
+	out->nvec = 1u << mmc;
+	out->is64 = ctl & PCI_MSI_FLAGS_64BIT;
+	out->maskable = ctl & PCI_MSI_FLAGS_MASKBIT;
+	out->size = (out->is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32) + 2;
+	if (out->maskable)
+		out->size = (out->is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32) + 4;
+	if (off + out->size > PCI_CFG_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+bool vfio_cfg_rom_ok(uint64_t size)
+{
+	return size >= 2048 && size <= (16u << 20) && !(size & (size - 1));
+}

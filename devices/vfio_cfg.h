@@ -71,6 +71,25 @@ struct vfio_cfg_msix {
 int vfio_cfg_msix(const uint8_t *cfg, unsigned off, const uint64_t *bar_size,
 		  struct vfio_cfg_msix *out);
 
+struct vfio_cfg_msi {
+	unsigned nvec;		/* 1-32: what Multiple Message Capable offers */
+	bool is64, maskable;	/* 64-bit address; per-vector mask and pending bits */
+	unsigned size;		/* bytes of the capability: 10, 14, 20 or 24 */
+};
+
+/*
+ * The MSI capability at @off of @cfg: its vector count, address width and
+ * masking, as long as the whole capability fits in the 256 bytes. -EINVAL
+ * else (or a reserved Multiple Message Capable value over 32 vectors).
+ */
+int vfio_cfg_msi(const uint8_t *cfg, unsigned off, struct vfio_cfg_msi *out);
+
+/*
+ * Whether VFIO's ROM region of @size bytes can be a ROM BAR: a power of
+ * two from 2 KiB (the smallest the register decodes) to 16 MiB.
+ */
+bool vfio_cfg_rom_ok(uint64_t size);
+
 /* Pieces of a BAR that are mmap'd and given to the guest as memory. */
 #define VFIO_CFG_MAX_AREAS	8
 #define VFIO_CFG_PAGE		4096u

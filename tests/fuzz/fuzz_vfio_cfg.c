@@ -52,7 +52,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int i = 0; i < ncaps; i++) {
 		struct vfio_cfg_msix m;
+		struct vfio_cfg_msi msi;
 
+		if (caps[i].id == PCI_CAP_ID_MSI && !vfio_cfg_msi(cfg, caps[i].off, &msi) &&
+		    (msi.nvec < 1 || msi.nvec > 32 || (msi.nvec & (msi.nvec - 1)) ||
+		     caps[i].off + msi.size > PCI_CFG_SIZE))
+			abort();
 		if (caps[i].id == PCI_CAP_ID_MSIX && !vfio_cfg_msix(cfg, caps[i].off, sizes, &m) &&
 		    (m.nvec < 1 || m.nvec > 2048 ||
 		     m.table_off + (uint64_t)m.nvec * 16 > sizes[m.table_bar] ||

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 #include <cmocka.h>
 
@@ -28,6 +29,7 @@
 
 #define BDF		"0000:00:03.0"
 #define CFG_OFF		(7ULL << 40)
+#define ROM_OFF		(6ULL << 40)
 #define RAM_SIZE	(1 << 20)
 
 static struct {
@@ -53,7 +55,27 @@ static struct {
 	uint32_t route_data[8];
 	unsigned routes, routes_freed;
 	unsigned table_pwrites;
+	/* MSI: the vectors VFIO offers, SET_IRQS' eventfds */
+	unsigned msi_offered, msi_count, msi_sets;
+	int msi_fds[8];
+	/* the ROM region (read-only); BAR 0 mmap'able (the device fd is a memfd) */
+	uint64_t rom_size;
+	bool bar_mmap;
+	unsigned mem_maps, mem_unmaps;
+	uint64_t mem_map_gpa;
 } k;
+
+static int fake_mem_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
+{
+	k.mem_maps++;
+	k.mem_map_gpa = gpa;
+	return 1;
+}
+
+static void fake_mem_unmap(void *opaque, int handle)
+{
+	k.mem_unmaps++;
+}
 
 static int fake_route_alloc(void *opaque)
 {
@@ -189,8 +211,14 @@ static int region_info(struct vfio_region_info *ri)
 	ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 	ri->offset = (uint64_t)ri->index << 40;
 	ri->size = 0;
-	if (ri->index == VFIO_PCI_BAR0_REGION_INDEX)
+	if (ri->index == VFIO_PCI_BAR0_REGION_INDEX) {
 		ri->size = k.bar0_size;
+		if (k.bar_mmap)
+			ri->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_ROM_REGION_INDEX) {
+		ri->flags = VFIO_REGION_INFO_FLAG_READ;
+		ri->size = k.rom_size;
+	}
 	else if (ri->index == VFIO_PCI_CONFIG_REGION_INDEX)
 		ri->size = 256;
 	return 0;
@@ -231,7 +259,9 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 				return -1;
 			}
 			k.dev_opens++;
-			return k.dev = eventfd(0, EFD_CLOEXEC);
+			k.dev = memfd_create("vfio-dev", MFD_CLOEXEC);
+			assert_int_equal(ftruncate(k.dev, 1 << 20), 0);
+			return k.dev;
 		}
 	} else if (fd >= 0 && fd == k.dev) {
 		switch (req) {
@@ -247,6 +277,8 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		case VFIO_DEVICE_GET_IRQ_INFO:
 			((struct vfio_irq_info *)arg)->count =
 				((struct vfio_irq_info *)arg)->index == VFIO_PCI_INTX_IRQ_INDEX;
+			if (((struct vfio_irq_info *)arg)->index == VFIO_PCI_MSI_IRQ_INDEX)
+				((struct vfio_irq_info *)arg)->count = k.msi_offered;
 			return 0;
 		case VFIO_DEVICE_SET_IRQS: {
 			struct vfio_irq_set *set = arg;
@@ -257,6 +289,15 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 				k.msix_count = set->count;
 				k.msix_sets++;
 				memcpy(k.msix_fds, set->data, set->count * sizeof(int));
+				return 0;
+			}
+			if (set->index == VFIO_PCI_MSI_IRQ_INDEX) {
+				assert_true(set->count <= k.msi_offered);
+				/* VFIO wants MSI off before a new count */
+				assert_true(!set->count || !k.msi_count);
+				k.msi_count = set->count;
+				k.msi_sets++;
+				memcpy(k.msi_fds, set->data, set->count * sizeof(int));
 				return 0;
 			}
 			if (set->index != VFIO_PCI_INTX_IRQ_INDEX)
@@ -289,6 +330,15 @@ ssize_t __wrap_pread64(int fd, void *buf, size_t len, off_t off)
 		memcpy(buf, k.cfg + off, len);
 		return (ssize_t)len;
 	}
+	if ((uint64_t)off >= ROM_OFF) {
+		/* a ROM image: the 0x55 0xaa signature, then each byte its offset's low bits */
+		off -= ROM_OFF;
+		if ((uint64_t)off + len > k.rom_size)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			((uint8_t *)buf)[i] = off + i == 0 ? 0x55 : off + i == 1 ? 0xaa : (uint8_t)(off + i);
+		return (ssize_t)len;
+	}
 	if ((uint64_t)off + len > k.bar0_size)
 		return -1;
 	if (off == 0)
@@ -308,6 +358,7 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
 	if (fd != k.dev || fd < 0)
 		return __real_pwrite64(fd, buf, len, off);
+	assert_true((uint64_t)off < ROM_OFF || (uint64_t)off >= CFG_OFF);	/* never the ROM */
 	if ((uint64_t)off == CFG_OFF + PCI_COMMAND && len == 2) {
 		memcpy(&k.last_cmd, buf, 2);
 		return 2;
@@ -560,7 +611,7 @@ static void t_msix(void **state)
 	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
 	cap = find_cap(PCI_CAP_ID_MSIX);
 	assert_true(cap >= 0x40);
-	assert_int_equal(find_cap(PCI_CAP_ID_MSI), 0);		/* MSI stays hidden */
+	assert_int_equal(find_cap(PCI_CAP_ID_MSI), 0);		/* VFIO offers no MSI here */
 	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_FLAGS, 2), 3);
 	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_TABLE, 4), 0x8000);
 	assert_int_equal(ecam_read(5, 0, cap + PCI_MSIX_PBA, 4), 0x9000);
@@ -670,6 +721,231 @@ static void t_msix_hostile(void **state)
 	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 1);
 }
 
+/*
+ * The fake device with a 64-bit, maskable MSI capability offering 4
+ * vectors (VFIO offers @offered), and KVM routes.
+ */
+static int setup_msi_n(void **state, unsigned offered)
+{
+	int ret = setup(state);
+
+	put(0x42, 2 << 1 | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT, 2);
+	k.msi_offered = offered;
+	pf.msi_route_alloc = fake_route_alloc;
+	pf.msi_route_set = fake_route_set;
+	pf.msi_route_free = fake_route_free;
+	return ret;
+}
+
+static int setup_msi(void **state)
+{
+	return setup_msi_n(state, 4);
+}
+
+/* The route vector @i of MSI is bound to, or -1. */
+static int msi_bound(unsigned i)
+{
+	for (unsigned r = 0; r < k.routes; r++)
+		if (k.route_fd[r] >= 0 && k.route_fd[r] == k.msi_fds[i])
+			return (int)r;
+	return -1;
+}
+
+static void t_msi(void **state)
+{
+	unsigned cap;
+	int r;
+
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	cap = find_cap(PCI_CAP_ID_MSI);
+	assert_true(cap >= 0x40);
+	assert_int_equal(find_cap(PCI_CAP_ID_MSIX), 0);
+	/* 4 vectors, 64-bit, maskable, disabled */
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_FLAGS, 2),
+			 2 << 1 | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+	/* the read-only parts stay: vector count offered, width, masking */
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, 0xfffe, 2);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_FLAGS, 2),
+			 2 << 1 | PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, 0, 2);
+	assert_int_equal(k.msi_sets, 0);
+
+	/* one vector, as Linux enables it: address, data, then enable */
+	ecam_write(5, 0, cap + PCI_MSI_ADDRESS_LO, 0xfee01003, 4);	/* low bits reserved */
+	ecam_write(5, 0, cap + PCI_MSI_ADDRESS_HI, 0, 4);
+	ecam_write(5, 0, cap + PCI_MSI_DATA_64, 0x4041, 2);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_ADDRESS_LO, 4), 0xfee01000);
+	assert_int_equal(k.routes, 0);
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2);
+	assert_int_equal(k.msi_count, 1);
+	assert_int_equal(k.intx_trigger, -1);				/* INTx off */
+	r = msi_bound(0);
+	assert_true(r >= 0);
+	assert_int_equal(k.route_addr[r], 0xfee01000);
+	assert_int_equal(k.route_data[r], 0x4041);
+	/* a new data value moves the route */
+	ecam_write(5, 0, cap + PCI_MSI_DATA_64, 0x4051, 2);
+	assert_int_equal(k.route_data[msi_bound(0)], 0x4051);
+	/* the mask bit unbinds (a fire waits in the eventfd), unmasking binds again */
+	ecam_write(5, 0, cap + PCI_MSI_MASK_64, 1, 4);
+	assert_int_equal(msi_bound(0), -1);
+	ecam_write(5, 0, cap + PCI_MSI_MASK_64, 0xfffffff0, 4);		/* bits past 4 vectors */
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_MASK_64, 4), 0);
+	assert_true(msi_bound(0) >= 0);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_PENDING_64, 4), 0);
+
+	/* four vectors: VFIO gets them after MSI off; the data's low bits number them */
+	ecam_write(5, 0, cap + PCI_MSI_DATA_64, 0x4040, 2);
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | 2 << 4, 2);
+	assert_int_equal(k.msi_count, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		r = msi_bound(i);
+		assert_true(r >= 0);
+		assert_int_equal(k.route_addr[r], 0xfee01000);
+		assert_int_equal(k.route_data[r], 0x4040 + i);
+	}
+	/* more than the device offers: what it offers */
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | 5 << 4, 2);
+	assert_int_equal(k.msi_count, 4);
+	ecam_write(5, 0, cap + PCI_MSI_MASK_64, 0x4, 4);
+	assert_int_equal(msi_bound(2), -1);
+	assert_true(msi_bound(3) >= 0);
+
+	/* disable: MSI off in VFIO, INTx back, nothing bound */
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, 0, 2);
+	assert_int_equal(k.msi_count, 0);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	for (unsigned r2 = 0; r2 < k.routes; r2++)
+		assert_int_equal(k.route_fd[r2], -1);
+
+	/* a machine reset with MSI on: off, and the capability disabled */
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2);
+	assert_int_equal(k.msi_count, 1);
+	device_reset_all(&pf);
+	pci_host_reset(pf.pci);
+	assert_int_equal(k.msi_count, 0);
+	assert_int_equal(k.intx_trigger, k.irqfd_fd);
+	assert_int_equal(msi_bound(0), -1);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_FLAGS, 2),
+			 2 << 1 | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2);
+	device_destroy_all(&pf);
+	assert_int_equal(k.msi_count, 0);
+	assert_int_equal(k.routes_freed, k.routes);
+}
+
+/* VFIO offers fewer vectors than the capability: ember's offers what VFIO does. */
+static void t_msi_fewer(void **state)
+{
+	unsigned cap;
+
+	put(0x42, 3 << 1, 2);				/* 8 vectors, 32-bit, no masking */
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	cap = find_cap(PCI_CAP_ID_MSI);
+	assert_int_equal(ecam_read(5, 0, cap + PCI_MSI_FLAGS, 2), 1 << 1);
+	ecam_write(5, 0, cap + PCI_MSI_ADDRESS_LO, 0xfee00000, 4);
+	ecam_write(5, 0, cap + PCI_MSI_DATA_32, 0x30, 2);
+	ecam_write(5, 0, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | 3 << 4, 2);
+	assert_int_equal(k.msi_count, 2);
+	assert_int_equal(k.route_data[msi_bound(1)], 0x31);
+	/* no mask register: the guest's writes there land nowhere */
+	ecam_write(5, 0, cap + PCI_MSI_MASK_32, 3, 4);
+	assert_true(msi_bound(0) >= 0);
+}
+
+static int setup_msi2(void **state)
+{
+	return setup_msi_n(state, 2);
+}
+
+/* A hostile device: a reserved vector count, a capability running off config space. */
+static void t_msi_hostile(void **state)
+{
+	put(0x42, 7 << 1, 2);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(find_cap(PCI_CAP_ID_MSI), 0);
+	device_destroy_all(&pf);
+	put(0x42, 0, 2);
+	put(PCI_CAPABILITY_LIST, 0xf8, 1);
+	put(0xf8, PCI_CAP_ID_MSI, 1);
+	put(0xfa, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT, 2);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(find_cap(PCI_CAP_ID_MSI), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_INTERRUPT_PIN, 1), 1);
+}
+
+/* A function with a 64 KiB ROM: a read-only ROM BAR the guest sizes, places and enables. */
+static void t_rom(void **state)
+{
+	uint64_t rom = MMIO32 + 0x400000;
+
+	k.rom_size = 64 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);	/* unassigned */
+	ecam_write(5, 0, PCI_ROM_ADDRESS, ~(uint32_t)PCI_ROM_ADDRESS_ENABLE, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0xffff0000);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)rom | PCI_ROM_ADDRESS_ENABLE, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), (uint32_t)rom | 1);
+	/* memory decode off: nothing there */
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(rom, 2), 0xaa55);
+	assert_int_equal(mmio_read(rom + 0x1234, 4), 0x37363534);
+	assert_int_equal(mmio_read(rom + 0xfffc, 4), 0xfffefdfc);
+	mmio_write(rom, 0, 4);				/* a ROM: the write goes nowhere */
+	assert_int_equal(mmio_read(rom, 2), 0xaa55);
+	/* the enable bit off: gone; moved while enabled: there and not here */
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)rom, 4);
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, (uint32_t)(rom + 0x10000) | 1, 4);
+	assert_int_equal(mmio_read(rom, 4), 0xffffffff);
+	assert_int_equal(mmio_read(rom + 0x10000, 2), 0xaa55);
+	/* a machine reset: unassigned and off */
+	device_reset_all(&pf);
+	pci_host_reset(pf.pci);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(mmio_read(rom + 0x10000, 4), 0xffffffff);
+}
+
+/* rombar=0 hides the ROM; a ROM region that cannot be a ROM BAR is hidden too. */
+static void t_rom_hidden(void **state)
+{
+	k.rom_size = 64 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,rombar=0"), 0);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, 0xffffffff, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	device_destroy_all(&pf);
+	k.rom_size = 3 << 10;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	ecam_write(5, 0, PCI_ROM_ADDRESS, 0xffffffff, 4);
+	assert_int_equal(ecam_read(5, 0, PCI_ROM_ADDRESS, 4), 0);
+	device_destroy_all(&pf);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,rombar=2"), -EINVAL);
+}
+
+/* BAR 0 is mapped into the guest where it decodes, unless x-no-mmap=on: then trapped. */
+static void t_no_mmap(void **state)
+{
+	uint64_t bar = MMIO32 + 0x200000;
+
+	k.bar_mmap = true;
+	pf.mem_map = fake_mem_map;
+	pf.mem_unmap = fake_mem_unmap;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(k.mem_maps, 1);
+	assert_int_equal(k.mem_map_gpa, bar);
+	device_destroy_all(&pf);
+	k.mem_maps = 0;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5,x-no-mmap=on"), 0);
+	ecam_write(5, 0, PCI_BASE_ADDRESS_0, (uint32_t)bar, 4);
+	ecam_write(5, 0, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(k.mem_maps, 0);
+	assert_int_equal(mmio_read(bar, 4), 0x010000ed);	/* trapped, forwarded */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +958,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_msix, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_msix_hostile, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_reset, setup_msix, teardown),
+		cmocka_unit_test_setup_teardown(t_msi, setup_msi, teardown),
+		cmocka_unit_test_setup_teardown(t_msi_fewer, setup_msi2, teardown),
+		cmocka_unit_test_setup_teardown(t_msi_hostile, setup_msi, teardown),
+		cmocka_unit_test_setup_teardown(t_rom, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_rom_hidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_no_mmap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -297,6 +297,50 @@ static void t_mmap_hostile(void **state)
 	assert_int_equal(vfio_cfg_mmap_areas(&si, 8, 0x8000, true, NULL, 0, a), -EINVAL);
 }
 
+/* MSI: edu's plain one (1 vector, 32-bit), and the other shapes' sizes. */
+static void t_msi(void **state)
+{
+	struct vfio_cfg_msi m;
+
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), 0);
+	assert_int_equal(m.nvec, 1);
+	assert_false(m.is64);
+	assert_false(m.maskable);
+	assert_int_equal(m.size, 10);
+	put(0x42, PCI_MSI_FLAGS_64BIT, 2);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), 0);
+	assert_int_equal(m.size, 14);
+	put(0x42, 5 << 1 | PCI_MSI_FLAGS_MASKBIT, 2);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), 0);
+	assert_int_equal(m.nvec, 32);
+	assert_int_equal(m.size, 20);
+	put(0x42, 2 << 1 | PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT, 2);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), 0);
+	assert_int_equal(m.nvec, 4);
+	assert_true(m.is64 && m.maskable);
+	assert_int_equal(m.size, 24);
+}
+
+/* A device that lies: reserved vector counts, a capability past config space, the wrong id. */
+static void t_msi_hostile(void **state)
+{
+	struct vfio_cfg_msi m;
+
+	put(0x42, 6 << 1, 2);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), -EINVAL);
+	put(0x42, 7 << 1, 2);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), -EINVAL);
+	put(0xf0, PCI_CAP_ID_MSI, 1);
+	put(0xf2, PCI_MSI_FLAGS_64BIT, 2);		/* 14 bytes fit */
+	assert_int_equal(vfio_cfg_msi(cfg, 0xf0, &m), 0);
+	put(0xf2, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT, 2);	/* 24 do not */
+	assert_int_equal(vfio_cfg_msi(cfg, 0xf0, &m), -EINVAL);
+	assert_int_equal(vfio_cfg_msi(cfg, 0xfc, &m), -EINVAL);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x20, &m), -EINVAL);
+	put(0x40, PCI_CAP_ID_MSIX, 1);
+	assert_int_equal(vfio_cfg_msi(cfg, 0x40, &m), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +356,8 @@ int main(void)
 		cmocka_unit_test(t_mmap_msix_holes),
 		cmocka_unit_test(t_mmap_sparse),
 		cmocka_unit_test(t_mmap_hostile),
+		cmocka_unit_test_setup(t_msi, edu),
+		cmocka_unit_test_setup(t_msi_hostile, edu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,11 +79,5 @@ expect_in "$E2E_TMP/intx.log" "NVME-READ $l1sum"
 expect_in "$E2E_TMP/intx.log" "NVME-READ8 $l2sum"
 
 # L1 takes the function back: the guest's megabyte is on the disk.
-echo > "$dev/driver_override"
-echo "$nvme" >"$dev/driver/unbind"
-echo "$nvme" >/sys/bus/pci/drivers_probe
-i=0
-while [ ! -b "/dev/$blk" ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
-[ -b "/dev/$blk" ] || fail "L1's nvme driver did not take $nvme back"
-expect_eq "$(dd if="/dev/$blk" bs=1M skip=8 count=1 2>/dev/null | md5sum | cut -d' ' -f1)" "$l2sum" \
-	"the guest's data, read in L1"
+. "$E2E_DIR/vfio-lib.sh"
+vfio_nvme_back 8 1 "$l2sum" "the guest's data, read in L1"

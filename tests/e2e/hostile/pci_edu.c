@@ -7,11 +7,21 @@
  *   pci_edu DEVDIR dma               edu's DMA engine: a page of guest RAM into
  *                                    the device and back into another page;
  *                                    prints "DMA-OK" or "DMA-FAIL reason"
+ *   pci_edu DEVDIR msi VECTOR|off    programs the MSI capability by hand (no
+ *                                    driver owns edu): CPU 0's APIC, data VECTOR
+ *   pci_edu DEVDIR fact-irq N        factorial with edu's completion interrupt:
+ *                                    "FACT-IRQ N RESULT status=S" once edu's
+ *                                    interrupt status shows it; then acks it
+ *   pci_edu DEVDIR garbage OFF LEN   (any function) LEN bytes of pseudo-random
+ *                                    32-bit writes into BAR 0 at OFF: "GARBAGE n"
+ *   pci_edu DEVDIR dma-irq           dma, the second transfer raising the DMA
+ *                                    interrupt: "DMA-IRQ status=S"
  * It turns on memory decode and bus mastering in the command register first.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #define EDU_STATUS	0x20
 #define EDU_DMA_SRC	0x80
@@ -26,6 +37,10 @@
 #define EDU_DMA_CNT	0x90
 #define EDU_DMA_CMD	0x98
 #define EDU_DMA_BUF	0x40000
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_ACK	0x64
+#define EDU_STATUS_IRQFACT	0x80
+#define EDU_DMA_IRQ	4
 #define DMA_LEN		1024
 
 static volatile uint32_t *bar;
@@ -53,7 +68,63 @@ static int idle(unsigned off, uint32_t mask)
 	return -1;
 }
 
-static void dma(void)
+/* Waits for edu's interrupt status @bit, prints it with @what, acks it. */
+static void irq_wait(const char *what, uint32_t bit)
+{
+	uint32_t st = 0;
+
+	for (int i = 0; i < 5000 && !((st = rd(EDU_IRQ_STATUS)) & bit); i++)
+		usleep(1000);
+	if (!(st & bit))
+		die("no interrupt status from edu");
+	printf("%s status=%#x\n", what, st);
+	wr(EDU_IRQ_ACK, st);
+}
+
+static void msi(int fd, const char *arg)
+{
+	uint8_t cfg[256];
+	unsigned off, vec = strtoul(arg, NULL, 0);
+	uint16_t ctl;
+	uint32_t addr = 0xfee00000;	/* fixed delivery to APIC 0 */
+
+	if (pread(fd, cfg, sizeof(cfg), 0) != sizeof(cfg))
+		die("config read");
+	for (off = cfg[0x34] & ~3u; off && cfg[off] != 0x05; off = cfg[off + 1] & ~3u)
+		;
+	if (!off) {
+		printf("MSI-NONE\n");
+		exit(1);
+	}
+	ctl = cfg[off + 2] | cfg[off + 3] << 8;
+	if (!strcmp(arg, "off")) {
+		ctl &= ~1;
+		if (pwrite(fd, &ctl, 2, off + 2) != 2)
+			die("config write");
+		printf("MSI-OFF\n");
+		return;
+	}
+	if (pwrite(fd, &addr, 4, off + 4) != 4)
+		die("config write");
+	if (ctl & 0x80) {
+		uint32_t hi = 0;
+		uint16_t data = vec;
+
+		if (pwrite(fd, &hi, 4, off + 8) != 4 || pwrite(fd, &data, 2, off + 12) != 2)
+			die("config write");
+	} else {
+		uint16_t data = vec;
+
+		if (pwrite(fd, &data, 2, off + 8) != 2)
+			die("config write");
+	}
+	ctl = (ctl & ~0x70) | 1;
+	if (pwrite(fd, &ctl, 2, off + 2) != 2 || pread(fd, &ctl, 2, off + 2) != 2)
+		die("config write");
+	printf("MSI-ON cap=%#x vector=%u control=%#x\n", off, vec, ctl);
+}
+
+static void dma(bool irq)
 {
 	uint8_t *a = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
 			  -1, 0), *b = a + 4096;
@@ -79,9 +150,11 @@ static void dma(void)
 	wr64(EDU_DMA_SRC, EDU_DMA_BUF);
 	wr64(EDU_DMA_DST, pb);
 	wr64(EDU_DMA_CNT, DMA_LEN);
-	wr(EDU_DMA_CMD, 1 | 2);			/* device -> RAM */
+	wr(EDU_DMA_CMD, 1 | 2 | (irq ? EDU_DMA_IRQ : 0));	/* device -> RAM */
 	if (idle(EDU_DMA_CMD, 1))
 		die("DMA from the device did not finish");
+	if (irq)
+		irq_wait("DMA-IRQ", 0x100);
 	if (memcmp(a, b, DMA_LEN)) {
 		printf("DMA-FAIL data differs: first bytes %02x %02x %02x, want %02x %02x %02x\n",
 		       b[0], b[1], b[2], a[0], a[1], a[2]);
@@ -93,9 +166,42 @@ static void dma(void)
 
 int main(int argc, char **argv)
 {
+	char path[512];
+	uint16_t cmd;
+	int fd;
+
 	if (argc < 3)
 		die("usage: pci_edu DEVDIR read OFF|write OFF VALUE|fact N|loop N|dma");
-	bar = map_bar0(argv[1], 1 << 20);
+	snprintf(path, sizeof(path), "%s/config", argv[1]);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
+		die("config");
+	if (!strcmp(argv[2], "msi") && argc == 4) {
+		msi(fd, argv[3]);
+		return 0;
+	}
+	close(fd);
+	{
+		struct stat st;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/resource0", argv[1]);
+		len = stat(path, &st) || !st.st_size ? 1 << 20 : (size_t)st.st_size;
+		bar = map_bar0(argv[1], len);
+		if (!strcmp(argv[2], "garbage") && argc == 5) {
+			unsigned off = strtoul(argv[3], NULL, 0), n = strtoul(argv[4], NULL, 0) / 4;
+			uint32_t x = (uint32_t)time(NULL) | 1;
+
+			if (off > len || n > (len - off) / 4)
+				die("garbage past the BAR");
+			for (unsigned i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				wr(off + 4 * i, x);
+			}
+			printf("GARBAGE %u\n", n);
+			return 0;
+		}
+	}
 	if (!strcmp(argv[2], "read") && argc == 4) {
 		unsigned off = strtoul(argv[3], NULL, 0);
 		printf("READ %#x %#010x\n", off, rd(off));
@@ -107,6 +213,17 @@ int main(int argc, char **argv)
 		if (idle(EDU_STATUS, 1))
 			die("factorial did not finish");
 		printf("FACT %u %u\n", n, rd(8));
+	} else if (!strcmp(argv[2], "fact-irq") && argc == 4) {
+		uint32_t n = strtoul(argv[3], NULL, 0);
+		char what[64];
+
+		wr(EDU_STATUS, EDU_STATUS_IRQFACT);
+		wr(8, n);
+		if (idle(EDU_STATUS, 1))
+			die("factorial did not finish");
+		snprintf(what, sizeof(what), "FACT-IRQ %u %u", n, rd(8));
+		irq_wait(what, 1);
+		wr(EDU_STATUS, 0);
 	} else if (!strcmp(argv[2], "loop") && argc == 4) {
 		/* N writes to the liveness register, each read back inverted */
 		unsigned n = strtoul(argv[3], NULL, 0);
@@ -120,7 +237,9 @@ int main(int argc, char **argv)
 		}
 		printf("LOOP %u ok\n", n);
 	} else if (!strcmp(argv[2], "dma")) {
-		dma();
+		dma(false);
+	} else if (!strcmp(argv[2], "dma-irq")) {
+		dma(true);
 	} else {
 		die("bad arguments");
 	}
