@@ -23,8 +23,11 @@ done
 ip link set eth0 up
 ip addr add "$addr/24" dev eth0
 echo "NIC driver=$(basename "$(readlink -f /sys/class/net/eth0/device/driver)") features=$(cat /sys/class/net/eth0/device/features)"
-# The peer fetches our copy once; we fetch theirs.
+# The peer fetches our copy once; we fetch theirs. Our copy may still be in
+# our socket's send buffer when our nc ends: we power off only once the peer
+# says it has all of it (port 5002).
 timeout 500 nc -l -p 5001 -e cat /tx &
+timeout 500 nc -l -p 5002 >/peer-done &
 i=0
 while ! ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
 	i=$((i + 1))
@@ -40,7 +43,14 @@ while :; do
 	sleep 1
 done
 echo "RX $(wc -c </rx) $(sha256sum </rx | cut -d' ' -f1)"
+i=0
+until timeout 30 nc "$peer" 5002 -e echo got-it 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 60 ] || break
+	sleep 1
+done
 wait
+echo "PEER $(cat /peer-done)"
 echo GUEST-DONE
 GUEST
 vunet_testpmd "$s0" "$s1"
@@ -75,5 +85,6 @@ for g in a b; do
 	expect_in "$E2E_TMP/$g.log" "^NIC driver=virtio_net"
 	expect_in "$E2E_TMP/$g.log" "^PING 10.0.0.[12] ok"
 	expect_in "$E2E_TMP/$g.log" "^RX 8388608 $l1_sum"
+	expect_in "$E2E_TMP/$g.log" "^PEER got-it"
 	expect_in "$E2E_TMP/$g.log" GUEST-DONE
 done
