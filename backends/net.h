@@ -8,6 +8,9 @@
  * -netdev user (net_user.c) has no fd: plain Ethernet frames, no vnet
  * header and no offloads, pass through the netdev_user_* calls, on the
  * loop thread only.
+ *
+ * -netdev vhost-user (net_vhost_user.c) has neither: a daemon serves the
+ * data rings itself, and the netdev only names its socket.
  */
 #ifndef EMBER_NET_H
 #define EMBER_NET_H
@@ -91,5 +94,15 @@ struct netdev_user_net {
  */
 int netdev_user_parse_net(const char *net, const char *host, const char *dhcp,
 			  const char *dns, struct netdev_user_net *n, const char **why);
+
+/* ---- -netdev vhost-user (net_vhost_user.c) ---- */
+
+/* Its options; the front end connects to the daemon (virtio/net.c). */
+struct netdev_vu {
+	char *chardev;		/* -chardev socket id */
+	uint32_t queues;	/* queue pairs */
+};
+/* @nd as a vhost-user netdev, or NULL. */
+const struct netdev_vu *netdev_vhost_user(struct netdev *nd);
 
 #endif

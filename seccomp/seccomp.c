@@ -158,6 +158,14 @@ static const struct allow vhost_user_calls[] = {
 	{ NULL }
 };
 
+/* The same on the loop (main_calls has close): virtio-net's control queue
+ * turns a vhost-user daemon's rings on and off, a machine reset stops them. */
+static const struct allow vhost_user_main_calls[] = {
+	ANY(sendmsg),
+	ANY(recvmsg),
+	{ NULL }
+};
+
 static const struct allow vcpu_calls[] = {
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_GET_REGS),		/* the register dump of a crashed guest */
@@ -305,7 +313,7 @@ static const struct class_def classes[SANDBOX_NR_CLASSES] = {
 	/* vhost_calls: a machine reset stops a vhost device on the loop (and
 	 * the guest's DRIVER_OK after it starts it on a vCPU) */
 	[SANDBOX_MAIN] = { "main", { common_calls, irq_calls, tap_calls, vhost_calls, main_calls,
-				     reset_calls } },
+				     reset_calls, vhost_user_main_calls } },
 	[SANDBOX_VCPU] = { "vcpu", { common_calls, irq_calls, tap_calls, vhost_calls,
 				     vhost_user_calls, vcpu_calls } },
 };

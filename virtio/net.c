@@ -13,7 +13,10 @@
  *
  * With vhost=on the kernel's vhost-net serves each pair's rings straight
  * from the tap (one /dev/vhost-net per pair); only the control queue stays
- * here.
+ * here. Over a -netdev vhost-user a daemon serves every pair's rings the
+ * same way (vhost_user_dev.c): ember keeps the config space and the control
+ * queue, whose queue-pair command turns the pairs' rings on and off at the
+ * daemon (SET_VRING_ENABLE).
  *
  * Over a -netdev user (libslirp) there is no fd and one pair: a frame the
  * guest sends is copied out of its chain and handed to the back end, and
@@ -41,6 +44,7 @@
 #include "virtio/net.h"
 #include "virtio/transport.h"
 #include "virtio/vhost.h"
+#include "virtio/vhost_user_dev.h"
 #include "virtio/virtio.h"
 
 /* Chains held for one read: 64 of Linux's smallest mergeable buffers > 64 KiB. */
@@ -93,8 +97,11 @@ struct vnet {
 	uint32_t queue_size;
 	struct virtio_link link;	/* bus=, addr=; on which transport */
 
-	/* Guest-visible state. */
-	struct virtio_dev vdev;
+	/* Guest-visible state; over vhost-user vud.vdev is vdev. */
+	union {
+		struct virtio_dev vdev;
+		struct vhost_user_dev vud;
+	};
 	struct virtio_net_config cfg;
 	struct vnet_ctrl_state ctrl;
 	uint64_t features;
@@ -103,6 +110,7 @@ struct vnet {
 	struct platform *pf;
 	struct netdev *nd;
 	struct netdev_user *user;	/* -netdev user: frames through calls, not a tap */
+	const struct netdev_vu *vu;	/* -netdev vhost-user: the rings are a daemon's */
 	unsigned npairs;
 	bool claimed, vhost;
 	struct vnet_pair *pairs;
@@ -113,6 +121,8 @@ struct vnet {
 	struct virtq_elem ctrl_elem;
 	uint8_t ctrl_buf[VNET_CTRL_MAX];
 };
+
+_Static_assert(offsetof(struct vhost_user_dev, vdev) == 0, "vud.vdev is vdev");
 
 static struct vnet *to_vnet(struct virtio_dev *vdev)
 {
@@ -656,6 +666,18 @@ static void apply_pairs(struct vnet *vn)
 		netdev_enable_queue(vn->nd, i, i < vn->ctrl.pairs);
 }
 
+/* The rings of the pairs the driver uses on at the daemon, the others off. */
+static int vu_pairs(struct vnet *vn)
+{
+	int ret = 0;
+
+	for (unsigned q = 0; q < 2 * vn->npairs && q < vn->vud.started && !ret; q++)
+		if (vn->vdev.vqs[q].enabled)
+			ret = vhost_user_set_vring(&vn->vud.vu, VHOST_USER_SET_VRING_ENABLE, q,
+						   q / 2 < vn->ctrl.pairs);
+	return ret;
+}
+
 static void ctrl_process(struct vnet *vn)
 {
 	struct virtq *vq = &vn->vdev.vqs[ctrl_queue(vn)];
@@ -677,6 +699,11 @@ static void ctrl_process(struct vnet *vn)
 		pushed = true;
 		if (chg & VNET_CHG_MAC)
 			memcpy(vn->cfg.mac, vn->ctrl.mac, 6);
+		if (vn->vu) {
+			if (chg & VNET_CHG_PAIRS)
+				vu_pairs(vn);
+			continue;
+		}
 		if ((chg & VNET_CHG_OFFLOADS) && !vn->user)
 			netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 		if ((chg & VNET_CHG_PAIRS) && !vn->user) {
@@ -707,8 +734,8 @@ static void vnet_queue_notify(struct virtio_dev *vdev, unsigned qi)
 		ctrl_process(vn);
 		return;
 	}
-	if (vn->vhost)
-		return;		/* the kernel's (a doorbell reaches it through its eventfd) */
+	if (vn->vhost || vn->vu)
+		return;		/* the kernel's or the daemon's (their eventfd has the kick) */
 	p = &vn->pairs[qi / 2];
 	if (vn->user) {
 		if (qi & 1)
@@ -786,6 +813,11 @@ static int vnet_activate(struct virtio_dev *vdev)
 	/* -netdev user: its frames wait for the guest's first rx kick (on the loop). */
 	if (vn->user)
 		return 0;
+	if (vn->vu) {
+		int ret = vhost_user_dev_activate(vdev);
+
+		return ret ? ret : vu_pairs(vn);
+	}
 	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
 	apply_pairs(vn);
 	if (vn->vhost)
@@ -803,6 +835,8 @@ static void vnet_reset(struct virtio_dev *vdev)
 
 	if (vn->vhost)
 		vhost_down(vn);
+	if (vn->vu)
+		vhost_user_dev_reset(vdev);
 	for (unsigned i = 0; i < vn->npairs; i++)
 		if (vn->user)
 			forget(&vn->pairs[i]);
@@ -875,12 +909,16 @@ static int check_props(struct vnet *vn, const char *owner)
 		vn->npairs = 1;
 		return parse_mac(vn, owner);
 	}
-	q = netdev_queues(vn->nd);
+	vn->vu = netdev_vhost_user(vn->nd);
+	q = vn->vu ? vn->vu->queues : netdev_queues(vn->nd);
 	if (q > 1 && !vn->mq) {
 		err_msg("%s: netdev '%s' has %u queues: add mq=on", owner, vn->netdev_id, q);
 		return -EINVAL;
 	}
 	vn->npairs = vn->mq ? q : 1;
+	/* A daemon's pairs beyond the driver's stay off (the control queue says). */
+	if (vn->vu)
+		return parse_mac(vn, owner);
 	if (vn->npairs > vn->pf->ncpus) {
 		err_msg("%s: %u queue pairs but %u vCPUs: use at most one pair per vCPU "
 			"(-netdev queues=, -smp)", owner, vn->npairs, vn->pf->ncpus);
@@ -893,13 +931,14 @@ static int check_props(struct vnet *vn, const char *owner)
 static int setup_limits(struct vnet *vn)
 {
 	static const struct ratelimit_cfg none;
-	const struct ratelimit_cfg *rx = vn->user ? &none : netdev_rx_limit(vn->nd);
-	const struct ratelimit_cfg *tx = vn->user ? &none : netdev_tx_limit(vn->nd);
+	bool own = vn->user || vn->vu;	/* no tap: no limits of its own */
+	const struct ratelimit_cfg *rx = own ? &none : netdev_rx_limit(vn->nd);
+	const struct ratelimit_cfg *tx = own ? &none : netdev_tx_limit(vn->nd);
 	char owner[80];
 	int ret;
 
-	snprintf(owner, sizeof(owner), "-netdev %s,id=%s", vn->user ? "user" : "tap",
-		 vn->netdev_id);
+	snprintf(owner, sizeof(owner), "-netdev %s,id=%s",
+		 vn->user ? "user" : vn->vu ? "vhost-user" : "tap", vn->netdev_id);
 	if (vn->vhost && (rx->bps || rx->ops || tx->bps || tx->ops)) {
 		err_msg("%s: rate limits need vhost=off (vhost-net's data path is the kernel's)",
 			owner);
@@ -975,6 +1014,9 @@ static int alloc_pairs(struct vnet *vn, const char *owner)
 
 		p->vn = vn;
 		p->index = i;
+		p->fd = -1;
+		if (vn->vu)
+			continue;	/* the daemon's rings: nothing of ember's per pair */
 		p->fd = netdev_fd(vn->nd, i);
 		if (vn->vhost) {
 			char nd_owner[80];
@@ -1022,6 +1064,8 @@ static void vnet_stop(struct device *dev, struct platform *pf)
 
 	for (unsigned i = 0; vn->pairs && i < vn->npairs; i++)
 		vhost_close(&vn->pairs[i].vh);
+	if (vn->vu)
+		vhost_user_dev_close(&vn->vud);
 }
 
 static void vnet_unrealize(struct device *dev, struct platform *pf)
@@ -1029,6 +1073,8 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 	struct vnet *vn = dev->state;
 
 	free_pairs(vn);
+	if (vn->vu)
+		vhost_user_dev_close(&vn->vud);
 	if (vn->rl_ok) {
 		ratelimit_destroy(&vn->rx_rl);
 		ratelimit_destroy(&vn->tx_rl);
@@ -1041,6 +1087,32 @@ static void vnet_unrealize(struct device *dev, struct platform *pf)
 	vn->claimed = false;
 }
 
+/*
+ * -netdev vhost-user: the daemon's socket, negotiated; it must serve every
+ * pair. The device offers what the daemon serves (vnet_vu_features).
+ */
+static int vu_open(struct vnet *vn)
+{
+	struct vhost_user_dev *d = &vn->vud;
+	char owner[80];
+	int ret;
+
+	snprintf(owner, sizeof(owner), "-netdev vhost-user,id=%s", vn->netdev_id);
+	ret = vhost_user_dev_open(d, vn->pf, vn->vu->chardev, owner, 0);
+	if (ret)
+		return ret;
+	if (vn->vu->queues > d->vu.queues) {
+		err_msg("%s: queues=%u but the vhost-user back end serves %u queue pair%s",
+			owner, vn->vu->queues, d->vu.queues, d->vu.queues == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	vn->features = vnet_vu_features(d->vu.features, vn->npairs);
+	d->nrings = 2 * vn->npairs;
+	d->ack_mask = d->vu.features & (VNET_VU_DATA_FEATURES | VHOST_USER_RING_FEATURES |
+					BIT(VIRTIO_NET_F_MQ));
+	return 0;
+}
+
 static int vnet_realize(struct device *dev, struct platform *pf, const char *owner)
 {
 	struct vnet *vn = dev->state;
@@ -1048,6 +1120,7 @@ static int vnet_realize(struct device *dev, struct platform *pf, const char *own
 	int ret;
 
 	vn->pf = pf;
+	vn->vud.vu.fd = -1;
 	ret = check_props(vn, owner);
 	if (!ret)
 		ret = netdev_claim(vn->nd, owner);
@@ -1059,6 +1132,8 @@ static int vnet_realize(struct device *dev, struct platform *pf, const char *own
 	ret = setup_limits(vn);
 	if (!ret)
 		ret = alloc_pairs(vn, owner);
+	if (!ret && vn->vu)
+		ret = vu_open(vn);
 	snprintf(name, sizeof(name), "virtio-net %s", dev->id ? dev->id : vn->netdev_id);
 	if (!ret)
 		ret = virtio_dev_init(&vn->vdev, &vnet_ops, pf, 2 * vn->npairs + 1,
@@ -1068,6 +1143,11 @@ static int vnet_realize(struct device *dev, struct platform *pf, const char *own
 		vn->vdev.host_features = vhost_features(&vn->pairs[0].vh, vn->vdev.host_features);
 		if (!(vn->pairs[0].vh.features & BIT(VIRTIO_NET_F_MRG_RXBUF)))
 			vn->vdev.host_features &= ~BIT(VIRTIO_NET_F_MRG_RXBUF);
+	}
+	if (!ret && vn->vu) {
+		vn->vdev.host_features &= VHOST_USER_RING_FEATURES & vn->vud.vu.features;
+		vn->vdev.host_features |= BIT(VIRTIO_F_VERSION_1) | vn->features;
+		vhost_user_dev_watch(&vn->vud);
 	}
 	if (ret)
 		vnet_unrealize(dev, pf);

@@ -83,4 +83,18 @@ bool vnet_rx_accept(const struct vnet_ctrl_state *s, const uint8_t dst[6]);
 	 (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN) |	\
 	 (1ull << VIRTIO_NET_F_GUEST_UFO))
 
+/* The device features a vhost-user daemon serves (it sees every packet). */
+#define VNET_VU_DATA_FEATURES						\
+	(VNET_GUEST_OFFLOADS | (1ull << VIRTIO_NET_F_CSUM) |		\
+	 (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) | \
+	 (1ull << VIRTIO_NET_F_HOST_ECN) | (1ull << VIRTIO_NET_F_HOST_UFO) | \
+	 (1ull << VIRTIO_NET_F_MRG_RXBUF))
+/*
+ * The device features to offer over a vhost-user daemon that offered
+ * @offered (GET_FEATURES), with @npairs queue pairs: its data features,
+ * less those whose dependency it lacks, plus ember's own (MAC, STATUS,
+ * CTRL_VQ, CTRL_MAC_ADDR, MQ when @npairs > 1).
+ */
+uint64_t vnet_vu_features(uint64_t offered, unsigned npairs);
+
 #endif

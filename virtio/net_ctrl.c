@@ -164,3 +164,31 @@ bool vnet_rx_accept(const struct vnet_ctrl_state *s, const uint8_t dst[6])
 	return !s->nouni && (s->alluni || s->uni_overflow || !memcmp(dst, s->mac, 6) ||
 			     in_table(s->uni, s->nuni, dst));
 }
+
+/*
+ * -netdev vhost-user: the daemon serves the data rings, so the offloads and
+ * mergeable buffers are what it offers; the config space and the control
+ * queue stay ember's (MAC, link status, MAC changes, queue pairs). Receive
+ * filters and guest offload changes are not offered: ember never sees the
+ * packets and has no way to tell the daemon.
+ */
+uint64_t vnet_vu_features(uint64_t offered, unsigned npairs)
+{
+	uint64_t f = offered & VNET_VU_DATA_FEATURES;
+
+	/* What a driver may not take without the feature it depends on. */
+	if (!(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		f &= ~VNET_GUEST_OFFLOADS;
+	if (!(f & (BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6))))
+		f &= ~BIT(VIRTIO_NET_F_GUEST_ECN);
+	if (!(f & BIT(VIRTIO_NET_F_CSUM)))
+		f &= ~(BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+		       BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO));
+	if (!(f & (BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6))))
+		f &= ~BIT(VIRTIO_NET_F_HOST_ECN);
+	f |= BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+	     BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	if (npairs > 1)
+		f |= BIT(VIRTIO_NET_F_MQ);
+	return f;
+}

@@ -108,13 +108,15 @@ static struct vhost_user_dev *to_dev(struct virtio_dev *vdev)
 int vhost_user_dev_activate(struct virtio_dev *vdev)
 {
 	struct vhost_user_dev *d = to_dev(vdev);
-	uint64_t f = vdev->guest_features | BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	uint64_t f = vdev->guest_features & (d->ack_mask ? d->ack_mask : ~0ull);
+	unsigned n = d->nrings ? MIN(d->nrings, vdev->num_queues) : vdev->num_queues;
 	int ret;
 
+	f |= BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	ret = vhost_user_set_features(&d->vu, f);
 	if (!ret)
 		ret = set_mem_table(d);
-	for (d->started = 0; !ret && d->started < vdev->num_queues; d->started++)
+	for (d->started = 0; !ret && d->started < n; d->started++)
 		ret = start_ring(d, d->started);
 	if (ret)
 		stop_rings(d);
@@ -181,6 +183,8 @@ int vhost_user_dev_open(struct vhost_user_dev *d, struct platform *pf, const cha
 	d->pf = pf;
 	d->started = 0;
 	d->watched = false;
+	d->nrings = 0;
+	d->ack_mask = 0;
 	d->vu.fd = -1;
 	ret = check_ram(pf->mem, owner);
 	if (ret)

@@ -36,6 +36,14 @@ struct vhost_user_dev {
 	struct platform *pf;
 	unsigned started;		/* rings handed to the daemon */
 	bool watched;			/* the socket is on the loop for a hang-up */
+	/*
+	 * Set by the device after open, both optional (0: all): the daemon
+	 * serves rings 0..nrings-1 only (virtio-net keeps its control queue),
+	 * and SET_FEATURES passes on only the guest's features in ack_mask
+	 * (a daemon refuses bits it does not serve, like the control queue's).
+	 */
+	unsigned nrings;
+	uint64_t ack_mask;
 };
 
 /*

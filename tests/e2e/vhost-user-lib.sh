@@ -84,3 +84,27 @@ vufs_setup() {
 	l1_sum=$(sha256sum "$share/from-l1" | cut -d' ' -f1)
 	vufs_daemon "$share" "$sock"
 }
+
+# vunet_testpmd SOCK0 SOCK1: DPDK's testpmd (real DPDK, '# e2e-needs: dpdk-testpmd')
+# in the background (pid in $PMD_PID, log $E2E_TMP/testpmd.log), forwarding
+# between two vhost-user ports it serves on SOCK0 and SOCK1 (io mode: what
+# comes in on one goes out of the other). No hugepages: -m 512 of plain memory.
+# --stats-period: it runs (printing its port counters) until SIGTERM, not
+# until stdin ends.
+# DPDK refuses drivers under a world-writable directory, as L1's / is.
+DPDK_PMDS=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+vunet_testpmd() {
+	need_cmd dpdk-testpmd
+	[ -e "$DPDK_PMDS/librte_net_vhost.so.23.0" ] || skip "no DPDK vhost driver in L1"
+	chmod 755 /
+	mkdir -p /var/run
+	rm -f "$1" "$2"
+	dpdk-testpmd --lcores '0@0,1@0' --no-pci --no-huge -m 512 \
+		-d "$DPDK_PMDS/librte_mempool_ring.so.23.0" -d "$DPDK_PMDS/librte_net_vhost.so.23.0" \
+		--vdev "net_vhost0,iface=$1" --vdev "net_vhost1,iface=$2" -- \
+		--forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=8192 --stats-period=20 \
+		</dev/null >"$E2E_TMP/testpmd.log" 2>&1 &
+	PMD_PID=$!
+	vu_wait_socket "$1" "$E2E_TMP/testpmd.log" dpdk-testpmd
+	vu_wait_socket "$2" "$E2E_TMP/testpmd.log" dpdk-testpmd
+}

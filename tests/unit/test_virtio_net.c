@@ -709,9 +709,66 @@ static void t_tap_packets(void **state)
 	object_cleanup_all();
 }
 
+/* -netdev vhost-user: the daemon's offloads pass through, less what depends on a missing one. */
+static void t_vu_features(void **state)
+{
+	const uint64_t own = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
+			     BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	uint64_t all = ~0ull, f;
+
+	/* Everything offered: the data features, ember's own, MQ with pairs > 1. */
+	f = vnet_vu_features(all, 1);
+	assert_int_equal(f, VNET_VU_DATA_FEATURES | own);
+	assert_int_equal(vnet_vu_features(all, 2), f | BIT(VIRTIO_NET_F_MQ));
+	/* Never the receive filters or offload changes: ember sees no packet. */
+	assert_false(f & (BIT(VIRTIO_NET_F_CTRL_RX) | BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+			  BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | BIT(VIRTIO_NET_F_CTRL_VLAN)));
+	/* A bare daemon: only ember's. */
+	assert_int_equal(vnet_vu_features(0, 1), own);
+	/* Guest TSO without GUEST_CSUM, host TSO without CSUM: dropped. */
+	f = vnet_vu_features(BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO4) |
+			     BIT(VIRTIO_NET_F_MRG_RXBUF), 1);
+	assert_int_equal(f, own | BIT(VIRTIO_NET_F_MRG_RXBUF));
+	/* ECN without TSO: dropped; with it: kept. */
+	f = vnet_vu_features(BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_ECN) |
+			     BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_ECN), 1);
+	assert_int_equal(f, own | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_CSUM));
+	f = vnet_vu_features(BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+			     BIT(VIRTIO_NET_F_HOST_ECN), 1);
+	assert_int_equal(f, own | BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+			    BIT(VIRTIO_NET_F_HOST_ECN));
+}
+
+/* -netdev vhost-user's options. */
+static void t_vu_netdev(void **state)
+{
+	const struct netdev_vu *vu;
+
+	expect_err("vhost-user,id=v", "chardev");
+	expect_err("vhost-user,id=v,chardev=c,queues=0", "queues");
+	expect_err("vhost-user,id=v,chardev=c,queues=17", "queues");
+	expect_err("vhost-user,id=v,chardev=c,vhost=on", "vhost");
+	assert_int_equal(object_create(OBJ_NETDEV, "vhost-user,id=v,chardev=c0", NULL), 0);
+	vu = netdev_vhost_user(netdev_find("v"));
+	assert_non_null(vu);
+	assert_string_equal(vu->chardev, "c0");
+	assert_int_equal(vu->queues, 1);
+	assert_int_equal(object_create(OBJ_NETDEV, "vhost-user,id=w,chardev=c1,queues=4", NULL), 0);
+	vu = netdev_vhost_user(netdev_find("w"));
+	assert_non_null(vu);
+	assert_int_equal(vu->queues, 4);
+	assert_int_equal(netdev_claim(netdev_find("w"), "-device a"), 0);
+	assert_int_equal(netdev_claim(netdev_find("w"), "-device b"), -EBUSY);
+	netdev_release(netdev_find("w"));
+	object_cleanup_all();
+	assert_null(netdev_find("v"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_vu_features),
+		cmocka_unit_test(t_vu_netdev),
 		cmocka_unit_test(t_tx_check),
 		cmocka_unit_test(t_iov),
 		cmocka_unit_test(t_rx_split),
