@@ -1,6 +1,7 @@
 # -device nvme: the stock guest's nvme driver (built into its kernel) finds
 # namespace 1 of an ember NVMe controller with MSI-X, makes an ext4 file
-# system, writes a 64 MiB file with a known checksum, discards (fstrim),
+# system, writes a 64 MiB file with a known checksum and 96 MiB it then
+# deletes, discards (fstrim),
 # syncs and powers off; a second namespace (-device nvme-ns) is
 # /dev/nvme0n2 with its own size and data. Then L1 checks the image
 # (e2fsck -fn), reads the file back with debugfs (same checksum) and finds
@@ -37,7 +38,7 @@ mkfs.ext4 -q -F /dev/nvme0n1 || echo MKFS-FAILED
 mkdir -p /mnt && mount -t ext4 -o discard /dev/nvme0n1 /mnt || echo MOUNT-FAILED
 dd if=/dev/urandom of=/mnt/data bs=1M count=64 2>/dev/null
 echo "SUM $(sha256sum /mnt/data | cut -d' ' -f1)"
-dd if=/dev/urandom of=/mnt/junk bs=1M count=64 2>/dev/null
+dd if=/dev/urandom of=/mnt/junk bs=1M count=96 2>/dev/null
 sync
 rm /mnt/junk
 fstrim -v /mnt || echo FSTRIM-FAILED
@@ -61,9 +62,12 @@ expect_in "$EMBER_LOG" "NS2 $ns2"
 expect_eq "$(dd if="$img2" bs=64k skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)" "$ns2" \
 	"namespace 2's data read back on the host"
 # fstrim deallocated blocks: the image is sparser than what was written.
+# Without deallocation it holds at least data, junk and journal (64 + 96 +
+# 8 MiB = 172032 KiB); with it, 83-123 MB were seen (how much the file
+# system's own lazy writes allocate varies from run to run).
 used=$(du -k "$img" | cut -f1)
 note "disk image uses $used KiB after fstrim"
-[ "$used" -lt 120000 ] || fail "fstrim left $used KiB allocated (expected < 120000 KiB)"
+[ "$used" -lt 140000 ] || fail "fstrim left $used KiB allocated (expected < 140000 KiB)"
 if [ -n "${EMBER_DEBUG:-}" ]; then
 	sgl=$(sed -n 's/.* I\/O commands (\([0-9]*\) with SGLs).*/\1/p' "$EMBER_LOG" | head -n 1)
 	note "${sgl:-no} I/O commands with SGLs"
