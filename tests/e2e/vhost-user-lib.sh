@@ -85,6 +85,23 @@ vufs_setup() {
 	vufs_daemon "$share" "$sock"
 }
 
+# vufs_run MACHINE DEVICE: boots $E2E_TMP/initrd with the share on DEVICE
+# (tag hostshare) and shared memfd RAM, stops virtiofsd after it, shows the
+# end of its log and checks ember's exit status, GUEST-DONE and no FAILED.
+vufs_run() {
+	run_ember --timeout 120 -object memory-backend-memfd,id=mem,size=256M,share=on \
+		-M "$1,memory-backend=mem" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
+		-device "$2,chardev=c0,id=fs0,tag=hostshare"
+	_rc=$?
+	kill "$VFSD_PID" 2>/dev/null
+	wait "$VFSD_PID" 2>/dev/null
+	sed 's/^/| virtiofsd: /' "$E2E_TMP/virtiofsd.log" | tail -n 20
+	expect_eq "$_rc" 0 "ember exit status"
+	expect_in "$EMBER_LOG" GUEST-DONE
+	expect_not_in "$EMBER_LOG" FAILED
+}
+
 # vunet_testpmd SOCK0 SOCK1: DPDK's testpmd (real DPDK, '# e2e-needs: dpdk-testpmd')
 # in the background (pid in $PMD_PID, log $E2E_TMP/testpmd.log), forwarding
 # between two vhost-user ports it serves on SOCK0 and SOCK1 (io mode: what

@@ -25,17 +25,7 @@ sync
 umount /mnt || echo UMOUNT-FAILED
 echo GUEST-DONE
 GUEST
-run_ember --timeout 120 -object memory-backend-memfd,id=mem,size=256M,share=on \
-	-M "$machine,memory-backend=mem" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
-	-device "$dev,chardev=c0,id=fs0,tag=hostshare"
-rc=$?
-kill "$VFSD_PID" 2>/dev/null
-wait "$VFSD_PID" 2>/dev/null
-sed 's/^/| virtiofsd: /' "$E2E_TMP/virtiofsd.log" | tail -n 20
-expect_eq "$rc" 0 "ember exit status"
-expect_in "$EMBER_LOG" GUEST-DONE
-expect_not_in "$EMBER_LOG" FAILED
+vufs_run "$machine" "$dev"
 expect_in "$EMBER_LOG" "^hostshare /mnt virtiofs"
 expect_in "$EMBER_LOG" "READ $l1_sum"
 guest_sum=$(sed -n 's/^WROTE \([0-9a-f]*\).*/\1/p' "$EMBER_LOG" | head -n 1)

@@ -24,17 +24,7 @@ echo "after the reset" >/mnt/after.txt || echo WRITE-FAILED
 umount /mnt || echo UMOUNT2-FAILED
 echo GUEST-DONE
 GUEST
-run_ember --timeout 120 -object memory-backend-memfd,id=mem,size=256M,share=on \
-	-M pci,memory-backend=mem -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
-	-append "$E2E_APPEND" -chardev socket,id=c0,path="$sock" \
-	-device vhost-user-fs-pci,chardev=c0,id=fs0,tag=hostshare
-rc=$?
-kill "$VFSD_PID" 2>/dev/null
-wait "$VFSD_PID" 2>/dev/null
-sed 's/^/| virtiofsd: /' "$E2E_TMP/virtiofsd.log" | tail -n 20
-expect_eq "$rc" 0 "ember exit status"
-expect_in "$EMBER_LOG" GUEST-DONE
-expect_not_in "$EMBER_LOG" FAILED
+vufs_run pci vhost-user-fs-pci
 expect_not_in "$EMBER_LOG" "vhost-user back end:"
 expect_in "$EMBER_LOG" "READ1 $l1_sum"
 expect_in "$EMBER_LOG" "READ2 $l1_sum"
