@@ -41,6 +41,8 @@ echo "SUM $(sha256sum /mnt/data | cut -d' ' -f1)"
 dd if=/dev/urandom of=/mnt/junk bs=1M count=96 2>/dev/null
 sync
 rm /mnt/junk
+# The delete must be committed before fstrim, or its blocks are not free yet.
+sync
 fstrim -v /mnt || echo FSTRIM-FAILED
 sync
 umount /mnt
