@@ -26,6 +26,7 @@
 #include <slirp/libslirp.h>
 
 #include "backends/net.h"
+#include "backends/net_user_frag.h"
 #include "backends/object.h"
 #include "lib/log.h"
 #include "lib/loop.h"
@@ -68,6 +69,7 @@ struct netdev_user {
 	void (*ready)(void *);
 	void *ready_opaque;
 	bool in_send;
+	struct frag_table frag;	/* the guest's IPv4 fragments, whole before slirp sees them */
 };
 
 _Static_assert(offsetof(struct netdev_user, obj) == 0, "a netdev starts with its object");
@@ -495,8 +497,25 @@ static void on_timer(void *opaque, uint32_t events)
 
 void netdev_user_send(struct netdev_user *u, const void *frame, size_t len)
 {
+	const uint8_t *whole;
+	size_t whole_len;
+
 	if (len > INT32_MAX)
 		return;
+	switch (frag_input(&u->frag, frame, len, now_ns(), &whole, &whole_len)) {
+	case FRAG_PASS:
+		break;
+	case FRAG_WHOLE:
+		frame = whole;
+		len = whole_len;
+		break;
+	case FRAG_DROP:
+		warn_once("%s: dropping malformed or overlapping IPv4 fragments from the guest",
+			  u->owner);
+		return;
+	case FRAG_HELD:
+		return;
+	}
 	u->in_send = true;
 	sl.input(u->slirp, frame, (int)len);
 	u->in_send = false;
@@ -609,6 +628,7 @@ static void user_free(struct netdev_user *u)
 	}
 	while (u->qcount)
 		netdev_user_pop(u);
+	frag_free(&u->frag);
 	free(u->pfd);
 	free(u->watched);
 	object_del(&u->obj);

@@ -436,3 +436,61 @@ def vfio_region(name, region, nvec, table_off, pba_off, mmap, areas=None):
 vfio_region('whole', 0x100000, 0, 0, 0, 1)
 vfio_region('nvme-msix', 0x4000, 65, 0x2000, 0x3000, 1)
 vfio_region('sparse', 0x8000, 1, 0x3000, 0x3800, 1, [(0, 0x1800), (0x2000, 0x4000)])
+
+
+# --- fuzz_net_user_frames: guest frames into libslirp, each a u16 length + bytes ---
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+GMAC, SMAC, BCAST = bytes.fromhex('525400123456'), bytes.fromhex('525500000002'), b'\xff' * 6
+GIP, HIP = bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2])
+
+
+def ip4(proto, payload, src=GIP, dst=HIP, frag=0):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, frag, 64, proto, 0, src, dst)
+    h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return SMAC + GMAC + b'\x08\x00' + h + payload
+
+
+def l4sum(proto, seg, src=GIP, dst=HIP):
+    return csum(src + dst + struct.pack('!BBH', 0, proto, len(seg)) + seg)
+
+
+def udp(sport, dport, data, dst=HIP):
+    seg = struct.pack('!HHHH', sport, dport, 8 + len(data), 0) + data
+    seg = seg[:6] + struct.pack('!H', l4sum(17, seg, dst=dst)) + seg[8:]
+    return ip4(17, seg, dst=dst)
+
+
+def tcp(sport, dport, flags, seq=1000, data=b''):
+    seg = struct.pack('!HHIIBBHHH', sport, dport, seq, 0, 5 << 4, flags, 65535, 0, 0) + data
+    seg = seg[:16] + struct.pack('!H', l4sum(6, seg)) + seg[18:]
+    return ip4(6, seg)
+
+
+def frames(*fs):
+    return b''.join(struct.pack('<H', len(f)) + f for f in fs)
+
+
+ARP = BCAST + GMAC + b'\x08\x06' + struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + GMAC + GIP + b'\0' * 6 + HIP
+BOOTP = (struct.pack('!BBBBIHH', 1, 1, 6, 0, 0x1234, 0, 0) + b'\0' * 16 + GMAC + b'\0' * 202 +
+         bytes([99, 130, 83, 99, 53, 1, 1, 55, 3, 1, 3, 6, 255]))
+DNS = struct.pack('!HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0) + b'\x07example\x03com\x00' + struct.pack('!HH', 1, 1)
+ICMP = struct.pack('!BBHHH', 8, 0, 0, 1, 1) + b'ping'
+ICMP = ICMP[:2] + struct.pack('!H', csum(ICMP)) + ICMP[4:]
+out('net_user_frames', 'arp', frames(ARP))
+out('net_user_frames', 'dhcp', frames(udp(68, 67, BOOTP, dst=b'\xff' * 4)))
+out('net_user_frames', 'dns', frames(ARP, udp(5353, 53, DNS, dst=bytes([10, 0, 2, 3]))))
+out('net_user_frames', 'ping', frames(ARP, ip4(1, ICMP)))
+out('net_user_frames', 'tcp', frames(tcp(40000, 22, 0x02), tcp(40000, 22, 0x10, 1001, b'x' * 64),
+                                     tcp(40000, 22, 0x11, 1065)))
+out('net_user_frames', 'frags', frames(ip4(17, b'\0' * 64, frag=0x2000), ip4(17, b'\0' * 32, frag=8)))
+out('net_user_frames', 'ipv6-ns', frames(BCAST + GMAC + b'\x86\xdd' + struct.pack('!IHBB', 0x60000000, 24, 58, 255) +
+                                         b'\xfe\x80' + b'\0' * 14 + b'\xff\x02' + b'\0' * 13 + b'\x01\xff\x00\x00\x02' +
+                                         struct.pack('!BBHI', 135, 0, 0, 0) + b'\xfe\x80' + b'\0' * 13 + b'\x02'))
