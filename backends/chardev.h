@@ -73,6 +73,14 @@ void chardev_accept_input(struct chardev *c);
  * chardev type, -ENOTCONN without a peer.
  */
 int chardev_socket_take(struct chardev *c);
+/* reconnect= of a client socket chardev, in seconds (0: none, or not a socket). */
+unsigned chardev_socket_reconnect(struct chardev *c);
+/*
+ * A new connection to a client socket chardev's path=, for the front end
+ * that took the last one: a connected non-blocking socket the caller owns,
+ * or -errno (-ENOTSOCK: not a client socket chardev with a path).
+ */
+int chardev_socket_connect(struct chardev *c);
 
 /*
  * mux=on (chardev_mux.c): several front ends attach, the newest has the

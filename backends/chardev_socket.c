@@ -1,6 +1,8 @@
 /*
  * -chardev socket: a unix stream socket. A server serves one client at a
- * time and takes the next after a disconnect; a client connects once.
+ * time and takes the next after a disconnect; a client connects once, or
+ * with reconnect=N again after the peer left (for vhost-user, whose device
+ * asks for it: chardev_socket_connect).
  * When accept fails for want of file descriptors, the listener rests
  * ACCEPT_BACKOFF_MS (or until the client leaves) rather than spin.
  */
@@ -23,6 +25,7 @@
 struct socket_chr {
 	char *path, *fd_str;
 	bool server, wait;
+	uint32_t reconnect;	/* seconds between attempts; 0: never */
 	int listen_fd, client_fd;
 	bool listening;		/* listen_fd is on the loop */
 	int timer_fd;		/* ends a rest after accept failed */
@@ -38,6 +41,9 @@ static const struct prop socket_props[] = {
 	  "listen on path instead of connecting to it" },
 	{ "wait", PROP_BOOL, offsetof(struct socket_chr, wait), "on",
 	  "server: wait for a client before starting the guest" },
+	{ "reconnect", PROP_U32, offsetof(struct socket_chr, reconnect), "0",
+	  "client: seconds between attempts to connect again after the server left "
+	  "(vhost-user-blk); 0: never", .max = 3600 },
 	{ NULL }
 };
 
@@ -222,6 +228,11 @@ static int sock_open(struct chardev *c, const char *owner)
 	int fd, ret;
 
 	s->listen_fd = s->client_fd = s->timer_fd = -1;
+	if (s->reconnect && (s->server || s->fd_str)) {
+		err_msg("%s: reconnect= is for a client that connects to path= itself "
+			"(not with server=on or fd=)", owner);
+		return -EINVAL;
+	}
 	if (s->fd_str)
 		return sock_adopt(c, owner);
 	if (!s->path) {
@@ -305,5 +316,31 @@ int chardev_socket_take(struct chardev *c)
 	chr_set_output(c, -1, CHR_OUT_SOCKET);
 	fd = s->client_fd;
 	s->client_fd = -1;
+	return fd;
+}
+
+unsigned chardev_socket_reconnect(struct chardev *c)
+{
+	return c->be == &socket_ops ? ((struct socket_chr *)c->state)->reconnect : 0;
+}
+
+int chardev_socket_connect(struct chardev *c)
+{
+	struct socket_chr *s = c->state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (c->be != &socket_ops || s->server || !s->path)
+		return -ENOTSOCK;
+	strcpy(sa.sun_path, s->path);	/* its length was checked at open */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
 	return fd;
 }

@@ -2,8 +2,8 @@
  * vhost-user front end; see vhost_user.h. Messages go out whole with
  * sendmsg (fds as SCM_RIGHTS on the first byte) and replies come in as a
  * 12-byte header, checked before its payload is read, then exactly the
- * payload it announces. Any fd a reply carries is closed: no reply ember
- * asks for has one.
+ * payload it announces. Any fd a reply carries is closed, but for the one
+ * GET_INFLIGHT_FD's reply must carry.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,6 +42,8 @@ const char *vhost_user_req_name(uint32_t req)
 		[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
 		[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
 		[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+		[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+		[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
 	};
 
 	return req < ARRAY_SIZE(names) && names[req] ? names[req] : "an unknown request";
@@ -145,9 +147,10 @@ static int send_msg(struct vhost_user *vu, const struct vhost_user_msg *m, const
 	return 0;
 }
 
-/* Exactly @len bytes; fds that come with them are counted and closed. */
+/* Exactly @len bytes; fds that come with them are counted and closed, but
+ * the first one when @keep (-1 on entry) asks for it. */
 static int recv_exact(struct vhost_user *vu, void *buf, size_t len, uint32_t req,
-		      unsigned *nfds)
+		      unsigned *nfds, int *keep)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
@@ -171,7 +174,10 @@ static int recv_exact(struct vhost_user *vu, void *buf, size_t len, uint32_t req
 					int fd;
 
 					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-					close(fd);
+					if (keep && *keep < 0)
+						*keep = fd;
+					else
+						close(fd);
 					(*nfds)++;
 				}
 			}
@@ -199,9 +205,9 @@ static int recv_exact(struct vhost_user *vu, void *buf, size_t len, uint32_t req
 	return 0;
 }
 
-/* A reply to @req of [min, max] payload bytes into @m. */
+/* A reply to @req of [min, max] payload bytes into @m; with @keep, exactly one fd into it. */
 static int recv_reply(struct vhost_user *vu, uint32_t req, struct vhost_user_msg *m,
-		      uint32_t min, uint32_t max)
+		      uint32_t min, uint32_t max, int *keep)
 {
 	struct vhost_user_hdr h;
 	const char *bad;
@@ -209,22 +215,23 @@ static int recv_reply(struct vhost_user *vu, uint32_t req, struct vhost_user_msg
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	ret = recv_exact(vu, m, VHOST_USER_HDR_SIZE, req, &nfds);
-	if (ret)
-		return ret;
+	ret = recv_exact(vu, m, VHOST_USER_HDR_SIZE, req, &nfds, keep);
 	h = m->hdr;
-	bad = vhost_user_check_reply(&h, req, min, max);
+	bad = ret ? NULL : vhost_user_check_reply(&h, req, min, max);
 	if (bad)
-		return fail(vu, EPROTO, "%s sent %s (request %u, flags %#x, %u bytes)",
-			    vhost_user_req_name(req), bad, m->hdr.request, m->hdr.flags,
-			    m->hdr.size);
-	ret = recv_exact(vu, (char *)m + VHOST_USER_HDR_SIZE, h.size, req, &nfds);
-	if (ret)
-		return ret;
-	if (nfds)
-		return fail(vu, EPROTO, "the reply to %s came with %u unexpected file descriptors",
-			    vhost_user_req_name(req), nfds);
-	return 0;
+		ret = fail(vu, EPROTO, "%s sent %s (request %u, flags %#x, %u bytes)",
+			   vhost_user_req_name(req), bad, m->hdr.request, m->hdr.flags,
+			   m->hdr.size);
+	if (!ret)
+		ret = recv_exact(vu, (char *)m + VHOST_USER_HDR_SIZE, h.size, req, &nfds, keep);
+	if (!ret && nfds != (keep ? 1u : 0u))
+		ret = fail(vu, EPROTO, "the reply to %s came with %u file descriptors (expected %u)",
+			   vhost_user_req_name(req), nfds, keep ? 1u : 0u);
+	if (ret && keep && *keep >= 0) {
+		close(*keep);
+		*keep = -1;
+	}
+	return ret;
 }
 
 static bool acked(const struct vhost_user *vu)
@@ -253,7 +260,7 @@ static int set(struct vhost_user *vu, struct vhost_user_msg *m, const int *fds, 
 	ret = send_msg(vu, m, fds, nfds);
 	if (ret || !acked(vu))
 		return ret;
-	ret = recv_reply(vu, req, m, 8, 8);
+	ret = recv_reply(vu, req, m, 8, 8, NULL);
 	if (ret)
 		return ret;
 	if (m->p.u64)
@@ -262,15 +269,21 @@ static int set(struct vhost_user *vu, struct vhost_user_msg *m, const int *fds, 
 	return 0;
 }
 
-/* A request whose reply carries data, [min, max] bytes of it. */
-static int get(struct vhost_user *vu, struct vhost_user_msg *m, uint32_t min, uint32_t max)
+/* A request whose reply carries data, [min, max] bytes of it (and an fd with @keep). */
+static int get_fd(struct vhost_user *vu, struct vhost_user_msg *m, uint32_t min, uint32_t max,
+		  int *keep)
 {
 	int ret;
 
 	if (vu->broken || vu->fd < 0)
 		return -EPIPE;
 	ret = send_msg(vu, m, NULL, 0);
-	return ret ? ret : recv_reply(vu, m->hdr.request, m, min, max);
+	return ret ? ret : recv_reply(vu, m->hdr.request, m, min, max, keep);
+}
+
+static int get(struct vhost_user *vu, struct vhost_user_msg *m, uint32_t min, uint32_t max)
+{
+	return get_fd(vu, m, min, max, NULL);
 }
 
 static int get_u64(struct vhost_user *vu, uint32_t req, uint64_t *v)
@@ -294,7 +307,8 @@ static int set_u64(struct vhost_user *vu, uint32_t req, uint64_t v)
 	return set(vu, &m, NULL, 0);
 }
 
-int vhost_user_connect(struct vhost_user *vu, int fd, const char *owner, uint64_t need)
+int vhost_user_connect(struct vhost_user *vu, int fd, const char *owner, uint64_t need,
+		       uint64_t want)
 {
 	struct vhost_user_msg m;
 	uint64_t offered, q;
@@ -319,10 +333,11 @@ int vhost_user_connect(struct vhost_user *vu, int fd, const char *owner, uint64_
 			    "(offered %#llx, needed %#llx)", (unsigned long long)offered,
 			    (unsigned long long)need);
 	/* REPLY_ACK counts from the next message on. */
-	ret = set_u64(vu, VHOST_USER_SET_PROTOCOL_FEATURES, offered & PROTOCOL_WANTED);
+	want = offered & (PROTOCOL_WANTED | (want & BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)));
+	ret = set_u64(vu, VHOST_USER_SET_PROTOCOL_FEATURES, want);
 	if (ret)
 		return ret;
-	vu->protocol = offered & PROTOCOL_WANTED;
+	vu->protocol = want;
 	if (vu->protocol & BIT(VHOST_USER_PROTOCOL_F_MQ)) {
 		ret = get_u64(vu, VHOST_USER_GET_QUEUE_NUM, &q);
 		if (ret)
@@ -434,4 +449,41 @@ int vhost_user_get_config(struct vhost_user *vu, void *buf, uint32_t len)
 			    m.p.cfg.offset, m.p.cfg.size, len);
 	memcpy(buf, m.p.cfg.data, len);
 	return 0;
+}
+
+int vhost_user_get_inflight_fd(struct vhost_user *vu, uint16_t num_queues, uint16_t queue_size,
+			       struct vhost_user_inflight *inf, int *fd)
+{
+	struct vhost_user_msg m;
+	int ret;
+
+	*fd = -1;
+	msg_init(&m, VHOST_USER_GET_INFLIGHT_FD, sizeof(m.p.inflight));
+	m.p.inflight.num_queues = num_queues;
+	m.p.inflight.queue_size = queue_size;
+	ret = get_fd(vu, &m, sizeof(m.p.inflight), sizeof(m.p.inflight), fd);
+	if (ret)
+		return ret;
+	if (!m.p.inflight.mmap_size || m.p.inflight.mmap_size > VHOST_USER_INFLIGHT_MAX ||
+	    m.p.inflight.mmap_offset > VHOST_USER_INFLIGHT_MAX) {
+		close(*fd);
+		*fd = -1;
+		return fail(vu, EPROTO, "GET_INFLIGHT_FD answered an area of %llu bytes at %llu",
+			    (unsigned long long)m.p.inflight.mmap_size,
+			    (unsigned long long)m.p.inflight.mmap_offset);
+	}
+	*inf = m.p.inflight;
+	inf->num_queues = num_queues;
+	inf->queue_size = queue_size;
+	return 0;
+}
+
+int vhost_user_set_inflight_fd(struct vhost_user *vu, const struct vhost_user_inflight *inf,
+			       int fd)
+{
+	struct vhost_user_msg m;
+
+	msg_init(&m, VHOST_USER_SET_INFLIGHT_FD, sizeof(m.p.inflight));
+	m.p.inflight = *inf;
+	return set(vu, &m, &fd, 1);
 }

@@ -40,6 +40,8 @@ enum vhost_user_req {
 	VHOST_USER_GET_QUEUE_NUM = 17,
 	VHOST_USER_SET_VRING_ENABLE = 18,
 	VHOST_USER_GET_CONFIG = 24,
+	VHOST_USER_GET_INFLIGHT_FD = 31,
+	VHOST_USER_SET_INFLIGHT_FD = 32,
 };
 
 #define VHOST_USER_VERSION		1u
@@ -53,12 +55,14 @@ enum vhost_user_req {
 #define VHOST_USER_PROTOCOL_F_MQ	0
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK	3
 #define VHOST_USER_PROTOCOL_F_CONFIG	9
+#define VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD	12
 
 #define VHOST_USER_MAX_REGIONS		8
 #define VHOST_USER_CONFIG_MAX		256
 #define VHOST_USER_HDR_SIZE		12u
 #define VHOST_USER_CONFIG_HDR		12u
 #define VHOST_USER_TIMEOUT_MS		5000
+#define VHOST_USER_INFLIGHT_MAX		(64u << 20)	/* a bigger area is refused */
 
 struct vhost_user_hdr {
 	uint32_t request, flags, size;
@@ -66,6 +70,16 @@ struct vhost_user_hdr {
 
 struct vhost_user_region {
 	uint64_t gpa, size, uaddr, mmap_offset;
+};
+
+/*
+ * The in-flight area (INFLIGHT_SHMFD): shared memory the back end keeps
+ * its unfinished descriptors in. ember holds its fd, so that a back end
+ * that restarts finds them and submits them again.
+ */
+struct vhost_user_inflight {
+	uint64_t mmap_size, mmap_offset;
+	uint16_t num_queues, queue_size;
 };
 
 /* One message as it goes on the wire (little-endian x86: no swapping). */
@@ -86,6 +100,7 @@ struct vhost_user_msg {
 			uint32_t offset, size, flags;
 			uint8_t data[VHOST_USER_CONFIG_MAX];
 		} cfg;
+		struct vhost_user_inflight inflight;
 	} p;
 } __attribute__((packed));
 
@@ -103,11 +118,12 @@ struct vhost_user {
  * Takes @fd (a connected, non-blocking Unix stream socket; owned by @vu
  * from now on, even on failure) and negotiates: GET_FEATURES (which must
  * offer protocol features), GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES
- * with what ember speaks (REPLY_ACK, CONFIG, MQ), GET_QUEUE_NUM with MQ,
- * SET_OWNER. @need: protocol features the device cannot do without.
- * -errno after one message.
+ * with what ember speaks (REPLY_ACK, CONFIG, MQ, and of @want what is
+ * offered), GET_QUEUE_NUM with MQ, SET_OWNER. @need: protocol features
+ * the device cannot do without. -errno after one message.
  */
-int vhost_user_connect(struct vhost_user *vu, int fd, const char *owner, uint64_t need);
+int vhost_user_connect(struct vhost_user *vu, int fd, const char *owner, uint64_t need,
+		       uint64_t want);
 void vhost_user_close(struct vhost_user *vu);
 
 /*
@@ -131,6 +147,16 @@ int vhost_user_set_vring_fd(struct vhost_user *vu, enum vhost_user_req req, unsi
 int vhost_user_get_vring_base(struct vhost_user *vu, unsigned index, uint32_t *num);
 /* The device config space, @len bytes from offset 0 (needs CONFIG). */
 int vhost_user_get_config(struct vhost_user *vu, void *buf, uint32_t len);
+/*
+ * GET_INFLIGHT_FD: the back end's in-flight area for @num_queues rings of
+ * @queue_size entries, its description into @inf and its fd into @fd
+ * (the caller's to close). SET_INFLIGHT_FD hands such an area (back) to
+ * the back end before its rings start.
+ */
+int vhost_user_get_inflight_fd(struct vhost_user *vu, uint16_t num_queues, uint16_t queue_size,
+			       struct vhost_user_inflight *inf, int *fd);
+int vhost_user_set_inflight_fd(struct vhost_user *vu, const struct vhost_user_inflight *inf,
+			       int fd);
 
 /*
  * Checks a reply's header against the request it answers: version 1, the

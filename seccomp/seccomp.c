@@ -298,6 +298,25 @@ void sandbox_allow_vfio(void)
 	vfio_on = true;
 }
 
+/*
+ * chardev reconnect= with vhost-user-blk only (sandbox_allow_reconnect()):
+ * the loop connects to the back end's socket again after it left.
+ */
+static const struct allow reconnect_calls[] = {
+	ARG32(socket, 0, AF_UNIX),
+	ANY(connect),
+	ARG32(fcntl, 1, F_SETFL),	/* the new socket non-blocking */
+	{ NULL }
+};
+
+static const struct class_def reconnect_def = { "main+reconnect", { reconnect_calls } };
+static bool reconnect_on;
+
+void sandbox_allow_reconnect(void)
+{
+	reconnect_on = true;
+}
+
 /* The optional lists, printed as classes of their own, compiled in when wanted. */
 static const struct {
 	const struct class_def *def;
@@ -307,6 +326,7 @@ static const struct {
 	{ &user_net_def, SANDBOX_MAIN, &user_net },
 	{ &vfio_main_def, SANDBOX_MAIN, &vfio_on },
 	{ &vfio_vcpu_def, SANDBOX_VCPU, &vfio_on },
+	{ &reconnect_def, SANDBOX_MAIN, &reconnect_on },
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {

@@ -55,6 +55,12 @@ void sandbox_allow_user_net(void);
  * pwrite (its BARs) and main may reset it (the "+vfio" lines).
  */
 void sandbox_allow_vfio(void);
+/*
+ * Before sandbox_setup(): a vhost-user device connects to its back end
+ * again when it left (chardev reconnect=): main may open a Unix socket
+ * and connect it (the "main+reconnect" lines).
+ */
+void sandbox_allow_reconnect(void);
 
 int sandbox_setup(void);
 /* In a vCPU thread before its first KVM_RUN; nonzero: the thread must not run. */

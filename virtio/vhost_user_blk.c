@@ -108,6 +108,7 @@ static int vublk_realize(struct device *dev, struct platform *pf, const char *ow
 		err_msg("%s: queue-size=%u is not a power of 2", owner, vb->queue_size);
 		return -EINVAL;
 	}
+	vb->vud.can_reconnect = true;
 	ret = vhost_user_dev_open(&vb->vud, pf, vb->chardev, owner,
 				  BIT(VHOST_USER_PROTOCOL_F_CONFIG));
 	if (!ret)

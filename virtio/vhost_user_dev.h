@@ -44,6 +44,22 @@ struct vhost_user_dev {
 	 */
 	unsigned nrings;
 	uint64_t ack_mask;
+	/*
+	 * Set by the device before open (vhost-user-blk): with reconnect= on
+	 * its chardev, a back end that leaves is waited for and set up again
+	 * when it returns, and its in-flight area (INFLIGHT_SHMFD, when
+	 * offered) is kept here so that it submits again what it had not
+	 * finished. While it is gone the guest's requests wait in the rings.
+	 */
+	bool can_reconnect;
+	struct chardev *chr;
+	uint64_t need;			/* protocol features asked for at open */
+	char owner[64];
+	int timer_fd;			/* the next attempt while gone; -1 */
+	bool gone;
+	unsigned reconnects;
+	int inflight_fd;		/* -1: none yet (or dropped at a reset) */
+	struct vhost_user_inflight inflight;
 };
 
 /*
@@ -56,6 +72,8 @@ int vhost_user_dev_open(struct vhost_user_dev *d, struct platform *pf, const cha
 /* Once d->vdev is initialised: a hang-up of the daemon sets its NEEDS_RESET. */
 void vhost_user_dev_watch(struct vhost_user_dev *d);
 void vhost_user_dev_close(struct vhost_user_dev *d);
+/* A device connects again when its back end leaves: the sandbox must allow it. */
+bool vhost_user_dev_any_reconnect(void);
 
 /* The device's virtio_dev_ops, the same for every vhost-user device: */
 /* DRIVER_OK: SET_FEATURES (the guest's), SET_MEM_TABLE, then every enabled ring. */

@@ -277,6 +277,20 @@ static void split_push(struct virtq *vq, const struct virtq_elem *e, uint32_t le
 	store16(used + 2, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+int virtq_used_idx_in_ram(const struct virtq *vq, struct gmem *mem, uint16_t *idx)
+{
+	struct virtq q = *vq;
+	const uint8_t *used;
+
+	if (vq->packed || !vq->size)
+		return -EINVAL;
+	used = gmem_ptr(mem, q.device_gpa, used_bytes(&q));
+	if (!used)
+		return -EFAULT;
+	*idx = load16(used + 2, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
 static bool split_should_notify(struct virtq *vq)
 {
 	const uint8_t *avail = gmem_ptr(vq->mem, vq->driver_gpa, avail_bytes(vq));

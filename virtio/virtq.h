@@ -74,6 +74,12 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t len);
 /* Does the driver want an interrupt for what was pushed since the last one? */
 bool virtq_should_notify(struct virtq *vq);
+/*
+ * A split ring's used index as it is in guest RAM (another process, a
+ * vhost-user back end, served the ring): 0, or -EFAULT when the ring is not
+ * in RAM, -EINVAL for a packed or unset ring.
+ */
+int virtq_used_idx_in_ram(const struct virtq *vq, struct gmem *mem, uint16_t *idx);
 /* Event suppression for the device side: ask for kicks or not. */
 void virtq_set_notification(struct virtq *vq, bool enable);
 

@@ -26,6 +26,7 @@
 #include "vmm/qmp.h"
 #include "seccomp/seccomp.h"	/* sandbox */
 #include "virtio/balloon.h"
+#include "virtio/vhost_user_dev.h"
 
 const struct machine_type *machine_type_find(const char *name)
 {
@@ -590,6 +591,8 @@ int machine_run(struct machine *m)
 	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
 	if (netdev_user_exists())
 		sandbox_allow_user_net();	/* libslirp's sockets, only then */
+	if (vhost_user_dev_any_reconnect())
+		sandbox_allow_reconnect();	/* a socket to the back end again */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);

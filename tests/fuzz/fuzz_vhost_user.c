@@ -34,12 +34,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && write(sv[1], data, size) != (ssize_t)size)
 		abort();
 	shutdown(sv[1], SHUT_WR);
-	if (!vhost_user_connect(&vu, sv[0], "fuzz", BIT(VHOST_USER_PROTOCOL_F_CONFIG))) {
+	if (!vhost_user_connect(&vu, sv[0], "fuzz", BIT(VHOST_USER_PROTOCOL_F_CONFIG),
+				BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))) {
+		struct vhost_user_inflight inf;
+		int fd;
+
 		if (vu.queues < 1 || vu.queues > 1024 || vu.broken)
 			abort();
 		vu.timeout_ms = 0;
 		if (!vhost_user_get_config(&vu, cfg, sizeof(cfg)) &&
 		    !vhost_user_get_vring_base(&vu, 0, &num) && num > 0xffff)
+			abort();
+		/* A reply never carries an fd here (the input is bytes): always refused. */
+		if (!vhost_user_get_inflight_fd(&vu, 1, 128, &inf, &fd) || fd != -1)
 			abort();
 	}
 	vhost_user_close(&vu);

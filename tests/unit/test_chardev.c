@@ -759,7 +759,32 @@ static void t_socket_client(void **state)
 		assert_int_equal(chardev_write(c, big, sizeof(big)), sizeof(big));
 	idle(50);
 	assert_int_equal(chardev_write(c, "x", 1), 1);
+	assert_int_equal(chardev_socket_reconnect(c), 0);
+
+	/* reconnect=N (vhost-user-blk): a front end that took the socket connects again. */
+	snprintf(opts, sizeof(opts), "socket,id=c1,path=%s,reconnect=2", path);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), 0);
+	c = chardev_find("c1");
+	assert_int_equal(chardev_socket_reconnect(c), 2);
+	peer = accept(ls, NULL, NULL);
+	assert_true(peer >= 0);
+	int fd = chardev_socket_take(c);
+
+	assert_true(fd >= 0);
+	close(fd);
+	close(peer);
+	fd = chardev_socket_connect(c);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	peer = accept(ls, NULL, NULL);
+	assert_true(peer >= 0);
+	assert_int_equal(write(fd, "again", 5), 5);
+	expect_recv(peer, "again");
+	close(fd);
+	close(peer);
 	close(ls);
+	unlink(path);
+	assert_true(chardev_socket_connect(c) < 0);	/* nobody listens any more */
 }
 
 static void t_socket_errors(void **state)
@@ -774,6 +799,11 @@ static void t_socket_errors(void **state)
 
 	assert_int_equal(object_create(OBJ_CHARDEV, "socket,id=e0,server=on", loop), -EINVAL);
 	assert_string_equal(log_last(), "-chardev socket: path= or fd= is required");
+
+	snprintf(opts, sizeof(opts), "socket,id=e0,server=on,wait=off,path=%s,reconnect=1", path);
+	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -EINVAL);
+	assert_string_equal(log_last(), "-chardev socket: reconnect= is for a client that "
+			    "connects to path= itself (not with server=on or fd=)");
 
 	snprintf(opts, sizeof(opts), "socket,id=e0,server=on,wait=off,path=/%0200d", 0);
 	assert_int_equal(object_create(OBJ_CHARDEV, opts, loop), -ENAMETOOLONG);

@@ -85,7 +85,7 @@ static int handshake(uint64_t proto)
 		reply_u64(VHOST_USER_GET_QUEUE_NUM, 4);
 	if (proto & BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))
 		reply_u64(VHOST_USER_SET_OWNER, 0);
-	return vhost_user_connect(&vu, sv[0], "test", BIT(VHOST_USER_PROTOCOL_F_CONFIG));
+	return vhost_user_connect(&vu, sv[0], "test", BIT(VHOST_USER_PROTOCOL_F_CONFIG), 0);
 }
 
 static int setup(void **state)
@@ -140,7 +140,7 @@ static void t_handshake(void **state)
 static void t_no_protocol_features(void **state)
 {
 	reply_u64(VHOST_USER_GET_FEATURES, BIT(32));
-	assert_int_equal(vhost_user_connect(&vu, sv[0], "test", 0), -ENOTSUP);
+	assert_int_equal(vhost_user_connect(&vu, sv[0], "test", 0, 0), -ENOTSUP);
 	assert_true(vu.broken);
 }
 
@@ -266,27 +266,99 @@ static void t_wrong_ring(void **state)
 	broken_after(vhost_user_get_vring_base(&vu, 1, &num), -EPROTO);
 }
 
-static void t_stray_fd(void **state)
+/* A reply to @req with @payload and @fd (none if < 0) as SCM_RIGHTS. */
+static void reply_fd(uint32_t req, const void *payload, uint32_t size, int fd)
 {
-	struct vhost_user_msg m = { .hdr = { VHOST_USER_SET_FEATURES,
-					     VHOST_USER_VERSION | VHOST_USER_REPLY, 8 } };
+	struct vhost_user_msg m = { .hdr = { req, VHOST_USER_VERSION | VHOST_USER_REPLY, size } };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl = { { 0 } };
-	struct iovec iov = { &m, VHOST_USER_HDR_SIZE + 8 };
+	struct iovec iov = { &m, VHOST_USER_HDR_SIZE + size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	memcpy((char *)&m + VHOST_USER_HDR_SIZE, payload, size);
+	if (fd < 0) {
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+	} else {
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	assert_int_equal(sendmsg(sv[1], &mh, 0), (ssize_t)(VHOST_USER_HDR_SIZE + size));
+}
+
+static void t_stray_fd(void **state)
+{
+	uint64_t v = 0;
 	int fd = dup(0);
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	assert_int_equal(sendmsg(sv[1], &mh, 0), VHOST_USER_HDR_SIZE + 8);
+	reply_fd(VHOST_USER_SET_FEATURES, &v, 8, fd);
 	close(fd);
 	broken_after(vhost_user_set_features(&vu, 1), -EPROTO);
+}
+
+/* INFLIGHT_SHMFD: asked for only when wanted, the area's fd kept, handed back as it was. */
+static void t_inflight(void **state)
+{
+	struct vhost_user_inflight inf = { .mmap_size = 4096, .num_queues = 2, .queue_size = 128 }, got;
+	struct vhost_user_msg m;
+	unsigned nfds;
+	int fd = dup(0), kept, fds[8];
+
+	reply_u64(VHOST_USER_GET_FEATURES, BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	reply_u64(VHOST_USER_GET_PROTOCOL_FEATURES, PROTO | BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD));
+	reply_u64(VHOST_USER_SET_OWNER, 0);
+	assert_int_equal(vhost_user_connect(&vu, sv[0], "test", 0,
+					    BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)), 0);
+	expect_sent(VHOST_USER_GET_FEATURES, 0);
+	expect_sent(VHOST_USER_GET_PROTOCOL_FEATURES, 0);
+	sent(&m, NULL, NULL);
+	assert_int_equal(m.p.u64, PROTO | BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD));
+	expect_sent(VHOST_USER_SET_OWNER, 0);
+
+	reply_fd(VHOST_USER_GET_INFLIGHT_FD, &inf, sizeof(inf), fd);
+	close(fd);
+	assert_int_equal(vhost_user_get_inflight_fd(&vu, 2, 128, &got, &kept), 0);
+	assert_true(kept >= 0);
+	assert_int_equal(got.mmap_size, 4096);
+	sent(&m, NULL, NULL);
+	assert_int_equal(m.hdr.request, VHOST_USER_GET_INFLIGHT_FD);
+	assert_int_equal(m.hdr.size, sizeof(inf));
+	assert_int_equal(m.p.inflight.num_queues, 2);
+	assert_int_equal(m.p.inflight.queue_size, 128);
+
+	reply_u64(VHOST_USER_SET_INFLIGHT_FD, 0);
+	assert_int_equal(vhost_user_set_inflight_fd(&vu, &got, kept), 0);
+	sent(&m, fds, &nfds);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_INFLIGHT_FD);
+	assert_int_equal(nfds, 1);
+	assert_memory_equal(&m.p.inflight, &got, sizeof(got));
+	close(fds[0]);
+	close(kept);
+}
+
+/* Without its fd, or with an area of no size, GET_INFLIGHT_FD's reply ends the connection. */
+static void t_inflight_bad(void **state)
+{
+	struct vhost_user_inflight inf = { .mmap_size = 4096 };
+	int fd;
+
+	reply_fd(VHOST_USER_GET_INFLIGHT_FD, &inf, sizeof(inf), -1);
+	assert_int_equal(vhost_user_get_inflight_fd(&vu, 1, 128, &inf, &fd), -EPROTO);
+	assert_int_equal(fd, -1);
+	vu.broken = false;
+	inf.mmap_size = 0;
+	fd = dup(0);
+	reply_fd(VHOST_USER_GET_INFLIGHT_FD, &inf, sizeof(inf), fd);
+	close(fd);
+	assert_int_equal(vhost_user_get_inflight_fd(&vu, 1, 128, &inf, &fd), -EPROTO);
+	assert_int_equal(fd, -1);
+	assert_true(vu.broken);
 }
 
 static void t_refused(void **state)
@@ -346,6 +418,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_short_config, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_wrong_ring, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_stray_fd, setup_connected, teardown),
+		cmocka_unit_test_setup_teardown(t_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_inflight_bad, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_closes_mid_message, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_timeout, setup_connected, teardown),
