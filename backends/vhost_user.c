@@ -42,6 +42,7 @@ const char *vhost_user_req_name(uint32_t req)
 		[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
 		[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
 		[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+		[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
 		[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
 		[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
 	};
@@ -449,6 +450,22 @@ int vhost_user_get_config(struct vhost_user *vu, void *buf, uint32_t len)
 			    m.p.cfg.offset, m.p.cfg.size, len);
 	memcpy(buf, m.p.cfg.data, len);
 	return 0;
+}
+
+int vhost_user_set_config(struct vhost_user *vu, uint32_t offset, const void *data, uint32_t len)
+{
+	struct vhost_user_msg m;
+
+	if (!len || len > VHOST_USER_CONFIG_MAX || offset > VHOST_USER_CONFIG_MAX - len)
+		return -EINVAL;
+	if (!(vu->protocol & BIT(VHOST_USER_PROTOCOL_F_CONFIG)))
+		return -ENOTSUP;
+	msg_init(&m, VHOST_USER_SET_CONFIG, VHOST_USER_CONFIG_HDR + len);
+	m.p.cfg.offset = offset;
+	m.p.cfg.size = len;
+	m.p.cfg.flags = 0;	/* VHOST_SET_CONFIG_TYPE_FRONTEND: the guest's write */
+	memcpy(m.p.cfg.data, data, len);
+	return set(vu, &m, NULL, 0);
 }
 
 int vhost_user_get_inflight_fd(struct vhost_user *vu, uint16_t num_queues, uint16_t queue_size,

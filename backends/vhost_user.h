@@ -40,6 +40,7 @@ enum vhost_user_req {
 	VHOST_USER_GET_QUEUE_NUM = 17,
 	VHOST_USER_SET_VRING_ENABLE = 18,
 	VHOST_USER_GET_CONFIG = 24,
+	VHOST_USER_SET_CONFIG = 25,
 	VHOST_USER_GET_INFLIGHT_FD = 31,
 	VHOST_USER_SET_INFLIGHT_FD = 32,
 };
@@ -147,6 +148,8 @@ int vhost_user_set_vring_fd(struct vhost_user *vu, enum vhost_user_req req, unsi
 int vhost_user_get_vring_base(struct vhost_user *vu, unsigned index, uint32_t *num);
 /* The device config space, @len bytes from offset 0 (needs CONFIG). */
 int vhost_user_get_config(struct vhost_user *vu, void *buf, uint32_t len);
+/* The guest wrote @len bytes at @offset of the config space (needs CONFIG). */
+int vhost_user_set_config(struct vhost_user *vu, uint32_t offset, const void *data, uint32_t len);
 /*
  * GET_INFLIGHT_FD: the back end's in-flight area for @num_queues rings of
  * @queue_size entries, its description into @inf and its fd into @fd

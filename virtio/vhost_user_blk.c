@@ -32,7 +32,8 @@
 			 BIT(VIRTIO_BLK_F_GEOMETRY) | BIT(VIRTIO_BLK_F_RO) |		\
 			 BIT(VIRTIO_BLK_F_BLK_SIZE) | BIT(VIRTIO_BLK_F_FLUSH) |		\
 			 BIT(VIRTIO_BLK_F_TOPOLOGY) | BIT(VIRTIO_BLK_F_MQ) |		\
-			 BIT(VIRTIO_BLK_F_DISCARD) | BIT(VIRTIO_BLK_F_WRITE_ZEROES))
+			 BIT(VIRTIO_BLK_F_DISCARD) | BIT(VIRTIO_BLK_F_WRITE_ZEROES) |	\
+			 BIT(VIRTIO_BLK_F_CONFIG_WCE))
 
 /*
  * The config space up to write_zeroes_may_unmap (60 bytes, virtio 1.1's):
@@ -64,10 +65,31 @@ static void vublk_read_config(struct virtio_dev *vdev, uint32_t off, void *data,
 	memcpy(data, (uint8_t *)&to_vublk(vdev)->cfg + off, len);
 }
 
+/*
+ * The guest's one writable field, the cache mode (CONFIG_WCE): passed to
+ * the daemon, then the config read back from it, so that the guest sees
+ * what the daemon took. Other writes are ignored, as the spec says.
+ */
+static void vublk_write_config(struct virtio_dev *vdev, uint32_t off, const void *data,
+			       unsigned len)
+{
+	struct vublk *vb = to_vublk(vdev);
+	struct virtio_blk_config cfg;
+
+	if (off != offsetof(struct virtio_blk_config, wce) || len != 1 ||
+	    !(vdev->guest_features & BIT(VIRTIO_BLK_F_CONFIG_WCE)))
+		return;
+	if (vhost_user_set_config(&vb->vud.vu, off, data, len) ||
+	    vhost_user_get_config(&vb->vud.vu, &cfg, CONFIG_SIZE))
+		return;		/* a broken daemon was logged; its device ends */
+	vb->cfg.wce = cfg.wce;
+}
+
 static const struct virtio_dev_ops vublk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
 	.config_size = CONFIG_SIZE,
 	.read_config = vublk_read_config,
+	.write_config = vublk_write_config,
 	.activate = vhost_user_dev_activate,
 	.reset = vhost_user_dev_reset,
 	.queue_notify = vhost_user_dev_queue_notify,

@@ -302,6 +302,25 @@ static void t_stray_fd(void **state)
 	broken_after(vhost_user_set_features(&vu, 1), -EPROTO);
 }
 
+/* SET_CONFIG: the guest's bytes at their offset, acknowledged. */
+static void t_set_config(void **state)
+{
+	struct vhost_user_msg m;
+	uint8_t wce = 0;
+
+	reply_u64(VHOST_USER_SET_CONFIG, 0);
+	assert_int_equal(vhost_user_set_config(&vu, 32, &wce, 1), 0);
+	sent(&m, NULL, NULL);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_CONFIG);
+	assert_int_equal(m.hdr.size, VHOST_USER_CONFIG_HDR + 1);
+	assert_int_equal(m.p.cfg.offset, 32);
+	assert_int_equal(m.p.cfg.size, 1);
+	assert_int_equal(m.p.cfg.data[0], 0);
+	assert_int_equal(vhost_user_set_config(&vu, VHOST_USER_CONFIG_MAX, &wce, 1), -EINVAL);
+	reply_u64(VHOST_USER_SET_CONFIG, 1);		/* refused */
+	broken_after(vhost_user_set_config(&vu, 32, &wce, 1), -EIO);
+}
+
 /* INFLIGHT_SHMFD: asked for only when wanted, the area's fd kept, handed back as it was. */
 static void t_inflight(void **state)
 {
@@ -419,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_wrong_ring, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_stray_fd, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_set_config, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_inflight_bad, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup_connected, teardown),
 		cmocka_unit_test_setup_teardown(t_closes_mid_message, setup_connected, teardown),
