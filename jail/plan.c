@@ -292,7 +292,11 @@ static int check_dirs(const struct jail_opts *o, struct jail_plan *p)
 	return 0;
 }
 
-/* Each --file and --rw-file exists, and is a file or a directory: its real path. */
+/*
+ * Each --file and --rw-file exists, and is a file, a directory or a Unix
+ * socket (a vhost-user back end's, which the jailed program connects to):
+ * its real path.
+ */
 static int check_files(struct jail_opts *o)
 {
 	struct stat st;
@@ -308,8 +312,9 @@ static int check_files(struct jail_opts *o)
 			err_msg("%s %s: %s", opt, f->host, strerror(e));
 			return -e;
 		}
-		if (stat(real, &st) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
-			err_msg("%s %s: not a regular file or a directory", opt, f->host);
+		if (stat(real, &st) ||
+		    (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISSOCK(st.st_mode))) {
+			err_msg("%s %s: not a regular file, a directory or a socket", opt, f->host);
 			return -EINVAL;
 		}
 		snprintf(f->host, sizeof(f->host), "%s", real);

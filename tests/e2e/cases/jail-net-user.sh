@@ -7,9 +7,10 @@
 # DHCP and serves a connection L1 makes through hostfwd=tcp::5557-:22.
 # e2e-timeout: 300
 . "$E2E_LIB"
+. "$E2E_DIR/jail-lib.sh"
 need_ember
 need_kvm
-if [ -z "${EMBER_JAIL:-}" ] || [ ! -x "$EMBER_JAIL" ]; then skip "ember-jail is not built (no build/ember-jail)"; fi
+jail_setup
 ip link set lo up 2>/dev/null
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 ip link set lo up
@@ -28,25 +29,14 @@ echo LISTENING
 timeout 60 nc -l -p 22 -e echo HELLO-FROM-JAILED-GUEST
 echo SERVED
 GUEST
-base=$E2E_TMP/jails
-mkdir "$base"
-chmod 755 "$E2E_TMP"
-jailed() { # ID LOG JAIL-ARGS...
-	_id=$1 _log=$2
-	shift 2
-	"$EMBER_JAIL" --id "$_id" --exec-file "$EMBER" --uid 1234 --gid 1234 \
-		--chroot-base-dir "$base" --file "$LAB_KERNEL:/vmlinuz" --file "$E2E_TMP/initrd:/initrd" \
-		"$@" -- -kernel /vmlinuz -initrd /initrd -m 256 -append "$E2E_APPEND" \
-		-nic user,hostfwd=tcp::5557-:22 </dev/null >"$_log" 2>&1
-}
-
-jailed nolib "$E2E_TMP/nolib.log"
+jail_run nolib "$E2E_TMP/nolib.log" "" -m 256 -nic user,hostfwd=tcp::5557-:22
 rc=$?
 sed 's/^/| nolib: /' "$E2E_TMP/nolib.log"
 expect_eq "$rc" 1 "exit status without --lib"
 expect_in "$E2E_TMP/nolib.log" "cannot load libslirp.so.0 (Debian: libslirp0)"
 
-jailed withlib "$E2E_TMP/withlib.log" --lib libslirp.so.0 &
+jail_run withlib "$E2E_TMP/withlib.log" "--lib libslirp.so.0" -m 256 \
+	-nic user,hostfwd=tcp::5557-:22 &
 pid=$!
 i=0
 while kill -0 "$pid" 2>/dev/null && ! grep -q '^LISTENING' "$E2E_TMP/withlib.log"; do
