@@ -1,6 +1,7 @@
 /*
  * -device vfio-pci: a host PCI function handed to the guest through VFIO
- * (type1 IOMMU container and group fd). All guest RAM is mapped for the
+ * (type1 IOMMU container and group fd; each group also joins KVM's VFIO
+ * device, as QEMU's do). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
  * own pci_dev built from the device's (identity, BAR shapes, MSI, MSI-X;
  * other capabilities hidden). Memory BARs are mmap'd from the device and given to
@@ -323,6 +324,13 @@ static int group_get(struct vfio_dev *v, struct platform *pf, int id)
 		if ((ret = map_ram(pf, vfio.fd)))
 			goto fail;
 	}
+	if (pf->vfio_group && (ret = pf->vfio_group(pf->kvm_opaque, fd, 1))) {
+		err_msg("%s: KVM refused IOMMU group %d (KVM_DEV_VFIO_GROUP_ADD): %s%s", v->owner,
+			id, strerror(-ret),
+			ret == -ENODEV || ret == -ENOTTY ? " (is the host's kernel built with "
+			"CONFIG_KVM_VFIO?)" : "");
+		goto fail;
+	}
 	*g = (struct vfio_group){ .id = id, .fd = fd, .users = 1 };
 	v->group = g;
 	return 0;
@@ -332,9 +340,13 @@ fail:
 	return ret;
 }
 
-static void group_put(struct vfio_group *g)
+static void group_put(struct vfio_dev *v)
 {
+	struct vfio_group *g = v->group;
+
 	if (g && !--g->users) {
+		if (v->pf->vfio_group)
+			v->pf->vfio_group(v->pf->kvm_opaque, g->fd, 0);
 		close(g->fd);
 		g->fd = -1;
 		container_put();
@@ -1092,7 +1104,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	dev_reset(v);	/* the next user gets a clean device */
 	if (v->fd >= 0)
 		close(v->fd);
-	group_put(v->group);
+	group_put(v);
 	free(v);
 	s->v = NULL;
 }

@@ -77,6 +77,27 @@ static void fake_mem_unmap(void *opaque, int handle)
 	k.mem_unmaps++;
 }
 
+/* KVM's VFIO device: the group fds it holds; kvm_refuse: the next add fails */
+static int kvm_groups[4], kvm_ngroups, kvm_refuse;
+
+static int fake_vfio_group(void *opaque, int group_fd, int add)
+{
+	if (add && kvm_refuse)
+		return -kvm_refuse;
+	if (add) {
+		assert_true(kvm_ngroups < 4);
+		kvm_groups[kvm_ngroups++] = group_fd;
+		return 0;
+	}
+	for (int i = 0; i < kvm_ngroups; i++)
+		if (kvm_groups[i] == group_fd) {
+			kvm_groups[i] = kvm_groups[--kvm_ngroups];
+			return 0;
+		}
+	fail_msg("group fd %d removed from KVM's VFIO device but never added", group_fd);
+	return -EINVAL;
+}
+
 static int fake_route_alloc(void *opaque)
 {
 	return k.routes < 8 ? (int)(100 + k.routes++) : -ENOSPC;
@@ -418,6 +439,8 @@ static int setup(void **state)
 	bus_init(&pf.mmio, "mmio");
 	pf.msi_send = fake_msi_send;
 	pf.irqfd = fake_irqfd;
+	pf.vfio_group = fake_vfio_group;
+	kvm_ngroups = kvm_refuse = 0;
 	return pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE);
 }
 
@@ -485,6 +508,27 @@ static void t_edu(void **state)
 	assert_int_equal(k.resets, 2);			/* and at exit */
 	assert_int_equal(k.intx_trigger, -1);		/* INTx unwired */
 	assert_int_equal(k.irqfd_fd, -1);
+}
+
+/*
+ * The group joins KVM's VFIO device once, however many of its functions
+ * are passed, and leaves it with the last; a refusal fails the device.
+ */
+static void t_kvm_vfio(void **state)
+{
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(kvm_ngroups, 1);
+	assert_int_equal(kvm_groups[0], k.group);
+	device_destroy_all(&pf);
+	assert_int_equal(kvm_ngroups, 0);
+
+	kvm_refuse = ENODEV;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), -ENODEV);
+	assert_null(pf.devices);
+	assert_int_equal(k.dev_opens, 1);	/* refused before the device opened */
+	kvm_refuse = 0;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(kvm_ngroups, 1);
 }
 
 static void t_sysfsdev_and_twice(void **state)
@@ -950,6 +994,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_edu, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_kvm_vfio, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_sysfsdev_and_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
