@@ -16,16 +16,10 @@
 # e2e-timeout: 240
 # e2e-lab: iommu
 . "$E2E_LIB"
+. "$E2E_DIR/vfio-lib.sh"
 need_ember
 need_kvm
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
-done
-if [ -z "$edu" ]; then
-	[ "$LAB_MODE" = l1 ] && fail "L1 has no edu function: the lab did not honour '# e2e-lab: iommu'"
-	skip "this host has no edu PCI function"
-fi
+vfio_edu_find
 note "edu is $edu, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")"
 
 
