@@ -70,6 +70,8 @@ struct platform {
 	 */
 	int (*mem_map)(void *opaque, uint64_t gpa, uint64_t size, void *hva);
 	void (*mem_unmap)(void *opaque, int handle);
+	/* A VFIO group fd for KVM's VFIO device (kvm_vfio_group); NULL in unit tests. */
+	int (*vfio_group)(void *opaque, int group_fd, int add);
 	void *kvm_opaque;
 
 	/* virtio-mmio slots of the machine (base, size, GSI), handed out in order. */

@@ -1,6 +1,7 @@
 /*
  * -device vfio-pci: a host PCI function handed to the guest through VFIO
- * (type1 IOMMU container and group fd). All guest RAM is mapped for the
+ * (type1 IOMMU container and group fd; each group also joins KVM's VFIO
+ * device, as QEMU's do). All guest RAM is mapped for the
  * device's DMA at its guest-physical addresses; config space is ember's
  * own pci_dev built from the device's (identity, BAR shapes, MSI, MSI-X;
  * other capabilities hidden). Memory BARs are mmap'd from the device and given to
@@ -103,6 +104,9 @@ struct vfio_dev {
 	struct platform *pf;
 	struct vfio_msix msix;
 	struct vfio_msi msi;
+	/* The capabilities the guest sees (the rest are unlinked). */
+	struct vfio_cfg_shown caps[VFIO_CFG_MAX_CAPS];
+	unsigned ncaps;
 	/* The ROM BAR: read-only, trapped, read from VFIO's ROM region. */
 	uint64_t rom_off, rom_size;	/* size 0: none shown */
 	uint64_t rom_addr;		/* where it decodes; 0: nowhere */
@@ -323,6 +327,13 @@ static int group_get(struct vfio_dev *v, struct platform *pf, int id)
 		if ((ret = map_ram(pf, vfio.fd)))
 			goto fail;
 	}
+	if (pf->vfio_group && (ret = pf->vfio_group(pf->kvm_opaque, fd, 1))) {
+		err_msg("%s: KVM refused IOMMU group %d (KVM_DEV_VFIO_GROUP_ADD): %s%s", v->owner,
+			id, strerror(-ret),
+			ret == -ENODEV || ret == -ENOTTY ? " (is the host's kernel built with "
+			"CONFIG_KVM_VFIO?)" : "");
+		goto fail;
+	}
 	*g = (struct vfio_group){ .id = id, .fd = fd, .users = 1 };
 	v->group = g;
 	return 0;
@@ -332,9 +343,13 @@ fail:
 	return ret;
 }
 
-static void group_put(struct vfio_group *g)
+static void group_put(struct vfio_dev *v)
 {
+	struct vfio_group *g = v->group;
+
 	if (g && !--g->users) {
+		if (v->pf->vfio_group)
+			v->pf->vfio_group(v->pf->kvm_opaque, g->fd, 0);
 		close(g->fd);
 		g->fd = -1;
 		container_put();
@@ -343,9 +358,9 @@ static void group_put(struct vfio_group *g)
 
 static void msix_update(struct vfio_dev *v, unsigned i);
 static void msix_control(struct vfio_dev *v);
-static int msix_init(struct vfio_dev *v, const uint8_t *cfg);
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg, unsigned off);
 static void msi_update(struct vfio_dev *v);
-static int msi_init(struct vfio_dev *v, const uint8_t *cfg);
+static int msi_init(struct vfio_dev *v, const uint8_t *cfg, unsigned off);
 
 /* Which part of the MSI-X table or PBA [off, off+len) of BAR @bar is: 1 table, 2 PBA. */
 static int msix_part(const struct vfio_dev *v, const struct vfio_bar *b, uint64_t off, unsigned len)
@@ -493,11 +508,49 @@ static void rom_init(struct vfio_dev *v, bool show)
 		      ((uint32_t)~(ri.size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE, 4);
 }
 
+/* A passed-through capability's body: the bytes of [off, off+len) that are the device's. */
+static bool cap_body(const struct vfio_dev *v, unsigned at)
+{
+	for (unsigned i = 0; i < v->ncaps; i++)
+		if (v->caps[i].pass && at >= v->caps[i].off + 2u &&
+		    at < (unsigned)v->caps[i].off + v->caps[i].len)
+			return true;
+	return false;
+}
+
+/* The run of capability body bytes from @at in [at, end): how many. */
+static unsigned body_run(const struct vfio_dev *v, unsigned at, unsigned end)
+{
+	unsigned n = 0;
+
+	while (at + n < end && cap_body(v, at + n))
+		n++;
+	return n;
+}
+
+static void cfg_read(struct pci_dev *d, unsigned off, void *data, unsigned len)
+{
+	struct vfio_dev *v = d->opaque;
+
+	for (unsigned i = 0, n; i < len; i += n ? n : 1) {
+		uint8_t b[4];
+
+		n = body_run(v, off + i, off + len);
+		if (n && pread(v->fd, b, n, (off_t)(v->cfg_off + off + i)) == (ssize_t)n)
+			memcpy((uint8_t *)data + i, b, n);
+	}
+}
+
 static void cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
 {
 	struct vfio_dev *v = d->opaque;
 
-	(void)data;
+	for (unsigned i = 0, n; i < len; i += n ? n : 1) {
+		n = body_run(v, off + i, off + len);
+		if (n && pwrite(v->fd, (const uint8_t *)data + i, n,
+				(off_t)(v->cfg_off + off + i)) != (ssize_t)n)
+			warn_once("%s: a config write did not reach the device", v->owner);
+	}
 	if (off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND)
 		sync_cmd(v, pci_cfg_get(d, PCI_COMMAND, 2));
 	if ((off <= PCI_COMMAND + 1 && off + len > PCI_COMMAND) ||
@@ -611,6 +664,42 @@ static void bar_munmap(struct vfio_dev *v)
 	}
 }
 
+/*
+ * The capabilities the guest sees, at the device's offsets: ember's MSI and
+ * MSI-X (hidden too when ember cannot offer them), PM and vendor-specific
+ * ones copied (their bodies are the device's, cfg_read and cfg_write), the
+ * rest unlinked (vfio_cfg_shown_caps).
+ */
+static int caps_init(struct vfio_dev *v, const uint8_t *cfg)
+{
+	struct vfio_cfg_shown all[VFIO_CFG_MAX_CAPS];
+	int n = vfio_cfg_shown_caps(cfg, all, VFIO_CFG_MAX_CAPS), ret = 0;
+
+	if (n < 0) {
+		warn_msg("%s: the capability list of %s is malformed; the guest sees none",
+			 v->owner, v->bdf);
+		n = 0;
+	}
+	pthread_mutex_init(&v->msix.lock, NULL);
+	v->ncaps = 0;
+	for (int i = 0; i < n && !ret; i++) {
+		const struct vfio_cfg_shown *c = &all[i];
+
+		if (c->id == PCI_CAP_ID_MSI && !v->msi.cap)
+			ret = msi_init(v, cfg, c->off);
+		else if (c->id == PCI_CAP_ID_MSIX && !v->msix.cap)
+			ret = msix_init(v, cfg, c->off);
+		else if (c->pass)
+			memcpy(v->pci.cfg + c->off, cfg + c->off, c->len);
+		if ((c->id == PCI_CAP_ID_MSI && v->msi.cap != c->off) ||
+		    (c->id == PCI_CAP_ID_MSIX && v->msix.cap != c->off))
+			continue;	/* not offered (or a second one) */
+		v->caps[v->ncaps++] = *c;
+	}
+	vfio_cfg_link(v->pci.cfg, v->caps, v->ncaps);
+	return ret;
+}
+
 /* ember's view of the function: its identity and BARs, from the device's. */
 static int build(struct vfio_dev *v, struct platform *pf, const struct vfio_state *s)
 {
@@ -636,6 +725,7 @@ static int build(struct vfio_dev *v, struct platform *pf, const struct vfio_stat
 	/* pin A whatever the device's pin: ember's swizzle picks the GSI */
 	pci_cfg_set(&v->pci, PCI_INTERRUPT_PIN, v->has_intx && cfg[PCI_INTERRUPT_PIN] ? 1 : 0, 1);
 	v->pci.cfg_write = cfg_write;
+	v->pci.cfg_read = cfg_read;
 	v->pci.opaque = v;
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		struct vfio_cfg_bar b;
@@ -657,7 +747,7 @@ static int build(struct vfio_dev *v, struct platform *pf, const struct vfio_stat
 					&v->bar[i])))
 			return ret;
 	}
-	if ((ret = msi_init(v, cfg)) || (ret = msix_init(v, cfg)))
+	if ((ret = caps_init(v, cfg)))
 		return ret;
 	rom_init(v, s->rombar);
 	for (int i = 0; i < PCI_NUM_BARS && !s->no_mmap; i++)
@@ -850,32 +940,23 @@ static void msix_control(struct vfio_dev *v)
 	pthread_mutex_unlock(&x->lock);
 }
 
-/* ember's MSI-X capability over the device's, when the device has one. */
-static int msix_init(struct vfio_dev *v, const uint8_t *cfg)
+/* ember's MSI-X capability over the device's at @off (0: none). */
+static int msix_init(struct vfio_dev *v, const uint8_t *cfg, unsigned off)
 {
 	struct vfio_msix *x = &v->msix;
-	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
 	uint64_t sizes[PCI_NUM_BARS];
-	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), c;
+	unsigned c = off;
 
-	pthread_mutex_init(&x->lock, NULL);
-	if (!v->pf->irqfd || !v->pf->msi_route_set)
+	if (!v->pf->irqfd || !v->pf->msi_route_set || !off)
 		return 0;	/* no KVM routes (unit tests without them) */
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		sizes[i] = v->bar[i].size;
-	for (int i = 0; i < n; i++) {
-		if (caps[i].id != PCI_CAP_ID_MSIX)
-			continue;
-		if (vfio_cfg_msix(cfg, caps[i].off, sizes, &x->m)) {
-			warn_msg("%s: the MSI-X capability of %s is malformed; the guest gets INTx",
-				 v->owner, v->bdf);
-			memset(&x->m, 0, sizeof(x->m));
-			return 0;
-		}
-		break;
-	}
-	if (!x->m.nvec)
+	if (vfio_cfg_msix(cfg, off, sizes, &x->m)) {
+		warn_msg("%s: the MSI-X capability of %s is malformed; the guest gets INTx",
+			 v->owner, v->bdf);
+		memset(&x->m, 0, sizeof(x->m));
 		return 0;
+	}
 	x->table = calloc(x->m.nvec, PCI_MSIX_ENTRY_SIZE);
 	x->vec = vecs_new(x->m.nvec);
 	if (!x->table || !x->vec)
@@ -885,10 +966,8 @@ static int msix_init(struct vfio_dev *v, const uint8_t *cfg)
 		x->table[i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
 			PCI_MSIX_ENTRY_CTRL_MASKBIT;
 	}
-	c = pci_cap_add(&v->pci, PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF);
-	if (c < 0)
-		return c;
 	x->cap = (uint16_t)c;
+	pci_cfg_set(&v->pci, c, PCI_CAP_ID_MSIX, 1);
 	pci_cfg_set(&v->pci, c + PCI_MSIX_FLAGS, x->m.nvec - 1, 2);
 	pci_cfg_set(&v->pci, c + PCI_MSIX_TABLE, x->m.table_off | x->m.table_bar, 4);
 	pci_cfg_set(&v->pci, c + PCI_MSIX_PBA, x->m.pba_off | x->m.pba_bar, 4);
@@ -970,28 +1049,17 @@ static void msi_update(struct vfio_dev *v)
  * the enable bit, the vector count, address, data and mask bits (pending
  * bits read 0: a masked vector's fire waits in its eventfd).
  */
-static int msi_init(struct vfio_dev *v, const uint8_t *cfg)
+static int msi_init(struct vfio_dev *v, const uint8_t *cfg, unsigned off)
 {
 	struct vfio_msi *x = &v->msi;
 	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSI_IRQ_INDEX };
-	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
-	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), c;
-	unsigned log2 = 0;
+	unsigned log2 = 0, c = off;
 
-	if (!v->pf->irqfd || !v->pf->msi_route_set ||
+	if (!v->pf->irqfd || !v->pf->msi_route_set || !off ||
 	    ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) || !ii.count)
 		return 0;
-	for (int i = 0; i < n; i++) {
-		if (caps[i].id != PCI_CAP_ID_MSI)
-			continue;
-		if (vfio_cfg_msi(cfg, caps[i].off, &x->m)) {
-			warn_msg("%s: the MSI capability of %s is malformed; the guest gets INTx",
-				 v->owner, v->bdf);
-			memset(&x->m, 0, sizeof(x->m));
-			return 0;
-		}
-		break;
-	}
+	if (vfio_cfg_msi(cfg, off, &x->m))
+		return 0;	/* vfio_cfg_shown_caps hid it */
 	while (x->m.nvec > ii.count)
 		x->m.nvec /= 2;
 	if (!x->m.nvec)
@@ -1000,10 +1068,8 @@ static int msi_init(struct vfio_dev *v, const uint8_t *cfg)
 		log2++;
 	if (!(x->vec = vecs_new(x->m.nvec)))
 		return -ENOMEM;
-	c = pci_cap_add(&v->pci, PCI_CAP_ID_MSI, x->m.size);
-	if (c < 0)
-		return c;
 	x->cap = (uint16_t)c;
+	pci_cfg_set(&v->pci, c, PCI_CAP_ID_MSI, 1);
 	pci_cfg_set(&v->pci, c + PCI_MSI_FLAGS, log2 << 1 |
 		    (x->m.is64 ? PCI_MSI_FLAGS_64BIT : 0) |
 		    (x->m.maskable ? PCI_MSI_FLAGS_MASKBIT : 0), 2);
@@ -1092,7 +1158,7 @@ static void vfio_unrealize(struct device *dev, struct platform *pf)
 	dev_reset(v);	/* the next user gets a clean device */
 	if (v->fd >= 0)
 		close(v->fd);
-	group_put(v->group);
+	group_put(v);
 	free(v);
 	s->v = NULL;
 }

@@ -60,6 +60,66 @@ int vfio_cfg_caps(const uint8_t *cfg, struct vfio_cfg_cap *out, unsigned max)
 	return n < max ? (int)n : (int)max;
 }
 
+int vfio_cfg_shown_caps(const uint8_t *cfg, struct vfio_cfg_shown *out, unsigned max)
+{
+	struct vfio_cfg_cap caps[VFIO_CFG_MAX_CAPS];
+	bool used[PCI_CFG_SIZE] = { false };
+	int n = vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS);
+	unsigned k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		struct vfio_cfg_shown sh = { .id = caps[i].id, .off = caps[i].off };
+		struct vfio_cfg_msi msi;
+		unsigned len = 0;
+
+		switch (caps[i].id) {
+		case PCI_CAP_ID_PM:
+			len = PCI_PM_SIZEOF;
+			sh.pass = true;
+			break;
+		case PCI_CAP_ID_VNDR:
+			len = cfg[sh.off + 2];	/* its length byte */
+			sh.pass = true;
+			if (len < 3)
+				len = 0;
+			break;
+		case PCI_CAP_ID_MSI:
+			if (!vfio_cfg_msi(cfg, sh.off, &msi))
+				len = msi.size;
+			break;
+		case PCI_CAP_ID_MSIX:
+			len = PCI_CAP_MSIX_SIZEOF;
+			break;
+		}
+		if (!len || sh.off + len > PCI_CFG_SIZE)
+			continue;
+		for (unsigned b = 0; b < len; b++)
+			if (used[sh.off + b])
+				len = 0;
+		if (!len)
+			continue;
+		memset(used + sh.off, true, len);
+		sh.len = (uint8_t)len;
+		out[k++] = sh;
+	}
+	return n < 0 ? n : (int)k;
+}
+
+void vfio_cfg_link(uint8_t *cfg, const struct vfio_cfg_shown *s, unsigned n)
+{
+	unsigned prev = PCI_CAPABILITY_LIST;
+
+	for (unsigned i = 0; i < n; i++) {
+		cfg[prev] = s[i].off;
+		prev = s[i].off + PCI_CAP_LIST_NEXT;
+	}
+	cfg[prev] = 0;
+	if (n)
+		cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	else
+		cfg[PCI_STATUS] &= (uint8_t)~PCI_STATUS_CAP_LIST;
+}
+
 int vfio_cfg_bar(const uint8_t *cfg, int bar, uint64_t region_size,
 		 bool prev_was_64, struct vfio_cfg_bar *out)
 {

@@ -27,6 +27,37 @@ struct vfio_cfg_cap {
 	uint8_t off;
 };
 
+/*
+ * A capability the guest sees, at the device's own offset (drivers may
+ * know it): ember emulates MSI and MSI-X; @pass ones (Power Management,
+ * vendor-specific) read and write the device's bytes after their 2-byte
+ * header, which is ember's (the list's links).
+ */
+struct vfio_cfg_shown {
+	uint8_t id, off, len;
+	bool pass;
+};
+
+/*
+ * The capabilities of @cfg the guest sees, in list order, into @out (at
+ * most @max), as QEMU's vfio-pci on a conventional PCI bus shows them: PM,
+ * MSI, MSI-X and vendor-specific ones. Every other one is hidden: PCI
+ * Express (ember's bus is conventional PCI, so the extended config space
+ * with SR-IOV, ARI, resizable BARs... stays hidden too), PCI-X, Advanced
+ * Features (its FLR is VFIO's), and ids ember does not know. So are a
+ * malformed MSI capability, a vendor one shorter than its header, and one
+ * that runs past 256 bytes or overlaps one shown before it. Returns how
+ * many, or vfio_cfg_caps' error for a list that loops or points outside.
+ */
+int vfio_cfg_shown_caps(const uint8_t *cfg, struct vfio_cfg_shown *out, unsigned max);
+
+/*
+ * Rewrites the list of the 256-byte header @cfg to link exactly @s[0..@n)
+ * in that order, which unlinks the rest; no capability: the status bit
+ * and the pointer are cleared.
+ */
+void vfio_cfg_link(uint8_t *cfg, const struct vfio_cfg_shown *s, unsigned n);
+
 struct vfio_cfg_bar {
 	uint64_t size;		/* 0: no BAR */
 	enum pci_bar_type type;

@@ -162,6 +162,23 @@ static int set_lib(struct jail_opts *o, const struct opt *op, const char *val)
 	return 0;
 }
 
+/* An IOMMU group as /dev/vfio names it: a decimal number. */
+static int set_vfio(struct jail_opts *o, const struct opt *op, const char *val)
+{
+	size_t n = strspn(val, "0123456789");
+
+	if (!n || val[n] || n > 9) {
+		err_msg("--vfio '%s': expected an IOMMU group number, as in /dev/vfio/GROUP", val);
+		return -EINVAL;
+	}
+	if (o->nvfio >= JAIL_VFIO_MAX) {
+		err_msg("--vfio %s: at most %d groups", val, JAIL_VFIO_MAX);
+		return -EINVAL;
+	}
+	o->vfio[o->nvfio++] = (char *)val;
+	return 0;
+}
+
 /* --- the table --------------------------------------------------------- */
 
 #define FIELD(m) offsetof(struct jail_opts, m)
@@ -193,6 +210,8 @@ static const struct opt opts[] = {
 	{ "--env", NULL, "NAME=VALUE", set_env, 0, "environment of the program (empty otherwise)" },
 	{ "--lib", NULL, "NAME", set_lib, 0,
 	  "also copy a library the program dlopen()s (libslirp.so.0)" },
+	{ "--vfio", NULL, "GROUP", set_vfio, 0,
+	  "/dev/vfio/{vfio,GROUP} and the group's sysfs (-device vfio-pci)" },
 	{ "--keep", NULL, NULL, set_flag, FIELD(keep), "leave the jail directory behind at the end" },
 	{ "--verbose", "-v", NULL, set_flag, FIELD(verbose), "say what is being set up" },
 	{ "--help", "-h", NULL, set_flag, FIELD(help), NULL },
@@ -252,7 +271,9 @@ void jail_opts_free(struct jail_opts *o)
 	free(o->keep_fds);
 	free(o->env);
 	free(o->libs);
+	free(o->vfio);
 	o->libs = NULL;
+	o->vfio = NULL;
 	o->files = NULL;
 	o->keep_fds = NULL;
 	o->env = NULL;
@@ -328,7 +349,8 @@ int jail_parse_args(struct jail_opts *o, int argc, char **argv)
 	o->keep_fds = calloc((size_t)argc + 1, sizeof(*o->keep_fds));
 	o->env = calloc((size_t)argc + 1, sizeof(*o->env));
 	o->libs = calloc((size_t)argc + 1, sizeof(*o->libs));
-	if (!o->files || !o->keep_fds || !o->env || !o->libs) {
+	o->vfio = calloc((size_t)argc + 1, sizeof(*o->vfio));
+	if (!o->files || !o->keep_fds || !o->env || !o->libs || !o->vfio) {
 		err_msg("out of memory");
 		goto fail;
 	}

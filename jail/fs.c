@@ -189,13 +189,19 @@ static int copy_program(int rootfd, const struct jail_plan *p)
 	return 0;
 }
 
-/* The device nodes the host has, with the host's major:minor. */
+/* The device nodes the host has, with the host's major:minor (--vfio's too). */
 static int make_devnodes(int rootfd, const struct jail_plan *p)
 {
-	for (size_t i = 0; i < jail_ndevnodes; i++) {
-		const struct jail_devnode *d = &jail_devnodes[i];
+	for (size_t i = 0; i < jail_ndevnodes + (size_t)p->nvfio_nodes; i++) {
+		struct jail_devnode vfio = { NULL, 0600, true };
+		const struct jail_devnode *d = &vfio;
 		struct stat st;
 		int e = 0;
+
+		if (i < jail_ndevnodes)
+			d = &jail_devnodes[i];
+		else
+			vfio.path = p->vfio_nodes[i - jail_ndevnodes];
 
 		if (stat(d->path, &st) || !S_ISCHR(st.st_mode))
 			continue;

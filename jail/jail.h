@@ -23,6 +23,7 @@
 #define JAIL_PATH_MAX 4096
 #define JAIL_NAME_MAX 256
 #define JAIL_DEFAULT_BASE "/srv/jailer"
+#define JAIL_VFIO_MAX 16		/* --vfio groups */
 
 struct jail_file {
 	const char *spec;		/* as given */
@@ -50,6 +51,8 @@ struct jail_opts {
 	int nenv;
 	char **libs;			/* --lib NAME: dlopen()ed libraries to copy too */
 	int nlibs;
+	char **vfio;			/* --vfio GROUP: IOMMU group numbers, digits */
+	int nvfio;
 	char **args;			/* the program's arguments after "--" (not argv[0]) */
 	int nargs;
 	bool keep;			/* --keep: leave the jail directory behind */
@@ -128,6 +131,9 @@ struct jail_plan {
 	char cg_made[16][JAIL_PATH_MAX];
 	int ncg_made;
 	bool dir_made;
+	/* --vfio: /dev/vfio/vfio and each /dev/vfio/GROUP, made like jail_devnodes' for_vm ones */
+	char vfio_nodes[JAIL_VFIO_MAX + 1][32];
+	int nvfio_nodes;
 };
 
 /* Device nodes made in the jail when the host has them; for_vm ones belong to uid:gid. */

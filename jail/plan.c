@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
@@ -354,11 +355,73 @@ static int open_netns(const struct jail_opts *o, struct jail_plan *p)
 	return 0;
 }
 
+/* A character device the host has at @path, or an error naming --vfio @group. */
+static int vfio_node(struct jail_plan *p, const char *path, const char *group)
+{
+	struct stat st;
+
+	for (int i = 0; i < p->nvfio_nodes; i++)
+		if (!strcmp(p->vfio_nodes[i], path))
+			return 0;
+	if (stat(path, &st) || !S_ISCHR(st.st_mode)) {
+		err_msg("--vfio %s: the host has no %s (is a device of IOMMU group %s bound to "
+			"vfio-pci? modprobe vfio-pci)", group, path, group);
+		return -ENOENT;
+	}
+	snprintf(p->vfio_nodes[p->nvfio_nodes++], sizeof(p->vfio_nodes[0]), "%s", path);
+	return 0;
+}
+
+/*
+ * --vfio GROUP: the container and group nodes, and each device of the
+ * group's sysfs directory as a read-only --file at /sys/bus/pci/devices/,
+ * where ember checks its driver and group.
+ */
+static int check_vfio(struct jail_opts *o, struct jail_plan *p)
+{
+	for (int g = 0; g < o->nvfio; g++) {
+		char path[64], dir[96];
+		struct dirent *e;
+		DIR *d;
+		int r;
+
+		snprintf(path, sizeof(path), "/dev/vfio/%s", o->vfio[g]);
+		if ((r = vfio_node(p, "/dev/vfio/vfio", o->vfio[g])) ||
+		    (r = vfio_node(p, path, o->vfio[g])))
+			return r;
+		snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%s/devices", o->vfio[g]);
+		if (!(d = opendir(dir))) {
+			r = -errno;
+			err_msg("--vfio %s: %s: %s", o->vfio[g], dir, strerror(-r));
+			return r;
+		}
+		while ((e = readdir(d))) {
+			struct jail_file *f, *more;
+
+			if (e->d_name[0] == '.')
+				continue;
+			more = realloc(o->files, (size_t)(o->nfiles + 1) * sizeof(*more));
+			if (!more) {
+				closedir(d);
+				err_msg("out of memory");
+				return -ENOMEM;
+			}
+			o->files = more;
+			f = &o->files[o->nfiles++];
+			*f = (struct jail_file){ .spec = o->vfio[g] };
+			snprintf(f->host, sizeof(f->host), "%s/%.256s", dir, e->d_name);
+			snprintf(f->jail, sizeof(f->jail), "/sys/bus/pci/devices/%.256s", e->d_name);
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
 /* Nothing may land twice on one jail path. */
 static int check_duplicates(const struct jail_opts *o, const struct jail_plan *p)
 {
-	const char **paths = calloc((size_t)(p->ncopies + o->nfiles) + jail_ndevnodes,
-				    sizeof(*paths));
+	const char **paths = calloc((size_t)(p->ncopies + o->nfiles + p->nvfio_nodes) +
+				    jail_ndevnodes, sizeof(*paths));
 	const char *dup;
 	int np = 0;
 
@@ -370,6 +433,8 @@ static int check_duplicates(const struct jail_opts *o, const struct jail_plan *p
 		paths[np++] = p->copies[i].jail;
 	for (size_t i = 0; i < jail_ndevnodes; i++)
 		paths[np++] = jail_devnodes[i].path;
+	for (int i = 0; i < p->nvfio_nodes; i++)
+		paths[np++] = p->vfio_nodes[i];
 	for (int i = 0; i < o->nfiles; i++)
 		paths[np++] = o->files[i].jail;
 	dup = jail_find_duplicate(paths, np);
@@ -389,6 +454,7 @@ int jail_check_inputs(struct jail_opts *o, struct jail_plan *p)
 	    (r = jail_resolve_gid(o->gid_str, &p->gid)) ||
 	    (r = check_dirs(o, p)) ||
 	    (r = plan_program(p, o->exec_file, o->libs, o->nlibs)) ||
+	    (r = check_vfio(o, p)) ||
 	    (r = check_files(o)) ||
 	    (r = check_keep_fds(o)) ||
 	    (r = open_netns(o, p)) ||

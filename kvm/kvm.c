@@ -1,7 +1,7 @@
 /*
  * The VM's KVM ioctls (kvm.h): /dev/kvm and the capabilities ember needs,
- * memory slots, interrupt lines, ioeventfds, irqfds and the GSI routing
- * table that carries MSI routes.
+ * memory slots, interrupt lines, ioeventfds, irqfds, the GSI routing
+ * table that carries MSI routes, and the VFIO pseudo-device.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +84,9 @@ void kvm_vm_close(struct kvm_vm *vm)
 	vm->chip_routes = NULL;
 	free(vm->arch);
 	vm->arch = NULL;
+	if (vm->has_vfio)
+		close(vm->vfio_fd);
+	vm->has_vfio = 0;
 	vm->vm_fd = vm->sys_fd = -1;
 }
 
@@ -92,6 +95,27 @@ int kvm_check_cap(struct kvm_vm *vm, long cap)
 	int r = ioctl(vm->vm_fd >= 0 ? vm->vm_fd : vm->sys_fd, KVM_CHECK_EXTENSION, cap);
 
 	return r < 0 ? 0 : r;
+}
+
+int kvm_vfio_group(struct kvm_vm *vm, int group_fd, int add)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_DEV_VFIO_GROUP,
+		.attr = add ? KVM_DEV_VFIO_GROUP_ADD : KVM_DEV_VFIO_GROUP_DEL,
+		.addr = (uintptr_t)&group_fd,
+	};
+
+	if (!vm->has_vfio) {
+		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+
+		if (!add)
+			return 0;
+		if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd))
+			return -errno;
+		vm->vfio_fd = (int)cd.fd;
+		vm->has_vfio = 1;
+	}
+	return ioctl(vm->vfio_fd, KVM_SET_DEVICE_ATTR, &a) ? -errno : 0;
 }
 
 static int set_slot(struct kvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)

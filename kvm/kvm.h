@@ -27,6 +27,8 @@ struct kvm_vm {
 		int used;
 	} *msi;
 	pthread_mutex_t route_lock;
+	/* KVM's VFIO pseudo-device (kvm_vfio_group), once a group was added. */
+	int vfio_fd, has_vfio;
 	/* The architecture's power-on state for a reset (malloc'd; freed by kvm_vm_close). */
 	void *arch;
 };
@@ -73,6 +75,13 @@ int kvm_set_chip_routes(struct kvm_vm *vm, const struct kvm_irq_routing_entry *r
 int kvm_msi_route_alloc(struct kvm_vm *vm);	/* returns a GSI or -ENOSPC */
 int kvm_msi_route_set(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
 void kvm_msi_route_free(struct kvm_vm *vm, unsigned gsi);
+/*
+ * Tells KVM about a VFIO group fd (@add) or that it is gone (!@add), through
+ * the VM's VFIO pseudo-device (KVM_DEV_TYPE_VFIO), created on the first add,
+ * as QEMU does: KVM then knows the VM has DMA-capable devices (coherent
+ * DMA, and what the kernel's VFIO needs from KVM). -errno, no message.
+ */
+int kvm_vfio_group(struct kvm_vm *vm, int group_fd, int add);
 /* Sends one MSI directly (KVM_SIGNAL_MSI). */
 int kvm_signal_msi(struct kvm_vm *vm, uint64_t addr, uint32_t data);
 

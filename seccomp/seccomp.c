@@ -286,6 +286,7 @@ static const struct allow vfio_main_calls[] = {
 	ANY(pread64),
 	ANY(pwrite64),
 	IOCTL(KVM_SET_USER_MEMORY_REGION),	/* a reset takes the BARs out of the guest */
+	IOCTL(KVM_SET_DEVICE_ATTR),	/* teardown: the group leaves KVM's VFIO device */
 	{ NULL }
 };
 

@@ -72,6 +72,13 @@ static void pf_mem_unmap(void *opaque, int handle)
 	kvm_vm_unmap(&m->vm, handle);
 }
 
+static int pf_vfio_group(void *opaque, int group_fd, int add)
+{
+	struct machine *m = opaque;
+
+	return kvm_vfio_group(&m->vm, group_fd, add);
+}
+
 static int pf_msi_route_alloc(void *opaque)
 {
 	struct machine *m = opaque;
@@ -482,6 +489,7 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->pf.msi_send = pf_msi_send;
 	m->pf.mem_map = pf_mem_map;
 	m->pf.mem_unmap = pf_mem_unmap;
+	m->pf.vfio_group = pf_vfio_group;
 	m->pf.kvm_opaque = m;
 	pcfg.ram_size = m->ram->size;
 	for (unsigned i = 0; i < cfg->nr_serial; i++)

@@ -1,5 +1,5 @@
-# Shared by the vfio cases that pass edu and the NVMe function of the IOMMU
-# lab together (vfio-two, vfio-hostile).
+# Shared by the vfio cases of the IOMMU lab: edu and the NVMe function
+# together (vfio-two, vfio-hostile), edu alone (vfio-reboot, jail-vfio).
 
 # vfio_pair_setup: finds both functions ($edu, $nvme; $dev, $blk the NVMe's
 # sysfs directory and L1 block device), writes 4 MiB of known data through
@@ -90,4 +90,28 @@ vfio_nvme_back() {
 	[ -b "/dev/$blk" ] || fail "L1's nvme driver did not take $nvme back"
 	expect_eq "$(dd if="/dev/$blk" bs=1M skip="${1:-0}" count="${2:-4}" 2>/dev/null |
 		md5sum | cut -d' ' -f1)" "${3:-$l1sum}" "${4:-L1's data, read in L1 after the guest}"
+}
+
+# vfio_edu_find: the lab's edu function in $edu (skip without one, outside L1).
+vfio_edu_find() {
+	edu=
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
+	done
+	if [ -z "$edu" ]; then
+		[ "$LAB_MODE" = l1 ] && fail "L1 has no edu function: the lab did not honour '# e2e-lab: iommu'"
+		skip "this host has no edu PCI function"
+	fi
+}
+
+# vfio_edu_bind: vfio_edu_find, and edu bound to vfio-pci.
+vfio_edu_bind() {
+	vfio_edu_find
+	modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
+	if [ "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" != vfio-pci ]; then
+		[ -e "/sys/bus/pci/devices/$edu/driver" ] && echo "$edu" >"/sys/bus/pci/devices/$edu/driver/unbind"
+		echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
+		echo "$edu" >/sys/bus/pci/drivers_probe
+	fi
+	expect_eq "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" vfio-pci "edu's driver in L1"
 }

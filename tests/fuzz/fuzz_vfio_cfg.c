@@ -64,6 +64,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     m.pba_off + (m.nvec + 63) / 64 * 8ULL > sizes[m.pba_bar]))
 			abort();
 	}
+	/* what the guest sees: in bounds, apart, and a well-formed list once linked */
+	{
+		struct vfio_cfg_shown sh[VFIO_CFG_MAX_CAPS];
+		uint8_t linked[PCI_CFG_SIZE], used[PCI_CFG_SIZE] = { 0 };
+		int k = vfio_cfg_shown_caps(cfg, sh, VFIO_CFG_MAX_CAPS);
+
+		for (int i = 0; i < k; i++) {
+			if (sh[i].off < PCI_STD_HEADER_SIZEOF || sh[i].off % 4 || sh[i].len < 2 ||
+			    sh[i].off + sh[i].len > PCI_CFG_SIZE || sh[i].id != cfg[sh[i].off])
+				abort();
+			for (unsigned b = 0; b < sh[i].len; b++)
+				if (used[sh[i].off + b]++)
+					abort();
+		}
+		if (k >= 0) {
+			memcpy(linked, cfg, sizeof(linked));
+			vfio_cfg_link(linked, sh, (unsigned)k);
+			if (vfio_cfg_caps(linked, caps, VFIO_CFG_MAX_CAPS) != k)
+				abort();
+			for (int i = 0; i < k; i++)
+				if (caps[i].off != sh[i].off)
+					abort();
+		}
+	}
 	if (!vfio_parse_bdf(host, bdf, sizeof(bdf)) &&
 	    (strlen(bdf) != 12 || strspn(bdf, "0123456789abcdef:.") != 12))
 		abort();

@@ -52,6 +52,7 @@ static void t_parse_full(void **state)
 			       "--rw-file", "/var/disk.img:disk.img",
 			       "--keep-fd", "9", "--keep-fd", "5", "--keep-fd", "9", "--keep-fd", "1",
 			       "--env", "EMBER_DEBUG=1", "--lib", "libslirp.so.0", "--keep", "-v",
+			       "--vfio", "7", "--vfio=12",
 			       "--", "-kernel", "/vmlinuz", "-m", "256"), 0);
 	assert_string_equal(o.id, "vm1");
 	assert_string_equal(o.exec_file, "/usr/bin/ember");
@@ -81,6 +82,9 @@ static void t_parse_full(void **state)
 	assert_int_equal(o.nlibs, 1);
 	assert_string_equal(o.libs[0], "libslirp.so.0");
 	assert_null(o.env[1]);
+	assert_int_equal(o.nvfio, 2);
+	assert_string_equal(o.vfio[0], "7");
+	assert_string_equal(o.vfio[1], "12");
 	assert_true(o.keep);
 	assert_true(o.verbose);
 	assert_int_equal(o.nargs, 4);
@@ -133,6 +137,9 @@ static void t_parse_errors(void **state)
 	PARSE_FAILS("--env 'NOVALUE': expected NAME=VALUE", BASIC, "--env", "NOVALUE");
 	PARSE_FAILS("--lib '/usr/lib/libslirp.so.0': expected a library's file name, e.g. "
 		    "libslirp.so.0", BASIC, "--lib", "/usr/lib/libslirp.so.0");
+	PARSE_FAILS("--vfio '../7': expected an IOMMU group number", BASIC, "--vfio", "../7");
+	PARSE_FAILS("--vfio '': expected an IOMMU group number", BASIC, "--vfio=");
+	PARSE_FAILS("--vfio '7x': expected an IOMMU group number", BASIC, "--vfio", "7x");
 	PARSE_FAILS("--file /a:../etc: '..' is not allowed", BASIC, "--file", "/a:../etc");
 	PARSE_FAILS("--file :/x: no host path", BASIC, "--file", ":/x");
 	PARSE_FAILS("--rw-file /a:/: the jail path must name something", BASIC, "--rw-file", "/a:/");
@@ -165,6 +172,7 @@ static const char usage_want[] =
 "  --keep-fd N              pass descriptor N on (0, 1 and 2 always are)\n"
 "  --env NAME=VALUE         environment of the program (empty otherwise)\n"
 "  --lib NAME               also copy a library the program dlopen()s (libslirp.so.0)\n"
+"  --vfio GROUP             /dev/vfio/{vfio,GROUP} and the group's sysfs (-device vfio-pci)\n"
 "  --keep                   leave the jail directory behind at the end\n"
 "  -v, --verbose            say what is being set up\n"
 "\n"

@@ -55,6 +55,7 @@ static struct {
 	uint32_t route_data[8];
 	unsigned routes, routes_freed;
 	unsigned table_pwrites;
+	unsigned cfg_pwrites;		/* to the capabilities */
 	/* MSI: the vectors VFIO offers, SET_IRQS' eventfds */
 	unsigned msi_offered, msi_count, msi_sets;
 	int msi_fds[8];
@@ -75,6 +76,27 @@ static int fake_mem_map(void *opaque, uint64_t gpa, uint64_t size, void *hva)
 static void fake_mem_unmap(void *opaque, int handle)
 {
 	k.mem_unmaps++;
+}
+
+/* KVM's VFIO device: the group fds it holds; kvm_refuse: the next add fails */
+static int kvm_groups[4], kvm_ngroups, kvm_refuse;
+
+static int fake_vfio_group(void *opaque, int group_fd, int add)
+{
+	if (add && kvm_refuse)
+		return -kvm_refuse;
+	if (add) {
+		assert_true(kvm_ngroups < 4);
+		kvm_groups[kvm_ngroups++] = group_fd;
+		return 0;
+	}
+	for (int i = 0; i < kvm_ngroups; i++)
+		if (kvm_groups[i] == group_fd) {
+			kvm_groups[i] = kvm_groups[--kvm_ngroups];
+			return 0;
+		}
+	fail_msg("group fd %d removed from KVM's VFIO device but never added", group_fd);
+	return -EINVAL;
 }
 
 static int fake_route_alloc(void *opaque)
@@ -363,6 +385,11 @@ ssize_t __wrap_pwrite64(int fd, const void *buf, size_t len, off_t off)
 		memcpy(&k.last_cmd, buf, 2);
 		return 2;
 	}
+	if ((uint64_t)off >= CFG_OFF + PCI_STD_HEADER_SIZEOF && (uint64_t)off + len <= CFG_OFF + 256) {
+		k.cfg_pwrites++;
+		memcpy(k.cfg + (off - CFG_OFF), buf, len);
+		return (ssize_t)len;
+	}
 	if (off == 4 && len == 4) {
 		memcpy(&k.liveness, buf, 4);
 		return 4;
@@ -418,6 +445,8 @@ static int setup(void **state)
 	bus_init(&pf.mmio, "mmio");
 	pf.msi_send = fake_msi_send;
 	pf.irqfd = fake_irqfd;
+	pf.vfio_group = fake_vfio_group;
+	kvm_ngroups = kvm_refuse = 0;
 	return pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE);
 }
 
@@ -485,6 +514,27 @@ static void t_edu(void **state)
 	assert_int_equal(k.resets, 2);			/* and at exit */
 	assert_int_equal(k.intx_trigger, -1);		/* INTx unwired */
 	assert_int_equal(k.irqfd_fd, -1);
+}
+
+/*
+ * The group joins KVM's VFIO device once, however many of its functions
+ * are passed, and leaves it with the last; a refusal fails the device.
+ */
+static void t_kvm_vfio(void **state)
+{
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(kvm_ngroups, 1);
+	assert_int_equal(kvm_groups[0], k.group);
+	device_destroy_all(&pf);
+	assert_int_equal(kvm_ngroups, 0);
+
+	kvm_refuse = ENODEV;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), -ENODEV);
+	assert_null(pf.devices);
+	assert_int_equal(k.dev_opens, 1);	/* refused before the device opened */
+	kvm_refuse = 0;
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_int_equal(kvm_ngroups, 1);
 }
 
 static void t_sysfsdev_and_twice(void **state)
@@ -601,6 +651,55 @@ static unsigned find_cap(unsigned id)
 		if (ecam_read(5, 0, off, 1) == id)
 			return off;
 	return 0;
+}
+
+/*
+ * An NVMe-like function: PM at 0x40, MSI-X at 0x50, then PCI Express at
+ * 0x60, PCI-X at 0x80 and a vendor-specific one at 0x90. The guest sees PM,
+ * MSI-X and the vendor one at the device's offsets, linked past the two
+ * hidden ones; PM's body is the device's, read and written through.
+ */
+static void t_caps_hidden(void **state)
+{
+	static const unsigned want[][2] = {
+		{ 0x40, PCI_CAP_ID_PM }, { 0x50, PCI_CAP_ID_MSIX }, { 0x90, PCI_CAP_ID_VNDR },
+	};
+	unsigned off, i = 0;
+
+	put(PCI_CAPABILITY_LIST, 0x40, 1);
+	put(0x40, PCI_CAP_ID_PM | 0x50 << 8 | 0x0003 << 16, 4);	/* PMC: version 3 */
+	put(0x44, 0x0008, 2);			/* PMCSR: D0, no soft reset */
+	put(0x51, 0x60, 1);
+	put(0x60, PCI_CAP_ID_EXP | 0x80 << 8 | 0x0002 << 16, 4);
+	put(0x80, PCI_CAP_ID_PCIX | 0x90 << 8, 2);
+	put(0x90, PCI_CAP_ID_VNDR | 0 << 8 | 8 << 16, 4);
+	put(0x94, 0xcafe, 2);
+	assert_int_equal(device_create(&pf, "vfio-pci,host=" BDF ",addr=5"), 0);
+	assert_true(ecam_read(5, 0, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	for (off = ecam_read(5, 0, PCI_CAPABILITY_LIST, 1); off; off = ecam_read(5, 0, off + 1, 1)) {
+		assert_true(i < 3);
+		assert_int_equal(off, want[i][0]);
+		assert_int_equal(ecam_read(5, 0, off, 1), want[i][1]);
+		i++;
+	}
+	assert_int_equal(i, 3);
+	assert_int_equal(find_cap(PCI_CAP_ID_EXP), 0);
+	assert_int_equal(find_cap(PCI_CAP_ID_PCIX), 0);
+	/* the PM and vendor bodies are the device's */
+	assert_int_equal(ecam_read(5, 0, 0x42, 2), 3);
+	assert_int_equal(ecam_read(5, 0, 0x94, 2), 0xcafe);
+	k.cfg[0x44] = 0x0b;			/* the device changed it */
+	assert_int_equal(ecam_read(5, 0, 0x44, 2), 0x000b);
+	/* a write to PMCSR reaches the device; one to the links does not */
+	ecam_write(5, 0, 0x44, 0x0003, 2);
+	assert_int_equal(k.cfg[0x44], 0x03);
+	ecam_write(5, 0, 0x40, 0xffff, 2);
+	assert_int_equal(k.cfg[0x41], 0x50);
+	assert_int_equal(ecam_read(5, 0, 0x41, 1), 0x50);
+	assert_int_equal(ecam_read(5, 0, 0x50 + PCI_MSIX_FLAGS, 2), 3);	/* ember's */
+	assert_int_equal(ecam_read(5, 0, 0x51, 1), 0x90);
+	/* the hidden PCI Express capability's bytes read ember's zeros */
+	assert_int_equal(ecam_read(5, 0, 0x60, 4), 0);
 }
 
 static void t_msix(void **state)
@@ -950,12 +1049,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_edu, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_kvm_vfio, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_sysfsdev_and_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_msix, setup_msix, teardown),
+		cmocka_unit_test_setup_teardown(t_caps_hidden, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_msix_hostile, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_reset, setup_msix, teardown),
 		cmocka_unit_test_setup_teardown(t_msi, setup_msi, teardown),

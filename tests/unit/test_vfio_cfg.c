@@ -111,6 +111,80 @@ static void t_caps_hostile(void **state)
 	assert_int_equal(vfio_cfg_caps(cfg, caps, VFIO_CFG_MAX_CAPS), -EINVAL);
 }
 
+/*
+ * QEMU's NVMe function as L1 sees it: PM, MSI-X, PCI Express; edu's MSI
+ * first. The guest sees MSI, PM and MSI-X at their offsets, and the link
+ * past the hidden PCI Express capability.
+ */
+static void t_shown(void **state)
+{
+	struct vfio_cfg_shown sh[VFIO_CFG_MAX_CAPS];
+
+	put(0x41, 0x60, 1);
+	put(0x60, PCI_CAP_ID_PM | 0x70 << 8 | 3 << 16, 4);
+	put(0x70, PCI_CAP_ID_MSIX | 0x80 << 8, 2);
+	put(0x80, PCI_CAP_ID_EXP | 0xa0 << 8, 2);
+	put(0xa0, PCI_CAP_ID_VNDR | 0xb0 << 8 | 0x14 << 16, 4);
+	put(0xb0, PCI_CAP_ID_AF | 0xc0 << 8, 2);
+	put(0xc0, PCI_CAP_ID_PCIX, 1);
+	assert_int_equal(vfio_cfg_shown_caps(cfg, sh, VFIO_CFG_MAX_CAPS), 4);
+	assert_int_equal(sh[0].id, PCI_CAP_ID_MSI);
+	assert_int_equal(sh[0].len, 10);		/* 32-bit, no masking */
+	assert_false(sh[0].pass);
+	assert_int_equal(sh[1].id, PCI_CAP_ID_PM);
+	assert_int_equal(sh[1].off, 0x60);
+	assert_int_equal(sh[1].len, PCI_PM_SIZEOF);
+	assert_true(sh[1].pass);
+	assert_int_equal(sh[2].id, PCI_CAP_ID_MSIX);
+	assert_int_equal(sh[2].len, PCI_CAP_MSIX_SIZEOF);
+	assert_int_equal(sh[3].id, PCI_CAP_ID_VNDR);
+	assert_int_equal(sh[3].off, 0xa0);
+	assert_int_equal(sh[3].len, 0x14);
+	assert_true(sh[3].pass);
+	/* fewer slots: the first ones */
+	assert_int_equal(vfio_cfg_shown_caps(cfg, sh, 2), 2);
+
+	vfio_cfg_shown_caps(cfg, sh, VFIO_CFG_MAX_CAPS);
+	vfio_cfg_link(cfg, sh, 4);
+	assert_int_equal(cfg[PCI_CAPABILITY_LIST], 0x40);
+	assert_int_equal(cfg[0x41], 0x60);
+	assert_int_equal(cfg[0x61], 0x70);
+	assert_int_equal(cfg[0x71], 0xa0);		/* past PCI Express */
+	assert_int_equal(cfg[0xa1], 0);			/* AF and PCI-X after it gone */
+	assert_true(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST);
+	assert_int_equal(vfio_cfg_caps(cfg, (struct vfio_cfg_cap[8]){ 0 }, 8), 4);
+	/* only the second: linked from the header */
+	vfio_cfg_link(cfg, sh + 1, 1);
+	assert_int_equal(cfg[PCI_CAPABILITY_LIST], 0x60);
+	assert_int_equal(cfg[0x61], 0);
+	/* none: no list at all */
+	vfio_cfg_link(cfg, sh, 0);
+	assert_int_equal(cfg[PCI_CAPABILITY_LIST], 0);
+	assert_false(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST);
+	assert_int_equal(vfio_cfg_caps(cfg, (struct vfio_cfg_cap[8]){ 0 }, 8), 0);
+}
+
+/*
+ * A device that lies: overlapping capabilities, a vendor one with no
+ * length or running off the end, a malformed MSI, a loop.
+ */
+static void t_shown_hostile(void **state)
+{
+	struct vfio_cfg_shown sh[VFIO_CFG_MAX_CAPS];
+
+	put(0x42, 6 << 1, 2);				/* MSI: 64 vectors, reserved */
+	put(0x41, 0x48, 1);
+	put(0x48, PCI_CAP_ID_PM | 0x4c << 8, 2);
+	put(0x4c, PCI_CAP_ID_MSIX | 0x50 << 8, 2);	/* inside PM */
+	put(0x50, PCI_CAP_ID_VNDR | 0xf8 << 8 | 2 << 16, 4);	/* length under its header */
+	put(0xf8, PCI_CAP_ID_VNDR | 0 << 8 | 0x10 << 16, 4);	/* runs past 256 */
+	assert_int_equal(vfio_cfg_shown_caps(cfg, sh, VFIO_CFG_MAX_CAPS), 1);
+	assert_int_equal(sh[0].id, PCI_CAP_ID_PM);
+	assert_int_equal(sh[0].off, 0x48);
+	put(0xf9, 0x48, 1);				/* a loop */
+	assert_int_equal(vfio_cfg_shown_caps(cfg, sh, VFIO_CFG_MAX_CAPS), -ELOOP);
+}
+
 /* Every dword a capability: the longest list there can be, then a loop. */
 static void t_caps_full(void **state)
 {
@@ -349,6 +423,8 @@ int main(void)
 		cmocka_unit_test_setup(t_caps_chain, edu),
 		cmocka_unit_test_setup(t_caps_hostile, edu),
 		cmocka_unit_test_setup(t_caps_full, edu),
+		cmocka_unit_test_setup(t_shown, edu),
+		cmocka_unit_test_setup(t_shown_hostile, edu),
 		cmocka_unit_test_setup(t_bars, edu),
 		cmocka_unit_test_setup(t_bars_refused, edu),
 		cmocka_unit_test(t_bdf),

@@ -9,22 +9,17 @@
 # capability itself: APIC 0, vector 208) gets edu's factorial and DMA
 # interrupts through MSI (L1 counts them on vfio-msi[0] of edu, the guest
 # kernel reports vector 208 arriving); with MSI turned off again they come
-# through INTx (L1 counts them on vfio-intx of edu).
+# through INTx (L1 counts them on vfio-intx of edu). Meanwhile ember holds
+# one fd on KVM's VFIO device (anon_inode:kvm-vfio), which has edu's group.
 # Then the bad inputs: an unbound device, no such device, a bad address, the
 # same device twice, the MMIO-only machine: one line each, exit status 1.
 # e2e-timeout: 240
 # e2e-lab: iommu
 . "$E2E_LIB"
+. "$E2E_DIR/vfio-lib.sh"
 need_ember
 need_kvm
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
-done
-if [ -z "$edu" ]; then
-	[ "$LAB_MODE" = l1 ] && fail "L1 has no edu function: the lab did not honour '# e2e-lab: iommu'"
-	skip "this host has no edu PCI function"
-fi
+vfio_edu_find
 note "edu is $edu, IOMMU group $(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")"
 
 
@@ -129,6 +124,13 @@ run_ember --log "$E2E_TMP/irq.log" -M pci -kernel "$LAB_KERNEL" -initrd "$E2E_TM
 	-m 256 -append "$E2E_APPEND" -device "vfio-pci,host=$edu,addr=5" &
 pid=$!
 wait_for "$E2E_TMP/irq.log" MSI-DONE 120
+# edu's IOMMU group joined KVM's VFIO device: ember holds its fd.
+kvm_vfio=
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/exe")" = "$EMBER" ] || continue
+	kvm_vfio=$(ls -l "$p/fd" | grep -c 'anon_inode:kvm-vfio')
+	note "ember (pid ${p#/proc/}) holds $kvm_vfio anon_inode:kvm-vfio fd(s)"
+done
 grep -F "($edu)" /proc/interrupts | sed 's/^/L1 /' >&2
 msi=$(l1_irqs "vfio-msi[0]($edu)")
 wait_for "$E2E_TMP/irq.log" INTX-DONE 120
@@ -136,6 +138,7 @@ grep -F "($edu)" /proc/interrupts | sed 's/^/L1 /' >&2
 intx=$(l1_irqs "vfio-intx($edu)")
 wait "$pid"
 expect_eq "$?" 0 "ember exit status (interrupts)"
+expect_eq "$kvm_vfio" 1 "ember's fds on KVM's VFIO device (anon_inode:kvm-vfio)"
 expect_in "$E2E_TMP/irq.log" "MSI-ON cap=0x[0-9a-f]* vector=208 control=0x8[0-9a-f]"
 expect_in "$E2E_TMP/irq.log" "FACT-IRQ 6 720 status=0x1"
 expect_in "$E2E_TMP/irq.log" "DMA-IRQ status=0x100"

@@ -5,23 +5,10 @@
 # e2e-timeout: 240
 # e2e-lab: iommu
 . "$E2E_LIB"
+. "$E2E_DIR/vfio-lib.sh"
 need_ember
 need_kvm
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
-done
-if [ -z "$edu" ]; then
-	[ "$LAB_MODE" = l1 ] && fail "L1 has no edu function: the lab did not honour '# e2e-lab: iommu'"
-	skip "this host has no edu PCI function"
-fi
-modprobe vfio-pci && modprobe vfio_iommu_type1 || fail "modprobe vfio-pci vfio_iommu_type1"
-if [ "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" != vfio-pci ]; then
-	[ -e "/sys/bus/pci/devices/$edu/driver" ] && echo "$edu" >"/sys/bus/pci/devices/$edu/driver/unbind"
-	echo vfio-pci >"/sys/bus/pci/devices/$edu/driver_override"
-	echo "$edu" >/sys/bus/pci/drivers_probe
-fi
-expect_eq "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" vfio-pci "edu's driver in L1"
+vfio_edu_bind
 make_initrd "$E2E_TMP/initrd" --file "$E2E_DIR/hostile/bin/pci_edu:/bin/pci_edu" --script - <<'GUEST'
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
