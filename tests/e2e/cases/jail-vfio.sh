@@ -11,9 +11,10 @@
 # e2e-lab: iommu
 . "$E2E_LIB"
 . "$E2E_DIR/vfio-lib.sh"
+. "$E2E_DIR/jail-lib.sh"
 need_ember
 need_kvm
-if [ -z "${EMBER_JAIL:-}" ] || [ ! -x "$EMBER_JAIL" ]; then skip "ember-jail is not built (no build/ember-jail)"; fi
+jail_setup
 vfio_edu_bind
 group=$(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")
 note "edu is $edu, IOMMU group $group"
@@ -24,32 +25,24 @@ echo "EDU-IDS $(cat $d/vendor):$(cat $d/device)"
 pci_edu $d read 0
 pci_edu $d dma
 GUEST
-base=$E2E_TMP/jails
-mkdir "$base"
-chmod 755 "$E2E_TMP"
-jailed() { # ID LOG JAIL-ARGS...
-	_id=$1 _log=$2
-	shift 2
-	(ulimit -l unlimited && exec "$EMBER_JAIL" --id "$_id" --exec-file "$EMBER" --uid 1234 \
-		--gid 1234 --chroot-base-dir "$base" --file "$LAB_KERNEL:/vmlinuz" \
-		--file "$E2E_TMP/initrd:/initrd" "$@" -- -M pci -kernel /vmlinuz -initrd /initrd \
-		-m 256 -append "$E2E_APPEND" -device "vfio-pci,host=$edu,addr=5") \
-		</dev/null >"$_log" 2>&1
+jailed() { # ID LOG 'JAIL-ARGS'; the DMA map needs RLIMIT_MEMLOCK raised
+	(ulimit -l unlimited && jail_run "$1" "$2" "$3" -M pci -m 256 \
+		-device "vfio-pci,host=$edu,addr=5")
 }
 
-jailed novfio "$E2E_TMP/novfio.log"
+jailed novfio "$E2E_TMP/novfio.log" ""
 rc=$?
 sed 's/^/| novfio: /' "$E2E_TMP/novfio.log"
 expect_eq "$rc" 1 "exit status without --vfio"
 expect_in "$E2E_TMP/novfio.log" "no PCI device $edu on this host"
 
-jailed nogroup "$E2E_TMP/nogroup.log" --vfio 99
+jailed nogroup "$E2E_TMP/nogroup.log" "--vfio 99"
 rc=$?
 sed 's/^/| nogroup: /' "$E2E_TMP/nogroup.log"
 expect_eq "$rc" 1 "exit status with --vfio 99"
 expect_in "$E2E_TMP/nogroup.log" "ember-jail: error: --vfio 99: the host has no /dev/vfio/99"
 
-jailed withvfio "$E2E_TMP/withvfio.log" --vfio "$group" --keep -v
+jailed withvfio "$E2E_TMP/withvfio.log" "--vfio $group --keep -v"
 rc=$?
 sed 's/^/| withvfio: /' "$E2E_TMP/withvfio.log"
 expect_eq "$rc" 0 "exit status of the jailed ember with --vfio $group"
@@ -57,7 +50,7 @@ expect_in "$E2E_TMP/withvfio.log" "EDU-IDS 0x1234:0x11e8"
 expect_in "$E2E_TMP/withvfio.log" "READ 0 0x010000ed"
 expect_in "$E2E_TMP/withvfio.log" "DMA-OK 1024 bytes"
 expect_not_in "$E2E_TMP/withvfio.log" "PCI-EDU-FAIL"
-root=$base/ember/withvfio/root
+root=$JAIL_BASE/ember/withvfio/root
 expect_eq "$(stat -c '%u:%g %a' "$root/dev/vfio/$group")" "1234:1234 600" "/dev/vfio/$group in the jail"
 expect_eq "$(stat -c '%u:%g %a' "$root/dev/vfio/vfio")" "1234:1234 600" "/dev/vfio/vfio in the jail"
-rm -rf "$base/ember/withvfio"
+rm -rf "$JAIL_BASE/ember/withvfio"
