@@ -4,6 +4,7 @@ tests/fuzz/corpus/NAME/. Run from the top of the tree after changing an
 input format; scripts/fuzz merges what the fuzzers find on top of these."""
 import os
 import struct
+import zlib
 
 LOG2 = {1: 0, 2: 1, 4: 2, 8: 3}
 
@@ -436,3 +437,22 @@ def vfio_region(name, region, nvec, table_off, pba_off, mmap, areas=None):
 vfio_region('whole', 0x100000, 0, 0, 0, 1)
 vfio_region('nvme-msix', 0x4000, 65, 0x2000, 0x3000, 1)
 vfio_region('sparse', 0x8000, 1, 0x3000, 0x3800, 1, [(0, 0x1800), (0x2000, 0x4000)])
+
+
+# --- fuzz_snapshot: lib/snapfile.h's format (header, sections, CRC) ---
+def snapfile(machine, mem, sects, version=1):
+    body = b''
+    for name, data in sects:
+        body += struct.pack('<H', len(name)) + name + struct.pack('<I', len(data)) + data
+    total = 48 + len(body) + 4
+    head = b'EMBERSNP' + struct.pack('<IIQQ', version, len(sects), total, mem)
+    head += machine.ljust(16, b'\0')
+    d = head + body
+    return d + struct.pack('<I', zlib.crc32(d))
+
+
+SNAP = [(b'cpu0', bytes(range(200))), (b'vm', b'\1' * 40), (b'serial/com0', b'')]
+out('snapshot', 'pc', snapfile(b'pc', 256 << 20, SNAP))
+out('snapshot', 'empty', snapfile(b'microvm', 0, []))
+out('snapshot', 'truncated', snapfile(b'pc', 256 << 20, SNAP)[:-9])
+out('snapshot', 'version2', snapfile(b'pc', 256 << 20, SNAP, 2))
