@@ -100,6 +100,30 @@ static void virtio_type_reset(struct device *dev, struct platform *pf)
 		vt->quiesce(dev);
 }
 
+static int virtio_type_save(struct device *dev, struct snapw *w, const char *name)
+{
+	const struct virtio_dev_type *vt = vtype(dev);
+	struct virtio_dev *vdev = vdev_of(dev);
+
+	if (!vt->snapshot || link_of(dev)->pci) {
+		err_msg("migrate: device %s (%s) cannot be saved in a snapshot", name,
+			dev->type->name);
+		return -ENOTSUP;
+	}
+	/* No request may be in flight in the state taken. */
+	if (vt->quiesce)
+		vt->quiesce(dev);
+	pthread_mutex_lock(&vdev->lock);
+	virtio_save(vdev, w, name);
+	pthread_mutex_unlock(&vdev->lock);
+	return 0;
+}
+
+static int virtio_type_load(struct device *dev, const void *data, size_t len)
+{
+	return virtio_load(vdev_of(dev), data, len);
+}
+
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)
 {
 	virtio_mmio_aml(vdev_of(dev), dsdt);
@@ -151,6 +175,8 @@ void virtio_dev_type_register(const struct virtio_dev_type *vt)
 		t->realize = virtio_type_realize;
 		t->unrealize = virtio_type_unrealize;
 		t->reset = virtio_type_reset;
+		t->save = virtio_type_save;
+		t->load = virtio_type_load;
 		t->aml = pci ? NULL : virtio_type_aml;
 	}
 	if (bad) {

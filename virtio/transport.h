@@ -117,6 +117,11 @@ struct virtio_dev_type {
 	 * reset): waits until no back-end I/O can still write guest RAM.
 	 */
 	void (*quiesce)(struct device *dev);
+	/*
+	 * The device keeps no state outside struct virtio_dev that a snapshot
+	 * needs (virtio-mmio only, for now); quiesce drains it first.
+	 */
+	bool snapshot;
 };
 
 #define VIRTIO_STATE(type)						\
