@@ -444,7 +444,8 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->boot_cfg.kernel_fd = m->boot_cfg.initrd_fd = -1;
 	m->vm.sys_fd = m->vm.vm_fd = -1;
 	m->sigfd = m->reqfd = -1;
-	m->state = cfg->start_paused ? RUN_PRELAUNCH : RUN_RUNNING;
+	m->incoming_wait = cfg->incoming && !strcmp(cfg->incoming, "defer");
+	m->state = cfg->start_paused || m->incoming_wait ? RUN_PRELAUNCH : RUN_RUNNING;
 	ret = kvm_vm_open(&m->vm);
 	if (ret)
 		return ret;
@@ -590,6 +591,8 @@ int machine_run(struct machine *m)
 	/* sandbox: set-up is over; filters compiled and capabilities dropped before any thread */
 	if (netdev_user_exists())
 		sandbox_allow_user_net();	/* libslirp's sockets, only then */
+	if (m->cfg.snapshots)
+		sandbox_allow_snapshot();	/* QMP migrate, migrate-incoming */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);

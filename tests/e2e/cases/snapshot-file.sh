@@ -1,0 +1,137 @@
+# Snapshot to a file and restore: a guest counts each second and writes the
+# count to an ext4 disk (virtio-blk-device); QMP migrate "file:" saves it
+# (STOP, MIGRATION completed, paused), ember is killed, a new ember restores
+# it with -incoming: the count goes on from where it was (no reboot), the
+# console takes input, and after poweroff the disk passes e2fsck. Then bad
+# input, one line each: truncated and corrupt state files, a memory file of
+# the wrong size, another -m, another device set; and migrate of a machine
+# with a device that cannot be saved fails, naming it, and writes nothing.
+# e2e-timeout: 420
+# e2e-needs: socat mkfs.ext4 e2fsck debugfs
+. "$E2E_LIB"
+. "$E2E_DIR/qmp-lib.sh"
+need_kvm
+need_cmd socat mkfs.ext4 e2fsck debugfs
+img=$E2E_TMP/disk.img
+snap=$E2E_TMP/snap
+truncate -s 64M "$img"
+mkfs.ext4 -q -F "$img"
+make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
+mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED
+( i=0; while :; do i=$((i + 1)); echo "$i" >/mnt/count; sync; echo "COUNT $i"; sleep 1; done ) &
+loop=$!
+echo READY-FOR-INPUT
+while read -r line; do
+	echo "GOT:$line:END"
+	[ "$line" = off ] && break
+done
+kill $loop
+wait $loop
+echo "DISK $(cat /mnt/count)"
+umount /mnt || echo UMOUNT-FAILED
+echo GUEST-DONE
+poweroff -f
+GUEST
+
+# start_ember NAME ARGS...: ember with the guest, stdin on fifo NAME.in (fd 7),
+# log NAME.log, QMP at $QMP_SOCK.
+start_ember() {
+	_n=$1
+	shift
+	rm -f "$E2E_TMP/$_n.in" "$QMP_SOCK"
+	mkfifo "$E2E_TMP/$_n.in"
+	exec 7<>"$E2E_TMP/$_n.in"
+	EMBER_LOG=$E2E_TMP/$_n.log
+	"$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
+		-append "$E2E_APPEND" -serial stdio \
+		-blockdev driver=file,node-name=f0,filename="$img" \
+		-blockdev driver=raw,node-name=d0,file=f0 -device virtio-blk-device,drive=d0,id=vd0 \
+		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
+	EMBER_PID=$!
+	# shellcheck disable=SC2064
+	trap "kill $EMBER_PID 2>/dev/null" EXIT
+	wait_sock "$QMP_SOCK"
+}
+last_count() { sed -n 's/^COUNT \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
+
+need_ember
+start_ember src
+wait_for "$EMBER_LOG" "COUNT 5" 180
+client_open a 3 "$QMP_SOCK"
+expect_reply a 3 a0 '{"execute": "qmp_capabilities", "id": "a0"}' '{"return":{},"id":"a0"}'
+expect_reply a 3 a1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"a1\"}" \
+	'{"return":{},"id":"a1"}'
+wait_count a '"event":"STOP"' 1
+wait_count a '"event":"MIGRATION","data":{"status":"completed"}' 1
+expect_reply a 3 a2 '{"execute": "query-status", "id": "a2"}' '"status":"paused"'
+n=$(last_count "$EMBER_LOG")
+sleep 3
+expect_eq "$(last_count "$EMBER_LOG")" "$n" "count while paused after migrate"
+note "saved at COUNT $n: state $(stat -c %s "$snap") bytes, memory file $(stat -c %s "$snap.mem") bytes ($(du -k "$snap.mem" | cut -f1) KiB on disk)"
+exec 3>&-
+kill -9 "$EMBER_PID"
+wait "$EMBER_PID" 2>/dev/null
+exec 7>&-
+
+t0=$(now)
+start_ember dst -incoming "file:$snap"
+wait_for "$EMBER_LOG" "COUNT $((n + 1))" 60
+note "restored: COUNT $((n + 1)) after $(elapsed "$t0") s"
+first=$(sed -n 's/^COUNT \([0-9]*\).*/\1/p' "$EMBER_LOG" | head -n 1)
+expect_eq "$first" "$((n + 1))" "first count after the restore"
+expect_not_in "$EMBER_LOG" READY-FOR-INPUT
+wait_for "$EMBER_LOG" "COUNT $((n + 3))" 30
+printf 'hello\n' >&7
+wait_for "$EMBER_LOG" "GOT:hello:END" 30
+printf 'off\n' >&7
+ember_exit 0
+exec 7>&-
+expect_in "$EMBER_LOG" GUEST-DONE
+expect_not_in "$EMBER_LOG" FAILED
+disk=$(sed -n 's/^DISK \([0-9]*\).*/\1/p' "$EMBER_LOG")
+[ "${disk:-0}" -gt "$n" ] || fail "the disk's count ${disk:-none} is not past $n"
+e2fsck -fn "$img" >"$E2E_TMP/fsck.log" 2>&1 || { cat "$E2E_TMP/fsck.log"; fail "e2fsck found errors"; }
+[ "$(debugfs -R 'cat /count' "$img" 2>/dev/null)" = "$disk" ] || fail "the image's /count is not $disk"
+
+# Bad input: one line each, exit status 1, before the guest runs.
+bad() { # NAME PATTERN STATEFILE ARGS...
+	_name=$1 _pat=$2 _sf=$3
+	shift 3
+	expect_usage_error "$_name" "$_pat" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-m 256M -smp 2 -append "$E2E_APPEND" -serial stdio \
+		-blockdev driver=file,node-name=f0,filename="$img" \
+		-blockdev driver=raw,node-name=d0,file=f0 "$@" -incoming "file:$_sf"
+}
+vd="-device virtio-blk-device,drive=d0,id=vd0"
+head -c 3000 "$snap" >"$E2E_TMP/trunc"
+# shellcheck disable=SC2086 # $vd: words
+bad truncated "state file: truncated (3000 of $(stat -c %s "$snap") bytes)" "$E2E_TMP/trunc" $vd
+cp "$snap" "$E2E_TMP/corrupt"
+printf 'X' | dd of="$E2E_TMP/corrupt" bs=1 seek=2000 conv=notrunc 2>/dev/null
+# shellcheck disable=SC2086
+bad corrupt "state file: corrupt (checksum mismatch)" "$E2E_TMP/corrupt" $vd
+cp "$snap" "$E2E_TMP/short"
+truncate -s 128M "$E2E_TMP/short.mem"
+# shellcheck disable=SC2086
+bad mem-size "incoming: memory file $E2E_TMP/short.mem has 134217728 bytes, guest RAM (-m) is 268435456" \
+	"$E2E_TMP/short" $vd
+# shellcheck disable=SC2086
+expect_usage_error other-m "state file: -m 256M, this machine has -m 512M" -kernel "$LAB_KERNEL" \
+	-m 512M -smp 2 -serial stdio -blockdev driver=file,node-name=f0,filename="$img" \
+	-blockdev driver=raw,node-name=d0,file=f0 $vd -incoming "file:$snap"
+bad other-devices "state file: has virtio-blk-device/vd0, which this machine does not" "$snap"
+printf 'not a snapshot' >"$E2E_TMP/junk"
+# shellcheck disable=SC2086
+bad junk "state file: not an ember state file" "$E2E_TMP/junk" $vd
+
+# A device that cannot be saved: migrate fails naming it, nothing is written.
+start_ember rng -S -device virtio-rng-device,id=rng0
+client_open b 4 "$QMP_SOCK"
+expect_reply b 4 b0 '{"execute": "qmp_capabilities", "id": "b0"}' '{"return":{},"id":"b0"}'
+expect_reply b 4 b1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$E2E_TMP/rng\"}, \"id\": \"b1\"}" \
+	'"desc":"migrate: device virtio-rng-device/rng0 (virtio-rng-device) cannot be saved in a snapshot"'
+wait_count b '"event":"MIGRATION","data":{"status":"failed"}' 1
+[ ! -e "$E2E_TMP/rng" ] && [ ! -e "$E2E_TMP/rng.mem" ] || fail "a failed migrate left files"
+expect_reply b 4 b2 '{"execute": "quit", "id": "b2"}' '{"return":{},"id":"b2"}'
+exec 4>&-
+ember_exit 0
