@@ -2,7 +2,9 @@
 # count to an ext4 disk (virtio-blk-device); QMP migrate "file:" saves it
 # (STOP, MIGRATION completed, paused), ember is killed, a new ember restores
 # it with -incoming: the count goes on from where it was (no reboot), the
-# console takes input, and after poweroff the disk passes e2fsck. Then bad
+# console takes input, and after poweroff the disk passes e2fsck. Again with
+# -incoming defer and QMP migrate-incoming, on a copy of the disk as it was
+# at the snapshot (inmigrate: no count until then). Then bad
 # input, one line each: truncated and corrupt state files, a memory file of
 # the wrong size, another -m, another device set; and migrate of a machine
 # with a device that cannot be saved fails, naming it, and writes nothing.
@@ -34,7 +36,7 @@ poweroff -f
 GUEST
 
 # start_ember NAME ARGS...: ember with the guest, stdin on fifo NAME.in (fd 7),
-# log NAME.log, QMP at $QMP_SOCK.
+# log NAME.log, QMP at $QMP_SOCK, the disk $disk_img.
 start_ember() {
 	_n=$1
 	shift
@@ -44,7 +46,7 @@ start_ember() {
 	EMBER_LOG=$E2E_TMP/$_n.log
 	"$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
 		-append "$E2E_APPEND" -serial stdio \
-		-blockdev driver=file,node-name=f0,filename="$img" \
+		-blockdev driver=file,node-name=f0,filename="$disk_img" \
 		-blockdev driver=raw,node-name=d0,file=f0 -device virtio-blk-device,drive=d0,id=vd0 \
 		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
 	EMBER_PID=$!
@@ -55,6 +57,7 @@ start_ember() {
 last_count() { sed -n 's/^COUNT \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
 
 need_ember
+disk_img=$img
 start_ember src
 wait_for "$EMBER_LOG" "COUNT 5" 180
 client_open a 3 "$QMP_SOCK"
@@ -68,6 +71,7 @@ n=$(last_count "$EMBER_LOG")
 sleep 3
 expect_eq "$(last_count "$EMBER_LOG")" "$n" "count while paused after migrate"
 note "saved at COUNT $n: state $(stat -c %s "$snap") bytes, memory file $(stat -c %s "$snap.mem") bytes ($(du -k "$snap.mem" | cut -f1) KiB on disk)"
+cp "$img" "$E2E_TMP/disk-at-snap.img"
 exec 3>&-
 kill -9 "$EMBER_PID"
 wait "$EMBER_PID" 2>/dev/null
@@ -92,6 +96,28 @@ disk=$(sed -n 's/^DISK \([0-9]*\).*/\1/p' "$EMBER_LOG")
 [ "${disk:-0}" -gt "$n" ] || fail "the disk's count ${disk:-none} is not past $n"
 e2fsck -fn "$img" >"$E2E_TMP/fsck.log" 2>&1 || { cat "$E2E_TMP/fsck.log"; fail "e2fsck found errors"; }
 [ "$(debugfs -R 'cat /count' "$img" 2>/dev/null)" = "$disk" ] || fail "the image's /count is not $disk"
+
+# -incoming defer: nothing runs until migrate-incoming; then the count goes on.
+disk_img=$E2E_TMP/disk-at-snap.img
+start_ember defer -incoming defer
+client_open c 5 "$QMP_SOCK"
+expect_reply c 5 c0 '{"execute": "qmp_capabilities", "id": "c0"}' '{"return":{},"id":"c0"}'
+expect_reply c 5 c1 '{"execute": "query-status", "id": "c1"}' '"status":"prelaunch"'
+sleep 2
+expect_not_in "$EMBER_LOG" COUNT
+expect_reply c 5 c2 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"c2\"}" \
+	'{"return":{},"id":"c2"}'
+wait_count c '"event":"RESUME"' 1
+wait_for "$EMBER_LOG" "COUNT $((n + 2))" 60
+expect_eq "$(sed -n 's/^COUNT \([0-9]*\).*/\1/p' "$EMBER_LOG" | head -n 1)" "$((n + 1))" \
+	"first count after migrate-incoming"
+expect_reply c 5 c3 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"c3\"}" \
+	'"desc":"ember was not started with -incoming defer, or the snapshot is already in"'
+printf 'off\n' >&7
+ember_exit 0
+exec 5>&- 7>&-
+expect_in "$EMBER_LOG" GUEST-DONE
+e2fsck -fn "$disk_img" >"$E2E_TMP/fsck2.log" 2>&1 || { cat "$E2E_TMP/fsck2.log"; fail "e2fsck found errors (defer)"; }
 
 # Bad input: one line each, exit status 1, before the guest runs.
 bad() { # NAME PATTERN STATEFILE ARGS...
