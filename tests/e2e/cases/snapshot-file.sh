@@ -65,6 +65,7 @@ expect_reply a 3 a0 '{"execute": "qmp_capabilities", "id": "a0"}' '{"return":{},
 expect_reply a 3 a1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"a1\"}" \
 	'{"return":{},"id":"a1"}'
 wait_count a '"event":"STOP"' 1
+wait_count a '"event":"MIGRATION","data":{"status":"setup"}' 1
 wait_count a '"event":"MIGRATION","data":{"status":"completed"}' 1
 expect_reply a 3 a2 '{"execute": "query-status", "id": "a2"}' '"status":"paused"'
 n=$(last_count "$EMBER_LOG")
