@@ -24,8 +24,26 @@ struct vdev_snap {
 	struct vq_snap vq[VIRTIO_MAX_QUEUES];
 };
 
+/*
+ * The ring as if @e had not been popped: the restored device pops it
+ * again, from the driver's ring in guest RAM, which still holds it.
+ */
+static void unpop(const struct virtq *vq, const struct virtq_elem *e, struct vq_snap *s)
+{
+	if (!vq->packed) {
+		s->last_avail--;
+		return;
+	}
+	if (s->last_avail < e->ndescs) {
+		s->last_avail += vq->size;
+		s->avail_wrap = !s->avail_wrap;
+	}
+	s->last_avail -= e->ndescs;
+}
+
 /* Under vdev->lock, with no request in flight (the device drained them). */
-void virtio_save(struct virtio_dev *vdev, struct snapw *w, const char *name)
+void virtio_save(struct virtio_dev *vdev, struct snapw *w, const char *name,
+		 const struct virtq_elem *const *held)
 {
 	struct vdev_snap s;
 
@@ -48,6 +66,8 @@ void virtio_save(struct virtio_dev *vdev, struct snapw *w, const char *name)
 			.enabled = vq->enabled, .avail_wrap = vq->avail_wrap,
 			.used_wrap = vq->used_wrap, .signalled_valid = vq->signalled_valid,
 		};
+		if (held && held[q])
+			unpop(vq, held[q], &s.vq[q]);
 	}
 	snapw_add(w, name, &s, sizeof(s));
 }

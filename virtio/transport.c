@@ -104,6 +104,7 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 {
 	const struct virtio_dev_type *vt = vtype(dev);
 	struct virtio_dev *vdev = vdev_of(dev);
+	const struct virtq_elem *held[VIRTIO_MAX_QUEUES];
 
 	if (!vt->snapshot || link_of(dev)->pci) {
 		err_msg("migrate: device %s (%s) cannot be saved in a snapshot", name,
@@ -114,7 +115,9 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 	if (vt->quiesce)
 		vt->quiesce(dev);
 	pthread_mutex_lock(&vdev->lock);
-	virtio_save(vdev, w, name);
+	for (unsigned q = 0; q < vdev->num_queues; q++)
+		held[q] = vt->held ? vt->held(dev, q) : NULL;
+	virtio_save(vdev, w, name, held);
 	pthread_mutex_unlock(&vdev->lock);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "lib/util.h"
 
 struct virtio_dev;
+struct virtq_elem;
 struct platform;
 struct aml;
 struct keyval;
@@ -122,6 +123,12 @@ struct virtio_dev_type {
 	 * needs (virtio-mmio only, for now); quiesce drains it first.
 	 */
 	bool snapshot;
+	/*
+	 * Optional: the chain of queue @q the device popped and still holds
+	 * (NULL: none). A snapshot gives it back to the ring, so that the
+	 * restored device pops it again.
+	 */
+	const struct virtq_elem *(*held)(struct device *dev, unsigned q);
 };
 
 #define VIRTIO_STATE(type)						\

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
 
 #include "devices/aml.h"
 #include "devices/platform.h"
@@ -350,7 +351,7 @@ static void t_snapshot(void **state)
 	virtio_notify(&fk.vdev, 0);
 	assert_int_equal(level, 1);
 	snapw_init(&w, "microvm", 0);
-	virtio_save(&fk.vdev, &w, "fake/0");
+	virtio_save(&fk.vdev, &w, "fake/0", NULL);
 	assert_int_equal(snapw_finish(&w), 0);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(level, 0);
@@ -381,6 +382,38 @@ static void t_snapshot(void **state)
 	fk.vdev.host_features ^= F(1);
 	assert_int_equal(virtio_load(&fk.vdev, s.sect[0].data, 10), -EINVAL);
 	assert_non_null(strstr(log_last(), "fake0's section has 10 bytes"));
+	snap_free(&s);
+	snapw_free(&w);
+}
+
+/* A chain the device popped and holds goes back to the ring: popped again after the load. */
+static void t_snapshot_held(void **state)
+{
+	struct vring_desc d = { .addr = 0x40000, .len = 16, .flags = VRING_DESC_F_WRITE };
+	uint16_t head = 0, idx = 1;
+	const struct virtq_elem *held[2] = { NULL };
+	struct virtq_elem e;
+	struct snapw w;
+	struct snap s;
+
+	bring_up();
+	memcpy(ram + desc_of(0), &d, sizeof(d));
+	memcpy(ram + avail_of(0) + 4, &head, 2);
+	memcpy(ram + avail_of(0) + 2, &idx, 2);
+	assert_int_equal(virtq_pop(&fk.vdev.vqs[0], &e), 1);
+	assert_int_equal(fk.vdev.vqs[0].last_avail, 1);
+	held[0] = &e;
+	snapw_init(&w, "microvm", 0);
+	virtio_save(&fk.vdev, &w, "fake/0", held);
+	assert_int_equal(snapw_finish(&w), 0);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(snap_parse(&s, w.p, w.len), 0);
+	assert_int_equal(virtio_load(&fk.vdev, s.sect[0].data, s.sect[0].len), 0);
+	assert_int_equal(fk.vdev.vqs[0].last_avail, 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(virtq_pop(&fk.vdev.vqs[0], &e), 1);
+	assert_int_equal(e.id, 0);
+	assert_int_equal(e.in_len, 16);
 	snap_free(&s);
 	snapw_free(&w);
 }
@@ -690,6 +723,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_snapshot_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_machine_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_activate_fails, setup, teardown),

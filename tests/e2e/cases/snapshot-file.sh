@@ -1,8 +1,10 @@
 # Snapshot to a file and restore: a guest counts each second and writes the
-# count to an ext4 disk (virtio-blk-device); QMP migrate "file:" saves it
+# count to an ext4 disk (virtio-blk-device), with virtio-rng-device too;
+# QMP migrate "file:" saves it
 # (STOP, MIGRATION completed, paused), ember is killed, a new ember restores
 # it with -incoming: the count goes on from where it was (no reboot), the
-# console takes input, and after poweroff the disk passes e2fsck. Again with
+# console takes input, /dev/hwrng gives bytes, and after poweroff the disk
+# passes e2fsck. Again with
 # -incoming defer and QMP migrate-incoming, on a copy of the disk as it was
 # at the snapshot (inmigrate: no count until then). Then bad
 # input, one line each: truncated and corrupt state files, a memory file of
@@ -25,6 +27,7 @@ loop=$!
 echo READY-FOR-INPUT
 while read -r line; do
 	echo "GOT:$line:END"
+	[ "$line" = rng ] && echo "RNG $(head -c 16 /dev/hwrng | wc -c)"
 	[ "$line" = off ] && break
 done
 kill $loop
@@ -48,7 +51,7 @@ start_ember() {
 		-append "$E2E_APPEND" -serial stdio \
 		-blockdev driver=file,node-name=f0,filename="$disk_img" \
 		-blockdev driver=raw,node-name=d0,file=f0 -device virtio-blk-device,drive=d0,id=vd0 \
-		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
+		-device virtio-rng-device,id=rng0 -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
 	EMBER_PID=$!
 	# shellcheck disable=SC2064
 	trap "kill $EMBER_PID 2>/dev/null" EXIT
@@ -88,6 +91,8 @@ expect_not_in "$EMBER_LOG" READY-FOR-INPUT
 wait_for "$EMBER_LOG" "COUNT $((n + 3))" 30
 printf 'hello\n' >&7
 wait_for "$EMBER_LOG" "GOT:hello:END" 30
+printf 'rng\n' >&7
+wait_for "$EMBER_LOG" "RNG 16" 30
 printf 'off\n' >&7
 ember_exit 0
 exec 7>&-
@@ -129,7 +134,7 @@ bad() { # NAME PATTERN STATEFILE ARGS...
 		-blockdev driver=file,node-name=f0,filename="$img" \
 		-blockdev driver=raw,node-name=d0,file=f0 "$@" -incoming "file:$_sf"
 }
-vd="-device virtio-blk-device,drive=d0,id=vd0"
+vd="-device virtio-blk-device,drive=d0,id=vd0 -device virtio-rng-device,id=rng0"
 head -c 3000 "$snap" >"$E2E_TMP/trunc"
 # shellcheck disable=SC2086 # $vd: words
 bad truncated "state file: truncated (3000 of $(stat -c %s "$snap") bytes)" "$E2E_TMP/trunc" $vd
@@ -152,13 +157,13 @@ printf 'not a snapshot' >"$E2E_TMP/junk"
 bad junk "state file: not an ember state file" "$E2E_TMP/junk" $vd
 
 # A device that cannot be saved: migrate fails naming it, nothing is written.
-start_ember rng -S -device virtio-rng-device,id=rng0
+start_ember bal -S -device virtio-balloon-device,id=bal0
 client_open b 4 "$QMP_SOCK"
 expect_reply b 4 b0 '{"execute": "qmp_capabilities", "id": "b0"}' '{"return":{},"id":"b0"}'
-expect_reply b 4 b1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$E2E_TMP/rng\"}, \"id\": \"b1\"}" \
-	'"desc":"migrate: device virtio-rng-device/rng0 (virtio-rng-device) cannot be saved in a snapshot"'
+expect_reply b 4 b1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$E2E_TMP/bal\"}, \"id\": \"b1\"}" \
+	'"desc":"migrate: device virtio-balloon-device/bal0 (virtio-balloon-device) cannot be saved in a snapshot"'
 wait_count b '"event":"MIGRATION","data":{"status":"failed"}' 1
-[ ! -e "$E2E_TMP/rng" ] && [ ! -e "$E2E_TMP/rng.mem" ] || fail "a failed migrate left files"
+[ ! -e "$E2E_TMP/bal" ] && [ ! -e "$E2E_TMP/bal.mem" ] || fail "a failed migrate left files"
 expect_reply b 4 b2 '{"execute": "quit", "id": "b2"}' '{"return":{},"id":"b2"}'
 exec 4>&-
 ember_exit 0
