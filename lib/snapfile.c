@@ -80,25 +80,54 @@ void snapw_init(struct snapw *w, const char *machine, uint64_t mem_size)
 	put(w, m, sizeof(m));
 }
 
-void snapw_add(struct snapw *w, const char *name, const void *data, size_t len)
+void snapw_begin(struct snapw *w, const char *name)
 {
 	size_t nl = strlen(name);
 
-	if (!nl || nl > SNAP_NAME_MAX || len > UINT32_MAX) {
+	if (!nl || nl > SNAP_NAME_MAX || w->open) {
 		w->err = w->err ? w->err : -EINVAL;
 		return;
 	}
 	put_le(w, nl, 2);
 	put(w, name, nl);
-	put_le(w, len, 4);
-	put(w, data, len);
+	w->open = w->len;
+	put_le(w, 0, 4);	/* the length, patched by snapw_end */
 	w->nsect++;
+}
+
+void snapw_put(struct snapw *w, const void *data, size_t len)
+{
+	put(w, data, len);
+}
+
+void snapw_end(struct snapw *w)
+{
+	size_t len = w->len - w->open - 4;
+
+	if (!w->open || w->err) {
+		w->err = w->err ? w->err : -EINVAL;
+		return;
+	}
+	if (len > UINT32_MAX)
+		w->err = -EINVAL;
+	for (int i = 0; i < 4; i++)
+		w->p[w->open + i] = len >> (8 * i);
+	w->open = 0;
+}
+
+void snapw_add(struct snapw *w, const char *name, const void *data, size_t len)
+{
+	snapw_begin(w, name);
+	snapw_put(w, data, len);
+	snapw_end(w);
 }
 
 int snapw_finish(struct snapw *w)
 {
 	uint64_t total = w->len + 4;
 
+	if (!w->err && w->open)
+		w->err = -EINVAL;
 	if (w->err)
 		return w->err;
 	for (int i = 0; i < 4; i++)

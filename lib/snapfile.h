@@ -41,11 +41,16 @@ struct snapw {
 	uint8_t *p;
 	size_t len, cap;
 	unsigned nsect;
+	size_t open;		/* offset of the open section's length, 0: none */
 	int err;
 };
 
 void snapw_init(struct snapw *w, const char *machine, uint64_t mem_size);
 void snapw_add(struct snapw *w, const char *name, const void *data, size_t len);
+/* A section made of parts: snapw_begin, snapw_put..., snapw_end. */
+void snapw_begin(struct snapw *w, const char *name);
+void snapw_put(struct snapw *w, const void *data, size_t len);
+void snapw_end(struct snapw *w);
 /* Patches the header and appends the CRC; 0 or -ENOMEM/-EINVAL. */
 int snapw_finish(struct snapw *w);
 void snapw_free(struct snapw *w);

@@ -42,8 +42,7 @@ static void unpop(const struct virtq *vq, const struct virtq_elem *e, struct vq_
 }
 
 /* Under vdev->lock, with no request in flight (the device drained them). */
-void virtio_save(struct virtio_dev *vdev, struct snapw *w, const char *name,
-		 const struct virtq_elem *const *held)
+void virtio_save(struct virtio_dev *vdev, struct snapw *w, const struct virtq_elem *const *held)
 {
 	struct vdev_snap s;
 
@@ -69,7 +68,12 @@ void virtio_save(struct virtio_dev *vdev, struct snapw *w, const char *name,
 		if (held && held[q])
 			unpop(vq, held[q], &s.vq[q]);
 	}
-	snapw_add(w, name, &s, sizeof(s));
+	snapw_put(w, &s, sizeof(s));
+}
+
+size_t virtio_snap_size(void)
+{
+	return sizeof(struct vdev_snap);
 }
 
 /* What the driver set up: before DRIVER_OK starts the queue. */

@@ -10,7 +10,9 @@
 
 #include "devices/device.h"
 #include "devices/pci.h"
+#include "devices/pci_snap.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/transport.h"
@@ -100,13 +102,14 @@ static void virtio_type_reset(struct device *dev, struct platform *pf)
 		vt->quiesce(dev);
 }
 
+/* virtio's state, then on virtio-pci the function's config space and MSI-X. */
 static int virtio_type_save(struct device *dev, struct snapw *w, const char *name)
 {
 	const struct virtio_dev_type *vt = vtype(dev);
 	struct virtio_dev *vdev = vdev_of(dev);
 	const struct virtq_elem *held[VIRTIO_MAX_QUEUES];
 
-	if (!vt->snapshot || link_of(dev)->pci) {
+	if (!vt->snapshot) {
 		err_msg("migrate: device %s (%s) cannot be saved in a snapshot", name,
 			dev->type->name);
 		return -ENOTSUP;
@@ -114,17 +117,29 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 	/* No request may be in flight in the state taken. */
 	if (vt->quiesce)
 		vt->quiesce(dev);
+	snapw_begin(w, name);
 	pthread_mutex_lock(&vdev->lock);
 	for (unsigned q = 0; q < vdev->num_queues; q++)
 		held[q] = vt->held ? vt->held(dev, q) : NULL;
-	virtio_save(vdev, w, name, held);
+	virtio_save(vdev, w, held);
 	pthread_mutex_unlock(&vdev->lock);
+	if (link_of(dev)->pci)
+		pci_dev_save(virtio_pci_dev(vdev), w);
+	snapw_end(w);
 	return 0;
 }
 
 static int virtio_type_load(struct device *dev, const void *data, size_t len)
 {
-	return virtio_load(vdev_of(dev), data, len);
+	struct virtio_dev *vdev = vdev_of(dev);
+	size_t vlen = MIN(len, virtio_snap_size());
+	int ret;
+
+	if (!link_of(dev)->pci)
+		return virtio_load(vdev, data, len);
+	/* The function decodes and routes its vectors before the queues start. */
+	ret = pci_dev_load(virtio_pci_dev(vdev), (const char *)data + vlen, len - vlen);
+	return ret ? ret : virtio_load(vdev, data, vlen);
 }
 
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)

@@ -17,6 +17,7 @@
 #include "lib/util.h"
 
 struct virtio_dev;
+struct pci_dev;
 struct virtq_elem;
 struct platform;
 struct aml;
@@ -75,6 +76,8 @@ struct virtio_pci_opts {
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o);
 void virtio_pci_detach(struct virtio_dev *vdev);
+/* The function of a device on virtio-pci (its snapshot). */
+struct pci_dev *virtio_pci_dev(struct virtio_dev *vdev);
 
 /*
  * A virtio device type, declared once by its device file: it becomes the
@@ -120,7 +123,7 @@ struct virtio_dev_type {
 	void (*quiesce)(struct device *dev);
 	/*
 	 * The device keeps no state outside struct virtio_dev that a snapshot
-	 * needs (virtio-mmio only, for now); quiesce drains it first.
+	 * needs; quiesce drains it first.
 	 */
 	bool snapshot;
 	/*

@@ -11,6 +11,7 @@
 #include "arch/arch.h"
 #include "backends/memory.h"
 #include "devices/device.h"
+#include "devices/pci_snap.h"
 #include "lib/log.h"
 #include "lib/snapfile.h"
 #include "lib/util.h"
@@ -85,6 +86,8 @@ static int save_state(struct machine *m, struct snapw *w)
 		snprintf(name, sizeof(name), "cpu%u", i);
 		ret = arch_vcpu_save(&m->vm, &m->vcpus[i], w, name);
 	}
+	if (!ret && m->pf.pci)
+		pci_host_save(m->pf.pci, w);
 	if (!ret)
 		ret = device_save_all(&m->pf, w);
 	if (!ret && (ret = snapw_finish(w)))
@@ -101,11 +104,6 @@ int snapshot_save(struct machine *m, const char *uri)
 
 	if (!path)
 		return -EINVAL;
-	if (m->cfg.type->has_pci) {
-		err_msg("migrate: machine type %s cannot be saved in a snapshot (its PCI host)",
-			m->cfg.type->name);
-		return -ENOTSUP;
-	}
 	if (m->state == RUN_RUNNING && machine_pause(m))
 		return -EIO;
 	ret = save_state(m, &w);
@@ -160,7 +158,7 @@ fail:
 /* The sections this machine would write, in order. */
 static int check_machine(struct machine *m, const struct snap *s)
 {
-	unsigned n = 1 + m->nr_vcpus, i = 0;
+	unsigned n = 1 + m->nr_vcpus + !!m->pf.pci, i = 0;
 	const char **names;
 	char *buf;
 	int ret;
@@ -180,6 +178,8 @@ static int check_machine(struct machine *m, const struct snap *s)
 	for (i = 0; i < m->nr_vcpus; i++)
 		snprintf(buf + (1 + i) * (SNAP_NAME_MAX + 1), SNAP_NAME_MAX + 1, "cpu%u", i);
 	i = 1 + m->nr_vcpus;
+	if (m->pf.pci)
+		strcpy(buf + i++ * (SNAP_NAME_MAX + 1), "pci-host");
 	for (struct device *d = m->pf.devices; d; d = d->next, i++)
 		device_snap_name(&m->pf, d, buf + i * (SNAP_NAME_MAX + 1), SNAP_NAME_MAX + 1);
 	ret = snap_match(s, m->cfg.type->name, m->ram->size, names, n);
@@ -230,6 +230,11 @@ static int load_state(struct machine *m, const struct snap *s)
 		snprintf(name, sizeof(name), "cpu%u", i);
 		c = snap_find(s, name);
 		ret = arch_vcpu_load(&m->vcpus[i], c->data, c->len);
+	}
+	if (!ret && m->pf.pci) {
+		const struct snap_sect *c = snap_find(s, "pci-host");
+
+		ret = pci_host_load(m->pf.pci, c->data, c->len);
 	}
 	if (!ret)
 		ret = device_load_all(&m->pf, s);

@@ -22,7 +22,10 @@ static void build(struct snapw *w)
 	snapw_add(w, "cpu0", regs, sizeof(regs));
 	snapw_add(w, "vm", "clock", 5);
 	snapw_add(w, "serial/com0", NULL, 0);
-	snapw_add(w, "virtio-blk-pci/disk0", regs, 7);
+	snapw_begin(w, "virtio-blk-pci/disk0");	/* in parts: the same as one add */
+	snapw_put(w, regs, 3);
+	snapw_put(w, regs + 3, 4);
+	snapw_end(w);
 	assert_int_equal(snapw_finish(w), 0);
 }
 
@@ -45,6 +48,9 @@ static void t_round_trip(void **state)
 	c = snap_find(&s, "vm");
 	assert_memory_equal(c->data, "clock", 5);
 	assert_int_equal(snap_find(&s, "serial/com0")->len, 0);
+	c = snap_find(&s, "virtio-blk-pci/disk0");
+	assert_int_equal(c->len, 7);
+	assert_int_equal(c->data[6], 0xab);
 	assert_null(snap_find(&s, "cpu1"));
 	assert_int_equal(snap_match(&s, "pc", 256 << 20, names, 4), 0);
 	snap_free(&s);
@@ -136,6 +142,10 @@ static void t_writer_limits(void **state)
 	longname[sizeof(longname) - 1] = '\0';
 	snapw_init(&w, "pc", 0);
 	snapw_add(&w, longname, NULL, 0);
+	assert_int_equal(snapw_finish(&w), -EINVAL);
+	snapw_free(&w);
+	snapw_init(&w, "pc", 0);
+	snapw_begin(&w, "open");	/* never ended */
 	assert_int_equal(snapw_finish(&w), -EINVAL);
 	snapw_free(&w);
 }

@@ -351,7 +351,9 @@ static void t_snapshot(void **state)
 	virtio_notify(&fk.vdev, 0);
 	assert_int_equal(level, 1);
 	snapw_init(&w, "microvm", 0);
-	virtio_save(&fk.vdev, &w, "fake/0", NULL);
+	snapw_begin(&w, "fake/0");
+	virtio_save(&fk.vdev, &w, NULL);
+	snapw_end(&w);
 	assert_int_equal(snapw_finish(&w), 0);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(level, 0);
@@ -404,7 +406,9 @@ static void t_snapshot_held(void **state)
 	assert_int_equal(fk.vdev.vqs[0].last_avail, 1);
 	held[0] = &e;
 	snapw_init(&w, "microvm", 0);
-	virtio_save(&fk.vdev, &w, "fake/0", held);
+	snapw_begin(&w, "fake/0");
+	virtio_save(&fk.vdev, &w, held);
+	snapw_end(&w);
 	assert_int_equal(snapw_finish(&w), 0);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(snap_parse(&s, w.p, w.len), 0);

@@ -14,8 +14,11 @@
 # e2e-needs: socat mkfs.ext4 e2fsck debugfs
 . "$E2E_LIB"
 . "$E2E_DIR/qmp-lib.sh"
+. "$E2E_DIR/blk-lib.sh"
 need_kvm
 need_cmd socat mkfs.ext4 e2fsck debugfs
+blk_transport	# virtio-mmio, or virtio-pci (-M pci) for snapshot-file-pci
+case $BLK_DEV in *-pci) RNG_DEV=virtio-rng-pci ;; *) RNG_DEV=virtio-rng-device ;; esac
 img=$E2E_TMP/disk.img
 snap=$E2E_TMP/snap
 truncate -s 64M "$img"
@@ -47,11 +50,12 @@ start_ember() {
 	mkfifo "$E2E_TMP/$_n.in"
 	exec 7<>"$E2E_TMP/$_n.in"
 	EMBER_LOG=$E2E_TMP/$_n.log
-	"$EMBER" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
+	# shellcheck disable=SC2086 # $BLK_MACHINE: words
+	"$EMBER" $BLK_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
 		-append "$E2E_APPEND" -serial stdio \
 		-blockdev driver=file,node-name=f0,filename="$disk_img" \
-		-blockdev driver=raw,node-name=d0,file=f0 -device virtio-blk-device,drive=d0,id=vd0 \
-		-device virtio-rng-device,id=rng0 -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
+		-blockdev driver=raw,node-name=d0,file=f0 -device "$BLK_DEV,drive=d0,id=vd0" \
+		-device "$RNG_DEV,id=rng0" -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
 	EMBER_PID=$!
 	# shellcheck disable=SC2064
 	trap "kill $EMBER_PID 2>/dev/null" EXIT
@@ -129,12 +133,13 @@ e2fsck -fn "$disk_img" >"$E2E_TMP/fsck2.log" 2>&1 || { cat "$E2E_TMP/fsck2.log";
 bad() { # NAME PATTERN STATEFILE ARGS...
 	_name=$1 _pat=$2 _sf=$3
 	shift 3
-	expect_usage_error "$_name" "$_pat" -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+	# shellcheck disable=SC2086
+	expect_usage_error "$_name" "$_pat" $BLK_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
 		-m 256M -smp 2 -append "$E2E_APPEND" -serial stdio \
 		-blockdev driver=file,node-name=f0,filename="$img" \
 		-blockdev driver=raw,node-name=d0,file=f0 "$@" -incoming "file:$_sf"
 }
-vd="-device virtio-blk-device,drive=d0,id=vd0 -device virtio-rng-device,id=rng0"
+vd="-device $BLK_DEV,drive=d0,id=vd0 -device $RNG_DEV,id=rng0"
 head -c 3000 "$snap" >"$E2E_TMP/trunc"
 # shellcheck disable=SC2086 # $vd: words
 bad truncated "state file: truncated (3000 of $(stat -c %s "$snap") bytes)" "$E2E_TMP/trunc" $vd
@@ -148,10 +153,10 @@ truncate -s 128M "$E2E_TMP/short.mem"
 bad mem-size "incoming: memory file $E2E_TMP/short.mem has 134217728 bytes, guest RAM (-m) is 268435456" \
 	"$E2E_TMP/short" $vd
 # shellcheck disable=SC2086
-expect_usage_error other-m "state file: -m 256M, this machine has -m 512M" -kernel "$LAB_KERNEL" \
+expect_usage_error other-m "state file: -m 256M, this machine has -m 512M" $BLK_MACHINE -kernel "$LAB_KERNEL" \
 	-m 512M -smp 2 -serial stdio -blockdev driver=file,node-name=f0,filename="$img" \
 	-blockdev driver=raw,node-name=d0,file=f0 $vd -incoming "file:$snap"
-bad other-devices "state file: has virtio-blk-device/vd0, which this machine does not" "$snap"
+bad other-devices "state file: has $BLK_DEV/vd0, which this machine does not" "$snap"
 printf 'not a snapshot' >"$E2E_TMP/junk"
 # shellcheck disable=SC2086
 bad junk "state file: not an ember state file" "$E2E_TMP/junk" $vd
