@@ -122,6 +122,7 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 	for (unsigned q = 0; q < vdev->num_queues; q++)
 		held[q] = vt->held ? vt->held(dev, q) : NULL;
 	virtio_save(vdev, w, held);
+	snapw_put(w, (char *)dev->state + vt->snap_off, vt->snap_size);
 	pthread_mutex_unlock(&vdev->lock);
 	if (link_of(dev)->pci)
 		pci_dev_save(virtio_pci_dev(vdev), w);
@@ -131,15 +132,27 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 
 static int virtio_type_load(struct device *dev, const void *data, size_t len)
 {
+	const struct virtio_dev_type *vt = vtype(dev);
 	struct virtio_dev *vdev = vdev_of(dev);
-	size_t vlen = MIN(len, virtio_snap_size());
+	size_t vlen = virtio_snap_size(), own = vlen + vt->snap_size;
+	const char *p = data;
 	int ret;
 
-	if (!link_of(dev)->pci)
-		return virtio_load(vdev, data, len);
+	if (len < own || (!link_of(dev)->pci && len != own)) {
+		err_msg("state file: %s's section has %zu bytes, this ember wants %s%zu",
+			vdev->name, len, link_of(dev)->pci ? "more than " : "", own);
+		return -EINVAL;
+	}
 	/* The function decodes and routes its vectors before the queues start. */
-	ret = pci_dev_load(virtio_pci_dev(vdev), (const char *)data + vlen, len - vlen);
-	return ret ? ret : virtio_load(vdev, data, vlen);
+	if (link_of(dev)->pci) {
+		ret = pci_dev_load(virtio_pci_dev(vdev), p + own, len - own);
+		if (ret)
+			return ret;
+	}
+	pthread_mutex_lock(&vdev->lock);
+	memcpy((char *)dev->state + vt->snap_off, p + vlen, vt->snap_size);
+	pthread_mutex_unlock(&vdev->lock);
+	return virtio_load(vdev, p, vlen);
 }
 
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)

@@ -132,6 +132,12 @@ struct virtio_dev_type {
 	 * restored device pops it again.
 	 */
 	const struct virtq_elem *(*held)(struct device *dev, unsigned q);
+	/*
+	 * Optional: the device's own guest-visible state, plain bytes at
+	 * snap_off of its state struct, saved after virtio's and put back
+	 * before the queues start.
+	 */
+	size_t snap_off, snap_size;
 };
 
 #define VIRTIO_STATE(type)						\

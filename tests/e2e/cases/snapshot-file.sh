@@ -1,9 +1,11 @@
 # Snapshot to a file and restore: a guest counts each second and writes the
-# count to an ext4 disk (virtio-blk-device), with virtio-rng-device too;
+# count to an ext4 disk (virtio-blk-device), with virtio-rng-device and a
+# virtconsole (hvc0) on virtio-serial-device too;
 # QMP migrate "file:" saves it
 # (STOP, MIGRATION completed, paused), ember is killed, a new ember restores
 # it with -incoming: the count goes on from where it was (no reboot), the
-# console takes input, /dev/hwrng gives bytes, and after poweroff the disk
+# console takes input, /dev/hwrng gives bytes, hvc0 writes to its chardev,
+# and after poweroff the disk
 # passes e2fsck. Again with
 # -incoming defer and QMP migrate-incoming, on a copy of the disk as it was
 # at the snapshot (inmigrate: no count until then). Then bad
@@ -18,7 +20,10 @@
 need_kvm
 need_cmd socat mkfs.ext4 e2fsck debugfs
 blk_transport	# virtio-mmio, or virtio-pci (-M pci) for snapshot-file-pci
-case $BLK_DEV in *-pci) RNG_DEV=virtio-rng-pci ;; *) RNG_DEV=virtio-rng-device ;; esac
+case $BLK_DEV in
+*-pci) RNG_DEV=virtio-rng-pci VSER_DEV=virtio-serial-pci ;;
+*) RNG_DEV=virtio-rng-device VSER_DEV=virtio-serial-device ;;
+esac
 img=$E2E_TMP/disk.img
 snap=$E2E_TMP/snap
 truncate -s 64M "$img"
@@ -27,10 +32,12 @@ make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
 mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || echo MOUNT-FAILED
 ( i=0; while :; do i=$((i + 1)); echo "$i" >/mnt/count; sync; echo "COUNT $i"; sleep 1; done ) &
 loop=$!
+echo HVC-BEFORE >/dev/hvc0
 echo READY-FOR-INPUT
 while read -r line; do
 	echo "GOT:$line:END"
 	[ "$line" = rng ] && echo "RNG $(head -c 16 /dev/hwrng | wc -c)"
+	[ "$line" = hvc ] && echo HVC-AFTER >/dev/hvc0
 	[ "$line" = off ] && break
 done
 kill $loop
@@ -55,7 +62,8 @@ start_ember() {
 		-append "$E2E_APPEND" -serial stdio \
 		-blockdev driver=file,node-name=f0,filename="$disk_img" \
 		-blockdev driver=raw,node-name=d0,file=f0 -device "$BLK_DEV,drive=d0,id=vd0" \
-		-device "$RNG_DEV,id=rng0" -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
+		-device "$RNG_DEV,id=rng0" -chardev "file,id=hvc,path=$E2E_TMP/$_n.hvc" \
+		-device "$VSER_DEV,id=vser0" -device virtconsole,chardev=hvc,id=con0 -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
 	EMBER_PID=$!
 	# shellcheck disable=SC2064
 	trap "kill $EMBER_PID 2>/dev/null" EXIT
@@ -67,6 +75,7 @@ need_ember
 disk_img=$img
 start_ember src
 wait_for "$EMBER_LOG" "COUNT 5" 180
+wait_for "$E2E_TMP/src.hvc" HVC-BEFORE 30
 client_open a 3 "$QMP_SOCK"
 expect_reply a 3 a0 '{"execute": "qmp_capabilities", "id": "a0"}' '{"return":{},"id":"a0"}'
 expect_reply a 3 a1 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"a1\"}" \
@@ -97,6 +106,9 @@ printf 'hello\n' >&7
 wait_for "$EMBER_LOG" "GOT:hello:END" 30
 printf 'rng\n' >&7
 wait_for "$EMBER_LOG" "RNG 16" 30
+printf 'hvc\n' >&7
+wait_for "$E2E_TMP/dst.hvc" HVC-AFTER 30
+expect_not_in "$E2E_TMP/dst.hvc" HVC-BEFORE
 printf 'off\n' >&7
 ember_exit 0
 exec 7>&-
@@ -139,7 +151,8 @@ bad() { # NAME PATTERN STATEFILE ARGS...
 		-blockdev driver=file,node-name=f0,filename="$img" \
 		-blockdev driver=raw,node-name=d0,file=f0 "$@" -incoming "file:$_sf"
 }
-vd="-device $BLK_DEV,drive=d0,id=vd0 -device $RNG_DEV,id=rng0"
+vd="-device $BLK_DEV,drive=d0,id=vd0 -device $RNG_DEV,id=rng0 -chardev null,id=hvc
+	-device $VSER_DEV,id=vser0 -device virtconsole,chardev=hvc,id=con0"
 head -c 3000 "$snap" >"$E2E_TMP/trunc"
 # shellcheck disable=SC2086 # $vd: words
 bad truncated "state file: truncated (3000 of $(stat -c %s "$snap") bytes)" "$E2E_TMP/trunc" $vd
