@@ -268,6 +268,8 @@ int snapshot_load(struct machine *m, const char *uri)
 		ret = map_ram(m, mem);
 	if (!ret)
 		ret = load_state(m, &s);
+	if (!ret)
+		boot_trace("snapshot restored");
 	snap_free(&s);
 	free(data);
 	free(mem);
