@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -130,6 +131,24 @@ static void t_mismatch(void **state)
 	snapw_free(&w);
 }
 
+/* The fuzz seed seeds.py wrote from the format's description (zlib's CRC-32). */
+static void t_seed(void **state)
+{
+	uint8_t buf[4096];
+	FILE *f = fopen(EMBER_TEST_SRCDIR "/tests/fuzz/corpus/snapshot/pc", "rb");
+	size_t n;
+	struct snap s;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(snap_parse(&s, buf, n), 0);
+	assert_string_equal(s.machine, "pc");
+	assert_int_equal(s.nsect, 3);
+	assert_int_equal(snap_find(&s, "cpu0")->len, 200);
+	snap_free(&s);
+}
+
 static void t_writer_limits(void **state)
 {
 	char longname[SNAP_NAME_MAX + 2];
@@ -157,6 +176,7 @@ int main(void)
 		cmocka_unit_test(t_truncated),
 		cmocka_unit_test(t_corrupt),
 		cmocka_unit_test(t_mismatch),
+		cmocka_unit_test(t_seed),
 		cmocka_unit_test(t_writer_limits),
 	};
 
