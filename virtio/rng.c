@@ -292,11 +292,11 @@ static const struct prop vrng_props[] = {
 };
 
 /* A request waiting for entropy goes back to the ring in a snapshot. */
-static const struct virtq_elem *vrng_held(struct device *dev, unsigned q)
+static struct virtq_held vrng_held(struct device *dev, unsigned q)
 {
 	struct vrng *v = dev->state;
 
-	return v->pending ? &v->elem : NULL;
+	return v->pending ? (struct virtq_held){ 1, v->elem.ndescs } : (struct virtq_held){ 0 };
 }
 
 static const struct virtio_dev_type vrng_type = {

@@ -25,24 +25,25 @@ struct vdev_snap {
 };
 
 /*
- * The ring as if @e had not been popped: the restored device pops it
- * again, from the driver's ring in guest RAM, which still holds it.
+ * The ring as if the chains the device holds had not been popped: the
+ * restored device pops them again from the driver's ring in guest RAM,
+ * which still has them.
  */
-static void unpop(const struct virtq *vq, const struct virtq_elem *e, struct vq_snap *s)
+static void unpop(const struct virtq *vq, struct virtq_held h, struct vq_snap *s)
 {
 	if (!vq->packed) {
-		s->last_avail--;
+		s->last_avail -= h.chains;
 		return;
 	}
-	if (s->last_avail < e->ndescs) {
+	if (s->last_avail < h.descs) {
 		s->last_avail += vq->size;
 		s->avail_wrap = !s->avail_wrap;
 	}
-	s->last_avail -= e->ndescs;
+	s->last_avail -= h.descs;
 }
 
 /* Under vdev->lock, with no request in flight (the device drained them). */
-void virtio_save(struct virtio_dev *vdev, struct snapw *w, const struct virtq_elem *const *held)
+void virtio_save(struct virtio_dev *vdev, struct snapw *w, const struct virtq_held *held)
 {
 	struct vdev_snap s;
 
@@ -65,7 +66,7 @@ void virtio_save(struct virtio_dev *vdev, struct snapw *w, const struct virtq_el
 			.enabled = vq->enabled, .avail_wrap = vq->avail_wrap,
 			.used_wrap = vq->used_wrap, .signalled_valid = vq->signalled_valid,
 		};
-		if (held && held[q])
+		if (held && held[q].chains)
 			unpop(vq, held[q], &s.vq[q]);
 	}
 	snapw_put(w, &s, sizeof(s));

@@ -107,9 +107,9 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 {
 	const struct virtio_dev_type *vt = vtype(dev);
 	struct virtio_dev *vdev = vdev_of(dev);
-	const struct virtq_elem *held[VIRTIO_MAX_QUEUES];
+	struct virtq_held held[VIRTIO_MAX_QUEUES];
 
-	if (!vt->snapshot) {
+	if (!vt->snapshot || (vt->can_snapshot && !vt->can_snapshot(dev))) {
 		err_msg("migrate: device %s (%s) cannot be saved in a snapshot", name,
 			dev->type->name);
 		return -ENOTSUP;
@@ -120,7 +120,7 @@ static int virtio_type_save(struct device *dev, struct snapw *w, const char *nam
 	snapw_begin(w, name);
 	pthread_mutex_lock(&vdev->lock);
 	for (unsigned q = 0; q < vdev->num_queues; q++)
-		held[q] = vt->held ? vt->held(dev, q) : NULL;
+		held[q] = vt->held ? vt->held(dev, q) : (struct virtq_held){ 0 };
 	virtio_save(vdev, w, held);
 	snapw_put(w, (char *)dev->state + vt->snap_off, vt->snap_size);
 	pthread_mutex_unlock(&vdev->lock);
@@ -149,10 +149,15 @@ static int virtio_type_load(struct device *dev, const void *data, size_t len)
 		if (ret)
 			return ret;
 	}
+	ret = virtio_load(vdev, p, vlen);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&vdev->lock);
 	memcpy((char *)dev->state + vt->snap_off, p + vlen, vt->snap_size);
 	pthread_mutex_unlock(&vdev->lock);
-	return virtio_load(vdev, p, vlen);
+	if (vt->post_load)
+		vt->post_load(dev);
+	return 0;
 }
 
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)

@@ -18,7 +18,7 @@
 
 struct virtio_dev;
 struct pci_dev;
-struct virtq_elem;
+struct virtq_held;
 struct platform;
 struct aml;
 struct keyval;
@@ -127,17 +127,21 @@ struct virtio_dev_type {
 	 */
 	bool snapshot;
 	/*
-	 * Optional: the chain of queue @q the device popped and still holds
-	 * (NULL: none). A snapshot gives it back to the ring, so that the
-	 * restored device pops it again.
+	 * Optional: the chains of queue @q the device popped last and still
+	 * holds. A snapshot gives them back to the ring, so that the restored
+	 * device pops them again.
 	 */
-	const struct virtq_elem *(*held)(struct device *dev, unsigned q);
+	struct virtq_held (*held)(struct device *dev, unsigned q);
+	/* Optional: false when this instance cannot be saved (its back end). */
+	bool (*can_snapshot)(struct device *dev);
 	/*
 	 * Optional: the device's own guest-visible state, plain bytes at
 	 * snap_off of its state struct, saved after virtio's and put back
-	 * before the queues start.
+	 * once the device started (activate); then post_load, optional, acts
+	 * on them.
 	 */
 	size_t snap_off, snap_size;
+	void (*post_load)(struct device *dev);
 };
 
 #define VIRTIO_STATE(type)						\

@@ -393,7 +393,7 @@ static void t_snapshot_held(void **state)
 {
 	struct vring_desc d = { .addr = 0x40000, .len = 16, .flags = VRING_DESC_F_WRITE };
 	uint16_t head = 0, idx = 1;
-	const struct virtq_elem *held[2] = { NULL };
+	struct virtq_held held[2] = { { 0 } };
 	struct virtq_elem e;
 	struct snapw w;
 	struct snap s;
@@ -404,7 +404,7 @@ static void t_snapshot_held(void **state)
 	memcpy(ram + avail_of(0) + 2, &idx, 2);
 	assert_int_equal(virtq_pop(&fk.vdev.vqs[0], &e), 1);
 	assert_int_equal(fk.vdev.vqs[0].last_avail, 1);
-	held[0] = &e;
+	held[0] = (struct virtq_held){ 1, e.ndescs };
 	snapw_init(&w, "microvm", 0);
 	snapw_begin(&w, "fake/0");
 	virtio_save(&fk.vdev, &w, held);
