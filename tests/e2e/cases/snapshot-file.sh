@@ -48,25 +48,19 @@ echo GUEST-DONE
 poweroff -f
 GUEST
 
-# start_ember NAME ARGS...: ember with the guest, stdin on fifo NAME.in (fd 7),
-# log NAME.log, QMP at $QMP_SOCK, the disk $disk_img.
+# start_ember NAME ARGS...: ember with the guest (qmp_ember_typed: console
+# input on fd 7, log NAME.log), QMP at $QMP_SOCK, the disk $disk_img.
 start_ember() {
 	_n=$1
 	shift
-	rm -f "$E2E_TMP/$_n.in" "$QMP_SOCK"
-	mkfifo "$E2E_TMP/$_n.in"
-	exec 7<>"$E2E_TMP/$_n.in"
-	EMBER_LOG=$E2E_TMP/$_n.log
 	# shellcheck disable=SC2086 # $BLK_MACHINE: words
-	"$EMBER" $BLK_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
-		-append "$E2E_APPEND" -serial stdio \
+	qmp_ember_typed "$_n" $BLK_MACHINE -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" \
+		-m 256M -smp 2 -append "$E2E_APPEND" -serial stdio \
 		-blockdev driver=file,node-name=f0,filename="$disk_img" \
 		-blockdev driver=raw,node-name=d0,file=f0 -device "$BLK_DEV,drive=d0,id=vd0" \
 		-device "$RNG_DEV,id=rng0" -chardev "file,id=hvc,path=$E2E_TMP/$_n.hvc" \
-		-device "$VSER_DEV,id=vser0" -device virtconsole,chardev=hvc,id=con0 -qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
-	EMBER_PID=$!
-	# shellcheck disable=SC2064
-	trap "kill $EMBER_PID 2>/dev/null" EXIT
+		-device "$VSER_DEV,id=vser0" -device virtconsole,chardev=hvc,id=con0 \
+		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@"
 	wait_sock "$QMP_SOCK"
 }
 last_count() { sed -n 's/^COUNT \([0-9]*\).*/\1/p' "$1" | tail -n 1; }

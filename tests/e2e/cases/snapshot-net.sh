@@ -43,22 +43,15 @@ tap_up() {
 		fail "cannot set tap0 up"
 }
 
-# start NAME ARGS...: ember with the guest and tap0, stdin on fifo NAME.in (fd 7).
+# start NAME ARGS...: ember with the guest and tap0 (qmp_ember_typed).
 start() {
 	_n=$1
 	shift
-	rm -f "$E2E_TMP/$_n.in" "$QMP_SOCK"
-	mkfifo "$E2E_TMP/$_n.in"
-	exec 7<>"$E2E_TMP/$_n.in"
-	EMBER_LOG=$E2E_TMP/$_n.log
 	# shellcheck disable=SC2086 # $machine: words
-	"$EMBER" $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M -smp 2 \
-		-append "$E2E_APPEND" -serial stdio -netdev tap,id=n0,ifname=tap0 \
+	qmp_ember_typed "$_n" $machine -kernel "$LAB_KERNEL" -initrd "$E2E_TMP/initrd" -m 256M \
+		-smp 2 -append "$E2E_APPEND" -serial stdio -netdev tap,id=n0,ifname=tap0 \
 		-device "$dev,netdev=n0,mac=52:54:00:e2:00:01,id=nic0" \
-		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
-	EMBER_PID=$!
-	# shellcheck disable=SC2064
-	trap "kill $EMBER_PID 2>/dev/null" EXIT
+		-qmp "unix:$QMP_SOCK,server=on,wait=off" "$@"
 	tap_up
 	wait_sock "$QMP_SOCK"
 }
