@@ -5,7 +5,8 @@
 # (STOP, MIGRATION completed, paused), ember is killed, a new ember restores
 # it with -incoming: the count goes on from where it was (no reboot), the
 # console takes input, /dev/hwrng gives bytes, hvc0 writes to its chardev,
-# and after poweroff the disk
+# and after poweroff the disk (a copy taken at the snapshot: the source,
+# continued with cont, goes on writing its own)
 # passes e2fsck. Again with
 # -incoming defer and QMP migrate-incoming, on a copy of the disk as it was
 # at the snapshot (inmigrate: no count until then). Then bad
@@ -83,11 +84,16 @@ sleep 3
 expect_eq "$(last_count "$EMBER_LOG")" "$n" "count while paused after migrate"
 note "saved at COUNT $n: state $(stat -c %s "$snap") bytes, memory file $(stat -c %s "$snap.mem") bytes ($(du -k "$snap.mem" | cut -f1) KiB on disk)"
 cp "$img" "$E2E_TMP/disk-at-snap.img"
+cp "$img" "$E2E_TMP/disk-at-snap2.img"
+# The source may go on (QEMU's too): cont, and it counts again, on its own disk.
+expect_reply a 3 a3 '{"execute": "cont", "id": "a3"}' '{"return":{},"id":"a3"}'
+wait_for "$EMBER_LOG" "COUNT $((n + 2))" 30
 exec 3>&-
 kill -9 "$EMBER_PID"
 wait "$EMBER_PID" 2>/dev/null
 exec 7>&-
 
+disk_img=$E2E_TMP/disk-at-snap.img
 t0=$(now)
 start_ember dst -incoming "file:$snap"
 wait_for "$EMBER_LOG" "COUNT $((n + 1))" 60
@@ -110,11 +116,11 @@ expect_in "$EMBER_LOG" GUEST-DONE
 expect_not_in "$EMBER_LOG" FAILED
 disk=$(sed -n 's/^DISK \([0-9]*\).*/\1/p' "$EMBER_LOG")
 [ "${disk:-0}" -gt "$n" ] || fail "the disk's count ${disk:-none} is not past $n"
-e2fsck -fn "$img" >"$E2E_TMP/fsck.log" 2>&1 || { cat "$E2E_TMP/fsck.log"; fail "e2fsck found errors"; }
-[ "$(debugfs -R 'cat /count' "$img" 2>/dev/null)" = "$disk" ] || fail "the image's /count is not $disk"
+e2fsck -fn "$disk_img" >"$E2E_TMP/fsck.log" 2>&1 || { cat "$E2E_TMP/fsck.log"; fail "e2fsck found errors"; }
+[ "$(debugfs -R 'cat /count' "$disk_img" 2>/dev/null)" = "$disk" ] || fail "the image's /count is not $disk"
 
 # -incoming defer: nothing runs until migrate-incoming; then the count goes on.
-disk_img=$E2E_TMP/disk-at-snap.img
+disk_img=$E2E_TMP/disk-at-snap2.img
 start_ember defer -incoming defer
 client_open c 5 "$QMP_SOCK"
 expect_reply c 5 c0 '{"execute": "qmp_capabilities", "id": "c0"}' '{"return":{},"id":"c0"}'
