@@ -329,6 +329,7 @@ static const struct allow snapshot_calls[] = {
 	ANY(pwrite64),
 	ANY(fstat),
 	ANY(newfstatat),
+	ANY(rename),			/* PATH.tmp to PATH, over an older snapshot */
 	ARG32(madvise, 2, MADV_DONTDUMP),	/* the restored RAM kept out of core dumps */
 	{ NULL }
 };

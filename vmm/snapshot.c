@@ -1,6 +1,7 @@
 /* Snapshots to and from files (snapshot.h): the state file and the RAM file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,15 +39,20 @@ static bool zero_page(const uint8_t *p, uint64_t len)
 
 /*
  * @p to a new file at @path, in page order; pages of zeros stay holes,
- * which read as zeros (most of a guest's RAM, at first). On failure the
- * file is removed.
+ * which read as zeros (most of a guest's RAM, at first). Written as
+ * PATH.tmp, then renamed: embers restored from an older file at @path keep
+ * mapping theirs. On failure nothing is left.
  */
 static int write_file(const char *path, const uint8_t *p, uint64_t size)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char tmp[PATH_MAX];
 	uint64_t off = 0, end;
-	int e;
+	int fd = -1, e;
 
+	errno = ENAMETOOLONG;
+	if ((unsigned)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, size) < 0)
 		goto fail;
 	for (; off < size; off = end) {
@@ -63,15 +69,16 @@ static int write_file(const char *path, const uint8_t *p, uint64_t size)
 			at += n;
 		}
 	}
-	if (!close(fd))
-		return 0;
+	e = close(fd);
 	fd = -1;
+	if (!e && !rename(tmp, path))
+		return 0;
 fail:
 	e = errno ? errno : EIO;
 	err_msg("migrate: %s: %s", path, strerror(e));
 	if (fd >= 0)
 		close(fd);
-	unlink(path);
+	unlink(tmp);
 	return -e;
 }
 
