@@ -1,8 +1,10 @@
 # A restore does not grow with guest RAM: a guest of 256 MiB and one of
 # 2 GiB are each saved (QMP migrate "file:") and restored with -incoming
-# under EMBER_TRACE=boot; the time from exec to "snapshot restored", and to
-# the guest's next count, of the 2 GiB one is within 1.5x + 100 ms of the
-# 256 MiB one's (the memory file is mapped, not read).
+# under EMBER_TRACE=boot; the restore (from "vCPUs created" to "snapshot
+# restored") of the 2 GiB one takes at most 1.5x + 20 ms of the 256 MiB
+# one's (the memory file is mapped, not read). The time from exec, which
+# includes loading the kernel as for a boot (and is noisy in the lab), is
+# reported.
 # e2e-timeout: 420
 # e2e-needs: socat
 . "$E2E_LIB"
@@ -44,11 +46,13 @@ for mem in 256 2048; do
 	kill "$pid"
 	wait "$pid"
 	restored=$(trace_ms "$log" "snapshot restored")
-	[ -n "$restored" ] || { cat "$log"; fail "no 'snapshot restored' trace"; }
-	note "-m ${mem}M: snapshot restored at $restored ms after exec; next count after $counted s"
+	created=$(trace_ms "$log" "vCPUs created")
+	[ -n "$restored" ] && [ -n "$created" ] || { cat "$log"; fail "no 'snapshot restored' trace"; }
+	took=$(awk -v a="$restored" -v b="$created" 'BEGIN { printf "%.3f", a - b }')
+	note "-m ${mem}M: restore $took ms; snapshot restored at $restored ms after exec; next count after $counted s"
 	grep '^ember: trace' "$log" | sed "s/^/  ${mem}M: /" >&2
-	eval "restored_$mem=$restored"
+	eval "took_$mem=$took"
 done
 # shellcheck disable=SC2154 # set by eval
-awk -v a="$restored_2048" -v b="$restored_256" 'BEGIN { exit !(a <= b * 1.5 + 100) }' ||
-	fail "restoring 2 GiB took $restored_2048 ms, above 1.5x + 100 ms of 256 MiB's ($restored_256 ms)"
+awk -v a="$took_2048" -v b="$took_256" 'BEGIN { exit !(a <= b * 1.5 + 20) }' ||
+	fail "restoring 2 GiB took $took_2048 ms, above 1.5x + 20 ms of 256 MiB's ($took_256 ms)"
