@@ -57,7 +57,7 @@ start() {
 }
 
 for transport in mmio pci; do
-	if [ $transport = pci ]; then machine="-M pci" dev=virtio-net-pci; else machine= dev=virtio-net-device; fi
+	if [ $transport = pci ]; then machine="-M pci" dev=virtio-net-pci; else machine='' dev=virtio-net-device; fi
 	snap=$E2E_TMP/snap-$transport
 	note "transport $transport"
 	start src-$transport
