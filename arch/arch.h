@@ -19,6 +19,7 @@
 #ifndef EMBER_ARCH_H
 #define EMBER_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -136,5 +137,17 @@ int arch_vcpu_exit(struct vcpu *v);
 
 /* The registers of a vCPU that stopped on a fatal exit, to @f. */
 void arch_vcpu_dump(struct vcpu *v, FILE *f);
+
+/*
+ * Snapshot (vmm/snapshot.c): the VM's interrupt controllers, timers and
+ * clock as section "vm" of @w, each vCPU's whole state as section @name;
+ * and back, into a VM and vCPUs made as the saved ones were and not yet
+ * run. Loop thread, vCPUs parked. One message on failure.
+ */
+struct snapw;
+int arch_vm_save(struct kvm_vm *vm, struct snapw *w);
+int arch_vm_load(struct kvm_vm *vm, const void *data, size_t len);
+int arch_vcpu_save(struct kvm_vm *vm, struct vcpu *v, struct snapw *w, const char *name);
+int arch_vcpu_load(struct vcpu *v, const void *data, size_t len);
 
 #endif

@@ -176,6 +176,8 @@ static const struct device_type acpi_pm_type = {
 	.realize = acpi_pm_realize,
 	.unrealize = acpi_pm_unrealize,
 	.reset = acpi_pm_reset,
+	.snap_off = offsetof(struct acpi_pm, events),
+	.snap_size = sizeof(uint8_t),
 	.aml = acpi_pm_aml,
 	.internal = 1,
 };

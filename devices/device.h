@@ -17,6 +17,8 @@
 
 struct platform;
 struct aml;
+struct snapw;
+struct snap;
 
 struct device;
 
@@ -47,6 +49,19 @@ struct device_type {
 	 * and no machine yet (a host device that is not there); one message.
 	 */
 	int (*check)(void *state);
+	/*
+	 * Snapshot (vmm/snapshot.c). A type with neither makes migrate fail,
+	 * naming the device. snap_size: the plain bytes at snap_off of the
+	 * state struct are the guest-visible state, copied as they are; or
+	 * save appends its own section to @w, and load takes it back after
+	 * realize, before the vCPUs run (one message on failure). post_load,
+	 * optional, runs after either (an interrupt line, a timer). Loop
+	 * thread, vCPUs parked.
+	 */
+	size_t snap_off, snap_size;
+	int (*save)(struct device *dev, struct snapw *w, const char *name);
+	int (*load)(struct device *dev, const void *data, size_t len);
+	void (*post_load)(struct device *dev);
 };
 
 struct device {
@@ -98,6 +113,15 @@ void device_destroy_all(struct platform *pf);
  * vCPUs parked.
  */
 void device_reset_all(struct platform *pf);
+/*
+ * Snapshot: each device's section name (TYPE/ID, or TYPE/N for the Nth of
+ * a type without an id) into @name; its state into @w (-ENOTSUP with one
+ * message naming a device that cannot be saved); every device's state
+ * back from @s, whose sections snap_match already checked.
+ */
+void device_snap_name(struct platform *pf, struct device *dev, char *name, size_t size);
+int device_save_all(struct platform *pf, struct snapw *w);
+int device_load_all(struct platform *pf, const struct snap *s);
 /*
  * The device that @t plugs into: the one whose bus @bus names ("ID.0"), or
  * with @bus NULL the last one created that provides t->bus. Errors (one

@@ -232,6 +232,8 @@ static const struct device_type i8042_type = {
 	.realize = i8042_realize,
 	.unrealize = i8042_unrealize,
 	.reset = i8042_reset,
+	.snap_off = offsetof(struct i8042, r),
+	.snap_size = sizeof(struct i8042_regs),
 	.internal = 1,
 };
 DEVICE_TYPE(i8042_type)

@@ -56,6 +56,7 @@ static const struct device_type port80_type = {
 	.props = port80_props,
 	.realize = port80_realize,
 	.unrealize = port80_unrealize,
+	.snap_size = sizeof(struct port80),
 	.internal = 1,
 };
 DEVICE_TYPE(port80_type)

@@ -72,6 +72,8 @@ static const struct device_type pvpanic_type = {
 	.props = pvpanic_props,
 	.realize = pvpanic_realize,
 	.unrealize = pvpanic_unrealize,
+	.snap_off = offsetof(struct pvpanic, events),
+	.snap_size = sizeof(uint8_t),
 	.aml = pvpanic_aml,
 	.internal = 1,
 };

@@ -487,6 +487,19 @@ static void rtc_aml(struct device *dev, struct aml *a)
 	acpi_dsdt_add_rtc(a);
 }
 
+/* Snapshot restored: the line and the timer as the registers say. */
+static void rtc_post_load(struct device *dev)
+{
+	struct rtc *s = dev->state;
+
+	pthread_mutex_lock(&s->lock);
+	s->level = -1;
+	update_irq(s);
+	s->timer_ns = -1;
+	timer_update(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static const struct prop rtc_props[] = { { .name = NULL } };
 
 static const struct device_type rtc_type = {
@@ -498,6 +511,9 @@ static const struct device_type rtc_type = {
 	.realize = rtc_realize,
 	.unrealize = rtc_unrealize,
 	.aml = rtc_aml,
+	.snap_off = offsetof(struct rtc, r),
+	.snap_size = sizeof(struct rtc_regs),
+	.post_load = rtc_post_load,
 	.internal = 1,
 };
 DEVICE_TYPE(rtc_type)

@@ -482,6 +482,17 @@ static const struct prop serial_props[] = {
 	{ .name = NULL },
 };
 
+/* Snapshot restored: the line as the registers say. */
+static void serial_post_load(struct device *dev)
+{
+	struct serial *s = dev->state;
+
+	pthread_mutex_lock(&s->lock);
+	s->level = -1;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static const struct device_type serial_type = {
 	.name = "isa-serial",
 	.bus = "isa",
@@ -492,6 +503,9 @@ static const struct device_type serial_type = {
 	.unrealize = serial_unrealize,
 	.reset = serial_dev_reset,
 	.aml = serial_aml,
+	.snap_off = offsetof(struct serial, r),
+	.snap_size = sizeof(struct serial_regs),
+	.post_load = serial_post_load,
 };
 DEVICE_TYPE(serial_type)
 

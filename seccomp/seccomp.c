@@ -318,6 +318,50 @@ void sandbox_allow_reconnect(void)
 	reconnect_on = true;
 }
 
+/*
+ * A QMP monitor or -incoming only (sandbox_allow_snapshot()): migrate and
+ * migrate-incoming on the loop (vmm/snapshot.c): the VM's
+ * and vCPUs' state read and set (the rest of the set calls are in
+ * reset_calls), the state and RAM files written, or read and mapped
+ * (mmap is common_calls', never executable).
+ */
+static const struct allow snapshot_calls[] = {
+	IOCTL(KVM_GET_REGS),
+	IOCTL(KVM_GET_XSAVE),
+	IOCTL(KVM_GET_XCRS),
+	IOCTL(KVM_GET_LAPIC),
+	IOCTL(KVM_GET_MP_STATE),
+	IOCTL(KVM_GET_VCPU_EVENTS),
+	IOCTL(KVM_GET_DEBUGREGS),
+	IOCTL(KVM_GET_MSRS),
+	IOCTL(KVM_GET_MSR_INDEX_LIST),
+	IOCTL(KVM_GET_CPUID2),
+	IOCTL(KVM_GET_IRQCHIP),
+	IOCTL(KVM_GET_PIT2),
+	IOCTL(KVM_GET_CLOCK),
+	IOCTL(KVM_SET_XSAVE),
+	IOCTL(KVM_SET_DEBUGREGS),
+	IOCTL(KVM_SET_CPUID2),
+	IOCTL(KVM_SET_CLOCK),
+	/* the state file and PATH.mem: written anew, or read; never appended or updated */
+	{ "openat", { { 2, T_CLEAR, O_RDWR | O_APPEND, "write-only or read-only" } } },
+	ANY(ftruncate),
+	ANY(pwrite64),
+	ANY(fstat),
+	ANY(newfstatat),
+	ANY(rename),			/* PATH.tmp to PATH, over an older snapshot */
+	ARG32(madvise, 2, MADV_DONTDUMP),	/* the restored RAM kept out of core dumps */
+	{ NULL }
+};
+
+static const struct class_def snapshot_def = { "main+snapshot", { snapshot_calls } };
+static bool snapshot_on;
+
+void sandbox_allow_snapshot(void)
+{
+	snapshot_on = true;
+}
+
 /* The optional lists, printed as classes of their own, compiled in when wanted. */
 static const struct {
 	const struct class_def *def;
@@ -328,6 +372,7 @@ static const struct {
 	{ &vfio_main_def, SANDBOX_MAIN, &vfio_on },
 	{ &vfio_vcpu_def, SANDBOX_VCPU, &vfio_on },
 	{ &reconnect_def, SANDBOX_MAIN, &reconnect_on },
+	{ &snapshot_def, SANDBOX_MAIN, &snapshot_on },
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {

@@ -51,6 +51,11 @@ int sandbox_compile(enum sandbox_class c);
  */
 void sandbox_allow_user_net(void);
 /*
+ * Before sandbox_setup(): a QMP monitor or -incoming exists, so main may
+ * save and restore snapshots (the "main+snapshot" lines).
+ */
+void sandbox_allow_snapshot(void);
+/*
  * Before sandbox_setup(): a -device vfio-pci exists, so vCPUs may pread and
  * pwrite (its BARs) and main may reset it (the "+vfio" lines).
  */

@@ -396,6 +396,7 @@ static void vblk_quiesce(struct device *dev)
 }
 
 static const struct virtio_dev_type vblk_type = {
+	.snapshot = true,
 	.stem = "virtio-blk",
 	.desc = "virtio block device",
 	VIRTIO_STATE(struct vblk),

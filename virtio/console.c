@@ -22,6 +22,7 @@
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "lib/util.h"
 #include "virtio/console.h"
 #include "virtio/transport.h"
@@ -277,6 +278,11 @@ static const struct prop vser_props[] = {
 };
 
 static const struct virtio_dev_type vser_type = {
+	.snapshot = true,
+	/* the config space and the control protocol's state, next to each other */
+	.snap_off = offsetof(struct vser, cfg),
+	.snap_size = offsetof(struct vser, proto) + sizeof(struct vcon_proto) -
+		     offsetof(struct vser, cfg),
 	.stem = "virtio-serial",
 	.desc = "virtio serial bus for virtconsole and virtserialport",
 	.child_bus = "virtio-serial-bus",
@@ -364,6 +370,22 @@ static const struct prop vport_props[] = {
 	{ NULL }
 };
 
+/* A port's guest-visible state is its bus's (vcon_proto): an empty section. */
+static int vport_save(struct device *dev, struct snapw *w, const char *name)
+{
+	snapw_add(w, name, NULL, 0);
+	return 0;
+}
+
+static int vport_load(struct device *dev, const void *data, size_t len)
+{
+	if (!len)
+		return 0;
+	err_msg("state file: %s's section has %zu bytes, this ember wants none",
+		dev->type->name, len);
+	return -EINVAL;
+}
+
 static const struct device_type vconsole_type = {
 	.name = "virtconsole",
 	.bus = "virtio-serial-bus",
@@ -372,6 +394,8 @@ static const struct device_type vconsole_type = {
 	.props = vport_props,
 	.realize = vport_realize,
 	.unrealize = vport_unrealize,
+	.save = vport_save,
+	.load = vport_load,
 };
 DEVICE_TYPE(vconsole_type)
 
@@ -383,5 +407,7 @@ static const struct device_type vserialport_type = {
 	.props = vport_props,
 	.realize = vport_realize,
 	.unrealize = vport_unrealize,
+	.save = vport_save,
+	.load = vport_load,
 };
 DEVICE_TYPE(vserialport_type)

@@ -1166,7 +1166,88 @@ static const struct prop vnet_props[] = {
 	{ NULL }
 };
 
+/* ---- snapshot ---- */
+
+/* A tap only: vhost's and a daemon's rings are not ember's to save. */
+static bool vnet_can_snapshot(struct device *dev)
+{
+	struct vnet *vn = dev->state;
+
+	return !vn->vhost && !vn->vu && !vn->user;
+}
+
+/*
+ * Before a snapshot (and after a machine reset's drain, where nothing is
+ * left): every frame written to the tap is done and its chain used, so
+ * the state holds no transmit in flight. The guest's receive buffers the
+ * device holds go back to the ring instead (vnet_held).
+ */
+static void vnet_settle(struct device *dev)
+{
+	struct vnet *vn = dev->state;
+	struct io_uring_cqe *cqe;
+
+	if (!vnet_can_snapshot(dev))
+		return;
+	pthread_mutex_lock(&vn->vdev.lock);
+	for (unsigned i = 0; i < vn->npairs; i++) {
+		struct vnet_pair *p = &vn->pairs[i];
+
+		if (!p->ring_ok)
+			continue;
+		reap(p, false);
+		submit(p);
+		while (p->tx_inflight) {
+			int ret = io_uring_wait_cqe(&p->u.ring, &cqe);
+
+			if (ret < 0 && ret != -EINTR)
+				break;
+			reap(p, false);
+		}
+		notify(p);
+	}
+	pthread_mutex_unlock(&vn->vdev.lock);
+}
+
+static struct virtq_held vnet_held(struct device *dev, unsigned q)
+{
+	struct vnet *vn = dev->state;
+	struct virtq_held h = { 0 };
+	struct vnet_pair *p;
+
+	if (q % 2 || q / 2 >= vn->npairs)
+		return h;
+	p = &vn->pairs[q / 2];
+	for (unsigned i = 0; i < p->count; i++) {
+		h.chains++;
+		h.descs += held(p, i)->ndescs;
+	}
+	return h;
+}
+
+/* The MAC filters, offloads and queue pairs the driver set, to the tap again. */
+static void vnet_post_load(struct device *dev)
+{
+	struct vnet *vn = dev->state;
+
+	pthread_mutex_lock(&vn->vdev.lock);
+	netdev_set_offload(vn->nd, tun_offloads(vn->ctrl.offloads));
+	apply_pairs(vn);
+	for (unsigned i = 0; i < vn->npairs; i++)
+		pump(&vn->pairs[i]);
+	pthread_mutex_unlock(&vn->vdev.lock);
+}
+
 static const struct virtio_dev_type vnet_type = {
+	.snapshot = true,
+	.can_snapshot = vnet_can_snapshot,
+	.quiesce = vnet_settle,
+	.held = vnet_held,
+	/* the config space and the control queue's state, next to each other */
+	.snap_off = offsetof(struct vnet, cfg),
+	.snap_size = offsetof(struct vnet, ctrl) + sizeof(struct vnet_ctrl_state) -
+		     offsetof(struct vnet, cfg),
+	.post_load = vnet_post_load,
 	.stem = "virtio-net",
 	.desc = "virtio network device",
 	VIRTIO_STATE(struct vnet),

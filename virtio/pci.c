@@ -533,6 +533,11 @@ static uint32_t class_of(uint32_t device_id)
 	}
 }
 
+struct pci_dev *virtio_pci_dev(struct virtio_dev *vdev)
+{
+	return &((struct virtio_pci *)vdev->transport)->pci;
+}
+
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o)
 {

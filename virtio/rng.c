@@ -291,7 +291,17 @@ static const struct prop vrng_props[] = {
 	{ NULL }
 };
 
+/* A request waiting for entropy goes back to the ring in a snapshot. */
+static struct virtq_held vrng_held(struct device *dev, unsigned q)
+{
+	struct vrng *v = dev->state;
+
+	return v->pending ? (struct virtq_held){ 1, v->elem.ndescs } : (struct virtq_held){ 0 };
+}
+
 static const struct virtio_dev_type vrng_type = {
+	.snapshot = true,
+	.held = vrng_held,
 	.stem = "virtio-rng",
 	.desc = "virtio entropy source",
 	VIRTIO_STATE(struct vrng),

@@ -10,7 +10,9 @@
 
 #include "devices/device.h"
 #include "devices/pci.h"
+#include "devices/pci_snap.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/transport.h"
@@ -100,6 +102,64 @@ static void virtio_type_reset(struct device *dev, struct platform *pf)
 		vt->quiesce(dev);
 }
 
+/* virtio's state, then on virtio-pci the function's config space and MSI-X. */
+static int virtio_type_save(struct device *dev, struct snapw *w, const char *name)
+{
+	const struct virtio_dev_type *vt = vtype(dev);
+	struct virtio_dev *vdev = vdev_of(dev);
+	struct virtq_held held[VIRTIO_MAX_QUEUES];
+
+	if (!vt->snapshot || (vt->can_snapshot && !vt->can_snapshot(dev))) {
+		err_msg("migrate: device %s (%s) cannot be saved in a snapshot", name,
+			dev->type->name);
+		return -ENOTSUP;
+	}
+	/* No request may be in flight in the state taken. */
+	if (vt->quiesce)
+		vt->quiesce(dev);
+	snapw_begin(w, name);
+	pthread_mutex_lock(&vdev->lock);
+	for (unsigned q = 0; q < vdev->num_queues; q++)
+		held[q] = vt->held ? vt->held(dev, q) : (struct virtq_held){ 0 };
+	virtio_save(vdev, w, held);
+	snapw_put(w, (char *)dev->state + vt->snap_off, vt->snap_size);
+	pthread_mutex_unlock(&vdev->lock);
+	if (link_of(dev)->pci)
+		pci_dev_save(virtio_pci_dev(vdev), w);
+	snapw_end(w);
+	return 0;
+}
+
+static int virtio_type_load(struct device *dev, const void *data, size_t len)
+{
+	const struct virtio_dev_type *vt = vtype(dev);
+	struct virtio_dev *vdev = vdev_of(dev);
+	size_t vlen = virtio_snap_size(), own = vlen + vt->snap_size;
+	const char *p = data;
+	int ret;
+
+	if (len < own || (!link_of(dev)->pci && len != own)) {
+		err_msg("state file: %s's section has %zu bytes, this ember wants %s%zu",
+			vdev->name, len, link_of(dev)->pci ? "more than " : "", own);
+		return -EINVAL;
+	}
+	/* The function decodes and routes its vectors before the queues start. */
+	if (link_of(dev)->pci) {
+		ret = pci_dev_load(virtio_pci_dev(vdev), p + own, len - own);
+		if (ret)
+			return ret;
+	}
+	ret = virtio_load(vdev, p, vlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&vdev->lock);
+	memcpy((char *)dev->state + vt->snap_off, p + vlen, vt->snap_size);
+	pthread_mutex_unlock(&vdev->lock);
+	if (vt->post_load)
+		vt->post_load(dev);
+	return 0;
+}
+
 static void virtio_type_aml(struct device *dev, struct aml *dsdt)
 {
 	virtio_mmio_aml(vdev_of(dev), dsdt);
@@ -151,6 +211,8 @@ void virtio_dev_type_register(const struct virtio_dev_type *vt)
 		t->realize = virtio_type_realize;
 		t->unrealize = virtio_type_unrealize;
 		t->reset = virtio_type_reset;
+		t->save = virtio_type_save;
+		t->load = virtio_type_load;
 		t->aml = pci ? NULL : virtio_type_aml;
 	}
 	if (bad) {

@@ -17,6 +17,8 @@
 #include "lib/util.h"
 
 struct virtio_dev;
+struct pci_dev;
+struct virtq_held;
 struct platform;
 struct aml;
 struct keyval;
@@ -74,6 +76,8 @@ struct virtio_pci_opts {
 int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 		      const struct virtio_pci_opts *o);
 void virtio_pci_detach(struct virtio_dev *vdev);
+/* The function of a device on virtio-pci (its snapshot). */
+struct pci_dev *virtio_pci_dev(struct virtio_dev *vdev);
 
 /*
  * A virtio device type, declared once by its device file: it becomes the
@@ -117,6 +121,27 @@ struct virtio_dev_type {
 	 * reset): waits until no back-end I/O can still write guest RAM.
 	 */
 	void (*quiesce)(struct device *dev);
+	/*
+	 * The device keeps no state outside struct virtio_dev that a snapshot
+	 * needs; quiesce drains it first.
+	 */
+	bool snapshot;
+	/*
+	 * Optional: the chains of queue @q the device popped last and still
+	 * holds. A snapshot gives them back to the ring, so that the restored
+	 * device pops them again.
+	 */
+	struct virtq_held (*held)(struct device *dev, unsigned q);
+	/* Optional: false when this instance cannot be saved (its back end). */
+	bool (*can_snapshot)(struct device *dev);
+	/*
+	 * Optional: the device's own guest-visible state, plain bytes at
+	 * snap_off of its state struct, saved after virtio's and put back
+	 * once the device started (activate); then post_load, optional, acts
+	 * on them.
+	 */
+	size_t snap_off, snap_size;
+	void (*post_load)(struct device *dev);
 };
 
 #define VIRTIO_STATE(type)						\

@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio/virtq.h"
@@ -184,5 +185,23 @@ void virtio_config_changed(struct virtio_dev *vdev);
  * device, and stop serving until the driver resets the device.
  */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+
+/*
+ * Snapshot (virtio/snap.c): the transport-independent state into the open
+ * section of @w (under vdev->lock, nothing in flight; @held, if not NULL,
+ * per queue the chains the device popped last and holds, which the saved
+ * ring state gives back to the driver's ring); and back, after
+ * realize and with guest RAM in place: the queues start as at DRIVER_OK
+ * and get their ring indexes back. -EINVAL and one message when the
+ * section is not this device's.
+ */
+struct snapw;
+struct virtq_held {
+	unsigned chains, descs;		/* popped and held; descriptors they span */
+};
+void virtio_save(struct virtio_dev *vdev, struct snapw *w, const struct virtq_held *held);
+int virtio_load(struct virtio_dev *vdev, const void *data, size_t len);
+/* What virtio_save puts, and virtio_load wants. */
+size_t virtio_snap_size(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include "vmm/cli_opts.h"
 #include "vmm/hmp_mon.h"
 #include "vmm/machine.h"
+#include "vmm/snapshot.h"
 #include "vmm/qmp.h"
 
 #define DEFAULT_RAM	(256ULL << 20)
@@ -281,6 +282,8 @@ static int check_config(struct cli *c, struct machine_config *mc, struct cli_mac
 	mc->append = c->append ? c->append : DEFAULT_APPEND;
 	mc->cpu_template = c->cpu;
 	mc->start_paused = c->start_paused;
+	mc->incoming = c->incoming;
+	mc->snapshots = c->incoming || c->nr_qmp || c->nr_mon || c->nr_monitor;
 	mc->no_shutdown = c->no_shutdown;
 	mc->no_reboot = c->no_reboot;
 	mc->name = c->name;
@@ -612,6 +615,8 @@ int ember_main(int argc, char **argv)
 			goto out;
 	boot_trace("devices created");
 	ret = machine_finish(&m);
+	if (!ret && c.incoming && strcmp(c.incoming, "defer"))
+		ret = snapshot_load(&m, c.incoming);
 	for (unsigned i = 0; !ret && i < c.nr_qmp; i++)
 		ret = qmp_server_create(c.qmp[i], loop, &m);
 	if (ret)

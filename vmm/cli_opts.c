@@ -415,6 +415,9 @@ const struct cli_opt cli_opts[] = {
 	  CLI_OTHER, "the human monitor (HMP), \"(qemu) \" prompt" },
 	{ "-echr", NULL, "KEY", FIELD(echr), CLI_OTHER,
 	  "escape key of mon:stdio and mux=on chardevs (default 1, Ctrl-a)" },
+	{ "-incoming", NULL, "file:PATH|defer", FIELD(incoming), CLI_OTHER,
+	  "restore the snapshot QMP migrate wrote to PATH (and PATH.mem); defer:\n"
+	  "wait for QMP migrate-incoming" },
 	{ "-version", NULL, NULL, CALL(opt_version), CLI_OTHER, "print the version" },
 	{ "-help", "-h", NULL, CALL(opt_help), CLI_OTHER, "print this help" },
 };

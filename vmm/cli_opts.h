@@ -31,6 +31,7 @@ struct cli {
 	unsigned nr_mon, nr_monitor;
 	bool start_paused, no_shutdown;		/* -S, -no-shutdown */
 	bool no_reboot;				/* -no-reboot */
+	const char *incoming;	/* -incoming file:PATH or defer (vmm/snapshot.h) */
 	bool print_seccomp;	/* sandbox: -print-seccomp, which ends the parse */
 	/* QEMU compatibility (docs/cli.md) */
 	const char *drive[MAX_OPTS], *nic[MAX_OPTS];

@@ -452,7 +452,8 @@ int machine_init(struct machine *m, struct loop *loop, const struct machine_conf
 	m->boot_cfg.kernel_fd = m->boot_cfg.initrd_fd = -1;
 	m->vm.sys_fd = m->vm.vm_fd = -1;
 	m->sigfd = m->reqfd = -1;
-	m->state = cfg->start_paused ? RUN_PRELAUNCH : RUN_RUNNING;
+	m->incoming_wait = cfg->incoming && !strcmp(cfg->incoming, "defer");
+	m->state = cfg->start_paused || m->incoming_wait ? RUN_PRELAUNCH : RUN_RUNNING;
 	ret = kvm_vm_open(&m->vm);
 	if (ret)
 		return ret;
@@ -601,6 +602,8 @@ int machine_run(struct machine *m)
 		sandbox_allow_user_net();	/* libslirp's sockets, only then */
 	if (vhost_user_dev_any_reconnect())
 		sandbox_allow_reconnect();	/* a socket to the back end again */
+	if (m->cfg.snapshots)
+		sandbox_allow_snapshot();	/* QMP migrate, migrate-incoming */
 	if (sandbox_setup())
 		return EXIT_USAGE;
 	mem_backend_check_thp(m->ram);

@@ -43,6 +43,8 @@ struct machine_config {
 	bool start_paused;		/* -S: vCPUs wait for QMP cont */
 	bool no_shutdown;		/* -no-shutdown: a guest poweroff pauses instead */
 	bool no_reboot;			/* -no-reboot: a reset ends the run (or pauses) */
+	const char *incoming;		/* -incoming: "defer" or a URI; NULL: none */
+	bool snapshots;			/* a QMP monitor or -incoming: migrate may come */
 };
 
 /* The run state, as QEMU's query-status names it (run_state_name). */
@@ -85,6 +87,8 @@ struct machine {
 	unsigned events;	/* 1 << PF_EVENT_*, for the loop to send */
 	/* A guest reset to do in place (not -no-reboot): 1 once requested. */
 	int reset_pending;
+	/* -incoming defer: migrate-incoming is still to come. */
+	bool incoming_wait;
 };
 
 const char *run_state_name(enum run_state s);

@@ -34,6 +34,7 @@
 #include "vmm/qmp.h"
 #include "vmm/qmp_internal.h"
 #include "vmm/qmp_opts.h"
+#include "vmm/snapshot.h"
 
 /* After accept4 failed with EMFILE/ENFILE: how long the listener rests. */
 #define QMP_ACCEPT_BACKOFF_MS	100
@@ -146,6 +147,34 @@ static const char *t_run_state(void *o, bool *running)
 }
 
 static int t_stop(void *o) { return machine_pause(machine); }
+
+/* QEMU's MIGRATION events around the save; the source stays paused. */
+static int t_migrate(void *o, const char *uri)
+{
+	int ret;
+
+	qmp_event_migration("setup");
+	ret = snapshot_save(machine, uri);
+	qmp_event_migration(ret ? "failed" : "completed");
+	return ret;
+}
+
+/* -incoming defer: the vCPUs have not run; they start unless -S. */
+static int t_migrate_incoming(void *o, const char *uri)
+{
+	int ret;
+
+	if (!machine->incoming_wait)
+		return -EBUSY;
+	ret = snapshot_load(machine, uri);
+	if (ret)
+		return ret;
+	machine->incoming_wait = false;
+	qmp_event_migration("completed");
+	if (!machine->cfg.start_paused)
+		machine_resume(machine);
+	return 0;
+}
 static int t_cont(void *o) { return machine_resume(machine); }
 static int t_powerdown(void *o) { return machine_powerdown(machine); }
 static const char *t_name(void *o) { return machine->cfg.name; }
@@ -236,6 +265,8 @@ static struct qmp_target target = {
 	.system_reset = t_reset,
 	.run_state = t_run_state,
 	.stop = t_stop,
+	.migrate = t_migrate,
+	.migrate_incoming = t_migrate_incoming,
 	.cont = t_cont,
 	.powerdown = t_powerdown,
 	.name = t_name,

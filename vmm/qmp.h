@@ -88,6 +88,13 @@ struct qmp_target {
 	 * device that uses it (into @qdev, "" if none); -ENOENT after.
 	 */
 	int (*block)(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size);
+	/*
+	 * migrate and migrate-incoming (vmm/snapshot.h): 0 once done, else
+	 * -errno after one message (log_last); migrate-incoming -EBUSY
+	 * without -incoming defer, or a second time.
+	 */
+	int (*migrate)(void *o, const char *uri);
+	int (*migrate_incoming)(void *o, const char *uri);
 	void *opaque;
 };
 
@@ -122,6 +129,7 @@ void qmp_event_shutdown(bool guest, const char *reason);
 void qmp_event_reset(bool guest, const char *reason);	/* RESET, as SHUTDOWN's data */
 void qmp_event_panicked(const char *action);	/* GUEST_PANICKED */
 void qmp_event_balloon(uint64_t actual);		/* BALLOON_CHANGE */
+void qmp_event_migration(const char *status);		/* MIGRATION */
 
 /* ---- the server (loop thread) ---- */
 

@@ -23,6 +23,7 @@
 #include "backends/block.h"
 #include "backends/object.h"
 #include "devices/device.h"
+#include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
@@ -566,6 +567,38 @@ CMD(cmd_cont)
 	return control(s, s->t->cont, e, "Resetting the Virtual Machine is required");
 }
 
+/* Done before the reply (a snapshot to a file takes no time worth reporting). */
+static struct json_object *migration(struct qmp_session *s, int (*fn)(void *o, const char *uri),
+				     struct json_object *args, struct qmp_err *e)
+{
+	const char *uri = arg_str(args, "uri");
+	int ret;
+
+	if (lacks(fn, e))
+		return NULL;
+	if (!uri) {
+		set_err(e, GENERIC, "Parameter 'uri' is missing");
+		return NULL;
+	}
+	ret = fn(s->t->opaque, uri);
+	if (ret) {
+		set_err(e, GENERIC, "%s", ret == -EBUSY ? "ember was not started with -incoming "
+			"defer, or the snapshot is already in" : log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+CMD(cmd_migrate)
+{
+	return migration(s, s->t->migrate, args, e);
+}
+
+CMD(cmd_migrate_incoming)
+{
+	return migration(s, s->t->migrate_incoming, args, e);
+}
+
 CMD(cmd_system_powerdown)
 {
 	return control(s, s->t->powerdown, e, "this machine has no ACPI power button");
@@ -1053,6 +1086,9 @@ static const struct qmp_cmd commands[] = {
 	{ "device-list-properties", "typename:str", "[ObjectPropertyInfo]",
 	  cmd_device_list_properties },
 	{ "human-monitor-command", "command-line:str,cpu-index?:int", "str", cmd_hmp },
+	{ "migrate", "uri:str,blk?:bool,inc?:bool,detach?:bool,resume?:bool", "q_empty",
+	  cmd_migrate },
+	{ "migrate-incoming", "uri:str", "q_empty", cmd_migrate_incoming },
 	{ NULL },
 };
 
@@ -1133,6 +1169,14 @@ void qmp_event_balloon(uint64_t actual)
 
 	add(d, "actual", json_object_new_int64((int64_t)actual));
 	qmp_event("BALLOON_CHANGE", d);
+}
+
+void qmp_event_migration(const char *status)
+{
+	struct json_object *d = json_object_new_object();
+
+	add(d, "status", json_object_new_string(status));
+	qmp_event("MIGRATION", d);
 }
 
 /* ---- one JSON text ---- */

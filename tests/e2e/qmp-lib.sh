@@ -35,6 +35,23 @@ qmp_ember() {
 	trap "kill $EMBER_PID 2>/dev/null" EXIT
 }
 
+# qmp_ember_typed NAME ARGS...: as qmp_ember, but stdin is the fifo NAME.in,
+# held open on fd 7 (printf ... >&7 types on the guest's console), and the
+# log NAME.log.
+qmp_ember_typed() {
+	_n=$1
+	shift
+	need_ember
+	rm -f "$E2E_TMP/$_n.in" "$QMP_SOCK"
+	mkfifo "$E2E_TMP/$_n.in"
+	exec 7<>"$E2E_TMP/$_n.in"
+	EMBER_LOG=$E2E_TMP/$_n.log
+	"$EMBER" "$@" <"$E2E_TMP/$_n.in" >"$EMBER_LOG" 2>&1 &
+	EMBER_PID=$!
+	# shellcheck disable=SC2064
+	trap "kill $EMBER_PID 2>/dev/null" EXIT
+}
+
 # wait_sock PATH: until ember listens there.
 wait_sock() {
 	_i=0

@@ -4,6 +4,7 @@ tests/fuzz/corpus/NAME/. Run from the top of the tree after changing an
 input format; scripts/fuzz merges what the fuzzers find on top of these."""
 import os
 import struct
+import zlib
 
 LOG2 = {1: 0, 2: 1, 4: 2, 8: 3}
 
@@ -494,3 +495,22 @@ out('net_user_frames', 'frags', frames(ip4(17, b'\0' * 64, frag=0x2000), ip4(17,
 out('net_user_frames', 'ipv6-ns', frames(BCAST + GMAC + b'\x86\xdd' + struct.pack('!IHBB', 0x60000000, 24, 58, 255) +
                                          b'\xfe\x80' + b'\0' * 14 + b'\xff\x02' + b'\0' * 13 + b'\x01\xff\x00\x00\x02' +
                                          struct.pack('!BBHI', 135, 0, 0, 0) + b'\xfe\x80' + b'\0' * 13 + b'\x02'))
+
+
+# --- fuzz_snapshot: lib/snapfile.h's format (header, sections, CRC) ---
+def snapfile(machine, mem, sects, version=1):
+    body = b''
+    for name, data in sects:
+        body += struct.pack('<H', len(name)) + name + struct.pack('<I', len(data)) + data
+    total = 48 + len(body) + 4
+    head = b'EMBERSNP' + struct.pack('<IIQQ', version, len(sects), total, mem)
+    head += machine.ljust(16, b'\0')
+    d = head + body
+    return d + struct.pack('<I', zlib.crc32(d))
+
+
+SNAP = [(b'cpu0', bytes(range(200))), (b'vm', b'\1' * 40), (b'serial/com0', b'')]
+out('snapshot', 'pc', snapfile(b'pc', 256 << 20, SNAP))
+out('snapshot', 'empty', snapfile(b'microvm', 0, []))
+out('snapshot', 'truncated', snapfile(b'pc', 256 << 20, SNAP)[:-9])
+out('snapshot', 'version2', snapfile(b'pc', 256 << 20, SNAP, 2))

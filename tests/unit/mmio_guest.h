@@ -70,6 +70,11 @@ void virtio_pci_detach(struct virtio_dev *vdev)
 	pci_dev = NULL;
 }
 
+struct pci_dev *virtio_pci_dev(struct virtio_dev *vdev)
+{
+	return NULL;
+}
+
 /* Reset, then the features Linux would take of @want (split rings). */
 static inline void driver_negotiate(uint64_t want)
 {

@@ -14,6 +14,7 @@
 #include "devices/device.h"
 #include "devices/platform.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 
 struct fake_state {
 	uint32_t iobase;
@@ -168,6 +169,31 @@ static void t_find_type(void **state)
 	/* registering twice is refused */
 	device_type_register(&fake_isa);
 	assert_string_equal(log_last(), "device type 'fake-isa' registered twice");
+}
+
+/* Section names; a type without save ops makes the snapshot fail, naming it. */
+static void t_snapshot_names(void **state)
+{
+	char name[64];
+	struct snapw w;
+
+	assert_int_equal(device_create(&pf, "fake-isa,iobase=0x2f8"), 0);
+	assert_int_equal(device_create(&pf, "fake-sys"), 0);
+	assert_int_equal(device_create(&pf, "fake-isa,id=com1"), 0);
+	assert_int_equal(device_create(&pf, "fake-isa,iobase=0x3e8"), 0);
+	device_snap_name(&pf, pf.devices, name, sizeof(name));
+	assert_string_equal(name, "fake-isa/0");
+	device_snap_name(&pf, pf.devices->next, name, sizeof(name));
+	assert_string_equal(name, "fake-sys/0");
+	device_snap_name(&pf, pf.devices->next->next, name, sizeof(name));
+	assert_string_equal(name, "fake-isa/com1");
+	device_snap_name(&pf, pf.devices->next->next->next, name, sizeof(name));
+	assert_string_equal(name, "fake-isa/1");
+	snapw_init(&w, "microvm", 0);
+	assert_int_equal(device_save_all(&pf, &w), -ENOTSUP);
+	assert_string_equal(log_last(),
+			    "migrate: device fake-isa/0 (fake-isa) cannot be saved in a snapshot");
+	snapw_free(&w);
 }
 
 static void t_create(void **state)
@@ -429,6 +455,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(t_find_type, reset),
 		cmocka_unit_test_teardown(t_create, reset),
+		cmocka_unit_test_teardown(t_snapshot_names, reset),
 		cmocka_unit_test_teardown(t_create_kv, reset),
 		cmocka_unit_test_teardown(t_errors, reset),
 		cmocka_unit_test_teardown(t_realize_failure, reset),

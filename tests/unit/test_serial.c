@@ -19,6 +19,7 @@
 #include "devices/platform.h"
 #include "devices/serial.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "tests/common/fake_platform.h"
 
 #define COM1	0x3f8
@@ -120,6 +121,44 @@ static void t_thr_reaches_chardev(void **state)
 	assert_int_equal(chr_c1.out_len, 2);
 	assert_memory_equal(chr_c1.out, "hi", 2);
 	assert_int_equal(inb(COM1 + LSR), 0x60);	/* still empty */
+}
+
+/* A snapshot's round trip: the registers and the line come back. */
+static void t_snapshot(void **state)
+{
+	struct snapw w, bad;
+	struct snap s;
+
+	outb(COM1 + LCR, 0x03);
+	outb(COM1 + SCR, 0x5a);
+	outb(COM1 + IER, 0x02);		/* THRE interrupt: the line goes high */
+	assert_int_equal(level[4], 1);
+	snapw_init(&w, "microvm", 0);
+	assert_int_equal(device_save_all(&pf, &w), 0);
+	assert_int_equal(snapw_finish(&w), 0);
+	outb(COM1 + SCR, 0);
+	outb(COM1 + IER, 0);
+	outb(COM1 + LCR, 0);
+	assert_int_equal(level[4], 0);
+
+	assert_int_equal(snap_parse(&s, w.p, w.len), 0);
+	assert_non_null(snap_find(&s, "isa-serial/0"));
+	assert_int_equal(device_load_all(&pf, &s), 0);
+	assert_int_equal(inb(COM1 + SCR), 0x5a);
+	assert_int_equal(inb(COM1 + LCR), 0x03);
+	assert_int_equal(level[4], 1);	/* driven again after the load */
+	snap_free(&s);
+	snapw_free(&w);
+
+	snapw_init(&bad, "microvm", 0);
+	snapw_add(&bad, "isa-serial/0", "abc", 3);
+	assert_int_equal(snapw_finish(&bad), 0);
+	assert_int_equal(snap_parse(&s, bad.p, bad.len), 0);
+	assert_int_equal(device_load_all(&pf, &s), -EINVAL);
+	assert_non_null(strstr(log_last(), "state file: section isa-serial/0 has 3 bytes"));
+	assert_int_equal(inb(COM1 + SCR), 0x5a);
+	snap_free(&s);
+	snapw_free(&bad);
 }
 
 static void t_thre_interrupt(void **state)
@@ -477,7 +516,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(t_reset_state), T(t_machine_reset), T(t_thr_reaches_chardev), T(t_thre_interrupt),
+		T(t_reset_state), T(t_machine_reset), T(t_snapshot), T(t_thr_reaches_chardev), T(t_thre_interrupt),
 		T(t_rx_data), T(t_rx_fifo_full), T(t_rx_without_fifo),
 		T(t_trigger_levels), T(t_dlab), T(t_loopback),
 		T(t_fcr_clears_rx), T(t_iir_fifo_bits), T(t_overrun_line_status),

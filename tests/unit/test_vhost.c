@@ -313,6 +313,11 @@ void virtio_pci_detach(struct virtio_dev *vdev)
 {
 }
 
+struct pci_dev *virtio_pci_dev(struct virtio_dev *vdev)
+{
+	return NULL;
+}
+
 /* --- tests --- */
 
 /* Ring and transport bits only as the kernel serves them; never packed rings. */
