@@ -274,6 +274,9 @@ void pci_bridge_init(struct pci_dev *d, struct platform *pf, uint16_t vendor,
 /* Whether bridge @d forwards [addr, +size) of I/O (@io) or memory space now. */
 bool pci_bridge_forwards(const struct pci_dev *d, bool io, uint64_t addr,
 			 uint64_t size);
+/* The bridge's cfg_write hook, for a bridge that has its own to chain it. */
+void pci_bridge_cfg_write(struct pci_dev *d, unsigned off, const void *data,
+			  unsigned len);
 /* Writes the bus numbers and windows of @d's secondary bus into its config. */
 void pci_bridge_set_home(struct pci_dev *d);
 

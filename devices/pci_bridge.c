@@ -85,7 +85,7 @@ void pci_bridge_set_home(struct pci_dev *d)
 	}
 }
 
-static void bridge_cfg_write(struct pci_dev *d, unsigned off, const void *data,
+void pci_bridge_cfg_write(struct pci_dev *d, unsigned off, const void *data,
 			     unsigned len)
 {
 	/* Bus numbers route config cycles as they are read; windows and enables need BARs moved. */
@@ -114,6 +114,6 @@ void pci_bridge_init(struct pci_dev *d, struct platform *pf, uint16_t vendor,
 	pci_cfg_wmask(d, PCI_PREF_LIMIT_UPPER32, 0xffffffff, 4);
 	pci_cfg_wmask(d, PCI_BRIDGE_CONTROL, BRIDGE_CTL_WMASK, 2);
 	close_windows(d);
-	d->cfg_write = bridge_cfg_write;
+	d->cfg_write = pci_bridge_cfg_write;
 	d->reset = pci_bridge_set_home;
 }

@@ -3,6 +3,12 @@
  * Red Hat's 1b36:000c as QEMU has it, on pci.0; its bus holds one device)
  * and pci-bridge (a conventional PCI-to-PCI bridge, 1b36:0001, 32 slots).
  * Each adds a bus named after its id; pci_bridge.c is their type-1 header.
+ *
+ * A root port's slot is hot-plug capable (PCIe Base 4.0, 6.7) the way
+ * Linux's pciehp drives QEMU's: presence detect, data link layer state
+ * changes, an attention button that asks the guest to let go, a power
+ * controller it turns off when it has, command completion; the event
+ * interrupt is the port's INTx. Slot registers change under host->lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,8 +16,10 @@
 
 #include "devices/device.h"
 #include "devices/pci.h"
+#include "devices/pci_ports.h"
 #include "devices/platform.h"
 #include "lib/log.h"
+#include "seccomp/seccomp.h"
 #include "lib/util.h"
 
 #define RP_VENDOR	0x1b36
@@ -23,6 +31,7 @@ struct port_state {
 	uint32_t chassis, slot, port;	/* pcie-root-port */
 	uint32_t chassis_nr;		/* pci-bridge */
 	uint64_t mem_reserve, io_reserve;
+	bool hotplug;
 	struct port *p;
 };
 
@@ -30,7 +39,76 @@ struct port {
 	struct pci_dev pci;
 	struct device *dev;
 	uint16_t exp;			/* PCIe capability; 0 on a pci-bridge */
+	bool hotplug;
+	bool unplug_pending;		/* the button was pressed for the guest */
+	bool released;			/* ...and it powered the slot off */
 };
+
+#define SLOT_EVENTS (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_MRLSC | \
+		     PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_CC | PCI_EXP_SLTSTA_DLLSC)
+
+static uint16_t slot_reg(struct port *p, unsigned reg)
+{
+	return pci_cfg_get(&p->pci, p->exp + reg, 2);
+}
+
+/* INTx follows the enabled events still set (level, as with INTx it must be). */
+static void slot_irq(struct port *p)
+{
+	uint16_t ctl = slot_reg(p, PCI_EXP_SLTCTL), sta = slot_reg(p, PCI_EXP_SLTSTA);
+	uint16_t on = 0;
+
+	if (ctl & PCI_EXP_SLTCTL_ABPE)
+		on |= PCI_EXP_SLTSTA_ABP;
+	if (ctl & PCI_EXP_SLTCTL_PDCE)
+		on |= PCI_EXP_SLTSTA_PDC;
+	if (ctl & PCI_EXP_SLTCTL_CCIE)
+		on |= PCI_EXP_SLTSTA_CC;
+	if (ctl & PCI_EXP_SLTCTL_DLLSCE)
+		on |= PCI_EXP_SLTSTA_DLLSC;
+	pci_intx_set(&p->pci, (ctl & PCI_EXP_SLTCTL_HPIE) && (sta & on));
+}
+
+static void slot_event(struct port *p, uint16_t ev)
+{
+	pci_cfg_set(&p->pci, p->exp + PCI_EXP_SLTSTA, slot_reg(p, PCI_EXP_SLTSTA) | ev, 2);
+	slot_irq(p);
+}
+
+/*
+ * Slot status events are write-1-to-clear; a slot control write completes
+ * at once (CC) and, when it turns the power off with the power indicator
+ * off while the guest was asked to let go, says the guest has let go.
+ */
+static void rp_cfg_write(struct pci_dev *d, unsigned off, const void *data, unsigned len)
+{
+	struct port *p = d->opaque;
+	unsigned sta = p->exp + PCI_EXP_SLTSTA, ctl = p->exp + PCI_EXP_SLTCTL;
+	uint8_t buf[4] = { 0 };
+
+	pci_bridge_cfg_write(d, off, data, len);
+	if (!p->hotplug)
+		return;
+	memcpy(buf, data, len);
+	if (off <= sta && sta + 2 <= off + len) {
+		uint16_t w = buf[sta - off] | buf[sta - off + 1] << 8;
+
+		pci_cfg_set(d, sta, slot_reg(p, PCI_EXP_SLTSTA) & ~(w & SLOT_EVENTS), 2);
+	}
+	if (off <= ctl && ctl < off + len) {
+		uint16_t c = slot_reg(p, PCI_EXP_SLTCTL);
+
+		if (p->unplug_pending && !p->released && (c & PCI_EXP_SLTCTL_PCC) &&
+		    (c & PCI_EXP_SLTCTL_PIC) == PCI_EXP_SLTCTL_PWR_IND_OFF) {
+			p->released = true;
+			platform_event(d->pf, PF_EVENT_HOTPLUG);
+		}
+		slot_event(p, PCI_EXP_SLTSTA_CC);
+		return;
+	}
+	slot_irq(p);
+}
+
 
 static bool is_root_port(const struct device *dev)
 {
@@ -55,6 +133,18 @@ static void rp_cfg_read(struct pci_dev *d, unsigned off, void *data, unsigned le
 	memcpy(data, buf, len);
 }
 
+/* Firmware's bridge set-up, and the slot powered with no events pending. */
+static void rp_reset(struct pci_dev *d)
+{
+	struct port *p = d->opaque;
+
+	pci_bridge_set_home(d);
+	if (p->hotplug)
+		pci_cfg_set(d, p->exp + PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_PWR_IND_ON |
+			    PCI_EXP_SLTCTL_ATTN_IND_OFF, 2);
+	p->unplug_pending = p->released = false;
+}
+
 /* PCIe capability of a root port with a slot (PCIe Base 4.0, 7.5.3). */
 static int rp_caps(struct port *p, const struct port_state *s)
 {
@@ -73,9 +163,25 @@ static int rp_caps(struct port *p, const struct port_state *s)
 	pci_cfg_wmask(d, cap + PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_ASPMC | PCI_EXP_LNKCTL_RCB |
 		      PCI_EXP_LNKCTL_CCC | PCI_EXP_LNKCTL_ES, 2);
 	pci_cfg_set(d, cap + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_CLS_2_5GB | 1 << 4, 2);
-	pci_cfg_set(d, cap + PCI_EXP_SLTCAP, s->slot << 19, 4);
+	pci_cfg_set(d, cap + PCI_EXP_SLTCAP, s->slot << 19 | (s->hotplug ?
+		    PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP | PCI_EXP_SLTCAP_AIP |
+		    PCI_EXP_SLTCAP_PIP | PCI_EXP_SLTCAP_HPC : 0), 4);
+	if (s->hotplug) {
+		/* Power on, indicators on and off, as firmware leaves a full slot. */
+		pci_cfg_set(d, cap + PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_PWR_IND_ON |
+			    PCI_EXP_SLTCTL_ATTN_IND_OFF, 2);
+		pci_cfg_wmask(d, cap + PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_PFDE |
+			      PCI_EXP_SLTCTL_MRLSCE | PCI_EXP_SLTCTL_PDCE | PCI_EXP_SLTCTL_CCIE |
+			      PCI_EXP_SLTCTL_HPIE | PCI_EXP_SLTCTL_AIC | PCI_EXP_SLTCTL_PIC |
+			      PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_EIC | PCI_EXP_SLTCTL_DLLSCE, 2);
+		pci_cfg_set(d, PCI_INTERRUPT_PIN, 1, 1);	/* the events' INTA */
+		d->cfg_write = rp_cfg_write;
+		p->hotplug = true;
+		sandbox_allow_hotplug();
+	}
 	pci_cfg_set(d, cap + PCI_EXP_LNKCAP2, PCI_EXP_LNKCAP2_SLS_2_5GB, 4);
 	d->cfg_read = rp_cfg_read;
+	d->reset = rp_reset;
 	return 0;
 }
 
@@ -101,7 +207,7 @@ static int port_check(struct device *dev, struct platform *pf, const char *owner
 	struct pci_bus *b;
 
 	if (!pf->pci) {
-		err_msg("%s: this machine has no PCI bus (-M pci has one)", owner);
+		err_msg("%s: this machine has no PCI bus (add -M pci)", owner);
 		return -ENODEV;
 	}
 	if (!dev->id) {
@@ -197,6 +303,8 @@ static const struct prop rp_props[] = {
 	  "physical slot number (unique per chassis)", .max = 8191 },
 	{ "port", PROP_U32, offsetof(struct port_state, port), "0",
 	  "port number in the link capabilities", .max = 255 },
+	{ "hotplug", PROP_BOOL, offsetof(struct port_state, hotplug), "on",
+	  "native PCIe hot-plug of its slot (device_add, device_del)" },
 	PORT_PROPS("2M"),
 	{ NULL }
 };
@@ -231,3 +339,93 @@ static const struct device_type bridge_type = {
 	.unrealize = port_unrealize,
 };
 DEVICE_TYPE(bridge_type)
+
+/* --- hot-plug, for the machine's device_add and device_del --- */
+
+static struct port *port_of(struct platform *pf, const char *bus)
+{
+	for (struct device *d = pf->devices; bus && d; d = d->next)
+		if (is_root_port(d) && d->id && !strcmp(d->id, bus))
+			return ((struct port_state *)d->state)->p;
+	return NULL;
+}
+
+int pcie_port_check(struct platform *pf, const char *bus, bool empty, const char *owner)
+{
+	struct port *p = port_of(pf, bus);
+	struct pci_dev *there;
+
+	if (!p || !p->hotplug) {
+		err_msg("%s: bus '%s' is not a pcie-root-port with hotplug=on: "
+			"it does not support hot-plugging", owner, bus ? bus : "pci.0");
+		return -ENODEV;
+	}
+	pthread_mutex_lock(&pf->pci->lock);
+	there = p->pci.sec ? p->pci.sec->dev[0] : NULL;
+	if (empty && there)
+		err_msg("%s: the slot of %s is taken by %s", owner, bus, there->owner);
+	pthread_mutex_unlock(&pf->pci->lock);
+	return empty && there ? -EEXIST : 0;
+}
+
+void pcie_port_plugged(struct platform *pf, const char *bus)
+{
+	struct port *p = port_of(pf, bus);
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&pf->pci->lock);
+	p->unplug_pending = p->released = false;
+	slot_event(p, PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
+	pthread_mutex_unlock(&pf->pci->lock);
+}
+
+int pcie_port_unplug_request(struct platform *pf, const char *bus, const char *owner)
+{
+	struct port *p = port_of(pf, bus);
+	int ret = 0;
+
+	if (!p)
+		return -ENODEV;
+	pthread_mutex_lock(&pf->pci->lock);
+	if (p->unplug_pending) {
+		err_msg("%s: an unplug is already in progress: the guest has not let go of it "
+			"(it powers the slot of %s off when it has)", owner, bus);
+		ret = -EBUSY;
+	} else {
+		p->unplug_pending = true;
+		slot_event(p, PCI_EXP_SLTSTA_ABP);
+	}
+	pthread_mutex_unlock(&pf->pci->lock);
+	return ret;
+}
+
+const char *pcie_port_released(struct platform *pf)
+{
+	const char *id = NULL;
+
+	if (!pf->pci)
+		return NULL;
+	pthread_mutex_lock(&pf->pci->lock);
+	for (struct device *d = pf->devices; d && !id; d = d->next) {
+		struct port *p = is_root_port(d) ? ((struct port_state *)d->state)->p : NULL;
+
+		if (p && p->released) {
+			p->released = p->unplug_pending = false;
+			id = d->id;
+		}
+	}
+	pthread_mutex_unlock(&pf->pci->lock);
+	return id;
+}
+
+void pcie_port_removed(struct platform *pf, const char *bus)
+{
+	struct port *p = port_of(pf, bus);
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&pf->pci->lock);
+	slot_event(p, PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
+	pthread_mutex_unlock(&pf->pci->lock);
+}

@@ -253,7 +253,7 @@ static const struct allow user_net_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[10];	/* NULL-terminated; room for the extras */
+	const struct allow *lists[12];	/* NULL-terminated; room for the extras */
 };
 
 /* Printed as a class of its own; compiled into main's filter when wanted. */
@@ -298,6 +298,26 @@ void sandbox_allow_vfio(void)
 	vfio_on = true;
 }
 
+/*
+ * A pcie-root-port with hotplug=on only (sandbox_allow_hotplug()): device_add
+ * realizes a device on the loop while the guest runs, with the io_uring
+ * rings of its block node and the eventfds of its queues and vectors.
+ */
+static const struct allow hotplug_main_calls[] = {
+	ANY(io_uring_setup),
+	ANY(io_uring_register),
+	ANY(eventfd2),
+	{ NULL }
+};
+
+static const struct class_def hotplug_main_def = { "main+hotplug", { hotplug_main_calls } };
+static bool hotplug_on;
+
+void sandbox_allow_hotplug(void)
+{
+	hotplug_on = true;
+}
+
 /* The optional lists, printed as classes of their own, compiled in when wanted. */
 static const struct {
 	const struct class_def *def;
@@ -307,6 +327,7 @@ static const struct {
 	{ &user_net_def, SANDBOX_MAIN, &user_net },
 	{ &vfio_main_def, SANDBOX_MAIN, &vfio_on },
 	{ &vfio_vcpu_def, SANDBOX_VCPU, &vfio_on },
+	{ &hotplug_main_def, SANDBOX_MAIN, &hotplug_on },
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
@@ -429,7 +450,7 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 
 	while (with.lists[nl])
 		nl++;
-	/* lists[] has room for them: main has 6 of 9 (+2 extras), vcpu 5 (+1) */
+	/* lists[] has room for them: main has 7 of 11 (+3 extras), vcpu 6 (+1) */
 	for (unsigned i = 0; i < ARRAY_SIZE(extras); i++)
 		if (extras[i].into == c && *extras[i].on && nl < ARRAY_SIZE(with.lists) - 1)
 			with.lists[nl++] = extras[i].def->lists[0];

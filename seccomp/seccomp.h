@@ -55,6 +55,8 @@ void sandbox_allow_user_net(void);
  * pwrite (its BARs) and main may reset it (the "+vfio" lines).
  */
 void sandbox_allow_vfio(void);
+/* A hot-plug slot: device_add creates rings and eventfds on main (main+hotplug). */
+void sandbox_allow_hotplug(void);
 
 int sandbox_setup(void);
 /* In a vCPU thread before its first KVM_RUN; nonzero: the thread must not run. */

@@ -1174,5 +1174,6 @@ static const struct virtio_dev_type vnet_type = {
 	.realize = vnet_realize,
 	.stop = vnet_stop,
 	.unrealize = vnet_unrealize,
+	.hotplug = true,
 };
 VIRTIO_DEV_TYPE(vnet_type)

@@ -152,6 +152,7 @@ void virtio_dev_type_register(const struct virtio_dev_type *vt)
 		t->unrealize = virtio_type_unrealize;
 		t->reset = virtio_type_reset;
 		t->aml = pci ? NULL : virtio_type_aml;
+		t->hotpluggable = pci && vt->hotplug;
 	}
 	if (bad) {
 		err_msg("device type '%s': out of memory, left out", vt->stem);

@@ -117,6 +117,8 @@ struct virtio_dev_type {
 	 * reset): waits until no back-end I/O can still write guest RAM.
 	 */
 	void (*quiesce)(struct device *dev);
+	/* Its -pci type can be hot-plugged (device_add) into a root port. */
+	bool hotplug;
 };
 
 #define VIRTIO_STATE(type)						\

@@ -18,6 +18,7 @@ struct loop;
 struct platform;
 struct balloon_stats;
 struct prop;
+struct keyval;
 
 /* Bytes of one command (a JSON text) at most; more closes the connection. */
 #define QMP_MAX_COMMAND		(64 * 1024)
@@ -88,6 +89,9 @@ struct qmp_target {
 	 * device that uses it (into @qdev, "" if none); -ENOENT after.
 	 */
 	int (*block)(void *o, unsigned i, struct blk_info *info, char *qdev, size_t size);
+	/* device_add (@kv: its other arguments) and device_del; one message on error. */
+	int (*device_add)(void *o, const char *driver, struct keyval *kv);
+	int (*device_del)(void *o, const char *id);
 	void *opaque;
 };
 

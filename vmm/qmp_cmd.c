@@ -23,6 +23,8 @@
 #include "backends/block.h"
 #include "backends/object.h"
 #include "devices/device.h"
+#include "lib/keyval.h"
+#include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
@@ -200,13 +202,15 @@ static bool check_member(void *o, const char *name, size_t nlen, bool optional,
 static bool check_args(struct json_object *args, const char *spec, struct qmp_err *e)
 {
 	struct arg_check c = { args, e, NULL, false };
+	/* A spec ending in ",*" takes other members too (device_add's properties). */
+	bool open = strlen(spec) > 1 && !strcmp(spec + strlen(spec) - 2, ",*");
 
 	json_object_object_foreach(args, key, val) {
 		(void)val;
 		c.key = key;
 		c.found = false;
 		qmp_spec_each(spec, check_member, &c);
-		if (!c.found) {
+		if (!c.found && !open) {
 			set_err(e, GENERIC, "Parameter '%.64s' is unexpected", key);
 			return false;
 		}
@@ -1020,6 +1024,66 @@ CMD(cmd_query_qmp_schema);
  */
 enum after { NOTHING, QUIT, RESET };
 
+/* device_add's properties, as -device would have them: scalars to text. */
+static bool device_kv(struct json_object *args, struct keyval *kv, struct qmp_err *e)
+{
+	kv->pairs = calloc(json_object_object_length(args), sizeof(*kv->pairs));
+	if (!kv->pairs) {
+		set_err(e, GENERIC, "out of memory");
+		return false;
+	}
+	json_object_object_foreach(args, key, val) {
+		struct kv_pair *p = &kv->pairs[kv->n];
+
+		if (!strcmp(key, "driver"))
+			continue;
+		if (json_object_is_type(val, json_type_boolean))
+			p->val = strdup(json_object_get_boolean(val) ? "on" : "off");
+		else if (json_object_is_type(val, json_type_string) ||
+			 json_object_is_type(val, json_type_int))
+			p->val = strdup(json_object_get_string(val));
+		else {
+			set_err(e, GENERIC, "Parameter '%.64s' expects a string, number or boolean",
+				key);
+			return false;
+		}
+		p->key = strdup(key);
+		kv->n++;
+		if (!p->key || !p->val) {
+			set_err(e, GENERIC, "out of memory");
+			return false;
+		}
+	}
+	return true;
+}
+
+CMD(cmd_device_add)
+{
+	struct keyval kv = { 0 };
+	bool ok = !lacks(s->t->device_add, e) && device_kv(args, &kv, e);
+
+	if (ok && s->t->device_add(s->t->opaque, arg_str(args, "driver"), &kv)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		ok = false;
+	}
+	keyval_free(&kv);
+	return ok ? json_object_new_object() : NULL;
+}
+
+CMD(cmd_device_del)
+{
+	int ret;
+
+	if (lacks(s->t->device_del, e))
+		return NULL;
+	ret = s->t->device_del(s->t->opaque, arg_str(args, "id"));
+	if (ret) {
+		set_err(e, ret == -ENOENT ? "DeviceNotFound" : GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
 static const struct qmp_cmd commands[] = {
 	{ "qmp_capabilities", "enable?:[str]", "q_empty", cmd_capabilities },
 	{ "query-commands", "", "[CommandInfo]", cmd_query_commands },
@@ -1052,6 +1116,8 @@ static const struct qmp_cmd commands[] = {
 	  cmd_qom_list_types },
 	{ "device-list-properties", "typename:str", "[ObjectPropertyInfo]",
 	  cmd_device_list_properties },
+	{ "device_add", "driver:str,id?:str,bus?:str,*", "q_empty", cmd_device_add },
+	{ "device_del", "id:str", "q_empty", cmd_device_del },
 	{ "human-monitor-command", "command-line:str,cpu-index?:int", "str", cmd_hmp },
 	{ NULL },
 };

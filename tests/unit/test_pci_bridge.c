@@ -16,11 +16,23 @@
 
 #include "devices/device.h"
 #include "devices/pci.h"
+#include "devices/pci_ports.h"
 #include "lib/log.h"
 #include "pci_guest.h"
 
+static int irq_level[24];
+static unsigned hotplug_events;
+
 static void irq_set(void *opaque, unsigned gsi, int level)
 {
+	assert_true(gsi < 24);
+	irq_level[gsi] = level;
+}
+
+static void pf_event(void *opaque, enum platform_event ev)
+{
+	if (ev == PF_EVENT_HOTPLUG)
+		hotplug_events++;
 }
 
 static uint32_t cfg_read(unsigned bus, unsigned slot, unsigned fn, unsigned reg, unsigned len)
@@ -70,7 +82,10 @@ static int setup(void **state)
 	bus_init(&pf.pio, "pio");
 	bus_init(&pf.mmio, "mmio");
 	pf.irq_set = irq_set;
+	pf.event = pf_event;
 	pf.msi_send = fake_msi_send;
+	memset(irq_level, 0, sizeof(irq_level));
+	hotplug_events = 0;
 	assert_int_equal(pci_host_create(&pf, ECAM, MMIO32, MMIO32_SIZE, MMIO64, MMIO64_SIZE), 0);
 	return 0;
 }
@@ -273,6 +288,107 @@ static void t_bus_numbers_run_out(void **state)
 	assert_int_equal(cfg_read(1, 0x1d, 0, PCI_VENDOR_ID, 2), 0x1b36);
 }
 
+/* rp1 (00:02.0, INTA on GSI 22)'s PCIe capability registers. */
+static unsigned exp_cap(void)
+{
+	return cfg_read(0, 2, 0, PCI_CAPABILITY_LIST, 1);
+}
+
+static uint16_t slot(unsigned reg)
+{
+	return cfg_read(0, 2, 0, exp_cap() + reg, 2);
+}
+
+static void t_hotplug_registers(void **state)
+{
+	unsigned cap;
+	uint32_t sltcap;
+
+	tree();
+	cap = exp_cap();
+	sltcap = cfg_read(0, 2, 0, cap + PCI_EXP_SLTCAP, 4);
+	assert_int_equal(sltcap & (PCI_EXP_SLTCAP_HPC | PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP |
+				   PCI_EXP_SLTCAP_AIP | PCI_EXP_SLTCAP_PIP),
+			 PCI_EXP_SLTCAP_HPC | PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP |
+			 PCI_EXP_SLTCAP_AIP | PCI_EXP_SLTCAP_PIP);
+	assert_false(sltcap & PCI_EXP_SLTCAP_HPS);	/* not surprise: the button asks */
+	assert_true(cfg_read(0, 2, 0, cap + PCI_EXP_LNKCAP, 4) & PCI_EXP_LNKCAP_DLLLARC);
+	assert_int_equal(cfg_read(0, 2, 0, PCI_INTERRUPT_PIN, 1), 1);
+	/* Empty: no presence, link down. */
+	assert_false(slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_PDS);
+	assert_false(slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
+	/* pciehp's set-up: events on; a control write completes at once (CC). */
+	cfg_write(0, 2, 0, PCI_COMMAND, 0, 2);
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_PDCE |
+		  PCI_EXP_SLTCTL_CCIE | PCI_EXP_SLTCTL_HPIE | PCI_EXP_SLTCTL_DLLSCE |
+		  PCI_EXP_SLTCTL_PWR_IND_ON | PCI_EXP_SLTCTL_ATTN_IND_OFF, 2);
+	assert_true(slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_CC);
+	assert_int_equal(irq_level[22], 1);
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC, 2);	/* RW1C */
+	assert_false(slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_CC);
+	assert_int_equal(irq_level[22], 0);
+
+	/* A device arrives: presence and link state change, the interrupt. */
+	assert_int_equal(pcie_port_check(&pf, "rp1", true, "add"), 0);
+	assert_int_equal(tdev_add(&ta, "rp1", 0, "ta"), 0);
+	pcie_port_plugged(&pf, "rp1");
+	assert_int_equal(slot(PCI_EXP_SLTSTA) & (PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC |
+						  PCI_EXP_SLTSTA_PDS),
+			 PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC | PCI_EXP_SLTSTA_PDS);
+	assert_true(slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
+	assert_int_equal(irq_level[22], 1);
+	/* Writing 0s clears nothing; 1s clear what they hit. */
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTSTA, 0, 2);
+	assert_int_equal(irq_level[22], 1);
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC, 2);
+	assert_int_equal(irq_level[22], 0);
+	assert_int_equal(pcie_port_check(&pf, "rp1", true, "add2"), -EEXIST);
+	assert_non_null(strstr(log_last(), "add2: the slot of rp1 is taken by ta"));
+	assert_int_equal(pcie_port_check(&pf, "rp2", true, "add3"), 0);
+	assert_int_equal(pcie_port_check(&pf, "br1", true, "add4"), -ENODEV);
+	assert_int_equal(pcie_port_check(&pf, NULL, true, "add5"), -ENODEV);
+	assert_non_null(strstr(log_last(), "bus 'pci.0' is not a pcie-root-port"));
+
+	/* device_del: the attention button; a second request waits for the guest. */
+	assert_int_equal(pcie_port_unplug_request(&pf, "rp1", "del"), 0);
+	assert_true(slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_ABP);
+	assert_int_equal(irq_level[22], 1);
+	assert_int_equal(pcie_port_unplug_request(&pf, "rp1", "del2"), -EBUSY);
+	assert_non_null(strstr(log_last(), "del2: an unplug is already in progress"));
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP, 2);
+	assert_int_equal(irq_level[22], 0);
+	/* Power off with the indicator blinking is not letting go yet. */
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTCTL, (slot(PCI_EXP_SLTCTL) & ~PCI_EXP_SLTCTL_PIC) |
+		  PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PWR_IND_BLINK, 2);
+	assert_int_equal(hotplug_events, 0);
+	assert_null(pcie_port_released(&pf));
+	/* Power off, indicator off: released, once. */
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTCTL, (slot(PCI_EXP_SLTCTL) & ~PCI_EXP_SLTCTL_PIC) |
+		  PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PWR_IND_OFF, 2);
+	assert_int_equal(hotplug_events, 1);
+	assert_string_equal(pcie_port_released(&pf), "rp1");
+	assert_null(pcie_port_released(&pf));
+	pci_dev_unregister(&ta.pci);
+	cfg_write(0, 2, 0, cap + PCI_EXP_SLTSTA, 0xffff, 2);
+	pcie_port_removed(&pf, "rp1");
+	assert_int_equal(slot(PCI_EXP_SLTSTA) & (PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_PDS),
+			 PCI_EXP_SLTSTA_PDC);
+	assert_false(slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
+	/* A new request after that is a new one; a reset forgets it. */
+	assert_int_equal(pcie_port_unplug_request(&pf, "rp1", "del3"), 0);
+	pci_host_reset(pf.pci);
+	assert_int_equal(pcie_port_unplug_request(&pf, "rp1", "del4"), 0);
+	assert_int_equal(slot(PCI_EXP_SLTCTL) & PCI_EXP_SLTCTL_PCC, 0);
+}
+
+static void t_hotplug_off(void **state)
+{
+	assert_int_equal(device_create(&pf, "pcie-root-port,id=rp1,hotplug=off,addr=2"), 0);
+	assert_false(cfg_read(0, 2, 0, exp_cap() + PCI_EXP_SLTCAP, 4) & PCI_EXP_SLTCAP_HPC);
+	assert_int_equal(pcie_port_check(&pf, "rp1", true, "add"), -ENODEV);
+	assert_non_null(strstr(log_last(), "add: bus 'rp1' is not a pcie-root-port with hotplug=on"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +398,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_routing_follows_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_impossible_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bus_numbers_run_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hotplug_registers, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hotplug_off, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

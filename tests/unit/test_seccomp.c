@@ -162,8 +162,8 @@ static void t_lists_sorted_per_class(void **state)
 		snprintf(prev, sizeof(prev), "%s", line);
 		lines++;
 	}
-	/* + main+netdev-user, main+vfio, vcpu+vfio */
-	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 3);
+	/* + main+netdev-user, main+vfio, vcpu+vfio, main+hotplug */
+	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 4);
 	assert_true(lines > 10);
 	free(all);
 }

@@ -3,7 +3,10 @@
 # ember numbered (rp1 1, rp2 2, br1 3), each under its bridge in sysfs; it
 # writes 1 MiB to the disk behind rp1 and the one behind the bridge (L1
 # reads the same bytes from the images) and takes a DHCP lease through the
-# NIC behind rp2; the kernel keeps the windows and BARs ember gave. Then impossible trees, refused with one line each.
+# NIC behind rp2; the kernel keeps the windows and BARs ember gave. Then
+# impossible trees, refused with one line each; a PCI device without
+# -M pci, whose error says to add it; -device help's bus kinds and
+# hot-pluggable devices.
 # e2e-timeout: 180
 . "$E2E_LIB"
 need_ember
@@ -79,3 +82,16 @@ expect_usage_error loop "pci-bridge br2: bus 'br2' is the one it adds (a loop)" 
 expect_usage_error chassis-slot "pcie-root-port rp3: chassis 1 slot 2 is taken by rp2" $k $ports \
 	-device pcie-root-port,id=rp3,chassis=1,slot=2
 }
+# Without -M pci there is no PCI bus: the one line says what to add.
+# shellcheck disable=SC2086
+expect_usage_error no-pci-machine "virtio-blk.*this machine has no PCI bus (add -M pci)" \
+	-kernel "$LAB_KERNEL" $disks -device virtio-blk-pci,drive=a
+expect_usage_error no-pci-machine-rp "pcie-root-port rp1: this machine has no PCI bus (add -M pci)" \
+	-kernel "$LAB_KERNEL" -device pcie-root-port,id=rp1
+# -device help: each device's bus kind, and which ones device_add takes.
+"$EMBER" -device help >"$E2E_TMP/help.out" 2>&1
+expect_in "$E2E_TMP/help.out" '^name "virtio-blk-pci", bus pci, hotpluggable, desc'
+expect_in "$E2E_TMP/help.out" '^name "virtio-net-pci", bus pci, hotpluggable, desc'
+expect_in "$E2E_TMP/help.out" '^name "pcie-root-port", bus pci, desc'
+expect_in "$E2E_TMP/help.out" '^name "isa-serial", bus isa'
+expect_not_in "$E2E_TMP/help.out" 'virtio-rng-pci", bus pci, hotpluggable'
