@@ -301,12 +301,18 @@ void sandbox_allow_vfio(void)
 /*
  * A pcie-root-port with hotplug=on only (sandbox_allow_hotplug()): device_add
  * realizes a device on the loop while the guest runs, with the io_uring
- * rings of its block node and the eventfds of its queues and vectors.
+ * rings of its block node and the eventfds of its queues and vectors;
+ * blockdev-add opens an image file (its lock, size and O_DIRECT probe).
  */
 static const struct allow hotplug_main_calls[] = {
 	ANY(io_uring_setup),
 	ANY(io_uring_register),
 	ANY(eventfd2),
+	ANY(openat),
+	ANY(newfstatat),
+	ARG32(fcntl, 1, F_OFD_SETLK),
+	ARG32(fcntl, 1, F_OFD_GETLK),
+	ANY(pread64),
 	{ NULL }
 };
 
@@ -425,11 +431,12 @@ static unsigned nconds(const struct allow *a)
 }
 
 /* An unconditional entry next to a conditional one would void the condition. */
-static int check_class(const struct class_def *d)
+/* The class's own lists (@n_base of them); the extras may overlap them and each other. */
+static int check_class(const struct class_def *d, unsigned n_base)
 {
-	for (unsigned i = 0; d->lists[i]; i++)
+	for (unsigned i = 0; i < n_base && d->lists[i]; i++)
 		for (const struct allow *a = d->lists[i]; a->sys; a++)
-			for (unsigned j = 0; d->lists[j]; j++)
+			for (unsigned j = 0; j < n_base && d->lists[j]; j++)
 				for (const struct allow *b = d->lists[j]; b->sys; b++)
 					if (a != b && !strcmp(a->sys, b->sys) &&
 					    (!nconds(a) || !nconds(b))) {
@@ -438,6 +445,45 @@ static int check_class(const struct class_def *d)
 						return -EINVAL;
 					}
 	return 0;
+}
+
+static unsigned nbase(const struct class_def *d)
+{
+	unsigned n = 0;
+
+	while (d->lists[n])
+		n++;
+	return n;
+}
+
+/*
+ * Whether rule @a of class @d is covered by another: an unfiltered rule
+ * for the same call (the first of several unfiltered ones counts). Extras
+ * overlap (main+hotplug opens any file, main+netdev-user only to read).
+ */
+static bool covered(const struct class_def *d, const struct allow *a)
+{
+	for (unsigned i = 0; d->lists[i]; i++)
+		for (const struct allow *b = d->lists[i]; b->sys; b++) {
+			if (b == a)
+				return false;	/* the first unfiltered one is kept */
+			if (!strcmp(a->sys, b->sys) && !nconds(b))
+				return true;
+		}
+	return false;
+}
+
+static bool any_later(const struct class_def *d, const struct allow *a)
+{
+	bool after = false;
+
+	for (unsigned i = 0; d->lists[i]; i++)
+		for (const struct allow *b = d->lists[i]; b->sys; b++) {
+			if (after && !strcmp(a->sys, b->sys) && !nconds(b))
+				return true;
+			after |= b == a;
+		}
+	return false;
 }
 
 static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
@@ -455,7 +501,7 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 		if (extras[i].into == c && *extras[i].on && nl < ARRAY_SIZE(with.lists) - 1)
 			with.lists[nl++] = extras[i].def->lists[0];
 
-	ret = check_class(d);
+	ret = check_class(d, nbase(&classes[c]));
 	if (ret)
 		return ret;
 	/* TRAP, not KILL_PROCESS: the handler names the call, then dies of SIGSYS. */
@@ -483,6 +529,8 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 				ret = nr;
 				break;
 			}
+			if (covered(d, a) || (n && any_later(d, a)))
+				continue;
 			for (unsigned k = 0; k < n; k++)
 				cmp[k] = to_cmp(&a->c[k]);
 			ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
@@ -565,7 +613,7 @@ int sandbox_print(FILE *f)
 					    extras[c - SANDBOX_NR_CLASSES].def;
 		char *lines[256];
 		unsigned n = 0;
-		int ret = check_class(d);
+		int ret = check_class(d, nbase(d));
 
 		for (unsigned i = 0; !ret && d->lists[i]; i++) {
 			for (const struct allow *a = d->lists[i]; a->sys; a++) {

@@ -234,6 +234,18 @@ static int t_device_del(void *o, const char *id)
 	return hotplug_del(&machine->pf, id);
 }
 
+static int t_object_add(void *o, int kind, const char *opts)
+{
+	int ret = object_create(kind, opts, machine->pf.loop);
+
+	return ret > 0 ? -EINVAL : ret;	/* 1: help was printed, nothing made */
+}
+
+static int t_object_del(void *o, int kind, const char *id)
+{
+	return object_remove(kind, id, "blockdev-del");
+}
+
 static struct qmp_target target = {
 	.find_device = t_find_device,
 	.find_object = t_find_object,
@@ -257,6 +269,8 @@ static struct qmp_target target = {
 	.block = t_block,
 	.device_add = t_device_add,
 	.device_del = t_device_del,
+	.object_add = t_object_add,
+	.object_del = t_object_del,
 };
 
 /* ---- the connections ---- */

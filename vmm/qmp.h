@@ -92,6 +92,12 @@ struct qmp_target {
 	/* device_add (@kv: its other arguments) and device_del; one message on error. */
 	int (*device_add)(void *o, const char *driver, struct keyval *kv);
 	int (*device_del)(void *o, const char *id);
+	/*
+	 * blockdev-add: the back end of object kind @kind made from @opts as
+	 * its command-line option takes them; blockdev-del.
+	 */
+	int (*object_add)(void *o, int kind, const char *opts);
+	int (*object_del)(void *o, int kind, const char *id);
 	void *opaque;
 };
 

@@ -1084,6 +1084,82 @@ CMD(cmd_device_del)
 	return json_object_new_object();
 }
 
+/*
+ * blockdev-add's arguments as the command line's option:
+ * nested objects as dotted keys (file.filename=...), commas doubled.
+ */
+static bool flatten(struct json_object *o, const char *prefix, char *buf, size_t size,
+		    size_t *n, struct qmp_err *e)
+{
+	json_object_object_foreach(o, key, val) {
+		char k[128];
+		const char *v;
+
+		snprintf(k, sizeof(k), "%s%s", prefix, key);
+		if (json_object_is_type(val, json_type_object)) {
+			strncat(k, ".", sizeof(k) - strlen(k) - 1);
+			if (!flatten(val, k, buf, size, n, e))
+				return false;
+			continue;
+		}
+		if (json_object_is_type(val, json_type_boolean))
+			v = json_object_get_boolean(val) ? "on" : "off";
+		else if (json_object_is_type(val, json_type_string) ||
+			 json_object_is_type(val, json_type_int))
+			v = json_object_get_string(val);
+		else {
+			set_err(e, GENERIC, "Parameter '%.64s' expects a string, number, boolean "
+				"or object", k);
+			return false;
+		}
+		*n += snprintf(buf + MIN(*n, size), size - MIN(*n, size), "%s%s=", *n ? "," : "", k);
+		for (; *v; v++)
+			*n += snprintf(buf + MIN(*n, size), size - MIN(*n, size), *v == ',' ? ",," : "%c", *v);
+	}
+	if (*n >= size) {
+		set_err(e, GENERIC, "the arguments are too long");
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *backend_add(struct qmp_session *s, struct json_object *args,
+				      int kind, struct qmp_err *e)
+{
+	char opts[4096];
+	size_t n = 0;
+
+	if (lacks(s->t->object_add, e) || !flatten(args, "", opts, sizeof(opts), &n, e))
+		return NULL;
+	if (s->t->object_add(s->t->opaque, kind, opts)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+static struct json_object *backend_del(struct qmp_session *s, int kind, const char *id,
+				      struct qmp_err *e)
+{
+	if (lacks(s->t->object_del, e))
+		return NULL;
+	if (s->t->object_del(s->t->opaque, kind, id)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+CMD(cmd_blockdev_add)
+{
+	return backend_add(s, args, OBJ_BLOCKDEV, e);
+}
+
+CMD(cmd_blockdev_del)
+{
+	return backend_del(s, OBJ_BLOCKDEV, arg_str(args, "node-name"), e);
+}
+
 static const struct qmp_cmd commands[] = {
 	{ "qmp_capabilities", "enable?:[str]", "q_empty", cmd_capabilities },
 	{ "query-commands", "", "[CommandInfo]", cmd_query_commands },
@@ -1118,6 +1194,8 @@ static const struct qmp_cmd commands[] = {
 	  cmd_device_list_properties },
 	{ "device_add", "driver:str,id?:str,bus?:str,*", "q_empty", cmd_device_add },
 	{ "device_del", "id:str", "q_empty", cmd_device_del },
+	{ "blockdev-add", "driver:str,node-name:str,*", "q_empty", cmd_blockdev_add },
+	{ "blockdev-del", "node-name:str", "q_empty", cmd_blockdev_del },
 	{ "human-monitor-command", "command-line:str,cpu-index?:int", "str", cmd_hmp },
 	{ NULL },
 };

@@ -189,6 +189,14 @@ static void t_vfio_compiled_in(void **state)
 	sandbox_allow_vfio();
 	assert_true(sandbox_compile(SANDBOX_MAIN) > main_n);
 	assert_true(sandbox_compile(SANDBOX_VCPU) > vcpu_n);
+	/*
+	 * A hot-plug slot's calls overlap vfio's (pread64) and -netdev user's
+	 * (openat and newfstatat with and without filters): all three compile.
+	 */
+	sandbox_allow_user_net();
+	assert_true(sandbox_compile(SANDBOX_MAIN) > 0);
+	sandbox_allow_hotplug();
+	assert_true(sandbox_compile(SANDBOX_MAIN) > 0);
 }
 
 static void t_off_is_a_no_op(void **state)
