@@ -30,6 +30,8 @@ static void node_free(struct blk *b)
 	qcow2_close(b->qcow2);
 	if (b->backing)
 		object_release(&b->backing->obj);
+	if (b->file)
+		object_release(&b->file->obj);
 	blk_file_close(b);
 	object_del(&b->obj);
 	free(b);
@@ -277,13 +279,15 @@ static int create_raw(const char *name, struct keyval *kv, struct loop *loop,
 	b = NULL;
 	file = NULL;
 out:
+	if (b) {
+		b->file = NULL;		/* released or freed just below */
+		node_free(b);
+	}
 	/* A nested file node is only ever ours: drop it on failure. */
 	if (file && file->obj.id[0] == '#')
 		node_free(file);
 	else if (file)
 		object_release(&file->obj);
-	if (b)
-		node_free(b);
 	free(sub.pairs);
 	props_free(raw_props, &o);
 	return ret;

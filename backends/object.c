@@ -154,6 +154,41 @@ void object_release(struct object *o)
 	o->owner = NULL;
 }
 
+static void destroy(struct object *o)
+{
+	if (o->type->destroy)
+		o->type->destroy(o);
+	else
+		object_del(o);
+}
+
+int object_remove(enum object_kind kind, const char *id, const char *owner)
+{
+	struct object *o = object_find(kind, id);
+	bool again = true;
+
+	if (!o) {
+		err_msg("%s: no %s '%s'", owner, kind == OBJ_BLOCKDEV ? "node" : "object", id);
+		return -ENOENT;
+	}
+	if (o->owner) {
+		err_msg("%s: %s '%s' is busy: %s uses it", owner, o->type->noun, id, o->owner);
+		return -EBUSY;
+	}
+	destroy(o);
+	/* Anonymous ("#...") nodes nobody uses any more were made for it. */
+	while (again) {
+		again = false;
+		for (o = objects; o; o = o->next)
+			if (o->type->kind == kind && o->id && o->id[0] == '#' && !o->owner) {
+				destroy(o);
+				again = true;
+				break;
+			}
+	}
+	return 0;
+}
+
 void object_cleanup_all(void)
 {
 	while (objects) {

@@ -115,6 +115,12 @@ int object_create(enum object_kind kind, const char *opts, struct loop *loop);
  * checks that the type exists (0; else -EINVAL, one message).
  */
 int object_check(enum object_kind kind, const char *opts);
+/*
+ * blockdev-del: frees the object of @kind called @id, and the
+ * nested nodes only it used (a raw node's file.*). -ENOENT, or -EBUSY
+ * while a front end uses it; one message (@owner names the command).
+ */
+int object_remove(enum object_kind kind, const char *id, const char *owner);
 /* Frees every object, newest first (a raw node before its file node). */
 void object_cleanup_all(void);
 

@@ -58,6 +58,8 @@ void device_types_help(FILE *f)
 	fprintf(f, "Devices:\n");
 	for (unsigned i = 0; i < n; i++) {
 		fprintf(f, "name \"%s\", bus %s", sorted[i]->name, sorted[i]->bus);
+		if (sorted[i]->hotpluggable)
+			fprintf(f, ", hotpluggable");
 		if (sorted[i]->desc)
 			fprintf(f, ", desc \"%s\"", sorted[i]->desc);
 		fputc('\n', f);
@@ -236,6 +238,21 @@ void device_destroy_all(struct platform *pf)
 			d->type->unrealize(d, pf);
 		device_free(d);
 	}
+}
+
+void device_unplug(struct platform *pf, struct device *dev)
+{
+	struct device **pp = &pf->devices;
+
+	while (*pp && *pp != dev)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = dev->next;
+	if (dev->type->reset)
+		dev->type->reset(dev, pf);
+	if (dev->type->unrealize)
+		dev->type->unrealize(dev, pf);
+	device_free(dev);
 }
 
 void device_reset_all(struct platform *pf)

@@ -44,6 +44,8 @@ struct device_type {
 	void (*aml)(struct device *dev, struct aml *dsdt);
 	/* Devices created by the machine itself, not by -device (not listed). */
 	int internal;
+	/* device_add and device_del may plug it into a pcie-root-port slot. */
+	int hotpluggable;
 	/*
 	 * Optional: what device_check() can tell with the properties applied
 	 * and no machine yet (a host device that is not there); one message.
@@ -81,7 +83,11 @@ void device_type_register(const struct device_type *t);
 const struct device_type *device_type_find(const char *name);
 /* The @i-th type registered, NULL past the last (for tests that walk them all). */
 const struct device_type *device_type_nth(unsigned i);
-/* `-device help`: a header line, then one device per line grouped by bus. */
+/*
+ * `-device help`: a header line, then one device per line grouped by bus:
+ * its name, the kind of bus it plugs into, "hotpluggable" for the ones
+ * device_add takes, its description.
+ */
 void device_types_help(FILE *f);
 
 /*
@@ -107,6 +113,11 @@ int device_create_kv(struct platform *pf, const char *type, struct keyval *kv,
 int device_create_internal(struct platform *pf, const char *type);
 struct device *device_find(struct platform *pf, const char *id);
 void device_destroy_all(struct platform *pf);
+/*
+ * Hot-unplug: takes @dev out of pf->devices, runs its reset op (back-end
+ * I/O in flight finishes or is dropped), unrealizes and frees it.
+ */
+void device_unplug(struct platform *pf, struct device *dev);
 /*
  * Machine reset: every device's reset op, in creation order (the PCI
  * host's config space is pci_host_reset's, after this). Loop thread,

@@ -1222,7 +1222,7 @@ static int nvme_realize(struct device *dev, struct platform *pf)
 	snprintf(owner, sizeof(owner), "-device nvme%s%s", dev->id ? ",id=" : "",
 		 dev->id ? dev->id : "");
 	if (!pf->pci) {
-		err_msg("%s: this machine has no PCI bus (-M pci has one)", owner);
+		err_msg("%s: this machine has no PCI bus (add -M pci)", owner);
 		return -ENODEV;
 	}
 	if ((ret = nvme_check(st)))

@@ -167,7 +167,7 @@ void pci_update_bars(struct pci_dev *d)
 		top = b->type == PCI_BAR_MEM64 ? UINT64_MAX : UINT32_MAX;
 		on = cmd & (b->type == PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
 		on = on && addr && !range_wraps(addr, b->size) &&
-		     addr + (b->size - 1) < top;
+		     addr + (b->size - 1) < top && pci_host_bar_routed(d, i, addr);
 		if (b->mapped && (!on || b->addr != addr))
 			pci_host_bar_unmap(d, i);
 		if (on && !b->mapped)
@@ -362,6 +362,8 @@ void pci_dev_reset(struct pci_dev *d)
 	if (pci_cfg_get(d, PCI_INTERRUPT_PIN, 1))
 		pci_cfg_set(d, PCI_INTERRUPT_LINE, d->intx_gsi, 1);
 	__atomic_store_n(&d->intx_disabled, false, __ATOMIC_RELAXED);
+	if (d->reset)
+		d->reset(d);
 	pci_update_bars(d);	/* command 0: nothing decodes */
 	if (m->nvec) {
 		pthread_mutex_lock(&m->lock);

@@ -1,5 +1,6 @@
 /*
- * PCI functions behind ember's one host bridge ("pci.0", pci_host.c).
+ * PCI functions behind ember's one host bridge ("pci.0", pci_host.c), on
+ * its root bus or on the buses that bridges add (pci_bridge.c).
  *
  * A device embeds struct pci_dev and builds it the way firmware would find
  * it: pci_dev_init() (ids, class), pci_bar_init() per BAR, pci_cap_add()
@@ -45,12 +46,13 @@ struct platform;
 
 /*
  * The parts of the layout that are not pci_host_create() arguments: the
- * ECAM holds bus 0 only (1 MiB), I/O BARs go to 0xc000-0xffff (above every
+ * ECAM holds buses 0 to PCI_BUSES - 1 (1 MiB each), I/O BARs go to 0xc000-0xffff (above every
  * legacy port ember emulates), and INTA-INTD of the slots share GSIs 20-23
  * (level, active high; slot s pin p uses 20 + (s + p) % 4, the usual swizzle),
  * which leaves 16-19 to virtio-mmio slots on the same machine.
  */
 #define PCI_ECAM_BUS_SIZE	(1ULL << 20)
+#define PCI_BUSES		32
 #define PCI_IOWIN_BASE		0xc000
 #define PCI_IOWIN_SIZE		0x4000
 #define PCI_INTX_GSI_BASE	20
@@ -97,9 +99,13 @@ struct pci_msix {
 	bool enabled, masked;	/* the message control bits */
 };
 
+struct pci_bus;
+
 struct pci_dev {
 	struct platform *pf;
 	struct pci_host *host;		/* set while registered */
+	struct pci_bus *bus;		/* the bus it is on, while registered */
+	struct pci_bus *sec;		/* a bridge's secondary bus, once added */
 	uint8_t devfn;			/* slot << 3 | function */
 	char owner[64];			/* for messages: "virtio-blk disk0" */
 	unsigned cfg_size;		/* 256, or 4096 for PCI Express */
@@ -125,7 +131,26 @@ struct pci_dev {
 	void (*cfg_write)(struct pci_dev *d, unsigned off, const void *data,
 			  unsigned len);
 	void (*bar_map)(struct pci_dev *d, int bar, bool mapped, uint64_t addr);
+	/* After the generic part of pci_dev_reset(): what firmware set up. */
+	void (*reset)(struct pci_dev *d);
 	void *opaque;
+};
+
+/*
+ * A bus: the root one (pci.0) or a bridge's secondary side, named after
+ * the bridge's id. Its number and its windows are what ember, acting as
+ * firmware, gave the bridge; the guest may renumber and move them, and
+ * config routing and BAR decode then follow the bridge's registers.
+ */
+struct pci_bus {
+	char name[64];
+	struct pci_dev *self;		/* the bridge; NULL: the root bus */
+	struct pci_bus *parent;
+	bool one_slot;			/* a root port's: device 0 only */
+	uint8_t nr, sub;		/* firmware's secondary and subordinate */
+	uint64_t mem_base, mem_size;	/* the bridge's memory window; 0: closed */
+	uint32_t io_base, io_size;	/* its I/O window; 0: closed */
+	struct pci_dev *dev[PCI_SLOTS * PCI_FUNCS];
 };
 
 /* The host bridge's layout as the ACPI tables describe it. */
@@ -150,7 +175,9 @@ struct pci_host {
 	struct platform *pf;
 	pthread_mutex_t lock;
 	uint32_t cf8;				/* CONFIG_ADDRESS */
-	struct pci_dev *dev[PCI_SLOTS * PCI_FUNCS];	/* bus 0, by devfn */
+	struct pci_bus root;			/* pci.0, bus 0 */
+	struct pci_bus *buses[PCI_BUSES];	/* root first, then as bridges came */
+	unsigned nbuses;
 	struct pci_dev bridge;			/* 00:00.0 */
 	struct bus mem, io;			/* mapped BARs; the windows forward here */
 	struct pci_window win[3];		/* 32-bit, 64-bit, I/O */
@@ -192,11 +219,13 @@ struct aml;
 void acpi_dsdt_add_pci_host(struct aml *a, const struct pci_layout *l);
 
 /*
- * Plugs @d into @bus ("pci.0" or NULL) at @slot (-1: first free, from 1)
- * and @function, and assigns its BARs as firmware would (naturally aligned,
- * first fit; 64-bit BARs in the 64-bit window when there is one). Errors
- * (one message, prefixed with @owner): unknown bus -ENODEV, bad address
- * -EINVAL, taken slot -EEXIST, no free slot or window room -ENOSPC.
+ * Plugs @d into @bus ("pci.0", "pcie.0", a bridge's id, or NULL for pci.0)
+ * at @slot (-1: first free, from 1 on pci.0, from 0 behind a bridge) and
+ * @function, and assigns its BARs as firmware would (naturally aligned,
+ * first fit; 64-bit BARs in the 64-bit window when there is one; behind a
+ * bridge, in the bridge's windows). Errors (one message, prefixed with
+ * @owner, naming the bus): unknown bus or not a PCI one -ENODEV, bad
+ * address -EINVAL, taken slot -EEXIST, no free slot or window room -ENOSPC.
  */
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 		     int slot, int function, const char *owner);
@@ -209,12 +238,47 @@ int pci_parse_addr(const char *s, int *slot, int *function, const char *owner);
 /* Stops the BARs decoding (no handler runs once this returns), drops INTx. */
 void pci_dev_unregister(struct pci_dev *d);
 /*
- * Machine reset of every function on pci.0 and of the host's CONFIG_ADDRESS:
+ * Machine reset of every function on every bus and of the host's CONFIG_ADDRESS:
  * config space as pci_dev_register left it (command 0, BARs at their first
  * addresses, so none decodes), MSI-X off with every vector masked and no
  * irqfd bound, INTx low. vCPUs parked.
  */
 void pci_host_reset(struct pci_host *h);
+
+/* The PCI bus named @name (NULL: pci.0), or NULL. host->lock not held. */
+struct pci_bus *pci_bus_find(struct pci_host *h, const char *name);
+/*
+ * Adds the secondary bus of bridge @d (registered), named @name, with
+ * windows of @mem_size and @io_size bytes (0: closed; multiples of 1 MiB
+ * and 4 KiB) taken from the bus @d is on, and numbers every bus again,
+ * depth first, as firmware does. -ENOSPC (no bus number or window room),
+ * -EEXIST (name taken), one message naming @d.
+ */
+int pci_bus_add(struct pci_dev *d, const char *name, bool one_slot,
+		uint64_t mem_size, uint32_t io_size);
+/* Takes @d's secondary bus away; every function on it unregistered first. */
+void pci_bus_remove(struct pci_dev *d);
+/* A bridge's windows or command changed: BARs below decode anew. host->lock held. */
+void pci_bus_update_bars(struct pci_bus *b);
+
+/* --- bridges (pci_bridge.c) --- */
+
+/*
+ * A type-1 header: @d as a PCI-to-PCI bridge (class 0x0604) whose bus
+ * numbers, I/O window (16-bit), memory window and 64-bit prefetchable
+ * window the guest may program; pci_host.c routes config cycles and BAR
+ * decode through them. Then pci_dev_register() and pci_bus_add().
+ */
+void pci_bridge_init(struct pci_dev *d, struct platform *pf, uint16_t vendor,
+		     uint16_t device, unsigned cfg_size);
+/* Whether bridge @d forwards [addr, +size) of I/O (@io) or memory space now. */
+bool pci_bridge_forwards(const struct pci_dev *d, bool io, uint64_t addr,
+			 uint64_t size);
+/* The bridge's cfg_write hook, for a bridge that has its own to chain it. */
+void pci_bridge_cfg_write(struct pci_dev *d, unsigned off, const void *data,
+			  unsigned len);
+/* Writes the bus numbers and windows of @d's secondary bus into its config. */
+void pci_bridge_set_home(struct pci_dev *d);
 
 /* --- a function (pci.c) --- */
 
@@ -276,6 +340,8 @@ void pci_intx_set(struct pci_dev *d, bool level);
 /* --- between pci.c and pci_host.c --- */
 void pci_update_bars(struct pci_dev *d);
 uint64_t pci_bar_addr(const struct pci_dev *d, int bar);
+/* Whether the bridges above @d forward BAR @bar at @addr. host->lock held. */
+bool pci_host_bar_routed(const struct pci_dev *d, int bar, uint64_t addr);
 int pci_host_bar_map(struct pci_dev *d, int bar, uint64_t addr);
 void pci_host_bar_unmap(struct pci_dev *d, int bar);
 void pci_host_intx_update(struct pci_dev *d);

@@ -1,7 +1,10 @@
 /*
- * The host bridge "pci.0": one bus, config space through the 0xcf8/0xcfc
- * ports (Linux on x86 uses them for the first 256 bytes) and the ECAM
- * window (for the rest), and the windows BARs decode in.
+ * The host bridge "pci.0": its root bus and the buses bridges add below it,
+ * config space through the 0xcf8/0xcfc ports (Linux on x86 uses them for
+ * the first 256 bytes) and the ECAM window (for the rest), and the windows
+ * BARs decode in. Behind a bridge, config cycles and BARs reach a function
+ * only through the bridge's bus numbers, windows and command register, as
+ * the guest programmed them; ember first programs them as firmware would.
  *
  * BARs are not registered on pf->mmio/pf->pio one by one: a config write
  * reaches us holding those buses' read locks, so moving a BAR there would
@@ -28,10 +31,44 @@ static const char *const win_name[] = { "32-bit", "64-bit", "I/O" };
 
 /* --- config space --- */
 
+/* The bridge on @b whose bus range holds bus @nr, as the guest numbered it. */
+static struct pci_dev *bridge_to(const struct pci_bus *b, unsigned nr)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(b->dev); i++) {
+		struct pci_dev *d = b->dev[i];
+		unsigned sec, sub;
+
+		if (!d || !d->sec)
+			continue;
+		sec = d->cfg[PCI_SECONDARY_BUS];
+		sub = d->cfg[PCI_SUBORDINATE_BUS];
+		if (sec && sec <= nr && nr <= sub)
+			return d;
+	}
+	return NULL;
+}
+
+/* Type 1 routing: down the bridges whose ranges hold @nr, from bus 0. */
+static struct pci_dev *cfg_target(struct pci_host *h, unsigned nr, unsigned devfn)
+{
+	struct pci_bus *b = &h->root;
+	struct pci_dev *br;
+
+	while (nr) {
+		br = bridge_to(b, nr);
+		if (!br)
+			return NULL;
+		b = br->sec;
+		if (br->cfg[PCI_SECONDARY_BUS] == nr)
+			return b->one_slot && devfn >> 3 ? NULL : b->dev[devfn];
+	}
+	return b->dev[devfn];
+}
+
 static void cfg_access(struct pci_host *h, unsigned bus, unsigned devfn,
 		       unsigned reg, void *data, unsigned len, bool write)
 {
-	struct pci_dev *d = bus == 0 ? h->dev[devfn & 0xff] : NULL;
+	struct pci_dev *d = cfg_target(h, bus & 0xff, devfn & 0xff);
 
 	if (!d) {
 		if (!write)
@@ -161,30 +198,100 @@ static bool same_space(const struct pci_bar *a, const struct pci_bar *b)
 	return (a->type == PCI_BAR_IO) == (b->type == PCI_BAR_IO);
 }
 
-/* A BAR other than @d's @bar decoding (@mapped) or assigned at [addr, +size). */
+/* A BAR other than @d's @bar decoding at [addr, +size), on any bus. */
 static struct pci_dev *bar_conflict(struct pci_host *h, struct pci_dev *d,
-				    int bar, uint64_t addr, bool mapped,
-				    int *other)
+				    int bar, uint64_t addr, int *other)
 {
 	const struct pci_bar *b = &d->bar[bar];
 
-	for (unsigned i = 0; i < ARRAY_SIZE(h->dev); i++) {
-		struct pci_dev *o = h->dev[i] ? h->dev[i] : (i == d->devfn ? d : NULL);
+	for (unsigned n = 0; n < h->nbuses; n++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(h->buses[n]->dev); i++) {
+			struct pci_dev *o = h->buses[n]->dev[i];
 
-		for (int j = 0; o && j < PCI_NUM_BARS; j++) {
-			const struct pci_bar *ob = &o->bar[j];
-			uint64_t oaddr = mapped ? ob->addr : pci_bar_addr(o, j);
+			for (int j = 0; o && j < PCI_NUM_BARS; j++) {
+				const struct pci_bar *ob = &o->bar[j];
 
-			if (!ob->size || (o == d && j == bar) || !same_space(b, ob) ||
-			    (mapped && !ob->mapped) || (!mapped && !oaddr))
-				continue;
-			if (ranges_meet(addr, b->size, oaddr, ob->size)) {
-				*other = j;
-				return o;
+				if (!ob->size || (o == d && j == bar) || !same_space(b, ob) ||
+				    !ob->mapped)
+					continue;
+				if (ranges_meet(addr, b->size, ob->addr, ob->size)) {
+					*other = j;
+					return o;
+				}
 			}
 		}
 	}
 	return NULL;
+}
+
+/*
+ * The end of what @b holds at [addr, +size) in I/O (@io) or memory space,
+ * as assigned: a BAR other than @d's @bar, or a bridge's window other than
+ * @d's own (@bar -1). 0: nothing there. @d counts as on @b already.
+ */
+static uint64_t taken_end(const struct pci_bus *b, bool io, uint64_t addr,
+			  uint64_t size, const struct pci_dev *d, int bar)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(b->dev); i++) {
+		const struct pci_dev *o = b->dev[i] ? b->dev[i] :
+					  (d->bus == b && i == d->devfn ? d : NULL);
+		uint64_t base, len;
+
+		for (int j = 0; o && j < PCI_NUM_BARS; j++) {
+			const struct pci_bar *ob = &o->bar[j];
+
+			if (!ob->size || (o == d && j == bar) || (ob->type == PCI_BAR_IO) != io)
+				continue;
+			base = pci_bar_addr(o, j);
+			if (base && ranges_meet(addr, size, base, ob->size))
+				return base + ob->size;
+		}
+		if (!o || !o->sec || (o == d && bar < 0))
+			continue;
+		base = io ? o->sec->io_base : o->sec->mem_base;
+		len = io ? o->sec->io_size : o->sec->mem_size;
+		if (len && ranges_meet(addr, size, base, len))
+			return base + len;
+	}
+	return 0;
+}
+
+/* Window @w of the host (on pci.0) or of the bridge above @b. */
+static void span_of(const struct pci_host *h, const struct pci_bus *b, int w,
+		    uint64_t *base, uint64_t *size)
+{
+	if (!b->self) {
+		*base = h->win[w].base;
+		*size = h->win[w].size;
+	} else if (w == WIN_IO) {
+		*base = b->io_base;
+		*size = b->io_size;
+	} else {
+		*base = b->mem_base;
+		*size = b->mem_size;
+	}
+}
+
+/* First fit of @size bytes aligned to @align in window @w of @b, for @d's @bar. */
+static int alloc_span(const struct pci_host *h, const struct pci_bus *b, int w,
+		      uint64_t size, uint64_t align, const struct pci_dev *d,
+		      int bar, uint64_t *out)
+{
+	uint64_t base, wsize, addr, end;
+
+	span_of(h, b, w, &base, &wsize);
+	addr = ALIGN_UP(base, align);
+	while (wsize && addr >= base && size <= wsize && addr - base <= wsize - size) {
+		end = taken_end(b, w == WIN_IO, addr, size, d, bar);
+		if (!end) {
+			*out = addr;
+			return 0;
+		}
+		addr = ALIGN_UP(end, align);
+		if (!addr)
+			break;
+	}
+	return -ENOSPC;
 }
 
 static void bar_warn(struct pci_dev *d, int bar, uint64_t addr, const char *why)
@@ -209,7 +316,7 @@ int pci_host_bar_map(struct pci_dev *d, int bar, uint64_t addr)
 		bar_warn(d, bar, addr, "is outside the windows of pci.0");
 		return -ERANGE;
 	}
-	o = bar_conflict(h, d, bar, addr, true, &other);
+	o = bar_conflict(h, d, bar, addr, &other);
 	if (o) {
 		snprintf(why, sizeof(why), "overlaps BAR %d of %s", other, o->owner);
 		bar_warn(d, bar, addr, why);
@@ -238,41 +345,53 @@ void pci_host_bar_unmap(struct pci_dev *d, int bar)
 		d->bar_map(d, bar, false, b->addr);
 }
 
+bool pci_host_bar_routed(const struct pci_dev *d, int bar, uint64_t addr)
+{
+	bool io = d->bar[bar].type == PCI_BAR_IO;
+
+	for (const struct pci_bus *b = d->bus; b && b->self; b = b->parent)
+		if (!pci_bridge_forwards(b->self, io, addr, d->bar[bar].size))
+			return false;
+	return true;
+}
+
+void pci_bus_update_bars(struct pci_bus *b)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(b->dev); i++) {
+		if (!b->dev[i])
+			continue;
+		pci_update_bars(b->dev[i]);
+		if (b->dev[i]->sec)
+			pci_bus_update_bars(b->dev[i]->sec);
+	}
+}
+
 /*
  * As firmware would: each BAR naturally aligned at the lowest free place
- * of its window; 64-bit BARs above 4 GiB when there is a 64-bit window.
+ * of its window; 64-bit BARs above 4 GiB when there is a 64-bit window on
+ * pci.0; behind a bridge, every memory BAR in its (32-bit) memory window.
  */
 static int assign_bar(struct pci_host *h, struct pci_dev *d, int bar)
 {
 	struct pci_bar *b = &d->bar[bar];
 	unsigned reg = PCI_BASE_ADDRESS_0 + 4 * bar;
 	int w = b->type == PCI_BAR_IO ? WIN_IO :
-		b->type == PCI_BAR_MEM64 && h->win[WIN_MEM64].size ? WIN_MEM64 :
-		WIN_MEM32;
-	const struct pci_window *win = &h->win[w];
-	uint64_t addr = ALIGN_UP(win->base, b->size);
-	struct pci_dev *o;
-	int other;
+		b->type == PCI_BAR_MEM64 && !d->bus->self && h->win[WIN_MEM64].size ?
+		WIN_MEM64 : WIN_MEM32;
+	uint32_t flags = pci_cfg_get(d, reg, 4) & (b->type == PCI_BAR_IO ? 0x3 : 0xf);
+	uint64_t addr;
 
-	while (in_window(win, addr, b->size)) {
-		o = bar_conflict(h, d, bar, addr, false, &other);
-		if (!o) {
-			uint32_t flags = pci_cfg_get(d, reg, 4) &
-					 (b->type == PCI_BAR_IO ? 0x3 : 0xf);
-
-			pci_cfg_set(d, reg, flags | (uint32_t)addr, 4);
-			if (b->type == PCI_BAR_MEM64)
-				pci_cfg_set(d, reg + 4, addr >> 32, 4);
-			b->home = addr;
-			return 0;
-		}
-		addr = ALIGN_UP(pci_bar_addr(o, other) + o->bar[other].size, b->size);
-		if (!addr)
-			break;
+	if (alloc_span(h, d->bus, w, b->size, b->size, d, bar, &addr)) {
+		err_msg("%s: no room for BAR %d (%#" PRIx64 " bytes) in the %s window of %s",
+			d->owner, bar, b->size, d->bus->self && w != WIN_IO ? "memory" :
+			win_name[w], d->bus->name);
+		return -ENOSPC;
 	}
-	err_msg("%s: no room for BAR %d (%#" PRIx64 " bytes) in the %s window of pci.0",
-		d->owner, bar, b->size, win_name[w]);
-	return -ENOSPC;
+	pci_cfg_set(d, reg, flags | (uint32_t)addr, 4);
+	if (b->type == PCI_BAR_MEM64)
+		pci_cfg_set(d, reg + 4, addr >> 32, 4);
+	b->home = addr;
+	return 0;
 }
 
 /* --- INTx --- */
@@ -304,73 +423,121 @@ void pci_host_intx_update(struct pci_dev *d)
 
 /* --- functions --- */
 
-static void set_multifunction(struct pci_host *h, unsigned slot)
+static void set_multifunction(struct pci_bus *bus, unsigned slot)
 {
-	struct pci_dev *f0 = h->dev[slot << 3];
+	struct pci_dev *f0 = bus->dev[slot << 3];
 	bool others = false;
 
 	for (unsigned f = 1; f < PCI_FUNCS; f++)
-		others |= h->dev[slot << 3 | f] != NULL;
+		others |= bus->dev[slot << 3 | f] != NULL;
 	if (f0) {
 		f0->cfg[PCI_HEADER_TYPE] &= ~0x80;
 		f0->cfg[PCI_HEADER_TYPE] |= others ? 0x80 : 0;
 	}
 }
 
+static struct pci_bus *bus_lookup(struct pci_host *h, const char *name)
+{
+	if (!name || !strcmp(name, "pci.0") || !strcmp(name, "pcie.0"))
+		return &h->root;
+	for (unsigned i = 1; i < h->nbuses; i++)
+		if (!strcmp(h->buses[i]->name, name))
+			return h->buses[i];
+	return NULL;
+}
+
+struct pci_bus *pci_bus_find(struct pci_host *h, const char *name)
+{
+	struct pci_bus *b;
+
+	pthread_mutex_lock(&h->lock);
+	b = bus_lookup(h, name);
+	pthread_mutex_unlock(&h->lock);
+	return b;
+}
+
+/* INTx of @pin at @slot of @bus, swizzled up the bridges to pci.0's _PRT. */
+static unsigned intx_gsi(const struct pci_host *h, const struct pci_bus *bus,
+			 unsigned slot, unsigned pin)
+{
+	unsigned p = pin - 1;
+
+	for (; bus->self; bus = bus->parent) {
+		p = (p + slot) % PCI_INTX_PINS;
+		slot = bus->self->devfn >> 3;
+	}
+	return h->layout.intx_gsi[(slot + p) % PCI_INTX_PINS];
+}
+
 int pci_dev_register(struct pci_host *h, struct pci_dev *d, const char *bus,
 		     int slot, int function, const char *owner)
 {
+	struct pci_bus *b;
 	unsigned devfn, pin;
 	int ret = 0;
 
-	if (bus && strcmp(bus, "pci.0")) {
-		err_msg("%s: there is no bus '%s' (the PCI bus is pci.0)", owner, bus);
-		return -ENODEV;
-	}
 	if (slot < -1 || slot >= PCI_SLOTS || function < 0 || function >= PCI_FUNCS) {
 		err_msg("%s: PCI address %d.%d is out of range (slots 0-31, functions 0-7)",
 			owner, slot, function);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&h->lock);
+	b = bus_lookup(h, bus);
+	if (!b) {
+		err_msg("%s: no bus '%s' here (a PCI bus is pci.0, or the id of a "
+			"pcie-root-port or pci-bridge given before it)", owner, bus);
+		ret = -ENODEV;
+		goto out;
+	}
+	if (b->one_slot && slot > 0) {
+		err_msg("%s: bus %s is a root port's: it has slot 0 only, not %d",
+			owner, b->name, slot);
+		ret = -EINVAL;
+		goto out;
+	}
 	if (slot < 0) {
-		for (slot = 1; slot < PCI_SLOTS && h->dev[slot << 3 | function]; slot++)
+		unsigned last = b->one_slot ? 1 : PCI_SLOTS;
+
+		for (slot = b->self ? 0 : 1; slot < (int)last && b->dev[slot << 3 | function]; slot++)
 			;
-		if (slot == PCI_SLOTS) {
-			err_msg("%s: no free slot on pci.0", owner);
+		if (slot == (int)last) {
+			err_msg("%s: no free slot on %s", owner, b->name);
 			ret = -ENOSPC;
 			goto out;
 		}
 	}
 	devfn = slot << 3 | function;
-	if (h->dev[devfn]) {
+	if (b->dev[devfn]) {
 		if (function)
-			err_msg("%s: address %02x.%x of pci.0 is taken by %s", owner,
-				slot, function, h->dev[devfn]->owner);
+			err_msg("%s: address %02x.%x of %s is taken by %s", owner,
+				slot, function, b->name, b->dev[devfn]->owner);
 		else
-			err_msg("%s: slot %d of pci.0 is taken by %s", owner, slot,
-				h->dev[devfn]->owner);
+			err_msg("%s: slot %d of %s is taken by %s", owner, slot,
+				b->name, b->dev[devfn]->owner);
 		ret = -EEXIST;
 		goto out;
 	}
 	snprintf(d->owner, sizeof(d->owner), "%s", owner);
 	d->devfn = devfn;
+	d->bus = b;
 	for (int i = 0; i < PCI_NUM_BARS && !ret; i++) {
 		if (!d->bar[i].size)
 			continue;
 		snprintf(d->bar[i].name, sizeof(d->bar[i].name), "%s BAR %d", owner, i);
 		ret = assign_bar(h, d, i);
 	}
-	if (ret)
+	if (ret) {
+		d->bus = NULL;
 		goto out;
+	}
 	pin = pci_cfg_get(d, PCI_INTERRUPT_PIN, 1);
 	if (pin >= 1 && pin <= PCI_INTX_PINS) {
-		d->intx_gsi = h->layout.intx_gsi[(slot + pin - 1) % PCI_INTX_PINS];
+		d->intx_gsi = intx_gsi(h, b, slot, pin);
 		pci_cfg_set(d, PCI_INTERRUPT_LINE, d->intx_gsi, 1);
 	}
-	h->dev[devfn] = d;
+	b->dev[devfn] = d;
 	__atomic_store_n(&d->host, h, __ATOMIC_RELEASE);
-	set_multifunction(h, slot);
+	set_multifunction(b, slot);
 	pci_update_bars(d);
 	pci_host_intx_update(d);
 out:
@@ -382,9 +549,11 @@ void pci_host_reset(struct pci_host *h)
 {
 	pthread_mutex_lock(&h->lock);
 	h->cf8 = 0;
-	for (unsigned i = 0; i < PCI_SLOTS * PCI_FUNCS; i++)
-		if (h->dev[i])
-			pci_dev_reset(h->dev[i]);
+	/* A bridge's bus comes after the bus the bridge is on. */
+	for (unsigned n = 0; n < h->nbuses; n++)
+		for (unsigned i = 0; i < PCI_SLOTS * PCI_FUNCS; i++)
+			if (h->buses[n]->dev[i])
+				pci_dev_reset(h->buses[n]->dev[i]);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -430,12 +599,108 @@ void pci_dev_unregister(struct pci_dev *d)
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		if (d->bar[i].mapped)
 			pci_host_bar_unmap(d, i);
-	h->dev[d->devfn] = NULL;
-	set_multifunction(h, d->devfn >> 3);
+	d->bus->dev[d->devfn] = NULL;
+	set_multifunction(d->bus, d->devfn >> 3);
+	d->bus = NULL;
 	__atomic_store_n(&d->intx_level, false, __ATOMIC_RELAXED);
 	pci_host_intx_update(d);
 	__atomic_store_n(&d->host, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&h->lock);
+}
+
+/* --- buses behind bridges --- */
+
+/* Depth first, in slot order, as firmware numbers them. */
+static void number_buses(struct pci_bus *b, unsigned *next)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(b->dev); i++) {
+		struct pci_dev *d = b->dev[i];
+
+		if (!d || !d->sec)
+			continue;
+		d->sec->nr = ++*next;
+		number_buses(d->sec, next);
+		d->sec->sub = *next;
+		pci_bridge_set_home(d);
+	}
+}
+
+static int open_window(struct pci_host *h, struct pci_dev *d, int w,
+		       uint64_t size, uint64_t align, uint64_t *base)
+{
+	if (!size)
+		return 0;
+	if (size % align || alloc_span(h, d->bus, w, size, align, d, -1, base)) {
+		err_msg("%s: no room for a %#" PRIx64 "-byte %s window in %s", d->owner,
+			size, w == WIN_IO ? "I/O" : "memory", d->bus->name);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int pci_bus_add(struct pci_dev *d, const char *name, bool one_slot,
+		uint64_t mem_size, uint32_t io_size)
+{
+	struct pci_host *h = d->host;
+	struct pci_bus *b;
+	uint64_t mem = 0, io = 0;
+	unsigned next = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->nbuses == PCI_BUSES) {
+		err_msg("%s: no bus number left (the ECAM holds %d buses)", d->owner,
+			PCI_BUSES);
+		ret = -ENOSPC;
+	} else if (bus_lookup(h, name)) {
+		err_msg("%s: there is a bus '%s' already", d->owner, name);
+		ret = -EEXIST;
+	}
+	if (!ret)
+		ret = open_window(h, d, WIN_MEM32, mem_size, 1 << 20, &mem);
+	if (!ret)
+		ret = open_window(h, d, WIN_IO, io_size, 4096, &io);
+	b = ret ? NULL : calloc(1, sizeof(*b));
+	if (!ret && !b) {
+		err_msg("%s: out of memory", d->owner);
+		ret = -ENOMEM;
+	}
+	if (!ret) {
+		snprintf(b->name, sizeof(b->name), "%s", name);
+		b->self = d;
+		b->parent = d->bus;
+		b->one_slot = one_slot;
+		b->mem_base = mem;
+		b->mem_size = mem_size;
+		b->io_base = io;
+		b->io_size = io_size;
+		d->sec = b;
+		h->buses[h->nbuses++] = b;
+		number_buses(&h->root, &next);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+void pci_bus_remove(struct pci_dev *d)
+{
+	struct pci_host *h = d->host;
+	struct pci_bus *b = d->sec;
+	unsigned i;
+
+	if (!b || !h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->nbuses && h->buses[i] != b; i++)
+		;
+	if (i < h->nbuses) {
+		memmove(&h->buses[i], &h->buses[i + 1],
+			(h->nbuses - i - 1) * sizeof(h->buses[0]));
+		h->nbuses--;
+	}
+	d->sec = NULL;
+	pthread_mutex_unlock(&h->lock);
+	free(b);
 }
 
 /* --- the bridge --- */
@@ -486,7 +751,7 @@ int pci_host_create(struct platform *pf, uint64_t ecam_base,
 		return -EEXIST;
 	}
 	if (!IS_ALIGNED(ecam_base, PCI_ECAM_BUS_SIZE) ||
-	    range_wraps(ecam_base, PCI_ECAM_BUS_SIZE) || !mmio32_size ||
+	    range_wraps(ecam_base, PCI_BUSES * PCI_ECAM_BUS_SIZE) || !mmio32_size ||
 	    mmio32_base + mmio32_size > 4 * GiB || mmio32_base + mmio32_size < mmio32_base ||
 	    (mmio64_size && (mmio64_base < 4 * GiB || range_wraps(mmio64_base, mmio64_size)))) {
 		err_msg("pci.0: bad layout (ECAM %#" PRIx64 ", 32-bit window %#" PRIx64
@@ -501,14 +766,16 @@ int pci_host_create(struct platform *pf, uint64_t ecam_base,
 	}
 	h->pf = pf;
 	h->layout = (struct pci_layout){
-		.ecam_base = ecam_base, .ecam_size = PCI_ECAM_BUS_SIZE,
-		.bus_first = 0, .bus_last = 0,
+		.ecam_base = ecam_base, .ecam_size = PCI_BUSES * PCI_ECAM_BUS_SIZE,
+		.bus_first = 0, .bus_last = PCI_BUSES - 1,
 		.mmio32_base = mmio32_base, .mmio32_size = mmio32_size,
 		.mmio64_base = mmio64_base, .mmio64_size = mmio64_size,
 		.io_base = PCI_IOWIN_BASE, .io_size = PCI_IOWIN_SIZE,
 	};
 	for (int i = 0; i < PCI_INTX_PINS; i++)
 		h->layout.intx_gsi[i] = PCI_INTX_GSI_BASE + i;
+	snprintf(h->root.name, sizeof(h->root.name), "pci.0");
+	h->buses[h->nbuses++] = &h->root;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->irq_lock, NULL);
 	bus_init(&h->mem, "pci.0 memory");
@@ -517,7 +784,7 @@ int pci_host_create(struct platform *pf, uint64_t ecam_base,
 	ret = bus_register(&pf->pio, 0xcf8, 8, &cfg_port_ops, h, "pci.0 config ports");
 	h->cfg_ports = !ret;
 	if (!ret) {
-		ret = bus_register(&pf->mmio, ecam_base, PCI_ECAM_BUS_SIZE, &ecam_ops,
+		ret = bus_register(&pf->mmio, ecam_base, h->layout.ecam_size, &ecam_ops,
 				   h, "pci.0 ECAM");
 		h->ecam = !ret;
 	}

@@ -19,6 +19,7 @@ struct pci_host;
 /* What a device reports for the machine's clients to hear of (QMP events). */
 enum platform_event {
 	PF_EVENT_BALLOON_CHANGE,	/* the balloon's size changed */
+	PF_EVENT_HOTPLUG,		/* the guest powered off a slot it was asked to free */
 	PF_EVENT_NR,
 };
 

@@ -1230,7 +1230,7 @@ static int vfio_realize(struct device *dev, struct platform *pf)
 	if ((ret = name_device(s, v)))
 		goto fail;
 	if (!pf->pci) {
-		err_msg("%s: this machine has no PCI bus (-M pci has one)", v->owner);
+		err_msg("%s: this machine has no PCI bus (add -M pci)", v->owner);
 		ret = -ENODEV;
 		goto fail;
 	}

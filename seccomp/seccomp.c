@@ -253,7 +253,7 @@ static const struct allow user_net_calls[] = {
 
 struct class_def {
 	const char *name;
-	const struct allow *lists[10];	/* NULL-terminated; room for the extras */
+	const struct allow *lists[12];	/* NULL-terminated; room for the extras */
 };
 
 /* Printed as a class of its own; compiled into main's filter when wanted. */
@@ -362,6 +362,32 @@ void sandbox_allow_snapshot(void)
 	snapshot_on = true;
 }
 
+/*
+ * A pcie-root-port with hotplug=on only (sandbox_allow_hotplug()): device_add
+ * realizes a device on the loop while the guest runs, with the io_uring
+ * rings of its block node and the eventfds of its queues and vectors;
+ * blockdev-add opens an image file (its lock, size and O_DIRECT probe).
+ */
+static const struct allow hotplug_main_calls[] = {
+	ANY(io_uring_setup),
+	ANY(io_uring_register),
+	ANY(eventfd2),
+	ANY(openat),
+	ANY(newfstatat),
+	ARG32(fcntl, 1, F_OFD_SETLK),
+	ARG32(fcntl, 1, F_OFD_GETLK),
+	ANY(pread64),
+	{ NULL }
+};
+
+static const struct class_def hotplug_main_def = { "main+hotplug", { hotplug_main_calls } };
+static bool hotplug_on;
+
+void sandbox_allow_hotplug(void)
+{
+	hotplug_on = true;
+}
+
 /* The optional lists, printed as classes of their own, compiled in when wanted. */
 static const struct {
 	const struct class_def *def;
@@ -373,6 +399,7 @@ static const struct {
 	{ &vfio_vcpu_def, SANDBOX_VCPU, &vfio_on },
 	{ &reconnect_def, SANDBOX_MAIN, &reconnect_on },
 	{ &snapshot_def, SANDBOX_MAIN, &snapshot_on },
+	{ &hotplug_main_def, SANDBOX_MAIN, &hotplug_on },
 };
 
 static const struct class_def classes[SANDBOX_NR_CLASSES] = {
@@ -470,11 +497,12 @@ static unsigned nconds(const struct allow *a)
 }
 
 /* An unconditional entry next to a conditional one would void the condition. */
-static int check_class(const struct class_def *d)
+/* The class's own lists (@n_base of them); the extras may overlap them and each other. */
+static int check_class(const struct class_def *d, unsigned n_base)
 {
-	for (unsigned i = 0; d->lists[i]; i++)
+	for (unsigned i = 0; i < n_base && d->lists[i]; i++)
 		for (const struct allow *a = d->lists[i]; a->sys; a++)
-			for (unsigned j = 0; d->lists[j]; j++)
+			for (unsigned j = 0; j < n_base && d->lists[j]; j++)
 				for (const struct allow *b = d->lists[j]; b->sys; b++)
 					if (a != b && !strcmp(a->sys, b->sys) &&
 					    (!nconds(a) || !nconds(b))) {
@@ -483,6 +511,45 @@ static int check_class(const struct class_def *d)
 						return -EINVAL;
 					}
 	return 0;
+}
+
+static unsigned nbase(const struct class_def *d)
+{
+	unsigned n = 0;
+
+	while (d->lists[n])
+		n++;
+	return n;
+}
+
+/*
+ * Whether rule @a of class @d is covered by another: an unfiltered rule
+ * for the same call (the first of several unfiltered ones counts). Extras
+ * overlap (main+hotplug opens any file, main+netdev-user only to read).
+ */
+static bool covered(const struct class_def *d, const struct allow *a)
+{
+	for (unsigned i = 0; d->lists[i]; i++)
+		for (const struct allow *b = d->lists[i]; b->sys; b++) {
+			if (b == a)
+				return false;	/* the first unfiltered one is kept */
+			if (!strcmp(a->sys, b->sys) && !nconds(b))
+				return true;
+		}
+	return false;
+}
+
+static bool any_later(const struct class_def *d, const struct allow *a)
+{
+	bool after = false;
+
+	for (unsigned i = 0; d->lists[i]; i++)
+		for (const struct allow *b = d->lists[i]; b->sys; b++) {
+			if (after && !strcmp(a->sys, b->sys) && !nconds(b))
+				return true;
+			after |= b == a;
+		}
+	return false;
 }
 
 static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
@@ -495,12 +562,12 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 
 	while (with.lists[nl])
 		nl++;
-	/* lists[] has room for them: main has 6 of 9 (+2 extras), vcpu 5 (+1) */
+	/* lists[] has room for them: main has 7 of 11 (+3 extras), vcpu 6 (+1) */
 	for (unsigned i = 0; i < ARRAY_SIZE(extras); i++)
 		if (extras[i].into == c && *extras[i].on && nl < ARRAY_SIZE(with.lists) - 1)
 			with.lists[nl++] = extras[i].def->lists[0];
 
-	ret = check_class(d);
+	ret = check_class(d, nbase(&classes[c]));
 	if (ret)
 		return ret;
 	/* TRAP, not KILL_PROCESS: the handler names the call, then dies of SIGSYS. */
@@ -528,6 +595,8 @@ static int build_ctx(enum sandbox_class c, scmp_filter_ctx *out)
 				ret = nr;
 				break;
 			}
+			if (covered(d, a) || (n && any_later(d, a)))
+				continue;
 			for (unsigned k = 0; k < n; k++)
 				cmp[k] = to_cmp(&a->c[k]);
 			ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
@@ -610,7 +679,7 @@ int sandbox_print(FILE *f)
 					    extras[c - SANDBOX_NR_CLASSES].def;
 		char *lines[256];
 		unsigned n = 0;
-		int ret = check_class(d);
+		int ret = check_class(d, nbase(d));
 
 		for (unsigned i = 0; !ret && d->lists[i]; i++) {
 			for (const struct allow *a = d->lists[i]; a->sys; a++) {

@@ -66,6 +66,8 @@ void sandbox_allow_vfio(void);
  * and connect it (the "main+reconnect" lines).
  */
 void sandbox_allow_reconnect(void);
+/* A hot-plug slot: device_add creates rings and eventfds on main (main+hotplug). */
+void sandbox_allow_hotplug(void);
 
 int sandbox_setup(void);
 /* In a vCPU thread before its first KVM_RUN; nonzero: the thread must not run. */

@@ -404,5 +404,6 @@ static const struct virtio_dev_type vblk_type = {
 	.realize = vblk_realize,
 	.unrealize = vblk_unrealize,
 	.quiesce = vblk_quiesce,
+	.hotplug = true,
 };
 VIRTIO_DEV_TYPE(vblk_type)

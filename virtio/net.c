@@ -1255,5 +1255,6 @@ static const struct virtio_dev_type vnet_type = {
 	.realize = vnet_realize,
 	.stop = vnet_stop,
 	.unrealize = vnet_unrealize,
+	.hotplug = true,
 };
 VIRTIO_DEV_TYPE(vnet_type)

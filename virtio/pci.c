@@ -546,7 +546,7 @@ int virtio_pci_attach(struct virtio_dev *vdev, struct platform *pf,
 	int ret;
 
 	if (!pf->pci) {
-		err_msg("%s: this machine has no PCI bus", vdev->name);
+		err_msg("%s: this machine has no PCI bus (add -M pci)", vdev->name);
 		return -ENODEV;
 	}
 	vp = calloc(1, sizeof(*vp));

@@ -214,6 +214,7 @@ void virtio_dev_type_register(const struct virtio_dev_type *vt)
 		t->save = virtio_type_save;
 		t->load = virtio_type_load;
 		t->aml = pci ? NULL : virtio_type_aml;
+		t->hotpluggable = pci && vt->hotplug;
 	}
 	if (bad) {
 		err_msg("device type '%s': out of memory, left out", vt->stem);

@@ -142,6 +142,8 @@ struct virtio_dev_type {
 	 */
 	size_t snap_off, snap_size;
 	void (*post_load)(struct device *dev);
+	/* Its -pci type can be hot-plugged (device_add) into a root port. */
+	bool hotplug;
 };
 
 #define VIRTIO_STATE(type)						\

@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/util.h"
+#include "vmm/hotplug.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 #include "seccomp/seccomp.h"	/* sandbox */
@@ -383,6 +384,8 @@ static void on_request(void *opaque, uint32_t events)
 	ev = __atomic_exchange_n(&m->events, 0, __ATOMIC_SEQ_CST);
 	if ((ev & 1u << PF_EVENT_BALLOON_CHANGE) && !balloon_get_actual(&m->pf, &actual))
 		qmp_event_balloon(actual);
+	if (ev & 1u << PF_EVENT_HOTPLUG)
+		hotplug_released(&m->pf);
 	if (__atomic_load_n(&m->reset_pending, __ATOMIC_SEQ_CST)) {
 		reset(m, true, "guest-reset");
 		return;

@@ -30,6 +30,7 @@
 #include "lib/loop.h"
 #include "lib/props.h"
 #include "virtio/balloon.h"
+#include "vmm/hotplug.h"
 #include "vmm/machine.h"
 #include "vmm/qmp.h"
 #include "vmm/qmp_internal.h"
@@ -252,6 +253,28 @@ static int t_device(void *o, unsigned i, const char **type, const char **id,
 	return -ENOENT;
 }
 
+static int t_device_add(void *o, const char *driver, struct keyval *kv)
+{
+	return hotplug_add(&machine->pf, driver, kv);
+}
+
+static int t_device_del(void *o, const char *id)
+{
+	return hotplug_del(&machine->pf, id);
+}
+
+static int t_object_add(void *o, int kind, const char *opts)
+{
+	int ret = object_create(kind, opts, machine->pf.loop);
+
+	return ret > 0 ? -EINVAL : ret;	/* 1: help was printed, nothing made */
+}
+
+static int t_object_del(void *o, int kind, const char *id)
+{
+	return object_remove(kind, id, "blockdev-del");
+}
+
 static struct qmp_target target = {
 	.find_device = t_find_device,
 	.find_object = t_find_object,
@@ -275,6 +298,10 @@ static struct qmp_target target = {
 	.device = t_device,
 	.chardev = t_chardev,
 	.block = t_block,
+	.device_add = t_device_add,
+	.device_del = t_device_del,
+	.object_add = t_object_add,
+	.object_del = t_object_del,
 };
 
 /* ---- the connections ---- */

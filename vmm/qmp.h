@@ -18,6 +18,7 @@ struct loop;
 struct platform;
 struct balloon_stats;
 struct prop;
+struct keyval;
 
 /* Bytes of one command (a JSON text) at most; more closes the connection. */
 #define QMP_MAX_COMMAND		(64 * 1024)
@@ -95,6 +96,15 @@ struct qmp_target {
 	 */
 	int (*migrate)(void *o, const char *uri);
 	int (*migrate_incoming)(void *o, const char *uri);
+	/* device_add (@kv: its other arguments) and device_del; one message on error. */
+	int (*device_add)(void *o, const char *driver, struct keyval *kv);
+	int (*device_del)(void *o, const char *id);
+	/*
+	 * blockdev-add: the back end of object kind @kind made from @opts as
+	 * its command-line option takes them; blockdev-del.
+	 */
+	int (*object_add)(void *o, int kind, const char *opts);
+	int (*object_del)(void *o, int kind, const char *id);
 	void *opaque;
 };
 

@@ -23,6 +23,7 @@
 #include "backends/block.h"
 #include "backends/object.h"
 #include "devices/device.h"
+#include "lib/keyval.h"
 #include "lib/log.h"
 #include "lib/props.h"
 #include "lib/util.h"
@@ -201,13 +202,15 @@ static bool check_member(void *o, const char *name, size_t nlen, bool optional,
 static bool check_args(struct json_object *args, const char *spec, struct qmp_err *e)
 {
 	struct arg_check c = { args, e, NULL, false };
+	/* A spec ending in ",*" takes other members too (device_add's properties). */
+	bool open = strlen(spec) > 1 && !strcmp(spec + strlen(spec) - 2, ",*");
 
 	json_object_object_foreach(args, key, val) {
 		(void)val;
 		c.key = key;
 		c.found = false;
 		qmp_spec_each(spec, check_member, &c);
-		if (!c.found) {
+		if (!c.found && !open) {
 			set_err(e, GENERIC, "Parameter '%.64s' is unexpected", key);
 			return false;
 		}
@@ -1053,6 +1056,142 @@ CMD(cmd_query_qmp_schema);
  */
 enum after { NOTHING, QUIT, RESET };
 
+/* device_add's properties, as -device would have them: scalars to text. */
+static bool device_kv(struct json_object *args, struct keyval *kv, struct qmp_err *e)
+{
+	kv->pairs = calloc(json_object_object_length(args), sizeof(*kv->pairs));
+	if (!kv->pairs) {
+		set_err(e, GENERIC, "out of memory");
+		return false;
+	}
+	json_object_object_foreach(args, key, val) {
+		struct kv_pair *p = &kv->pairs[kv->n];
+
+		if (!strcmp(key, "driver"))
+			continue;
+		if (json_object_is_type(val, json_type_boolean))
+			p->val = strdup(json_object_get_boolean(val) ? "on" : "off");
+		else if (json_object_is_type(val, json_type_string) ||
+			 json_object_is_type(val, json_type_int))
+			p->val = strdup(json_object_get_string(val));
+		else {
+			set_err(e, GENERIC, "Parameter '%.64s' expects a string, number or boolean",
+				key);
+			return false;
+		}
+		p->key = strdup(key);
+		kv->n++;
+		if (!p->key || !p->val) {
+			set_err(e, GENERIC, "out of memory");
+			return false;
+		}
+	}
+	return true;
+}
+
+CMD(cmd_device_add)
+{
+	struct keyval kv = { 0 };
+	bool ok = !lacks(s->t->device_add, e) && device_kv(args, &kv, e);
+
+	if (ok && s->t->device_add(s->t->opaque, arg_str(args, "driver"), &kv)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		ok = false;
+	}
+	keyval_free(&kv);
+	return ok ? json_object_new_object() : NULL;
+}
+
+CMD(cmd_device_del)
+{
+	int ret;
+
+	if (lacks(s->t->device_del, e))
+		return NULL;
+	ret = s->t->device_del(s->t->opaque, arg_str(args, "id"));
+	if (ret) {
+		set_err(e, ret == -ENOENT ? "DeviceNotFound" : GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+/*
+ * blockdev-add's arguments as the command line's option:
+ * nested objects as dotted keys (file.filename=...), commas doubled.
+ */
+static bool flatten(struct json_object *o, const char *prefix, char *buf, size_t size,
+		    size_t *n, struct qmp_err *e)
+{
+	json_object_object_foreach(o, key, val) {
+		char k[128];
+		const char *v;
+
+		snprintf(k, sizeof(k), "%s%s", prefix, key);
+		if (json_object_is_type(val, json_type_object)) {
+			strncat(k, ".", sizeof(k) - strlen(k) - 1);
+			if (!flatten(val, k, buf, size, n, e))
+				return false;
+			continue;
+		}
+		if (json_object_is_type(val, json_type_boolean))
+			v = json_object_get_boolean(val) ? "on" : "off";
+		else if (json_object_is_type(val, json_type_string) ||
+			 json_object_is_type(val, json_type_int))
+			v = json_object_get_string(val);
+		else {
+			set_err(e, GENERIC, "Parameter '%.64s' expects a string, number, boolean "
+				"or object", k);
+			return false;
+		}
+		*n += snprintf(buf + MIN(*n, size), size - MIN(*n, size), "%s%s=", *n ? "," : "", k);
+		for (; *v; v++)
+			*n += snprintf(buf + MIN(*n, size), size - MIN(*n, size), *v == ',' ? ",," : "%c", *v);
+	}
+	if (*n >= size) {
+		set_err(e, GENERIC, "the arguments are too long");
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *backend_add(struct qmp_session *s, struct json_object *args,
+				      int kind, struct qmp_err *e)
+{
+	char opts[4096];
+	size_t n = 0;
+
+	if (lacks(s->t->object_add, e) || !flatten(args, "", opts, sizeof(opts), &n, e))
+		return NULL;
+	if (s->t->object_add(s->t->opaque, kind, opts)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+static struct json_object *backend_del(struct qmp_session *s, int kind, const char *id,
+				      struct qmp_err *e)
+{
+	if (lacks(s->t->object_del, e))
+		return NULL;
+	if (s->t->object_del(s->t->opaque, kind, id)) {
+		set_err(e, GENERIC, "%.150s", log_last());
+		return NULL;
+	}
+	return json_object_new_object();
+}
+
+CMD(cmd_blockdev_add)
+{
+	return backend_add(s, args, OBJ_BLOCKDEV, e);
+}
+
+CMD(cmd_blockdev_del)
+{
+	return backend_del(s, OBJ_BLOCKDEV, arg_str(args, "node-name"), e);
+}
+
 static const struct qmp_cmd commands[] = {
 	{ "qmp_capabilities", "enable?:[str]", "q_empty", cmd_capabilities },
 	{ "query-commands", "", "[CommandInfo]", cmd_query_commands },
@@ -1085,6 +1224,10 @@ static const struct qmp_cmd commands[] = {
 	  cmd_qom_list_types },
 	{ "device-list-properties", "typename:str", "[ObjectPropertyInfo]",
 	  cmd_device_list_properties },
+	{ "device_add", "driver:str,id?:str,bus?:str,*", "q_empty", cmd_device_add },
+	{ "device_del", "id:str", "q_empty", cmd_device_del },
+	{ "blockdev-add", "driver:str,node-name:str,*", "q_empty", cmd_blockdev_add },
+	{ "blockdev-del", "node-name:str", "q_empty", cmd_blockdev_del },
 	{ "human-monitor-command", "command-line:str,cpu-index?:int", "str", cmd_hmp },
 	{ "migrate", "uri:str,blk?:bool,inc?:bool,detach?:bool,resume?:bool", "q_empty",
 	  cmd_migrate },

@@ -58,6 +58,7 @@ static const struct {
 	{ "RESUME", "" },
 	{ "GUEST_PANICKED", "action:GuestPanicAction" },
 	{ "BALLOON_CHANGE", "actual:int" },
+	{ "DEVICE_DELETED", "device?:str,path:str" },
 };
 
 /* Builtin names and their JSON types. */

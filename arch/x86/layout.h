@@ -17,7 +17,7 @@
  *   3 GiB at most end of low RAM: the MMIO hole up to 4 GiB
  *   0xc0000000    PCI 32-bit BAR window, 256 MiB ("pci" machine)
  *   0xd0000000    virtio-mmio slots, 512 bytes each
- *   0xe0000000    PCI ECAM, bus 0, 1 MiB ("pci" machine)
+ *   0xe0000000    PCI ECAM, buses 0-31, 32 MiB ("pci" machine)
  *   0xfec00000    IOAPIC
  *   0xfee00000    LAPIC
  *   0xfffbc000    KVM's identity-map page, then its TSS (3 pages)
@@ -49,11 +49,11 @@
 #define LOW_RAM_MAX		(3ULL << 30)	/* above: the MMIO hole up to 4 GiB */
 #define HIGH_RAM_GPA		(4ULL << 30)
 
-/* The "pci" machine: PCIe host bridge (ECAM bus 0) and its BAR windows. */
+/* The "pci" machine: PCIe host bridge (ECAM buses 0-31) and its BAR windows. */
 #define PCI_MMIO32_BASE		0xc0000000ULL
 #define PCI_MMIO32_SIZE		0x10000000ULL
 #define PCI_ECAM_BASE		0xe0000000ULL
-#define PCI_ECAM_SIZE		0x100000ULL
+#define PCI_ECAM_SIZE		0x2000000ULL	/* PCI_BUSES (32) buses of 1 MiB */
 #define PCI_MMIO64_SIZE		(32ULL << 30)	/* above RAM, 1 GiB aligned */
 
 /* virtio-mmio slots (microvm): in the MMIO hole, GSIs after the ISA lines. */

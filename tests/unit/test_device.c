@@ -106,6 +106,7 @@ static const struct device_type fake_hub = {
 	.name = "fake-hub",
 	.bus = "isa",
 	.child_bus = "fake-bus",
+	.hotpluggable = 1,
 };
 DEVICE_TYPE(fake_hub)
 
@@ -323,7 +324,7 @@ static void t_types_help(void **state)
 		"Devices:\n"
 		"name \"fake-leaf\", bus fake-bus\n"
 		"name \"a-bare\", bus isa\n"
-		"name \"fake-hub\", bus isa\n"
+		"name \"fake-hub\", bus isa, hotpluggable\n"
 		"name \"fake-hub2\", bus isa\n"
 		"name \"fake-isa\", bus isa, desc \"a fake ISA device\"\n"
 		"name \"fake-sys\", bus system, desc \"a fake system device\"\n");

@@ -73,6 +73,8 @@ static const struct {
 	const char *type, *opts;
 } extra[] = {
 	{ "virtserialport", "name=port0" },
+	{ "pcie-root-port", "id=rp0" },
+	{ "pci-bridge", "id=br0" },
 };
 
 static void irq_set(void *opaque, unsigned gsi, int level)

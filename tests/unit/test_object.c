@@ -210,6 +210,31 @@ static void t_del(void **state)
 	assert_int_equal(nr_destroyed, 0);
 }
 
+/* blockdev-del: not while used; the nested ("#") nodes only it used go with it. */
+static void t_remove(void **state)
+{
+	struct fake *top = fake_new(&fake_blk, "top"), *nested = fake_new(&fake_blk, "#top-file");
+	struct fake *other = fake_new(&fake_blk, "#other");
+
+	assert_int_equal(object_claim(&nested->obj, "raw node 'top'"), 0);
+	assert_int_equal(object_claim(&other->obj, "raw node 'x'"), 0);
+	assert_int_equal(object_claim(&top->obj, "-device virtio-blk-pci"), 0);
+	assert_int_equal(object_remove(OBJ_BLOCKDEV, "top", "blockdev-del"), -EBUSY);
+	assert_string_equal(log_last(),
+			    "blockdev-del: drive 'top' is busy: -device virtio-blk-pci uses it");
+	assert_int_equal(nr_destroyed, 0);
+	object_release(&top->obj);
+	/* What releasing its file node on free would do (block.c's node_free). */
+	object_release(&nested->obj);
+	assert_int_equal(object_remove(OBJ_BLOCKDEV, "top", "blockdev-del"), 0);
+	assert_int_equal(nr_destroyed, 2);
+	assert_null(object_find(OBJ_BLOCKDEV, "top"));
+	assert_null(object_find(OBJ_BLOCKDEV, "#top-file"));
+	assert_non_null(object_find(OBJ_BLOCKDEV, "#other"));
+	assert_int_equal(object_remove(OBJ_BLOCKDEV, "top", "blockdev-del"), -ENOENT);
+	assert_string_equal(log_last(), "blockdev-del: no node 'top'");
+}
+
 /* Runs @fn with stdout going to a string, which it returns (free it). */
 static char *stdout_of(int (*fn)(enum object_kind, const char *, struct loop *),
 		       enum object_kind kind, const char *opts, int *ret)
@@ -354,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_add_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_claim_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cleanup_newest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_del, setup, teardown),

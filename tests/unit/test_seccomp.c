@@ -162,8 +162,8 @@ static void t_lists_sorted_per_class(void **state)
 		snprintf(prev, sizeof(prev), "%s", line);
 		lines++;
 	}
-	/* + main+netdev-user, main+vfio, vcpu+vfio, main+reconnect, main+snapshot */
-	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 5);
+	/* + main+netdev-user, main+vfio, vcpu+vfio, main+reconnect, main+snapshot, main+hotplug */
+	assert_int_equal(classes_seen, SANDBOX_NR_CLASSES + 6);
 	assert_true(lines > 10);
 	free(all);
 }
@@ -189,6 +189,14 @@ static void t_vfio_compiled_in(void **state)
 	sandbox_allow_vfio();
 	assert_true(sandbox_compile(SANDBOX_MAIN) > main_n);
 	assert_true(sandbox_compile(SANDBOX_VCPU) > vcpu_n);
+	/*
+	 * A hot-plug slot's calls overlap vfio's (pread64) and -netdev user's
+	 * (openat and newfstatat with and without filters): all three compile.
+	 */
+	sandbox_allow_user_net();
+	assert_true(sandbox_compile(SANDBOX_MAIN) > 0);
+	sandbox_allow_hotplug();
+	assert_true(sandbox_compile(SANDBOX_MAIN) > 0);
 }
 
 static void t_off_is_a_no_op(void **state)

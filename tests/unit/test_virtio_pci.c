@@ -761,7 +761,7 @@ static void t_errors(void **state)
 	assert_non_null(strstr(log_last(), "'pcie.1'"));
 	pf.pci = NULL;
 	assert_int_equal(virtio_pci_attach(&other.vdev, &pf, NULL), -ENODEV);
-	assert_string_equal(log_last(), "virtio-blk test1: this machine has no PCI bus");
+	assert_string_equal(log_last(), "virtio-blk test1: this machine has no PCI bus (add -M pci)");
 	pf.pci = h;
 	/* NULL options: the first free slot. */
 	assert_int_equal(virtio_pci_attach(&other.vdev, &pf, NULL), 0);
