@@ -13,7 +13,7 @@
 vub_setup 64M
 vub_daemon "$img" "$sock"
 make_initrd "$E2E_TMP/initrd" --script - <<'GUEST'
-n=150
+n=60
 i=0
 while [ $i -lt $n ]; do
 	yes "REC-$i" | head -c 4096 >/tmp/rec
@@ -58,10 +58,10 @@ wait "$QSD_PID" 2>/dev/null
 sed 's/^/| /' "$log" | grep -v '^| FLUSHED' | tail -n 30
 sed "s/^/| qsd: /" "$E2E_TMP/qsd.log"
 expect_eq "$rc" 0 "ember exit status"
-expect_in "$log" "VERIFIED 150 records, 0 bad"
+expect_in "$log" "VERIFIED 60 records, 0 bad"
 expect_not_in "$log" DD-FAILED
 expect_not_in "$log" "I/O error"
-for i in $(seq 0 149); do
+for i in $(seq 0 59); do
 	yes "REC-$i" | head -c 4096 >"$E2E_TMP/rec"
 	dd if="$img" bs=4096 skip=$((i * 16)) count=1 2>/dev/null | cmp -s - "$E2E_TMP/rec" ||
 		fail "record $i is not in the image"
