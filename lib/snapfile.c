@@ -42,7 +42,8 @@ static void put(struct snapw *w, const void *p, size_t n)
 		w->p = q;
 		w->cap = cap;
 	}
-	memcpy(w->p + w->len, p, n);
+	if (n)	/* memcpy may not take NULL, even for 0 bytes */
+		memcpy(w->p + w->len, p, n);
 	w->len += n;
 }
 

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 
 #include "backends/block.h"
+#include "backends/memory.h"
 #include "backends/chardev.h"
 #include "backends/object.h"
 #include "devices/device.h"
@@ -32,6 +33,7 @@
 #include "virtio/balloon.h"
 #include "vmm/hotplug.h"
 #include "vmm/machine.h"
+#include "backends/memory.h"
 #include "vmm/qmp.h"
 #include "vmm/qmp_internal.h"
 #include "vmm/qmp_opts.h"
@@ -144,20 +146,44 @@ static void t_reset(void *o)
 static const char *t_run_state(void *o, bool *running)
 {
 	*running = machine->state == RUN_RUNNING;
-	return run_state_name(machine->state);
+	/* QEMU's word for a machine waiting for migrate-incoming. */
+	return machine->incoming_wait ? "inmigrate" : run_state_name(machine->state);
 }
 
 static int t_stop(void *o) { return machine_pause(machine); }
 
+static struct {
+	const char *status;	/* NULL: no migrate yet */
+	uint64_t total_ms;
+} last_migrate;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* QEMU's MIGRATION events around the save; the source stays paused. */
 static int t_migrate(void *o, const char *uri)
 {
+	uint64_t t0 = mono_ms();
 	int ret;
 
 	qmp_event_migration("setup");
 	ret = snapshot_save(machine, uri);
-	qmp_event_migration(ret ? "failed" : "completed");
+	last_migrate.status = ret ? "failed" : "completed";
+	last_migrate.total_ms = mono_ms() - t0;
+	qmp_event_migration(last_migrate.status);
 	return ret;
+}
+
+static const char *t_migrate_info(void *o, uint64_t *total_ms, uint64_t *ram_bytes)
+{
+	*total_ms = last_migrate.total_ms;
+	*ram_bytes = machine->ram ? machine->ram->size : 0;
+	return last_migrate.status;
 }
 
 /* -incoming defer: the vCPUs have not run; they start unless -S. */
@@ -290,6 +316,7 @@ static struct qmp_target target = {
 	.stop = t_stop,
 	.migrate = t_migrate,
 	.migrate_incoming = t_migrate_incoming,
+	.migrate_info = t_migrate_info,
 	.cont = t_cont,
 	.powerdown = t_powerdown,
 	.name = t_name,

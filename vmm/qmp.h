@@ -96,6 +96,11 @@ struct qmp_target {
 	 */
 	int (*migrate)(void *o, const char *uri);
 	int (*migrate_incoming)(void *o, const char *uri);
+	/*
+	 * query-migrate: the last migrate's status ("completed", "failed"),
+	 * how long it took and guest RAM's size; NULL status: none yet.
+	 */
+	const char *(*migrate_info)(void *o, uint64_t *total_ms, uint64_t *ram_bytes);
 	/* device_add (@kv: its other arguments) and device_del; one message on error. */
 	int (*device_add)(void *o, const char *driver, struct keyval *kv);
 	int (*device_del)(void *o, const char *id);

@@ -602,6 +602,24 @@ CMD(cmd_migrate_incoming)
 	return migration(s, s->t->migrate_incoming, args, e);
 }
 
+/* QEMU's MigrationInfo: {} before any migrate; a snapshot is written whole, so nothing remains. */
+CMD(cmd_query_migrate)
+{
+	struct json_object *r = json_object_new_object(), *ram;
+	uint64_t ms = 0, bytes = 0;
+	const char *st = s->t->migrate_info ? s->t->migrate_info(s->t->opaque, &ms, &bytes) : NULL;
+
+	if (!st)
+		return r;
+	add(r, "status", json_object_new_string(st));
+	add(r, "total-time", json_object_new_int64((int64_t)ms));
+	ram = json_object_new_object();
+	add(ram, "total", json_object_new_int64((int64_t)bytes));
+	add(ram, "remaining", json_object_new_int64(0));
+	add(r, "ram", ram);
+	return r;
+}
+
 CMD(cmd_system_powerdown)
 {
 	return control(s, s->t->powerdown, e, "this machine has no ACPI power button");
@@ -1232,6 +1250,7 @@ static const struct qmp_cmd commands[] = {
 	{ "migrate", "uri:str,blk?:bool,inc?:bool,detach?:bool,resume?:bool", "q_empty",
 	  cmd_migrate },
 	{ "migrate-incoming", "uri:str", "q_empty", cmd_migrate_incoming },
+	{ "query-migrate", "", "MigrationInfo", cmd_query_migrate },
 	{ NULL },
 };
 

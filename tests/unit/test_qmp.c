@@ -215,6 +215,15 @@ static int f_object(void *o, const char *id, struct qom_node *n)
 	return 0;
 }
 
+static const char *migrate_st;
+
+static const char *f_migrate_info(void *o, uint64_t *ms, uint64_t *bytes)
+{
+	*ms = 12;
+	*bytes = 268435456;
+	return migrate_st;
+}
+
 static const struct qmp_target target = {
 	.find_device = f_device, .find_object = f_object,
 	.balloon_set = f_set, .balloon_get = f_get, .ram_size = f_ram,
@@ -222,7 +231,7 @@ static const struct qmp_target target = {
 	.balloon_set_interval = f_interval, .quit = f_quit, .system_reset = f_reset,
 	.run_state = f_state, .stop = f_stop, .cont = f_cont, .powerdown = f_powerdown,
 	.name = f_name, .uuid = f_uuid, .cpu = f_cpu, .device = f_device_n,
-	.chardev = f_chardev, .block = f_block,
+	.chardev = f_chardev, .block = f_block, .migrate_info = f_migrate_info,
 };
 
 static struct qmp_session *sess;
@@ -241,6 +250,7 @@ static int setup(void **state)
 	quits = resets = powerdowns = stop_fails = 0;
 	run_st = "running";
 	vm_name = NULL;
+	migrate_st = NULL;
 	target_bytes = 0;
 	interval = 0;
 	sess = qmp_session_new(&target, on_send, NULL);
@@ -704,6 +714,11 @@ static void t_info(void **state)
 	expect("{\"execute\": \"query-uuid\"}",
 	       "{\"return\":{\"UUID\":\"c0ffee00-0000-4000-8000-000000000001\"}}");
 	expect("{\"execute\": \"query-target\"}", "{\"return\":{\"arch\":\"x86_64\"}}");
+	/* query-migrate: {} before any migrate, then the last one's status. */
+	expect("{\"execute\": \"query-migrate\"}", "{\"return\":{}}");
+	migrate_st = "completed";
+	expect("{\"execute\": \"query-migrate\"}", "{\"return\":{\"status\":\"completed\","
+	       "\"total-time\":12,\"ram\":{\"total\":268435456,\"remaining\":0}}}");
 	expect("{\"execute\": \"query-kvm\"}", "{\"return\":{\"enabled\":true,\"present\":true}}");
 	expect_part("{\"execute\": \"query-machines\"}",
 		    "{\"name\":\"microvm\",\"is-default\":true,\"cpu-max\":254,"
@@ -948,7 +963,7 @@ static void t_schema(void **state)
 		schema_find(schema, "int"), "json-type")), "int");
 	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(
 		schema_find(schema, "RunState"), "values"), JSON_C_TO_STRING_PLAIN),
-		"[\"prelaunch\",\"running\",\"paused\",\"shutdown\",\"guest-panicked\"]");
+		"[\"prelaunch\",\"running\",\"paused\",\"shutdown\",\"guest-panicked\",\"inmigrate\"]");
 	json_object_put(cmds);
 	json_object_put(schema);
 }

@@ -7,14 +7,14 @@
 # the guest saw flushed reads back whole, the base bytes around each 4 KiB
 # record are still there, and the base file is untouched. The next round
 # boots the same (killed) overlay again. E2E_QCOW2_KILL_ROUNDS rounds
-# (default 3 in the suite; the long form: E2E_QCOW2_KILL_ROUNDS=20 tests/e2e/run blk-qcow2-kill).
+# (default 2 in the suite; the long form: E2E_QCOW2_KILL_ROUNDS=20 tests/e2e/run blk-qcow2-kill).
 # e2e-timeout: 900
 # e2e-needs: qemu-img
 . "$E2E_LIB"
 need_ember
 need_kvm
 need_cmd qemu-img
-rounds=${E2E_QCOW2_KILL_ROUNDS:-3}
+rounds=${E2E_QCOW2_KILL_ROUNDS:-2}
 cd "$E2E_TMP"
 dd if=/dev/urandom of=base.raw bs=1M count=32 2>/dev/null
 base_sum=$(sha256sum base.raw | cut -d' ' -f1)

@@ -22,7 +22,7 @@
 need_kvm
 need_cmd socat
 net_ns
-cycles=${E2E_ENDURANCE_CYCLES:-10}
+cycles=${E2E_ENDURANCE_CYCLES:-6}
 every=${E2E_ENDURANCE_EVERY:-1}
 clients=${E2E_ENDURANCE_CLIENTS:-100}
 # Allowed drift of L1 over all cycles: open files, and MemAvailable in kB

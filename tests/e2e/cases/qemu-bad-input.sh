@@ -15,7 +15,7 @@ bad() { # NAME PATTERN ARGS...
 	expect_not_in "$E2E_TMP/$_n.out" "nonexistent/kvm"
 }
 # unknown options, each named
-for o in -bogus --bogus -hda -cdrom -vnc -spice -boot -bios -usb -k -loadvm -incoming -icount; do
+for o in -bogus --bogus -hda -cdrom -vnc -spice -boot -bios -usb -k -loadvm -icount; do
 	bad "unknown$o" "unknown option '$o' (see ember -help)" "$o" x
 done
 # malformed JSON of each option that takes it

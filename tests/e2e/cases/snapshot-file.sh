@@ -9,7 +9,7 @@
 # continued with cont, goes on writing its own)
 # passes e2fsck. Again with
 # -incoming defer and QMP migrate-incoming, on a copy of the disk as it was
-# at the snapshot (inmigrate: no count until then). Then bad
+# at the snapshot (query-status says inmigrate: no count until then). Then bad
 # input, one line each: truncated and corrupt state files, a memory file of
 # the wrong size, another -m, another device set; and migrate of a machine
 # with a device that cannot be saved fails, naming it, and writes nothing.
@@ -79,6 +79,7 @@ wait_count a '"event":"STOP"' 1
 wait_count a '"event":"MIGRATION","data":{"status":"setup"}' 1
 wait_count a '"event":"MIGRATION","data":{"status":"completed"}' 1
 expect_reply a 3 a2 '{"execute": "query-status", "id": "a2"}' '"status":"paused"'
+expect_reply a 3 a2m '{"execute": "query-migrate", "id": "a2m"}' '"status":"completed","total-time":'
 n=$(last_count "$EMBER_LOG")
 sleep 3
 expect_eq "$(last_count "$EMBER_LOG")" "$n" "count while paused after migrate"
@@ -124,7 +125,7 @@ disk_img=$E2E_TMP/disk-at-snap2.img
 start_ember defer -incoming defer
 client_open c 5 "$QMP_SOCK"
 expect_reply c 5 c0 '{"execute": "qmp_capabilities", "id": "c0"}' '{"return":{},"id":"c0"}'
-expect_reply c 5 c1 '{"execute": "query-status", "id": "c1"}' '"status":"prelaunch"'
+expect_reply c 5 c1 '{"execute": "query-status", "id": "c1"}' '"status":"inmigrate"'
 sleep 2
 expect_not_in "$EMBER_LOG" COUNT
 expect_reply c 5 c2 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:$snap\"}, \"id\": \"c2\"}" \
